@@ -86,7 +86,8 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, what: str = "da
     >>> require_columns(pd.DataFrame({"date": []}), ["data"], what="transactions")
     Traceback (most recent call last):
     ...
-    customer_models.exceptions.MissingColumnError: transactions has no column 'data'. Available columns: ['date']. Did you mean 'date'?
+    customer_models.exceptions.MissingColumnError: transactions has no column 'data'. ...
+    Did you mean 'date'?
     """
     available = [str(c) for c in df.columns]
     for column in columns:
@@ -134,7 +135,8 @@ def check_rule(
     >>> check_rule(np.array([False, True]), ["a", "b"], rule="x must be >= 0", column="x")
     Traceback (most recent call last):
     ...
-    customer_models.exceptions.DataValidationError: data column 'x': 1 of 2 rows break the rule 'x must be >= 0'; first offending ids: ['b'].
+    customer_models.exceptions.DataValidationError: data column 'x': 1 of 2 rows break the rule
+    'x must be >= 0'; first offending ids: ['b'].
     """
     mask = np.asarray(bad, dtype=bool)
     n_bad = int(mask.sum())
@@ -162,8 +164,13 @@ def check_not_empty(df: pd.DataFrame, *, what: str = "data") -> None:
 
 def check_no_missing(values: pd.Series, ids: Any, *, column: str, what: str = "data") -> None:
     """Raise if ``values`` has NaN/None/NaT."""
-    check_rule(values.isna().to_numpy(), ids, rule=f"{column} must not be missing",
-               column=column, what=what)
+    check_rule(
+        values.isna().to_numpy(),
+        ids,
+        rule=f"{column} must not be missing",
+        column=column,
+        what=what,
+    )
 
 
 def ensure_numeric(values: pd.Series, ids: Any, *, column: str, what: str = "data") -> np.ndarray:
@@ -179,16 +186,14 @@ def ensure_numeric(values: pd.Series, ids: Any, *, column: str, what: str = "dat
 
 def check_finite(values: np.ndarray, ids: Any, *, column: str, what: str = "data") -> None:
     """Raise if ``values`` has NaN or infinite entries."""
-    check_rule(~np.isfinite(values), ids, rule=f"{column} must be finite", column=column,
-               what=what)
+    check_rule(~np.isfinite(values), ids, rule=f"{column} must be finite", column=column, what=what)
 
 
 def check_non_negative(
     values: np.ndarray, ids: Any, *, column: str, what: str = "data", hint: str = ""
 ) -> None:
     """Raise if ``values`` has negative entries."""
-    check_rule(values < 0, ids, rule=f"{column} must be >= 0", column=column, what=what,
-               hint=hint)
+    check_rule(values < 0, ids, rule=f"{column} must be >= 0", column=column, what=what, hint=hint)
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ __all__ = ["load_cdnow_summary", "load_cdnow_transactions", "load_donations"]
 _DATA = "customer_models.datasets.data"
 
 
-def _open(name: str):  # type: ignore[no-untyped-def]
+def _open(name: str) -> IO[bytes]:
     return resources.files(_DATA).joinpath(name).open("rb")
 
 

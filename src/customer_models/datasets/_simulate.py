@@ -30,7 +30,7 @@ _DAYS_PER_WEEK = 7.0
 def _repeat_purchase_times(
     rate: np.ndarray, n_alive: np.ndarray, horizon: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Times of the repeat purchases of every customer, in rounds over the still-active ones.
+    """Draw the repeat purchase times of every customer, in rounds over the active ones.
 
     Customer i buys at the jumps of a Poisson process with ``rate[i]`` until either
     ``n_alive[i]`` repeat purchases were made (it then drops out) or ``horizon[i]`` is reached.
