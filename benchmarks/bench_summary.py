@@ -152,7 +152,8 @@ def main() -> None:
         rows.append(
             {
                 "implementation": name,
-                f"seconds (median of {repeat})": f"{seconds:.2f}",
+                "runs": repeat,
+                "median seconds": f"{seconds:.2f}",
                 "vs ours": f"{seconds / ours_time:.1f}x",
                 "peak extra MiB": f"{peak_mb:.0f}",
                 "peak / input": f"{peak_mb / input_mb:.2f}",
