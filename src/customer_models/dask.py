@@ -1,0 +1,302 @@
+"""Scale out on Dask: the same vectorized kernels, run on each partition of a cluster.
+
+Requires the ``dask`` extra (``pip install "customer_models[dask]"``); importing
+``customer_models`` never imports Dask, only this module does.
+
+What runs where:
+
+- :func:`rfm_summary` and :func:`calibration_holdout_split` shuffle the transactions by customer
+  (so every customer's rows sit in one partition), then run the in-memory kernel on each
+  partition. The result stays a Dask DataFrame, indexed by customer id (sorted within each
+  partition, not across partitions).
+- :func:`fit_model` groups the distributed summary by the model's input columns in the cluster;
+  only the small table of distinct patterns and their counts reaches the fitting process.
+- :func:`map_customers` applies any fitted model, segmenter or classifier method to every
+  partition with ``map_partitions``; the result stays distributed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from customer_models import summary as _summary
+from customer_models._validation import require_columns
+from customer_models.exceptions import ParameterError
+
+__all__ = ["calibration_holdout_split", "fit_model", "map_customers", "rfm_summary"]
+
+
+def _dd() -> Any:
+    try:
+        import dask.dataframe as dd
+    except ImportError as err:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            'customer_models.dask needs Dask: pip install "customer_models[dask]"'
+        ) from err
+    return dd
+
+
+def _check_collection(transactions: Any, what: str) -> None:
+    dd = _dd()
+    if not isinstance(transactions, dd.DataFrame):
+        raise ParameterError(
+            f"{what} must be a dask.dataframe.DataFrame; for pandas, polars or Arrow tables use "
+            f"customer_models.{what.split()[0]} directly."
+        )
+
+
+def _global_end(transactions: Any, date_col: str, observation_end: Any) -> pd.Timestamp:
+    if observation_end is not None:
+        return pd.Timestamp(observation_end)
+    return pd.Timestamp(transactions[date_col].max().compute())
+
+
+def _by_customer(transactions: Any, customer_col: str, npartitions: int | None) -> Any:
+    require_columns(transactions._meta, [customer_col], what="transactions")
+    return transactions.shuffle(on=customer_col, npartitions=npartitions)
+
+
+def _partition_kernel(
+    kernel: Callable[..., pd.DataFrame], meta: pd.DataFrame
+) -> Callable[..., pd.DataFrame]:
+    """Wrap an in-memory kernel so that empty partitions give an empty, typed frame."""
+
+    def run(part: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+        if len(part) == 0:
+            return meta
+        out = kernel(part, **kwargs)
+        out.attrs = {}  # attrs do not survive concatenation; the caller keeps the unit
+        return out
+
+    return run
+
+
+def _meta_from_sample(
+    transactions: Any, kernel: Callable[..., pd.DataFrame], kwargs: dict[str, Any]
+) -> pd.DataFrame:
+    sample = transactions.head(50, npartitions=-1)
+    if len(sample) == 0:
+        raise ParameterError("transactions is empty: at least one row is needed.")
+    out = kernel(sample, **kwargs)
+    return out.iloc[:0].copy()
+
+
+def rfm_summary(
+    transactions: Any,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    value_col: str | None = None,
+    freq: str = "D",
+    time_unit: str | None = None,
+    observation_end: Any = None,
+    include_first_transaction: bool = False,
+    allow_negative: bool = False,
+    npartitions: int | None = None,
+) -> Any:
+    """Summarise a Dask DataFrame of transactions per customer, computed in the cluster.
+
+    Same arguments and columns as :func:`customer_models.rfm_summary`, plus ``npartitions``
+    (partitions after the shuffle by customer; default: as the input). ``observation_end``
+    defaults to the last date in the data (one extra pass over the dates).
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Indexed by customer id. The time unit is ``time_unit`` (default ``freq``); Dask frames
+        carry no ``attrs``, so pass ``time_unit=`` to models fitted on it.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import customer_models as cm
+    >>> from customer_models import dask as cmd
+    >>> tx = cm.load_cdnow_transactions(sample=True)
+    >>> summary = cmd.rfm_summary(dd.from_pandas(tx, npartitions=4), value_col="amount",
+    ...                           time_unit="W", observation_end="1997-09-30")
+    >>> result = summary.compute().sort_index()
+    >>> expected = cm.rfm_summary(tx, value_col="amount", time_unit="W",
+    ...                           observation_end="1997-09-30")
+    >>> bool((result["frequency"] == expected["frequency"]).all())
+    True
+    """
+    _check_collection(transactions, "rfm_summary input")
+    end = _global_end(transactions, date_col, observation_end)
+    kwargs = {
+        "customer_col": customer_col,
+        "date_col": date_col,
+        "value_col": value_col,
+        "freq": freq,
+        "time_unit": time_unit,
+        "observation_end": end,
+        "include_first_transaction": include_first_transaction,
+        "allow_negative": allow_negative,
+    }
+    shuffled = _by_customer(transactions, customer_col, npartitions)
+    meta = _meta_from_sample(transactions, _summary.rfm_summary, kwargs)
+    # Customers whose every purchase is after observation_end drop out of their partition.
+    before_end = shuffled[shuffled[date_col] <= end]
+    return before_end.map_partitions(
+        _partition_kernel(_summary.rfm_summary, meta), meta=meta, **kwargs
+    )
+
+
+def calibration_holdout_split(
+    transactions: Any,
+    *,
+    calibration_end: Any,
+    observation_end: Any = None,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    value_col: str | None = None,
+    freq: str = "D",
+    time_unit: str | None = None,
+    include_first_transaction: bool = False,
+    allow_negative: bool = False,
+    npartitions: int | None = None,
+) -> Any:
+    """Split a Dask DataFrame into calibration summary and holdout outcomes, in the cluster.
+
+    Same arguments and columns as :func:`customer_models.calibration_holdout_split`.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import customer_models as cm
+    >>> from customer_models import dask as cmd
+    >>> tx = cm.load_cdnow_transactions(sample=True)
+    >>> split = cmd.calibration_holdout_split(
+    ...     dd.from_pandas(tx, npartitions=3), calibration_end="1997-09-30",
+    ...     observation_end="1998-06-30", time_unit="W")
+    >>> int(split["frequency_holdout"].sum().compute())
+    1882
+    """
+    _check_collection(transactions, "calibration_holdout_split input")
+    end = _global_end(transactions, date_col, observation_end)
+    cal_end = pd.Timestamp(calibration_end)
+    first = pd.Timestamp(transactions[date_col].min().compute())
+    if not first <= cal_end < end:
+        # Raise the in-memory function's error on a tiny frame that has the same bounds.
+        probe = pd.DataFrame({customer_col: [0, 0], date_col: [first, end]})
+        _summary.calibration_holdout_split(
+            probe,
+            calibration_end=cal_end,
+            observation_end=end,
+            customer_col=customer_col,
+            date_col=date_col,
+        )
+    kwargs = {
+        "calibration_end": cal_end,
+        "observation_end": end,
+        "customer_col": customer_col,
+        "date_col": date_col,
+        "value_col": value_col,
+        "freq": freq,
+        "time_unit": time_unit,
+        "include_first_transaction": include_first_transaction,
+        "allow_negative": allow_negative,
+    }
+    shuffled = _by_customer(transactions, customer_col, npartitions)
+    # Meta from one real row moved to the first date, so it is a calibration customer.
+    probe = transactions.head(1, npartitions=-1)
+    probe[date_col] = first
+    meta = _summary.calibration_holdout_split(probe, **kwargs).iloc[:0]
+    meta.attrs = {}
+
+    # A partition whose customers all start after calibration_end has nobody to summarise.
+    def split_partition(part: pd.DataFrame, **kw: Any) -> pd.DataFrame:
+        if len(part) == 0 or not (part[date_col] <= cal_end).any():
+            return meta
+        out = _summary.calibration_holdout_split(part, **kw)
+        out.attrs = {}
+        return out
+
+    within = shuffled[shuffled[date_col] <= end]
+    return within.map_partitions(split_partition, meta=meta, **kwargs)
+
+
+def fit_model(
+    model: Any,
+    summary: Any,
+    *,
+    columns: Sequence[str] | None = None,
+) -> Any:
+    """Fit a valuation model on a distributed customer summary through its weighted patterns.
+
+    The summary is grouped by the model's input columns in the cluster; only the distinct
+    patterns and their counts are collected and passed to ``model.fit(..., weights=...)``. The
+    fitted model is the same as fitting on the whole summary in memory.
+
+    Parameters
+    ----------
+    model : valuation model
+        An unfitted model, e.g. :class:`customer_models.BetaGeoModel` (give it
+        ``time_unit=``: Dask frames carry no ``attrs``).
+    summary : dask.dataframe.DataFrame
+        The distributed customer summary.
+    columns : sequence of str, optional
+        The model's input columns (default: the model's ``required_columns``).
+
+    Returns
+    -------
+    model
+        The fitted model (``model.fit`` returns it).
+    """
+    _check_collection(summary, "fit_model summary")
+    if columns is None:
+        columns = getattr(model, "required_columns", None)
+        if columns is None:
+            raise ParameterError(
+                f"{type(model).__name__} does not declare required_columns; pass columns=."
+            )
+    columns = list(columns)
+    require_columns(summary._meta, columns, what="summary")
+    patterns = summary[columns].groupby(columns).size().compute()
+    table = patterns.rename("weight").reset_index()
+    return model.fit(table, weights=table["weight"].to_numpy())
+
+
+def map_customers(
+    summary: Any,
+    func: Callable[[pd.DataFrame], pd.Series | pd.DataFrame],
+    *,
+    meta: Any = None,
+) -> Any:
+    """Apply a per-customer function (e.g. ``model.probability_alive``) to every partition.
+
+    Parameters
+    ----------
+    summary : dask.dataframe.DataFrame
+        The distributed customer summary (or any per-customer table).
+    func : callable
+        Takes a pandas DataFrame of customers, returns a Series or DataFrame on its index: a
+        bound method of a fitted model (``model.probability_alive``), of a fitted segmenter
+        (``segmenter.predict``), or a ``functools.partial``.
+    meta : optional
+        Dask's description of the output. Default: computed by running ``func`` on the first
+        rows of the data.
+
+    Returns
+    -------
+    dask.dataframe.Series or dask.dataframe.DataFrame
+        The distributed result, on the summary's index.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import customer_models as cm
+    >>> from customer_models import dask as cmd
+    >>> summary = dd.from_pandas(cm.load_cdnow_summary(), npartitions=2)
+    >>> repeat = cmd.map_customers(summary, lambda df: (df["frequency"] > 0).rename("repeat"))
+    >>> int(repeat.sum().compute())
+    946
+    """
+    _check_collection(summary, "map_customers summary")
+    if meta is None:
+        sample = summary.head(20, npartitions=-1)
+        result = func(sample)
+        meta = result.iloc[:0]
+    return summary.map_partitions(lambda part: func(part) if len(part) else meta, meta=meta)

@@ -1,0 +1,105 @@
+"""Every Dask path gives the same numbers as the in-memory path, on a 2-worker LocalCluster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import customer_models as cm
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+cmd = pytest.importorskip("customer_models.dask")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=50,
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def transactions() -> pd.DataFrame:
+    return cm.make_transactions(4_000, random_state=21)
+
+
+def _sorted(frame):
+    return frame.compute().sort_index()
+
+
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_summary_equals_in_memory(client, transactions, freq):
+    expected = cm.rfm_summary(
+        transactions, value_col="amount", freq=freq, observation_end="2025-06-30"
+    )
+    ddf = dd.from_pandas(transactions, npartitions=5)
+    result = _sorted(
+        cmd.rfm_summary(
+            ddf, value_col="amount", freq=freq, observation_end="2025-06-30", npartitions=3
+        )
+    )
+    pd.testing.assert_frame_equal(result, expected, check_like=False, check_freq=False)
+
+
+def test_summary_default_end_and_unsorted_partitions(client, transactions):
+    shuffled = transactions.sample(frac=1.0, random_state=3)
+    expected = cm.rfm_summary(shuffled, value_col="amount", time_unit="W")
+    result = _sorted(
+        cmd.rfm_summary(dd.from_pandas(shuffled, npartitions=4), value_col="amount", time_unit="W")
+    )
+    pd.testing.assert_frame_equal(result, expected)
+
+
+def test_holdout_split_equals_in_memory(client, transactions):
+    kwargs = {
+        "calibration_end": "2024-09-30",
+        "observation_end": "2025-06-30",
+        "value_col": "amount",
+        "time_unit": "W",
+    }
+    expected = cm.calibration_holdout_split(transactions, **kwargs)
+    result = _sorted(
+        cmd.calibration_holdout_split(dd.from_pandas(transactions, npartitions=4), **kwargs)
+    )
+    pd.testing.assert_frame_equal(result, expected)
+
+
+def test_cdnow_summary_reproduced_on_dask(client, cdnow_sample_transactions, cdnow_summary):
+    ddf = dd.from_pandas(cdnow_sample_transactions, npartitions=3)
+    result = _sorted(
+        cmd.rfm_summary(ddf, value_col="amount", time_unit="W", observation_end="1997-09-30")
+    )
+    np.testing.assert_array_equal(result["frequency"], cdnow_summary["frequency"])
+    np.testing.assert_allclose(result["T"], cdnow_summary["T"], atol=0.0051)
+
+
+def test_map_customers_keeps_index_and_values(client, transactions):
+    summary = cm.rfm_summary(transactions, value_col="amount", time_unit="W")
+    ddf = dd.from_pandas(summary, npartitions=3)
+
+    def score(df):
+        return (df["frequency"] / (1.0 + df["T"])).rename("score")
+
+    result = cmd.map_customers(ddf, score).compute()
+    pd.testing.assert_series_equal(result.sort_index(), score(summary))
+
+
+def test_errors_are_clear(client, transactions):
+    with pytest.raises(cm.ParameterError, match=r"dask\.dataframe\.DataFrame"):
+        cmd.rfm_summary(transactions)
+    ddf = dd.from_pandas(transactions, npartitions=2)
+    with pytest.raises(cm.MissingColumnError, match="Did you mean 'customer_id'"):
+        cmd.rfm_summary(ddf, customer_col="customer")
+    with pytest.raises(cm.DataValidationError, match="calibration_end"):
+        cmd.calibration_holdout_split(ddf, calibration_end="2030-01-01")
