@@ -14,11 +14,28 @@ Everything public is importable from here::
 
 from __future__ import annotations
 
+from customer_models.churn import (
+    ChurnClassifier,
+    ChurnEvaluation,
+    PAliveChurnScorer,
+    churn_dataset,
+    cohort_retention,
+    evaluate_churn,
+    kaplan_meier,
+    retention_targets,
+)
 from customer_models.datasets import (
     load_cdnow_summary,
     load_cdnow_transactions,
     load_donations,
     make_transactions,
+)
+from customer_models.evaluation import (
+    HoldoutEvaluation,
+    evaluate_holdout,
+    frequency_fit,
+    split_customers,
+    transaction_tracking,
 )
 from customer_models.exceptions import (
     ConvergenceWarning,
@@ -29,35 +46,115 @@ from customer_models.exceptions import (
     NotFittedError,
     ParameterError,
 )
+from customer_models.feedback import (
+    CESResult,
+    CSATResult,
+    FeedbackResult,
+    NPSResult,
+    NPSTestResult,
+    ces,
+    csat,
+    feedback_summary,
+    key_drivers,
+    nps,
+    nps_test,
+)
+from customer_models.lifecycle import LifecycleStageClassifier, stage_transitions, stages_at
+from customer_models.loyalty import LoyaltyProgram, TierHistory
+from customer_models.segmentation import (
+    KMeansSegmenter,
+    RFMScorer,
+    RFMSegmenter,
+    RuleSegmenter,
+    SegmentExplanation,
+    ValueSegmenter,
+    band_rules,
+    behavior_features,
+    explain_segments,
+    segment_migration,
+    segment_profile,
+)
 from customer_models.summary import calibration_holdout_split, rfm_summary
-
-# --- valuation (issue 3/4) ---
-# --- end valuation ---
-
-# --- segmentation (issue 5) ---
-# --- end segmentation ---
-
-# --- lifecycle and churn (issue 6) ---
-# --- end lifecycle and churn ---
-
-# --- feedback and loyalty (issue 7) ---
-# --- end feedback and loyalty ---
+from customer_models.valuation import (
+    BetaGeoBetaBinomModel,
+    BetaGeoModel,
+    ConvergenceReport,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    ShiftedBetaGeoModel,
+    ValuationModel,
+    customer_lifetime_value,
+    load_model,
+    prediction_interval,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BetaGeoBetaBinomModel",
+    "BetaGeoModel",
+    "CESResult",
+    "CSATResult",
+    "ChurnClassifier",
+    "ChurnEvaluation",
+    "ConvergenceReport",
     "ConvergenceWarning",
     "CustomerModelsError",
     "DataValidationError",
+    "FeedbackResult",
+    "GammaGammaModel",
+    "HoldoutEvaluation",
+    "KMeansSegmenter",
+    "LifecycleStageClassifier",
+    "LoyaltyProgram",
     "MissingColumnError",
     "ModelFileError",
+    "ModifiedBetaGeoModel",
+    "NPSResult",
+    "NPSTestResult",
     "NotFittedError",
+    "PAliveChurnScorer",
     "ParameterError",
+    "ParetoNBDModel",
+    "RFMScorer",
+    "RFMSegmenter",
+    "RuleSegmenter",
+    "SegmentExplanation",
+    "ShiftedBetaGeoModel",
+    "TierHistory",
+    "ValuationModel",
+    "ValueSegmenter",
     "__version__",
+    "band_rules",
+    "behavior_features",
     "calibration_holdout_split",
+    "ces",
+    "churn_dataset",
+    "cohort_retention",
+    "csat",
+    "customer_lifetime_value",
+    "evaluate_churn",
+    "evaluate_holdout",
+    "explain_segments",
+    "feedback_summary",
+    "frequency_fit",
+    "kaplan_meier",
+    "key_drivers",
     "load_cdnow_summary",
     "load_cdnow_transactions",
     "load_donations",
+    "load_model",
     "make_transactions",
+    "nps",
+    "nps_test",
+    "prediction_interval",
+    "retention_targets",
     "rfm_summary",
+    "segment_migration",
+    "segment_profile",
+    "split_customers",
+    "stage_transitions",
+    "stages_at",
+    "transaction_tracking",
 ]

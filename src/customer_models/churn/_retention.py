@@ -1,0 +1,398 @@
+"""Retention curves: Kaplan-Meier survival with Greenwood bands, and cohort retention tables.
+
+Both functions are vectorized: no Python loop runs per customer or per group.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from customer_models._validation import (
+    as_pandas,
+    check_choice,
+    check_not_empty,
+    check_rule,
+    require_columns,
+)
+from customer_models.exceptions import DataValidationError, ParameterError
+
+__all__ = ["cohort_retention", "kaplan_meier"]
+
+
+def _as_1d(values: Any, name: str) -> pd.Series:
+    """Return ``values`` as a Series (keeping a Series' index), raising on 2-D input."""
+    if isinstance(values, pd.Series):
+        return values
+    if isinstance(values, pd.DataFrame):
+        if values.shape[1] != 1:
+            raise ParameterError(
+                f"{name} must be one-dimensional (a Series or array), got a DataFrame with "
+                f"{values.shape[1]} columns."
+            )
+        return values.iloc[:, 0]
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ParameterError(f"{name} must be one-dimensional, got shape {arr.shape}.")
+    return pd.Series(arr)
+
+
+def _event_flags(churned: pd.Series, ids: Any) -> np.ndarray:
+    """Return ``churned`` as a bool array; accept bool or numbers 0/1, nothing else."""
+    check_rule(
+        churned.isna().to_numpy(),
+        ids,
+        rule="churned must not be missing",
+        column="churned",
+        what="kaplan_meier input",
+    )
+    if pd.api.types.is_bool_dtype(churned):
+        return churned.to_numpy(dtype=bool)
+    if not pd.api.types.is_numeric_dtype(churned):
+        raise DataValidationError(
+            "churned must be boolean or 0/1 (1 = the customer churned, 0 = still active at "
+            f"the end of observation, i.e. censored); got dtype {churned.dtype}.",
+            column="churned",
+            rule="churned must be boolean or 0/1",
+            n_rows=len(churned),
+        )
+    values = churned.to_numpy(dtype=np.float64)
+    check_rule(
+        ~np.isin(values, (0.0, 1.0)),
+        ids,
+        rule="churned must be 0 or 1",
+        column="churned",
+        what="kaplan_meier input",
+        hint="Pass 1/True for churned customers and 0/False for censored ones.",
+    )
+    return values == 1.0
+
+
+def kaplan_meier(
+    durations: Any,
+    churned: Any,
+    *,
+    by: Any = None,
+    confidence: float = 0.95,
+    ci_method: Literal["log-log", "linear"] = "log-log",
+) -> pd.DataFrame:
+    r"""Kaplan-Meier survival (retention) curve with Greenwood confidence bands.
+
+    Parameters
+    ----------
+    durations : array-like of float
+        Time each customer was observed: until churn, or until the end of observation for
+        customers still active (censored). Non-negative and finite, in any unit.
+    churned : array-like of bool or 0/1
+        True (1) if the customer churned at ``durations``, False (0) if still active then.
+    by : array-like, optional
+        Group label of each customer (plan, channel, cohort, ...). One curve per group; the
+        output then starts with a ``group`` column.
+    confidence : float, default 0.95
+        Confidence level of the pointwise bands, in (0, 1).
+    ci_method : {"log-log", "linear"}, default "log-log"
+        How the Greenwood variance becomes a band. ``"log-log"`` (the default of lifelines,
+        R's ``survfit(conf.type="log-log")`` and Kalbfleisch-Prentice) builds the interval on
+        ``log(-log S)`` and always stays in [0, 1]; ``"linear"`` is ``S ± z·S·sqrt(V)``
+        clipped to [0, 1] (scipy's default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct observed time (per group), sorted by (group,) time, with columns
+        ``[group,] time, at_risk, events, censored, survival, ci_low, ci_high``. ``survival``
+        is S(t) just after ``time``; before the first row S = 1.
+
+    Notes
+    -----
+    With :math:`n_i` customers at risk and :math:`d_i` churn events at time :math:`t_i`,
+
+    .. math:: \hat S(t) = \prod_{t_i \le t} (1 - d_i / n_i), \qquad
+              V(t) = \sum_{t_i \le t} \frac{d_i}{n_i (n_i - d_i)}
+
+    where :math:`V` is Greenwood's estimate of :math:`\operatorname{Var}\log \hat S(t)`.
+    Log-log band: :math:`\hat S^{\exp(\pm z \sqrt V / \log \hat S)}`. Where
+    :math:`\hat S = 1` (no churn yet) the variance is 0 and the band is [1, 1]; where
+    :math:`\hat S = 0` (everyone still at risk churned) Greenwood's formula is undefined and
+    the band is reported as [0, 0] instead of NaN.
+
+    References
+    ----------
+    Kaplan, E. L. and Meier, P. (1958), "Nonparametric estimation from incomplete
+    observations", JASA 53(282), 457-481. Greenwood, M. (1926), "The natural duration of
+    cancer", Reports on Public Health and Medical Subjects 33.
+
+    Examples
+    --------
+    >>> from customer_models.churn._retention import kaplan_meier
+    >>> km = kaplan_meier([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
+    >>> km[["time", "at_risk", "events", "survival"]]
+       time  at_risk  events  survival
+    0   1.0        5       1  0.800000
+    1   2.0        4       1  0.600000
+    2   3.0        2       1  0.300000
+    3   4.0        1       0  0.300000
+    """
+    check_choice(ci_method, "ci_method", ["log-log", "linear"])
+    if not (isinstance(confidence, (int, float)) and 0.0 < float(confidence) < 1.0):
+        raise ParameterError(f"confidence must be a number in (0, 1), got {confidence!r}.")
+    dur = _as_1d(durations, "durations")
+    evt = _as_1d(churned, "churned")
+    if len(dur) != len(evt):
+        raise ParameterError(
+            f"durations and churned must have the same length, got {len(dur)} and {len(evt)}."
+        )
+    if len(dur) == 0:
+        raise DataValidationError(
+            "durations is empty: at least one customer is needed.", rule="not empty"
+        )
+    ids = dur.index.to_numpy()
+    if not pd.api.types.is_numeric_dtype(dur) or pd.api.types.is_bool_dtype(dur):
+        raise DataValidationError(
+            f"durations must be numeric, got dtype {dur.dtype}.",
+            column="durations",
+            rule="durations must be numeric",
+            n_rows=len(dur),
+        )
+    t = dur.to_numpy(dtype=np.float64)
+    check_rule(
+        ~np.isfinite(t),
+        ids,
+        rule="durations must be finite",
+        column="durations",
+        what="kaplan_meier input",
+    )
+    check_rule(
+        t < 0, ids, rule="durations must be >= 0", column="durations", what="kaplan_meier input"
+    )
+    event = _event_flags(evt, ids)
+
+    if by is None:
+        codes = np.zeros(t.size, dtype=np.int64)
+        groups: pd.Index | None = None
+    else:
+        labels = _as_1d(by, "by")
+        if len(labels) != t.size:
+            raise ParameterError(
+                f"by must have one label per customer ({t.size}), got {len(labels)}."
+            )
+        check_rule(
+            labels.isna().to_numpy(),
+            ids,
+            rule="by must not be missing",
+            column="by",
+            what="kaplan_meier input",
+        )
+        codes, groups = pd.factorize(labels, sort=True)
+        codes = codes.astype(np.int64)
+
+    # Distinct (group, time) cells with their event and censoring counts.
+    order = np.lexsort((t, codes))
+    g_sorted, t_sorted, e_sorted = codes[order], t[order], event[order]
+    new_cell = np.ones(t_sorted.size, dtype=bool)
+    new_cell[1:] = (g_sorted[1:] != g_sorted[:-1]) | (t_sorted[1:] != t_sorted[:-1])
+    starts = np.flatnonzero(new_cell)
+    n_cell = np.diff(np.append(starts, t_sorted.size))
+    d_cell = np.add.reduceat(e_sorted.astype(np.int64), starts)
+    g_cell, t_cell = g_sorted[starts], t_sorted[starts]
+
+    # At risk = customers of the group whose time is >= this time: group size minus those
+    # that left at earlier times of the same group.
+    group_size = np.bincount(codes, minlength=int(codes.max()) + 1)
+    left_before = pd.Series(n_cell).groupby(g_cell, sort=False).cumsum().to_numpy() - n_cell
+    at_risk = group_size[g_cell] - left_before
+
+    factor = 1.0 - d_cell / at_risk
+    is_zero = factor <= 0.0
+    log_factor = np.log(np.where(is_zero, 1.0, factor))
+    frame = pd.DataFrame({"log": log_factor, "zero": is_zero.astype(np.int64)})
+    # Greenwood increments; infinite (and unused) where every customer at risk churned.
+    denom = at_risk * (at_risk - d_cell)
+    frame["gw"] = np.where(d_cell == 0, 0.0, d_cell / np.where(denom > 0, denom, 1.0))
+    cum = frame.groupby(g_cell, sort=False).cumsum()
+    reached_zero = cum["zero"].to_numpy() > 0
+    survival = np.where(reached_zero, 0.0, np.exp(cum["log"].to_numpy()))
+    var = cum["gw"].to_numpy()
+
+    z = float(ndtri(0.5 + float(confidence) / 2.0))
+    if ci_method == "linear":
+        half = z * survival * np.sqrt(var)
+        low = np.clip(survival - half, 0.0, 1.0)
+        high = np.clip(survival + half, 0.0, 1.0)
+    else:
+        interior = (survival > 0.0) & (survival < 1.0)
+        log_s = np.log(np.where(interior, survival, 0.5))
+        se = np.sqrt(var) / np.abs(log_s)
+        low = np.where(interior, np.exp(log_s * np.exp(-z * se)), survival)
+        high = np.where(interior, np.exp(log_s * np.exp(z * se)), survival)
+        low, high = np.minimum(low, high), np.maximum(low, high)
+    # Both bands collapse to the estimate where it is exactly 0 (Greenwood undefined).
+    low = np.where(reached_zero, 0.0, low)
+    high = np.where(reached_zero, 0.0, high)
+
+    out = pd.DataFrame(
+        {
+            "time": t_cell,
+            "at_risk": at_risk.astype(np.int64),
+            "events": d_cell.astype(np.int64),
+            "censored": (n_cell - d_cell).astype(np.int64),
+            "survival": survival,
+            "ci_low": low,
+            "ci_high": high,
+        }
+    )
+    if groups is not None:
+        out.insert(0, "group", groups.take(g_cell))
+    return out
+
+
+_PERIOD_ALIASES = {"ME": "M", "QE": "Q", "YE": "Y", "A": "Y"}
+
+
+def cohort_retention(
+    transactions: Any,
+    *,
+    cohort: str = "M",
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    observation_end: Any = None,
+    values: Literal["share", "count"] = "share",
+) -> pd.DataFrame:
+    """Cohort-by-period retention table: the share of each cohort active in each period.
+
+    Customers are grouped into cohorts by the period of their first purchase. A customer is
+    *active* in period ``k`` of their cohort if they have at least one transaction in the
+    ``k``-th period after the cohort's own (period 0 is the acquisition period, so every
+    customer is active in it).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction (pandas, polars or Arrow).
+    cohort : str, default "M"
+        pandas period frequency of both the cohorts and the activity periods: ``"D"``,
+        ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` (``"ME"``, ``"QE"``, ``"YE"`` are accepted).
+    customer_col, date_col : str
+        Column names of the customer id and the transaction date.
+    observation_end : date-like, optional
+        Last observed day; transactions after it are ignored. Defaults to the last
+        transaction date. Cells for periods after the period containing it are NaN (not
+        observed yet: the usual triangle). The period containing it may be partial.
+    values : {"share", "count"}, default "share"
+        ``"share"``: fraction of the cohort active (floats). ``"count"``: number of active
+        customers (nullable ``Int64``); column 0 is then the cohort size.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the cohort periods (``PeriodIndex`` named ``"cohort"``, every period from the
+        first to the last cohort, empty cohorts dropped). Columns: period index
+        ``0, 1, ..., K`` (named ``"period"``). Unobserved cells are missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from customer_models.churn._retention import cohort_retention
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 2, 3, 3],
+    ...     "date": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-01-20",
+    ...                             "2024-02-01", "2024-03-03"]),
+    ... })
+    >>> cohort_retention(tx)
+    period     0    1    2
+    cohort
+    2024-01  1.0  0.5  0.0
+    2024-02  1.0  1.0  NaN
+    >>> cohort_retention(tx, values="count")
+    period   0  1     2
+    cohort
+    2024-01  2  1     0
+    2024-02  1  1  <NA>
+    """
+    df = as_pandas(transactions, what="transactions")
+    require_columns(df, [customer_col, date_col], what="transactions")
+    check_choice(values, "values", ["share", "count"])
+    if not isinstance(cohort, str):
+        raise ParameterError(
+            f"cohort must be a period frequency string such as 'M', got {cohort!r}."
+        )
+    freq = _PERIOD_ALIASES.get(cohort, cohort)
+    check_not_empty(df, what="transactions")
+    ids = df[customer_col]
+    check_rule(
+        ids.isna().to_numpy(),
+        df.index.to_numpy(),
+        rule=f"{customer_col} must not be missing",
+        column=customer_col,
+        what="transactions",
+    )
+    try:
+        dates = pd.to_datetime(df[date_col])
+    except (ValueError, TypeError) as exc:
+        raise DataValidationError(
+            f"transactions column {date_col!r} could not be read as dates ({exc}).",
+            column=date_col,
+            rule=f"{date_col} must be dates",
+        ) from exc
+    check_rule(
+        dates.isna().to_numpy(),
+        ids.to_numpy(),
+        rule=f"{date_col} must not be missing",
+        column=date_col,
+        what="transactions",
+    )
+    if dates.dt.tz is not None:
+        dates = dates.dt.tz_localize(None)
+    try:
+        probe = pd.Period("2024-01-01", freq=freq)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(
+            f"cohort must be a pandas period frequency such as 'D', 'W', 'M', 'Q' or 'Y', got "
+            f"{cohort!r} ({exc})."
+        ) from exc
+    end = dates.max() if observation_end is None else pd.Timestamp(observation_end)
+    if end.tzinfo is not None:
+        end = end.tz_localize(None)
+    keep = (dates <= end).to_numpy()
+    if not keep.any():
+        raise ParameterError(
+            f"observation_end={end.date()} is before the first transaction "
+            f"({dates.min().date()}); no transaction is observed."
+        )
+    ordinal = dates[keep].dt.to_period(freq).array.asi8.astype(np.int64)
+    end_ordinal = int(pd.Period(end, freq=probe.freqstr).ordinal)
+    cust_codes, _ = pd.factorize(ids[keep])
+    cust_codes = np.asarray(cust_codes, dtype=np.int64)
+
+    first = np.full(int(cust_codes.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, cust_codes, ordinal)
+    first_ordinal = int(first.min())
+    n_cohorts = int(first.max()) - first_ordinal + 1
+    n_periods = end_ordinal - first_ordinal + 1
+    k = ordinal - first[cust_codes]
+    # One (customer, period) activity flag each, then counts per (cohort, period index).
+    cell = pd.unique(cust_codes * n_periods + k)  # hash-based; np.unique is slower here
+    cust_of_cell, k_of_cell = np.divmod(cell, n_periods)
+    cohort_of_cell = first[cust_of_cell] - first_ordinal
+    counts = np.bincount(
+        cohort_of_cell * n_periods + k_of_cell, minlength=n_cohorts * n_periods
+    ).reshape(n_cohorts, n_periods)
+    sizes = counts[:, 0]
+    # Cohort c (ordinal first_ordinal + c) has observed periods 0 .. end_ordinal - that.
+    observed = np.arange(n_periods)[None, :] <= (n_periods - 1 - np.arange(n_cohorts))[:, None]
+    present = sizes > 0
+    index = pd.PeriodIndex.from_ordinals(
+        first_ordinal + np.flatnonzero(present), freq=freq, name="cohort"
+    )
+    counts, sizes, observed = counts[present], sizes[present], observed[present]
+    columns = pd.RangeIndex(n_periods, name="period")
+    if values == "count":
+        table = pd.DataFrame(counts, index=index, columns=columns).astype("Int64")
+        return table.where(observed)
+    shares = np.divide(counts, sizes[:, None], out=np.full(counts.shape, np.nan), where=observed)
+    return pd.DataFrame(shares, index=index, columns=columns)

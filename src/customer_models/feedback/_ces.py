@@ -1,0 +1,107 @@
+"""Customer effort score: mean answer with a Student-t interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from customer_models.exceptions import DataValidationError
+from customer_models.feedback._result import CESResult
+from customer_models.feedback._scores import (
+    check_confidence,
+    check_scale,
+    clean_scores,
+    kish_effective_n,
+)
+
+__all__ = ["ces", "t_quantile"]
+
+
+def t_quantile(confidence: float, df: np.ndarray | float) -> np.ndarray:
+    """Two-sided Student-t quantile ``t⁻¹((1 + confidence) / 2; df)`` (vectorized)."""
+    return np.asarray(special.stdtrit(df, 0.5 + confidence / 2.0), dtype=np.float64)
+
+
+def ces(
+    scores: Any,
+    *,
+    scale: tuple[float, float] = (1, 7),
+    confidence: float = 0.95,
+    weights: Any = None,
+    dropna: bool = False,
+) -> CESResult:
+    r"""Compute the customer effort score: the mean answer with a Student-t interval.
+
+    Parameters
+    ----------
+    scores : array-like
+        Answers on ``scale`` (CES 2.0: 1 = strongly disagree ... 7 = strongly agree that the
+        company made it easy).
+    scale : (low, high), default (1, 7)
+        The answer scale; integer bounds make it an integer scale.
+    confidence : float, default 0.95
+        Confidence level of the interval.
+    weights : array-like of float, optional
+        Non-negative survey weights.
+    dropna : bool, default False
+        Drop missing answers and report how many in ``n_dropped`` (they raise otherwise).
+
+    Returns
+    -------
+    CESResult
+        ``score`` (mean), ``std``, ``se``, ``ci_low``, ``ci_high``, ``n``, ``effective_n``,
+        ``n_dropped``, ``method`` (``"t"``), ``confidence``.
+
+    Notes
+    -----
+    :math:`\bar x \pm t_{n-1}\, s/\sqrt{n}` with :math:`s` the sample standard deviation
+    (``ddof=1``), clipped to the scale. With weights, :math:`\bar x = \sum w x / \sum w`,
+    :math:`s^2 = \frac{n_\text{eff}}{n_\text{eff} - 1} \sum w (x - \bar x)^2 / \sum w`,
+    and :math:`n_\text{eff} = (\sum w)^2 / \sum w^2` (Kish) replaces :math:`n` in the
+    standard error and the degrees of freedom. At least two answers are needed.
+
+    Examples
+    --------
+    >>> from customer_models.feedback import ces
+    >>> ces([7, 6, 6, 5, 7, 3, 6, 5])
+    CESResult(score=5.6, ci=[4.5, 6.7] (95%, t), n=8)
+    """
+    confidence = check_confidence(confidence)
+    low, high, is_int = check_scale(scale)
+    x, w, n_dropped = clean_scores(
+        scores, scale=(low, high, is_int), dropna=dropna, weights=weights, min_n=2
+    )
+    if w is None:
+        n_eff = float(x.size)
+        mean = float(x.mean())
+        std = float(x.std(ddof=1))
+    else:
+        n_eff = kish_effective_n(w)
+        mean = float(np.average(x, weights=w))
+        var_pop = float(np.average(np.square(x - mean), weights=w))
+        if not n_eff > 1.0 + 1e-9:
+            raise DataValidationError(
+                "weights put all their mass on one answer (Kish effective n = 1); a t interval "
+                "needs an effective sample size above 1.",
+                column="weights",
+                rule="effective sample size > 1",
+                n_rows=int(x.size),
+            )
+        std = float(np.sqrt(var_pop * n_eff / (n_eff - 1.0)))
+    se = std / float(np.sqrt(n_eff))
+    half = float(t_quantile(confidence, n_eff - 1.0)) * se
+    ci_low, ci_high = max(mean - half, low), min(mean + half, high)
+    return CESResult(
+        score=mean,
+        se=se,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        n=int(x.size),
+        effective_n=n_eff,
+        n_dropped=n_dropped,
+        method="t",
+        confidence=confidence,
+        std=std,
+    )

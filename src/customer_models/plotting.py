@@ -1,0 +1,380 @@
+"""Diagnostic plots for valuation models (matplotlib, through the ``plot`` extra).
+
+matplotlib is imported inside each function, so ``import customer_models`` never needs it.
+Every function accepts ``ax=`` (a matplotlib Axes to draw on; a new figure otherwise) and
+returns the Axes it drew on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from customer_models.exceptions import ParameterError
+
+__all__ = [
+    "plot_calibration_purchases_vs_holdout",
+    "plot_clv_distribution",
+    "plot_frequency_fit",
+    "plot_frequency_recency_matrix",
+    "plot_survival",
+    "plot_tracking",
+]
+
+
+def _axes(ax: Any) -> Any:
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "Plotting needs matplotlib: pip install 'customer_models[plot]'."
+        ) from exc
+    _, new_ax = plt.subplots()
+    return new_ax
+
+
+def plot_calibration_purchases_vs_holdout(
+    model: Any, data: Any, *, max_frequency: int = 7, ax: Any = None
+) -> Any:
+    """Mean actual vs predicted holdout purchases by calibration frequency.
+
+    Parameters
+    ----------
+    model : fitted valuation model
+    data : DataFrame
+        Output of :func:`customer_models.calibration_holdout_split`.
+    max_frequency : int, default 7
+        Calibration frequencies at or above it share the last point.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Two lines, "Actual" and "Model".
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> class Half:
+    ...     time_unit_ = "W"
+    ...     def expected_purchases(self, data, *, t):
+    ...         return pd.Series(0.5 * t, index=data.index)
+    >>> data = pd.DataFrame({"frequency": [0, 2], "frequency_holdout": [1, 3],
+    ...                      "duration_holdout": [4.0, 4.0]})
+    >>> len(plot_calibration_purchases_vs_holdout(Half(), data).lines)
+    2
+    """
+    from customer_models.evaluation import evaluate_holdout
+
+    table = evaluate_holdout(model, data, max_frequency=max_frequency).conditional
+    ax = _axes(ax)
+    labels = [str(v) for v in table.index]
+    if len(labels) and table.index[-1] == max_frequency:
+        labels[-1] = f"{max_frequency}+"
+    positions = np.arange(len(table))
+    ax.plot(positions, table["actual"].to_numpy(), marker="o", label="Actual")
+    ax.plot(positions, table["predicted"].to_numpy(), marker="s", linestyle="--", label="Model")
+    ax.set_xticks(positions, labels)
+    ax.set_xlabel("Purchases in calibration period")
+    ax.set_ylabel("Mean purchases in holdout period")
+    ax.set_title("Actual vs predicted holdout purchases")
+    ax.legend()
+    return ax
+
+
+def plot_tracking(
+    model: Any,
+    data: Any,
+    transactions: Any,
+    *,
+    cumulative: bool = True,
+    calibration_end: Any = None,
+    ax: Any = None,
+    **tracking_options: Any,
+) -> Any:
+    """Actual vs expected repeat transactions of the cohort, per period or cumulated.
+
+    Parameters
+    ----------
+    model : fitted valuation model
+    data : DataFrame
+        The cohort's summary.
+    transactions : DataFrame
+        The transaction log.
+    cumulative : bool, default True
+        Cumulative (True) or incremental (False) transactions.
+    calibration_end : date-like, optional
+        Draws a vertical line where the calibration period ends.
+    ax : matplotlib Axes, optional
+    **tracking_options
+        Passed to :func:`customer_models.evaluation.transaction_tracking` (``period``,
+        ``origin``, ``customer_col``, ``date_col``...).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Lines "Actual" and "Model" over the period number (plus the calibration line).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, pandas as pd
+    >>> class OnePerWeek:
+    ...     time_unit_ = "W"
+    ...     def expected_purchases_new_customer(self, *, t):
+    ...         return np.asarray(t, dtype=float)
+    >>> tx = pd.DataFrame({"customer_id": [1, 1],
+    ...                    "date": pd.to_datetime(["2024-01-01", "2024-01-09"])})
+    >>> ax = plot_tracking(OnePerWeek(), pd.DataFrame(index=[1]), tx)
+    >>> [line.get_label() for line in ax.lines]
+    ['Actual', 'Model']
+    """
+    from customer_models.evaluation import transaction_tracking
+
+    track = transaction_tracking(model, data, transactions, **tracking_options)
+    ax = _axes(ax)
+    suffix = "_cumulative" if cumulative else ""
+    periods = track.index.to_numpy()
+    ax.plot(periods, track["actual" + suffix].to_numpy(), label="Actual")
+    ax.plot(periods, track["expected" + suffix].to_numpy(), linestyle="--", label="Model")
+    if calibration_end is not None:
+        end = pd.Timestamp(calibration_end)
+        position = float(np.searchsorted(track["end"].to_numpy(), end.to_datetime64()) + 1)
+        ax.axvline(position, color="grey", linestyle=":", label="End of calibration")
+    ax.set_xlabel("Period")
+    ax.set_ylabel(("Cumulative r" if cumulative else "R") + "epeat transactions")
+    ax.set_title("Tracking " + ("cumulative" if cumulative else "incremental") + " transactions")
+    ax.legend()
+    return ax
+
+
+def plot_frequency_fit(model: Any, data: Any, *, max_frequency: int = 7, ax: Any = None) -> Any:
+    """Bars of actual vs expected customers by calibration repeat frequency.
+
+    Parameters
+    ----------
+    model : fitted valuation model
+        With a probability of purchases (P(X(t) = x)).
+    data : DataFrame
+        Calibration summary (``frequency``, ``T``).
+    max_frequency : int, default 7
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``2 × (max_frequency + 1)`` bars in two containers, "Actual" and "Model".
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, pandas as pd
+    >>> class Coin:
+    ...     def probability_of_purchases_new_customer(self, *, n, t):
+    ...         return np.full(np.shape(t), 0.5 if n < 2 else 0.0)
+    >>> data = pd.DataFrame({"frequency": [0, 1, 1, 3], "T": [1.0, 1.0, 1.0, 1.0]})
+    >>> len(plot_frequency_fit(Coin(), data, max_frequency=2).patches)
+    6
+    """
+    from customer_models.evaluation import frequency_fit
+
+    table = frequency_fit(model, data, max_frequency=max_frequency)
+    if table is None:
+        raise ParameterError(
+            f"{type(model).__name__} has no P(X(t) = x), so the frequency fit is unavailable."
+        )
+    ax = _axes(ax)
+    positions = np.arange(len(table))
+    ax.bar(positions - 0.2, table["actual"].to_numpy(), width=0.4, label="Actual")
+    ax.bar(positions + 0.2, table["expected"].to_numpy(), width=0.4, label="Model")
+    labels = [str(v) for v in table.index]
+    labels[-1] = f"{max_frequency}+"
+    ax.set_xticks(positions, labels)
+    ax.set_xlabel("Repeat purchases in calibration period")
+    ax.set_ylabel("Customers")
+    ax.set_title("Frequency of repeat purchases")
+    ax.legend()
+    return ax
+
+
+def plot_frequency_recency_matrix(
+    model: Any,
+    data: Any = None,
+    *,
+    quantity: Literal["expected_purchases", "probability_alive"] = "expected_purchases",
+    t: float = 1.0,
+    T: float | None = None,
+    max_frequency: int | None = None,
+    n_recency: int = 50,
+    ax: Any = None,
+) -> Any:
+    """Heat map of expected purchases in the next ``t`` (or P(alive)) by frequency and recency.
+
+    All customers in the grid have age ``T``; recency runs from 0 to ``T``.
+
+    Parameters
+    ----------
+    model : fitted transaction model
+    data : DataFrame, optional
+        Summary used for the defaults ``T = max(T)`` and ``max_frequency = max(frequency)``.
+    quantity : {"expected_purchases", "probability_alive"}
+    t : float, default 1.0
+        Horizon for expected purchases (model time units).
+    T : float, optional
+        Customer age of the grid.
+    max_frequency : int, optional
+    n_recency : int, default 50
+        Recency grid points.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One image of shape ``(max_frequency + 1, n_recency)`` with a colour bar.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from customer_models.valuation import BetaGeoModel
+    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> ax = plot_frequency_recency_matrix(m, T=39, max_frequency=10, n_recency=20)
+    >>> ax.images[0].get_array().shape
+    (11, 20)
+    """
+    if quantity not in ("expected_purchases", "probability_alive"):
+        raise ParameterError(
+            f"quantity must be 'expected_purchases' or 'probability_alive', got {quantity!r}."
+        )
+    if T is None:
+        if data is None:
+            raise ParameterError("Give data or T (the customer age of the grid).")
+        T = float(np.max(np.asarray(data["T"], dtype=float)))
+    if max_frequency is None:
+        if data is None:
+            raise ParameterError("Give data or max_frequency.")
+        max_frequency = int(np.max(np.asarray(data["frequency"], dtype=float)))
+    freq = np.arange(int(max_frequency) + 1, dtype=float)
+    rec = np.linspace(0.0, float(T), int(n_recency))
+    x, t_x = np.meshgrid(freq, rec, indexing="ij")
+    t_x = np.where(x == 0, 0.0, t_x)
+    grid = {"frequency": x.ravel(), "recency": t_x.ravel(), "T": np.full(x.size, float(T))}
+    if quantity == "expected_purchases":
+        values = model.expected_purchases(grid, t=t)
+        label = f"Expected purchases in the next {t:g} time units"
+    else:
+        values = model.probability_alive(grid)
+        label = "Probability alive"
+    matrix = np.asarray(values, dtype=float).reshape(x.shape)
+    ax = _axes(ax)
+    image = ax.imshow(
+        matrix, origin="lower", aspect="auto", extent=(0.0, float(T), -0.5, max_frequency + 0.5)
+    )
+    ax.figure.colorbar(image, ax=ax, label=label)
+    ax.set_xlabel("Recency (time from first to last purchase)")
+    ax.set_ylabel("Frequency (repeat purchases)")
+    ax.set_title(label + f" (customer age T = {T:g})")
+    return ax
+
+
+def plot_clv_distribution(clv: Any, *, bins: int = 50, log: bool = False, ax: Any = None) -> Any:
+    """Histogram of customer lifetime values with the mean and median marked.
+
+    Parameters
+    ----------
+    clv : Series or array
+        Output of :func:`customer_models.customer_lifetime_value` (the ``clv`` column of a
+        DataFrame is used).
+    bins : int, default 50
+    log : bool, default False
+        Logarithmic count axis (CLV is usually very skewed).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``bins`` bars and two vertical lines ("Mean", "Median").
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> ax = plot_clv_distribution(np.array([1.0, 2.0, 10.0]), bins=5)
+    >>> len(ax.patches), len(ax.lines)
+    (5, 2)
+    """
+    if isinstance(clv, pd.DataFrame):
+        clv = clv["clv"]
+    values = np.asarray(clv, dtype=float)
+    ax = _axes(ax)
+    ax.hist(values, bins=int(bins), log=log, color="tab:blue", alpha=0.8)
+    ax.axvline(float(values.mean()), color="tab:red", linestyle="--", label="Mean")
+    ax.axvline(float(np.median(values)), color="tab:green", linestyle=":", label="Median")
+    ax.set_xlabel("Customer lifetime value")
+    ax.set_ylabel("Customers")
+    ax.set_title("CLV distribution")
+    ax.legend()
+    return ax
+
+
+def plot_survival(
+    model: Any, data: Any = None, *, n_periods: int | None = None, ax: Any = None
+) -> Any:
+    """Survival curve S(t) of a contractual (sBG) model, with observed survival if given.
+
+    Parameters
+    ----------
+    model : fitted ShiftedBetaGeoModel
+        With ``survival(t)``.
+    data : array-like, optional
+        Observed share (or count, normalized by its first value) of customers surviving
+        periods 0, 1, ...: drawn as points "Actual".
+    n_periods : int, optional
+        Periods to draw (default: the length of ``data`` plus 5, else 12).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        A "Model" line (and an "Actual" line of markers with ``data``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> class Geometric:
+    ...     def survival(self, t):
+    ...         return 0.8 ** np.asarray(t, dtype=float)
+    >>> ax = plot_survival(Geometric(), [1000, 810, 640])
+    >>> [line.get_label() for line in ax.lines]
+    ['Model', 'Actual']
+    """
+    observed = None
+    if data is not None:
+        observed = np.asarray(data, dtype=float)
+        if observed.size and observed[0] > 1:
+            observed = observed / observed[0]
+    if n_periods is None:
+        n_periods = (observed.size + 5) if observed is not None else 12
+    periods = np.arange(int(n_periods) + 1)
+    curve = np.asarray(model.survival(periods), dtype=float)
+    ax = _axes(ax)
+    ax.plot(periods, curve, label="Model")
+    if observed is not None:
+        ax.plot(np.arange(observed.size), observed, marker="o", linestyle="none", label="Actual")
+    ax.set_xlabel("Period")
+    ax.set_ylabel("Share of customers surviving")
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Survival")
+    ax.legend()
+    return ax

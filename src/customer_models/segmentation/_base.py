@@ -1,0 +1,194 @@
+"""Input handling shared by the segmenters: named columns or positions, sklearn bookkeeping.
+
+Every segmenter reads a few columns from the customer summary (a DataFrame indexed by customer
+id). Columns are given by name (DataFrame input) or by position (``int``; works for arrays
+and DataFrames alike). Plain arrays have no names, so a column given by name is looked up at
+its documented position instead (each estimator documents its column order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from customer_models._validation import as_pandas, check_rule, require_columns
+from customer_models.exceptions import (
+    DataValidationError,
+    MissingColumnError,
+    NotFittedError,
+    ParameterError,
+)
+
+__all__ = ["SegmentAssignMixin", "Table", "check_fitted", "read_table"]
+
+Column = str | int
+
+
+class Table:
+    """A validated view of the input: row labels plus column access by name or position."""
+
+    def __init__(self, data: pd.DataFrame | np.ndarray, what: str) -> None:
+        self.data = data
+        self.what = what
+        self.is_frame = isinstance(data, pd.DataFrame)
+        self.n_rows = int(data.shape[0])
+        self.n_cols = int(data.shape[1])
+        self.index: pd.Index = (
+            data.index if isinstance(data, pd.DataFrame) else pd.RangeIndex(self.n_rows)
+        )
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Row labels (customer ids for a summary, row positions for arrays)."""
+        return self.index.to_numpy()
+
+    def label(self, column: Column) -> str:
+        """Return a readable name for ``column``."""
+        if isinstance(column, str):
+            return column
+        if self.is_frame:
+            return str(self.data.columns[column])  # type: ignore[union-attr]
+        return f"column {column}"
+
+    def raw(self, column: Column, *, position: int | None = None) -> np.ndarray | pd.Series:
+        """Return the column as stored (Series for frames, 1-D array for arrays)."""
+        if isinstance(self.data, pd.DataFrame):
+            if isinstance(column, str):
+                require_columns(self.data, [column], what=self.what)
+                return self.data[column]
+            self._check_position(column)
+            return self.data.iloc[:, column]
+        if isinstance(column, str):
+            if position is None:
+                raise MissingColumnError(
+                    f"{self.what} is a plain array without column names, so column "
+                    f"{column!r} cannot be found; pass a DataFrame or give the column by "
+                    "position (an int)."
+                )
+            column = position
+        self._check_position(column)
+        return self.data[:, column]
+
+    def _check_position(self, position: int) -> None:
+        if not -self.n_cols <= position < self.n_cols:
+            raise MissingColumnError(
+                f"{self.what} has {self.n_cols} feature(s) (columns), so column position "
+                f"{position} does not exist."
+            )
+
+    def numeric(self, column: Column, *, position: int | None = None) -> np.ndarray:
+        """Return the column as finite float64; errors name the column and first bad ids."""
+        values = self.raw(column, position=position)
+        name = self.label(column) if isinstance(column, int) or self.is_frame else column
+        if isinstance(values, pd.Series):
+            if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+                coerced = pd.to_numeric(values, errors="coerce")
+                check_rule(
+                    coerced.isna().to_numpy() & values.notna().to_numpy(),
+                    self.ids,
+                    rule=f"{name} must be numeric",
+                    column=name,
+                    what=self.what,
+                )
+                values = coerced
+            array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            try:
+                array = np.asarray(values, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise DataValidationError(
+                    f"{self.what} {name!r} must be numeric: {exc}",
+                    column=name,
+                    rule=f"{name} must be numeric",
+                ) from exc
+        check_rule(
+            ~np.isfinite(array),
+            self.ids,
+            rule=f"{name} must not be NaN or infinite",
+            column=name,
+            what=self.what,
+            hint="Fill or drop missing values before segmenting.",
+        )
+        return array
+
+
+def read_table(estimator: Any, X: Any, *, reset: bool, what: str, numeric: bool = True) -> Table:
+    """Validate ``X`` (DataFrame, polars/Arrow table, array or list) and record its features.
+
+    On ``reset=True`` (``fit``) sets ``n_features_in_`` and, for DataFrames with string
+    column names, ``feature_names_in_``; otherwise checks them like scikit-learn does.
+    """
+    if not isinstance(X, pd.DataFrame):
+        module = type(X).__module__.split(".")[0]
+        if module in ("polars", "pyarrow"):
+            X = as_pandas(X, what=what)
+    if isinstance(X, pd.DataFrame):
+        if X.shape[0] == 0:
+            raise DataValidationError(
+                f"{what} is empty: 0 sample(s); at least one row is needed.",
+                rule="not empty",
+            )
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        return Table(X, what)
+    array = check_array(
+        X,
+        dtype="numeric" if numeric else None,
+        ensure_all_finite=False,
+        estimator=estimator,
+        input_name="X",
+    )
+    validate_data(estimator, array, reset=reset, skip_check_array=True)
+    return Table(array, what)
+
+
+class SegmenterNotFittedError(NotFittedError, SklearnNotFittedError):
+    """Our :class:`NotFittedError` that scikit-learn also recognises as its own."""
+
+
+def check_fitted(estimator: Any, attribute: str) -> None:
+    """Raise :class:`NotFittedError` (an ``AttributeError``) if ``fit`` was not called."""
+    try:
+        check_is_fitted(estimator, attribute)
+    except SklearnNotFittedError as exc:
+        raise SegmenterNotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet; call fit first."
+        ) from exc
+
+
+def check_int(value: Any, name: str, *, minimum: int) -> int:
+    """Raise :class:`ParameterError` unless ``value`` is an int >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+class SegmentAssignMixin:
+    """Adds :meth:`assign` (named segments) to a segmenter whose ``predict`` returns codes."""
+
+    segments_: list[str]
+
+    def predict(self, X: Any) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def assign(self, X: Any) -> pd.Series:
+        """Segment names of ``X`` as a categorical Series on ``X``'s index.
+
+        The categories are ``segments_`` in order, so empty segments still show up in
+        ``value_counts`` and plots.
+        """
+        codes = self.predict(X)
+        index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(codes))
+        return pd.Series(
+            pd.Categorical.from_codes(codes, categories=list(self.segments_)),
+            index=index,
+            name="segment",
+        )
+
+    def fit_assign(self, X: Any, y: Any = None) -> pd.Series:
+        """Fit on ``X`` and return its segment names (see :meth:`assign`)."""
+        self.fit(X, y)  # type: ignore[attr-defined]
+        return self.assign(X)

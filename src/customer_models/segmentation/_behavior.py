@@ -1,0 +1,214 @@
+"""Behavioural features per customer from a transaction table (vectorized, no per-customer loop)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from customer_models._validation import (
+    as_pandas,
+    check_no_missing,
+    check_not_empty,
+    check_rule,
+    ensure_numeric,
+    require_columns,
+)
+from customer_models.exceptions import ParameterError
+
+__all__ = ["behavior_features"]
+
+_NS_PER_DAY = 86_400 * 10**9
+_DAYPARTS = ("night", "morning", "afternoon", "evening")  # [0,6) [6,12) [12,18) [18,24)
+
+
+def _wall_ns(dates: pd.Series, ids: Any, column: str) -> np.ndarray:
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        parsed = pd.to_datetime(dates, errors="coerce", format="mixed")
+        check_rule(
+            parsed.isna().to_numpy() & dates.notna().to_numpy(),
+            ids,
+            rule=f"{column} must be a date",
+            column=column,
+            what="transactions",
+        )
+        dates = parsed
+    check_no_missing(dates, ids, column=column, what="transactions")
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)  # keep the local wall clock (weekday, hour)
+    return np.asarray(dates.to_numpy(), dtype="datetime64[ns]").view(np.int64)
+
+
+def _time_order(codes: np.ndarray, ns: np.ndarray, n_customers: int) -> np.ndarray | None:
+    """Permutation sorting rows by (customer, time), or None if they already are."""
+    if codes.size < 2:
+        return None
+    same = codes[1:] == codes[:-1]
+    if bool(np.all(codes[1:] >= codes[:-1])) and bool(np.all((ns[1:] >= ns[:-1]) | ~same)):
+        return None
+    lo = int(ns.min())
+    span = int(ns.max()) - lo + 1
+    if span * n_customers < 2**62:  # one int64 key, one sort
+        key = codes.astype(np.int64) * span + (ns - lo)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((ns, codes))
+
+
+def behavior_features(
+    transactions: Any,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    value_col: str = "amount",
+    channel_col: str | None = None,
+    time_of_day: bool | Literal["auto"] = "auto",
+) -> pd.DataFrame:
+    """Per-customer behaviour: order value, purchase rhythm, spend trend, timing and channels.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction (polars/Arrow tables are converted).
+    customer_col, date_col, value_col : str
+        Customer id, transaction time and transaction value columns.
+    channel_col : str, optional
+        A purchase channel column (``"online"``, ``"store"``, ...); adds channel shares.
+    time_of_day : bool or "auto", default="auto"
+        Add time-of-day shares. ``"auto"`` adds them only when some timestamp has a time
+        other than midnight (date-only data would put every order at night).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id (sorted), with columns:
+
+        * ``n_orders``, ``total_value``, ``aov`` (average order value);
+        * ``ipt_mean``, ``ipt_std``, ``ipt_cv``: mean, sample standard deviation and
+          coefficient of variation of the days between consecutive transactions. They are
+          NaN by definition when there are too few transactions (fewer than 2 for the mean,
+          3 for the std) and ``ipt_cv`` is NaN when ``ipt_mean`` is 0 or NaN;
+        * ``spend_trend``: least-squares slope of the order value against the order number
+          (currency units per order; 0 with a single order). Transactions with the same
+          timestamp share their average order number, so the slope does not depend on
+          their row order (0 when all of a customer's transactions are simultaneous);
+        * ``weekend_share``: share of orders on Saturday or Sunday (the weekday share is
+          ``1 - weekend_share``);
+        * ``night_share``, ``morning_share``, ``afternoon_share``, ``evening_share`` (hours
+          [0, 6), [6, 12), [12, 18), [18, 24)) with time-of-day data;
+        * ``channel_<name>_share`` for each channel with ``channel_col``.
+
+    Notes
+    -----
+    Transactions are sorted once by (customer, time) (skipped when they already are) and
+    every feature is a group sum over
+    integer customer codes (``np.bincount``): the spend-trend slope is
+    ``(n Σ i v - Σ i Σ v) / (n Σ i² - (Σ i)²)`` with ``i`` the order number. Several
+    transactions on the same day count as separate orders (inter-purchase time 0).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 2],
+    ...     "date": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-31", "2024-01-06"]),
+    ...     "amount": [10.0, 20.0, 30.0, 5.0],
+    ... })
+    >>> f = behavior_features(tx)
+    >>> f.loc[1, ["n_orders", "aov", "ipt_mean", "spend_trend"]].tolist()
+    [3.0, 20.0, 15.0, 10.0]
+    >>> float(f.loc[2, "weekend_share"])  # 2024-01-06 is a Saturday
+    1.0
+    """
+    df = as_pandas(transactions, what="transactions")
+    columns = [customer_col, date_col, value_col]
+    if channel_col is not None:
+        columns.append(channel_col)
+    require_columns(df, columns, what="transactions")
+    check_not_empty(df, what="transactions")
+    if time_of_day not in (True, False, "auto"):
+        raise ParameterError(f"time_of_day must be True, False or 'auto', got {time_of_day!r}.")
+    raw_ids = df[customer_col]
+    check_no_missing(raw_ids, raw_ids, column=customer_col, what="transactions")
+    codes, uniques = pd.factorize(raw_ids, sort=True)
+    ns = _wall_ns(df[date_col], raw_ids, date_col)
+    values = ensure_numeric(df[value_col], raw_ids, column=value_col, what="transactions")
+    check_rule(
+        ~np.isfinite(values),
+        raw_ids,
+        rule=f"{value_col} must be finite",
+        column=value_col,
+        what="transactions",
+    )
+    n_customers = len(uniques)
+
+    order = _time_order(codes, ns, n_customers)
+    if order is None:  # already grouped by customer and in time order
+        c, t, v = codes, ns, values
+    else:
+        c, t, v = codes[order], ns[order], values[order]
+
+    n = np.bincount(c, minlength=n_customers).astype(np.float64)
+    total = np.bincount(c, weights=v, minlength=n_customers)
+    starts = np.concatenate(([0], np.cumsum(n, dtype=np.int64)[:-1]))
+    # order number within the customer; transactions at the same time share their average
+    # number, so the result does not depend on the row order of simultaneous transactions
+    new_run = np.ones(c.size, dtype=bool)
+    new_run[1:] = (c[1:] != c[:-1]) | (t[1:] != t[:-1])
+    run_start = np.flatnonzero(new_run)
+    run_len = np.diff(np.append(run_start, c.size))
+    run_id = np.cumsum(new_run) - 1
+    i = (run_start - starts[c[run_start]] + (run_len - 1) / 2.0)[run_id]
+
+    same = c[1:] == c[:-1]
+    gaps = (np.diff(t)[same]) / _NS_PER_DAY
+    gap_owner = c[1:][same]
+    m = n - 1.0
+    sum_gap = np.bincount(gap_owner, weights=gaps, minlength=n_customers)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ipt_mean = np.where(m > 0, sum_gap / np.where(m > 0, m, 1.0), np.nan)
+        centred = gaps - ipt_mean[gap_owner]
+        ss = np.bincount(gap_owner, weights=centred * centred, minlength=n_customers)
+        ipt_std = np.where(m > 1, np.sqrt(ss / np.where(m > 1, m - 1.0, 1.0)), np.nan)
+        ipt_cv = np.where(ipt_mean > 0, ipt_std / np.where(ipt_mean > 0, ipt_mean, 1.0), np.nan)
+
+    s_i = n * (n - 1.0) / 2.0  # tied numbers are averaged, so the sum is unchanged
+    s_ii = np.bincount(c, weights=i * i, minlength=n_customers)
+    s_iv = np.bincount(c, weights=i * v, minlength=n_customers)
+    denominator = n * s_ii - s_i * s_i
+    safe = denominator > 1e-9 * np.maximum(n * s_ii, 1.0)
+    trend = np.zeros(n_customers)
+    trend[safe] = (n[safe] * s_iv[safe] - s_i[safe] * total[safe]) / denominator[safe]
+
+    day = np.floor_divide(t, _NS_PER_DAY)
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+    weekend = np.bincount(c, weights=(weekday >= 5).astype(np.float64), minlength=n_customers)
+
+    out: dict[str, np.ndarray] = {
+        "n_orders": n,
+        "total_value": total,
+        "aov": total / n,
+        "ipt_mean": ipt_mean,
+        "ipt_std": ipt_std,
+        "ipt_cv": ipt_cv,
+        "spend_trend": trend,
+        "weekend_share": weekend / n,
+    }
+    seconds = t - day * _NS_PER_DAY
+    if time_of_day is True or (time_of_day == "auto" and bool(np.any(seconds != 0))):
+        part = (seconds // (6 * 3_600 * 10**9)).astype(np.int64)
+        counts = np.bincount(c * 4 + part, minlength=n_customers * 4).reshape(n_customers, 4)
+        for k, label in enumerate(_DAYPARTS):
+            out[f"{label}_share"] = counts[:, k] / n
+    if channel_col is not None:
+        channel = df[channel_col]
+        check_no_missing(channel, raw_ids, column=channel_col, what="transactions")
+        ch_codes, ch_names = pd.factorize(channel.to_numpy()[order], sort=True)
+        k_ch = len(ch_names)
+        counts = np.bincount(c * k_ch + ch_codes, minlength=n_customers * k_ch).reshape(
+            n_customers, k_ch
+        )
+        for k, label in enumerate(ch_names):
+            out[f"channel_{label}_share"] = counts[:, k] / n
+    index = pd.Index(uniques, name=customer_col)
+    return pd.DataFrame(out, index=index)

@@ -1,0 +1,276 @@
+"""K-means segments with log/standard scaling, automatic k and value-ordered clusters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils import check_random_state
+
+from customer_models._validation import check_rule
+from customer_models.exceptions import ParameterError
+from customer_models.segmentation._base import (
+    SegmentAssignMixin,
+    Table,
+    check_fitted,
+    check_int,
+    read_table,
+)
+
+__all__ = ["KMeansSegmenter"]
+
+_NAMES = {
+    1: ["All customers"],
+    2: ["High value", "Low value"],
+    3: ["High value", "Medium value", "Low value"],
+    4: ["Top value", "High value", "Medium value", "Low value"],
+    5: ["Top value", "High value", "Medium value", "Low value", "Bottom value"],
+}
+
+
+class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
+    """Behavioural clusters: ``log1p`` + standard scaling, k-means, clusters ranked by value.
+
+    Parameters
+    ----------
+    n_clusters : int or "auto", default="auto"
+        Number of clusters, or ``"auto"``: try every k in ``k_range`` on a seeded random
+        sample of ``sample_size`` customers and keep the k with the highest silhouette.
+    columns : sequence of str or int, optional
+        Feature columns (names or positions). Default: every column of ``X`` (all must be
+        numeric).
+    value_col : str or int, optional
+        Column whose cluster mean ranks the clusters (the first segment has the highest
+        mean). It must be one of ``columns``. Default: the first feature.
+    k_range : (int, int), default=(2, 8)
+        Inclusive range of k tried by ``"auto"``.
+    sample_size : int, default=20_000
+        Customers sampled (seeded) to fit the candidate k-means and the k-means++ start; the
+        final clusters are refined by Lloyd iterations on every customer.
+    silhouette_size : int, default=5_000
+        Customers of that sample (seeded) on which the silhouette of each candidate k is
+        computed (the silhouette is quadratic in the number of customers).
+    log_transform : bool, default=True
+        Apply ``log1p`` to the features before scaling (needs non-negative features; skewed
+        money and counts cluster much better on the log scale).
+    names : sequence of str, optional
+        Segment names, highest value first. Default: ``"High value"``, ``"Medium value"``,
+        ... for up to 5 clusters, ``"Tier 1"``... beyond.
+    n_init : int, default=3
+        k-means++ restarts on the sample for each k.
+    random_state : int, RandomState or None
+        Seed for the sample and k-means.
+
+    Attributes
+    ----------
+    n_clusters_ : int
+        Number of clusters used.
+    silhouette_scores_ : dict of int to float
+        Silhouette of each k tried (``"auto"`` only; empty otherwise).
+    cluster_centers_ : ndarray of shape (n_clusters_, n_features)
+        Centres back in the original units (``expm1`` of the log-scale centre, a
+        geometric-mean-like typical customer), ordered like ``segments_``.
+    features_ : list of str
+        The feature columns used.
+    segments_ : list of str
+        Segment names, highest value first.
+    labels_ : ndarray of int
+        Segment codes of the training customers.
+    kmeans_ : sklearn.cluster.KMeans
+        The fitted k-means on the scaled features (its cluster order is the raw one).
+    n_features_in_, feature_names_in_
+        Input columns seen in ``fit``.
+
+    Examples
+    --------
+    >>> import customer_models as cm
+    >>> summary = cm.load_cdnow_summary()
+    >>> seg = KMeansSegmenter(
+    ...     3, columns=["frequency", "monetary_value"], value_col="monetary_value",
+    ...     random_state=0,
+    ... ).fit(summary)
+    >>> seg.segments_
+    ['High value', 'Medium value', 'Low value']
+    >>> bool(seg.cluster_centers_[0, 1] > seg.cluster_centers_[2, 1])
+    True
+    """
+
+    def __init__(
+        self,
+        n_clusters: int | Literal["auto"] = "auto",
+        *,
+        columns: Sequence[str | int] | None = None,
+        value_col: str | int | None = None,
+        k_range: tuple[int, int] = (2, 8),
+        sample_size: int = 20_000,
+        silhouette_size: int = 5_000,
+        log_transform: bool = True,
+        names: Sequence[str] | None = None,
+        n_init: int = 3,
+        random_state: Any = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.columns = columns
+        self.value_col = value_col
+        self.k_range = k_range
+        self.sample_size = sample_size
+        self.silhouette_size = silhouette_size
+        self.log_transform = log_transform
+        self.names = names
+        self.n_init = n_init
+        self.random_state = random_state
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = bool(self.log_transform)
+        return tags
+
+    def _columns(self, table: Table) -> list[str | int]:
+        if self.columns is None:
+            return list(range(table.n_cols))
+        if isinstance(self.columns, str) or len(self.columns) == 0:
+            raise ParameterError("columns must be a non-empty list of column names/positions.")
+        return list(self.columns)
+
+    def _features(self, table: Table) -> np.ndarray:
+        columns = self._columns(table)
+        X = np.column_stack([table.numeric(c) for c in columns])
+        if self.log_transform:
+            bad = (X < 0).any(axis=1)
+            check_rule(
+                bad,
+                table.ids,
+                rule="features must be >= 0 for log_transform=True",
+                what=table.what,
+                hint="Negative values in data cannot be log1p-scaled; pass log_transform=False.",
+            )
+            X = np.log1p(X)
+        return X
+
+    def fit(self, X: Any, y: Any = None) -> KMeansSegmenter:
+        """Choose k, cluster the customers and rank the clusters by value.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_customers, n_columns)
+            Customer features (e.g. the summary or :func:`behavior_features`).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        from sklearn.cluster import KMeans  # imported here: keeps the package import light
+        from sklearn.metrics import silhouette_score
+
+        auto = isinstance(self.n_clusters, str)
+        if auto and self.n_clusters != "auto":
+            raise ParameterError(f"n_clusters must be an int or 'auto', got {self.n_clusters!r}.")
+        sample_size = check_int(self.sample_size, "sample_size", minimum=10)
+        silhouette_size = check_int(self.silhouette_size, "silhouette_size", minimum=10)
+        n_init = check_int(self.n_init, "n_init", minimum=1)
+        if auto:
+            k_lo, k_hi = (check_int(k, "k_range", minimum=2) for k in self.k_range)
+            if k_hi < k_lo:
+                raise ParameterError(
+                    f"k_range must be (low, high) with low <= high, got {self.k_range}."
+                )
+        table = read_table(self, X, reset=True, what="data")
+        columns = self._columns(table)
+        Z = self._features(table)
+        raw = np.column_stack([table.numeric(c) for c in columns])
+        value_pos = 0
+        if self.value_col is not None:
+            labels = [table.label(c) for c in columns]
+            target = table.label(self.value_col)
+            if target not in labels:
+                raise ParameterError(
+                    f"value_col {self.value_col!r} must be one of the feature columns {labels}."
+                )
+            value_pos = labels.index(target)
+        self.mean_ = Z.mean(axis=0)
+        scale = Z.std(axis=0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        S = (Z - self.mean_) / self.scale_
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        n = S.shape[0]
+        sample = S[rng.choice(n, sample_size, replace=False)] if n > sample_size else S
+        n_distinct = np.unique(sample, axis=0).shape[0]
+        self.silhouette_scores_: dict[int, float] = {}
+        if auto:
+            best_k, best_score, best_centers = None, -np.inf, None
+            m = sample.shape[0]
+            # one subsample for every k, so the silhouettes are comparable
+            sub = (
+                rng.choice(m, silhouette_size, replace=False)
+                if m > silhouette_size
+                else slice(None)
+            )
+            for k in range(k_lo, min(k_hi, n_distinct - 1) + 1):
+                model = KMeans(k, n_init=n_init, random_state=seed).fit(sample)
+                sub_labels = model.labels_[sub]
+                if np.unique(sub_labels).size < 2:
+                    continue
+                score = float(silhouette_score(sample[sub], sub_labels))
+                self.silhouette_scores_[k] = score
+                if score > best_score:
+                    best_k, best_score, best_centers = k, score, model.cluster_centers_
+            if best_k is None:
+                raise ParameterError(
+                    f"n_clusters='auto' found no k in {self.k_range} with at least two "
+                    f"clusters: the data has only {n_distinct} distinct point(s)."
+                )
+            k, init = best_k, best_centers
+        else:
+            k = check_int(self.n_clusters, "n_clusters", minimum=1)
+            if k > n_distinct:
+                raise ParameterError(
+                    f"n_clusters={k} is more than the {n_distinct} distinct customers in the "
+                    "data; ask for fewer clusters."
+                )
+            init = KMeans(k, n_init=n_init, random_state=seed).fit(sample).cluster_centers_
+        self.kmeans_ = KMeans(k, init=init, n_init=1, random_state=seed).fit(S)
+        raw_labels = self.kmeans_.labels_
+        counts = np.bincount(raw_labels, minlength=k)
+        means = np.bincount(raw_labels, weights=raw[:, value_pos], minlength=k) / np.maximum(
+            counts, 1
+        )
+        order = np.argsort(-means, kind="stable")  # order[i] = raw cluster of rank i
+        self._rank = np.empty(k, dtype=np.int64)
+        self._rank[order] = np.arange(k)
+        centers = self.kmeans_.cluster_centers_[order] * self.scale_ + self.mean_
+        self.cluster_centers_ = np.expm1(centers) if self.log_transform else centers
+        self.n_clusters_ = k
+        self.features_ = [table.label(c) for c in columns]
+        self.segments_ = self._names(k)
+        self.labels_ = self._rank[raw_labels]
+        return self
+
+    def _names(self, k: int) -> list[str]:
+        if self.names is not None:
+            names = [str(n) for n in self.names]
+            if len(names) != k or len(set(names)) != k:
+                raise ParameterError(f"names must be {k} distinct names, got {names!r}.")
+            return names
+        return _NAMES.get(k, [f"Tier {i}" for i in range(1, k + 1)])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Segment codes (positions in ``segments_``) of the nearest cluster centre.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Customers with the feature columns.
+
+        Returns
+        -------
+        ndarray of int64
+        """
+        check_fitted(self, "kmeans_")
+        table = read_table(self, X, reset=False, what="data")
+        S = (self._features(table) - self.mean_) / self.scale_
+        return self._rank[self.kmeans_.predict(S)]

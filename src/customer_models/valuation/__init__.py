@@ -1,0 +1,43 @@
+"""Buy-till-you-die valuation models fitted by maximum likelihood.
+
+Each model is a small declaration on :class:`ValuationModel` (see ``_base.py``); the public
+estimators are re-exported here and at the top level of :mod:`customer_models`.
+"""
+
+from __future__ import annotations
+
+from customer_models.valuation._base import (
+    ConvergenceReport,
+    PurchaseModel,
+    ValuationModel,
+    check_frequency_recency,
+)
+from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
+from customer_models.valuation._bgnbd import BetaGeoModel
+from customer_models.valuation._clv import customer_lifetime_value
+from customer_models.valuation._gamma_gamma import GammaGammaModel
+from customer_models.valuation._intervals import prediction_interval
+from customer_models.valuation._io import load_model, save_model
+from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
+from customer_models.valuation._pareto_nbd import ParetoNBDModel
+from customer_models.valuation._patterns import Patterns, compress_patterns
+from customer_models.valuation._sbg import ShiftedBetaGeoModel
+
+__all__ = [
+    "BetaGeoBetaBinomModel",
+    "BetaGeoModel",
+    "ConvergenceReport",
+    "GammaGammaModel",
+    "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
+    "Patterns",
+    "PurchaseModel",
+    "ShiftedBetaGeoModel",
+    "ValuationModel",
+    "check_frequency_recency",
+    "compress_patterns",
+    "customer_lifetime_value",
+    "load_model",
+    "prediction_interval",
+    "save_model",
+]

@@ -1,0 +1,194 @@
+"""Save and load fitted valuation models as small versioned JSON files (never pickle).
+
+The file holds the format name and version, the model class name, its constructor
+arguments, parameters, covariance, time unit, fit statistics and the library version. Loading
+looks the class name up among the :class:`ValuationModel` subclasses defined in
+``customer_models`` (so every model, including ones added later, is handled by this code) and
+never executes anything from the file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from customer_models.exceptions import ModelFileError
+from customer_models.valuation._base import ConvergenceReport, ValuationModel
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_model", "save_model"]
+
+FORMAT_NAME = "customer_models.valuation"
+FORMAT_VERSION = 1
+
+
+def _model_classes() -> dict[str, type[ValuationModel]]:
+    import customer_models.valuation  # noqa: F401  (registers every model module)
+
+    found: dict[str, type[ValuationModel]] = {}
+    stack = list(ValuationModel.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("customer_models.") and cls.param_names:
+            found[cls.__name__] = cls
+    return found
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return None if not math.isfinite(value) else value
+
+
+def save_model(model: ValuationModel, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` (fitted or built with ``from_params``) to ``path`` as JSON.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> from customer_models.valuation import ParetoNBDModel
+    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_model(m, pathlib.Path(d) / "m.json")
+    ...     json.loads((pathlib.Path(d) / "m.json").read_text())["class"]
+    'ParetoNBDModel'
+    """
+    from customer_models import __version__  # lazy: the top level imports this package
+
+    model._require_fitted()
+    cov = model.covariance_
+    conv = getattr(model, "convergence_", None)
+    payload = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "class": type(model).__name__,
+        "library_version": __version__,
+        "init_params": {
+            k: v
+            for k, v in model.get_params().items()
+            if v is None or isinstance(v, (bool, int, float, str))
+        },
+        "params": {k: float(v) for k, v in model.params_.items()},
+        "covariance": None if cov is None else [[_num(v) for v in row] for row in cov.to_numpy()],
+        "time_unit": model.time_unit_,
+        "log_likelihood": _num(model.log_likelihood_),
+        "n_customers": _num(model.n_customers_),
+        "convergence": None
+        if conv is None
+        else {
+            "success": bool(conv.success),
+            "n_iterations": int(conv.n_iterations),
+            "gradient_norm": _num(conv.gradient_norm),
+            "hessian_positive_definite": bool(conv.hessian_positive_definite),
+            "at_boundary": list(conv.at_boundary),
+            "moved_from_start": bool(conv.moved_from_start),
+            "message": str(conv.message),
+        },
+    }
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh, indent=2, allow_nan=False)
+
+
+def _fail(path: Any, why: str) -> ModelFileError:
+    return ModelFileError(f"{os.fspath(path)!s} is not a customer_models model file: {why}.")
+
+
+def load_model(path: str | os.PathLike[str]) -> ValuationModel:
+    """Load a model saved with ``model.save(path)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A JSON file written by :meth:`ValuationModel.save`.
+
+    Returns
+    -------
+    ValuationModel
+        A ready-to-predict model of the saved class with the saved parameters, covariance,
+        time unit and fit statistics.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, not JSON, of another format or a newer format version, names
+        an unknown model class, or has malformed parameters.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from customer_models.valuation import BetaGeoModel
+    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="W")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     m.save(pathlib.Path(d) / "m.json")
+    ...     loaded = load_model(pathlib.Path(d) / "m.json")
+    >>> type(loaded).__name__, loaded.time_unit_
+    ('BetaGeoModel', 'W')
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            payload = json.load(fh)
+    except FileNotFoundError:
+        raise ModelFileError(f"No model file at {os.fspath(path)!s}.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(path, f"not valid JSON ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
+        raise _fail(path, f"its 'format' is not {FORMAT_NAME!r}")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version < 1 or version > FORMAT_VERSION:
+        raise _fail(
+            path,
+            f"format_version {version!r} is not supported (this library reads "
+            f"1..{FORMAT_VERSION}; upgrade customer_models to read newer files)",
+        )
+    classes = _model_classes()
+    name = payload.get("class")
+    if name not in classes:
+        raise _fail(path, f"unknown model class {name!r} (known: {sorted(classes)})")
+    cls = classes[name]
+    params = payload.get("params")
+    if not isinstance(params, dict):
+        raise _fail(path, "'params' must be an object")
+    try:
+        values = cls._check_params(params)
+        cov_raw = payload.get("covariance")
+        cov = None
+        if cov_raw is not None:
+            cov = np.array([[math.nan if v is None else float(v) for v in row] for row in cov_raw])
+            if cov.shape != (values.size, values.size):
+                raise ValueError(f"covariance must be {values.size}x{values.size}")
+        init = payload.get("init_params") or {}
+        if not isinstance(init, dict):
+            raise ValueError("'init_params' must be an object")
+        valid = cls().get_params()
+        model = cls(**{k: v for k, v in init.items() if k in valid})
+        ll = payload.get("log_likelihood")
+        n = payload.get("n_customers")
+        model._set_result(
+            values,
+            covariance=cov,
+            log_likelihood=math.nan if ll is None else float(ll),
+            n=math.nan if n is None else float(n),
+        )
+        unit = payload.get("time_unit")
+        model.time_unit_ = None if unit is None else str(unit)
+        conv = payload.get("convergence")
+        if conv is not None:
+            model.convergence_ = ConvergenceReport(
+                success=bool(conv["success"]),
+                n_iterations=int(conv["n_iterations"]),
+                gradient_norm=math.nan
+                if conv["gradient_norm"] is None
+                else float(conv["gradient_norm"]),
+                hessian_positive_definite=bool(conv["hessian_positive_definite"]),
+                at_boundary=tuple(str(v) for v in conv.get("at_boundary", ())),
+                moved_from_start=bool(conv.get("moved_from_start", True)),
+                message=str(conv.get("message", "")),
+            )
+    except ModelFileError:
+        raise
+    except (TypeError, ValueError, KeyError) as exc:
+        raise _fail(path, f"malformed content ({exc})") from None
+    return model

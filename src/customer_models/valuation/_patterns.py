@@ -1,0 +1,95 @@
+"""Compression of identical customer rows into weighted patterns.
+
+Buy-till-you-die likelihoods depend on a customer only through a few numbers (frequency,
+recency, T). Many customers share them, so the likelihood is evaluated once per distinct row
+and multiplied by how many customers have it. On a million simulated customers with daily
+resolution this shrinks the work by one to two orders of magnitude.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Patterns", "compress_patterns"]
+
+_MAX_KEY = 2**62
+
+
+class Patterns(NamedTuple):
+    """Distinct rows, their total weights and the map back to the original rows.
+
+    Attributes
+    ----------
+    columns : tuple of numpy.ndarray
+        One float64 array per input column, the distinct rows in lexicographic order.
+    weights : numpy.ndarray
+        Total weight (number of customers, or the sum of the given weights) of each pattern.
+    inverse : numpy.ndarray
+        For every input row, the index of its pattern (``columns[j][inverse]`` rebuilds the
+        input column ``j``).
+    """
+
+    columns: tuple[np.ndarray, ...]
+    weights: np.ndarray
+    inverse: np.ndarray
+
+
+def compress_patterns(columns: Sequence[np.ndarray], weights: np.ndarray | None = None) -> Patterns:
+    """Group identical rows of ``columns`` into weighted patterns.
+
+    Linear-time hashing (``pandas.factorize``) per column, combined into one integer key; the
+    distinct rows are then sorted lexicographically so that the result does not depend on the
+    order of the input rows.
+
+    Parameters
+    ----------
+    columns : sequence of array-like
+        Equal-length 1-D numeric arrays (e.g. frequency, recency, T).
+    weights : array-like, optional
+        Per-row weights (default 1 per row). Patterns get the sum of their rows' weights.
+
+    Returns
+    -------
+    Patterns
+        ``(columns, weights, inverse)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = compress_patterns([np.array([2, 0, 2, 0]), np.array([5.0, 0.0, 5.0, 0.0])])
+    >>> [c.tolist() for c in p.columns], p.weights.tolist(), p.inverse.tolist()
+    ([[0.0, 2.0], [0.0, 5.0]], [2.0, 2.0], [1, 0, 1, 0])
+    """
+    arrays = [np.asarray(c, dtype=np.float64).ravel() for c in columns]
+    if not arrays:
+        raise ValueError("compress_patterns needs at least one column.")
+    n = arrays[0].size
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+    if n == 0:
+        return Patterns(tuple(a.copy() for a in arrays), w[:0].copy(), np.zeros(0, np.intp))
+    key = np.zeros(n, dtype=np.int64)
+    n_key = 1
+    for a in arrays:
+        codes, uniques = pd.factorize(a, sort=False)
+        m = len(uniques)
+        if n_key * m >= _MAX_KEY:  # keep the combined key inside int64
+            key, key_uniques = pd.factorize(key, sort=False)
+            key = key.astype(np.int64)
+            n_key = len(key_uniques)
+        key = key * m + codes
+        n_key *= m
+    codes, uniques = pd.factorize(key, sort=False)
+    n_patterns = len(uniques)
+    first = np.empty(n_patterns, dtype=np.intp)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    values = [a[first] for a in arrays]
+    order = np.lexsort(values[::-1])  # primary key = first column
+    rank = np.empty(n_patterns, dtype=np.intp)
+    rank[order] = np.arange(n_patterns)
+    inverse = rank[codes]
+    pattern_weights = np.bincount(inverse, weights=w, minlength=n_patterns)
+    return Patterns(tuple(v[order] for v in values), pattern_weights, inverse)

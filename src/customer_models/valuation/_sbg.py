@@ -1,0 +1,526 @@
+"""sBG: the shifted-beta-geometric model of contractual retention (Fader & Hardie 2007).
+
+Kernels are plain numpy functions of ``params = (alpha, beta)`` and per-row arrays
+``duration`` (periods observed) and ``churned`` (1 if the customer churned in period
+``duration``, 0 if still alive after ``duration`` periods).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.special import betaln, digamma
+
+from customer_models._validation import as_pandas, check_rule, require_columns
+from customer_models.exceptions import ParameterError
+from customer_models.valuation._base import ValuationModel
+
+__all__ = ["ShiftedBetaGeoModel"]
+
+PARAM_NAMES = ("alpha", "beta")
+
+
+def log_likelihood_and_gradient_kernel(
+    params: np.ndarray, duration: np.ndarray, churned: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row sBG log-likelihood and its analytic gradient with respect to ``(alpha, beta)``.
+
+    A churned row contributes ``log P(T = d) = log B(α+1, β+d−1) − log B(α, β)``; a surviving
+    row contributes ``log S(d) = log B(α, β+d) − log B(α, β)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ll, grad = log_likelihood_and_gradient_kernel(
+    ...     np.array([0.7, 1.2]), np.array([1, 7]), np.array([1, 0])
+    ... )
+    >>> grad.shape
+    (2, 2)
+    """
+    alpha, beta = (float(v) for v in np.asarray(params, dtype=float))
+    d = np.asarray(duration, dtype=float)
+    died = np.asarray(churned, dtype=float) > 0.5
+    ln_ab = betaln(alpha, beta)
+    psi_ab = digamma(alpha + beta)
+    # churned in period d (d >= 1); for survivors use a dummy d >= 1 so nothing is evaluated at 0
+    d_c = np.where(died, d, 1.0)
+    ll_churn = betaln(alpha + 1.0, beta + d_c - 1.0) - ln_ab
+    psi_c = digamma(alpha + beta + d_c)
+    ga_churn = digamma(alpha + 1.0) - psi_c - digamma(alpha) + psi_ab
+    gb_churn = digamma(beta + d_c - 1.0) - psi_c - digamma(beta) + psi_ab
+    # survived d periods (d >= 0)
+    ll_surv = betaln(alpha, beta + d) - ln_ab
+    psi_s = digamma(alpha + beta + d)
+    ga_surv = psi_ab - psi_s
+    gb_surv = digamma(beta + d) - psi_s - digamma(beta) + psi_ab
+    ll = np.where(died, ll_churn, ll_surv)
+    grad = np.stack([np.where(died, ga_churn, ga_surv), np.where(died, gb_churn, gb_surv)]).T
+    return ll, grad
+
+
+def log_likelihood_kernel(
+    params: np.ndarray, duration: np.ndarray, churned: np.ndarray
+) -> np.ndarray:
+    """Per-row sBG log-likelihood (see :func:`log_likelihood_and_gradient_kernel`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ll = log_likelihood_kernel(np.array([1.0, 1.0]), np.array([1]), np.array([1]))
+    >>> round(float(ll[0]), 6)
+    -0.693147
+    """
+    return log_likelihood_and_gradient_kernel(params, duration, churned)[0]
+
+
+def survival_kernel(params: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """``S(t) = P(T > t) = B(α, β+t) / B(α, β)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(survival_kernel(np.array([1.0, 1.0]), 1))
+    0.5
+    """
+    alpha, beta = (float(v) for v in np.asarray(params, dtype=float))
+    t_arr = np.asarray(t, dtype=float)
+    return np.exp(betaln(alpha, beta + t_arr) - betaln(alpha, beta))
+
+
+def retention_rate_kernel(params: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """``r(t) = S(t) / S(t−1) = (β+t−1) / (α+β+t−1)`` for ``t >= 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(retention_rate_kernel(np.array([1.0, 1.0]), 1))
+    0.5
+    """
+    alpha, beta = (float(v) for v in np.asarray(params, dtype=float))
+    t_arr = np.asarray(t, dtype=float)
+    return (beta + t_arr - 1.0) / (alpha + beta + t_arr - 1.0)
+
+
+#: Series evaluation: terms per chunk, most terms before giving up, relative tail tolerance.
+_CHUNK = 1 << 15
+_MAX_TERMS = 1 << 24
+_LOG_TOL = math.log(1e-17)
+#: Largest gap between two requested durations bridged by the backward recurrence.
+_MAX_GAP = 2000
+
+
+def _residual_series(alpha: float, b: float, d: float) -> float:
+    """``Σ_{k>=1} B(α, b+k) / B(α, b) · x^(k−1)`` with ``x = 1/(1+d)``, ``d > 0``.
+
+    Positive terms summed in chunks (pairwise summation) until a bound on the tail,
+    ``t_K · x / (1 − x)`` (the term ratio never exceeds ``x``), is below 1e-17 of the sum.
+    This is ``2F1(1, b+1; α+b+1; x) · b/(α+b)``, evaluated without scipy's ``hyp2f1``, which
+    returns inf/NaN for large ``b`` or integer ``α`` near ``x = 1``.
+    """
+    log_x = -math.log1p(d)
+    log_1mx = math.log(d) - math.log1p(d)
+    base = float(betaln(alpha, b))
+    total = 0.0
+    start = 1
+    while start <= _MAX_TERMS:
+        k = np.arange(start, start + _CHUNK, dtype=float)
+        log_t = betaln(alpha, b + k) - base + (k - 1.0) * log_x
+        total += float(np.exp(log_t).sum())
+        if float(log_t[-1]) + log_x - log_1mx < math.log(total) + _LOG_TOL:
+            return total
+        start += _CHUNK
+    raise ParameterError(
+        f"discount_rate={d:.3g} per period is too small to sum the discounted lifetime "
+        f"within {_MAX_TERMS} periods; use longer periods (e.g. months instead of days), a "
+        "larger discount rate, or discount_rate=0 when alpha > 1."
+    )
+
+
+def discounted_expected_residual_lifetime_kernel(
+    params: np.ndarray, periods_survived: np.ndarray | float, discount_rate: float
+) -> np.ndarray:
+    """DERL for a customer who has been active ``s = periods_survived`` periods (F&H 2010).
+
+    ``DERL(s) = Σ_{k>=1} P(T > s+k | T > s) (1+d)^{−(k−1)}
+    = (β+s)/(α+β+s) · 2F1(1, β+s+1; α+β+s+1; 1/(1+d))``.
+
+    ``s`` holds whole numbers >= 0. The largest ``s`` is summed as a series, the smaller
+    ones follow from the stable backward recurrence ``DERL(s) = r(s+1) (1 + x DERL(s+1))``
+    with ``r(s+1) = (β+s)/(α+β+s)`` and ``x = 1/(1+d)``. With ``d = 0`` the result is
+    ``(β+s)/(α−1)`` (infinite when ``α <= 1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> discounted_expected_residual_lifetime_kernel(np.array([2.0, 1.0]), [0, 3], 0.0).tolist()
+    [1.0, 4.0]
+    """
+    alpha, beta = (float(v) for v in np.asarray(params, dtype=float))
+    s = np.asarray(periods_survived, dtype=float)
+    d = float(discount_rate)
+    if d == 0.0:
+        if alpha <= 1.0:
+            return np.full(s.shape, np.inf)
+        return np.asarray((beta + s) / (alpha - 1.0), dtype=float)
+    x = 1.0 / (1.0 + d)
+    uniq, inverse = np.unique(s.ravel(), return_inverse=True)
+    out = np.empty(uniq.size)
+    current = float(uniq[-1])
+    value = _residual_series(alpha, beta + current, d)
+    for j in range(uniq.size - 1, -1, -1):
+        target = float(uniq[j])
+        if current - target > _MAX_GAP:
+            current, value = target, _residual_series(alpha, beta + target, d)
+        while current > target:
+            current -= 1.0
+            value = (beta + current) / (alpha + beta + current) * (1.0 + x * value)
+        out[j] = value
+    return out[inverse].reshape(s.shape)
+
+
+def discounted_expected_lifetime_kernel(params: np.ndarray, discount_rate: float) -> float:
+    """DEL: ``E[Σ_{t=0}^{T−1} (1+d)^{−t}] = 2F1(1, β; α+β; 1/(1+d))`` (Fader & Hardie 2010).
+
+    Computed as ``1 + DERL(0) / (1 + d)``. With ``discount_rate = 0`` this is the mean
+    lifetime ``(α+β−1)/(α−1)`` (infinite for α <= 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> discounted_expected_lifetime_kernel(np.array([2.0, 1.0]), 0.0)
+    2.0
+    """
+    d = float(discount_rate)
+    derl0 = float(discounted_expected_residual_lifetime_kernel(params, 0.0, d))
+    return 1.0 + derl0 / (1.0 + d)
+
+
+# ----------------------------------------------------------------------------- estimator
+
+
+def _whole(value: Any, name: str, *, minimum: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if (
+        arr.size == 0
+        or not np.all(np.isfinite(arr))
+        or np.any(arr < minimum)
+        or np.any(arr != np.floor(arr))
+    ):
+        raise ParameterError(
+            f"{name} counts periods and must be a whole number >= {minimum} (or an array of "
+            f"them); got {value!r}."
+        )
+    return arr
+
+
+def _out(values: np.ndarray, like: np.ndarray) -> float | np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    return float(values) if like.ndim == 0 else values
+
+
+class ShiftedBetaGeoModel(ValuationModel):
+    r"""sBG model of contractual retention (Fader & Hardie 2007).
+
+    Each customer renews at the end of every period with a constant probability ``1 - theta``
+    and, once gone, never comes back; across customers ``theta ~ Beta(alpha, beta)``. Because
+    the customers who are most likely to churn leave first, the aggregate retention rate rises
+    with tenure even though no individual's does.
+
+    Data: one row per customer (or per group, with ``weights``) with ``duration`` (whole
+    periods observed, >= 0) and ``churned`` (1 if the customer churned in period
+    ``duration``, which must then be >= 1; 0 if still a customer after ``duration``
+    periods). Cohort survivor counts become such rows with :meth:`cohort_to_data`.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default 0.0
+        L2 penalty on the parameters (see :class:`ValuationModel`).
+    time_unit : str, optional
+        Length of one period (e.g. ``"Y"``, ``"M"``); default ``attrs["time_unit"]``.
+
+    Attributes
+    ----------
+    params_ : pandas.Series
+        ``alpha``, ``beta``.
+    covariance_, summary_, log_likelihood_, aic_, bic_, n_customers_, convergence_, time_unit_
+        See :class:`ValuationModel`.
+
+    Notes
+    -----
+    With lifetime ``T`` (the period in which the customer churns),
+
+    .. math::
+
+        P(T = t) = \frac{B(\alpha + 1, \beta + t - 1)}{B(\alpha, \beta)}, \qquad
+        S(t) = P(T > t) = \frac{B(\alpha, \beta + t)}{B(\alpha, \beta)}, \qquad
+        r(t) = \frac{S(t)}{S(t-1)} = \frac{\beta + t - 1}{\alpha + \beta + t - 1}.
+
+    A churned row contributes ``log P(T = duration)``, a surviving row ``log S(duration)``.
+    The mean lifetime ``(alpha + beta - 1) / (alpha - 1)`` is finite only for
+    ``alpha > 1``; discounted lifetimes (DEL, DERL of Fader & Hardie 2010) are always finite.
+
+    References
+    ----------
+    .. [1] Fader, P. S. and Hardie, B. G. S. (2007), "How to Project Customer Retention",
+       Journal of Interactive Marketing, 21 (1), 76-90.
+    .. [2] Fader, P. S. and Hardie, B. G. S. (2010), "Customer-Base Valuation in a
+       Contractual Setting: The Perils of Ignoring Heterogeneity", Marketing Science,
+       29 (1), 85-93.
+
+    Examples
+    --------
+    >>> regular = ShiftedBetaGeoModel.cohort_to_data([1000, 631, 468, 382, 326, 289, 262, 241])
+    >>> model = ShiftedBetaGeoModel().fit(regular, weights="weight")
+    >>> model.params_.round(3).tolist()
+    [0.704, 1.182]
+    >>> model.survival([1, 7]).round(3).tolist()
+    [0.627, 0.239]
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES
+    required_columns: ClassVar[tuple[str, ...]] = ("duration", "churned")
+    _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0)
+
+    @staticmethod
+    def _loglik_kernel(params: np.ndarray, *columns: np.ndarray) -> np.ndarray:
+        return log_likelihood_kernel(params, *columns)
+
+    @staticmethod
+    def _loglik_gradient_kernel(
+        params: np.ndarray, *columns: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return log_likelihood_and_gradient_kernel(params, *columns)
+
+    @classmethod
+    def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
+        d, c = columns["duration"], columns["churned"]
+        check_rule(d < 0, ids, rule="duration must be >= 0", column="duration", what=what)
+        check_rule(
+            d != np.floor(d),
+            ids,
+            rule="duration must be a whole number",
+            column="duration",
+            what=what,
+            hint="duration counts the periods a customer was observed.",
+        )
+        check_rule(
+            (c != 0) & (c != 1),
+            ids,
+            rule="churned must be 0 or 1",
+            column="churned",
+            what=what,
+            hint="1 = churned in period `duration`, 0 = still a customer after it.",
+        )
+        check_rule(
+            (c == 1) & (d < 1),
+            ids,
+            rule="duration >= 1 when churned == 1",
+            column="duration",
+            what=what,
+            hint="a customer who churned in period t has duration t >= 1.",
+        )
+
+    @staticmethod
+    def cohort_to_data(survivors: Any) -> pd.DataFrame:
+        """Turn a cohort's survivor counts into weighted ``(duration, churned)`` rows.
+
+        Parameters
+        ----------
+        survivors : array-like of int
+            Customers still active at the start (period 0, the cohort size) and after each
+            of periods 1, 2, ..., e.g. ``[1000, 631, 468, ...]``. Must not increase.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``duration``, ``churned`` and ``weight``: for each period t, the
+            ``S(t-1) - S(t)`` customers who churned in it (``churned=1, duration=t``), then the
+            ``S(last)`` customers still active (``churned=0, duration=last``). Rows of weight 0
+            are left out. Fit with ``fit(rows, weights="weight")``.
+
+        Examples
+        --------
+        >>> ShiftedBetaGeoModel.cohort_to_data([1000, 631, 468])
+           duration  churned  weight
+        0         1        1     369
+        1         2        1     163
+        2         2        0     468
+        """
+        s = np.asarray(survivors, dtype=float)
+        ids = np.arange(s.size)
+        if s.ndim != 1 or s.size < 2:
+            raise ParameterError(
+                "survivors must be a 1-D sequence of at least 2 counts (the cohort size at "
+                f"period 0 and the survivors after each period); got {survivors!r}."
+            )
+        check_rule(
+            ~np.isfinite(s),
+            ids,
+            rule="survivors must be finite",
+            column="survivors",
+            what="survivors",
+        )
+        check_rule(
+            (s < 0) | (s != np.floor(s)),
+            ids,
+            rule="survivors must be whole numbers >= 0",
+            column="survivors",
+            what="survivors",
+        )
+        check_rule(
+            np.r_[False, np.diff(s) > 0],
+            ids,
+            rule="survivors must not increase",
+            column="survivors",
+            what="survivors",
+            hint="survivor counts of one cohort can only go down (ids are period numbers).",
+        )
+        if not s[0] > 0:
+            raise ParameterError("survivors[0], the cohort size, must be > 0.")
+        last = s.size - 1
+        churned = s[:-1] - s[1:]
+        frame = pd.DataFrame(
+            {
+                "duration": np.r_[np.arange(1, s.size), last].astype(np.int64),
+                "churned": np.r_[np.ones(last), 0.0].astype(np.int64),
+                "weight": np.r_[churned, s[-1]].astype(np.int64),
+            }
+        )
+        return frame.loc[frame["weight"] > 0].reset_index(drop=True)
+
+    def survival(self, t: Any) -> float | np.ndarray:
+        """Share of a new cohort still active after ``t`` periods, ``S(t) = P(T > t)``.
+
+        Parameters
+        ----------
+        t : int or array-like of int
+            Periods (>= 0).
+
+        Returns
+        -------
+        float or numpy.ndarray
+
+        Examples
+        --------
+        >>> m = ShiftedBetaGeoModel.from_params(alpha=0.704, beta=1.182)
+        >>> m.survival([0, 12]).round(3).tolist()
+        [1.0, 0.17]
+        """
+        params = self._params_array()
+        t_arr = _whole(t, "t", minimum=0)
+        return _out(survival_kernel(params, t_arr), t_arr)
+
+    def retention_rate(self, t: Any) -> float | np.ndarray:
+        """Share of the customers active after period ``t - 1`` who renew in period ``t``.
+
+        ``r(t) = S(t) / S(t - 1) = (beta + t - 1) / (alpha + beta + t - 1)``, rising with
+        ``t`` (survivors are increasingly the loyal customers).
+
+        Parameters
+        ----------
+        t : int or array-like of int
+            Periods (>= 1).
+
+        Returns
+        -------
+        float or numpy.ndarray
+
+        Examples
+        --------
+        >>> m = ShiftedBetaGeoModel.from_params(alpha=0.704, beta=1.182)
+        >>> m.retention_rate([1, 2, 12]).round(3).tolist()
+        [0.627, 0.756, 0.945]
+        """
+        params = self._params_array()
+        t_arr = _whole(t, "t", minimum=1)
+        return _out(retention_rate_kernel(params, t_arr), t_arr)
+
+    def _discount(self, discount_rate: float, *, what: str) -> float:
+        params = self._params_array()
+        d = float(discount_rate)
+        if not (np.isfinite(d) and d >= 0):
+            raise ParameterError(f"discount_rate must be a finite number >= 0, got {d}.")
+        if d == 0 and params[0] <= 1.0:
+            raise ParameterError(
+                f"The undiscounted {what} is infinite: alpha = {params[0]:.4g} <= 1, so the "
+                "survival curve S(t) ~ t^-alpha decays too slowly for its sum to converge (a "
+                "core of customers with churn probability near 0 never leaves). Pass a "
+                "discount_rate > 0 (per period) for the discounted expected lifetime."
+            )
+        return d
+
+    def expected_lifetime(self, *, discount_rate: float = 0.0) -> float:
+        """Return the expected (discounted) number of periods a new customer stays.
+
+        ``DEL = sum_{t>=0} S(t) / (1 + d)^t = 2F1(1, beta; alpha + beta; 1 / (1 + d))``
+        (Fader & Hardie 2010), counting the first period undiscounted. With ``d = 0`` this is
+        ``E[T] = (alpha + beta - 1) / (alpha - 1)``, which is infinite when ``alpha <= 1``
+        (then a :class:`~customer_models.exceptions.ParameterError` says so).
+
+        Parameters
+        ----------
+        discount_rate : float, default 0.0
+            Discount rate per period (e.g. 0.1).
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> m = ShiftedBetaGeoModel.from_params(alpha=0.704, beta=1.182)
+        >>> round(m.expected_lifetime(discount_rate=0.1), 3)
+        3.695
+        """
+        d = self._discount(discount_rate, what="expected lifetime")
+        return discounted_expected_lifetime_kernel(self._params_array(), d)
+
+    def expected_residual_lifetime(
+        self, periods_survived: Any, *, discount_rate: float = 0.0
+    ) -> float | np.ndarray | pd.Series:
+        """Return the expected (discounted) number of future renewals of an active customer.
+
+        DERL of Fader & Hardie (2010): for a customer who has been active for ``s`` periods
+        (``T > s``; their ``n - 1`` renewals),
+        ``sum_{k>=1} P(T > s + k | T > s) / (1 + d)^(k - 1)
+        = (beta + s) / (alpha + beta + s) * 2F1(1, beta + s + 1; alpha + beta + s + 1;
+        1 / (1 + d))``. Multiply by the margin per period for the residual value.
+
+        Parameters
+        ----------
+        periods_survived : int, array-like of int, or DataFrame
+            ``s`` per customer; a DataFrame uses its ``duration`` column and gives 0 to the
+            rows with ``churned == 1`` when it has that column.
+        discount_rate : float, default 0.0
+            Discount rate per period. With 0 the result is infinite when ``alpha <= 1``
+            (then a ParameterError says so).
+
+        Returns
+        -------
+        float, numpy.ndarray, or pandas.Series (named ``expected_residual_lifetime``, on the
+        DataFrame's index)
+
+        Examples
+        --------
+        >>> m = ShiftedBetaGeoModel.from_params(alpha=0.704, beta=1.182)
+        >>> m.expected_residual_lifetime([0, 4], discount_rate=0.1).round(3).tolist()
+        [2.965, 5.894]
+        """
+        d = self._discount(discount_rate, what="expected residual lifetime")
+        params = self._params_array()
+        if isinstance(periods_survived, (list, tuple, np.ndarray, int, float, np.number)):
+            s = _whole(periods_survived, "periods_survived", minimum=0)
+            return _out(discounted_expected_residual_lifetime_kernel(params, s, d), s)
+        frame = as_pandas(periods_survived, what="periods_survived")
+        require_columns(frame, ["duration"], what="periods_survived")
+        cols = ["duration", "churned"] if "churned" in frame.columns else ["duration"]
+        if len(cols) == 1:
+            frame = frame.assign(churned=0)
+        columns, index = self._prepare(frame, columns=("duration", "churned"))
+        values = discounted_expected_residual_lifetime_kernel(params, columns["duration"], d)
+        values = np.where(columns["churned"] == 1, 0.0, values)
+        return self._wrap(values, index, "expected_residual_lifetime")

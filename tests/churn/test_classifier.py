@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn.exceptions
+from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from customer_models.churn import ChurnClassifier, churn_dataset
+from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
+
+# Every scikit-learn check passes: no expected failures.
+EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+
+
+@parametrize_with_checks(
+    [ChurnClassifier()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
+)
+def test_sklearn_compatible(estimator, check) -> None:
+    check(estimator)
+
+
+def _mixed(n: int, seed: int = 0, *, interaction: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "tenure": rng.integers(1, 72, n).astype(float),
+            "spend": rng.lognormal(3, 1, n),
+            "plan": pd.Categorical(rng.choice(["monthly", "yearly", "two_year"], n)),
+            "region": rng.choice(["north", "south"], n).astype(object),
+            "paperless": rng.random(n) < 0.5,
+            "noise": rng.normal(size=n),
+        }
+    )
+    X.loc[rng.random(n) < 0.05, "spend"] = np.nan
+    if interaction:
+        a = X["tenure"] > 36
+        b = X["region"] == "north"
+        logit = np.where(a ^ b, 2.5, -2.5)
+    else:
+        logit = 1.0 - X["tenure"] / 20 + 1.5 * (X["plan"] == "monthly").to_numpy()
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, y
+
+
+@pytest.mark.slow
+def test_telco_cross_validated_roc_auc(telco: pd.DataFrame) -> None:
+    """Issue target: 5-fold CV ROC AUC >= 0.845 with defaults (hand-built LR: 0.845)."""
+    assert telco["total_charges"].isna().sum() == 11  # the quirk the classifier must handle
+    X = telco.drop(columns=["churn"])
+    y = telco["churn"]  # "Yes"/"No" strings, used as is
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    scores = cross_val_score(ChurnClassifier(), X, y, cv=cv, scoring="roc_auc")
+    assert scores.mean() >= 0.845
+
+
+def test_telco_fit_attributes(telco: pd.DataFrame) -> None:
+    X = telco.drop(columns=["churn", "rownames"])
+    clf = ChurnClassifier(model="logistic").fit(X, telco["churn"])
+    assert clf.classes_.tolist() == ["No", "Yes"]
+    assert clf.chosen_model_ == "logistic"
+    assert list(clf.cv_scores_.columns[:2]) == ["mean", "std"]
+    assert clf.cv_scores_.loc["logistic", "mean"] > 0.84
+    importance = clf.feature_importances_
+    assert importance.index.tolist() == X.columns.tolist()
+    # contract type and tenure-related charges carry the signal, gender does not
+    assert importance["contract"] > 0.01
+    assert importance["female"] < 0.002
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # the logistic regression's own probabilities are calibrated on average
+    assert proba[:, 1].mean() == pytest.approx((telco["churn"] == "Yes").mean(), abs=0.01)
+    result = clf.evaluate(X, telco["churn"])
+    assert result.roc_auc > 0.84
+    assert result.lift["lift"].iloc[0] > 2.5
+
+
+def test_auto_picks_the_better_model() -> None:
+    X, y = _mixed(1_500, interaction=True)  # an XOR interaction: trees win
+    clf = ChurnClassifier().fit(X, y)
+    assert clf.cv_scores_.index.tolist() == ["logistic", "gradient_boosting"]
+    means = clf.cv_scores_["mean"]
+    assert clf.chosen_model_ == means.idxmax() == "gradient_boosting"
+    assert means["gradient_boosting"] > means["logistic"] + 0.1
+    # boosting is calibrated (Platt, out-of-fold) by default
+    assert isinstance(clf.estimator_, CalibratedClassifierCV)
+    X_lin, y_lin = _mixed(1_500, seed=1)
+    clf_lin = ChurnClassifier().fit(X_lin, y_lin)
+    assert clf_lin.chosen_model_ == "logistic"
+    assert not isinstance(clf_lin.estimator_, CalibratedClassifierCV)
+
+
+def test_calibration_keeps_the_ranking() -> None:
+    """Platt scaling with ensemble=False is a monotone map of the same boosted model."""
+    X, y = _mixed(2_000, seed=2, interaction=True)
+    X_new, y_new = _mixed(2_000, seed=3, interaction=True)
+    calibrated = ChurnClassifier(model="gradient_boosting").fit(X, y)
+    raw = ChurnClassifier(model="gradient_boosting", calibration="none", n_repeats=0).fit(X, y)
+    assert isinstance(calibrated.estimator_, CalibratedClassifierCV)
+    assert not isinstance(raw.estimator_, CalibratedClassifierCV)
+    p_cal = calibrated.churn_probability(X_new)
+    p_raw = raw.churn_probability(X_new)
+    assert calibrated.evaluate(X_new, y_new).roc_auc == pytest.approx(
+        raw.evaluate(X_new, y_new).roc_auc, abs=1e-12
+    )
+    assert np.all(np.diff(p_cal.to_numpy()[np.argsort(p_raw.to_numpy())]) >= -1e-12)
+    assert p_cal.mean() == pytest.approx(y_new.mean(), abs=0.03)
+
+
+def test_importances_find_the_signal() -> None:
+    X, y = _mixed(1_500, seed=4)
+    clf = ChurnClassifier(model="logistic").fit(X, y)
+    importance = clf.feature_importances_
+    assert importance["tenure"] > importance["plan"] > 5 * max(importance["noise"], 0.001)
+    assert importance["region"] < 0.01
+
+
+def test_mixed_dtypes_missing_values_and_unseen_categories() -> None:
+    X, y = _mixed(600, seed=5)
+    clf = ChurnClassifier().fit(X, y)
+    new = X.head(3).copy()
+    new["region"] = ["east", "north", None]  # unseen and missing categories
+    new.loc[new.index[0], "tenure"] = np.nan
+    proba = clf.predict_proba(new)
+    assert np.isfinite(proba).all()
+    probability = clf.churn_probability(new)
+    assert probability.name == "churn_probability"
+    assert probability.index.equals(new.index)
+    assert clf.predict(new).tolist() == clf.classes_[(proba[:, 1] >= 0.5).astype(int)].tolist()
+
+
+def test_numpy_and_boolean_labels() -> None:
+    X, y = _mixed(400, seed=6)
+    numeric = X[["tenure", "noise"]].to_numpy()
+    clf = ChurnClassifier(model="logistic").fit(numeric, y.astype(bool))
+    assert clf.classes_.tolist() == [False, True]
+    assert not hasattr(clf, "feature_names_in_")
+    assert clf.feature_importances_.index.tolist() == ["x0", "x1"]
+
+
+def test_works_in_pipeline_grid_search_and_clone() -> None:
+    X, y = _mixed(400, seed=8)
+    pipe = make_pipeline(
+        FunctionTransformer(lambda d: d.drop(columns="noise")),
+        ChurnClassifier(model="logistic", n_repeats=0),
+    )
+    assert pipe.fit(X, y).predict_proba(X).shape == (400, 2)
+    search = GridSearchCV(
+        ChurnClassifier(model="logistic", n_repeats=0), {"C": [0.1, 1.0]}, cv=3, scoring="roc_auc"
+    ).fit(X, y)
+    assert search.best_params_["C"] in (0.1, 1.0)
+    assert clone(search.best_estimator_).get_params()["C"] == search.best_params_["C"]
+
+
+def test_churn_dataset_output_fits_without_warnings(cdnow_sample_transactions) -> None:
+    X, y = churn_dataset(
+        cdnow_sample_transactions,
+        cutoff=["1997-03-31", "1997-06-30"],
+        horizon=90,
+        value_col="amount",
+    )
+    assert X["ipt_mean_days"].isna().any()  # one-time buyers: imputed inside
+    clf = ChurnClassifier().fit(X, y)
+    X_new, y_new = churn_dataset(
+        cdnow_sample_transactions, cutoff="1997-09-30", horizon=90, value_col="amount"
+    )
+    assert clf.evaluate(X_new, y_new).roc_auc > 0.75
+
+
+def test_bad_input_and_parameters() -> None:
+    X, y = _mixed(200, seed=9)
+    with pytest.raises(DataValidationError, match="only one class"):
+        ChurnClassifier().fit(X, np.ones(200))
+    with pytest.raises(DataValidationError, match="Only binary classification"):
+        ChurnClassifier().fit(X, np.arange(200) % 3)
+    with pytest.raises(DataValidationError, match="at least 2"):
+        ChurnClassifier().fit(X, np.r_[1, np.zeros(199)])
+    with pytest.raises(DataValidationError, match="rows but y has"):
+        ChurnClassifier().fit(X, y[:-1])
+    inf = X.copy()
+    inf.loc[3, "spend"] = np.inf
+    with pytest.raises(DataValidationError, match="spend must not be infinite"):
+        ChurnClassifier().fit(inf, y)
+    with pytest.raises(ParameterError, match="model"):
+        ChurnClassifier(model="forest").fit(X, y)
+    with pytest.raises(ParameterError, match="calibration"):
+        ChurnClassifier(calibration="beta").fit(X, y)
+    with pytest.raises(ParameterError, match="cv"):
+        ChurnClassifier(cv=1).fit(X, y)
+    with pytest.raises(ParameterError, match="C must"):
+        ChurnClassifier(C=0).fit(X, y)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        ChurnClassifier().predict_proba(X)
+    with pytest.raises(sklearn.exceptions.NotFittedError):
+        ChurnClassifier().predict(X)
+    clf = ChurnClassifier(model="logistic", n_repeats=0).fit(X, y)
+    bad = X.copy()
+    bad["tenure"] = bad["tenure"].astype(object)
+    bad.loc[0, "tenure"] = "long"
+    with pytest.raises(DataValidationError, match="tenure"):
+        clf.predict_proba(bad)
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "category", "boolean"])
+def test_nullable_and_extension_dtypes(dtype: str) -> None:
+    rng = np.random.default_rng(10)
+    n = 300
+    if dtype == "boolean":
+        raw = pd.Series(rng.choice(np.array([True, False, None], dtype=object), n))
+    else:
+        raw = pd.Series(rng.choice(np.array(["x", "y", None], dtype=object), n))
+    counts = np.where(rng.random(n) < 0.1, None, rng.integers(0, 5, n))
+    X = pd.DataFrame(
+        {
+            "kind": raw.astype(dtype),
+            "count": pd.array(counts, dtype="Int64"),
+            "amount": pd.array(rng.normal(size=n), dtype="Float64"),
+        }
+    )
+    y = (rng.random(n) < 0.3 + 0.4 * (raw == "x").to_numpy()).astype(int)
+    clf = ChurnClassifier(n_repeats=1).fit(X, y)
+    assert clf.categorical_columns_ == [0]
+    assert clf.numeric_columns_ == [1, 2]
+    assert np.isfinite(clf.predict_proba(X)).all()

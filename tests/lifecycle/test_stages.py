@@ -1,0 +1,463 @@
+"""LifecycleStageClassifier: hand-worked rules in every mode, an independent oracle, contracts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from customer_models import load_cdnow_summary
+from customer_models.exceptions import (
+    CustomerModelsError,
+    DataValidationError,
+    MissingColumnError,
+    NotFittedError,
+    ParameterError,
+)
+from customer_models.lifecycle import STAGE_DTYPE, STAGES, LifecycleStageClassifier
+
+
+def summary_of(rows: dict[str, tuple[float, float, float]], unit: str = "D") -> pd.DataFrame:
+    """Summary from {id: (frequency, recency, T)}."""
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=["frequency", "recency", "T"])
+    df.index.name = "customer_id"
+    df.attrs["time_unit"] = unit
+    return df
+
+
+# ---------------------------------------------------------------- absolute mode, by hand
+ABSOLUTE_CASES = {
+    # id: (frequency, recency, T) in days -> stage with the defaults
+    # (new_days=30, at_risk_days=90, lapsed_days=180, loyal_min_purchases=4)
+    "fresh": ((0, 0, 10), "new"),  # first purchase 10 days ago
+    "fresh_repeat": ((2, 20, 25), "new"),  # 3 purchases, but within the first 30 days
+    "single_60": ((0, 0, 60), "new"),  # one purchase, silent 60 <= 90 days
+    "single_91": ((0, 0, 91), "at_risk"),  # silent 91 > 90
+    "single_181": ((0, 0, 181), "lapsed"),  # silent 181 > 180
+    "repeat": ((1, 40, 70), "repeat"),  # 2 purchases, silent 30
+    "loyal": ((3, 100, 120), "loyal"),  # 4 purchases, silent 20
+    "loyal_at_risk": ((5, 100, 200), "at_risk"),  # silent 100: risk beats loyalty
+    "repeat_lapsed": ((1, 10, 200), "lapsed"),  # silent 190
+    "edge_90": ((1, 10, 100), "repeat"),  # silent exactly 90: not yet > 90
+    "edge_new": ((1, 5, 30), "new"),  # T exactly 30: still within new_days
+}
+
+
+def test_absolute_mode_matches_hand_worked_stages():
+    summary = summary_of({k: v[0] for k, v in ABSOLUTE_CASES.items()})
+    stages = LifecycleStageClassifier().fit(summary).predict(summary)
+    expected = pd.Series({k: v[1] for k, v in ABSOLUTE_CASES.items()})
+    assert stages.tolist() == expected.tolist()
+    assert stages.index.equals(summary.index)
+    assert stages.name == "stage"
+    assert stages.dtype == STAGE_DTYPE
+    assert list(stages.cat.categories) == list(STAGES)
+    assert stages.cat.ordered
+
+
+def test_weekly_summary_thresholds_are_converted_from_days():
+    # 13 weeks = 91 days > 90 -> at risk; 12.8 weeks = 89.6 days -> not yet.
+    summary = summary_of({1: (1, 1.0, 14.0), 2: (1, 1.0, 13.8)}, unit="W")
+    clf = LifecycleStageClassifier().fit(summary)
+    assert clf.at_risk_threshold_ == pytest.approx(90 / 7)
+    assert clf.predict(summary).tolist() == ["at_risk", "repeat"]
+
+
+def test_time_unit_parameter_overrides_attrs():
+    summary = summary_of({1: (1, 31.0, 44.0)}, unit="W")  # silent 13 weeks = 91 days
+    assert LifecycleStageClassifier().fit(summary).predict(summary).tolist() == ["at_risk"]
+    clf = LifecycleStageClassifier(time_unit="D").fit(summary)  # read as 13 days of silence
+    assert clf.predict(summary).tolist() == ["repeat"]
+
+
+def test_prospects_from_missing_frequency_zero_transactions_and_customers_list():
+    summary = summary_of({1: (0, 0, 10), 2: (np.nan, np.nan, np.nan), 3: (1, 5, 40)})
+    summary["n_transactions"] = [1, 0, 2]
+    summary.loc[3, "n_transactions"] = 0  # an explicit "no transactions" row
+    summary.loc[3, ["frequency", "recency", "T"]] = [0, 0, 0]
+    clf = LifecycleStageClassifier().fit(summary)
+    stages = clf.predict(summary, customers=[5, 1, 4, 5])
+    assert stages.index.tolist() == [1, 2, 3, 5, 4]
+    assert stages.tolist() == ["new", "prospect", "prospect", "prospect", "prospect"]
+
+
+def test_loyal_requires_promoter_when_nps_column_is_given():
+    summary = summary_of({1: (5, 50, 60), 2: (5, 50, 60), 3: (5, 50, 60), 4: (0, 0, 5)})
+    summary["nps"] = [10, 7, np.nan, 9]
+    plain = LifecycleStageClassifier().fit(summary).predict(summary)
+    assert plain.tolist() == ["loyal", "loyal", "loyal", "new"]
+    clf = LifecycleStageClassifier(nps_col="nps").fit(summary)
+    assert clf.predict(summary).tolist() == ["loyal", "repeat", "repeat", "new"]
+    explained = clf.explain(summary)
+    assert explained["rule"].tolist()[:2] == [
+        "purchases >= loyal_min_purchases and promoter",
+        "repeat buyer, active",
+    ]
+    assert explained["nps"].tolist()[:2] == [10.0, 7.0]
+    stricter = LifecycleStageClassifier(nps_col="nps", promoter_min=10).fit(summary)
+    assert stricter.predict(summary).tolist()[0] == "loyal"
+
+
+def test_explain_reports_the_numbers_behind_each_rule():
+    summary = summary_of({"a": (3, 100, 120), "b": (0, 0, 181), "c": (0, 0, 10)})
+    explained = LifecycleStageClassifier().fit(summary).explain(summary)
+    assert list(explained.columns) == [
+        "stage",
+        "rule",
+        "n_purchases",
+        "tenure",
+        "silence",
+        "at_risk_threshold",
+        "lapsed_threshold",
+    ]
+    assert explained["stage"].tolist() == ["loyal", "lapsed", "new"]
+    assert explained["rule"].tolist() == [
+        "purchases >= loyal_min_purchases",
+        "silence > lapsed threshold",
+        "first purchase within new_days",
+    ]
+    assert explained["n_purchases"].tolist() == [4, 1, 1]
+    assert explained["silence"].tolist() == [20.0, 181.0, 10.0]
+    assert explained["tenure"].tolist() == [120.0, 181.0, 10.0]
+    assert (explained["at_risk_threshold"] == 90.0).all()
+    assert (explained["lapsed_threshold"] == 180.0).all()
+    assert explained.attrs["time_unit"] == "D"
+
+
+# ---------------------------------------------------------------- adaptive mode, by hand
+def test_adaptive_weekly_buyer_is_at_risk_and_yearly_buyer_is_not():
+    # Both silent for 35 days (5 weeks).
+    weekly = (10, 70.0, 105.0)  # gap 7 days: 35 > 3*7 = 21 -> at risk, not > 6*7 = 42
+    yearly = (2, 730.0, 765.0)  # gap 365 days: 35 days of silence is nothing
+    weekly_gone = (10, 70.0, 113.0)  # silent 43 > 42 -> lapsed
+    summary = summary_of({"weekly": weekly, "yearly": yearly, "weekly_gone": weekly_gone})
+    absolute = LifecycleStageClassifier().fit(summary).predict(summary)
+    assert absolute.tolist() == ["loyal", "repeat", "loyal"]  # 35-43 days < 90 days
+    clf = LifecycleStageClassifier("adaptive").fit(summary)
+    assert clf.predict(summary).tolist() == ["at_risk", "repeat", "lapsed"]
+    explained = clf.explain(summary)
+    assert explained["own_gap"].tolist() == pytest.approx([7.0, 365.0, 7.0])
+    assert explained["at_risk_threshold"].tolist() == pytest.approx([21.0, 1095.0, 21.0])
+    assert explained["lapsed_threshold"].tolist() == pytest.approx([42.0, 2190.0, 42.0])
+
+
+def test_adaptive_one_time_buyers_get_a_quantile_of_learned_gaps():
+    # Repeat buyers' gaps: 10, 20, 30, 40 days -> median 25 (numpy linear quantile).
+    fit_rows = {1: (1, 10, 300), 2: (1, 20, 300), 3: (2, 60, 300), 4: (1, 40, 300)}
+    one_time = {5: (0, 0, 70), 6: (0, 0, 80), 7: (0, 0, 160)}
+    summary = summary_of({**fit_rows, **one_time})
+    clf = LifecycleStageClassifier("adaptive", one_time_quantile=0.5).fit(summary)
+    assert clf.one_time_gap_ == pytest.approx(25.0)
+    assert clf.at_risk_threshold_ == pytest.approx(75.0)
+    assert clf.lapsed_threshold_ == pytest.approx(150.0)
+    stages = clf.predict(summary).loc[[5, 6, 7]]
+    assert stages.tolist() == ["new", "at_risk", "lapsed"]  # 70 <= 75 < 80 ; 160 > 150
+
+
+def test_adaptive_without_repeat_buyers_falls_back_to_day_thresholds():
+    summary = summary_of({1: (0, 0, 50), 2: (0, 0, 100)})
+    clf = LifecycleStageClassifier("adaptive").fit(summary)
+    assert math.isnan(clf.one_time_gap_)
+    assert clf.at_risk_threshold_ == 90.0
+    assert clf.predict(summary).tolist() == ["new", "at_risk"]
+    # ...but a repeat buyer seen later still uses their own rhythm.
+    later = summary_of({3: (1, 10, 45)})  # silent 35 > 3*10
+    assert clf.predict(later).tolist() == ["at_risk"]
+
+
+# ---------------------------------------------------------------- probabilistic mode
+class StubModel:
+    """P(alive) = exp(-silence / 100): a transparent stand-in for a valuation model."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def probability_alive(self, df: pd.DataFrame) -> pd.Series:
+        self.calls += 1
+        return np.exp(-(df["T"] - df["recency"]) / 100.0).rename("probability_alive")
+
+
+def test_probabilistic_mode_thresholds_on_stub_probability_alive():
+    # silences 10, 80, 200 -> p = 0.905, 0.449, 0.135 -> active, at risk (< 0.5), lapsed (< 0.2)
+    summary = summary_of({1: (1, 30, 40), 2: (1, 10, 90), 3: (1, 10, 210)})
+    summary.loc[4] = [np.nan, np.nan, np.nan]  # prospect: the model never sees it
+    model = StubModel()
+    clf = LifecycleStageClassifier("probabilistic", model=model).fit(summary)
+    assert clf.predict(summary).tolist() == ["repeat", "at_risk", "lapsed", "prospect"]
+    explained = clf.explain(summary)
+    expected_p = np.exp(-np.array([10.0, 80.0, 200.0]) / 100.0)
+    np.testing.assert_allclose(explained["probability_alive"].to_numpy()[:3], expected_p)
+    assert math.isnan(explained["probability_alive"].iloc[3])
+    assert explained["rule"].tolist()[1:3] == [
+        "probability_alive < p_at_risk",
+        "probability_alive < p_lapsed",
+    ]
+    stricter = LifecycleStageClassifier("probabilistic", model=model, p_at_risk=0.95)
+    assert stricter.fit(summary).predict(summary).tolist()[0] == "at_risk"
+
+
+def test_probabilistic_mode_accepts_arrays_and_checks_them():
+    summary = summary_of({1: (1, 30, 40), 2: (1, 10, 90)})
+
+    class ArrayModel:
+        def probability_alive(self, df):
+            return np.array([0.9, 0.3])
+
+    class BadModel:
+        def probability_alive(self, df):
+            return np.array([0.9, 1.5])
+
+    clf = LifecycleStageClassifier("probabilistic", model=ArrayModel()).fit(summary)
+    assert clf.predict(summary).tolist() == ["repeat", "at_risk"]
+    bad = LifecycleStageClassifier("probabilistic", model=BadModel()).fit(summary)
+    with pytest.raises(DataValidationError, match=r"not probabilities in \[0, 1\].*\[2\]"):
+        bad.predict(summary)
+
+
+def test_probabilistic_mode_with_bgnbd_model_if_available():
+    valuation = pytest.importorskip("customer_models.valuation")
+    if not hasattr(valuation, "BetaGeoModel"):
+        pytest.skip("customer_models.valuation.BetaGeoModel is not available yet")
+    summary = load_cdnow_summary()
+    model = valuation.BetaGeoModel().fit(summary)
+    clf = LifecycleStageClassifier("probabilistic", model=model).fit(summary)
+    stages = clf.predict(summary)
+    p = model.probability_alive(summary).to_numpy()
+    expected = np.where(p < 0.2, "lapsed", np.where(p < 0.5, "at_risk", "x"))
+    risky = expected != "x"
+    assert (stages.to_numpy()[risky] == expected[risky]).all()
+    assert set(stages.to_numpy()[~risky]) <= {"new", "repeat", "loyal"}
+
+
+# ---------------------------------------------------------------- independent oracle
+def oracle_stage(freq, rec, T, *, new=30.0, at_risk=90.0, lapsed=180.0, loyal=4):
+    """Row-by-row statement of the documented absolute rules (independent of the kernel)."""
+    if freq != freq:  # NaN
+        return "prospect"
+    silence = T - rec
+    if silence > lapsed:
+        return "lapsed"
+    if silence > at_risk:
+        return "at_risk"
+    tenure = T
+    if tenure <= new or freq == 0:
+        return "new"
+    if freq + 1 >= loyal:
+        return "loyal"
+    return "repeat"
+
+
+@st.composite
+def summaries(draw):
+    n = draw(st.integers(1, 30))
+    rows = {}
+    for i in range(n):
+        if draw(st.booleans()) and draw(st.booleans()):
+            rows[i] = (np.nan, np.nan, np.nan)
+            continue
+        T = draw(st.integers(0, 400))
+        freq = draw(st.integers(0, 8))
+        rec = 0 if freq == 0 else draw(st.integers(0, T))
+        rows[i] = (float(freq), float(rec), float(T))
+    return summary_of(rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(summaries(), st.randoms(use_true_random=False))
+def test_absolute_mode_matches_rowwise_oracle_and_is_order_invariant(summary, rnd):
+    before = summary.copy()
+    clf = LifecycleStageClassifier().fit(summary)
+    stages = clf.predict(summary)
+    expected = [oracle_stage(*row) for row in summary[["frequency", "recency", "T"]].to_numpy()]
+    assert stages.tolist() == expected
+    pd.testing.assert_frame_equal(summary, before)  # no mutation
+    order = list(summary.index)
+    rnd.shuffle(order)
+    shuffled = clf.predict(summary.loc[order])
+    pd.testing.assert_series_equal(shuffled.loc[summary.index], stages)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    freq=st.integers(1, 20),
+    rec=st.floats(0.5, 500),
+    extra=st.lists(st.floats(0, 2000), min_size=2, max_size=6),
+)
+def test_adaptive_stage_never_improves_with_more_silence(freq, rec, extra):
+    summary = summary_of({i: (freq, rec, rec + e) for i, e in enumerate(sorted(extra))})
+    clf = LifecycleStageClassifier("adaptive").fit(summary)
+    risk = clf.predict(summary).map({"at_risk": 1, "lapsed": 2}).astype(float).fillna(0)
+    assert risk.is_monotonic_increasing
+
+
+# ---------------------------------------------------------------- CDNOW, real data
+def test_cdnow_stage_counts_agree_with_numpy_recount():
+    summary = load_cdnow_summary()  # weeks
+    stages = LifecycleStageClassifier().fit(summary).predict(summary)
+    silence_days = (summary["T"] - summary["recency"]).to_numpy() * 7
+    T_days = summary["T"].to_numpy() * 7
+    freq = summary["frequency"].to_numpy()
+    assert (stages == "lapsed").sum() == (silence_days > 180).sum()
+    assert (stages == "at_risk").sum() == ((silence_days > 90) & (silence_days <= 180)).sum()
+    active = silence_days <= 90
+    assert (stages == "new").sum() == (active & ((T_days <= 30) | (freq == 0))).sum()
+    assert (stages == "loyal").sum() == (active & (T_days > 30) & (freq >= 3)).sum()
+    assert len(stages) == 2357
+
+
+def test_polars_input_gives_the_same_stages():
+    pl = pytest.importorskip("polars")
+    summary = summary_of({1: (1, 10, 20), 2: (0, 0, 100)})
+    clf = LifecycleStageClassifier().fit(summary)
+    expected = clf.predict(summary).tolist()
+    frame = pl.from_pandas(summary.reset_index(drop=True))
+    assert clf.predict(frame).tolist() == expected
+
+
+def test_plain_array_is_read_as_frequency_recency_T():
+    X = np.array([[1.0, 30.0, 40.0], [0.0, 0.0, 100.0]])
+    assert LifecycleStageClassifier().fit(X).predict(X).tolist() == ["repeat", "at_risk"]
+
+
+# ---------------------------------------------------------------- errors
+def test_missing_column_suggests_the_closest():
+    summary = summary_of({1: (1, 10, 20)}).rename(columns={"recency": "recncy"})
+    with pytest.raises(MissingColumnError, match="Did you mean 'recncy'"):
+        LifecycleStageClassifier().fit(summary)
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        (
+            {1: (1, 30, 20), 2: (1, 5, 20)},
+            r"1 of 2 rows break the rule 'recency must be <= T'.*\[1\]",
+        ),
+        ({1: (-1, 0, 20), 2: (1, 5, 20)}, r"'frequency must be >= 0'.*\[1\]"),
+        ({1: (1, 5, np.inf)}, r"'T must be finite'"),
+        ({1: (1, np.nan, 20)}, r"'recency must not be missing'"),
+    ],
+)
+def test_bad_summary_rows_name_rule_and_ids(rows, match):
+    with pytest.raises(DataValidationError, match=match):
+        LifecycleStageClassifier().fit(summary_of(rows))
+
+
+def test_duplicate_ids_and_bad_nps_are_rejected():
+    summary = summary_of({1: (1, 10, 20)})
+    clf = LifecycleStageClassifier().fit(summary)
+    with pytest.raises(DataValidationError, match="must be unique"):
+        clf.predict(pd.concat([summary, summary]))
+    summary["nps"] = [11]
+    with pytest.raises(DataValidationError, match="0-10 score"):
+        LifecycleStageClassifier(nps_col="nps").fit(summary).predict(summary)
+    with pytest.raises(MissingColumnError, match="no column 'score'"):
+        LifecycleStageClassifier(nps_col="score").fit(summary).predict(summary)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"thresholds": "relative"}, "thresholds must be one of"),
+        ({"at_risk_days": 200, "lapsed_days": 100}, "lapsed_days .* must be >= at_risk_days"),
+        ({"new_days": -1}, "new_days must be a finite number >= 0"),
+        ({"loyal_min_purchases": 1}, "loyal_min_purchases must be an integer >= 2"),
+        ({"at_risk_factor": 0}, "at_risk_factor must be a finite number > 0"),
+        ({"one_time_quantile": 1.5}, r"one_time_quantile must be in \[0, 1\]"),
+        ({"p_lapsed": 0.6}, "p_lapsed .* must be <= p_at_risk"),
+        ({"thresholds": "probabilistic"}, "needs model= a fitted valuation model"),
+        ({"time_unit": "fortnight"}, "cannot convert the summary's time unit 'fortnight'"),
+    ],
+)
+def test_bad_parameters_raise_parameter_error_in_fit(params, match):
+    clf = LifecycleStageClassifier(**params)  # __init__ never validates
+    with pytest.raises(ParameterError, match=match):
+        clf.fit(summary_of({1: (1, 10, 20)}))
+
+
+def test_unfitted_and_unit_mismatch():
+    summary = summary_of({1: (1, 10, 20)})
+    with pytest.raises(NotFittedError, match="call fit"):
+        LifecycleStageClassifier().predict(summary)
+    clf = LifecycleStageClassifier().fit(summary)
+    weekly = summary_of({1: (1, 1, 2)}, unit="W")
+    with pytest.raises(ParameterError, match="time unit is 'W' but the classifier was fitted"):
+        clf.predict(weekly)
+    with pytest.raises(ParameterError, match="sparse input is not supported"):
+        clf.predict(sparse.csr_matrix(np.ones((2, 3))))
+    with pytest.raises(CustomerModelsError, match="exactly those three columns"):
+        clf.predict(np.ones((2, 4)))
+
+
+# ---------------------------------------------------------------- sklearn contract
+def test_clone_set_params_and_get_params_round_trip():
+    clf = LifecycleStageClassifier("adaptive", at_risk_factor=2.5)
+    twin = clone(clf)
+    assert twin.get_params() == clf.get_params()
+    twin.set_params(lapsed_factor=9.0)
+    assert twin.lapsed_factor == 9.0
+    assert clf.lapsed_factor == 6.0
+
+
+# The classifier reads a customer summary with named, constrained columns (frequency >= 0,
+# 0 <= recency <= T); sklearn's generic checks feed random matrices of any width that break
+# those rules, so every check that must *fit* on such data fails with our DataValidationError
+# or ParameterError. That is the intended behaviour (bad input -> a clear error).
+_RANDOM_DATA = (
+    "the check fits on a random numeric matrix, which is not a customer summary "
+    "(wrong width, negative values or recency > T) and is rejected with a clear error"
+)
+EXPECTED_FAILED_CHECKS = dict.fromkeys(
+    [
+        "check_fit_score_takes_y",
+        "check_estimators_overwrite_params",
+        "check_dont_overwrite_parameters",
+        "check_estimators_fit_returns_self",
+        "check_readonly_memmap_input",
+        "check_n_features_in_after_fitting",
+        "check_positive_only_tag_during_fit",
+        "check_estimators_dtypes",
+        "check_pipeline_consistency",
+        "check_estimators_nan_inf",
+        "check_estimators_pickle",
+        "check_estimators_pickle(readonly_memmap=True)",
+        "check_f_contiguous_array_estimator",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_dict_unchanged",
+        "check_fit_idempotent",
+        "check_fit_check_is_fitted",
+        "check_n_features_in",
+        "check_fit2d_predict1d",
+    ],
+    _RANDOM_DATA,
+)
+EXPECTED_FAILED_CHECKS.update(
+    {
+        "check_complex_data": "input is converted with a plain float cast; complex input "
+        "fails with numpy's error rather than sklearn's wording",
+        "check_dtype_object": "an object matrix of strings is not a customer summary",
+        "check_estimators_empty_data_messages": "empty input is rejected with our "
+        "ParameterError/DataValidationError wording, not sklearn's",
+        "check_fit2d_1sample": "a 1-row, 10-column matrix is not a customer summary; the error "
+        "names the expected three columns instead of sklearn's n_samples wording",
+        "check_fit2d_1feature": "a 1-column matrix is not a customer summary; the error names "
+        "the expected three columns instead of sklearn's n_features wording",
+        "check_estimators_unfitted": "raises customer_models.NotFittedError (a ValueError and "
+        "AttributeError) rather than sklearn.exceptions.NotFittedError",
+    }
+)
+
+
+@parametrize_with_checks(
+    [LifecycleStageClassifier()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,162 @@
+"""stages_at / stage_transitions: hand-built timelines through every stage, no look-ahead."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from customer_models import make_transactions, rfm_summary
+from customer_models.exceptions import MissingColumnError, ParameterError
+from customer_models.lifecycle import (
+    STAGES,
+    LifecycleStageClassifier,
+    stage_transitions,
+    stages_at,
+)
+
+# Customer "A" walks through every stage, "B" buys once and fades, "C" never buys.
+TX = pd.DataFrame(
+    {
+        "customer_id": ["A", "A", "A", "A", "B"],
+        "date": pd.to_datetime(
+            ["2024-01-01", "2024-02-10", "2024-03-10", "2024-04-01", "2024-01-10"]
+        ),
+        "amount": [10.0, 20.0, 15.0, 30.0, 25.0],
+    }
+)
+DATES = ["2023-12-15", "2024-01-15", "2024-03-01", "2024-04-15", "2024-08-01", "2024-11-01"]
+# Worked out by hand with the defaults (new_days=30, at_risk_days=90, lapsed_days=180,
+# loyal_min_purchases=4); silence = days since the last purchase, T = days since the first.
+EXPECTED = {
+    # 2023-12-15: nobody has bought yet.
+    # 2024-01-15: A T=14 -> new. B T=5 -> new.
+    # 2024-03-01: A 2 purchases, T=60 > 30, silence 20 -> repeat. B one purchase, silence 51
+    #             <= 90 -> new (single purchase, not yet at risk).
+    # 2024-04-15: A 4 purchases, silence 14 -> loyal. B silence 96 > 90 -> at_risk.
+    # 2024-08-01: A silence 122 > 90 -> at_risk. B silence 204 > 180 -> lapsed.
+    # 2024-11-01: A silence 214 > 180 -> lapsed. B lapsed.
+    "A": ["prospect", "new", "repeat", "loyal", "at_risk", "lapsed"],
+    "B": ["prospect", "new", "new", "at_risk", "lapsed", "lapsed"],
+    "C": ["prospect"] * 6,
+}
+
+
+def test_hand_built_timeline_goes_through_every_stage():
+    stages = stages_at(TX, DATES, customers=["A", "B", "C"])
+    assert list(stages.columns) == list(pd.to_datetime(DATES))
+    assert stages.index.tolist() == ["A", "B", "C"]
+    for customer, expected in EXPECTED.items():
+        assert stages.loc[customer].tolist() == expected, customer
+    assert set(stages.loc["A"]) == set(STAGES)
+
+
+def test_hand_built_transitions():
+    flows = stage_transitions(TX, DATES, customers=["A", "B", "C"])
+    # Every step: C prospect -> prospect, plus A's and B's hand-worked moves.
+    table = {
+        (str(r.start.date()), r.from_stage, r.to_stage): (r.count, r.share)
+        for r in flows.itertuples()
+    }
+    assert table == {
+        ("2023-12-15", "prospect", "prospect"): (1, 1 / 3),
+        ("2023-12-15", "prospect", "new"): (2, 2 / 3),
+        ("2024-01-15", "prospect", "prospect"): (1, 1.0),
+        ("2024-01-15", "new", "repeat"): (1, 0.5),
+        ("2024-01-15", "new", "new"): (1, 0.5),
+        ("2024-03-01", "prospect", "prospect"): (1, 1.0),
+        ("2024-03-01", "repeat", "loyal"): (1, 1.0),
+        ("2024-03-01", "new", "at_risk"): (1, 1.0),
+        ("2024-04-15", "prospect", "prospect"): (1, 1.0),
+        ("2024-04-15", "loyal", "at_risk"): (1, 1.0),
+        ("2024-04-15", "at_risk", "lapsed"): (1, 1.0),
+        ("2024-08-01", "prospect", "prospect"): (1, 1.0),
+        ("2024-08-01", "at_risk", "lapsed"): (1, 1.0),
+        ("2024-08-01", "lapsed", "lapsed"): (1, 1.0),
+    }
+    assert list(flows.columns) == ["start", "end", "from_stage", "to_stage", "count", "share"]
+    assert flows["from_stage"].cat.ordered
+
+
+def test_include_zero_lists_all_pairs_and_shares_sum_to_one():
+    flows = stage_transitions(TX, DATES[:3], customers=["A", "B", "C"], include_zero=True)
+    assert len(flows) == 2 * len(STAGES) ** 2
+    sums = flows.groupby(["start", "from_stage"], observed=True)["share"].sum()
+    counts = flows.groupby(["start", "from_stage"], observed=True)["count"].sum()
+    np.testing.assert_allclose(sums[counts > 0], 1.0)
+    assert (sums[counts == 0] == 0).all()
+
+
+def test_adaptive_classifier_is_refitted_at_each_date():
+    clf = LifecycleStageClassifier("adaptive")
+    stages = stages_at(TX, DATES, classifier=clf)
+    assert not hasattr(clf, "stages_")  # the given classifier is cloned, not fitted
+    # A: gaps 40, 29, 22 days (2024 is a leap year) -> own gap 91 / 3 = 30.33 days.
+    # On 2024-08-01 silence is 122: > 3 * 30.33 = 91 but not > 6 * 30.33 = 182 -> at_risk;
+    # on 2024-11-01 silence is 214 > 182 -> lapsed.
+    assert stages.loc["A"].iloc[5] == "lapsed"
+    assert stages.loc["A"].iloc[4] == "at_risk"
+
+
+def test_later_transactions_do_not_change_earlier_stages():
+    tx = make_transactions(300, random_state=3)
+    dates = ["2024-03-01", "2024-06-01", "2024-09-01"]
+    before = stages_at(tx, dates)
+    cutoff = pd.Timestamp(dates[-1])
+    altered = tx.copy()
+    later = altered["date"] > cutoff
+    altered.loc[later, "date"] = altered.loc[later, "date"] + pd.Timedelta(days=13)
+    extra = pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "date": pd.to_datetime(["2025-06-01", "2025-07-01"]),
+            "quantity": [1, 1],
+            "amount": [1.0, 2.0],
+        }
+    )
+    altered = pd.concat([altered, extra], ignore_index=True)
+    after = stages_at(altered, dates)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_stage_counts_match_direct_classification_at_each_date():
+    tx = make_transactions(500, random_state=7)
+    dates = ["2024-05-01", "2024-12-31"]
+    stages = stages_at(tx, dates)
+    for date in dates:
+        summary = rfm_summary(tx, observation_end=date)
+        direct = LifecycleStageClassifier().fit(summary).predict(summary)
+        got = stages[pd.Timestamp(date)].loc[direct.index]
+        assert (got == direct).all()
+        assert (stages[pd.Timestamp(date)].drop(direct.index) == "prospect").all()
+
+
+def test_errors():
+    with pytest.raises(ParameterError, match="at least two distinct dates"):
+        stage_transitions(TX, ["2024-01-01", "2024-01-01"])
+    with pytest.raises(ParameterError, match="single date"):
+        stages_at(TX, "2024-01-01")
+    with pytest.raises(MissingColumnError, match="Did you mean 'date'"):
+        stages_at(TX, DATES, date_col="data")
+    with pytest.raises(ParameterError, match="must be a LifecycleStageClassifier"):
+        stages_at(TX, DATES, classifier="adaptive")
+
+
+def test_probabilistic_classifier_keeps_its_fitted_model():
+    valuation = pytest.importorskip("customer_models.valuation")
+    BetaGeoModel = valuation.BetaGeoModel
+
+    model = BetaGeoModel.from_params(r=0.5, alpha=28.0, a=0.8, b=2.5, time_unit="D")
+    clf = LifecycleStageClassifier("probabilistic", model=model)
+    stages = stages_at(TX, DATES[1:], classifier=clf)
+    # P(alive) of A: 1.0, 0.68, 0.79, 0.32, 0.13; B (no repeat purchase) stays at 1 under BG/NBD.
+    assert stages.loc["A"].tolist() == ["new", "repeat", "loyal", "at_risk", "lapsed"]
+    assert stages.loc["B"].tolist() == ["new", "new", "new", "new", "new"]
+    for date in DATES[1:]:
+        summary = rfm_summary(TX, observation_end=date)
+        p = model.probability_alive(summary)
+        got = stages[pd.Timestamp(date)].loc[summary.index]
+        expected = np.where(p < 0.2, "lapsed", np.where(p < 0.5, "at_risk", "active"))
+        risky = expected != "active"
+        assert (got.to_numpy()[risky] == expected[risky]).all()
+        assert got[~risky].isin(["new", "repeat", "loyal"]).all()

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from customer_models.datasets import make_transactions
+from customer_models.exceptions import DataValidationError, MissingColumnError, ParameterError
+from customer_models.segmentation import KMeansSegmenter, behavior_features
+
+
+def three_groups(n_per: int = 800, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Known structure: three customer types, well separated on the log scale."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[1.0, 20.0], [6.0, 80.0], [25.0, 400.0]])  # frequency, spend
+    truth = np.repeat(np.arange(3), n_per)
+    log_c = np.log1p(centres)[truth]
+    values = np.expm1(log_c + rng.normal(0.0, 0.12, size=log_c.shape))
+    df = pd.DataFrame(values, columns=["frequency", "spend"])
+    perm = rng.permutation(len(df))
+    return df.iloc[perm].reset_index(drop=True), truth[perm]
+
+
+def test_auto_k_recovers_known_clusters():
+    df, truth = three_groups()
+    seg = KMeansSegmenter(value_col="spend", random_state=0).fit(df)
+    assert seg.n_clusters_ == 3
+    assert max(seg.silhouette_scores_, key=seg.silhouette_scores_.get) == 3
+    assert adjusted_rand_score(truth, seg.labels_) > 0.99
+    # ordered by value: code 0 = highest spend = the third true group
+    assert seg.segments_ == ["High value", "Medium value", "Low value"]
+    assert (seg.labels_[truth == 2] == 0).mean() > 0.99
+    # centres in original units (geometric-mean-like on log1p scale)
+    np.testing.assert_allclose(seg.cluster_centers_[:, 1], [400, 80, 20], rtol=0.05)
+    np.testing.assert_allclose(seg.cluster_centers_[:, 0], [25, 6, 1], rtol=0.08)
+    assert (seg.predict(df) == seg.labels_).all()
+
+
+def test_kmeans_is_seeded_and_names():
+    df, _ = three_groups(200, seed=3)
+    a = KMeansSegmenter(3, random_state=5).fit(df).labels_
+    b = KMeansSegmenter(3, random_state=5).fit(df).labels_
+    assert (a == b).all()
+    named = KMeansSegmenter(3, names=["Gold", "Silver", "Bronze"], random_state=0).fit(df)
+    assert named.assign(df).cat.categories.tolist() == ["Gold", "Silver", "Bronze"]
+
+
+def test_kmeans_errors():
+    df, _ = three_groups(50)
+    with pytest.raises(DataValidationError, match="Negative values in data"):
+        KMeansSegmenter(2).fit(df - 100)
+    with pytest.raises(ParameterError, match="value_col 'x'"):
+        KMeansSegmenter(2, columns=["spend"], value_col="x").fit(df)
+    with pytest.raises(ParameterError, match="n_clusters must be an int or 'auto'"):
+        KMeansSegmenter("many").fit(df)
+    with pytest.raises(MissingColumnError):
+        KMeansSegmenter(2, columns=["spend", "recency"]).fit(df)
+
+
+# ------------------------------------------------------------------ behaviour features
+
+
+def test_behavior_features_hand_computed():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["b", "a", "a", "a", "a", "b"],
+            "date": pd.to_datetime(
+                [
+                    "2024-03-02 20:00",  # Saturday evening
+                    "2024-03-04 09:00",  # Monday morning
+                    "2024-03-01 13:00",  # Friday afternoon
+                    "2024-03-11 02:00",  # Monday night
+                    "2024-03-09 10:00",  # Saturday morning
+                    "2024-03-04 15:00",
+                ]
+            ),
+            "amount": [10.0, 20.0, 10.0, 40.0, 30.0, 30.0],
+            "channel": ["web", "store", "web", "web", "app", "web"],
+        }
+    )
+    before = tx.copy()
+    f = behavior_features(tx, channel_col="channel")
+    pd.testing.assert_frame_equal(tx, before)
+    assert f.index.tolist() == ["a", "b"]
+    a = f.loc["a"]
+    # a in time order: Mar 1 13h (10), Mar 4 9h (20), Mar 9 10h (30), Mar 11 2h (40)
+    gaps = np.array([3 - 4 / 24, 5 + 1 / 24, 2 - 8 / 24])
+    assert a["n_orders"] == 4
+    assert a["total_value"] == 100
+    assert a["aov"] == 25
+    assert a["ipt_mean"] == pytest.approx(gaps.mean())
+    assert a["ipt_std"] == pytest.approx(gaps.std(ddof=1))
+    assert a["ipt_cv"] == pytest.approx(gaps.std(ddof=1) / gaps.mean())
+    assert a["spend_trend"] == pytest.approx(np.polyfit([0, 1, 2, 3], [10, 20, 30, 40], 1)[0])
+    assert a["weekend_share"] == 0.25
+    assert a[["night_share", "morning_share", "afternoon_share", "evening_share"]].tolist() == [
+        0.25, 0.5, 0.25, 0.0,
+    ]  # fmt: skip
+    assert a[["channel_app_share", "channel_store_share", "channel_web_share"]].tolist() == [
+        0.25, 0.25, 0.5,
+    ]  # fmt: skip
+    b = f.loc["b"]
+    assert b["spend_trend"] == pytest.approx(20.0)
+    assert np.isnan(b["ipt_std"])
+    assert b["ipt_mean"] == pytest.approx(1 + 19 / 24)
+
+
+def test_behavior_features_match_pandas_groupby():
+    tx = make_transactions(300, random_state=2)
+    f = behavior_features(tx)
+    assert "night_share" not in f.columns  # date-only data: no time-of-day shares
+    ordered = tx.sort_values(["customer_id", "date"], kind="stable")
+    g = ordered.groupby("customer_id")
+    pd.testing.assert_series_equal(
+        f["aov"], g["amount"].mean(), check_names=False, check_index_type=False
+    )
+    gaps = g["date"].diff().dt.total_seconds() / 86_400
+    pd.testing.assert_series_equal(
+        f["ipt_mean"],
+        gaps.groupby(ordered["customer_id"]).mean(),
+        check_names=False,
+        check_index_type=False,
+    )
+
+    def slope(d: pd.DataFrame) -> float:
+        x = d["date"].rank(method="average").to_numpy()  # same-day orders share a number
+        return float(np.polyfit(x, d["amount"].to_numpy(), 1)[0]) if np.ptp(x) > 0 else 0.0
+
+    slopes = g.apply(slope, include_groups=False)
+    np.testing.assert_allclose(f["spend_trend"].to_numpy(), slopes.to_numpy(), atol=1e-8)
+    shuffled = behavior_features(tx.sample(frac=1.0, random_state=1))
+    pd.testing.assert_frame_equal(shuffled, f)  # row-order invariance
+
+
+def test_behavior_feature_errors():
+    tx = make_transactions(20, random_state=0)
+    with pytest.raises(MissingColumnError, match="Did you mean 'amount'"):
+        behavior_features(tx, value_col="amunt")
+    bad = tx.assign(amount=tx["amount"].astype(float))
+    bad.loc[3, "amount"] = np.nan
+    with pytest.raises(DataValidationError, match="amount"):
+        behavior_features(bad)

@@ -1,0 +1,269 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate
+
+from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
+from customer_models.valuation import BetaGeoModel
+from customer_models.valuation._bgnbd import expected_purchases_kernel
+from customer_models.valuation._clv import _cumulative_fn, customer_lifetime_value
+
+lifetimes = pytest.importorskip("lifetimes")
+from lifetimes.utils import _customer_lifetime_value  # noqa: E402
+
+CDNOW_BGNBD = {"r": 0.242593, "alpha": 4.413532, "a": 0.792886, "b": 2.425752}
+
+
+@pytest.fixture(scope="module")
+def lifetimes_bg(cdnow_summary):
+    s = cdnow_summary
+    bg = lifetimes.BetaGeoFitter()
+    bg.fit(s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy())
+    return bg
+
+
+@pytest.fixture(scope="module")
+def spend(cdnow_summary):
+    return pd.Series(cdnow_summary["monetary_value"].to_numpy() + 5.0, index=cdnow_summary.index)
+
+
+def _model_like(bg, unit="W"):
+    return BetaGeoModel.from_params(time_unit=unit, **bg.params_.to_dict())
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.01, 0.1])
+def test_matches_lifetimes_weekly(cdnow_summary, lifetimes_bg, spend, rate):
+    s = cdnow_summary
+    ref = _customer_lifetime_value(
+        lifetimes_bg,
+        s["frequency"],
+        s["recency"],
+        s["T"],
+        spend,
+        time=12,
+        discount_rate=rate,
+        freq="W",
+    )
+    ours = customer_lifetime_value(
+        _model_like(lifetimes_bg), spend, s, horizon=12, time_unit="4.345W", discount_rate=rate
+    )
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-6)
+    assert ours.name == "clv"
+    assert ours.index.equals(s.index)
+
+
+def test_matches_lifetimes_daily(cdnow_summary, lifetimes_bg, spend):
+    days = cdnow_summary[["frequency", "recency", "T"]].copy()
+    days[["recency", "T"]] *= 7.0
+    bg = lifetimes.BetaGeoFitter()
+    bg.params_ = lifetimes_bg.params_.copy()
+    bg.params_["alpha"] *= 7.0  # the same process with time in days
+    bg.predict = bg.conditional_expected_number_of_purchases_up_to_time
+    ref = _customer_lifetime_value(
+        bg,
+        days["frequency"],
+        days["recency"],
+        days["T"],
+        spend,
+        time=6,
+        discount_rate=0.02,
+        freq="D",
+    )
+    model = BetaGeoModel.from_params(time_unit="D", **bg.params_.to_dict())
+    ours = customer_lifetime_value(
+        model, spend, days, horizon=6, time_unit="30D", discount_rate=0.02
+    )
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-6)
+
+
+def test_units_convert_through_days(cdnow_summary, spend):
+    model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
+    yearly = customer_lifetime_value(model, spend, cdnow_summary, horizon=1, time_unit="Y")
+    monthly = customer_lifetime_value(model, spend, cdnow_summary, horizon=12, time_unit="M")
+    direct = model.expected_purchases(cdnow_summary, t=365.25 / 7) * spend
+    np.testing.assert_allclose(yearly.to_numpy(), direct.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(monthly.to_numpy(), direct.to_numpy(), rtol=1e-10)
+    # The same parameters declared daily: a year is 365.25 model units, not 52.18.
+    daily = customer_lifetime_value(
+        model, spend, cdnow_summary, horizon=1, time_unit="Y", model_time_unit="D"
+    )
+    direct_days = model.expected_purchases(cdnow_summary, t=365.25) * spend
+    np.testing.assert_allclose(daily.to_numpy(), direct_days.to_numpy(), rtol=1e-10)
+
+
+def test_model_without_time_unit_is_an_error(cdnow_summary, spend):
+    model = BetaGeoModel.from_params(**CDNOW_BGNBD)
+    with pytest.raises(ParameterError, match="model_time_unit"):
+        customer_lifetime_value(model, spend, cdnow_summary, horizon=12, time_unit="M")
+    out = customer_lifetime_value(
+        model, spend, cdnow_summary, horizon=12, time_unit="M", model_time_unit="W"
+    )
+    assert np.isfinite(out).all()
+
+
+def test_bad_arguments(cdnow_summary, spend):
+    model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
+    with pytest.raises(ParameterError, match="time_unit"):
+        customer_lifetime_value(model, spend, cdnow_summary, horizon=12, time_unit="fortnight")
+    with pytest.raises(ParameterError, match="horizon"):
+        customer_lifetime_value(model, spend, cdnow_summary, horizon=0)
+    with pytest.raises(ParameterError, match="continuous"):
+        customer_lifetime_value(model, spend, cdnow_summary, horizon=np.inf, discount_rate=0.1)
+    with pytest.raises(DataValidationError, match="discount_rate must be > 0"):
+        customer_lifetime_value(
+            model, spend, cdnow_summary, horizon=np.inf, discounting="continuous"
+        )
+    with pytest.raises(DataValidationError, match="discount_rate must be >= 0"):
+        customer_lifetime_value(model, spend, cdnow_summary, horizon=12, discount_rate=-0.1)
+    with pytest.raises(ParameterError, match="discounting"):
+        customer_lifetime_value(model, spend, cdnow_summary, horizon=12, discounting="yearly")
+    with pytest.raises(NotFittedError):
+        customer_lifetime_value(BetaGeoModel(), spend, cdnow_summary, horizon=12)
+    with pytest.raises(ParameterError, match="spend_model"):
+        customer_lifetime_value(model, object(), cdnow_summary, horizon=12)
+
+
+def test_per_customer_rates_and_margins(cdnow_summary, spend):
+    model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
+    s = cdnow_summary.head(50)
+    rates = pd.Series(np.where(np.arange(50) % 2, 0.0, 0.05), index=s.index)
+    margins = pd.Series(np.linspace(-0.5, 0.5, 50), index=s.index)
+    out = customer_lifetime_value(model, spend, s, horizon=12, discount_rate=rates, margin=margins)
+    for rate in (0.0, 0.05):
+        rows = (rates == rate).to_numpy()
+        one = customer_lifetime_value(model, spend, s, horizon=12, discount_rate=rate)
+        np.testing.assert_allclose(
+            out[rows].to_numpy(), (one * margins)[rows].to_numpy(), rtol=1e-12
+        )
+    assert (out[margins < 0] <= 0).all()
+    assert (out[margins > 0] >= 0).all()
+    with pytest.raises(DataValidationError, match="margin must be given"):
+        customer_lifetime_value(model, spend, s, horizon=12, margin=margins.iloc[:10])
+
+
+def test_monetary_value_column_is_the_default_spend(cdnow_summary):
+    model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
+    a = customer_lifetime_value(model, None, cdnow_summary, horizon=12)
+    b = customer_lifetime_value(model, cdnow_summary["monetary_value"], cdnow_summary, horizon=12)
+    pd.testing.assert_series_equal(a, b)
+
+
+def test_separable_fast_path_is_exact():
+    rng = np.random.default_rng(1)
+    n = 4000
+    x = rng.integers(0, 6, n).astype(float)
+    T = rng.choice([20.0, 30.0, 38.0], n)
+    t_x = np.where(x > 0, rng.uniform(0, 1, n) * T, 0.0)
+    data = pd.DataFrame({"frequency": x, "recency": t_x, "T": T})
+    model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
+    fast = _cumulative_fn(model, data)
+    for t in (1.0, 13.0, 52.0):
+        direct = model.expected_purchases(data, t=t).to_numpy()
+        np.testing.assert_allclose(fast(t), direct, rtol=1e-12, atol=1e-14)
+
+
+def _dert_by_quad(expected, delta, horizon):
+    """Independent: integral of exp(-delta t) dE[X(t)] by adaptive quadrature (by parts).
+
+    delta * int_0^H exp(-delta t) E(t) dt = int_0^(delta H) exp(-u) E(u / delta) du; the
+    infinite tail beyond u = 45 is below 1e-17 relative.
+    """
+    upper = min(delta * horizon, 45.0)
+    part = integrate.quad(
+        lambda u: np.exp(-u) * expected(u / delta), 0, upper, limit=200, epsabs=0, epsrel=1e-10
+    )[0]
+    tail = 0.0 if np.isinf(horizon) else np.exp(-delta * horizon) * expected(horizon)
+    return tail + part
+
+
+@pytest.mark.parametrize("horizon_months", [12.0, pytest.param(np.inf, marks=pytest.mark.slow)])
+def test_bgnbd_dert_matches_numerical_integration(cdnow_summary, horizon_months):
+    model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
+    rows = cdnow_summary.iloc[[0, 2, 150]]
+    ones = pd.Series(1.0, index=rows.index)
+    ours = customer_lifetime_value(
+        model,
+        ones,
+        rows,
+        horizon=horizon_months,
+        time_unit="M",
+        discount_rate=0.01,
+        discounting="continuous",
+    )
+    delta = np.log1p(0.01) / (365.25 / 12 / 7)
+    params = np.array(list(CDNOW_BGNBD.values()))
+    for i, (x, t_x, T) in enumerate(rows[["frequency", "recency", "T"]].to_numpy()):
+        ref = _dert_by_quad(
+            lambda t, x=x, t_x=t_x, T=T: float(expected_purchases_kernel(params, x, t_x, T, t)),
+            delta,
+            horizon_months * (365.25 / 12 / 7),
+        )
+        assert ours.iloc[i] == pytest.approx(ref, rel=1e-6)
+
+
+class LifetimesPareto:
+    """Pareto/NBD predictions from lifetimes (an independent implementation)."""
+
+    time_unit_ = "W"
+
+    def __init__(self, params):
+        self.fitter = lifetimes.ParetoNBDFitter()
+        self.fitter.params_ = pd.Series(params)
+        self.params_ = pd.Series(params)
+
+    def _cols(self, data):
+        return (
+            data["frequency"].to_numpy(float),
+            data["recency"].to_numpy(float),
+            data["T"].to_numpy(float),
+        )
+
+    def probability_alive(self, data):
+        return self.fitter.conditional_probability_alive(*self._cols(data))
+
+    def expected_purchases(self, data, *, t):
+        return self.fitter.conditional_expected_number_of_purchases_up_to_time(t, *self._cols(data))
+
+
+@pytest.mark.parametrize("horizon_months", [6.0, 24.0, np.inf])
+def test_pareto_dert_closed_form_matches_numerical_integration(cdnow_summary, horizon_months):
+    model = LifetimesPareto({"r": 0.5534, "alpha": 10.5802, "s": 0.6061, "beta": 11.6562})
+    rows = cdnow_summary.iloc[[0, 1, 2, 10, 150]]
+    ours = customer_lifetime_value(
+        model,
+        pd.Series(1.0, index=rows.index),
+        rows,
+        horizon=horizon_months,
+        time_unit="M",
+        discount_rate=0.015,
+        discounting="continuous",
+    )
+    delta = np.log1p(0.015) / (365.25 / 12 / 7)
+    horizon = horizon_months * (365.25 / 12 / 7)
+    for i in range(len(rows)):
+        one = rows.iloc[[i]]
+        ref = _dert_by_quad(
+            lambda t, one=one: float(model.expected_purchases(one, t=t)[0]), delta, horizon
+        )
+        assert ours.iloc[i] == pytest.approx(ref, rel=1e-5)
+
+
+def test_never_nan_on_extreme_histories():
+    model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
+    data = pd.DataFrame(
+        {
+            "frequency": [0.0, 1.0, 300.0, 300.0, 50.0],
+            "recency": [0.0, 1e-9, 500.0, 1.0, 0.5],
+            "T": [1e-9, 1e-9, 500.0, 500.0, 2000.0],
+            "monetary_value": [0.0, 1.0, 1e6, 1e6, 3.0],
+        }
+    )
+    for discounting in ("discrete", "continuous"):
+        for horizon in (1.0, 120.0):
+            out = customer_lifetime_value(
+                model, None, data, horizon=horizon, discount_rate=0.01, discounting=discounting
+            )
+            assert np.isfinite(out).all()
+            assert (out >= 0).all()
