@@ -16,3 +16,10 @@ def cdnow_sample_transactions() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def cdnow_summary() -> pd.DataFrame:
     return load_cdnow_summary()
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Do not collect conftest files as doctest modules (several share the basename)."""
+    if collection_path.name == "conftest.py":
+        return True
+    return None

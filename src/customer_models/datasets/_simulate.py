@@ -67,7 +67,9 @@ def make_transactions(
     Each customer makes a first purchase on a day drawn uniformly from the first
     ``acquisition_days`` days after ``start``. While alive, they buy at the jumps of a Poisson
     process with rate ``lambda ~ Gamma(r, alpha)`` per week; after each purchase (the first
-    included) they drop out with probability ``p ~ Beta(a, b)``, as in the BG/NBD model. Each
+    included) they drop out with probability ``p ~ Beta(a, b)``. Dropping out right after the
+    first purchase makes this the MBG/NBD process (Batislam et al. 2007), which
+    :class:`~customer_models.ModifiedBetaGeoModel` recovers; BG/NBD fits it with a biased r. Each
     transaction's amount is ``Gamma(p, nu)`` with ``nu ~ Gamma(q, v)`` per customer, as in the
     Gamma-Gamma spend model. Times are rounded down to days, so two purchases on one day are
     two rows. Observation ends at ``end``.
@@ -129,8 +131,8 @@ def make_transactions(
     rate_per_day = rng.gamma(merged["r"], 1.0 / merged["alpha"], n) / _DAYS_PER_WEEK
     rate_per_day = np.maximum(rate_per_day, np.finfo(float).tiny)
     dropout = rng.beta(merged["a"], merged["b"], n)
-    # Repeat purchases made before dropping out: geometric on {0, 1, ...} (BG/NBD allows a
-    # customer to drop out right after the first purchase).
+    # Repeat purchases made before dropping out: geometric on {0, 1, ...}; a customer may drop
+    # out right after the first purchase (MBG/NBD; strict BG/NBD would start at 1).
     n_alive = rng.geometric(np.clip(dropout, 1e-12, 1.0)) - 1
     horizon = (span_days + 1 - birth_day).astype(float)
     owners, offsets = _repeat_purchase_times(rate_per_day, n_alive, horizon, rng)
