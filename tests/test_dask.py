@@ -103,3 +103,13 @@ def test_errors_are_clear(client, transactions):
         cmd.rfm_summary(ddf, customer_col="customer")
     with pytest.raises(cm.DataValidationError, match="calibration_end"):
         cmd.calibration_holdout_split(ddf, calibration_end="2030-01-01")
+
+
+def test_fit_model_from_patterns_equals_in_memory_fit(client, cdnow_summary):
+    expected = cm.BetaGeoModel().fit(cdnow_summary)
+    ddf = dd.from_pandas(cdnow_summary, npartitions=3)
+    fitted = cmd.fit_model(cm.BetaGeoModel(time_unit="W"), ddf)
+    np.testing.assert_allclose(fitted.params_, expected.params_, rtol=1e-6)
+    assert fitted.log_likelihood_ == pytest.approx(expected.log_likelihood_, rel=1e-9)
+    p_alive = cmd.map_customers(ddf, fitted.probability_alive).compute().sort_index()
+    np.testing.assert_allclose(p_alive, expected.probability_alive(cdnow_summary), rtol=1e-9)
