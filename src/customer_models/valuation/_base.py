@@ -509,7 +509,8 @@ class ValuationModel(BaseEstimator):
         # to the published digits regardless of L-BFGS-B's stopping rule.
         value, grad = objective(theta)
         hess = objective.hessian(theta)
-        for _ in range(6):
+        polished = False
+        for _ in range(10):
             if np.max(np.abs(grad)) < 1e-9:
                 break
             try:
@@ -530,8 +531,11 @@ class ValuationModel(BaseEstimator):
             if not better:
                 break
             theta, value, grad = cand, cand_value, cand_grad
-            hess = objective.hessian(theta)
             n_iter += 1
+            polished = True
+        if polished:
+            # Steps reuse the first Hessian (chord Newton); covariance needs it at the optimum.
+            hess = objective.hessian(theta)
 
         params = np.exp(theta)
         ll_total = float(pw @ self._loglik_kernel(params, *cols))
