@@ -27,6 +27,11 @@ A valuation model is one small subclass of :class:`ValuationModel` that declares
     :func:`check_frequency_recency` implements the BTYD rules for reuse.
 ``_fit_mask(columns) -> ndarray | None`` (classmethod, optional)
     Rows used for fitting (e.g. Gamma-Gamma uses repeat buyers only). Default: all rows.
+``_loglik_derivatives() -> callable`` (classmethod, optional)
+    Returns ``f(params, weights, *columns, hessian=False) -> (ll, grad, hess or None)``, the
+    weighted totals on the natural scale. Override to give the optimizer an analytic Hessian
+    (BG/NBD does); by default the totals come from ``_loglik_gradient_kernel`` and the Hessian
+    from differences of the gradient. See :mod:`customer_models.valuation._optimize`.
 
 Everything else -- ``fit``, ``from_params``, ``log_likelihood``, ``params_``,
 ``covariance_``, ``summary_``, ``aic_``, ``bic_``, ``convergence_``, input conversion, wrapping
@@ -45,7 +50,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 from sklearn.base import BaseEstimator
 
 from customer_models._validation import (
@@ -62,6 +66,7 @@ from customer_models.exceptions import (
     NotFittedError,
     ParameterError,
 )
+from customer_models.valuation._optimize import Derivatives, dot, gradient_derivatives, maximize
 from customer_models.valuation._patterns import compress_patterns
 
 __all__ = ["ConvergenceReport", "ValuationModel", "check_frequency_recency"]
@@ -85,7 +90,7 @@ class ConvergenceReport:
         True when the optimizer converged (gradient numerically zero) and no problem below was
         found.
     n_iterations : int
-        Optimizer iterations (including the final Newton polish steps).
+        Optimizer iterations (L-BFGS-B iterations plus Newton steps).
     gradient_norm : float
         Largest absolute gradient of the mean negative log-likelihood in log-parameter space
         at the solution.
@@ -202,9 +207,10 @@ class ValuationModel(BaseEstimator):
     """Base class of the buy-till-you-die valuation models (maximum likelihood).
 
     Subclasses declare their parameters, columns and likelihood kernels (see the module
-    docstring); this class fits them by maximum likelihood in log-parameter space with
-    L-BFGS-B and the analytic gradient, followed by Newton polish steps, and reports standard
-    errors by the delta method.
+    docstring); this class fits them by maximum likelihood in log-parameter space (L-BFGS-B
+    with the analytic gradient, on a fixed-seed subsample when the data is large, then Newton
+    steps on all patterns until the gradient vanishes) and reports standard errors by the
+    delta method.
 
     Parameters
     ----------
@@ -268,6 +274,15 @@ class ValuationModel(BaseEstimator):
     @classmethod
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
         return np.asarray(cls._default_initial_params, dtype=np.float64)
+
+    @classmethod
+    def _loglik_derivatives(cls) -> Derivatives:
+        """Weighted log-likelihood totals, gradient and (optionally) Hessian for fitting.
+
+        Override with an analytic Hessian to speed up fitting; the default sums
+        ``_loglik_gradient_kernel`` and leaves the Hessian to finite differences.
+        """
+        return gradient_derivatives(cls._loglik_gradient_kernel)
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
@@ -493,52 +508,19 @@ class ValuationModel(BaseEstimator):
         n_total = float(pw.sum())
 
         theta0 = np.log(np.clip(self._initial_params(cols, pw), 1e-8, 1e8))
-        objective = _Objective(self._loglik_gradient_kernel, cols, pw, n_total, penalizer)
-        bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(theta0)
-        res = optimize.minimize(
-            objective,
+        result = maximize(
+            self._loglik_derivatives(),
+            cols,
+            pw,
             theta0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+            penalizer=penalizer,
+            bound=_LOG_BOUND,
         )
-        theta = np.asarray(res.x, dtype=np.float64)
-        n_iter = int(res.nit)
-        # Newton polish with the Hessian of the analytic gradient: quadratic convergence
-        # to the published digits regardless of L-BFGS-B's stopping rule.
-        value, grad = objective(theta)
-        hess = objective.hessian(theta)
-        polished = False
-        for _ in range(10):
-            if np.max(np.abs(grad)) < 1e-9:
-                break
-            try:
-                step = -np.linalg.solve(hess, grad)
-            except np.linalg.LinAlgError:
-                break
-            if not np.all(np.isfinite(step)) or grad @ step >= 0:
-                break
-            cand = np.clip(theta + step, -_LOG_BOUND, _LOG_BOUND)
-            cand_value, cand_grad = objective(cand)
-            better = np.isfinite(cand_value) and (
-                cand_value < value
-                or (
-                    np.max(np.abs(cand_grad)) < np.max(np.abs(grad))
-                    and cand_value <= value + 1e-12 * max(1.0, abs(value))
-                )
-            )
-            if not better:
-                break
-            theta, value, grad = cand, cand_value, cand_grad
-            n_iter += 1
-            polished = True
-        if polished:
-            # Steps reuse the first Hessian (chord Newton); covariance needs it at the optimum.
-            hess = objective.hessian(theta)
+        theta, grad, hess = result.theta, result.gradient, result.hessian
+        n_iter = result.n_iterations
 
         params = np.exp(theta)
-        ll_total = float(pw @ self._loglik_kernel(params, *cols))
+        ll_total = dot(pw, self._loglik_kernel(params, *cols))
         grad_norm = float(np.max(np.abs(grad)))
         hess_total = hess * n_total
         try:
@@ -560,7 +542,7 @@ class ValuationModel(BaseEstimator):
             if p < _BOUNDARY_LOW or p > _BOUNDARY_HIGH or abs(th) > _LOG_BOUND - 1.0
         )
         moved = bool(np.max(np.abs(theta - theta0)) > 1e-6)
-        optimizer_ok = bool(res.success) or grad_norm < _GRADIENT_TOL
+        optimizer_ok = result.optimizer_success or grad_norm < _GRADIENT_TOL
         converged = optimizer_ok and grad_norm < _GRADIENT_TOL
         problems: list[str] = []
         if not converged:
@@ -575,7 +557,7 @@ class ValuationModel(BaseEstimator):
             )
         if not pos_def:
             problems.append("the Hessian is not positive definite (no standard errors)")
-        message = str(res.message)
+        message = result.message
         if problems:
             message += (
                 "; problems: " + "; ".join(problems) + ". Try: express recency/T in a time unit "
@@ -632,7 +614,7 @@ class ValuationModel(BaseEstimator):
             arrays = tuple(a[mask] for a in arrays)
             w = w[mask]
         patterns = compress_patterns(arrays, w)
-        return float(patterns.weights @ self._loglik_kernel(params, *patterns.columns))
+        return dot(patterns.weights, self._loglik_kernel(params, *patterns.columns))
 
     def save(self, path: Any) -> None:
         """Save the fitted model to a small versioned JSON file (no pickle).
@@ -663,47 +645,6 @@ def _attrs_time_unit(data: Any) -> str | None:
         unit = attrs.get("time_unit")
         return None if unit is None else str(unit)
     return None
-
-
-class _Objective:
-    """Penalized mean negative log-likelihood in log-parameter space, with gradient."""
-
-    def __init__(
-        self,
-        kernel: Any,
-        columns: tuple[np.ndarray, ...],
-        weights: np.ndarray,
-        n_total: float,
-        penalizer: float,
-    ) -> None:
-        self.kernel = kernel
-        self.columns = columns
-        self.weights = weights / n_total
-        self.penalizer = penalizer
-
-    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        params = np.exp(theta)
-        with np.errstate(all="ignore"):
-            ll, grad = self.kernel(params, *self.columns)
-            value = -float(self.weights @ ll)
-            # einsum, not BLAS: single-threaded, deterministic summation order
-            g = -np.einsum("i,ij->j", self.weights, grad) * params
-        value += self.penalizer * float(params @ params)
-        g = g + 2.0 * self.penalizer * params * params
-        if not np.isfinite(value) or not np.all(np.isfinite(g)):
-            return math.inf, np.zeros_like(theta)
-        return value, np.asarray(g, dtype=np.float64)
-
-    def hessian(self, theta: np.ndarray, step: float = 1e-5) -> np.ndarray:
-        k = theta.size
-        hess = np.empty((k, k))
-        for j in range(k):
-            e = np.zeros(k)
-            e[j] = step
-            _, g_plus = self(theta + e)
-            _, g_minus = self(theta - e)
-            hess[:, j] = (g_plus - g_minus) / (2.0 * step)
-        return 0.5 * (hess + hess.T)
 
 
 def _check_horizon(t: Any, name: str = "t") -> np.ndarray:
@@ -759,8 +700,8 @@ class PurchaseModel(ValuationModel):
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
         x, _, T = columns
         w = weights / weights.sum()
-        mean_x = max(float(w @ x), 0.1)
-        mean_T = max(float(w @ T), 1e-3)
+        mean_x = max(dot(w, x), 0.1)
+        mean_T = max(dot(w, T), 1e-3)
         init = np.asarray(cls._default_initial_params, dtype=np.float64).copy()
         init[1] = init[0] * mean_T / mean_x  # rate scale: r / alpha ~ purchases per unit time
         return init

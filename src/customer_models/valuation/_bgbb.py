@@ -201,7 +201,9 @@ def _survival_sum(gamma: float, delta: float, start: np.ndarray, h: np.ndarray) 
         ) / g1
     big_delta = ratio * g1
     # -expm1(Δ)/(γ-1) = -exprel(Δ) * Δ/(γ-1)
-    return np.exp(log_front) * (-exprel(big_delta) * ratio)
+    total = np.exp(log_front) * (-exprel(big_delta) * ratio)
+    # a sum of positive terms: the log-gamma differences cancel to rounding noise at h = 0
+    return np.where(h > 0, np.maximum(total, 0.0), 0.0)
 
 
 def expected_purchases_kernel(

@@ -18,6 +18,7 @@ from scipy.special import digamma, gammaln
 from customer_models._validation import check_rule
 from customer_models.exceptions import ConvergenceWarning, ParameterError
 from customer_models.valuation._base import ValuationModel
+from customer_models.valuation._optimize import dot
 
 __all__ = ["GammaGammaModel"]
 
@@ -246,7 +247,7 @@ class GammaGammaModel(ValuationModel):
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
         # p = 1, q = 2 make the population mean p v / (q - 1) = v: start v at the mean spend.
         _, m = columns
-        mean_m = float(weights @ m / weights.sum())
+        mean_m = dot(weights, m) / float(weights.sum())
         return np.array([1.0, 2.0, max(mean_m, 1e-6)])
 
     @classmethod

@@ -83,7 +83,7 @@ def _core(
     N = r + s + x
     A1 = _by_count(gammaln, r, x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     l1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    l2, g2 = _log_j(r, alpha, s, beta, x, t_x, grad, dedup=False)  # t_x rarely repeats
+    l2, g2 = _log_j(r, alpha, s, beta, x, t_x, grad)
     l3, g3 = _log_j(r, alpha, s, beta, x, T, grad)
     l3 = np.minimum(l3, l2)  # A_0 >= 0 exactly; guard rounding
     q = np.exp(l3 - l2)

@@ -41,8 +41,8 @@ class Patterns(NamedTuple):
 def compress_patterns(columns: Sequence[np.ndarray], weights: np.ndarray | None = None) -> Patterns:
     """Group identical rows of ``columns`` into weighted patterns.
 
-    Linear-time hashing (``pandas.factorize``) per column, combined into one integer key; the
-    distinct rows are then sorted lexicographically so that the result does not depend on the
+    Sorted hashing (``pandas.factorize``) per column, combined into one integer key whose order
+    is lexicographic; the distinct rows come out sorted, so the result does not depend on the
     order of the input rows.
 
     Parameters
@@ -71,25 +71,23 @@ def compress_patterns(columns: Sequence[np.ndarray], weights: np.ndarray | None 
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
     if n == 0:
         return Patterns(tuple(a.copy() for a in arrays), w[:0].copy(), np.zeros(0, np.intp))
+    # Sorted codes per column make the combined key order lexicographic, so one sorted
+    # factorization of the key both groups the rows and orders the patterns.
     key = np.zeros(n, dtype=np.int64)
     n_key = 1
     for a in arrays:
-        codes, uniques = pd.factorize(a, sort=False)
+        codes, uniques = pd.factorize(a, sort=True)
         m = len(uniques)
-        if n_key * m >= _MAX_KEY:  # keep the combined key inside int64
-            key, key_uniques = pd.factorize(key, sort=False)
+        if n_key * m >= _MAX_KEY:  # keep the combined key inside int64 (order preserved)
+            key, key_uniques = pd.factorize(key, sort=True)
             key = key.astype(np.int64)
             n_key = len(key_uniques)
         key = key * m + codes
         n_key *= m
-    codes, uniques = pd.factorize(key, sort=False)
-    n_patterns = len(uniques)
+    inverse, key_uniques = pd.factorize(key, sort=True)
+    inverse = inverse.astype(np.intp, copy=False)
+    n_patterns = len(key_uniques)
     first = np.empty(n_patterns, dtype=np.intp)
-    first[codes[::-1]] = np.arange(n - 1, -1, -1)
-    values = [a[first] for a in arrays]
-    order = np.lexsort(values[::-1])  # primary key = first column
-    rank = np.empty(n_patterns, dtype=np.intp)
-    rank[order] = np.arange(n_patterns)
-    inverse = rank[codes]
+    first[inverse[::-1]] = np.arange(n - 1, -1, -1)
     pattern_weights = np.bincount(inverse, weights=w, minlength=n_patterns)
-    return Patterns(tuple(v[order] for v in values), pattern_weights, inverse)
+    return Patterns(tuple(a[first] for a in arrays), pattern_weights, inverse)

@@ -1,0 +1,160 @@
+"""The two-stage optimizer and the analytic BG/NBD derivatives it uses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize
+
+from customer_models import make_transactions, rfm_summary
+from customer_models.valuation import BetaGeoModel, ParetoNBDModel, _bgnbd, _optimize, _pareto_nbd
+from customer_models.valuation._optimize import (
+    Objective,
+    coarse_sample,
+    gradient_derivatives,
+    maximize,
+)
+from customer_models.valuation._patterns import compress_patterns
+
+
+def _random_rows(seed: int, n: int = 400) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 40, n).astype(float)
+    T = rng.uniform(0.5, 80.0, n)
+    t_x = np.where(x > 0, rng.uniform(0.0, 1.0, n) * T, 0.0)
+    w = rng.integers(1, 6, n).astype(float)
+    return x, t_x, T, w
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(0.05, 20.0),
+    st.floats(0.05, 50.0),
+    st.floats(0.05, 20.0),
+    st.floats(0.05, 20.0),
+    st.integers(0, 10_000),
+)
+def test_bgnbd_derivatives_match_row_kernel_and_differences(r, alpha, a, b, seed) -> None:
+    x, t_x, T, w = _random_rows(seed)
+    p = np.array([r, alpha, a, b])
+    ll, grad, hess = _bgnbd.loglik_derivatives(p, w, x, t_x, T, hessian=True)
+    ll_rows, grad_rows = _bgnbd.loglik_gradient_kernel(p, x, t_x, T)
+    assert ll == pytest.approx(float(w @ ll_rows), rel=1e-12, abs=1e-9)
+    np.testing.assert_allclose(grad, w @ grad_rows, rtol=1e-9, atol=1e-7)
+    assert hess is not None
+    # independent check of the Hessian: central differences of the row-kernel gradient
+    fd = np.empty((4, 4))
+    for j in range(4):
+        h = 1e-6 * p[j]
+        up, down = p.copy(), p.copy()
+        up[j] += h
+        down[j] -= h
+        fd[:, j] = (w @ _bgnbd.loglik_gradient_kernel(up, x, t_x, T)[1]) - (
+            w @ _bgnbd.loglik_gradient_kernel(down, x, t_x, T)[1]
+        )
+        fd[:, j] /= 2 * h
+    np.testing.assert_allclose(hess, hess.T)
+    np.testing.assert_allclose(hess, fd, rtol=2e-5, atol=1e-4 * np.abs(fd).max())
+
+
+def test_objective_log_space_hessian_matches_difference_hessian() -> None:
+    x, t_x, T, w = _random_rows(3)
+    analytic = Objective(_bgnbd.loglik_derivatives, (x, t_x, T), w, float(w.sum()), 0.01)
+    numeric = Objective(
+        gradient_derivatives(_bgnbd.loglik_gradient_kernel), (x, t_x, T), w, float(w.sum()), 0.01
+    )
+    theta = np.log([0.7, 3.0, 1.1, 2.0])
+    v1, g1, h1 = analytic.with_hessian(theta)
+    v2, g2, h2 = numeric.with_hessian(theta)
+    assert analytic.analytic_hessian
+    assert not numeric.analytic_hessian
+    assert v1 == pytest.approx(v2, rel=1e-13)
+    np.testing.assert_allclose(g1, g2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(h1, h2, rtol=1e-4, atol=1e-6)
+
+
+def test_coarse_sample_is_deterministic_and_weighted() -> None:
+    cols = (np.repeat([0.0, 1.0], [100_000, 200_000]),)
+    w = np.ones(300_000)
+    first = coarse_sample(cols, w, size=30_000)
+    again = coarse_sample(cols, w, size=30_000)
+    assert first is not None
+    assert again is not None
+    np.testing.assert_array_equal(first[1], again[1])
+    share_of_ones = first[1][first[0][0] == 1.0].sum() / first[1].sum()
+    assert share_of_ones == pytest.approx(2 / 3, abs=0.01)
+    assert coarse_sample(cols, w, size=150_000) is None
+
+
+def _strict_optimum(derivatives, cols, w) -> np.ndarray:
+    """Reference: plain L-BFGS-B on every pattern with a tight tolerance."""
+    obj = Objective(derivatives, cols, w, float(w.sum()), 0.0)
+    res = optimize.minimize(
+        obj,
+        np.zeros(4),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-11, "maxcor": 30},
+    )
+    return np.exp(res.x)
+
+
+def _check_reaches_full_optimum(model, data) -> None:
+    patterns = compress_patterns([data[c].to_numpy(float) for c in model.required_columns])
+    assert patterns.weights.size > 2 * _optimize.COARSE_SAMPLE  # the coarse stage is used
+    fitted = model().fit(data)
+    assert fitted.convergence_.success
+    assert fitted.convergence_.gradient_norm < 1e-8
+    reference = _strict_optimum(model._loglik_derivatives(), patterns.columns, patterns.weights)
+    np.testing.assert_allclose(fitted.params_.to_numpy(), reference, rtol=1e-5)
+    at_reference = model.from_params(**dict(zip(model.param_names, reference, strict=True)))
+    assert fitted.log_likelihood_ >= at_reference.log_likelihood(data) - 1e-6
+
+
+@pytest.mark.parametrize("model", [BetaGeoModel, ParetoNBDModel])
+def test_coarse_then_newton_reaches_the_full_data_optimum(model, monkeypatch) -> None:
+    """With a small coarse sample (far from the optimum) Newton still lands on it."""
+    monkeypatch.setattr(_optimize, "COARSE_SAMPLE", 2_000)
+    data = rfm_summary(make_transactions(30_000, random_state=11), time_unit="W")
+    _check_reaches_full_optimum(model, data)
+
+
+@pytest.mark.slow
+def test_coarse_stage_at_its_real_size() -> None:
+    data = rfm_summary(make_transactions(260_000, random_state=12), time_unit="W")
+    _check_reaches_full_optimum(BetaGeoModel, data)
+
+
+def test_broken_hessian_falls_back_to_quasi_newton() -> None:
+    """A Hessian that is not positive definite stops Newton; L-BFGS-B still finds the optimum."""
+    data = rfm_summary(make_transactions(3_000, random_state=5), time_unit="W")
+    patterns = compress_patterns([data[c].to_numpy(float) for c in BetaGeoModel.required_columns])
+    (x, t_x, T), w = patterns.columns, patterns.weights
+
+    def bad_hessian(params, weights, *cols, hessian=False):
+        ll, grad, _ = _bgnbd.loglik_derivatives(params, weights, *cols, hessian=False)
+        return ll, grad, (np.eye(4) if hessian else None)  # wrong sign: -H is negative definite
+
+    res = maximize(bad_hessian, (x, t_x, T), w, np.zeros(4), penalizer=0.0, bound=25.0)
+    good = maximize(
+        _bgnbd.loglik_derivatives, (x, t_x, T), w, np.zeros(4), penalizer=0.0, bound=25.0
+    )
+    assert np.max(np.abs(good.gradient)) < 1e-9
+    np.testing.assert_allclose(np.exp(res.theta), np.exp(good.theta), rtol=1e-4)
+    assert res.optimizer_success
+
+
+def test_pareto_dedup_of_recency_terms_changes_nothing() -> None:
+    """The hypergeometric terms are shared by rows with equal (x, t); dedup must be exact."""
+    x, t_x, T, _ = _random_rows(9, n=6000)
+    t_x = np.round(t_x)  # many repeated (x, t_x) pairs
+    p = np.array([0.55, 10.6, 0.61, 11.7])
+    ll, g = _pareto_nbd.loglik_gradient_kernel(p, x, t_x, T)
+    for i in (0, 17, 4000):
+        one_ll, one_g = _pareto_nbd.loglik_gradient_kernel(
+            p, x[i : i + 1], t_x[i : i + 1], T[i : i + 1]
+        )
+        assert ll[i] == pytest.approx(one_ll[0], rel=1e-13)
+        np.testing.assert_allclose(g[i], one_g[0], rtol=1e-11, atol=1e-13)
