@@ -183,3 +183,27 @@ def test_golden_btyd_tracking_with_fitted_pareto_nbd(cdnow_sample_transactions, 
     np.testing.assert_allclose(
         weeks["expected"], [78.31, 76.42, 74.65, 72.98, 71.41, 69.93], atol=0.01
     )
+
+
+def test_frequency_fit_for_pareto_nbd_matches_lifetimes(holdout):
+    """Pareto/NBD now has the pmf; the fit uses it, checked against lifetimes' eq. (16)."""
+    import warnings
+
+    from customer_models.valuation import ParetoNBDModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lifetimes import ParetoNBDFitter
+
+    model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    fit = frequency_fit(model, holdout, max_frequency=5)
+    theirs = ParetoNBDFitter()
+    theirs.params_ = pd.Series(model.params_.to_dict())
+    ages, counts = np.unique(holdout["T"].to_numpy(float), return_counts=True)
+    for n in range(5):
+        expected = sum(
+            count * float(theirs.conditional_probability_of_n_purchases_up_to_time(n, t, 0, 0, 0))
+            for t, count in zip(ages, counts, strict=True)
+        )
+        assert fit.loc[n, "expected"] == pytest.approx(expected, rel=1e-6)
+    assert fit["expected"].sum() == pytest.approx(len(holdout))

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.integrate import quad
+from scipy.special import gammaln, xlogy
 
 from customer_models import DataValidationError
 from customer_models.valuation import ParetoNBDModel, _pareto_nbd
@@ -102,7 +104,6 @@ def test_large_frequency_stays_finite():
     for out in (model.probability_alive(data), model.expected_purchases(data, t=52)):
         assert np.all(np.isfinite(out.to_numpy()))
     # independent check: P(alive) by numerical integration of the death-time density
-    from scipy.integrate import quad
 
     r, alpha, s, beta = PUBLISHED.values()
     alive = model.probability_alive(data).to_numpy()
@@ -154,6 +155,105 @@ def test_predictions_bounded_and_finite(rows, params, t):
     assert np.all(np.isfinite(e2))
     assert np.all(e2 >= e1 * (1 - 1e-9))
     assert np.isfinite(model.log_likelihood(data))
+
+
+# ----------------------------------------------------------------- P(X(T, T+t) = n)
+
+
+def _direct_new_customer_pmf(n, t, r, alpha, s, beta):
+    """Independent oracle: the lifetime mixture integral by adaptive quadrature."""
+    log_c = gammaln(r + n) - gammaln(r) - gammaln(n + 1.0)
+
+    def nb(tau):
+        return np.exp(log_c + r * np.log(alpha / (alpha + tau)) + xlogy(n, tau / (alpha + tau)))
+
+    def density(tau):
+        return s * beta**s / (beta + tau) ** (s + 1.0)
+
+    integral = quad(lambda tau: density(tau) * nb(tau), 0, t, epsabs=0, epsrel=1e-12, limit=400)
+    return (beta / (beta + t)) ** s * nb(t) + integral[0]
+
+
+@pytest.mark.parametrize("row", [(0, 0.0, 38.86), (2, 30.43, 38.86), (5, 20.0, 38.0), (0, 0, 0)])
+@pytest.mark.parametrize("t", [1.0, 39.0, 100.0])
+@pytest.mark.parametrize("params", [PUBLISHED, {"r": 0.5, "alpha": 4.0, "s": 0.8, "beta": 10.0}])
+def test_conditional_pmf_matches_lifetimes(row, t, params):
+    theirs = _lifetimes_pareto()()
+    theirs.params_ = pd.Series(params)
+    model = ParetoNBDModel.from_params(**params)
+    data = np.array([row], dtype=float)
+    for n in (0, 1, 2, 5, 12):
+        expected = float(theirs.conditional_probability_of_n_purchases_up_to_time(n, t, *row))
+        ours = float(model.probability_of_purchases(data, n=n, t=t)[0])
+        if expected > 1e-10:  # below that lifetimes' difference of two sums loses digits
+            assert ours == pytest.approx(expected, rel=1e-6)
+        else:
+            assert 0.0 <= ours < 1e-9
+
+
+@pytest.mark.parametrize(
+    "params", [[0.553, 10.578, 0.606, 11.669], [0.5, 14.0, 0.6, 12.0], [2.0, 3.0, 1.5, 40.0]]
+)
+def test_conditional_pmf_sums_to_one_with_the_conditional_mean(cdnow, params):
+    head = cdnow.iloc[:60]
+    columns = [head[c].to_numpy(float) for c in ("frequency", "recency", "T")]
+    n = np.arange(600)[:, None]
+    pmf = _pareto_nbd.probability_of_purchases_kernel(np.array(params), n, *columns, 39.0)
+    assert np.all(pmf >= 0)
+    np.testing.assert_allclose(pmf.sum(axis=0), 1.0, atol=1e-10)
+    expected = _pareto_nbd.expected_purchases_kernel(np.array(params), *columns, 39.0)
+    np.testing.assert_allclose((n * pmf).sum(axis=0), expected, rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (12, 1.0, 0.553, 10.578, 0.606, 11.669),  # lifetimes loses this one to cancellation
+        (12, 1.0, 0.553, 49.438, 0.606, 50.529),
+        (3, 20.0, 3.5, 34.0, 0.8, 40.0),
+        (0, 5.0, 0.3, 500.0, 2.0, 0.01),  # extreme alpha/beta: the quadrature path
+        (4, 5.0, 0.3, 500.0, 2.0, 0.01),
+        (300, 1000.0, 300.3, 520.0, 0.5, 0.02),
+    ],
+)
+def test_new_customer_pmf_matches_direct_integration(args):
+    ours = float(_pareto_nbd._pmf_new(*(np.array(v, dtype=float) for v in args)))
+    assert ours == pytest.approx(_direct_new_customer_pmf(*args), rel=1e-9)
+
+
+def test_series_and_quadrature_paths_agree():
+    rng = np.random.default_rng(0)
+    m = 300
+    n, t = rng.integers(0, 60, m).astype(float), rng.uniform(0.5, 200, m)
+    r, alpha = rng.uniform(0.1, 50, m), rng.uniform(0.5, 60, m)
+    s, beta = rng.uniform(0.1, 5, m), rng.uniform(0.5, 60, m)
+    series = _pareto_nbd._pmf_new(n, t, r, alpha, s, beta)
+    lifetime_part = _pareto_nbd._lifetime_integral(n, t, r, alpha, s, beta)
+    alive_part = np.exp(
+        s * np.log(beta / (beta + t))
+        + gammaln(r + n)
+        - gammaln(r)
+        - gammaln(n + 1.0)
+        + r * np.log(alpha / (alpha + t))
+        + n * np.log(t / (alpha + t))
+    )
+    np.testing.assert_allclose(series, alive_part + lifetime_part, rtol=1e-12, atol=1e-300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(summary_rows, min_size=1, max_size=5),
+    params=param_vectors,
+    n=st.integers(0, 60),
+    t=st.floats(0.0, 1e4),
+)
+def test_conditional_pmf_is_a_probability(rows, params, n, t):
+    model = ParetoNBDModel.from_params(
+        **dict(zip(("r", "alpha", "s", "beta"), params, strict=True))
+    )
+    p = model.probability_of_purchases(np.array(rows, dtype=float), n=n, t=t)
+    assert np.all(np.isfinite(p))
+    assert np.all((p >= 0) & (p <= 1 + 1e-12))
 
 
 def test_row_order_and_compression_invariance(cdnow):
