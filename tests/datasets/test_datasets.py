@@ -116,3 +116,13 @@ def test_make_transactions_feeds_rfm_summary():
 def test_make_transactions_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         make_transactions(10, **kwargs)
+
+
+def test_make_transactions_process_choice():
+    bg = make_transactions(20_000, process="bgnbd", random_state=1)
+    mbg = make_transactions(20_000, process="mbgnbd", random_state=1)
+    # BG/NBD customers cannot leave after their first purchase, so more of them buy again
+    repeat_share = [(t.groupby("customer_id").size() > 1).mean() for t in (bg, mbg)]
+    assert repeat_share[0] > repeat_share[1] + 0.02
+    with pytest.raises(ParameterError, match="process"):
+        make_transactions(10, process="pareto")

@@ -253,3 +253,16 @@ def test_does_not_mutate_input(cdnow):
     model.expected_purchases(cdnow, t=10)
     pd.testing.assert_frame_equal(copy, cdnow)
     assert copy.attrs == cdnow.attrs
+
+
+def test_recovers_make_transactions_bgnbd_process():
+    """make_transactions(process="bgnbd") simulates exactly the model BetaGeoModel fits."""
+    from conftest import SIM_PARAMS, summarize_weeks
+
+    from customer_models import make_transactions
+
+    data = summarize_weeks(make_transactions(20_000, process="bgnbd", random_state=3))
+    model = BetaGeoModel().fit(data)
+    for name, true in SIM_PARAMS.items():
+        est, se = model.params_[name], model.summary_.loc[name, "se"]
+        assert abs(est - true) < max(4 * se, 0.1 * true), (name, est, se)

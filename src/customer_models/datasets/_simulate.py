@@ -53,6 +53,10 @@ def _repeat_purchase_times(
     return np.concatenate(owners), np.concatenate(times)
 
 
+#: Dropout chances before the first repeat purchase: 1 (MBG/NBD) or 0 (BG/NBD).
+_PROCESSES = {"mbgnbd": 1, "bgnbd": 0}
+
+
 def make_transactions(
     n_customers: int,
     *,
@@ -60,16 +64,19 @@ def make_transactions(
     start: str | pd.Timestamp = "2024-01-01",
     end: str | pd.Timestamp = "2025-12-31",
     acquisition_days: int = 182,
+    process: str = "mbgnbd",
     random_state: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:
-    """Simulate a transaction table from a BG/NBD purchase process with Gamma-Gamma spend.
+    """Simulate a transaction table from a BG/NBD-type purchase process with Gamma-Gamma spend.
 
     Each customer makes a first purchase on a day drawn uniformly from the first
     ``acquisition_days`` days after ``start``. While alive, they buy at the jumps of a Poisson
-    process with rate ``lambda ~ Gamma(r, alpha)`` per week; after each purchase (the first
-    included) they drop out with probability ``p ~ Beta(a, b)``. Dropping out right after the
-    first purchase makes this the MBG/NBD process (Batislam et al. 2007), which
-    :class:`~customer_models.ModifiedBetaGeoModel` recovers; BG/NBD fits it with a biased r. Each
+    process with rate ``lambda ~ Gamma(r, alpha)`` per week; after each purchase they drop out
+    with probability ``p ~ Beta(a, b)``. With ``process="mbgnbd"`` (the default) the first
+    purchase counts too, so customers may leave right after it: the MBG/NBD process (Batislam
+    et al. 2007), which :class:`~customer_models.ModifiedBetaGeoModel` recovers. With
+    ``process="bgnbd"`` only repeat purchases can end a customer's life, the BG/NBD process of
+    Fader, Hardie and Lee (2005) that :class:`~customer_models.BetaGeoModel` recovers. Each
     transaction's amount is ``Gamma(p, nu)`` with ``nu ~ Gamma(q, v)`` per customer, as in the
     Gamma-Gamma spend model. Times are rounded down to days, so two purchases on one day are
     two rows. Observation ends at ``end``.
@@ -85,6 +92,9 @@ def make_transactions(
         First day of acquisition and last day of observation.
     acquisition_days : int, default 182
         Length of the window in which first purchases fall.
+    process : {"mbgnbd", "bgnbd"}, default "mbgnbd"
+        Whether customers can drop out right after their first purchase (MBG/NBD) or only
+        after repeat purchases (BG/NBD).
     random_state : int, Generator or None
         Seed for :func:`numpy.random.default_rng`; the output is a pure function of it.
 
@@ -115,6 +125,8 @@ def make_transactions(
     bad = [k for k, v in merged.items() if not (np.isfinite(v) and v > 0)]
     if bad:
         raise ParameterError(f"params {bad} must be finite and > 0.")
+    if process not in _PROCESSES:
+        raise ParameterError(f"process must be one of {sorted(_PROCESSES)}, got {process!r}.")
     if int(n_customers) < 1:
         raise ParameterError(f"n_customers must be >= 1, got {n_customers!r}.")
     start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
@@ -131,9 +143,9 @@ def make_transactions(
     rate_per_day = rng.gamma(merged["r"], 1.0 / merged["alpha"], n) / _DAYS_PER_WEEK
     rate_per_day = np.maximum(rate_per_day, np.finfo(float).tiny)
     dropout = rng.beta(merged["a"], merged["b"], n)
-    # Repeat purchases made before dropping out: geometric on {0, 1, ...}; a customer may drop
-    # out right after the first purchase (MBG/NBD; strict BG/NBD would start at 1).
-    n_alive = rng.geometric(np.clip(dropout, 1e-12, 1.0)) - 1
+    # Repeat purchases made before dropping out: geometric on {0, 1, ...} when the first
+    # purchase can end a life (MBG/NBD), on {1, 2, ...} when only repeat purchases can (BG/NBD).
+    n_alive = rng.geometric(np.clip(dropout, 1e-12, 1.0)) - _PROCESSES[process]
     horizon = (span_days + 1 - birth_day).astype(float)
     owners, offsets = _repeat_purchase_times(rate_per_day, n_alive, horizon, rng)
 
