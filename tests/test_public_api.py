@@ -7,6 +7,8 @@ import inspect
 import subprocess
 import sys
 
+import pytest
+
 import customer_models
 
 
@@ -68,3 +70,15 @@ def test_demo_runs_and_prints_real_numbers():
     )
     assert "2,357" in out.stdout  # customers in the CDNOW sample
     assert "946" in out.stdout  # repeat buyers in calibration (Fader, Hardie & Lee 2005)
+
+
+def test_not_fitted_error_is_also_sklearns():
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    import customer_models as cm
+
+    for model in (cm.BetaGeoModel(), cm.RFMSegmenter(), cm.LifecycleStageClassifier()):
+        with pytest.raises(SklearnNotFittedError) as info:
+            model.predict(None) if hasattr(model, "predict") else model.probability_alive(None)
+        assert isinstance(info.value, cm.NotFittedError)
+        assert isinstance(info.value, AttributeError)

@@ -8,6 +8,8 @@ first few offending customer ids, so the fix is obvious from the message alone.
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
 __all__ = [
     "ConvergenceWarning",
     "CustomerModelsError",
@@ -62,8 +64,12 @@ class ParameterError(CustomerModelsError):
     """An argument or a constructor parameter has an invalid value."""
 
 
-class NotFittedError(CustomerModelsError, AttributeError):
-    """A model was used before ``fit`` (or ``from_params``)."""
+class NotFittedError(CustomerModelsError, SklearnNotFittedError):
+    """A model was used before ``fit`` (or ``from_params``).
+
+    Also scikit-learn's ``NotFittedError`` (and so an ``AttributeError``), so scikit-learn's
+    checks and ``except`` clauses written for it recognise ours.
+    """
 
 
 class ModelFileError(CustomerModelsError):

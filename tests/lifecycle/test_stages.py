@@ -450,8 +450,6 @@ EXPECTED_FAILED_CHECKS.update(
         "names the expected three columns instead of sklearn's n_samples wording",
         "check_fit2d_1feature": "a 1-column matrix is not a customer summary; the error names "
         "the expected three columns instead of sklearn's n_features wording",
-        "check_estimators_unfitted": "raises customer_models.NotFittedError (a ValueError and "
-        "AttributeError) rather than sklearn.exceptions.NotFittedError",
     }
 )
 

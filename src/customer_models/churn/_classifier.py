@@ -10,7 +10,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -32,10 +31,6 @@ from customer_models.exceptions import DataValidationError, NotFittedError, Para
 __all__ = ["ChurnClassifier"]
 
 _MODELS = ("logistic", "gradient_boosting")
-
-
-class _NotFittedError(NotFittedError, _SklearnNotFittedError):
-    """Unfitted use: both customer_models' and scikit-learn's NotFittedError."""
 
 
 #: Held-out rows per fold used for permutation importances (a random subset beyond this).
@@ -495,7 +490,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     def _checked_frame(self, X: Any) -> pd.DataFrame:
         if not hasattr(self, "estimator_"):
             name = type(self).__name__
-            raise _NotFittedError(f"This {name} is not fitted yet; call fit(X, y) first.")
+            raise NotFittedError(f"This {name} is not fitted yet; call fit(X, y) first.")
         return self._prepare(self._frame(X, reset=False))
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -145,16 +145,12 @@ def read_table(estimator: Any, X: Any, *, reset: bool, what: str, numeric: bool 
     return Table(array, what)
 
 
-class SegmenterNotFittedError(NotFittedError, SklearnNotFittedError):
-    """Our :class:`NotFittedError` that scikit-learn also recognises as its own."""
-
-
 def check_fitted(estimator: Any, attribute: str) -> None:
     """Raise :class:`NotFittedError` (an ``AttributeError``) if ``fit`` was not called."""
     try:
         check_is_fitted(estimator, attribute)
     except SklearnNotFittedError as exc:
-        raise SegmenterNotFittedError(
+        raise NotFittedError(
             f"This {type(estimator).__name__} instance is not fitted yet; call fit first."
         ) from exc
 
