@@ -274,6 +274,10 @@ def _lbfgsb(
     )
 
 
+# BLAS threads only cost here: the problems are tiny (k parameters) and OpenBLAS threads spin
+# while waiting, which slowed L-BFGS-B's own small linear algebra tenfold on a busy machine.
+# The limit is scoped to the call.
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def maximize(
     derivatives: Derivatives,
     columns: tuple[np.ndarray, ...],
@@ -314,22 +318,6 @@ def maximize(
     >>> round(float(np.exp(res.theta[0])), 10), round(float(w @ x / w.sum()), 10)
     (2.8, 2.8)
     """
-    # BLAS threads only cost here: the problems are tiny (k parameters) and OpenBLAS threads
-    # spin while waiting, which slowed L-BFGS-B's own small linear algebra tenfold on a busy
-    # machine. The limit is scoped to this call.
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _maximize(derivatives, columns, weights, theta0, penalizer=penalizer, bound=bound)
-
-
-def _maximize(
-    derivatives: Derivatives,
-    columns: tuple[np.ndarray, ...],
-    weights: np.ndarray,
-    theta0: np.ndarray,
-    *,
-    penalizer: float,
-    bound: float,
-) -> OptimizationResult:
     n_total = float(weights.sum())
     full = Objective(derivatives, columns, weights, n_total, penalizer)
     sample = coarse_sample(columns, weights)
