@@ -359,7 +359,8 @@ class ParetoNBDModel(PurchaseModel):
 
     with ``A_0`` the difference of two Gaussian hypergeometric terms (see the module
     docstring for the stable Euler-transformed evaluation, finite for any frequency).
-    Probability of purchases is not provided for this model.
+    ``probability_of_purchases`` mixes the Pareto/NBD count distribution over the posterior
+    given alive (see :func:`probability_of_purchases_kernel`).
 
     References
     ----------
@@ -368,6 +369,9 @@ class ParetoNBDModel(PurchaseModel):
 
     Fader, P. S. and Hardie, B. G. S. (2005), "A note on deriving the Pareto/NBD model and
     related expressions".
+
+    Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005), "Deriving an expression for
+    P(X(t) = x) under the Pareto/NBD model" (note 028; conditional version, eq. 16).
 
     Examples
     --------
