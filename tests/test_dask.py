@@ -113,3 +113,49 @@ def test_fit_model_from_patterns_equals_in_memory_fit(client, cdnow_summary):
     assert fitted.log_likelihood_ == pytest.approx(expected.log_likelihood_, rel=1e-9)
     p_alive = cmd.map_customers(ddf, fitted.probability_alive).compute().sort_index()
     np.testing.assert_allclose(p_alive, expected.probability_alive(cdnow_summary), rtol=1e-9)
+
+
+def test_building_the_graph_computes_no_more_than_the_first_partition(client, tmp_path):
+    # Describing the output (Dask's meta) must not read every input partition (rfm_summary)
+    # nor run the whole shuffle (map_customers on a summary that is not persisted).
+    log = tmp_path / "reads.log"
+
+    def part(i):
+        with open(log, "a") as f:
+            f.write(f"{i}\n")
+        tx = cm.make_transactions(300, random_state=i)
+        tx["customer_id"] += 1_000 * i
+        return tx
+
+    def reads():
+        n = len(log.read_text().splitlines()) if log.exists() else 0
+        log.write_text("")
+        return n
+
+    tx = dd.from_map(part, range(4), meta=part(0).iloc[:0])
+    reads()
+    summary = cmd.rfm_summary(tx, value_col="amount", time_unit="W", observation_end="2025-12-31")
+    assert reads() == 1
+    model = cmd.fit_model(cm.BetaGeoModel(time_unit="W"), summary)
+    assert reads() == 4
+    p_alive = cmd.map_customers(summary, model.probability_alive)
+    assert reads() == 0
+    result = p_alive.compute().sort_index()
+    assert reads() == 4
+    in_memory = pd.concat([part(i) for i in range(4)], ignore_index=True)
+    expected_summary = cm.rfm_summary(
+        in_memory, value_col="amount", time_unit="W", observation_end="2025-12-31"
+    )
+    pd.testing.assert_series_equal(result, model.probability_alive(expected_summary))
+
+
+def test_map_customers_meta_falls_back_to_real_rows(client, cdnow_summary):
+    ddf = dd.from_pandas(cdnow_summary, npartitions=2)
+
+    def checked(df):  # Dask's stand-in rows have T = 1 week: this check rejects them
+        if (df["T"] < 26).any():
+            raise ValueError("every CDNOW customer was observed for more than half a year")
+        return df["frequency"].rename("f")
+
+    result = cmd.map_customers(ddf, checked).compute().sort_index()
+    pd.testing.assert_series_equal(result, cdnow_summary["frequency"].rename("f"))

@@ -17,6 +17,7 @@ What runs where:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -74,10 +75,24 @@ def _partition_kernel(
     return run
 
 
+def _first_rows(frame: Any, n: int) -> pd.DataFrame:
+    """Return the first ``n`` rows, computing only the first partition unless it is empty.
+
+    ``head(n, npartitions=-1)`` would compute every partition of a lazy collection (read every
+    file, or run a whole shuffle) just to describe the output.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Insufficient elements for `head`"
+        sample = frame.head(n, npartitions=1)
+        if len(sample) == 0 and frame.npartitions > 1:
+            sample = frame.head(n, npartitions=-1)
+    return sample
+
+
 def _meta_from_sample(
     transactions: Any, kernel: Callable[..., pd.DataFrame], kwargs: dict[str, Any]
 ) -> pd.DataFrame:
-    sample = transactions.head(50, npartitions=-1)
+    sample = _first_rows(transactions, 50)
     if len(sample) == 0:
         raise ParameterError("transactions is empty: at least one row is needed.")
     out = kernel(sample, **kwargs)
@@ -201,7 +216,7 @@ def calibration_holdout_split(
     }
     shuffled = _by_customer(transactions, customer_col, npartitions)
     # Meta from one real row moved to the first date, so it is a calibration customer.
-    probe = transactions.head(1, npartitions=-1)
+    probe = _first_rows(transactions, 1)
     probe[date_col] = first
     meta = _summary.calibration_holdout_split(probe, **kwargs).iloc[:0]
     meta.attrs = {}
@@ -259,6 +274,16 @@ def fit_model(
     return model.fit(table, weights=table["weight"].to_numpy())
 
 
+def _output_meta(summary: Any, func: Callable[[pd.DataFrame], Any]) -> Any:
+    from dask.dataframe.utils import meta_nonempty
+
+    try:
+        result = func(meta_nonempty(summary._meta))
+    except Exception:  # e.g. a check the fake rows fail: describe the output from real rows
+        result = func(_first_rows(summary, 20))
+    return result.iloc[:0]
+
+
 def map_customers(
     summary: Any,
     func: Callable[[pd.DataFrame], pd.Series | pd.DataFrame],
@@ -276,8 +301,10 @@ def map_customers(
         bound method of a fitted model (``model.probability_alive``), of a fitted segmenter
         (``segmenter.predict``), or a ``functools.partial``.
     meta : optional
-        Dask's description of the output. Default: computed by running ``func`` on the first
-        rows of the data.
+        Dask's description of the output. Default: ``func`` run on Dask's two-row stand-in
+        of the summary (``meta_nonempty``; nothing is computed), or, if ``func`` fails on
+        it, on the first rows of the summary (which computes its first partition: the whole
+        shuffle for a summary that is not persisted).
 
     Returns
     -------
@@ -296,7 +323,5 @@ def map_customers(
     """
     _check_collection(summary, "map_customers summary")
     if meta is None:
-        sample = summary.head(20, npartitions=-1)
-        result = func(sample)
-        meta = result.iloc[:0]
+        meta = _output_meta(summary, func)
     return summary.map_partitions(lambda part: func(part) if len(part) else meta, meta=meta)
