@@ -158,3 +158,29 @@ def test_pareto_dedup_of_recency_terms_changes_nothing() -> None:
         )
         assert ll[i] == pytest.approx(one_ll[0], rel=1e-13)
         np.testing.assert_allclose(g[i], one_g[0], rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("model", [BetaGeoModel, ParetoNBDModel])
+def test_covariance_is_taken_at_the_optimum(model, monkeypatch) -> None:
+    """Reused chord Hessians must not leak into the standard errors."""
+    monkeypatch.setattr(_optimize, "COARSE_SAMPLE", 2_000)
+    data = rfm_summary(make_transactions(30_000, random_state=4), time_unit="W")
+    fitted = model().fit(data)
+    patterns = compress_patterns([data[c].to_numpy(float) for c in model.required_columns])
+    objective = Objective(
+        gradient_derivatives(model._loglik_gradient_kernel),
+        patterns.columns,
+        patterns.weights,
+        float(patterns.weights.sum()),
+        0.0,
+    )
+    theta = np.log(fitted.params_.to_numpy())
+    central = np.empty((4, 4))
+    for j in range(4):
+        step = np.zeros(4)
+        step[j] = 1e-5
+        central[:, j] = (objective(theta + step)[1] - objective(theta - step)[1]) / 2e-5
+    central = 0.5 * (central + central.T)
+    params = fitted.params_.to_numpy()
+    expected = params[:, None] * np.linalg.inv(central * objective.n_total) * params[None, :]
+    np.testing.assert_allclose(fitted.covariance_.to_numpy(), expected, rtol=1e-4)

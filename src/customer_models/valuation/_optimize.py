@@ -37,10 +37,12 @@ __all__ = [
 ]
 
 #: Customers drawn for the coarse stage; used when the data has over twice as many patterns.
-COARSE_SAMPLE = 50_000
+COARSE_SAMPLE = 20000
 #: Target largest gradient of the mean negative log-likelihood (log space).
 NEWTON_TOL = 1e-9
 _FD_STEP = 1e-6
+#: A Hessian taken where the largest gradient was below this is reused for the covariance.
+_HESSIAN_REUSE_GRAD = 1e-8
 _COARSE_OPTIONS = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20}
 _STRICT_OPTIONS = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20}
 
@@ -196,33 +198,39 @@ def coarse_sample(
 
 
 def _newton(
-    objective: Objective, theta: np.ndarray, bound: float, max_steps: int = 50
+    objective: Objective,
+    theta: np.ndarray,
+    bound: float,
+    start_hessian: np.ndarray | None = None,
+    max_steps: int = 50,
 ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int, bool]:
     """Damped Newton steps; returns ``(theta, value, grad, hess, steps, converged)``.
 
     With an analytic Hessian every step uses a fresh one. A difference Hessian costs ``k``
     extra passes, so it is reused (chord steps) while each step still shrinks the gradient
-    tenfold, and recomputed at the end for the covariance.
+    tenfold; ``start_hessian`` (e.g. from the coarse sample) saves the first one. The Hessian
+    returned for the covariance is one computed on ``objective`` at the final point or at a
+    point already within rounding of it (largest gradient below ``_HESSIAN_REUSE_GRAD``).
     """
-    value, grad, hess = objective.with_hessian(theta)
+    if start_hessian is None:
+        value, grad, hess = objective.with_hessian(theta)
+        hess_grad = float(np.max(np.abs(grad)))  # gradient where hess was computed
+    else:
+        value, grad = objective(theta)
+        hess, hess_grad = start_hessian, math.inf
     analytic = objective.analytic_hessian
-    fresh = True
     steps = 0
     while steps < max_steps and np.max(np.abs(grad)) >= NEWTON_TOL:
+        fresh = hess_grad == float(np.max(np.abs(grad)))
         try:
             np.linalg.cholesky(hess)
             direction = -np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
             direction = np.full_like(theta, np.nan)
-        if not np.all(np.isfinite(direction)):
-            if fresh:
-                break
-            value, grad, hess = objective.with_hessian(theta)  # stale Hessian: refresh, retry
-            fresh = True
-            continue
+        cand = theta
         accepted = False
         length = 1.0
-        for _ in range(30):
+        for _ in range(30 if np.all(np.isfinite(direction)) else 0):
             cand = np.clip(theta + length * direction, -bound, bound)
             if analytic:
                 cand_value, cand_grad, cand_hess = objective.with_hessian(cand)
@@ -242,20 +250,18 @@ def _newton(
         if not accepted:
             if fresh:
                 break
-            value, grad, hess = objective.with_hessian(theta)
-            fresh = True
+            value, grad, hess = objective.with_hessian(theta)  # stale Hessian: refresh, retry
+            hess_grad = float(np.max(np.abs(grad)))
             continue
         shrink = np.max(np.abs(cand_grad)) / max(np.max(np.abs(grad)), 1e-300)
         theta, value, grad = cand, cand_value, cand_grad
         steps += 1
         if analytic:
-            hess = cand_hess
+            hess, hess_grad = cand_hess, float(np.max(np.abs(grad)))
         elif shrink > 0.1 and np.max(np.abs(grad)) >= NEWTON_TOL:
             hess = objective.difference_hessian(theta, grad)
-            fresh = True
-        else:
-            fresh = False
-    if not fresh:
+            hess_grad = float(np.max(np.abs(grad)))
+    if hess_grad > max(_HESSIAN_REUSE_GRAD, float(np.max(np.abs(grad)))):
         hess = objective.difference_hessian(theta, grad)
     converged = bool(np.max(np.abs(grad)) < NEWTON_TOL)
     return theta, value, grad, hess, steps, converged
@@ -330,7 +336,13 @@ def maximize(
         )
     res = _lbfgsb(coarse, theta0, bound, _COARSE_OPTIONS)
     start = np.asarray(res.x, dtype=np.float64)
-    theta, value, grad, hess, steps, converged = _newton(full, start, bound)
+    start_hessian = None
+    if coarse is not full:
+        # the sample's difference Hessian (k cheap passes) starts the chord steps on all data
+        coarse_hessian = coarse.with_hessian(start)[2]
+        if not coarse.analytic_hessian:
+            start_hessian = coarse_hessian
+    theta, value, grad, hess, steps, converged = _newton(full, start, bound, start_hessian)
     n_iterations = int(res.nit) + steps
     message = str(res.message)
     if not converged:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from customer_models.valuation._patterns import compress_patterns
+import pandas as pd
 
 __all__ = ["hyp2f1_1bc", "hyp2f1_series"]
 
@@ -22,13 +21,27 @@ _DEDUP_MIN = 4096
 
 
 def _dedup(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Distinct rows of ``arrays`` and the map back, or the input when that would not pay.
+
+    Unsorted hashing (``pandas.factorize``): the caller maps results straight back, so the
+    order of the distinct rows does not matter here.
+    """
     n = arrays[0].size
     if n < _DEDUP_MIN:
         return arrays, None
-    patterns = compress_patterns(arrays)
-    if patterns.weights.size > n // 2:
+    key = np.zeros(n, dtype=np.int64)
+    for a in arrays:
+        codes, uniques = pd.factorize(a, sort=False)
+        # codes < n, so the combined key fits int64 after re-factorizing when it could overflow
+        if len(uniques) and int(key.max()) * len(uniques) >= 2**62:
+            key = pd.factorize(key, sort=False)[0].astype(np.int64)
+        key = key * len(uniques) + codes
+    inverse, uniques = pd.factorize(key, sort=False)
+    if len(uniques) > n // 2:
         return arrays, None
-    return list(patterns.columns), patterns.inverse
+    first = np.empty(len(uniques), dtype=np.intp)
+    first[inverse[::-1]] = np.arange(n - 1, -1, -1)
+    return [a[first] for a in arrays], inverse
 
 
 def hyp2f1_series(A: Any, B: Any, C: Any, z: Any, *, max_terms: int = 5_000) -> np.ndarray:
