@@ -133,8 +133,8 @@ def _cumulative_fn(
     """
     n_rows = len(data)
     kernel = getattr(type(model), "_expected_kernel", None)
-    if kernel is not None and hasattr(model, "_xtT"):
-        x, t_x, T, _ = model._xtT(data)
+    if kernel is not None and hasattr(model, "_columns_xtt"):
+        x, t_x, T, _ = model._columns_xtt(data)
         values = model._params_array() if params is None else np.asarray(params, dtype=float)
         separable = _separable_fn(model, values, x, t_x, T)
         if separable is not None:
@@ -237,8 +237,8 @@ def _discrete(
 
 def _alive(model: Any, data: pd.DataFrame, params: np.ndarray | None) -> np.ndarray:
     kernel = getattr(type(model), "_alive_kernel", None)
-    if params is not None and kernel is not None and hasattr(model, "_xtT"):
-        x, t_x, T, _ = model._xtT(data)
+    if params is not None and kernel is not None and hasattr(model, "_columns_xtt"):
+        x, t_x, T, _ = model._columns_xtt(data)
         return np.asarray(kernel(np.asarray(params, dtype=float), x, t_x, T), dtype=np.float64)
     if params is not None:
         from customer_models.valuation._intervals import _with_params
