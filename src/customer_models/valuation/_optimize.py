@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: Customers drawn for the coarse stage; used when the data has over twice as many patterns.
-COARSE_SAMPLE = 20000
+COARSE_SAMPLE = 20_000
 #: Target largest gradient of the mean negative log-likelihood (log space).
 NEWTON_TOL = 1e-9
 _FD_STEP = 1e-6
