@@ -21,7 +21,7 @@ def client():
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: never collide with a running cluster
         silence_logs=50,
     )
     with distributed.Client(cluster) as c:
@@ -159,3 +159,39 @@ def test_map_customers_meta_falls_back_to_real_rows(client, cdnow_summary):
 
     result = cmd.map_customers(ddf, checked).compute().sort_index()
     pd.testing.assert_series_equal(result, cdnow_summary["frequency"].rename("f"))
+
+
+def test_every_scoring_path_equals_in_memory(client, transactions):
+    """Expected purchases, CLV, RFM segments, lifecycle stages and churn risk via map_customers."""
+    import functools
+
+    summary = cm.rfm_summary(
+        transactions, value_col="amount", time_unit="W", observation_end="2025-12-31"
+    )
+    ddf = dd.from_pandas(summary, npartitions=3)
+    bgnbd = cmd.fit_model(cm.BetaGeoModel(time_unit="W"), ddf)
+    spend = cmd.fit_model(cm.GammaGammaModel(), ddf)
+    expected_spend = cm.GammaGammaModel().fit(summary[summary["frequency"] > 0])
+    np.testing.assert_allclose(spend.params_, expected_spend.params_, rtol=1e-6)
+
+    rfm_columns = ["frequency", "recency", "T", "monetary_value"]
+    segmenter = cm.RFMSegmenter().fit(summary[rfm_columns])
+    stages = cm.LifecycleStageClassifier(time_unit="W").fit(summary)
+    churn = cm.PAliveChurnScorer(bgnbd, horizon=26)
+    scorers = {
+        "expected purchases": functools.partial(bgnbd.expected_purchases, t=52),
+        "CLV": functools.partial(
+            cm.customer_lifetime_value, bgnbd, spend, horizon=12, time_unit="M", discount_rate=0.01
+        ),
+        "segments": lambda df: segmenter.assign(df[rfm_columns]),
+        "stages": stages.predict,
+        "churn": churn.churn_probability,
+    }
+    for name, scorer in scorers.items():
+        on_dask = cmd.map_customers(ddf, scorer).compute().sort_index()
+        in_memory = scorer(summary).sort_index()
+        if in_memory.dtype.kind == "f":
+            np.testing.assert_allclose(on_dask.to_numpy(), in_memory.to_numpy(), rtol=1e-9)
+        else:
+            assert on_dask.astype(str).tolist() == in_memory.astype(str).tolist(), name
+        assert on_dask.index.equals(in_memory.index), name
