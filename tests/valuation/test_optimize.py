@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 from scipy import optimize
 
 from customer_models import make_transactions, rfm_summary
-from customer_models.valuation import BetaGeoModel, ParetoNBDModel, _bgnbd, _optimize, _pareto_nbd
+from customer_models.valuation import (
+    BetaGeoModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    _bgnbd,
+    _mbgnbd,
+    _optimize,
+    _pareto_nbd,
+)
 from customer_models.valuation._optimize import (
     Objective,
     coarse_sample,
@@ -36,11 +44,14 @@ def _random_rows(seed: int, n: int = 400) -> tuple[np.ndarray, ...]:
     st.floats(0.05, 20.0),
     st.integers(0, 10_000),
 )
-def test_bgnbd_derivatives_match_row_kernel_and_differences(r, alpha, a, b, seed) -> None:
+@pytest.mark.parametrize("module", [_bgnbd, _mbgnbd])
+def test_bg_family_derivatives_match_row_kernel_and_differences(
+    module, r, alpha, a, b, seed
+) -> None:
     x, t_x, T, w = _random_rows(seed)
     p = np.array([r, alpha, a, b])
-    ll, grad, hess = _bgnbd.loglik_derivatives(p, w, x, t_x, T, hessian=True)
-    ll_rows, grad_rows = _bgnbd.loglik_gradient_kernel(p, x, t_x, T)
+    ll, grad, hess = module.loglik_derivatives(p, w, x, t_x, T, hessian=True)
+    ll_rows, grad_rows = module.loglik_gradient_kernel(p, x, t_x, T)
     assert ll == pytest.approx(float(w @ ll_rows), rel=1e-12, abs=1e-9)
     np.testing.assert_allclose(grad, w @ grad_rows, rtol=1e-9, atol=1e-7)
     assert hess is not None
@@ -51,8 +62,8 @@ def test_bgnbd_derivatives_match_row_kernel_and_differences(r, alpha, a, b, seed
         up, down = p.copy(), p.copy()
         up[j] += h
         down[j] -= h
-        fd[:, j] = (w @ _bgnbd.loglik_gradient_kernel(up, x, t_x, T)[1]) - (
-            w @ _bgnbd.loglik_gradient_kernel(down, x, t_x, T)[1]
+        fd[:, j] = (w @ module.loglik_gradient_kernel(up, x, t_x, T)[1]) - (
+            w @ module.loglik_gradient_kernel(down, x, t_x, T)[1]
         )
         fd[:, j] /= 2 * h
     np.testing.assert_allclose(hess, hess.T)
@@ -113,7 +124,7 @@ def _check_reaches_full_optimum(model, data) -> None:
     assert fitted.log_likelihood_ >= at_reference.log_likelihood(data) - 1e-6
 
 
-@pytest.mark.parametrize("model", [BetaGeoModel, ParetoNBDModel])
+@pytest.mark.parametrize("model", [BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel])
 def test_coarse_then_newton_reaches_the_full_data_optimum(model, monkeypatch) -> None:
     """With a small coarse sample (far from the optimum) Newton still lands on it."""
     monkeypatch.setattr(_optimize, "COARSE_SAMPLE", 2_000)

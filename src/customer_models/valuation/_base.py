@@ -30,8 +30,9 @@ A valuation model is one small subclass of :class:`ValuationModel` that declares
 ``_loglik_derivatives() -> callable`` (classmethod, optional)
     Returns ``f(params, weights, *columns, hessian=False) -> (ll, grad, hess or None)``, the
     weighted totals on the natural scale. Override to give the optimizer an analytic Hessian
-    (BG/NBD does); by default the totals come from ``_loglik_gradient_kernel`` and the Hessian
-    from differences of the gradient. See :mod:`customer_models.valuation._optimize`.
+    (BG/NBD and MBG/NBD do); by default the totals come from ``_loglik_gradient_kernel`` and
+    the Hessian from differences of the gradient. See
+    :mod:`customer_models.valuation._optimize`.
 
 Everything else -- ``fit``, ``from_params``, ``log_likelihood``, ``params_``,
 ``covariance_``, ``summary_``, ``aic_``, ``bic_``, ``convergence_``, input conversion, wrapping

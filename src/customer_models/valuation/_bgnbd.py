@@ -124,6 +124,90 @@ def _frequency_table(
     return values, np.bincount(codes, weights=weights, minlength=values.size), codes
 
 
+def _bg_family_derivatives(
+    params: Any,
+    weights: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    *,
+    hessian: bool,
+    modified: bool,
+) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """Weighted derivatives of BG/NBD (``modified=False``) or MBG/NBD; see `loglik_derivatives`."""
+    r, alpha, a, b = (float(v) for v in np.asarray(params, dtype=np.float64))
+    k, wk, codes = _frequency_table(x, weights)
+    bm, abm = (b + 1.0, a + b + 1.0) if modified else (b, a + b)  # B(a, b+x+1) in MBG/NBD
+    # --- terms of the frequency alone, once per distinct count
+    ll = dot(
+        wk,
+        gammaln(r + k)
+        - gammaln(r)
+        + r * np.log(alpha)
+        + gammaln(a + b)
+        + gammaln(bm + k)
+        - gammaln(b)
+        - gammaln(abm + k),
+    )
+    psi_ab_k = psi(abm + k)
+    grad = np.array(
+        [
+            dot(wk, psi(r + k) - psi(r) + np.log(alpha)),
+            wk.sum() * r / alpha,
+            dot(wk, psi(a + b) - psi_ab_k),
+            dot(wk, psi(a + b) + psi(bm + k) - psi(b) - psi_ab_k),
+        ]
+    )
+    repeat = (k > 0) | modified  # MBG/NBD: the dropout branch exists without repeats too
+    bx1 = np.where(repeat, bm + k - 1.0, 1.0)
+    inv_bx1 = np.where(repeat, 1.0 / bx1, 0.0)[codes]
+    log_a_bx1 = np.where(repeat, np.log(a) - np.log(bx1), -np.inf)[codes]
+    # --- terms of the whole row
+    rx = r + x
+    log_aT, log_atx = np.log(alpha + T), np.log(alpha + t_x)
+    inv_aT, inv_atx = 1.0 / (alpha + T), 1.0 / (alpha + t_x)
+    d = log_a_bx1 + rx * (log_aT - log_atx)  # A4 - A3; -inf without repeat purchases
+    w4 = expit(d)
+    w3 = 1.0 - w4
+    ll += dot(weights, np.logaddexp(0.0, d) - rx * log_aT)
+    w_w4 = weights * w4
+    mix_inv = w3 * inv_aT + w4 * inv_atx
+    grad += np.array(
+        [
+            dot(w_w4, log_aT - log_atx) - dot(weights, log_aT),
+            -dot(weights * rx, mix_inv),
+            w_w4.sum() / a,
+            -dot(w_w4, inv_bx1),
+        ]
+    )
+    if not hessian:
+        return ll, grad, None
+    h = np.zeros((4, 4))
+    tri_r = dot(wk, polygamma(1, r + k) - polygamma(1, r))
+    tri_ab = dot(wk, polygamma(1, a + b) - polygamma(1, abm + k))
+    h[0, 0] = tri_r
+    h[0, 1] = wk.sum() / alpha
+    h[1, 1] = -wk.sum() * r / alpha**2
+    h[2, 2] = h[2, 3] = tri_ab
+    h[3, 3] = tri_ab + dot(wk, polygamma(1, bm + k) - polygamma(1, b))
+    # second derivatives of A3 and A4, mixed by w3/w4
+    h[0, 1] -= dot(weights, mix_inv)
+    h[1, 1] += dot(weights * rx, w3 * inv_aT**2 + w4 * inv_atx**2)
+    h[2, 2] -= w_w4.sum() / a**2
+    h[3, 3] += dot(w_w4, inv_bx1**2)
+    # w3 w4 (∇A3 - ∇A4)(∇A3 - ∇A4)'
+    c = w_w4 * w3
+    delta = np.stack(
+        [log_atx - log_aT, rx * (inv_atx - inv_aT), np.full_like(x, -1.0 / a), inv_bx1]
+    )
+    cd = delta * c
+    for i in range(4):
+        for j in range(i, 4):
+            h[i, j] += dot(cd[i], delta[j])
+    h = np.triu(h) + np.triu(h, 1).T
+    return ll, grad, h
+
+
 def loglik_derivatives(
     params: Any,
     weights: np.ndarray,
@@ -156,76 +240,7 @@ def loglik_derivatives(
     >>> bool(np.isclose(ll, w @ ll_rows)), bool(np.allclose(g, w @ g_rows))
     (True, True)
     """
-    r, alpha, a, b = (float(v) for v in np.asarray(params, dtype=np.float64))
-    k, wk, codes = _frequency_table(x, weights)
-    # --- terms of the frequency alone, once per distinct count
-    ll = dot(
-        wk,
-        gammaln(r + k)
-        - gammaln(r)
-        + r * np.log(alpha)
-        + gammaln(a + b)
-        + gammaln(b + k)
-        - gammaln(b)
-        - gammaln(a + b + k),
-    )
-    psi_ab_k = psi(a + b + k)
-    grad = np.array(
-        [
-            dot(wk, psi(r + k) - psi(r) + np.log(alpha)),
-            wk.sum() * r / alpha,
-            dot(wk, psi(a + b) - psi_ab_k),
-            dot(wk, psi(a + b) + psi(b + k) - psi(b) - psi_ab_k),
-        ]
-    )
-    repeat = k > 0
-    bx1 = np.where(repeat, b + k - 1.0, 1.0)
-    inv_bx1 = np.where(repeat, 1.0 / bx1, 0.0)[codes]
-    log_a_bx1 = np.where(repeat, np.log(a) - np.log(bx1), -np.inf)[codes]
-    # --- terms of the whole row
-    rx = r + x
-    log_aT, log_atx = np.log(alpha + T), np.log(alpha + t_x)
-    inv_aT, inv_atx = 1.0 / (alpha + T), 1.0 / (alpha + t_x)
-    d = log_a_bx1 + rx * (log_aT - log_atx)  # A4 - A3; -inf without repeat purchases
-    w4 = expit(d)
-    w3 = 1.0 - w4
-    ll += dot(weights, np.logaddexp(0.0, d) - rx * log_aT)
-    w_w4 = weights * w4
-    mix_inv = w3 * inv_aT + w4 * inv_atx
-    grad += np.array(
-        [
-            dot(w_w4, log_aT - log_atx) - dot(weights, log_aT),
-            -dot(weights * rx, mix_inv),
-            w_w4.sum() / a,
-            -dot(w_w4, inv_bx1),
-        ]
-    )
-    if not hessian:
-        return ll, grad, None
-    h = np.zeros((4, 4))
-    tri_r = dot(wk, polygamma(1, r + k) - polygamma(1, r))
-    tri_ab = dot(wk, polygamma(1, a + b) - polygamma(1, a + b + k))
-    h[0, 0] = tri_r
-    h[0, 1] = wk.sum() / alpha
-    h[1, 1] = -wk.sum() * r / alpha**2
-    h[2, 2] = h[2, 3] = tri_ab
-    h[3, 3] = tri_ab + dot(wk, polygamma(1, b + k) - polygamma(1, b))
-    # second derivatives of A3 and A4, mixed by w3/w4
-    h[0, 1] -= dot(weights, mix_inv)
-    h[1, 1] += dot(weights * rx, w3 * inv_aT**2 + w4 * inv_atx**2)
-    h[2, 2] -= w_w4.sum() / a**2
-    h[3, 3] += dot(w_w4, inv_bx1**2)
-    # w3 w4 (∇A3 - ∇A4)(∇A3 - ∇A4)'
-    c = w_w4 * w3
-    delta = np.stack(
-        [log_atx - log_aT, rx * (inv_atx - inv_aT), np.full_like(x, -1.0 / a), inv_bx1]
-    )
-    cd = delta * c
-    for i in range(4):
-        for j in range(i, 4):
-            h[i, j] += dot(cd[i], delta[j])
-    h = np.triu(h) + np.triu(h, 1).T
-    return ll, grad, h
+    return _bg_family_derivatives(params, weights, x, t_x, T, hessian=hessian, modified=False)
 
 
 def probability_alive_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:

@@ -13,12 +13,19 @@ import numpy as np
 from scipy.special import expit, gammaln, psi
 
 from customer_models.valuation._base import PurchaseModel
-from customer_models.valuation._bgnbd import _by_count, _expected_alive, _pmf_new, _unpack
+from customer_models.valuation._bgnbd import (
+    _bg_family_derivatives,
+    _by_count,
+    _expected_alive,
+    _pmf_new,
+    _unpack,
+)
 
 __all__ = [
     "ModifiedBetaGeoModel",
     "expected_purchases_kernel",
     "expected_purchases_new_customer_kernel",
+    "loglik_derivatives",
     "loglik_gradient_kernel",
     "loglik_kernel",
     "probability_alive_kernel",
@@ -88,6 +95,34 @@ def loglik_gradient_kernel(
     d_a = common + w4 / a
     d_b = common + _by_count(psi, b + 1.0, x) - psi(b) - w4 / (b + x)
     return A1 + A2 + lse, np.stack([d_r, d_alpha, d_a, d_b], axis=-1)
+
+
+def loglik_derivatives(
+    params: Any,
+    weights: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    *,
+    hessian: bool = False,
+) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """Weighted total log-likelihood, gradient and Hessian in ``(r, alpha, a, b)``.
+
+    The BG/NBD computation of :func:`customer_models.valuation._bgnbd.loglik_derivatives`
+    with ``B(a, b+x+1)`` in place of ``B(a, b+x)`` and the dropout branch present for every
+    customer (``b+x`` in place of ``b+x-1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p, w = np.array([0.5, 4.0, 0.8, 2.5]), np.array([1.0, 2.0])
+    >>> x, t_x, T = np.array([0.0, 3.0]), np.array([0.0, 10.0]), np.array([20.0, 30.0])
+    >>> ll, g, h = loglik_derivatives(p, w, x, t_x, T, hessian=True)
+    >>> ll_rows, g_rows = loglik_gradient_kernel(p, x, t_x, T)
+    >>> bool(np.isclose(ll, w @ ll_rows)), bool(np.allclose(g, w @ g_rows))
+    (True, True)
+    """
+    return _bg_family_derivatives(params, weights, x, t_x, T, hessian=hessian, modified=True)
 
 
 def probability_alive_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
@@ -211,6 +246,10 @@ class ModifiedBetaGeoModel(PurchaseModel):
         params: np.ndarray, *columns: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         return loglik_gradient_kernel(params, *columns)
+
+    @classmethod
+    def _loglik_derivatives(cls) -> Any:
+        return loglik_derivatives
 
     _alive_kernel = staticmethod(probability_alive_kernel)
     _expected_kernel = staticmethod(expected_purchases_kernel)
