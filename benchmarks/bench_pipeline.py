@@ -67,6 +67,18 @@ def make_partition(spec: Spec) -> pd.DataFrame:
     return tx
 
 
+def make_indexed_partition(spec: Spec) -> pd.DataFrame:
+    """The same partition indexed by customer id (sorted: make_transactions sorts by customer)."""
+    return make_partition(spec).set_index("customer_id")
+
+
+def id_divisions(specs: list[Spec]) -> tuple[int, ...]:
+    """Dask divisions of the partitions' customer id ranges (ids 1..n shifted by the offset)."""
+    starts = [offset + 1 for _, _, offset, _ in specs]
+    _, n_last, offset_last, _ = specs[-1]
+    return (*starts, offset_last + n_last)
+
+
 def partition_specs(n_customers: int, n_partitions: int, seed: int) -> list[Spec]:
     sizes = partition_sizes(n_customers, n_partitions)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -270,7 +282,7 @@ def _warm_up() -> str | None:
 
 
 def run_dask(
-    specs: list[Spec], client: Any, keep_detail: bool
+    specs: list[Spec], client: Any, keep_detail: bool, indexed: bool = False
 ) -> tuple[Stages, dict[str, Any], dict[str, Any]]:
     import dask.dataframe as dd
     from distributed import wait
@@ -279,9 +291,13 @@ def run_dask(
 
     workers = WorkerMemory(client)
     st = Stages(workers)
-    meta = make_partition((0, 10, 0, 0)).iloc[:0]
+    if indexed:  # customer-id index with known divisions: rfm_summary needs no shuffle
+        generate, divisions = make_indexed_partition, id_divisions(specs)
+    else:
+        generate, divisions = make_partition, None
+    meta = generate((0, 10, 0, 0)).iloc[:0]
     with st.stage("generate transactions"):
-        tx = client.persist(dd.from_map(make_partition, specs, meta=meta))
+        tx = client.persist(dd.from_map(generate, specs, meta=meta, divisions=divisions))
         wait(tx)
         n_transactions = int(tx.shape[0].compute())
     with st.stage("summary (weeks)"):
@@ -440,6 +456,12 @@ def main() -> None:
         help="start the workers without distributed's MALLOC_TRIM_THRESHOLD_=65536 "
         "(glibc's adaptive default instead; see the README)",
     )
+    parser.add_argument(
+        "--indexed",
+        action="store_true",
+        help="Dask: generate partitions indexed by customer id with known divisions, so the "
+        "summary needs no shuffle",
+    )
     args = parser.parse_args()
 
     import dask
@@ -500,7 +522,7 @@ def main() -> None:
                         flush=True,
                     )
                     st, dsk_res, dsk_detail = run_dask(
-                        specs, client, keep_detail=args.engine == "both"
+                        specs, client, keep_detail=args.engine == "both", indexed=args.indexed
                     )
                 cluster.close()
             print()

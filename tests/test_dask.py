@@ -195,3 +195,30 @@ def test_every_scoring_path_equals_in_memory(client, transactions):
         else:
             assert on_dask.astype(str).tolist() == in_memory.astype(str).tolist(), name
         assert on_dask.index.equals(in_memory.index), name
+
+
+def _has_shuffle(collection) -> bool:
+    keys = dict(collection.__dask_graph__()).keys()
+    return any("shuffle" in str(k).lower() or "rearrange" in str(k).lower() for k in keys)
+
+
+def test_customer_indexed_input_with_divisions_is_not_shuffled(client, transactions):
+    by_column = dd.from_pandas(transactions, npartitions=3)
+    by_index = dd.from_pandas(transactions.set_index("customer_id"), npartitions=3, sort=True)
+    assert by_index.known_divisions
+    kwargs = {"value_col": "amount", "time_unit": "W", "observation_end": "2025-12-31"}
+    shuffled = cmd.rfm_summary(by_column, **kwargs)
+    direct = cmd.rfm_summary(by_index, **kwargs)
+    assert _has_shuffle(shuffled)
+    assert not _has_shuffle(direct)
+    expected = cm.rfm_summary(transactions, **kwargs)
+    pd.testing.assert_frame_equal(_sorted(direct), expected, check_like=True)
+    split_kwargs = {"calibration_end": "2025-06-30", "observation_end": "2025-12-31"}
+    pd.testing.assert_frame_equal(
+        _sorted(cmd.calibration_holdout_split(by_index, **split_kwargs)),
+        _sorted(cmd.calibration_holdout_split(by_column, **split_kwargs)),
+    )
+    # an index without known divisions is shuffled like a column
+    unknown = by_index.clear_divisions()
+    assert _has_shuffle(cmd.rfm_summary(unknown, **kwargs))
+    pd.testing.assert_frame_equal(_sorted(cmd.rfm_summary(unknown, **kwargs)), _sorted(direct))

@@ -55,9 +55,30 @@ def _global_end(transactions: Any, date_col: str, observation_end: Any) -> pd.Ti
     return pd.Timestamp(transactions[date_col].max().compute())
 
 
-def _by_customer(transactions: Any, customer_col: str, npartitions: int | None) -> Any:
+def _with_customer_column(transactions: Any, customer_col: str) -> Any:
+    """Return the transactions with the customer id as a column (moved out of the index)."""
+    if customer_col not in transactions.columns and transactions.index.name == customer_col:
+        return transactions.reset_index()
     require_columns(transactions._meta, [customer_col], what="transactions")
-    return transactions.shuffle(on=customer_col, npartitions=npartitions)
+    return transactions
+
+
+def _by_customer(transactions: Any, customer_col: str, npartitions: int | None) -> Any:
+    """Every customer's rows in one partition, with the customer id as a column.
+
+    A frame indexed by customer id with known divisions (``set_index``, or Parquet read with
+    ``calculate_divisions=True``) already has that property: no shuffle then, unless
+    ``npartitions`` asks for a different partitioning.
+    """
+    if (
+        npartitions is None
+        and transactions.index.name == customer_col
+        and customer_col not in transactions.columns
+        and transactions.known_divisions
+    ):
+        return transactions.reset_index()
+    frame = _with_customer_column(transactions, customer_col)
+    return frame.shuffle(on=customer_col, npartitions=npartitions)
 
 
 def _partition_kernel(
@@ -116,7 +137,9 @@ def rfm_summary(
 
     Same arguments and columns as :func:`customer_models.rfm_summary`, plus ``npartitions``
     (partitions after the shuffle by customer; default: as the input). ``observation_end``
-    defaults to the last date in the data (one extra pass over the dates).
+    defaults to the last date in the data (one extra pass over the dates). Transactions
+    indexed by ``customer_col`` with known divisions (after ``set_index``, or from Parquet read
+    with ``calculate_divisions=True``) are already grouped by customer and are not shuffled.
 
     Returns
     -------
@@ -151,7 +174,9 @@ def rfm_summary(
         "allow_negative": allow_negative,
     }
     shuffled = _by_customer(transactions, customer_col, npartitions)
-    meta = _meta_from_sample(transactions, _summary.rfm_summary, kwargs)
+    meta = _meta_from_sample(
+        _with_customer_column(transactions, customer_col), _summary.rfm_summary, kwargs
+    )
     # Customers whose every purchase is after observation_end drop out of their partition.
     before_end = shuffled[shuffled[date_col] <= end]
     return before_end.map_partitions(
@@ -175,7 +200,9 @@ def calibration_holdout_split(
 ) -> Any:
     """Split a Dask DataFrame into calibration summary and holdout outcomes, in the cluster.
 
-    Same arguments and columns as :func:`customer_models.calibration_holdout_split`.
+    Same arguments and columns as :func:`customer_models.calibration_holdout_split`, plus
+    ``npartitions``; like :func:`rfm_summary`, no shuffle for transactions indexed by
+    ``customer_col`` with known divisions.
 
     Examples
     --------
@@ -216,7 +243,7 @@ def calibration_holdout_split(
     }
     shuffled = _by_customer(transactions, customer_col, npartitions)
     # Meta from one real row moved to the first date, so it is a calibration customer.
-    probe = _first_rows(transactions, 1)
+    probe = _first_rows(_with_customer_column(transactions, customer_col), 1)
     probe[date_col] = first
     meta = _summary.calibration_holdout_split(probe, **kwargs).iloc[:0]
     meta.attrs = {}
