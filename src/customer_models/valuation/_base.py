@@ -70,7 +70,7 @@ from customer_models.exceptions import (
 from customer_models.valuation._optimize import Derivatives, dot, gradient_derivatives, maximize
 from customer_models.valuation._patterns import compress_patterns
 
-__all__ = ["ConvergenceReport", "ValuationModel", "check_frequency_recency"]
+__all__ = ["ConvergenceReport", "ValuationModel", "check_frequency", "check_frequency_recency"]
 
 #: Box on the log parameters, keeps every kernel finite (about 1e-11 .. 7e10).
 _LOG_BOUND = 25.0
@@ -122,6 +122,35 @@ class ConvergenceReport:
     message: str = ""
 
 
+def check_frequency(x: np.ndarray, ids: Any, *, what: str = "data") -> None:
+    """Check that ``frequency`` (repeat purchases) is a whole number >= 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_frequency(np.array([0.0, 1.5]), ["a", "b"])
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.DataValidationError: ... 'frequency must be a whole number'...
+    """
+    check_rule(
+        x < 0,
+        ids,
+        rule="frequency must be >= 0",
+        column="frequency",
+        what=what,
+        hint="frequency counts repeat purchases (purchases after the first).",
+    )
+    check_rule(
+        x != np.floor(x),
+        ids,
+        rule="frequency must be a whole number",
+        column="frequency",
+        what=what,
+        hint="frequency counts repeat purchase periods.",
+    )
+
+
 def check_frequency_recency(
     columns: Mapping[str, np.ndarray],
     ids: Any,
@@ -160,22 +189,7 @@ def check_frequency_recency(
     customer_models.exceptions.DataValidationError: data column 'recency': 1 of 1 row ...
     """
     x, t_x, age = columns["frequency"], columns["recency"], columns[age_column]
-    check_rule(
-        x < 0,
-        ids,
-        rule="frequency must be >= 0",
-        column="frequency",
-        what=what,
-        hint="frequency counts repeat purchases (purchases after the first).",
-    )
-    check_rule(
-        x != np.floor(x),
-        ids,
-        rule="frequency must be a whole number",
-        column="frequency",
-        what=what,
-        hint="frequency counts repeat purchase periods.",
-    )
+    check_frequency(x, ids, what=what)
     check_rule(t_x < 0, ids, rule="recency must be >= 0", column="recency", what=what)
     check_rule(age < 0, ids, rule=f"{age_column} must be >= 0", column=age_column, what=what)
     tol = 1e-9 * np.maximum(1.0, np.abs(age))

@@ -17,7 +17,7 @@ from scipy.special import digamma, gammaln
 
 from customer_models._validation import check_rule
 from customer_models.exceptions import ConvergenceWarning, ParameterError
-from customer_models.valuation._base import ValuationModel
+from customer_models.valuation._base import ValuationModel, check_frequency
 from customer_models.valuation._optimize import dot
 
 __all__ = ["GammaGammaModel"]
@@ -253,22 +253,7 @@ class GammaGammaModel(ValuationModel):
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
         x, m = columns["frequency"], columns["monetary_value"]
-        check_rule(
-            x < 0,
-            ids,
-            rule="frequency must be >= 0",
-            column="frequency",
-            what=what,
-            hint="frequency counts repeat purchases (purchases after the first).",
-        )
-        check_rule(
-            x != np.floor(x),
-            ids,
-            rule="frequency must be a whole number",
-            column="frequency",
-            what=what,
-            hint="frequency counts repeat purchase periods.",
-        )
+        check_frequency(x, ids, what=what)
         check_rule(
             (x > 0) & (m <= 0),
             ids,
