@@ -1,9 +1,20 @@
-"""Shared fixtures: the bundled data sets are read once per session."""
+"""Shared fixtures: the bundled data sets are read once per session.
+
+Hypothesis profiles: the default explores new random examples on every run; ``ci``
+(``HYPOTHESIS_PROFILE=ci``, set by ``.ci/run``) replays a fixed set, so a landing never
+depends on luck. Examples found locally are pinned with ``@example``.
+"""
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 from customer_models.datasets import load_cdnow_summary, load_cdnow_transactions
 
