@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from hypothesis import settings
 
+from customer_models.datasets import load_cdnow_summary, load_cdnow_transactions
+
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-from customer_models.datasets import load_cdnow_summary, load_cdnow_transactions
 
 
 @pytest.fixture(scope="session")
