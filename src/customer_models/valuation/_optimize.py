@@ -314,7 +314,6 @@ def maximize(
     Examples
     --------
     >>> import numpy as np
-    >>> from scipy.stats import poisson
     >>> def derivatives(p, w, x, hessian=False):  # Poisson rate, ll = x log(lam) - lam
     ...     ll = float(w @ (x * np.log(p[0]) - p[0]))
     ...     grad = np.array([w @ (x / p[0] - 1.0)])
