@@ -195,3 +195,14 @@ def test_covariance_is_taken_at_the_optimum(model, monkeypatch) -> None:
     params = fitted.params_.to_numpy()
     expected = params[:, None] * np.linalg.inv(central * objective.n_total) * params[None, :]
     np.testing.assert_allclose(fitted.covariance_.to_numpy(), expected, rtol=1e-4)
+
+
+def test_convergence_message_says_what_the_optimizer_did(monkeypatch) -> None:
+    monkeypatch.setattr(_optimize, "COARSE_SAMPLE", 2_000)
+    data = rfm_summary(make_transactions(30_000, random_state=2), time_unit="W")
+    message = BetaGeoModel().fit(data).convergence_.message
+    assert message.startswith("converged (largest gradient ")
+    assert "L-BFGS-B on a sample of 2,000 customers" in message
+    assert "Newton on all patterns" in message
+    small = BetaGeoModel().fit(data.head(500)).convergence_.message
+    assert "L-BFGS-B on all patterns" in small

@@ -103,7 +103,8 @@ class ConvergenceReport:
     moved_from_start : bool
         False when the optimizer stayed at its initial point.
     message : str
-        The optimizer's message followed by a diagnosis and what to try.
+        What the optimizer did (L-BFGS-B start, on a sample of customers for large data; Newton
+        steps on all patterns; the largest gradient reached), then any problems and what to try.
 
     Examples
     --------

@@ -267,6 +267,14 @@ def _newton(
     return theta, value, grad, hess, steps, converged
 
 
+def _describe(result: optimize.OptimizeResult) -> str:
+    """L-BFGS-B's outcome in words (its own message can be a bare "ABNORMAL: ")."""
+    text = str(result.message).strip().rstrip(":").strip()
+    if text.upper().startswith("ABNORMAL"):
+        text = "line search failed (ABNORMAL)"
+    return f"{text.lower()}, {int(result.nit)} iterations"
+
+
 def _lbfgsb(
     objective: Objective, theta0: np.ndarray, bound: float, options: dict[str, Any]
 ) -> optimize.OptimizeResult:
@@ -343,7 +351,8 @@ def maximize(
             start_hessian = coarse_hessian
     theta, value, grad, hess, steps, converged = _newton(full, start, bound, start_hessian)
     n_iterations = int(res.nit) + steps
-    message = str(res.message)
+    where = "all patterns" if coarse is full else f"a sample of {int(coarse.n_total):,} customers"
+    stages = [f"L-BFGS-B on {where}: {_describe(res)}", f"Newton on all patterns: {steps} step(s)"]
     if not converged:
         # Newton could not finish (e.g. the Hessian is indefinite on the way): a strict
         # quasi-Newton run on all patterns, then Newton again from where it stopped.
@@ -352,8 +361,14 @@ def maximize(
             full, np.asarray(strict.x, dtype=np.float64), bound
         )
         n_iterations += int(strict.nit) + steps
-        message = str(strict.message)
+        stages += [
+            f"Newton stalled, then L-BFGS-B on all patterns: {_describe(strict)}",
+            f"Newton: {steps} step(s)",
+        ]
         res = strict
+    largest = float(np.max(np.abs(grad)))
+    outcome = "converged" if converged else "not converged"
+    message = f"{outcome} (largest gradient {largest:.1e}); " + "; ".join(stages)
     return OptimizationResult(
         theta=theta,
         value=value,
