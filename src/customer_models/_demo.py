@@ -59,7 +59,7 @@ def _segment_section(transactions: pd.DataFrame, split: pd.DataFrame) -> str:
     stage_counts = stages.value_counts()
     lines = ["RFM segments (largest five)"]
     lines += [f"  {name:<24}{count:>10,}" for name, count in seg_counts.items()]
-    lines.append("Lifecycle stages at 1997-09-30")
+    lines += ["", "Lifecycle stages at 1997-09-30"]
     lines += [f"  {name:<24}{count:>10,}" for name, count in stage_counts.items() if count]
     return "\n".join(lines)
 
