@@ -206,3 +206,18 @@ def test_convergence_message_says_what_the_optimizer_did(monkeypatch) -> None:
     assert "Newton on all patterns" in message
     small = BetaGeoModel().fit(data.head(500)).convergence_.message
     assert "L-BFGS-B on all patterns" in small
+
+
+def test_bg_derivatives_with_sparse_huge_frequencies() -> None:
+    """Frequencies far above the row count take the np.unique path instead of a dense table."""
+    x = np.array([0.0, 3.0, 5_000_000.0, 3.0])
+    T = np.array([50.0, 40.0, 60.0, 45.0])
+    t_x = np.array([0.0, 20.0, 59.0, 44.0])
+    w = np.array([2.0, 1.0, 1.0, 3.0])
+    p = np.array([0.5, 4.0, 0.8, 2.5])
+    for module in (_bgnbd, _mbgnbd):
+        ll, grad, hess = module.loglik_derivatives(p, w, x, t_x, T, hessian=True)
+        ll_rows, grad_rows = module.loglik_gradient_kernel(p, x, t_x, T)
+        assert ll == pytest.approx(float(w @ ll_rows), rel=1e-12)
+        np.testing.assert_allclose(grad, w @ grad_rows, rtol=1e-9)
+        assert np.all(np.isfinite(hess))
