@@ -28,7 +28,7 @@ from scipy.special import betainc, betaln, gammaln, psi, xlogy
 
 from customer_models.valuation._base import PurchaseModel
 from customer_models.valuation._bgnbd import _by_count
-from customer_models.valuation._special import hyp2f1_1bc
+from customer_models.valuation._special import _dedup, hyp2f1_1bc
 
 __all__ = [
     "ParetoNBDModel",
@@ -49,7 +49,16 @@ def _unpack(params: Any) -> tuple[Any, Any, Any, Any]:
 def _log_j(
     r: Any, alpha: Any, s: Any, beta: Any, x: Any, t: Any, grad: bool, dedup: bool = True
 ) -> tuple[np.ndarray, list[np.ndarray] | None]:
-    """Log of the Euler-transformed A_0 term at time ``t`` and its gradient."""
+    """Log of the Euler-transformed A_0 term at time ``t`` and its gradient.
+
+    The term depends on a row only through ``(x, t)``; with scalar parameters it is computed
+    once per distinct pair (a daily summary has far fewer pairs than rows) and mapped back.
+    """
+    if dedup and all(np.ndim(v) == 0 for v in (r, alpha, s, beta)) and np.ndim(x) == 1:
+        pairs, inverse = _dedup([np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)])
+        if inverse is not None:
+            log_j, grads = _log_j(r, alpha, s, beta, pairs[0], pairs[1], grad, dedup=False)
+            return log_j[inverse], None if grads is None else [g[inverse] for g in grads]
     case1 = alpha >= beta
     la, lb = np.log(alpha + t), np.log(beta + t)
     big = np.where(case1, alpha + t, beta + t)
