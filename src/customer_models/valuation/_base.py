@@ -27,12 +27,11 @@ A valuation model is one small subclass of :class:`ValuationModel` that declares
     :func:`check_frequency_recency` implements the BTYD rules for reuse.
 ``_fit_mask(columns) -> ndarray | None`` (classmethod, optional)
     Rows used for fitting (e.g. Gamma-Gamma uses repeat buyers only). Default: all rows.
-``_loglik_derivatives() -> callable`` (classmethod, optional)
-    Returns ``f(params, weights, *columns, hessian=False) -> (ll, grad, hess or None)``, the
-    weighted totals on the natural scale. Override to give the optimizer an analytic Hessian
-    (BG/NBD and MBG/NBD do); by default the totals come from ``_loglik_gradient_kernel`` and
-    the Hessian from differences of the gradient. See
-    :mod:`customer_models.valuation._optimize`.
+``_derivatives_kernel`` (staticmethod attribute, optional)
+    ``f(params, weights, *columns, hessian=False) -> (ll, grad, hess or None)``, the weighted
+    totals on the natural scale, to give the optimizer an analytic Hessian (BG/NBD and MBG/NBD
+    set it). Without it the totals come from ``_loglik_gradient_kernel`` and the Hessian from
+    differences of the gradient. See :mod:`customer_models.valuation._optimize`.
 
 Everything else -- ``fit``, ``from_params``, ``log_likelihood``, ``params_``,
 ``covariance_``, ``summary_``, ``aic_``, ``bic_``, ``convergence_``, input conversion, wrapping
@@ -271,6 +270,7 @@ class ValuationModel(BaseEstimator):
     param_names: ClassVar[tuple[str, ...]] = ()
     required_columns: ClassVar[tuple[str, ...]] = ()
     _default_initial_params: ClassVar[tuple[float, ...]] = ()
+    _derivatives_kernel: ClassVar[Any] = None
 
     def __init__(self, *, penalizer_coef: float = 0.0, time_unit: str | None = None) -> None:
         self.penalizer_coef = penalizer_coef
@@ -295,9 +295,11 @@ class ValuationModel(BaseEstimator):
     def _loglik_derivatives(cls) -> Derivatives:
         """Weighted log-likelihood totals, gradient and (optionally) Hessian for fitting.
 
-        Override with an analytic Hessian to speed up fitting; the default sums
-        ``_loglik_gradient_kernel`` and leaves the Hessian to finite differences.
+        ``_derivatives_kernel`` when the model declares one, else the sums of
+        ``_loglik_gradient_kernel`` with the Hessian left to finite differences.
         """
+        if cls._derivatives_kernel is not None:
+            return cls._derivatives_kernel
         return gradient_derivatives(cls._loglik_gradient_kernel)
 
     @classmethod

@@ -247,10 +247,7 @@ class ModifiedBetaGeoModel(PurchaseModel):
     ) -> tuple[np.ndarray, np.ndarray]:
         return loglik_gradient_kernel(params, *columns)
 
-    @classmethod
-    def _loglik_derivatives(cls) -> Any:
-        return loglik_derivatives
-
+    _derivatives_kernel = staticmethod(loglik_derivatives)
     _alive_kernel = staticmethod(probability_alive_kernel)
     _expected_kernel = staticmethod(expected_purchases_kernel)
     _pmf_kernel = staticmethod(probability_of_purchases_kernel)
