@@ -14,6 +14,7 @@ from scipy.special import betainc, betaln, expit, gammaln, polygamma, psi, xlogy
 
 from customer_models.valuation._base import PurchaseModel
 from customer_models.valuation._optimize import dot
+from customer_models.valuation._patterns import count_grid
 from customer_models.valuation._special import hyp2f1_series
 
 __all__ = [
@@ -41,10 +42,11 @@ def _by_count(fn: Any, shift: Any, x: np.ndarray) -> np.ndarray:
     Frequencies are small whole numbers shared by many rows, so special functions of
     ``shift + x`` are evaluated once per distinct count (a large saving in fitting).
     """
-    if np.ndim(shift) == 0 and x.ndim == 1 and x.size > 64:
-        top = float(x.max()) if x.size else 0.0
-        if top < min(x.size, 1_000_000):
-            return np.asarray(fn(shift + np.arange(int(top) + 1.0)))[x.astype(np.intp)]
+    if np.ndim(shift) == 0 and np.ndim(x) == 1 and x.size > 64:
+        grid = count_grid(x)
+        if grid is not None:
+            values, codes = grid
+            return np.asarray(fn(shift + values))[codes]
     return np.asarray(fn(shift + x))
 
 
@@ -115,12 +117,11 @@ def _frequency_table(
     x: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct frequencies, their summed weights and each row's position among them."""
-    top = float(x.max())
-    if top <= 4.0 * x.size + 1000.0:  # whole numbers (validated): a dense table is cheapest
-        codes = x.astype(np.intp)
-        table_weights = np.bincount(codes, weights=weights, minlength=int(top) + 1)
-        return np.arange(top + 1.0), table_weights, codes
-    values, codes = np.unique(x, return_inverse=True)
+    grid = count_grid(x)
+    if grid is not None:  # a dense table over 0..max(x) is cheapest
+        values, codes = grid
+    else:
+        values, codes = np.unique(x, return_inverse=True)
     return values, np.bincount(codes, weights=weights, minlength=values.size), codes
 
 

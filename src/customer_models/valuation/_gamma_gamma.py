@@ -19,6 +19,7 @@ from customer_models._validation import check_rule
 from customer_models.exceptions import ConvergenceWarning, ParameterError
 from customer_models.valuation._base import ValuationModel, check_frequency
 from customer_models.valuation._optimize import dot
+from customer_models.valuation._patterns import count_grid
 
 __all__ = ["GammaGammaModel"]
 
@@ -38,12 +39,8 @@ def _frequency_terms(
     log_v = math.log(v)
     lg_q = float(gammaln(q))
     psi_q = float(digamma(q))
-    x_max = float(x.max()) if x.size else 0.0
-    table = x_max <= 4.0 * x.size + 1000.0
-    if table:
-        idx = x.astype(np.intp)
-        table = bool(np.array_equal(idx, x))
-    grid = np.arange(int(x_max) + 1, dtype=float) if table else x
+    table = count_grid(x)
+    grid = x if table is None else table[0]
     pg = p * grid
     with np.errstate(divide="ignore", invalid="ignore"):
         log_g = np.log(grid)
@@ -51,7 +48,8 @@ def _frequency_terms(
         a = gammaln(pg + q) - gammaln(pg) - lg_q + q * log_v + pg * log_g
         b = psi_pgq - digamma(pg) + log_g
         c = psi_pgq - psi_q + log_v
-    if table:
+    if table is not None:
+        idx = table[1]
         return a[idx], b[idx], c[idx]
     return a, b, c
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-__all__ = ["Patterns", "compress_patterns"]
+__all__ = ["Patterns", "compress_patterns", "count_grid"]
 
 _MAX_KEY = 2**62
 
@@ -91,3 +91,30 @@ def compress_patterns(columns: Sequence[np.ndarray], weights: np.ndarray | None 
     first[inverse[::-1]] = np.arange(n - 1, -1, -1)
     pattern_weights = np.bincount(inverse, weights=w, minlength=n_patterns)
     return Patterns(tuple(a[first] for a in arrays), pattern_weights, inverse)
+
+
+def count_grid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return the grid ``0, 1, ..., max(x)`` and each row's position in it (tables over counts).
+
+    Frequencies are small whole numbers shared by many rows, so functions of them are cheapest
+    evaluated once per grid value and looked up. Returns None (evaluate per row instead) unless
+    ``x`` is 1-D and holds whole numbers >= 0 no larger than a few times its length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> grid, codes = count_grid(np.array([3.0, 0.0, 3.0]))
+    >>> grid.tolist(), codes.tolist()
+    ([0.0, 1.0, 2.0, 3.0], [3, 0, 3])
+    >>> count_grid(np.array([1.5, 2.0])) is None
+    True
+    """
+    if x.ndim != 1 or x.size == 0:
+        return None
+    top = float(x.max())
+    if not (float(x.min()) >= 0.0 and top <= 4.0 * x.size + 1000.0):
+        return None
+    codes = x.astype(np.intp)
+    if not np.array_equal(codes, x):
+        return None
+    return np.arange(top + 1.0), codes
