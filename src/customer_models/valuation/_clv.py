@@ -20,6 +20,7 @@ from scipy.special import hyperu, roots_genlaguerre, roots_jacobi, roots_laguerr
 
 from customer_models._validation import as_pandas, check_choice, check_rule, require_columns
 from customer_models.exceptions import CustomerModelsError, NotFittedError, ParameterError
+from customer_models.valuation._patterns import distinct_rows
 
 __all__ = ["customer_lifetime_value"]
 
@@ -178,13 +179,10 @@ def _separable_fn(
     kernel = type(model)._expected_kernel
     if type(model).__name__ not in _SEPARABLE_MODELS or alive_kernel is None:
         return None
-    x_codes, x_values = pd.factorize(x)
-    T_codes, T_values = pd.factorize(T)
-    pair_codes, pairs = pd.factorize(x_codes.astype(np.int64) * len(T_values) + T_codes)
-    if len(pairs) > 0.5 * len(x):
+    distinct = distinct_rows([x, T], min_rows=0)
+    if distinct is None:
         return None
-    x_u = np.asarray(x_values)[pairs // len(T_values)]
-    T_u = np.asarray(T_values)[pairs % len(T_values)]
+    (x_u, T_u), pair_codes = distinct
     alive = np.asarray(alive_kernel(params, x, t_x, T), dtype=np.float64)
     alive_u = np.asarray(alive_kernel(params, x_u, T_u, T_u), dtype=np.float64)
     if not np.all(alive_u > 0):

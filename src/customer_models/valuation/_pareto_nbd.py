@@ -28,7 +28,8 @@ from scipy.special import betainc, betaln, gammaln, psi, xlogy
 
 from customer_models.valuation._base import PurchaseModel
 from customer_models.valuation._bgnbd import _by_count
-from customer_models.valuation._special import _dedup, hyp2f1_1bc
+from customer_models.valuation._patterns import distinct_rows
+from customer_models.valuation._special import hyp2f1_1bc
 
 __all__ = [
     "ParetoNBDModel",
@@ -55,9 +56,10 @@ def _log_j(
     once per distinct pair (a daily summary has far fewer pairs than rows) and mapped back.
     """
     if dedup and all(np.ndim(v) == 0 for v in (r, alpha, s, beta)) and np.ndim(x) == 1:
-        pairs, inverse = _dedup([np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)])
-        if inverse is not None:
-            log_j, grads = _log_j(r, alpha, s, beta, pairs[0], pairs[1], grad, dedup=False)
+        distinct = distinct_rows([np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)])
+        if distinct is not None:
+            (x_u, t_u), inverse = distinct
+            log_j, grads = _log_j(r, alpha, s, beta, x_u, t_u, grad, dedup=False)
             return log_j[inverse], None if grads is None else [g[inverse] for g in grads]
     case1 = alpha >= beta
     la, lb = np.log(alpha + t), np.log(beta + t)

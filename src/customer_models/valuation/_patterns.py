@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-__all__ = ["Patterns", "compress_patterns", "count_grid"]
+__all__ = ["Patterns", "compress_patterns", "count_grid", "distinct_rows"]
 
 _MAX_KEY = 2**62
 
@@ -73,22 +73,8 @@ def compress_patterns(columns: Sequence[np.ndarray], weights: np.ndarray | None 
         return Patterns(tuple(a.copy() for a in arrays), w[:0].copy(), np.zeros(0, np.intp))
     # Sorted codes per column make the combined key order lexicographic, so one sorted
     # factorization of the key both groups the rows and orders the patterns.
-    key = np.zeros(n, dtype=np.int64)
-    n_key = 1
-    for a in arrays:
-        codes, uniques = pd.factorize(a, sort=True)
-        m = len(uniques)
-        if n_key * m >= _MAX_KEY:  # keep the combined key inside int64 (order preserved)
-            key, key_uniques = pd.factorize(key, sort=True)
-            key = key.astype(np.int64)
-            n_key = len(key_uniques)
-        key = key * m + codes
-        n_key *= m
-    inverse, key_uniques = pd.factorize(key, sort=True)
-    inverse = inverse.astype(np.intp, copy=False)
-    n_patterns = len(key_uniques)
-    first = np.empty(n_patterns, dtype=np.intp)
-    first[inverse[::-1]] = np.arange(n - 1, -1, -1)
+    inverse, first = _group_rows(arrays, sort=True)
+    n_patterns = first.size
     pattern_weights = np.bincount(inverse, weights=w, minlength=n_patterns)
     return Patterns(tuple(a[first] for a in arrays), pattern_weights, inverse)
 
@@ -118,3 +104,57 @@ def count_grid(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if not np.array_equal(codes, x):
         return None
     return np.arange(top + 1.0), codes
+
+
+def _group_rows(arrays: Sequence[np.ndarray], *, sort: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group and each group's first row, for rows of equal-length 1-D ``arrays``.
+
+    Per-column ``pandas.factorize`` codes combined into one int64 key, factorized once more.
+    With ``sort`` the groups are numbered in lexicographic order of their rows, otherwise in
+    order of first appearance (cheaper).
+    """
+    n = arrays[0].size
+    key = np.zeros(n, dtype=np.int64)
+    n_key = 1
+    for a in arrays:
+        codes, uniques = pd.factorize(a, sort=sort)
+        m = len(uniques)
+        if n_key * m >= _MAX_KEY:  # keep the combined key inside int64 (order preserved)
+            key, key_uniques = pd.factorize(key, sort=sort)
+            key = key.astype(np.int64)
+            n_key = len(key_uniques)
+        key = key * m + codes
+        n_key *= m
+    inverse, key_uniques = pd.factorize(key, sort=sort)
+    inverse = inverse.astype(np.intp, copy=False)
+    first = np.empty(len(key_uniques), dtype=np.intp)
+    first[inverse[::-1]] = np.arange(n - 1, -1, -1)
+    return inverse, first
+
+
+def distinct_rows(
+    arrays: Sequence[np.ndarray], *, min_rows: int = 4096
+) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """Return the distinct rows of ``arrays`` (any order) and each row's position among them.
+
+    For evaluating an expensive function once per distinct row and mapping it back with
+    ``result[inverse]``. Returns None when that would not pay: fewer than ``min_rows`` rows, or
+    more than half of them distinct.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, t = np.array([1.0, 2.0, 1.0, 1.0]), np.array([5.0, 6.0, 5.0, 5.0])
+    >>> (x_u, t_u), inverse = distinct_rows([x, t], min_rows=0)
+    >>> x_u.tolist(), t_u.tolist(), inverse.tolist()
+    ([1.0, 2.0], [5.0, 6.0], [0, 1, 0, 0])
+    >>> distinct_rows([x, t]) is None  # fewer than min_rows=4096 rows
+    True
+    """
+    n = arrays[0].size
+    if n < min_rows:
+        return None
+    inverse, first = _group_rows(arrays, sort=False)
+    if first.size > n // 2:
+        return None
+    return [a[first] for a in arrays], inverse

@@ -12,36 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from customer_models.valuation._patterns import distinct_rows
 
 __all__ = ["hyp2f1_1bc", "hyp2f1_series"]
 
 _REL_TOL = 1e-16
-_DEDUP_MIN = 4096
-
-
-def _dedup(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """Distinct rows of ``arrays`` and the map back, or the input when that would not pay.
-
-    Unsorted hashing (``pandas.factorize``): the caller maps results straight back, so the
-    order of the distinct rows does not matter here.
-    """
-    n = arrays[0].size
-    if n < _DEDUP_MIN:
-        return arrays, None
-    key = np.zeros(n, dtype=np.int64)
-    for a in arrays:
-        codes, uniques = pd.factorize(a, sort=False)
-        # codes < n, so the combined key fits int64 after re-factorizing when it could overflow
-        if len(uniques) and int(key.max()) * len(uniques) >= 2**62:
-            key = pd.factorize(key, sort=False)[0].astype(np.int64)
-        key = key * len(uniques) + codes
-    inverse, uniques = pd.factorize(key, sort=False)
-    if len(uniques) > n // 2:
-        return arrays, None
-    first = np.empty(len(uniques), dtype=np.intp)
-    first[inverse[::-1]] = np.arange(n - 1, -1, -1)
-    return [a[first] for a in arrays], inverse
 
 
 def hyp2f1_series(A: Any, B: Any, C: Any, z: Any, *, max_terms: int = 5_000) -> np.ndarray:
@@ -73,8 +49,9 @@ def hyp2f1_series(A: Any, B: Any, C: Any, z: Any, *, max_terms: int = 5_000) -> 
     arrs = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (A, B, C, z)))
     shape = arrs[0].shape
     flat = [np.ascontiguousarray(a).ravel() for a in arrs]
-    flat, inverse = _dedup(flat)
-    a, b, c, zz = flat
+    distinct = distinct_rows(flat)
+    inverse = None if distinct is None else distinct[1]
+    a, b, c, zz = flat if distinct is None else distinct[0]
     n = a.size
     total = np.ones(n)
     term = np.ones(n)
@@ -139,8 +116,9 @@ def hyp2f1_1bc(
     shape = arrs[0].shape
     flat = [np.ascontiguousarray(a).ravel() for a in arrs]
     inverse: np.ndarray | None = None
-    if dedup:
-        flat, inverse = _dedup(flat)
+    distinct = distinct_rows(flat) if dedup else None
+    if distinct is not None:
+        flat, inverse = distinct
     b, c, zz = flat
     n = b.size
     s = np.ones(n)
