@@ -197,6 +197,11 @@ def coarse_sample(
     return tuple(c[keep] for c in columns), counts[keep].astype(np.float64)
 
 
+def _largest(gradient: np.ndarray) -> float:
+    """Largest absolute gradient component, the convergence measure throughout."""
+    return float(np.max(np.abs(gradient)))
+
+
 def _newton(
     objective: Objective,
     theta: np.ndarray,
@@ -214,14 +219,15 @@ def _newton(
     """
     if start_hessian is None:
         value, grad, hess = objective.with_hessian(theta)
-        hess_grad = float(np.max(np.abs(grad)))  # gradient where hess was computed
+        hess_at: np.ndarray | None = theta  # the point where hess was computed on objective
     else:
         value, grad = objective(theta)
-        hess, hess_grad = start_hessian, math.inf
+        hess, hess_at = start_hessian, None
+    hess_grad = _largest(grad) if hess_at is not None else math.inf  # largest gradient there
     analytic = objective.analytic_hessian
     steps = 0
-    while steps < max_steps and np.max(np.abs(grad)) >= NEWTON_TOL:
-        fresh = hess_grad == float(np.max(np.abs(grad)))
+    while steps < max_steps and _largest(grad) >= NEWTON_TOL:
+        fresh = hess_at is theta
         try:
             np.linalg.cholesky(hess)
             direction = -np.linalg.solve(hess, grad)
@@ -240,7 +246,7 @@ def _newton(
                 cand_value < value
                 # at the optimum values tie to rounding: accept a smaller gradient then
                 or (
-                    np.max(np.abs(cand_grad)) < np.max(np.abs(grad))
+                    _largest(cand_grad) < _largest(grad)
                     and cand_value <= value + 1e-12 * max(1.0, abs(value))
                 )
             ):
@@ -251,20 +257,19 @@ def _newton(
             if fresh:
                 break
             value, grad, hess = objective.with_hessian(theta)  # stale Hessian: refresh, retry
-            hess_grad = float(np.max(np.abs(grad)))
+            hess_at, hess_grad = theta, _largest(grad)
             continue
-        shrink = np.max(np.abs(cand_grad)) / max(np.max(np.abs(grad)), 1e-300)
+        shrink = _largest(cand_grad) / max(_largest(grad), 1e-300)
         theta, value, grad = cand, cand_value, cand_grad
         steps += 1
         if analytic:
-            hess, hess_grad = cand_hess, float(np.max(np.abs(grad)))
-        elif shrink > 0.1 and np.max(np.abs(grad)) >= NEWTON_TOL:
+            hess, hess_at, hess_grad = cand_hess, theta, _largest(grad)
+        elif shrink > 0.1 and _largest(grad) >= NEWTON_TOL:
             hess = objective.difference_hessian(theta, grad)
-            hess_grad = float(np.max(np.abs(grad)))
-    if hess_grad > max(_HESSIAN_REUSE_GRAD, float(np.max(np.abs(grad)))):
+            hess_at, hess_grad = theta, _largest(grad)
+    if hess_at is not theta and hess_grad > max(_HESSIAN_REUSE_GRAD, _largest(grad)):
         hess = objective.difference_hessian(theta, grad)
-    converged = bool(np.max(np.abs(grad)) < NEWTON_TOL)
-    return theta, value, grad, hess, steps, converged
+    return theta, value, grad, hess, steps, _largest(grad) < NEWTON_TOL
 
 
 def _describe(result: optimize.OptimizeResult) -> str:
@@ -366,9 +371,8 @@ def maximize(
             f"Newton: {steps} step(s)",
         ]
         res = strict
-    largest = float(np.max(np.abs(grad)))
     outcome = "converged" if converged else "not converged"
-    message = f"{outcome} (largest gradient {largest:.1e}); " + "; ".join(stages)
+    message = f"{outcome} (largest gradient {_largest(grad):.1e}); " + "; ".join(stages)
     return OptimizationResult(
         theta=theta,
         value=value,
