@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _parity import assert_predictions_match_lifetimes
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -74,24 +75,12 @@ def test_loglik_matches_lifetimes(cdnow):
 
 
 def test_predictions_match_lifetimes(cdnow, lifetimes_bg):
-    model = BetaGeoModel.from_params(**PUBLISHED)
-    x, t_x, T = (cdnow[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    np.testing.assert_allclose(
-        model.probability_alive(cdnow).to_numpy(),
-        lifetimes_bg.conditional_probability_alive(x, t_x, T),
-        rtol=1e-6,
-    )
-    for t in (1.0, 10.0, 39.0, 200.0):
-        np.testing.assert_allclose(
-            model.expected_purchases(cdnow, t=t).to_numpy(),
-            lifetimes_bg.conditional_expected_number_of_purchases_up_to_time(t, x, t_x, T),
-            rtol=1e-6,
-        )
-    ts = np.array([0.5, 5.0, 39.0, 78.0])
-    np.testing.assert_allclose(
-        model.expected_purchases_new_customer(t=ts),
-        lifetimes_bg.expected_number_of_purchases_up_to_time(ts),
-        rtol=1e-6,
+    assert_predictions_match_lifetimes(
+        BetaGeoModel.from_params(**PUBLISHED),
+        lifetimes_bg,
+        cdnow,
+        horizons=(1.0, 10.0, 39.0, 200.0),
+        new_customer_horizons=(0.5, 5.0, 39.0, 78.0),
     )
 
 

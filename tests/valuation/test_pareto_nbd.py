@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _parity import assert_predictions_match_lifetimes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
@@ -70,23 +71,8 @@ def test_predictions_match_lifetimes(cdnow):
     theirs = _lifetimes_pareto()()
     theirs.params_ = pd.Series(PUBLISHED)
     model = ParetoNBDModel.from_params(**PUBLISHED)
-    x, t_x, T = (cdnow[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
-    np.testing.assert_allclose(
-        model.probability_alive(cdnow).to_numpy(),
-        theirs.conditional_probability_alive(x, t_x, T),
-        rtol=1e-6,
-    )
-    for t in (1.0, 39.0, 150.0):
-        np.testing.assert_allclose(
-            model.expected_purchases(cdnow, t=t).to_numpy(),
-            theirs.conditional_expected_number_of_purchases_up_to_time(t, x, t_x, T),
-            rtol=1e-6,
-        )
-    ts = np.array([1.0, 39.0, 78.0])
-    np.testing.assert_allclose(
-        model.expected_purchases_new_customer(t=ts),
-        theirs.expected_number_of_purchases_up_to_time(ts),
-        rtol=1e-6,
+    assert_predictions_match_lifetimes(
+        model, theirs, cdnow, horizons=(1.0, 39.0, 150.0), new_customer_horizons=(1.0, 39.0, 78.0)
     )
 
 
