@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import betainc, betaln, expit, gammaln, polygamma, psi, xlogy
+from scipy.special import betainc, betaln, expit, exprel, gammaln, polygamma, psi, xlogy
 
 from customer_models.valuation._base import PurchaseModel
 from customer_models.valuation._optimize import dot
 from customer_models.valuation._patterns import count_grid
-from customer_models.valuation._special import hyp2f1_series
+from customer_models.valuation._special import pfq_series
 
 __all__ = [
     "BetaGeoModel",
@@ -27,8 +27,6 @@ __all__ = [
     "probability_alive_kernel",
     "probability_of_purchases_kernel",
 ]
-
-_A_EPS = 1e-6  # keeps (1 - ...)/(a - 1) away from the removable singularity at a = 1
 
 
 def _unpack(params: Any) -> tuple[Any, Any, Any, Any]:
@@ -260,18 +258,145 @@ def probability_alive_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarra
     return np.asarray(np.where(pos, expit(-log_odds_dead), 1.0))
 
 
-def _expected_alive(r: Any, alpha: Any, a: Any, b: Any, x: Any, T: Any, t: Any) -> np.ndarray:
-    """E[X(T, T+t) | alive at T] (Euler-transformed 2F1, stable for large x).
+#: Largest argument w = u/(1+u) of the Euler-transformed series (about 400 terms at most).
+_SERIES_MAX_W = 0.9
+#: The series result is used only if the difference it ends with keeps this share of its terms.
+_SERIES_MIN_KEEP = 1e-4
+#: Taylor pieces of the quadrature: p u (r'+1) <= _EDGE on the left, 1 - p <= _EDGE on the right.
+_EDGE = 0.01
+_EDGE_TERMS = 10
+#: Panels of Gauss-Legendre nodes over the logit of p between the Taylor pieces.
+_N_PANELS = 48
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+#: Rows per quadrature chunk (bounds memory at rows x panels x nodes).
+_CHUNK = 2_048
 
-    ``(a+b+x-1)/(a-1) [1 - ((α+T)/(α+T+t))^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; t/(α+T+t))]``,
-    equal to the paper's form with 2F1(r+x, b+x; a+b+x-1; z) by Euler's transformation.
+
+def _mean_given_alive_series(
+    rp: np.ndarray, u: np.ndarray, a: np.ndarray, bp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Euler-transformed series for `_mean_given_alive`, and where it may be trusted.
+
+    With ``c = a+b'-1``, ``B = c - r'``, ``w = u/(1+u)`` and ``L = log(1-w)``:
+    ``E = c [-L exprel((a-1) L) - (1-w)^(a-1) S]``, ``S = sum_{k>=1} (a)_(k-1) (B)_k w^k /
+    ((c)_k k!)`` (DLMF 15.8.1 applied to ``2F1(r', a-1; c; -u)``; no ``1/(a-1)`` left, so
+    ``a = 1`` is an ordinary point). Trusted only for ``c > 0``, ``B >= -1`` (terms of one
+    sign), ``w <= 0.9`` (a short series) and when the final difference keeps at least
+    ``1e-4`` of its terms.
     """
-    a = np.where(np.abs(a - 1.0) < _A_EPS, 1.0 + np.copysign(_A_EPS, a - 1.0 + 1e-300), a)
-    z = t / (alpha + T + t)
-    log1mz = np.log(alpha + T) - np.log(alpha + T + t)
-    hyp = hyp2f1_series(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
-    bracket = -np.expm1((a - 1.0) * log1mz) - np.exp((a - 1.0) * log1mz) * (hyp - 1.0)
-    return np.asarray((a + b + x - 1.0) / (a - 1.0) * bracket)
+    c = a + bp - 1.0
+    big_b = c - rp
+    w = u / (1.0 + u)
+    out = np.zeros(u.size)
+    cand = (c > 0) & (big_b >= -1.0) & (w <= _SERIES_MAX_W)
+    idx = np.flatnonzero(cand)
+    ok = np.zeros(u.size, dtype=bool)
+    if idx.size == 0:
+        return out, ok
+    ai, ci, bi, wi = a[idx], c[idx], big_b[idx], w[idx]
+    log1mw = -np.log1p(u[idx])
+    inner, conv = pfq_series(
+        [ai, bi + 1.0, np.ones_like(ai)], [ci + 1.0, np.full_like(ai, 2.0)], wi
+    )
+    s = bi * wi / ci * inner
+    first = -log1mw * exprel((ai - 1.0) * log1mw)
+    second = np.exp((ai - 1.0) * log1mw) * s
+    diff = first - second
+    good = conv & (diff > _SERIES_MIN_KEEP * (first + np.abs(second)))
+    out[idx] = ci * diff
+    ok[idx] = good
+    return out, ok
+
+
+def _mean_given_alive_quadrature(
+    rp: np.ndarray, u: np.ndarray, a: np.ndarray, bp: np.ndarray
+) -> np.ndarray:
+    """``E_p[(1 - (1 + p u)^-r') / p]`` with ``p ~ Beta(a, b')``, for any positive arguments.
+
+    Three pieces of ``[0, 1]``. Near 0 (``p u (r'+1) <= 0.01``) ``g(p) = (1-(1+pu)^-r')/p =
+    u sum_k (-1)^k (r')_(k+1) (pu)^k / (k+1)!``; near 1 (``q = 1-p <= 0.01``) ``g(1-q) =
+    sum_m I_w(m+1, r') q^m`` with ``w = u/(1+u)`` (the coefficients are negative-binomial tail
+    probabilities, all in [0, 1]). The moments of ``p^k`` and ``(1-p)^m`` over the end pieces
+    are incomplete beta functions, so the (possibly heavy) ends of the beta density are exact.
+    Between them, composite Gauss-Legendre in ``v = logit p`` over the window where the beta
+    density of ``v`` has mass (its mode ``log(a/b')`` +- 40 standard deviations, clipped).
+    """
+    out = np.empty(u.size)
+    for start in range(0, u.size, _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        out[sl] = _quadrature_chunk(rp[sl], u[sl], a[sl], bp[sl])
+    return out
+
+
+def _quadrature_chunk(rp: np.ndarray, u: np.ndarray, a: np.ndarray, bp: np.ndarray) -> np.ndarray:
+    lbeta = betaln(a, bp)
+    # left piece [0, p0]
+    p0 = np.minimum(_EDGE / (u * (rp + 1.0)), 0.5)
+    q1 = np.full_like(u, _EDGE)
+    left = np.zeros(u.size)
+    coef = u * rp  # u (r')_(k+1)/(k+1)! (-u)^k, k = 0
+    for k in range(_EDGE_TERMS):
+        moment = np.exp(betaln(a + k, bp) - lbeta) * betainc(a + k, bp, p0)
+        left += coef * moment
+        coef = coef * (-(rp + k + 1.0) * u / (k + 2.0))
+    # right piece [1 - q1, 1]
+    w = u / (1.0 + u)
+    right = np.zeros(u.size)
+    for m in range(_EDGE_TERMS):
+        moment = np.exp(betaln(a, bp + m) - lbeta) * betainc(bp + m, a, q1)
+        right += betainc(m + 1.0, rp, w) * moment
+    # middle piece in v = logit(p)
+    v_lo = np.log(p0) - np.log1p(-p0)
+    v_hi = np.log1p(-q1) - np.log(q1)
+    mode = np.log(a) - np.log(bp)
+    sd = np.sqrt(polygamma(1, a) + polygamma(1, bp))
+    lo = np.maximum(v_lo, mode - 40.0 * sd)
+    hi = np.minimum(v_hi, mode + 40.0 * sd)
+    width = np.maximum(hi - lo, 0.0)
+    edges = np.linspace(0.0, 1.0, _N_PANELS + 1)
+    centers = 0.5 * (edges[:-1] + edges[1:])
+    half = 0.5 / _N_PANELS
+    unit = (centers[:, None] + half * _GL_X[None, :]).ravel()  # nodes on [0, 1]
+    unit_w = np.tile(half * _GL_W, _N_PANELS)
+    v = lo[:, None] + width[:, None] * unit[None, :]
+    log_p = -np.logaddexp(0.0, -v)
+    log_q = -np.logaddexp(0.0, v)
+    p = np.exp(log_p)
+    g = -np.expm1(-rp[:, None] * np.log1p(p * u[:, None])) / p
+    dens = np.exp(a[:, None] * log_p + bp[:, None] * log_q - lbeta[:, None])
+    middle = width * np.einsum("ij,j->i", dens * g, unit_w)
+    return np.asarray(left + middle + right)
+
+
+def _mean_given_alive(rp: Any, u: Any, a: Any, bp: Any) -> np.ndarray:
+    """``E[(1 - (1 + p u)^-r') / p]`` for ``p ~ Beta(a, b')``: purchases given alive.
+
+    With ``r' = r+x``, ``u = t/(alpha+T)``, ``b' = b+x`` this is E[X(T, T+t) | alive at T]
+    (FHL 2005, eq. 10 without P(alive)), ``(a+b'-1)/(a-1) [1 - 2F1(r', a-1; a+b'-1; -u)]``.
+
+    The short Euler-transformed series where it is exact (see
+    `_mean_given_alive_series`), the quadrature of `_mean_given_alive_quadrature` elsewhere
+    (``t`` large against ``alpha + T``, ``a + b' <= 1``, or ``r'`` much larger than ``a+b'``).
+    """
+    arrs = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (rp, u, a, bp)))
+    shape = arrs[0].shape
+    rp, u, a, bp = (np.ascontiguousarray(v).ravel() for v in arrs)
+    out = np.zeros(u.size)
+    pos = np.flatnonzero(u > 0)
+    if pos.size:
+        vals, ok = _mean_given_alive_series(rp[pos], u[pos], a[pos], bp[pos])
+        out[pos[ok]] = vals[ok]
+        rest = pos[~ok]
+        if rest.size:
+            out[rest] = _mean_given_alive_quadrature(rp[rest], u[rest], a[rest], bp[rest])
+    return out.reshape(shape)
+
+
+def _expected_alive(r: Any, alpha: Any, a: Any, b: Any, x: Any, T: Any, t: Any) -> np.ndarray:
+    """E[X(T, T+t) | alive at T]: `_mean_given_alive` of the posterior given alive."""
+    x = np.asarray(x, dtype=np.float64)
+    u = np.asarray(t, dtype=np.float64) / (alpha + np.asarray(T, dtype=np.float64))
+    return _mean_given_alive(r + x, u, a, b + x)
 
 
 def expected_purchases_kernel(params: Any, x: Any, t_x: Any, T: Any, t: Any) -> np.ndarray:
