@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from customer_models._validation import check_rule
-from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn
+from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn, resolve_pos_label
 from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
 
 __all__ = ["ChurnClassifier"]
@@ -174,12 +174,22 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         Permutations per feature and fold for ``feature_importances_``; 0 skips importances.
     random_state : int, RandomState or None, default 0
         Seed of the fold shuffling, the permutations and gradient boosting.
+    pos_label : label, optional
+        The label of ``y`` that means churned. Needed unless the labels say it: 0/1 or
+        booleans (1/True = churned), one label spelled "churned"/"churn" (any case, e.g.
+        "retained"/"churned"), or a yes/no pair ("Yes" = churned, taken only when ``y`` is
+        unnamed or its name contains "churn", as Telco's ``churn`` column). Any other pair
+        ("stayed"/"left", "active"/"lapsed", 1/2) raises a ParameterError listing the labels
+        instead of guessing (taking the larger label would silently score retention).
 
     Attributes
     ----------
     classes_ : ndarray of shape (2,)
-        The labels; ``classes_[1]`` (the larger: 1, True, "Yes", "yes") means churned, and
-        ``predict_proba(X)[:, 1]`` is the churn probability.
+        The labels, sorted (scikit-learn's layout); the columns of ``predict_proba`` follow it.
+    pos_label_ : label
+        The label that means churned (``pos_label``, or the one read from the labels).
+        :meth:`churn_probability` is the ``predict_proba`` column of this label, whether it
+        is ``classes_[1]`` or ``classes_[0]``.
     chosen_model_ : str
         ``"logistic"`` or ``"gradient_boosting"``.
     cv_scores_ : DataFrame
@@ -234,6 +244,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         max_categories: int = 30,
         n_repeats: int = 2,
         random_state: Any = 0,
+        pos_label: Any = None,
     ) -> None:
         self.model = model
         self.C = C
@@ -242,6 +253,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.max_categories = max_categories
         self.n_repeats = n_repeats
         self.random_state = random_state
+        self.pos_label = pos_label
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -359,7 +371,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             Customer features; numeric and categorical columns may be mixed; missing values
             are imputed.
         y : array-like of shape (n_customers,)
-            Binary churn labels (0/1, booleans or two strings such as "No"/"Yes").
+            Binary churn labels: 0/1, booleans, or two strings with ``pos_label`` naming the
+            churned one (not needed for "retained"/"churned" or a "churn" column of
+            "No"/"Yes"; see ``pos_label``).
 
         Returns
         -------
@@ -372,6 +386,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             raise ParameterError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        y_in = y
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
         check_rule(
             pd.isna(y),
@@ -402,7 +417,10 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                 n_rows=len(y),
             )
         self.classes_ = np.unique(y)
-        target = (y == self.classes_[1]).astype(np.int64)
+        self.pos_label_ = resolve_pos_label(
+            self.classes_, self.pos_label, name=getattr(y_in, "name", None)
+        )
+        target = (y == self.pos_label_).astype(np.int64)
         if len(target) != len(frame):
             raise DataValidationError(
                 f"X has {len(frame)} rows but y has {len(target)}.",
@@ -493,8 +511,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             raise NotFittedError(f"This {name} is not fitted yet; call fit(X, y) first.")
         return self._prepare(self._frame(X, reset=False))
 
+    def _churn_column(self) -> int:
+        return int(np.flatnonzero(self.classes_ == self.pos_label_)[0])
+
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Probability of each class; column 1 (``classes_[1]``) is the churn probability.
+        """Probability of each class of ``classes_``; the ``pos_label_`` column is churn.
 
         Parameters
         ----------
@@ -506,10 +527,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_customers, 2)
         """
         frame = self._checked_frame(X)
-        return np.asarray(self.estimator_.predict_proba(frame))
+        proba = np.asarray(self.estimator_.predict_proba(frame))  # [retained, churned]
+        return proba if self._churn_column() == 1 else proba[:, ::-1]
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted label: ``classes_[1]`` (churned) when the churn probability is >= 0.5.
+        """Predicted label: ``pos_label_`` (churned) when the churn probability is >= 0.5.
 
         Parameters
         ----------
@@ -520,8 +542,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_customers,)
         """
-        proba = self.predict_proba(X)
-        return np.asarray(self.classes_[(proba[:, 1] >= 0.5).astype(np.int64)])
+        churn = self.predict_proba(X)[:, self._churn_column()] >= 0.5
+        other = self.classes_[1 - self._churn_column()]
+        return np.where(churn, self.classes_[self._churn_column()], other).astype(
+            self.classes_.dtype
+        )
 
     def churn_probability(self, X: Any) -> pd.Series:
         """Churn probability as a Series named ``"churn_probability"`` on the index of ``X``.
@@ -536,7 +561,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         Series
         """
         index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
-        return pd.Series(self.predict_proba(X)[:, 1], index=index, name="churn_probability")
+        churn = self.predict_proba(X)[:, self._churn_column()]
+        return pd.Series(churn, index=index, name="churn_probability")
 
     def evaluate(self, X: Any, y: Any, *, n_bins: int = 10) -> ChurnEvaluation:
         """Score the classifier on ``(X, y)``: ROC AUC, PR AUC, Brier, lift, calibration.
@@ -559,4 +585,4 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         if not isinstance(y, pd.Series) or not isinstance(X, pd.DataFrame):
             y = np.asarray(y)
             probability = probability.reset_index(drop=True)
-        return evaluate_churn(y, probability, n_bins=n_bins, pos_label=self.classes_[1])
+        return evaluate_churn(y, probability, n_bins=n_bins, pos_label=self.pos_label_)

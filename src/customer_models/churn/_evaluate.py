@@ -71,8 +71,103 @@ class ChurnEvaluation:
         }
 
 
+#: Labels recognised as "churned" without ``pos_label`` (compared after ``strip().lower()``).
+CHURN_LABELS = frozenset({"churn", "churned", "churner", "churners"})
+#: Answers recognised as "yes, churned" in a yes/no pair of string labels.
+_YES_NO = {"yes": "no", "y": "n", "true": "false"}
+
+
+def _plain(label: Any) -> Any:
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def resolve_pos_label(
+    classes: Any, pos_label: Any = None, *, name: Any = None, what: str = "y"
+) -> Any:
+    """Return the label of two ``classes`` that means "churned", refusing to guess.
+
+    The rules, in order:
+
+    1. ``pos_label`` given: it must be one of the two labels.
+    2. 0/1 (or -1/1, or their strings "0"/"1") and booleans: 1 / True is churned.
+    3. Exactly one label is a churn word (``"churned"``, ``"churn"``, ``"churner"``,
+       ``"churners"``, any case): that one (``"retained"``/``"churned"`` works as is).
+    4. A yes/no pair (``"Yes"``/``"No"``, ``"Y"``/``"N"``, ``"True"``/``"False"``, any case):
+       "yes" is churned, because ``y`` is the answer to "did the customer churn?" -- unless
+       ``y`` is a Series whose name does not contain "churn" (e.g. ``"retained"``), then
+       ``pos_label`` is required.
+    5. Anything else (``"stayed"``/``"left"``, ``"active"``/``"lapsed"``, 1/2, ...) raises
+       :class:`~customer_models.exceptions.ParameterError` listing the labels: which one means
+       churned cannot be told from the spelling, and taking the larger one silently flips
+       the scores.
+
+    Examples
+    --------
+    >>> resolve_pos_label(["retained", "churned"])
+    'churned'
+    >>> resolve_pos_label([False, True])
+    True
+    >>> resolve_pos_label(["left", "stayed"])
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.ParameterError: y has labels ['left', 'stayed']: which one means
+    churned cannot be told from their names. Pass pos_label= ...
+    """
+    labels = [_plain(c) for c in classes]
+    if pos_label is not None:
+        pos_label = _plain(pos_label)
+        if pos_label not in labels:
+            raise ParameterError(
+                f"pos_label={pos_label!r} is not one of the labels of {what}: {labels}."
+            )
+        return next(label for label in labels if label == pos_label)
+    if len(labels) != 2:
+        raise ParameterError(
+            f"{what} must have exactly two labels to find the churned one, got {labels}."
+        )
+    if all(isinstance(label, (bool, np.bool_)) for label in labels):
+        return True
+    numeric = all(
+        isinstance(label, (int, float, np.integer, np.floating))
+        and not isinstance(label, (bool, np.bool_))
+        for label in labels
+    )
+    if numeric and set(labels) in ({0, 1}, {-1, 1}):
+        return next(label for label in labels if label == 1)
+    if all(isinstance(label, str) for label in labels):
+        folded = [label.strip().lower() for label in labels]
+        if set(folded) in ({"0", "1"}, {"-1", "1"}):
+            return labels[folded.index("1")]
+        churn = [label for label, f in zip(labels, folded, strict=True) if f in CHURN_LABELS]
+        if len(churn) == 1:
+            return churn[0]
+        for yes, no in _YES_NO.items():
+            if set(folded) == {yes, no}:
+                if name is None or "churn" in str(name).lower():
+                    return labels[folded.index(yes)]
+                raise ParameterError(
+                    f"{what} (named {name!r}) has labels {_sorted(labels)}: a yes/no answer "
+                    "is taken as churned only when the Series name says churn. Pass "
+                    "pos_label= with the churned label, e.g. "
+                    f"pos_label={labels[folded.index(no)]!r}."
+                )
+    raise ParameterError(
+        f"{what} has labels {_sorted(labels)}: which one means churned cannot be told from "
+        "their names. Pass pos_label= with the churned label, e.g. "
+        f"pos_label={_sorted(labels)[0]!r}."
+    )
+
+
+def _sorted(labels: list[Any]) -> list[Any]:
+    try:
+        return sorted(labels)
+    except TypeError:
+        return sorted(labels, key=str)
+
+
 def _binary_labels(y_true: Any, pos_label: Any) -> np.ndarray:
-    """Return ``y_true`` as a 0/1 int array; raise unless it has exactly the two classes."""
+    """Return ``y_true`` as a 0/1 int array (1 = churned); raise unless it has two classes."""
+    name = y_true.name if isinstance(y_true, pd.Series) else None
     y = pd.Series(np.asarray(y_true).ravel()) if not isinstance(y_true, pd.Series) else y_true
     check_rule(y.isna().to_numpy(), y.index, rule="labels must not be missing", what="y")
     classes = pd.unique(y.to_numpy())
@@ -90,16 +185,8 @@ def _binary_labels(y_true: Any, pos_label: Any) -> np.ndarray:
             rule="y has two classes",
             n_rows=len(y),
         )
-    if pos_label is None:
-        try:
-            pos_label = sorted(classes)[1]
-        except TypeError as err:
-            raise ParameterError(
-                f"y has labels {list(classes)} that cannot be ordered; pass pos_label."
-            ) from err
-    if pos_label not in set(classes):
-        raise ParameterError(f"pos_label={pos_label!r} is not one of the labels {list(classes)}.")
-    return (y.to_numpy() == pos_label).astype(np.int64)
+    positive = resolve_pos_label(classes, pos_label, name=name)
+    return (y.to_numpy() == positive).astype(np.int64)
 
 
 def _lift_table(y: np.ndarray, p: np.ndarray, n_groups: int) -> pd.DataFrame:
@@ -173,8 +260,10 @@ def evaluate_churn(
         Number of risk groups in the lift table (10 = deciles) and of equal-width bins in the
         calibration table.
     pos_label : optional
-        The label that means "churned". Default: the larger of the two labels (1, True,
-        "Yes", "yes").
+        The label that means "churned". Needed unless the labels say it: 0/1 or booleans
+        (1/True = churned), one label spelled "churned"/"churn" (e.g. "retained"/"churned"),
+        or a yes/no pair ("Yes" = churned; a Series named otherwise than "...churn..." needs
+        it). Other pairs ("stayed"/"left", ...) raise a ParameterError listing the labels.
 
     Returns
     -------

@@ -137,7 +137,9 @@ class PAliveChurnScorer:
         alive = self._probability_alive(data).to_numpy()
         return np.column_stack([alive, 1.0 - alive])
 
-    def evaluate(self, data: Any, y: Any, *, n_bins: int = 10) -> ChurnEvaluation:
+    def evaluate(
+        self, data: Any, y: Any, *, n_bins: int = 10, pos_label: Any = None
+    ) -> ChurnEvaluation:
         """Score the churn risk against observed churn (e.g. no purchase in a holdout period).
 
         Parameters
@@ -149,6 +151,10 @@ class PAliveChurnScorer:
             ``data`` on the customer id.
         n_bins : int, default 10
             Groups of the lift table and bins of the calibration table.
+        pos_label : label, optional
+            The label of ``y`` that means churned; needed unless the labels say it (0/1,
+            booleans, "churned", a "churn" yes/no column), as in
+            :func:`~customer_models.evaluate_churn`.
 
         Returns
         -------
@@ -159,4 +165,4 @@ class PAliveChurnScorer:
         if not isinstance(y, pd.Series):
             y = np.asarray(y)
             risk = risk.reset_index(drop=True)
-        return evaluate_churn(y, risk, n_bins=n_bins)
+        return evaluate_churn(y, risk, n_bins=n_bins, pos_label=pos_label)
