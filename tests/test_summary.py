@@ -248,7 +248,7 @@ def _tx(**overrides):
             _tx(amount=[1.0, -2.0, -3.0]),
             {"value_col": "amount"},
             DataValidationError,
-            r"2 of 3 rows break the rule 'amount must be >= 0'.*\[2, 3\].*allow_negative",
+            r"2 of 3 rows break the rule 'amount must be >= 0'.*\[2, 3\].*refunds='drop'",
         ),
         (_tx().iloc[:0], {}, DataValidationError, "empty"),
         (_tx(), {"observation_end": "2023-12-01"}, DataValidationError, "before every purchase"),
@@ -261,9 +261,10 @@ def test_bad_input_errors(frame, kwargs, error, match):
         rfm_summary(frame, **kwargs)
 
 
-def test_negative_values_allowed_on_request():
-    s = rfm_summary(_tx(amount=[1.0, -2.0, 3.0]), value_col="amount", allow_negative=True)
-    assert s["total_value"].tolist() == [1.0, -2.0, 3.0]
+def test_refund_only_customer_has_no_purchase():
+    s = rfm_summary(_tx(amount=[1.0, -2.0, 3.0]), value_col="amount", refunds="net_customer")
+    assert s.index.tolist() == [1, 3]
+    assert s["total_value"].tolist() == [1.0, 3.0]
 
 
 def test_not_a_dataframe():

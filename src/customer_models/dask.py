@@ -21,9 +21,12 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from customer_models import summary as _summary
+from customer_models._time import cutoff_us, normalize_unit, us_to_datetime
+from customer_models._transactions import RefundPolicy
 from customer_models._validation import require_columns
 from customer_models.exceptions import ParameterError
 
@@ -49,10 +52,31 @@ def _check_collection(transactions: Any, what: str) -> None:
         )
 
 
-def _global_end(transactions: Any, date_col: str, observation_end: Any) -> pd.Timestamp:
+def _date_zone(transactions: Any, date_col: str) -> Any:
+    """The time zone of the date column; string dates are refused (they cannot be compared)."""
+    require_columns(transactions._meta, [date_col], what="transactions")
+    dtype = transactions._meta[date_col].dtype
+    if not pd.api.types.is_datetime64_any_dtype(dtype):
+        raise ParameterError(
+            f"transactions column {date_col!r} has dtype {dtype}; on Dask the dates must be "
+            f"datetimes: convert them first, e.g. dd.to_datetime(df[{date_col!r}], "
+            "format=...)."
+        )
+    return getattr(dtype, "tz", None)
+
+
+def _global_end(transactions: Any, date_col: str, observation_end: Any) -> Any:
+    _date_zone(transactions, date_col)
     if observation_end is not None:
-        return pd.Timestamp(observation_end)
+        return observation_end
     return pd.Timestamp(transactions[date_col].max().compute())
+
+
+def _period_end(transactions: Any, date_col: str, value: Any, freq: str, argument: str) -> Any:
+    """The last instant of the cut-off's period, comparable with the date column."""
+    tz = _date_zone(transactions, date_col)
+    freq = normalize_unit(freq, "freq")
+    return us_to_datetime(np.array([cutoff_us(value, freq, argument, tz=tz)]), tz)[0]
 
 
 def _with_customer_column(transactions: Any, customer_col: str) -> Any:
@@ -130,7 +154,7 @@ def rfm_summary(
     time_unit: str | None = None,
     observation_end: Any = None,
     include_first_transaction: bool = False,
-    allow_negative: bool = False,
+    refunds: RefundPolicy = "error",
     npartitions: int | None = None,
 ) -> Any:
     """Summarise a Dask DataFrame of transactions per customer, computed in the cluster.
@@ -171,14 +195,15 @@ def rfm_summary(
         "time_unit": time_unit,
         "observation_end": end,
         "include_first_transaction": include_first_transaction,
-        "allow_negative": allow_negative,
+        "refunds": refunds,
     }
+    end_cut = _period_end(transactions, date_col, end, freq, "observation_end")
     shuffled = _by_customer(transactions, customer_col, npartitions)
     meta = _meta_from_sample(
         _with_customer_column(transactions, customer_col), _summary.rfm_summary, kwargs
     )
     # Customers whose every purchase is after observation_end drop out of their partition.
-    before_end = shuffled[shuffled[date_col] <= end]
+    before_end = shuffled[shuffled[date_col] <= end_cut]
     return before_end.map_partitions(
         _partition_kernel(_summary.rfm_summary, meta), meta=meta, **kwargs
     )
@@ -195,7 +220,7 @@ def calibration_holdout_split(
     freq: str = "D",
     time_unit: str | None = None,
     include_first_transaction: bool = False,
-    allow_negative: bool = False,
+    refunds: RefundPolicy = "error",
     npartitions: int | None = None,
 ) -> Any:
     """Split a Dask DataFrame into calibration summary and holdout outcomes, in the cluster.
@@ -218,20 +243,22 @@ def calibration_holdout_split(
     """
     _check_collection(transactions, "calibration_holdout_split input")
     end = _global_end(transactions, date_col, observation_end)
-    cal_end = pd.Timestamp(calibration_end)
+    end_cut = _period_end(transactions, date_col, end, freq, "observation_end")
+    cal_cut = _period_end(transactions, date_col, calibration_end, freq, "calibration_end")
     first = pd.Timestamp(transactions[date_col].min().compute())
-    if not first <= cal_end < end:
+    if not first <= cal_cut < end_cut:
         # Raise the in-memory function's error on a tiny frame that has the same bounds.
         probe = pd.DataFrame({customer_col: [0, 0], date_col: [first, end]})
         _summary.calibration_holdout_split(
             probe,
-            calibration_end=cal_end,
+            calibration_end=calibration_end,
             observation_end=end,
             customer_col=customer_col,
             date_col=date_col,
+            freq=freq,
         )
     kwargs = {
-        "calibration_end": cal_end,
+        "calibration_end": calibration_end,
         "observation_end": end,
         "customer_col": customer_col,
         "date_col": date_col,
@@ -239,7 +266,7 @@ def calibration_holdout_split(
         "freq": freq,
         "time_unit": time_unit,
         "include_first_transaction": include_first_transaction,
-        "allow_negative": allow_negative,
+        "refunds": refunds,
     }
     shuffled = _by_customer(transactions, customer_col, npartitions)
     # Meta from one real row moved to the first date, so it is a calibration customer.
@@ -250,13 +277,13 @@ def calibration_holdout_split(
 
     # A partition whose customers all start after calibration_end has nobody to summarise.
     def split_partition(part: pd.DataFrame, **kw: Any) -> pd.DataFrame:
-        if len(part) == 0 or not (part[date_col] <= cal_end).any():
+        if len(part) == 0 or not (part[date_col] <= cal_cut).any():
             return meta
         out = _summary.calibration_holdout_split(part, **kw)
         out.attrs = {}
         return out
 
-    within = shuffled[shuffled[date_col] <= end]
+    within = shuffled[shuffled[date_col] <= end_cut]
     return within.map_partitions(split_partition, meta=meta, **kwargs)
 
 

@@ -18,165 +18,58 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import (
-    as_pandas,
-    check_no_missing,
-    check_non_negative,
-    check_not_empty,
-    check_rule,
-    ensure_numeric,
-    require_columns,
+from customer_models._time import (
+    TIME_UNIT_DAYS,
+    DateUnit,
+    normalize_unit,
+    period_codes,
+    us_to_datetime,
 )
-from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models._transactions import RefundPolicy, TransactionLog, read_transactions
+from customer_models.exceptions import DataValidationError
 
 __all__ = ["TIME_UNIT_DAYS", "calibration_holdout_split", "rfm_summary"]
 
-#: Length of each supported period or time unit in days (months and years are averages).
-TIME_UNIT_DAYS: dict[str, float] = {
-    "s": 1.0 / 86_400.0,
-    "min": 1.0 / 1_440.0,
-    "h": 1.0 / 24.0,
-    "D": 1.0,
-    "W": 7.0,
-    "M": 365.25 / 12.0,
-    "Q": 365.25 / 4.0,
-    "Y": 365.25,
-}
-_ALIASES = {
-    "d": "D", "day": "D", "days": "D",
-    "w": "W", "week": "W", "weeks": "W",
-    "m": "M", "month": "M", "months": "M", "ME": "M", "MS": "M",
-    "q": "Q", "quarter": "Q", "quarters": "Q", "QE": "Q", "QS": "Q",
-    "y": "Y", "year": "Y", "years": "Y", "A": "Y", "YE": "Y", "YS": "Y",
-    "H": "h", "hour": "h", "hours": "h",
-    "T": "min", "minute": "min", "minutes": "min",
-    "S": "s", "second": "s", "seconds": "s",
-}  # fmt: skip
-_NS_PER_DAY = 86_400 * 10**9
 
+def customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer code of each row's customer (0..n-1 in sorted id order) and the sorted ids.
 
-def _unit(name: str, argument: str) -> str:
-    unit = _ALIASES.get(name, name)
-    if unit not in TIME_UNIT_DAYS:
-        raise ParameterError(
-            f"{argument}={name!r} is not a supported unit; use one of {list(TIME_UNIT_DAYS)}."
-        )
-    return unit
-
-
-@dataclass(frozen=True)
-class _Clean:
-    """Validated transaction columns as numpy arrays (the caller's frame is never touched)."""
-
-    ids: pd.Series
-    ns: np.ndarray  # wall-clock nanoseconds since the epoch, int64
-    amounts: np.ndarray | None
-    tz: Any
-
-
-def _to_wall_ns(dates: pd.Series, ids: pd.Series, column: str) -> tuple[np.ndarray, Any]:
-    """Dates as int64 wall-clock nanoseconds; timezone-aware dates keep their local clock."""
-    if not pd.api.types.is_datetime64_any_dtype(dates):
-        parsed = pd.to_datetime(dates, errors="coerce", format="mixed")
-        check_rule(
-            (parsed.isna() & dates.notna()).to_numpy(),
-            ids,
-            rule=f"{column} must be a parseable date",
-            column=column,
-            what="transactions",
-        )
-        dates = parsed
-    check_no_missing(dates, ids, column=column, what="transactions")
-    tz = getattr(dates.dt, "tz", None)
-    if tz is not None:
-        dates = dates.dt.tz_localize(None)  # local wall clock: a purchase at 23:00 stays that day
-    return dates.to_numpy(dtype="datetime64[ns]").view(np.int64), tz
-
-
-def _clean(
-    transactions: Any,
-    customer_col: str,
-    date_col: str,
-    value_col: str | None,
-    allow_negative: bool,
-) -> _Clean:
-    df = as_pandas(transactions, what="transactions")
-    columns = [customer_col, date_col] + ([value_col] if value_col is not None else [])
-    require_columns(df, columns, what="transactions")
-    check_not_empty(df, what="transactions")
-    ids = df[customer_col]
-    check_rule(
-        ids.isna().to_numpy(),
-        df.index,
-        rule=f"{customer_col} must not be missing",
-        column=customer_col,
-        what="transactions (row labels shown)",
-    )
-    ns, tz = _to_wall_ns(df[date_col], ids, date_col)
-    values = None
-    if value_col is not None:
-        values = ensure_numeric(df[value_col], ids, column=value_col, what="transactions")
-        check_rule(
-            ~np.isfinite(values),
-            ids,
-            rule=f"{value_col} must be finite",
-            column=value_col,
-            what="transactions",
-        )
-        if not allow_negative:
-            check_non_negative(
-                values,
-                ids,
-                column=value_col,
-                what="transactions",
-                hint="Pass allow_negative=True if refunds are intended to reduce spend.",
-            )
-    return _Clean(ids=ids, ns=ns, amounts=values, tz=tz)
-
-
-def _timestamp_ns(value: Any, tz: Any, argument: str) -> int:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as err:
-        raise ParameterError(f"{argument}={value!r} is not a parseable date.") from err
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(tz).tz_localize(None) if tz is not None else ts.tz_localize(None)
-    return int(ts.as_unit("ns").value)
-
-
-def _period_codes(ns: np.ndarray, freq: str) -> np.ndarray:
-    """Integer period number of each timestamp (consecutive periods differ by one)."""
-    if freq == "D":
-        return np.floor_divide(ns, _NS_PER_DAY)
-    if freq in ("h", "min", "s"):
-        return np.floor_divide(ns, int(TIME_UNIT_DAYS[freq] * _NS_PER_DAY + 0.5))
-    # Calendar periods (weeks ending Sunday as in pandas/lifetimes, months, quarters, years).
-    index = pd.DatetimeIndex(ns.view("datetime64[ns]"))
-    return np.asarray(index.to_period(freq).asi8, dtype=np.int64)
-
-
-def _period_start_ns(codes: np.ndarray, freq: str) -> np.ndarray:
-    if freq == "D":
-        return codes * _NS_PER_DAY
-    if freq in ("h", "min", "s"):
-        return codes * int(TIME_UNIT_DAYS[freq] * _NS_PER_DAY + 0.5)
-    periods = pd.PeriodIndex.from_ordinals(codes, freq=freq)
-    return np.asarray(periods.start_time.asi8, dtype=np.int64)
+    Integer ids over a compact range are coded by offset (no hashing); others are factorized.
+    """
+    values = ids.to_numpy()
+    if values.dtype.kind in "iu" and values.size:
+        low, high = int(values.min()), int(values.max())
+        if high - low < 4 * values.size + 1024:
+            offset = (values - low).astype(np.intp)
+            present = np.bincount(offset, minlength=high - low + 1) > 0
+            remap = np.cumsum(present, dtype=np.int64) - 1
+            uniques = np.flatnonzero(present) + low
+            return remap[offset], pd.Index(uniques.astype(values.dtype))
+    codes, uniques = pd.factorize(ids, sort=True)
+    return codes.astype(np.int64, copy=False), pd.Index(uniques)
 
 
 @dataclass(frozen=True)
 class _Reduced:
-    """Per-customer reductions over the transaction codes."""
+    """Per-customer reductions over the purchase periods."""
 
     uniques: pd.Index
     first_period: np.ndarray
     last_period: np.ndarray
     n_periods: np.ndarray
     n_transactions: np.ndarray
-    first_ns: np.ndarray
-    last_ns: np.ndarray
+    first_us: np.ndarray
+    last_us: np.ndarray
     total_value: np.ndarray | None
     first_period_value: np.ndarray | None
+
+
+def _sorted_runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sorted ``key`` and the sorting permutation (None when it was sorted already)."""
+    if key.size < 2 or bool((key[1:] >= key[:-1]).all()):
+        return key, None
+    order = np.argsort(key, kind="stable")
+    return key[order], order
 
 
 def _distinct_periods_per_customer(codes: np.ndarray, periods: np.ndarray, n: int) -> np.ndarray:
@@ -199,37 +92,107 @@ def _distinct_periods_per_customer(codes: np.ndarray, periods: np.ndarray, n: in
     return np.bincount(key[first_of_run] // span, minlength=n)
 
 
-def _reduce(
-    ids: pd.Series, ns: np.ndarray, periods: np.ndarray, values: np.ndarray | None
-) -> _Reduced:
-    codes, uniques = pd.factorize(ids, sort=True)
+def _first_last(codes: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, codes, values)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, codes, values)
+    return first, last
+
+
+def _reduce_rows(log: TransactionLog, periods: np.ndarray) -> _Reduced:
+    """Every transaction row is a purchase (no refunds to net)."""
+    codes, uniques = customer_codes(log.ids)
     n = len(uniques)
-    first_period = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_period, codes, periods)
-    last_period = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last_period, codes, periods)
-    first_ns = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_ns, codes, ns)
-    last_ns = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last_ns, codes, ns)
-    n_periods = _distinct_periods_per_customer(codes, periods, n)
-    n_transactions = np.bincount(codes, minlength=n)
+    first_period, last_period = _first_last(codes, periods, n)
+    first_us, last_us = _first_last(codes, log.us, n)
     total = first_value = None
-    if values is not None:
+    if log.amounts is not None:
+        values = log.amounts
         total = np.bincount(codes, weights=values, minlength=n)
         in_first = periods == first_period[codes]
         first_value = np.bincount(codes, weights=np.where(in_first, values, 0.0), minlength=n)
     return _Reduced(
-        pd.Index(uniques),
+        uniques,
         first_period,
         last_period,
-        n_periods,
-        n_transactions,
-        first_ns,
-        last_ns,
+        _distinct_periods_per_customer(codes, periods, n),
+        np.bincount(codes, minlength=n),
+        first_us,
+        last_us,
         total,
         first_value,
     )
+
+
+def _reduce_netted(log: TransactionLog, periods: np.ndarray) -> _Reduced:
+    """Refunds netted within their period: a period is a purchase unless a refund cancels it.
+
+    Periods without negative rows are purchases (a zero-value order is an order); a period with
+    a refund is a purchase only if its net value is positive. With ``refunds="net_customer"``
+    the value of the other periods (after the first purchase) still counts in the customer's
+    spend.
+    """
+    assert log.amounts is not None
+    codes, all_ids = customer_codes(log.ids)
+    offset = periods - periods.min()
+    span = int(offset.max()) + 1
+    key, order = _sorted_runs(codes * span + offset)
+    values = log.amounts if order is None else log.amounts[order]
+    us = log.us if order is None else log.us[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    net = np.add.reduceat(values, starts)
+    purchase = (np.minimum.reduceat(values, starts) >= 0) | (net > 0)
+    run_customer = key[starts] // span
+    run_period = key[starts] % span + periods.min()
+    n_all = len(all_ids)
+    buyers = np.bincount(run_customer[purchase], minlength=n_all) > 0
+    if not buyers.any():
+        raise DataValidationError(
+            f"no customer has a purchase: every period of {log.value_col} nets to <= 0 "
+            "after refunds.",
+            column=log.value_col,
+            rule="some period with a positive net value",
+            n_rows=len(log),
+        )
+    recode = np.cumsum(buyers) - 1
+    n = int(buyers.sum())
+    p_customer = recode[run_customer[purchase]]
+    p_period = run_period[purchase]
+    p_net = net[purchase]
+    first_period, last_period = _first_last(p_customer, p_period, n)
+    run_lengths = np.diff(np.append(starts, key.size))
+    p_first_us = np.minimum.reduceat(us, starts)[purchase]
+    p_last_us = np.maximum.reduceat(us, starts)[purchase]
+    first_us, _ = _first_last(p_customer, p_first_us, n)
+    _, last_us = _first_last(p_customer, p_last_us, n)
+    in_first = p_period == first_period[p_customer]
+    first_value = np.bincount(p_customer, weights=np.where(in_first, p_net, 0.0), minlength=n)
+    keep = buyers[run_customer]
+    r_customer = recode[run_customer[keep]]
+    if log.refunds == "net_customer":
+        after_first = run_period[keep] >= first_period[r_customer]
+        total = np.bincount(r_customer, weights=np.where(after_first, net[keep], 0.0), minlength=n)
+    else:
+        total = np.bincount(p_customer, weights=p_net, minlength=n)
+    return _Reduced(
+        all_ids[buyers],
+        first_period,
+        last_period,
+        np.bincount(p_customer, minlength=n),
+        np.bincount(r_customer, weights=run_lengths[keep], minlength=n).astype(np.int64),
+        first_us,
+        last_us,
+        total,
+        first_value,
+    )
+
+
+def _reduce(log: TransactionLog, periods: np.ndarray) -> _Reduced:
+    netting = log.refunds in ("net_period", "net_customer")
+    if netting and log.amounts is not None and bool((log.amounts < 0).any()):
+        return _reduce_netted(log, periods)
+    return _reduce_rows(log, periods)
 
 
 def _summary_frame(
@@ -259,12 +222,8 @@ def _summary_frame(
         columns["monetary_value"] = np.divide(
             numerator, count, out=np.zeros(count.size), where=count > 0
         )
-    first = pd.to_datetime(red.first_ns.view("datetime64[ns]"))
-    last = pd.to_datetime(red.last_ns.view("datetime64[ns]"))
-    if tz is not None:
-        first, last = first.tz_localize(tz), last.tz_localize(tz)
-    columns["first_purchase"] = first
-    columns["last_purchase"] = last
+    columns["first_purchase"] = us_to_datetime(red.first_us, tz)
+    columns["last_purchase"] = us_to_datetime(red.last_us, tz)
     columns["n_transactions"] = red.n_transactions.astype(np.int64)
     if red.total_value is not None:
         columns["total_value"] = red.total_value
@@ -275,8 +234,20 @@ def _summary_frame(
     return summary
 
 
-def _observation_end_ns(end: Any, ns: np.ndarray, tz: Any) -> int:
-    return int(ns.max()) if end is None else _timestamp_ns(end, tz, "observation_end")
+def _check_end(log: TransactionLog, end_us: int, argument: str) -> None:
+    first = int(log.us.min())
+    if end_us < first:
+        raise DataValidationError(
+            f"{argument} ({_show(end_us)}) is before every purchase (the first is "
+            f"{_show(first)}); nothing is left to summarise.",
+            column=log.date_col,
+            rule=f"{argument} >= first purchase",
+            n_rows=len(log),
+        )
+
+
+def _show(us: int) -> str:
+    return str(us_to_datetime(np.array([us]))[0])
 
 
 def rfm_summary(
@@ -289,7 +260,10 @@ def rfm_summary(
     time_unit: str | None = None,
     observation_end: Any = None,
     include_first_transaction: bool = False,
-    allow_negative: bool = False,
+    refunds: RefundPolicy = "error",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    date_unit: DateUnit | None = None,
 ) -> pd.DataFrame:
     """Summarise a transaction table into one row per customer (the customer summary).
 
@@ -301,8 +275,10 @@ def rfm_summary(
     transactions : DataFrame
         One row per transaction. pandas, polars or Arrow tables are accepted (converted once).
     customer_col, date_col : str
-        Customer id and transaction date columns. Dates may be datetimes (timezone-aware dates
-        are summarised on their local clock) or strings that :func:`pandas.to_datetime` parses.
+        Customer id and transaction date columns. Dates may be datetimes of any resolution
+        (timezone-aware dates are summarised on their local clock), date objects, ISO 8601
+        strings or strings in one format (see ``date_format`` and ``dayfirst``). Dates far
+        from 1970 (a ``9999-12-31`` sentinel) are kept as they are, never wrapped.
     value_col : str, optional
         Transaction value column; with it the summary has ``monetary_value`` and
         ``total_value``.
@@ -313,13 +289,30 @@ def rfm_summary(
         be reported in fractional weeks with ``freq="D", time_unit="W"``. Months are 365.25/12
         days.
     observation_end : date-like, optional
-        End of observation; transactions after it are ignored. Default: the last date in the
-        data.
+        End of observation (str, datetime, date, numpy datetime64, Timestamp or Period). It is a
+        cut-off: the whole ``freq`` period that contains it is observed, so
+        ``observation_end="2024-01-31"`` keeps purchases made at any time on January 31 and
+        ``T`` runs to that day. Default: the period of the last transaction.
     include_first_transaction : bool, default False
         If True, ``frequency`` counts every purchase period and ``monetary_value`` averages over
         all of them (lifetimes' option of the same name); BTYD models need the default False.
-    allow_negative : bool, default False
-        Accept negative values (refunds). By default they are an error.
+    refunds : {"error", "drop", "net_period", "net_customer"}, default "error"
+        What negative values (refunds, returns) mean. ``"error"`` refuses them; ``"drop"``
+        ignores those rows; ``"net_period"`` nets them within their period, and a period with a
+        refund is a purchase only if its net value is positive (a refund never adds a
+        purchase); ``"net_customer"`` does the same and also subtracts refunds made in other
+        periods from the customer's spend (``monetary_value`` may then be <= 0: such customers
+        have no valid spend, see :doc:`the summary guide <summary>`). Zero-value orders are
+        purchases under every policy.
+    date_format : str, optional
+        ``strptime`` format of string dates (e.g. ``"%d/%m/%Y"``) or of integer dates
+        (``"%Y%m%d"`` for 20240105).
+    dayfirst : bool, optional
+        Read slash dates day-first (True) or month-first (False). Without it, dates whose order
+        is ambiguous are an error that shows two of them.
+    date_unit : {"D", "s", "ms", "us", "ns"}, optional
+        Unit of numeric dates counted from 1970-01-01. Numeric dates without ``date_unit`` or
+        ``date_format`` are an error.
 
     Returns
     -------
@@ -375,35 +368,30 @@ def rfm_summary(
     >>> summary.loc[1, ["frequency", "recency", "T"]].round(2).tolist()
     [2.0, 30.43, 38.86]
     """
-    freq = _unit(freq, "freq")
-    time_unit = freq if time_unit is None else _unit(time_unit, "time_unit")
-    clean = _clean(transactions, customer_col, date_col, value_col, allow_negative)
-    end_ns = _observation_end_ns(observation_end, clean.ns, clean.tz)
-    keep = clean.ns <= end_ns
-    if not keep.any():
-        raise DataValidationError(
-            f"observation_end {pd.Timestamp(end_ns)} is before every purchase (the first is "
-            f"{pd.Timestamp(int(clean.ns.min()))}); nothing is left to summarise.",
-            column=date_col,
-            rule="observation_end >= first purchase",
-            n_rows=len(keep),
-        )
-    ids, ns = clean.ids, clean.ns
-    values = clean.amounts
-    if not keep.all():
-        ids, ns = ids[keep], ns[keep]
-        values = values[keep] if values is not None else None
-    periods = _period_codes(ns, freq)
-    end_period = int(_period_codes(np.array([end_ns], dtype=np.int64), freq)[0])
-    reduced = _reduce(ids, ns, periods, values)
+    freq = normalize_unit(freq, "freq")
+    time_unit = freq if time_unit is None else normalize_unit(time_unit, "time_unit")
+    log = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        value_col=value_col,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        date_unit=date_unit,
+        refunds=refunds,
+    )
+    end_us = log.end(observation_end, freq)
+    _check_end(log, end_us, "observation_end")
+    log = log.take(log.us <= end_us)
+    reduced = _reduce(log, period_codes(log.us, freq))
     return _summary_frame(
         reduced,
-        end_period=end_period,
+        end_period=int(period_codes(np.array([end_us]), freq)[0]),
         freq=freq,
         time_unit=time_unit,
         customer_col=customer_col,
         include_first_transaction=include_first_transaction,
-        tz=clean.tz,
+        tz=log.tz,
     )
 
 
@@ -418,7 +406,10 @@ def calibration_holdout_split(
     freq: str = "D",
     time_unit: str | None = None,
     include_first_transaction: bool = False,
-    allow_negative: bool = False,
+    refunds: RefundPolicy = "error",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+    date_unit: DateUnit | None = None,
 ) -> pd.DataFrame:
     """Summarise a calibration period and count what each customer did in the holdout period.
 
@@ -431,10 +422,13 @@ def calibration_holdout_split(
     transactions : DataFrame
         As in :func:`rfm_summary`.
     calibration_end : date-like
-        Last day of the calibration period.
+        End of the calibration period, a cut-off like ``observation_end``: the whole ``freq``
+        period that contains it belongs to the calibration period.
     observation_end : date-like, optional
         Last day of the holdout period (default: the last date in the data).
-    customer_col, date_col, value_col, freq, time_unit, include_first_transaction, allow_negative
+    customer_col, date_col, value_col, freq, time_unit, include_first_transaction
+        As in :func:`rfm_summary`.
+    refunds, date_format, dayfirst, date_unit
         As in :func:`rfm_summary`.
 
     Returns
@@ -465,31 +459,33 @@ def calibration_holdout_split(
     >>> int(data["frequency_holdout"].sum())
     1882
     """
-    freq = _unit(freq, "freq")
-    time_unit = freq if time_unit is None else _unit(time_unit, "time_unit")
-    clean = _clean(transactions, customer_col, date_col, value_col, allow_negative)
-    end_ns = _observation_end_ns(observation_end, clean.ns, clean.tz)
-    cal_ns = _timestamp_ns(calibration_end, clean.tz, "calibration_end")
-    first_ns = int(clean.ns.min())
-    if not first_ns <= cal_ns < end_ns:
+    freq = normalize_unit(freq, "freq")
+    time_unit = freq if time_unit is None else normalize_unit(time_unit, "time_unit")
+    log = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        value_col=value_col,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        date_unit=date_unit,
+        refunds=refunds,
+    )
+    end_us = log.end(observation_end, freq)
+    cal_us = log.cutoff(calibration_end, freq, "calibration_end")
+    first_us = int(log.us.min())
+    if not first_us <= cal_us < end_us:
         raise DataValidationError(
-            f"calibration_end {pd.Timestamp(cal_ns)} must fall between the first purchase "
-            f"({pd.Timestamp(first_ns)}) and observation_end ({pd.Timestamp(end_ns)}), "
-            "before the latter.",
+            f"calibration_end ({_show(cal_us)}, the end of its period) must fall between the "
+            f"first purchase ({_show(first_us)}) and observation_end ({_show(end_us)}), "
+            "in an earlier period than the latter.",
             column=date_col,
             rule="first purchase <= calibration_end < observation_end",
         )
-    periods = _period_codes(clean.ns, freq)
-    cal_period = int(_period_codes(np.array([cal_ns], dtype=np.int64), freq)[0])
-    end_period = int(_period_codes(np.array([end_ns], dtype=np.int64), freq)[0])
-    in_cal = clean.ns <= cal_ns
-    values = clean.amounts
-    reduced = _reduce(
-        clean.ids[in_cal],
-        clean.ns[in_cal],
-        periods[in_cal],
-        values[in_cal] if values is not None else None,
-    )
+    periods = period_codes(log.us, freq)
+    cal_period, end_period = (int(p) for p in period_codes(np.array([cal_us, end_us]), freq))
+    in_cal = log.us <= cal_us
+    reduced = _reduce(log.take(in_cal), periods[in_cal])
     summary = _summary_frame(
         reduced,
         end_period=cal_period,
@@ -497,19 +493,25 @@ def calibration_holdout_split(
         time_unit=time_unit,
         customer_col=customer_col,
         include_first_transaction=include_first_transaction,
-        tz=clean.tz,
+        tz=log.tz,
     )
-    # Holdout: distinct purchase periods (and their value) of calibration customers.
-    in_hold = ~in_cal & (clean.ns <= end_ns)
-    hold_codes = reduced.uniques.get_indexer(clean.ids[in_hold])
-    known = hold_codes >= 0
-    hold_codes = hold_codes[known].astype(np.int64)
-    hold_periods = periods[in_hold][known]
+    # Holdout: purchase periods (and their value) of calibration customers.
     n = len(reduced.uniques)
-    n_hold = _distinct_periods_per_customer(hold_codes, hold_periods, n)
-    summary["frequency_holdout"] = n_hold.astype(np.int64)
-    if values is not None:
-        hold_total = np.bincount(hold_codes, weights=values[in_hold][known], minlength=n)
+    n_hold = np.zeros(n, dtype=np.int64)
+    hold_total = np.zeros(n)
+    in_hold = ~in_cal & (log.us <= end_us)
+    if in_hold.any():
+        hold_log = log.take(in_hold)
+        known = reduced.uniques.get_indexer(hold_log.ids) >= 0
+        if known.any():
+            hold_log = hold_log.take(known)
+            held = _reduce(hold_log, periods[in_hold][known])
+            position = reduced.uniques.get_indexer(held.uniques)
+            n_hold[position] = held.n_periods
+            if held.total_value is not None:
+                hold_total[position] = held.total_value
+    summary["frequency_holdout"] = n_hold
+    if value_col is not None:
         summary["monetary_value_holdout"] = np.divide(
             hold_total, n_hold, out=np.zeros(n), where=n_hold > 0
         )

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from customer_models.churn._classifier import ChurnClassifier
-from customer_models.churn._dataset import churn_dataset
+from customer_models.churn._dataset import churn_dataset, churn_features
 from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn
 from customer_models.churn._retention import cohort_retention, kaplan_meier
 from customer_models.churn._scorer import PAliveChurnScorer
@@ -24,6 +24,7 @@ __all__ = [
     "ChurnEvaluation",
     "PAliveChurnScorer",
     "churn_dataset",
+    "churn_features",
     "cohort_retention",
     "evaluate_churn",
     "kaplan_meier",

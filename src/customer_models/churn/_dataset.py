@@ -15,29 +15,30 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._time import US_PER_DAY, us_to_datetime
+from customer_models._transactions import RefundPolicy, read_transactions
 from customer_models._validation import (
     as_pandas,
     check_choice,
     check_no_missing,
     check_rule,
-    require_columns,
 )
 from customer_models.exceptions import DataValidationError, ParameterError
-from customer_models.summary import _clean, _timestamp_ns
+from customer_models.summary import customer_codes
 
-__all__ = ["churn_dataset"]
-
-_NS_PER_DAY = 86_400 * 10**9
+__all__ = ["churn_dataset", "churn_features"]
 
 
-def _horizon_ns(value: Any, name: str) -> int:
-    """Return a positive duration in ns: numbers are days, else what pd.Timedelta reads."""
+def _horizon_us(value: Any, name: str) -> int:
+    """Return a positive duration in µs: numbers are days, else what pd.Timedelta reads."""
     if isinstance(value, bool):
         raise ParameterError(f"{name} must be a number of days or a timedelta, got {value!r}.")
     if isinstance(value, (int, float, np.integer, np.floating)):
         if not np.isfinite(value) or value <= 0:
             raise ParameterError(f"{name} must be a positive number of days, got {value!r}.")
-        return round(float(value) * _NS_PER_DAY)
+        if value > 1e7:
+            raise ParameterError(f"{name}={value!r} days is longer than any data can cover.")
+        return round(float(value) * US_PER_DAY)
     try:
         delta = pd.Timedelta(value)
     except (ValueError, TypeError) as err:
@@ -47,12 +48,14 @@ def _horizon_ns(value: Any, name: str) -> int:
         ) from err
     if pd.isna(delta) or delta.value <= 0:
         raise ParameterError(f"{name} must be a positive duration, got {value!r}.")
-    return int(delta.value)
+    return int(delta.to_timedelta64().astype("timedelta64[us]").astype(np.int64))
 
 
 def _cutoff_list(cutoff: Any) -> tuple[list[Any], bool]:
     """Return the cutoffs as a list and whether a list (stacked output) was asked for."""
-    if isinstance(cutoff, (str, bytes, _dt.date, np.datetime64, pd.Timestamp)):
+    if cutoff is None or isinstance(
+        cutoff, (str, bytes, _dt.date, np.datetime64, pd.Timestamp, pd.Period)
+    ):
         return [cutoff], False
     if isinstance(cutoff, (Sequence, pd.Index, pd.Series, np.ndarray)):
         values = list(cutoff)
@@ -71,28 +74,32 @@ def _trend(recent: np.ndarray, previous: np.ndarray) -> np.ndarray:
 
 
 def _features_at(
-    cutoff_ns: int,
+    cutoff_us: int,
     *,
-    horizon_ns: int,
-    window_ns: int,
+    cutoff_day: int,
+    horizon_us: int,
+    window_us: int,
     n_customers: int,
     codes: np.ndarray,
-    ns: np.ndarray,
+    us: np.ndarray,
     day: np.ndarray,
     values: np.ndarray | None,
     channels: np.ndarray | None,
     channel_names: list[str],
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Features and label for one cutoff; arrays sorted by (customer code, day)."""
-    keep = ns <= cutoff_ns
-    kc, kns, kday = codes[keep], ns[keep], day[keep]
+    """Features and label for one cutoff; arrays sorted by (customer code, day).
+
+    ``cutoff_us`` is the last instant of the cut-off day, ``cutoff_day`` its day number.
+    """
+    keep = us <= cutoff_us
+    kc, kus, kday = codes[keep], us[keep], day[keep]
     n_tx = np.bincount(kc, minlength=n_customers)
     present = np.flatnonzero(n_tx > 0)
 
-    first_ns = np.full(n_customers, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_ns, kc, kns)
-    last_ns = np.full(n_customers, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last_ns, kc, kns)
+    first_day = np.full(n_customers, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_day, kc, kday)
+    last_day = np.full(n_customers, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last_day, kc, kday)
 
     # Distinct purchase days and the gaps between consecutive ones (rows are sorted by day).
     new_day = np.ones(kc.size, dtype=bool)
@@ -110,16 +117,16 @@ def _features_at(
         np.divide(squares, n_gaps - 1, out=np.full(n_customers, np.nan), where=n_gaps > 1)
     )
 
-    recent = kns > cutoff_ns - window_ns
-    previous = (kns > cutoff_ns - 2 * window_ns) & ~recent
+    recent = kus > cutoff_us - window_us
+    previous = (kus > cutoff_us - 2 * window_us) & ~recent
     n_recent = np.bincount(kc[recent], minlength=n_customers)
     n_previous = np.bincount(kc[previous], minlength=n_customers)
 
-    recency = (cutoff_ns - last_ns[present]) / _NS_PER_DAY
+    recency = (cutoff_day - last_day[present]).astype(np.float64)
     mean_gap = ipt_mean[present]
     columns: dict[str, np.ndarray] = {
         "recency_days": recency,
-        "tenure_days": (cutoff_ns - first_ns[present]) / _NS_PER_DAY,
+        "tenure_days": (cutoff_day - first_day[present]).astype(np.float64),
         "n_transactions": n_tx[present],
         "n_purchase_days": n_days[present],
         "ipt_mean_days": mean_gap,
@@ -153,7 +160,7 @@ def _features_at(
         for j, name in enumerate(channel_names):
             columns[f"channel_share_{name}"] = shares[:, j]
 
-    label_rows = (ns > cutoff_ns) & (ns <= cutoff_ns + horizon_ns)
+    label_rows = (us > cutoff_us) & (us <= cutoff_us + horizon_us)
     bought = np.bincount(codes[label_rows], minlength=n_customers)[present] > 0
     return present, columns, (~bought).astype(np.int64)
 
@@ -216,7 +223,9 @@ def churn_dataset(
     trend_window: Any = None,
     observation_end: Any = None,
     on_missing_attributes: Literal["raise", "nan"] = "raise",
-    allow_negative: bool = False,
+    refunds: RefundPolicy = "error",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Features as of a cutoff and the label "no purchase in the following horizon".
 
@@ -230,11 +239,11 @@ def churn_dataset(
     transactions : DataFrame
         One row per transaction (pandas, polars or Arrow).
     cutoff : date-like or list of date-likes
-        The "as of" timestamp. Transactions dated exactly at the cutoff count as history. With a
-        list, one training set per cutoff is built and they are stacked, with a ``cutoff``
-        level in front of the customer id in the index (the same customer appears once per
-        cutoff at which they had purchased). Cutoffs are timestamps: if your dates carry a
-        time of day, pass the end of the day you mean.
+        The "as of" day. A cutoff means its whole day: purchases at any time on the cutoff day
+        are history, and the label window starts the next day. With a list, one training set
+        per cutoff is built and they are stacked, with a ``cutoff`` level (the cutoff day) in
+        front of the customer id in the index (the same customer appears once per cutoff at
+        which they had purchased).
     horizon : int, float or timedelta-like
         Length of the label window: a number of days, or anything :class:`pandas.Timedelta`
         accepts (``"90D"``, ``pd.Timedelta(weeks=13)``).
@@ -260,14 +269,16 @@ def churn_dataset(
     on_missing_attributes : {"raise", "nan"}, default "raise"
         What to do when customers lack attributes: raise (the default, the message says how
         many and shows the first ids) or keep them with missing values.
-    allow_negative : bool, default False
-        Accept negative transaction values (refunds).
+    refunds : {"error", "drop"}, default "error"
+        Negative transaction values (refunds): an error, or rows ignored.
+    date_format, dayfirst
+        How string dates are read, as in :func:`~customer_models.rfm_summary`.
 
     Returns
     -------
     X : DataFrame
         Indexed by customer id (or ``(cutoff, customer id)`` for a list of cutoffs), with the
-        columns below (days are fractional days; purchase days are calendar days):
+        columns below (days are whole calendar days, as in the daily customer summary):
 
         - ``recency_days``: days from the last purchase to the cutoff (marketing recency, not
           the BTYD ``recency`` of :func:`~customer_models.rfm_summary`);
@@ -320,58 +331,107 @@ def churn_dataset(
     >>> y.tolist()  # a bought on Feb 5; b's next purchase (Mar 20) is after the horizon
     [0, 1]
     """
-    check_choice(on_missing_attributes, "on_missing_attributes", ("raise", "nan"))
-    df = as_pandas(transactions, what="transactions")
-    if channel_col is not None:
-        require_columns(df, [channel_col], what="transactions")
-    clean = _clean(df, customer_col, date_col, value_col, allow_negative)
-    horizon_ns = _horizon_ns(horizon, "horizon")
-    window_ns = horizon_ns if trend_window is None else _horizon_ns(trend_window, "trend_window")
-    cutoffs, stacked = _cutoff_list(cutoff)
-    cutoff_ns = [_timestamp_ns(c, clean.tz, "cutoff") for c in cutoffs]
-    if len(set(cutoff_ns)) != len(cutoff_ns):
-        raise ParameterError(f"cutoff has duplicated dates: {cutoffs}.")
-    end_ns = (
-        int(clean.ns.max())
-        if observation_end is None
-        else _timestamp_ns(observation_end, clean.tz, "observation_end")
+    X, y = _build(
+        transactions,
+        cutoff=cutoff,
+        horizon=horizon,
+        attributes=attributes,
+        customer_col=customer_col,
+        date_col=date_col,
+        value_col=value_col,
+        channel_col=channel_col,
+        trend_window=trend_window,
+        observation_end=observation_end,
+        on_missing_attributes=on_missing_attributes,
+        refunds=refunds,
+        date_format=date_format,
+        dayfirst=dayfirst,
     )
-    first_ns = int(clean.ns.min())
-    for value, c_ns in zip(cutoffs, cutoff_ns, strict=True):
-        if c_ns < first_ns:
+    assert y is not None
+    return X, y
+
+
+def _build(
+    transactions: Any,
+    *,
+    cutoff: Any,
+    horizon: Any,
+    attributes: pd.DataFrame | pd.Series | None,
+    customer_col: str,
+    date_col: str,
+    value_col: str | None,
+    channel_col: str | None,
+    trend_window: Any,
+    observation_end: Any,
+    on_missing_attributes: str,
+    refunds: str,
+    date_format: str | None,
+    dayfirst: bool | None,
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Features at each cutoff, and labels when ``horizon`` is given."""
+    check_choice(on_missing_attributes, "on_missing_attributes", ("raise", "nan"))
+    if refunds not in ("error", "drop"):
+        raise ParameterError(
+            f"refunds={refunds!r}: churn features count transactions, so refunds can only be "
+            "refused ('error') or ignored ('drop') here."
+        )
+    log = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        value_col=value_col,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        refunds=refunds,
+        columns=() if channel_col is None else (channel_col,),
+    )
+    labelled = horizon is not None
+    horizon_us = _horizon_us(horizon, "horizon") if labelled else 0
+    if trend_window is None and not labelled:
+        raise ParameterError("trend_window is required when there is no horizon (e.g. 90 days).")
+    window_us = horizon_us if trend_window is None else _horizon_us(trend_window, "trend_window")
+    cutoffs, stacked = _cutoff_list(cutoff)
+    cutoff_us = [log.end(c, "D", "cutoff" if labelled else "as_of") for c in cutoffs]
+    if len(set(cutoff_us)) != len(cutoff_us):
+        raise ParameterError(f"cutoff has duplicated days: {cutoffs}.")
+    end_us = log.end(observation_end, "D")
+    first_us = int(log.us.min())
+    for value, c_us in zip(cutoffs, cutoff_us, strict=True):
+        if c_us < first_us:
             raise DataValidationError(
-                f"cutoff {value} is before the first transaction ({pd.Timestamp(first_ns)}): "
+                f"cutoff {value} is before the first transaction ({_show(first_us)}): "
                 "no customer has a history to learn from. Choose a later cutoff.",
                 column=date_col,
                 rule="cutoff >= first transaction date",
-                n_rows=len(clean.ns),
+                n_rows=len(log),
             )
-        if c_ns + horizon_ns > end_ns:
+        if labelled and c_us + horizon_us > end_us:
             raise DataValidationError(
-                f"cutoff {value} + horizon ends at {pd.Timestamp(c_ns + horizon_ns)}, after "
-                f"the end of the data ({pd.Timestamp(end_ns)}); customers would be labelled "
+                f"cutoff {value} + horizon ends at {_show(c_us + horizon_us)}, after "
+                f"the end of the data ({_show(end_us)}); customers would be labelled "
                 "churned only because the data stops. Choose an earlier cutoff, a shorter "
-                "horizon, or pass observation_end if the data runs longer than its last "
-                "transaction.",
+                "horizon, pass observation_end if the data runs longer than its last "
+                "transaction, or score today's customers with churn_features().",
                 column=date_col,
                 rule="cutoff + horizon <= observation_end",
-                n_rows=len(clean.ns),
+                n_rows=len(log),
             )
 
-    codes, uniques = pd.factorize(clean.ids, sort=True)
+    codes, uniques = customer_codes(log.ids)
     n_customers = len(uniques)
-    day = np.floor_divide(clean.ns, _NS_PER_DAY)
-    day = day - day.min()
-    order = np.argsort(codes.astype(np.int64) * (int(day.max()) + 1) + day, kind="stable")
-    s_codes, s_ns, s_day = codes[order], clean.ns[order], day[order]
-    s_values = clean.amounts[order] if clean.amounts is not None else None
+    day_all = np.floor_divide(log.us, US_PER_DAY)
+    day0 = int(day_all.min())
+    day = day_all - day0
+    order = np.argsort(codes * (int(day.max()) + 1) + day, kind="stable")
+    s_codes, s_us, s_day = codes[order], log.us[order], day[order]
+    s_values = log.amounts[order] if log.amounts is not None else None
 
     s_channels = None
     channel_names: list[str] = []
     if channel_col is not None:
-        raw = df[channel_col]
-        check_no_missing(raw, clean.ids, column=channel_col, what="transactions")
-        history = clean.ns <= max(cutoff_ns)
+        raw = log.column(channel_col)
+        check_no_missing(raw, log.ids, column=channel_col, what="transactions")
+        history = log.us <= max(cutoff_us)
         ch_codes, ch_uniques = pd.factorize(raw[history], sort=True)
         channel_names = [str(c) for c in ch_uniques]
         all_codes = np.full(len(raw), -1, dtype=np.int64)
@@ -380,14 +440,15 @@ def churn_dataset(
 
     frames: list[pd.DataFrame] = []
     labels: list[np.ndarray] = []
-    for c_ns in cutoff_ns:
+    for c_us in cutoff_us:
         present, columns, label = _features_at(
-            c_ns,
-            horizon_ns=horizon_ns,
-            window_ns=window_ns,
+            c_us,
+            cutoff_day=int(np.floor_divide(c_us, US_PER_DAY)) - day0,
+            horizon_us=horizon_us,
+            window_us=window_us,
             n_customers=n_customers,
             codes=s_codes,
-            ns=s_ns,
+            us=s_us,
             day=s_day,
             values=s_values,
             channels=s_channels,
@@ -395,9 +456,8 @@ def churn_dataset(
         )
         ids = pd.Index(uniques[present], name=customer_col)
         if stacked:
-            stamps = pd.DatetimeIndex(np.full(present.size, c_ns).view("datetime64[ns]"))
-            if clean.tz is not None:
-                stamps = stamps.tz_localize(clean.tz)
+            day_start = np.floor_divide(c_us, US_PER_DAY) * US_PER_DAY
+            stamps = us_to_datetime(np.full(present.size, day_start), log.tz)
             index: pd.Index = pd.MultiIndex.from_arrays(
                 [stamps, ids],
                 names=["cutoff", customer_col],
@@ -411,5 +471,83 @@ def churn_dataset(
         labels.append(label)
 
     X = frames[0] if len(frames) == 1 else pd.concat(frames)
+    if not labelled:
+        return X, None
     y = pd.Series(np.concatenate(labels), index=X.index, name="churned")
     return X, y
+
+
+def _show(us: int) -> str:
+    return str(us_to_datetime(np.array([us]))[0])
+
+
+def churn_features(
+    transactions: Any,
+    *,
+    as_of: Any = None,
+    trend_window: Any,
+    attributes: pd.DataFrame | pd.Series | None = None,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    value_col: str | None = None,
+    channel_col: str | None = None,
+    on_missing_attributes: Literal["raise", "nan"] = "raise",
+    refunds: RefundPolicy = "error",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+) -> pd.DataFrame:
+    """Build the features of :func:`churn_dataset` at ``as_of`` without labels (score today).
+
+    A model trained on ``churn_dataset(..., cutoff=c, horizon=h)`` scores the customers of
+    ``churn_features(..., as_of=today, trend_window=h)`` (use the same ``trend_window`` as in
+    training, which defaults to the horizon there). Nothing after ``as_of`` is needed.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction (pandas, polars or Arrow).
+    as_of : date-like, optional
+        The day the features describe (its whole day is history). Default: the day of the last
+        transaction.
+    trend_window : int or timedelta-like
+        Window of the trend features; pass the ``horizon`` (or ``trend_window``) the model was
+        trained with.
+    attributes, customer_col, date_col, value_col, channel_col, on_missing_attributes
+        As in :func:`churn_dataset`.
+    refunds, date_format, dayfirst
+        As in :func:`churn_dataset`.
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``X`` in :func:`churn_dataset`, indexed by customer id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from customer_models.churn import churn_features
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "date": ["2024-01-01", "2024-03-30 18:00", "2024-02-10"]})
+    >>> churn_features(tx, trend_window=30)[["recency_days", "tenure_days"]]
+                 recency_days  tenure_days
+    customer_id
+    a                     0.0         89.0
+    b                    49.0         49.0
+    """
+    X, _ = _build(
+        transactions,
+        cutoff=as_of,
+        horizon=None,
+        attributes=attributes,
+        customer_col=customer_col,
+        date_col=date_col,
+        value_col=value_col,
+        channel_col=channel_col,
+        trend_window=trend_window,
+        observation_end=None,
+        on_missing_attributes=on_missing_attributes,
+        refunds=refunds,
+        date_format=date_format,
+        dayfirst=dayfirst,
+    )
+    return X
