@@ -206,8 +206,6 @@ def test_expected_spend_finite_and_positive(p, q, v, x, m):
 @pytest.mark.parametrize(
     ("frame", "column", "rule"),
     [
-        ({"frequency": [2, 1], "monetary_value": [10.0, 0.0]}, "monetary_value", "> 0 when"),
-        ({"frequency": [2, 1], "monetary_value": [10.0, -5.0]}, "monetary_value", "> 0 when"),
         ({"frequency": [2, -1], "monetary_value": [10.0, 5.0]}, "frequency", ">= 0"),
         ({"frequency": [2, 1.5], "monetary_value": [10.0, 5.0]}, "frequency", "whole number"),
         ({"frequency": [2, 1], "monetary_value": [10.0, np.nan]}, "monetary_value", "missing"),
@@ -252,3 +250,23 @@ def test_save_and_load_round_trip(tmp_path, summary, fitted):
     pd.testing.assert_frame_equal(loaded.covariance_, fitted.covariance_)
     assert loaded.n_customers_ == 946
     pd.testing.assert_series_equal(loaded.expected_spend(summary), fitted.expected_spend(summary))
+
+
+@pytest.mark.parametrize("bad_spend", [0.0, -5.0])
+def test_customers_without_valid_spend_are_skipped_and_valued_at_the_population_mean(
+    cdnow_summary, bad_spend
+):
+    # A $0 repeat order (CDNOW master has one) or refunds netted against spend give
+    # monetary_value <= 0 with frequency > 0: the fit ignores them, the prediction uses the
+    # population mean, and nothing fails for the rest of the base.
+    valid = cdnow_summary[cdnow_summary["frequency"] > 0]
+    extra = pd.DataFrame(
+        {"frequency": [3], "monetary_value": [bad_spend]}, index=pd.Index([-1], name="ID")
+    )
+    data = pd.concat([valid[["frequency", "monetary_value"]], extra])
+    with_bad = GammaGammaModel().fit(data)
+    reference = GammaGammaModel().fit(valid)
+    np.testing.assert_allclose(with_bad.params_, reference.params_, rtol=1e-10)
+    assert with_bad.n_customers_ == len(valid)
+    spend = with_bad.expected_spend(data)
+    assert spend.loc[-1] == pytest.approx(with_bad.population_mean_spend(), rel=1e-12)

@@ -133,7 +133,8 @@ def expected_spend_kernel(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> n
 
     The same as the weighted average of the population mean ``p v / (q − 1)`` and the
     observed mean ``m`` (equation 5 of note 025), written in a form that stays finite and
-    positive whenever ``p x + q > 1``. Rows with ``x = 0`` get the population mean.
+    positive whenever ``p x + q > 1``. Rows without valid spend (``x = 0``, or ``m <= 0``
+    after $0 orders or netted refunds) get the population mean: ``x`` is treated as 0.
 
     Examples
     --------
@@ -144,8 +145,10 @@ def expected_spend_kernel(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> n
     [35.22, 24.66]
     """
     p, q, v = (float(val) for val in np.asarray(params, dtype=float))
-    x = np.asarray(x, dtype=float)
-    m = np.where(x > 0, np.asarray(m, dtype=float), 0.0)
+    m = np.asarray(m, dtype=float)
+    valid = (np.asarray(x) > 0) & (m > 0)
+    x = np.where(valid, np.asarray(x, dtype=float), 0.0)
+    m = np.where(valid, m, 0.0)
     return p * (v + x * m) / (p * x + q - 1.0)
 
 
@@ -250,32 +253,28 @@ class GammaGammaModel(ValuationModel):
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
-        x, m = columns["frequency"], columns["monetary_value"]
-        check_frequency(x, ids, what=what)
-        check_rule(
-            (x > 0) & (m <= 0),
-            ids,
-            rule="monetary_value > 0 when frequency > 0",
-            column="monetary_value",
-            what=what,
-            hint=(
-                "Gamma-Gamma models positive spend per transaction: remove customers whose "
-                "repeat purchases net to zero or less (e.g. returns), or fit on gross amounts."
-            ),
-        )
+        check_frequency(columns["frequency"], ids, what=what)
 
     @classmethod
     def _fit_mask(cls, columns: Mapping[str, np.ndarray]) -> np.ndarray | None:
-        return np.asarray(columns["frequency"] > 0)
+        # Customers with valid spend only: repeat purchases whose mean value is positive.
+        # A $0 repeat order or refunds netted against spend leave monetary_value <= 0; such
+        # customers are valued at the population mean (see expected_spend), never refused.
+        return np.asarray((columns["frequency"] > 0) & (columns["monetary_value"] > 0))
 
     def fit(self, data: Any, *, weights: Any = None) -> GammaGammaModel:
-        """Fit on the repeat buyers (frequency > 0) of ``data`` by maximum likelihood.
+        """Fit on the customers of ``data`` with valid spend, by maximum likelihood.
+
+        Customers with valid spend have repeat purchases (frequency > 0) whose mean value is
+        positive (monetary_value > 0). The others carry no information about spend per
+        purchase and are skipped: one-time buyers, and repeat buyers whose repeat purchases
+        are worth 0 (a $0 order) or net to <= 0 after refunds. ``n_customers_`` says how
+        many customers the fit used.
 
         Parameters
         ----------
         data : pandas.DataFrame
-            ``frequency`` and ``monetary_value`` per customer; rows with frequency 0 are
-            skipped.
+            ``frequency`` and ``monetary_value`` per customer.
         weights : None, str or array-like
             Per-row counts (a column name or an array).
 
@@ -326,7 +325,9 @@ class GammaGammaModel(ValuationModel):
 
         ``E[Z | x, m] = p (v + x m) / (p x + q - 1)``: the observed mean ``m`` shrunk towards
         the population mean ``p v / (q - 1)``, more strongly for customers with few
-        transactions. Customers with frequency 0 get the population mean.
+        transactions. Customers without valid spend get the population mean: frequency 0, or
+        ``monetary_value <= 0`` (repeat purchases worth $0, or refunds netted against spend
+        with ``rfm_summary(refunds="net_customer")``).
 
         Parameters
         ----------
@@ -356,7 +357,7 @@ class GammaGammaModel(ValuationModel):
         columns, index = self._prepare(data)
         x, m = columns["frequency"], columns["monetary_value"]
         p, q, _ = params
-        infinite = p * x + q <= 1.0
+        infinite = p * np.where(m > 0, x, 0.0) + q <= 1.0
         if np.any(infinite):
             ids = np.arange(x.size) if index is None else np.asarray(index)
             first = [v.item() if hasattr(v, "item") else v for v in ids[infinite][:5]]
