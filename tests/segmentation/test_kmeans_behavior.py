@@ -141,3 +141,61 @@ def test_behavior_feature_errors():
     bad.loc[3, "amount"] = np.nan
     with pytest.raises(DataValidationError, match="amount"):
         behavior_features(bad)
+
+
+def test_behavior_features_channels_on_sorted_input():
+    # Input already sorted by customer and date skips the sort; channel shares used to index
+    # the channel column with that missing permutation and raised.
+    tx = make_transactions(200, random_state=4)
+    rng = np.random.default_rng(4)
+    tx = tx.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
+    tx["channel"] = rng.choice(["app", "store", "web"], size=len(tx))
+    before = tx.copy()
+    f = behavior_features(tx, channel_col="channel")
+    pd.testing.assert_frame_equal(tx, before)
+    expected = pd.crosstab(tx["customer_id"], tx["channel"], normalize="index")
+    for name in ["app", "store", "web"]:
+        np.testing.assert_allclose(f[f"channel_{name}_share"].to_numpy(), expected[name].to_numpy())
+    shuffled = behavior_features(tx.sample(frac=1.0, random_state=0), channel_col="channel")
+    pd.testing.assert_frame_equal(shuffled, f)
+
+
+def test_behavior_features_sentinel_dates_do_not_wrap():
+    # A 9999-12-31 sentinel used to be cast to datetime64[ns], which wraps to 1816.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "date": ["2024-01-01", "9999-12-31", "2024-01-06"],
+            "amount": [10.0, 20.0, 5.0],
+        }
+    )
+    f = behavior_features(tx)
+    gap = (pd.Timestamp("9999-12-31").as_unit("us") - pd.Timestamp("2024-01-01")).days
+    assert f.loc[1, "ipt_mean"] == gap  # positive: the sentinel is after the first order
+    assert f.loc[1, "spend_trend"] == pytest.approx(10.0)
+    assert f.loc[1, "weekend_share"] == 0.0  # 9999-12-31 is a Friday, 2024-01-01 a Monday
+    assert f.loc[2, "weekend_share"] == 1.0
+
+
+def test_behavior_features_refunds_and_formats():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2],
+            "date": ["05/01/2024", "09/01/2024", "11/02/2024", "06/01/2024"],
+            "amount": [10.0, -4.0, 30.0, 5.0],
+        }
+    )
+    with pytest.raises(DataValidationError, match=r"amount must be >= 0.*refunds="):
+        behavior_features(tx, dayfirst=True)
+    with pytest.raises(DataValidationError, match="ambiguous"):
+        behavior_features(tx, refunds="drop")
+    f = behavior_features(tx, refunds="drop", dayfirst=True)
+    assert f.loc[1, "n_orders"] == 2
+    assert f.loc[1, "ipt_mean"] == 37.0  # Jan 5 -> Feb 11, the refund row is ignored
+    with pytest.raises(ParameterError, match="refunds='net_period'"):
+        behavior_features(tx, refunds="net_period")
+    ints = tx.assign(date=[20240105, 20240109, 20240211, 20240106], amount=tx["amount"].abs())
+    with pytest.raises(DataValidationError, match="date_format='%Y%m%d'"):
+        behavior_features(ints)
+    f = behavior_features(ints, date_format="%Y%m%d")
+    assert f.loc[1, "ipt_mean"] == 18.5

@@ -7,52 +7,31 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import (
-    as_pandas,
-    check_no_missing,
-    check_not_empty,
-    check_rule,
-    ensure_numeric,
-    require_columns,
-)
+from customer_models._time import US_PER_DAY
+from customer_models._transactions import RefundPolicy, read_transactions
+from customer_models._validation import check_no_missing
 from customer_models.exceptions import ParameterError
+from customer_models.summary import customer_codes
 
 __all__ = ["behavior_features"]
 
-_NS_PER_DAY = 86_400 * 10**9
 _DAYPARTS = ("night", "morning", "afternoon", "evening")  # [0,6) [6,12) [12,18) [18,24)
+_US_PER_DAYPART = 6 * 3_600 * 10**6
 
 
-def _wall_ns(dates: pd.Series, ids: Any, column: str) -> np.ndarray:
-    if not pd.api.types.is_datetime64_any_dtype(dates):
-        parsed = pd.to_datetime(dates, errors="coerce", format="mixed")
-        check_rule(
-            parsed.isna().to_numpy() & dates.notna().to_numpy(),
-            ids,
-            rule=f"{column} must be a date",
-            column=column,
-            what="transactions",
-        )
-        dates = parsed
-    check_no_missing(dates, ids, column=column, what="transactions")
-    if getattr(dates.dt, "tz", None) is not None:
-        dates = dates.dt.tz_localize(None)  # keep the local wall clock (weekday, hour)
-    return np.asarray(dates.to_numpy(), dtype="datetime64[ns]").view(np.int64)
-
-
-def _time_order(codes: np.ndarray, ns: np.ndarray, n_customers: int) -> np.ndarray | None:
+def _time_order(codes: np.ndarray, us: np.ndarray, n_customers: int) -> np.ndarray | None:
     """Permutation sorting rows by (customer, time), or None if they already are."""
     if codes.size < 2:
         return None
     same = codes[1:] == codes[:-1]
-    if bool(np.all(codes[1:] >= codes[:-1])) and bool(np.all((ns[1:] >= ns[:-1]) | ~same)):
+    if bool(np.all(codes[1:] >= codes[:-1])) and bool(np.all((us[1:] >= us[:-1]) | ~same)):
         return None
-    lo = int(ns.min())
-    span = int(ns.max()) - lo + 1
+    lo = int(us.min())
+    span = int(us.max()) - lo + 1
     if span * n_customers < 2**62:  # one int64 key, one sort
-        key = codes.astype(np.int64) * span + (ns - lo)
+        key = codes.astype(np.int64) * span + (us - lo)
         return np.argsort(key, kind="stable")
-    return np.lexsort((ns, codes))
+    return np.lexsort((us, codes))
 
 
 def behavior_features(
@@ -63,6 +42,9 @@ def behavior_features(
     value_col: str = "amount",
     channel_col: str | None = None,
     time_of_day: bool | Literal["auto"] = "auto",
+    refunds: RefundPolicy = "error",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
     """Per-customer behaviour: order value, purchase rhythm, spend trend, timing and channels.
 
@@ -71,12 +53,22 @@ def behavior_features(
     transactions : DataFrame
         One row per transaction (polars/Arrow tables are converted).
     customer_col, date_col, value_col : str
-        Customer id, transaction time and transaction value columns.
+        Customer id, transaction time and transaction value columns. Dates are read as in
+        :func:`~customer_models.rfm_summary` (any datetime resolution, date objects, ISO or
+        one-format strings); timezone-aware times keep their local clock (weekday, hour),
+        and dates far from 1970 (a ``9999-12-31`` sentinel) are kept, never wrapped.
     channel_col : str, optional
         A purchase channel column (``"online"``, ``"store"``, ...); adds channel shares.
     time_of_day : bool or "auto", default="auto"
         Add time-of-day shares. ``"auto"`` adds them only when some timestamp has a time
         other than midnight (date-only data would put every order at night).
+    refunds : {"error", "drop"}, default "error"
+        Negative values (refunds, returns): an error that names the customers, or rows
+        ignored (features describe orders).
+    date_format, dayfirst
+        How string (or integer, ``date_format="%Y%m%d"``) dates are read, as in
+        :func:`~customer_models.rfm_summary`; ambiguous day/month orders are an error
+        without them.
 
     Returns
     -------
@@ -120,33 +112,32 @@ def behavior_features(
     >>> float(f.loc[2, "weekend_share"])  # 2024-01-06 is a Saturday
     1.0
     """
-    df = as_pandas(transactions, what="transactions")
-    columns = [customer_col, date_col, value_col]
-    if channel_col is not None:
-        columns.append(channel_col)
-    require_columns(df, columns, what="transactions")
-    check_not_empty(df, what="transactions")
     if time_of_day not in (True, False, "auto"):
         raise ParameterError(f"time_of_day must be True, False or 'auto', got {time_of_day!r}.")
-    raw_ids = df[customer_col]
-    check_no_missing(raw_ids, raw_ids, column=customer_col, what="transactions")
-    codes, uniques = pd.factorize(raw_ids, sort=True)
-    ns = _wall_ns(df[date_col], raw_ids, date_col)
-    values = ensure_numeric(df[value_col], raw_ids, column=value_col, what="transactions")
-    check_rule(
-        ~np.isfinite(values),
-        raw_ids,
-        rule=f"{value_col} must be finite",
-        column=value_col,
-        what="transactions",
+    if refunds not in ("error", "drop"):
+        raise ParameterError(
+            f"refunds={refunds!r}: behaviour features describe orders row by row, so refunds "
+            "can only be refused ('error') or ignored ('drop') here."
+        )
+    log = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        value_col=value_col,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        refunds=refunds,
+        columns=() if channel_col is None else (channel_col,),
     )
+    assert log.amounts is not None
+    codes, uniques = customer_codes(log.ids)
     n_customers = len(uniques)
 
-    order = _time_order(codes, ns, n_customers)
+    order = _time_order(codes, log.us, n_customers)
     if order is None:  # already grouped by customer and in time order
-        c, t, v = codes, ns, values
+        c, t, v = codes, log.us, log.amounts
     else:
-        c, t, v = codes[order], ns[order], values[order]
+        c, t, v = codes[order], log.us[order], log.amounts[order]
 
     n = np.bincount(c, minlength=n_customers).astype(np.float64)
     total = np.bincount(c, weights=v, minlength=n_customers)
@@ -161,7 +152,7 @@ def behavior_features(
     i = (run_start - starts[c[run_start]] + (run_len - 1) / 2.0)[run_id]
 
     same = c[1:] == c[:-1]
-    gaps = (np.diff(t)[same]) / _NS_PER_DAY
+    gaps = (np.diff(t)[same]) / US_PER_DAY
     gap_owner = c[1:][same]
     m = n - 1.0
     sum_gap = np.bincount(gap_owner, weights=gaps, minlength=n_customers)
@@ -180,7 +171,7 @@ def behavior_features(
     trend = np.zeros(n_customers)
     trend[safe] = (n[safe] * s_iv[safe] - s_i[safe] * total[safe]) / denominator[safe]
 
-    day = np.floor_divide(t, _NS_PER_DAY)
+    day = np.floor_divide(t, US_PER_DAY)
     weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     weekend = np.bincount(c, weights=(weekday >= 5).astype(np.float64), minlength=n_customers)
 
@@ -194,21 +185,21 @@ def behavior_features(
         "spend_trend": trend,
         "weekend_share": weekend / n,
     }
-    seconds = t - day * _NS_PER_DAY
-    if time_of_day is True or (time_of_day == "auto" and bool(np.any(seconds != 0))):
-        part = (seconds // (6 * 3_600 * 10**9)).astype(np.int64)
+    since_midnight = t - day * US_PER_DAY
+    if time_of_day is True or (time_of_day == "auto" and bool(np.any(since_midnight != 0))):
+        part = since_midnight // _US_PER_DAYPART
         counts = np.bincount(c * 4 + part, minlength=n_customers * 4).reshape(n_customers, 4)
         for k, label in enumerate(_DAYPARTS):
             out[f"{label}_share"] = counts[:, k] / n
     if channel_col is not None:
-        channel = df[channel_col]
-        check_no_missing(channel, raw_ids, column=channel_col, what="transactions")
-        ch_codes, ch_names = pd.factorize(channel.to_numpy()[order], sort=True)
+        channel = log.column(channel_col)
+        check_no_missing(channel, log.ids, column=channel_col, what="transactions")
+        values = channel.to_numpy()
+        ch_codes, ch_names = pd.factorize(values if order is None else values[order], sort=True)
         k_ch = len(ch_names)
         counts = np.bincount(c * k_ch + ch_codes, minlength=n_customers * k_ch).reshape(
             n_customers, k_ch
         )
         for k, label in enumerate(ch_names):
             out[f"channel_{label}_share"] = counts[:, k] / n
-    index = pd.Index(uniques, name=customer_col)
-    return pd.DataFrame(out, index=index)
+    return pd.DataFrame(out, index=uniques.rename(customer_col))
