@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from customer_models import make_transactions, rfm_summary
-from customer_models.exceptions import MissingColumnError, ParameterError
+from customer_models.exceptions import DataValidationError, MissingColumnError, ParameterError
 from customer_models.lifecycle import (
     STAGES,
     LifecycleStageClassifier,
@@ -160,3 +160,64 @@ def test_probabilistic_classifier_keeps_its_fitted_model():
         risky = expected != "active"
         assert (got.to_numpy()[risky] == expected[risky]).all()
         assert got[~risky].isin(["new", "repeat", "loyal"]).all()
+
+
+# ------------------------------------------------------------------ dates are cut-offs
+
+
+def test_a_date_is_its_whole_day():
+    # A buys at 15:00 on Jan 10: on the Jan 10 cut-off that purchase counts (before the
+    # reader, "2024-01-10" meant midnight and A was still a prospect).
+    tx = pd.DataFrame(
+        {"customer_id": ["A", "B"], "date": ["2024-01-10 15:00:00", "2024-01-02 08:30:00"]}
+    )
+    stages = stages_at(tx, ["2024-01-09", "2024-01-10"])
+    assert stages.columns.tolist() == [pd.Timestamp("2024-01-09"), pd.Timestamp("2024-01-10")]
+    assert stages.loc["A"].tolist() == ["prospect", "new"]
+    assert stages.loc["B"].tolist() == ["new", "new"]
+    # Two dates of one day are one cut-off.
+    assert stages_at(tx, ["2024-01-10 08:00", "2024-01-10"]).shape == (2, 1)
+
+
+def test_period_cutoff_is_its_last_day_and_weeks_are_labelled_by_their_start():
+    by_period = stages_at(TX, [pd.Period("2024-03", "M"), pd.Period("2024-04-15", "D")])
+    by_day = stages_at(TX, ["2024-03-31", "2024-04-15"])
+    pd.testing.assert_frame_equal(by_period, by_day)
+    weekly = stages_at(TX, ["2024-04-03"], freq="W")  # a Wednesday
+    assert weekly.columns.tolist() == [pd.Timestamp("2024-04-01")]  # its week's Monday
+    summary = rfm_summary(TX, freq="W", observation_end="2024-04-07")
+    expected = LifecycleStageClassifier().fit(summary).predict(summary)
+    assert (weekly.iloc[:, 0].loc[expected.index] == expected).all()
+
+
+def test_string_formats_time_zones_and_sentinels():
+    days = TX.assign(date=TX["date"].dt.strftime("%d/%m/%Y"))
+    with pytest.raises(DataValidationError, match="ambiguous"):
+        stages_at(days, DATES)
+    pd.testing.assert_frame_equal(stages_at(days, DATES, dayfirst=True), stages_at(TX, DATES))
+    ints = TX.assign(date=TX["date"].dt.strftime("%Y%m%d").astype(int))
+    with pytest.raises(DataValidationError, match="date_format"):
+        stages_at(ints, DATES)
+    pd.testing.assert_frame_equal(
+        stages_at(ints, DATES, date_format="%Y%m%d"), stages_at(TX, DATES)
+    )
+    # Late evening in New York is still that day on the local clock.
+    aware = TX.assign(date=(TX["date"] + pd.Timedelta(hours=23)).dt.tz_localize("America/New_York"))
+    pd.testing.assert_frame_equal(stages_at(aware, DATES), stages_at(TX, DATES))
+    # A 9999-12-31 sentinel row is a date (after every cut-off), never a wrapped one.
+    sentinel = pd.concat(
+        [TX.assign(date=TX["date"].dt.strftime("%Y-%m-%d")),
+         pd.DataFrame({"customer_id": ["A"], "date": ["9999-12-31"], "amount": [1.0]})],
+        ignore_index=True,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(stages_at(sentinel, DATES), stages_at(TX, DATES))
+    far = stages_at(sentinel, ["2024-04-15", "9999-12-31"])
+    assert far.columns[-1] == pd.Timestamp("9999-12-31")
+    # On the sentinel day A has just bought (silence 0): the row was read as 9999-12-31.
+    assert far.loc["A"].tolist() == ["loyal", "loyal"]
+    assert far.loc["B"].tolist() == ["at_risk", "lapsed"]
+
+
+def test_mixed_time_zones_in_dates_are_refused():
+    with pytest.raises(ParameterError, match="timezone-aware and naive"):
+        stages_at(TX, [pd.Timestamp("2024-01-01", tz="UTC"), pd.Timestamp("2024-02-01")])

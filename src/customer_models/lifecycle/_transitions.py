@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,26 +10,40 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from customer_models._validation import as_pandas, require_columns
+from customer_models._time import normalize_unit, period_codes, period_start_us, us_to_datetime
+from customer_models._transactions import TransactionLog, read_transactions
 from customer_models.exceptions import ParameterError
 from customer_models.lifecycle._stages import STAGE_DTYPE, STAGES, LifecycleStageClassifier
 from customer_models.summary import rfm_summary
 
 __all__ = ["stage_transitions", "stages_at"]
 
+_SCALAR_DATES = (str, bytes, _dt.date, np.datetime64, pd.Timestamp, pd.Period)
 
-def _dates(dates: Iterable[Any]) -> pd.DatetimeIndex:
-    if isinstance(dates, (str, pd.Timestamp)):
-        raise ParameterError("dates must be a list of at least two dates, got a single date.")
-    try:
-        index = pd.DatetimeIndex(pd.to_datetime(list(dates)))
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(f"dates could not be read as dates ({exc}).") from exc
-    if index.hasnans:
-        raise ParameterError("dates must not contain missing values.")
-    if index.tz is not None:
-        index = index.tz_localize(None)
-    return index.unique().sort_values()
+
+def _cutoffs(dates: Iterable[Any], log: TransactionLog, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each date as a cut-off: the last µs of its ``freq`` period, and the period's start.
+
+    Sorted, one per period (two dates in the same period give the same stages).
+    """
+    if isinstance(dates, _SCALAR_DATES) or not isinstance(dates, Iterable):
+        raise ParameterError(
+            "dates must be a list of dates (e.g. ['2024-01-31', '2024-06-30']), got a single "
+            f"date ({dates!r})."
+        )
+    values = list(dates)
+    if not values:
+        raise ParameterError("dates must hold at least one date.")
+    aware = {getattr(v, "tzinfo", None) is not None for v in values if not isinstance(v, str)}
+    if len(aware) > 1:
+        raise ParameterError(
+            "dates mixes timezone-aware and naive dates; give them all in one time zone "
+            "(or all naive, on the data's wall clock)."
+        )
+    ends = np.array([log.cutoff(v, freq, "dates") for v in values], dtype=np.int64)
+    ends = np.unique(ends)
+    starts = period_start_us(period_codes(ends, freq), freq)
+    return ends, starts
 
 
 def stages_at(
@@ -41,6 +56,8 @@ def stages_at(
     date_col: str = "date",
     freq: str = "D",
     time_unit: str | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
     """Lifecycle stage of every customer as of each date.
 
@@ -54,7 +71,10 @@ def stages_at(
     transactions : DataFrame
         One row per transaction (pandas, polars or Arrow).
     dates : list of date-like
-        The dates (sorted and de-duplicated).
+        The dates (str, datetime, date, numpy datetime64, Timestamp or Period). Each is a
+        cut-off: the whole ``freq`` period that contains it is observed, so with daily
+        periods ``"2024-01-10"`` counts a purchase made at 15:00 on January 10, and
+        ``pd.Period("2024-01", "M")`` means up to January 31. Sorted, one per period.
     classifier : LifecycleStageClassifier, optional
         The stage rules; default ``LifecycleStageClassifier()``. Only its parameters are
         used (it is cloned and refitted at every date); a valuation ``model`` given for the
@@ -67,12 +87,17 @@ def stages_at(
     freq, time_unit : str
         Passed to :func:`customer_models.rfm_summary` (purchase period and unit of
         ``recency``/``T``).
+    date_format, dayfirst
+        How string (or integer) transaction dates are read, as in
+        :func:`customer_models.rfm_summary`; an ambiguous day/month order is an error
+        without them. Transaction dates are read once, for every date.
 
     Returns
     -------
     pandas.DataFrame
-        Index: customer id; one column per date (``Timestamp``), with the ordered categorical
-        stage dtype.
+        Index: customer id; one column per date, labelled by the start of its ``freq``
+        period (for daily periods, the day at midnight, as a naive wall-clock ``Timestamp``),
+        with the ordered categorical stage dtype.
 
     Examples
     --------
@@ -86,47 +111,51 @@ def stages_at(
     1                  new    at_risk
     2             prospect    at_risk
     """
-    df = as_pandas(transactions, what="transactions")
-    require_columns(df, [customer_col, date_col], what="transactions")
-    when = _dates(dates)
-    if len(when) == 0:
-        raise ParameterError("dates must hold at least one date.")
+    freq = normalize_unit(freq, "freq")
     if classifier is None:
         classifier = LifecycleStageClassifier()
     if not isinstance(classifier, LifecycleStageClassifier):
         raise ParameterError(
             f"classifier must be a LifecycleStageClassifier, got {type(classifier).__name__}."
         )
-    tx_dates = pd.to_datetime(df[date_col])
-    if tx_dates.dt.tz is not None:
-        tx_dates = tx_dates.dt.tz_localize(None)
-    seen = df.loc[(tx_dates <= when[-1]).to_numpy(), customer_col].unique()
+    log = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        date_format=date_format,
+        dayfirst=dayfirst,
+    )
+    ends, starts = _cutoffs(dates, log, freq)
+    ids = log.ids.reset_index(drop=True)
+    seen = ids[log.us <= ends[-1]].unique()
     universe = pd.Index(seen)
     if customers is not None:
         universe = universe.append(pd.Index(customers).difference(universe, sort=False))
     universe = universe.unique()
     universe.name = customer_col
-    first_purchase = tx_dates.min()
+    first_purchase = int(log.us.min())
+    # The dates are parsed once; every summary reads this frame of µs wall-clock instants.
+    parsed = pd.DataFrame({customer_col: ids, date_col: log.us.view("datetime64[us]")})
 
     columns: dict[pd.Timestamp, pd.Series] = {}
-    for date in when:
-        if universe.empty or date < first_purchase:
+    for end_us, label in zip(ends, us_to_datetime(starts), strict=True):
+        if universe.empty or end_us < first_purchase:
             codes = np.zeros(len(universe), dtype=np.int8)  # everybody is a prospect
         else:
             summary = rfm_summary(
-                df,
+                parsed,
                 customer_col=customer_col,
                 date_col=date_col,
                 freq=freq,
                 time_unit=time_unit,
-                observation_end=date,
+                observation_end=np.datetime64(int(end_us), "us"),
             )
             # sklearn's clone would also clone (and so unfit) a valuation model passed as
             # model=; the rules use the fitted model as is, so it is put back.
             fitted = clone(classifier).set_params(model=classifier.model).fit(summary)
             stage = fitted.predict(summary, customers=universe)
             codes = stage.cat.codes.to_numpy()[stage.index.get_indexer(universe)]
-        columns[date] = pd.Series(
+        columns[label] = pd.Series(
             pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE), index=universe
         )
     out = pd.DataFrame(columns)
@@ -145,6 +174,8 @@ def stage_transitions(
     freq: str = "D",
     time_unit: str | None = None,
     include_zero: bool = False,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
     """Flow of customers between lifecycle stages from each date to the next.
 
@@ -155,9 +186,11 @@ def stage_transitions(
     Parameters
     ----------
     transactions, dates, classifier, customers, customer_col, date_col, freq, time_unit
-        As in :func:`stages_at`; at least two distinct dates are needed.
+        As in :func:`stages_at`; at least two dates in distinct periods are needed.
     include_zero : bool, default False
         Also list (from, to) pairs that no customer took (count 0, share 0).
+    date_format, dayfirst
+        As in :func:`stages_at`.
 
     Returns
     -------
@@ -178,6 +211,8 @@ def stage_transitions(
     0 2024-01-31 2024-06-30   prospect  at_risk      1    1.0
     1 2024-01-31 2024-06-30        new  at_risk      1    1.0
     """
+    if not isinstance(include_zero, (bool, np.bool_)):
+        raise ParameterError(f"include_zero must be True or False, got {include_zero!r}.")
     stages = stages_at(
         transactions,
         dates,
@@ -187,9 +222,14 @@ def stage_transitions(
         date_col=date_col,
         freq=freq,
         time_unit=time_unit,
+        date_format=date_format,
+        dayfirst=dayfirst,
     )
     if stages.shape[1] < 2:
-        raise ParameterError("stage_transitions needs at least two distinct dates.")
+        raise ParameterError(
+            "stage_transitions needs at least two distinct dates (in different "
+            f"{freq!r} periods: dates in one period give the same stages)."
+        )
     k = len(STAGES)
     from_idx, to_idx = np.divmod(np.arange(k * k), k)
     frames = []
