@@ -229,3 +229,80 @@ def test_cohort_retention_errors():
     bad = pd.DataFrame({"customer_id": [1, 2], "date": pd.to_datetime(["2024-01-01", None])})
     with pytest.raises(DataValidationError, match=r"date must not be missing.*\[2\]"):
         cohort_retention(bad)
+
+
+# ---------------------------------------------------------------- cohort retention: dates
+def test_cohort_retention_observation_end_is_a_whole_day():
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2],
+            "date": ["2024-01-05 09:00", "2024-02-29 18:30", "2024-01-20 12:00", "2024-03-01"],
+        }
+    )
+    # The 18:30 purchase on Feb 29 is observed on the Feb 29 cut-off; March 1 is not.
+    counts = cohort_retention(tx, observation_end="2024-02-29", values="count")
+    assert counts.loc["2024-01"].tolist() == [2, 1]
+    by_period = cohort_retention(tx, observation_end=pd.Period("2024-02", "M"), values="count")
+    pd.testing.assert_frame_equal(by_period, counts)
+    daily = cohort_retention(tx, cohort="D", observation_end="2024-01-05")
+    assert daily.shape == (1, 1)
+
+
+def test_cohort_retention_reads_formats_and_time_zones():
+    tx = make_transactions(150, random_state=5)
+    tx = tx[tx["date"].dt.day <= 12]  # every date reads both ways: the order is ambiguous
+    expected = cohort_retention(tx, values="count")
+    day_first = tx.assign(date=tx["date"].dt.strftime("%d/%m/%Y"))
+    with pytest.raises(DataValidationError, match="ambiguous"):
+        cohort_retention(day_first)
+    pd.testing.assert_frame_equal(
+        cohort_retention(day_first, dayfirst=True, values="count"), expected
+    )
+    ints = tx.assign(date=tx["date"].dt.strftime("%Y%m%d").astype(np.int64))
+    with pytest.raises(DataValidationError, match="date_format"):
+        cohort_retention(ints)
+    pd.testing.assert_frame_equal(
+        cohort_retention(ints, date_format="%Y%m%d", values="count"), expected
+    )
+    late = tx.assign(date=(tx["date"] + pd.Timedelta(hours=23)).dt.tz_localize("Asia/Tokyo"))
+    pd.testing.assert_frame_equal(cohort_retention(late, values="count"), expected)
+
+
+def test_cohort_retention_sentinel_is_refused_not_allocated():
+    # Cohorts x periods used to be allocated densely from the first to the last cohort: a
+    # 1900-01-01 placeholder with daily cohorts asked for gigabytes. Only cohorts with
+    # customers get a row now, and a table far larger than the data is refused.
+    import tracemalloc
+
+    tx = make_transactions(2000, random_state=0)
+    sentinel = pd.DataFrame(
+        {"customer_id": [999_999], "date": [pd.Timestamp("1900-01-01")], "amount": [1.0]}
+    )
+    with_sentinel = pd.concat([tx, sentinel], ignore_index=True)
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            DataValidationError,
+            match=r"at most 1,000,000 cells.*first period 1900-01-01 \(customers \[999999\]",
+        ):
+            cohort_retention(with_sentinel, cohort="D")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6
+    # Monthly cohorts fit: the sentinel is one 1900-01 cohort, the other cohorts are intact.
+    monthly = cohort_retention(with_sentinel, values="count")
+    assert monthly.index[0] == pd.Period("1900-01", "M")
+    assert monthly.shape[0] == cohort_retention(tx).shape[0] + 1
+    expected = cohort_retention(tx, values="count")
+    pd.testing.assert_frame_equal(
+        monthly.iloc[1:, : expected.shape[1]], expected, check_names=False
+    )
+    # A 9999-12-31 row is a date, far after the others: never wrapped to 1816.
+    late = pd.concat([tx, sentinel.assign(date=["9999-12-31"])], ignore_index=True)
+    late = late.assign(date=late["date"].astype(str))
+    with pytest.raises(DataValidationError, match=r"last 9999-12-31 \(customers \[999999\]"):
+        cohort_retention(late, cohort="W")
+    yearly = cohort_retention(late, cohort="Y", values="count")
+    assert yearly.index[-1] == pd.Period("9999", "Y")
+    assert yearly.shape[1] == 9999 - 2024 + 1

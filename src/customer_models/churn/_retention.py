@@ -11,14 +11,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from customer_models._validation import (
-    as_pandas,
-    check_choice,
-    check_not_empty,
-    check_rule,
-    require_columns,
-)
+from customer_models._time import TIME_UNIT_DAYS, normalize_unit, period_codes, us_to_datetime
+from customer_models._transactions import read_transactions
+from customer_models._validation import check_choice, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models.summary import customer_codes
 
 __all__ = ["cohort_retention", "kaplan_meier"]
 
@@ -251,7 +248,60 @@ def kaplan_meier(
     return out
 
 
-_PERIOD_ALIASES = {"ME": "M", "QE": "Q", "YE": "Y", "A": "Y"}
+#: Largest cohort table (cohorts x periods) :func:`cohort_retention` builds: 20 cells per
+#: transaction row, at least ``MIN_COHORT_CELLS`` and at most ``MAX_COHORT_CELLS``.
+CELLS_PER_ROW = 20
+MIN_COHORT_CELLS = 1_000_000
+MAX_COHORT_CELLS = 50_000_000
+# pandas' weekly Period ordinals count from the week of 1969-12-29 as 1, ours from 0.
+_PANDAS_ORDINAL_SHIFT = {"W": 1}
+
+
+def _cell_limit(n_rows: int) -> int:
+    return min(MAX_COHORT_CELLS, max(MIN_COHORT_CELLS, CELLS_PER_ROW * n_rows))
+
+
+def _day(us: int) -> str:
+    return str(us_to_datetime(np.array([us]))[0].date())
+
+
+def _refuse_large_table(
+    n_cohorts: int,
+    n_periods: int,
+    period: np.ndarray,
+    us: np.ndarray,
+    ids: pd.Series,
+    *,
+    cohort: str,
+    date_col: str,
+) -> None:
+    """Raise when the table would exceed its limit, naming the rows at both ends of the span."""
+    cells = n_cohorts * n_periods
+    limit = _cell_limit(period.size)
+    if cells <= limit:
+        return
+    first, last = period == period.min(), period == period.max()
+
+    def show(mask: np.ndarray) -> str:
+        shown = list(dict.fromkeys(ids.to_numpy()[mask].tolist()))[:3]
+        return f"{_day(int(us[mask].min()))} (customers {shown}, {int(mask.sum())} row(s))"
+
+    check_rule(
+        first | last,
+        ids,
+        rule=(
+            f"the cohort table has at most {limit:,} cells ({CELLS_PER_ROW} per transaction, "
+            f"at least {MIN_COHORT_CELLS:,}, at most {MAX_COHORT_CELLS:,})"
+        ),
+        column=date_col,
+        what="transactions",
+        hint=(
+            f"At cohort={cohort!r} the table would be {n_cohorts:,} cohorts x {n_periods:,} "
+            f"periods = {cells:,} cells, from the first period {show(first)} to the last "
+            f"{show(last)}. A placeholder date (1900-01-01, 9999-12-31) is usually the cause: "
+            "remove such rows, pass observation_end=, or use a coarser cohort (e.g. 'M')."
+        ),
+    )
 
 
 def cohort_retention(
@@ -262,6 +312,8 @@ def cohort_retention(
     date_col: str = "date",
     observation_end: Any = None,
     values: Literal["share", "count"] = "share",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
     """Cohort-by-period retention table: the share of each cohort active in each period.
 
@@ -273,26 +325,46 @@ def cohort_retention(
     Parameters
     ----------
     transactions : DataFrame
-        One row per transaction (pandas, polars or Arrow).
+        One row per transaction (pandas, polars or Arrow). Dates are read as in
+        :func:`~customer_models.rfm_summary` (timezone-aware dates on their local clock).
     cohort : str, default "M"
-        pandas period frequency of both the cohorts and the activity periods: ``"D"``,
-        ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` (``"ME"``, ``"QE"``, ``"YE"`` are accepted).
+        Period of both the cohorts and the activity periods: ``"D"``, ``"W"`` (Monday to
+        Sunday), ``"M"``, ``"Q"`` or ``"Y"`` (the spellings of
+        :func:`~customer_models.rfm_summary`'s ``freq``, e.g. ``"ME"``, ``"weeks"``, are
+        accepted; so are ``"h"``, ``"min"`` and ``"s"``).
     customer_col, date_col : str
         Column names of the customer id and the transaction date.
     observation_end : date-like, optional
-        Last observed day; transactions after it are ignored. Defaults to the last
-        transaction date. Cells for periods after the period containing it are NaN (not
-        observed yet: the usual triangle). The period containing it may be partial.
+        Last observed day, a cut-off: purchases at any time on that day count, later ones
+        are ignored (a ``pd.Period`` means its last day). Defaults to the last transaction
+        date. Cells for periods after the period containing it are NaN (not observed yet:
+        the usual triangle). The period containing it may be partial.
     values : {"share", "count"}, default "share"
         ``"share"``: fraction of the cohort active (floats). ``"count"``: number of active
         customers (nullable ``Int64``); column 0 is then the cohort size.
+    date_format, dayfirst
+        How string (or integer) dates are read, as in :func:`~customer_models.rfm_summary`.
 
     Returns
     -------
     pandas.DataFrame
-        Index: the cohort periods (``PeriodIndex`` named ``"cohort"``, every period from the
-        first to the last cohort, empty cohorts dropped). Columns: period index
-        ``0, 1, ..., K`` (named ``"period"``). Unobserved cells are missing.
+        Index: the cohort periods with at least one customer (``PeriodIndex`` named
+        ``"cohort"``). Columns: period index ``0, 1, ..., K`` (named ``"period"``), up to the
+        period of ``observation_end`` for the first cohort. Unobserved cells are missing.
+
+    Raises
+    ------
+    DataValidationError
+        Bad transactions, or a table larger than the data warrants (the message names the
+        rows at both ends of the span; a placeholder date such as 1900-01-01 with daily
+        cohorts is the usual cause).
+
+    Notes
+    -----
+    The work is proportional to the rows plus the cells of the returned table: activity is
+    counted over the distinct (customer, period) pairs, and only cohorts that have customers
+    get a row. The table may hold 20 cells per transaction row (at least 1,000,000, at most
+    50,000,000); a longer span is refused rather than allocated.
 
     Examples
     --------
@@ -314,82 +386,59 @@ def cohort_retention(
     2024-01  2  1     0
     2024-02  1  1  <NA>
     """
-    df = as_pandas(transactions, what="transactions")
-    require_columns(df, [customer_col, date_col], what="transactions")
     check_choice(values, "values", ["share", "count"])
     if not isinstance(cohort, str):
         raise ParameterError(
             f"cohort must be a period frequency string such as 'M', got {cohort!r}."
         )
-    freq = _PERIOD_ALIASES.get(cohort, cohort)
-    check_not_empty(df, what="transactions")
-    ids = df[customer_col]
-    check_rule(
-        ids.isna().to_numpy(),
-        df.index.to_numpy(),
-        rule=f"{customer_col} must not be missing",
-        column=customer_col,
-        what="transactions",
-    )
     try:
-        dates = pd.to_datetime(df[date_col])
-    except (ValueError, TypeError) as exc:
-        raise DataValidationError(
-            f"transactions column {date_col!r} could not be read as dates ({exc}).",
-            column=date_col,
-            rule=f"{date_col} must be dates",
-        ) from exc
-    check_rule(
-        dates.isna().to_numpy(),
-        ids.to_numpy(),
-        rule=f"{date_col} must not be missing",
-        column=date_col,
-        what="transactions",
+        freq = normalize_unit(cohort, "cohort")
+    except ParameterError:
+        raise ParameterError(
+            f"cohort must be a period frequency such as 'D', 'W', 'M', 'Q' or 'Y', got {cohort!r}."
+        ) from None
+    log = read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        date_format=date_format,
+        dayfirst=dayfirst,
     )
-    if dates.dt.tz is not None:
-        dates = dates.dt.tz_localize(None)
-    try:
-        probe = pd.Period("2024-01-01", freq=freq)
-    except (ValueError, TypeError) as exc:
+    # The cut-off is a whole day (or the cohort's own period when it is shorter than a day).
+    end_us = log.end(observation_end, freq if TIME_UNIT_DAYS[freq] < 1 else "D")
+    first_us = int(log.us.min())
+    if end_us < first_us:
         raise ParameterError(
-            f"cohort must be a pandas period frequency such as 'D', 'W', 'M', 'Q' or 'Y', got "
-            f"{cohort!r} ({exc})."
-        ) from exc
-    end = dates.max() if observation_end is None else pd.Timestamp(observation_end)
-    if end.tzinfo is not None:
-        end = end.tz_localize(None)
-    keep = (dates <= end).to_numpy()
-    if not keep.any():
-        raise ParameterError(
-            f"observation_end={end.date()} is before the first transaction "
-            f"({dates.min().date()}); no transaction is observed."
+            f"observation_end={observation_end!r} ({_day(end_us)}) is before the first "
+            f"transaction ({_day(first_us)}); no transaction is observed."
         )
-    ordinal = dates[keep].dt.to_period(freq).array.asi8.astype(np.int64)
-    end_ordinal = int(pd.Period(end, freq=probe.freqstr).ordinal)
-    cust_codes, _ = pd.factorize(ids[keep])
-    cust_codes = np.asarray(cust_codes, dtype=np.int64)
+    log = log.take(log.us <= end_us)
+    period = period_codes(log.us, freq)
+    end_period = int(period_codes(np.array([end_us], dtype=np.int64), freq)[0])
+    cust_codes, uniques = customer_codes(log.ids)
 
-    first = np.full(int(cust_codes.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, cust_codes, ordinal)
-    first_ordinal = int(first.min())
-    n_cohorts = int(first.max()) - first_ordinal + 1
-    n_periods = end_ordinal - first_ordinal + 1
-    k = ordinal - first[cust_codes]
+    first = np.full(len(uniques), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, cust_codes, period)
+    cohorts, cohort_of_customer = np.unique(first, return_inverse=True)
+    n_cohorts = int(cohorts.size)
+    n_periods = end_period - int(cohorts[0]) + 1
+    _refuse_large_table(
+        n_cohorts, n_periods, period, log.us, log.ids, cohort=cohort, date_col=date_col
+    )
+    k = period - first[cust_codes]
     # One (customer, period) activity flag each, then counts per (cohort, period index).
     cell = pd.unique(cust_codes * n_periods + k)  # hash-based; np.unique is slower here
     cust_of_cell, k_of_cell = np.divmod(cell, n_periods)
-    cohort_of_cell = first[cust_of_cell] - first_ordinal
     counts = np.bincount(
-        cohort_of_cell * n_periods + k_of_cell, minlength=n_cohorts * n_periods
+        cohort_of_customer[cust_of_cell] * n_periods + k_of_cell,
+        minlength=n_cohorts * n_periods,
     ).reshape(n_cohorts, n_periods)
     sizes = counts[:, 0]
-    # Cohort c (ordinal first_ordinal + c) has observed periods 0 .. end_ordinal - that.
-    observed = np.arange(n_periods)[None, :] <= (n_periods - 1 - np.arange(n_cohorts))[:, None]
-    present = sizes > 0
+    # Cohort c has observed periods 0 .. end_period - c.
+    observed = np.arange(n_periods)[None, :] <= (end_period - cohorts)[:, None]
     index = pd.PeriodIndex.from_ordinals(
-        first_ordinal + np.flatnonzero(present), freq=freq, name="cohort"
+        cohorts + _PANDAS_ORDINAL_SHIFT.get(freq, 0), freq=freq, name="cohort"
     )
-    counts, sizes, observed = counts[present], sizes[present], observed[present]
     columns = pd.RangeIndex(n_periods, name="period")
     if values == "count":
         table = pd.DataFrame(counts, index=index, columns=columns).astype("Int64")
