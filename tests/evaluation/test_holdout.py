@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy.special import betaln, gammaln
 
-from customer_models import calibration_holdout_split
+from customer_models import calibration_holdout_split, make_transactions, rfm_summary
 from customer_models.evaluation import (
     evaluate_holdout,
     frequency_fit,
@@ -14,7 +14,7 @@ from customer_models.evaluation import (
     top_share,
     transaction_tracking,
 )
-from customer_models.exceptions import MissingColumnError, ParameterError
+from customer_models.exceptions import DataValidationError, MissingColumnError, ParameterError
 from customer_models.valuation import BetaGeoModel
 
 # R BTYD walkthrough, Pareto/NBD on the CDNOW 1/10 sample (cdnowSummary$est.params).
@@ -207,3 +207,98 @@ def test_frequency_fit_for_pareto_nbd_matches_lifetimes(holdout):
         )
         assert fit.loc[n, "expected"] == pytest.approx(expected, rel=1e-6)
     assert fit["expected"].sum() == pytest.approx(len(holdout))
+
+
+# ------------------------------------------------------------------ tracking: dates
+class OnePerWeek:
+    """A new customer makes one repeat purchase per week."""
+
+    time_unit_ = "W"
+    params_ = pd.Series({"rate": 1.0})
+
+    def expected_purchases_new_customer(self, *, t):
+        return np.asarray(t, dtype=float)
+
+
+TRACK_TX = pd.DataFrame(
+    {
+        "customer_id": [1, 1, 1, 2, 2],
+        "date": pd.to_datetime(
+            [
+                "2024-01-01 10:00",
+                "2024-01-09 23:30",
+                "2024-01-12 08:00",
+                "2024-01-08 12:00",
+                "2024-01-21 18:45",
+            ]
+        ),
+    }
+)
+TRACK_DATA = pd.DataFrame(index=pd.Index([1, 2], name="customer_id"))
+
+
+def test_tracking_days_are_wall_clock_days_and_end_is_a_cut_off():
+    track = transaction_tracking(OnePerWeek(), TRACK_DATA, TRACK_TX, end="2024-01-21")
+    # Week 1 (Jan 1-7): nothing repeats; week 2 (Jan 8-14): customer 1 on Jan 9 and 12;
+    # week 3 (Jan 15-21): customer 2 late on Jan 21, which the Jan 21 cut-off keeps.
+    assert track["actual"].tolist() == [0, 2, 1]
+    assert track["start"].tolist() == list(
+        pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15"])
+    )
+    assert track["end"].iloc[-1] == pd.Timestamp("2024-01-22")
+    np.testing.assert_allclose(track["expected_cumulative"], [1.0, 3.0, 5.0])
+    by_period = transaction_tracking(
+        OnePerWeek(), TRACK_DATA, TRACK_TX, origin=pd.Period("2024-01", "M"),
+        end=pd.Period("2024-01-21", "D"),
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(by_period, track)
+
+
+def test_tracking_reads_formats_and_time_zones():
+    expected = transaction_tracking(OnePerWeek(), TRACK_DATA, TRACK_TX)
+    day_first = TRACK_TX.assign(date=TRACK_TX["date"].dt.strftime("%d/%m/%Y %H:%M"))
+    pd.testing.assert_frame_equal(
+        transaction_tracking(OnePerWeek(), TRACK_DATA, day_first, dayfirst=True), expected
+    )
+    early = day_first.iloc[:4]  # days <= 12 only: both orders read, and differ
+    with pytest.raises(DataValidationError, match="ambiguous"):
+        transaction_tracking(OnePerWeek(), TRACK_DATA, early)
+    pd.testing.assert_frame_equal(
+        transaction_tracking(OnePerWeek(), TRACK_DATA, early, dayfirst=True),
+        transaction_tracking(OnePerWeek(), TRACK_DATA, TRACK_TX.iloc[:4]),
+    )
+    ints = TRACK_TX.assign(date=TRACK_TX["date"].dt.strftime("%Y%m%d").astype(int))
+    with pytest.raises(DataValidationError, match="date_format"):
+        transaction_tracking(OnePerWeek(), TRACK_DATA, ints)
+    pd.testing.assert_frame_equal(
+        transaction_tracking(OnePerWeek(), TRACK_DATA, ints, date_format="%Y%m%d"), expected
+    )
+    aware = TRACK_TX.assign(date=TRACK_TX["date"].dt.tz_localize("Pacific/Auckland"))
+    pd.testing.assert_frame_equal(transaction_tracking(OnePerWeek(), TRACK_DATA, aware), expected)
+
+
+def test_tracking_sentinel_dates_never_wrap():
+    sentinel = pd.DataFrame({"customer_id": [2], "date": [pd.Timestamp("2024-01-01")]})
+    sentinel["date"] = np.array(["9999-12-31"], dtype="datetime64[us]")
+    tx = pd.concat([TRACK_TX.assign(date=TRACK_TX["date"].astype("datetime64[us]")), sentinel])
+    # The datetime64[ns] cast used to wrap 9999-12-31 to 1816. Now it is a date: customer 2's
+    # repeat purchase in the last week of 9999.
+    track = transaction_tracking(OnePerWeek(), TRACK_DATA, tx)
+    assert track["start"].iloc[-1] <= pd.Timestamp("9999-12-31") < track["end"].iloc[-1]
+    assert track["actual"].iloc[-1] == 1
+    assert track["actual_cumulative"].iloc[-1] == 4  # 2 + 1 + the sentinel
+    # With a real cohort, a grid from 2024 to 9999 is refused with the rows that stretch it.
+    many = make_transactions(300, random_state=3).astype({"date": "datetime64[us]"})
+    many = pd.concat([many, sentinel.assign(customer_id=many["customer_id"].iloc[0])])
+    summary = rfm_summary(many[many["date"] < "2026-01-01"]).drop(columns="first_purchase")
+    with pytest.raises(DataValidationError, match=r"to 9999-12-31.*customers \[1\]"):
+        transaction_tracking(OnePerWeek(), summary, many)
+    bounded = transaction_tracking(OnePerWeek(), TRACK_DATA, tx, end="2024-01-21")
+    expected = transaction_tracking(OnePerWeek(), TRACK_DATA, TRACK_TX, end="2024-01-21")
+    pd.testing.assert_frame_equal(bounded, expected)
+    # A summary whose first_purchase is a sentinel is read as that date, not wrapped.
+    data = pd.DataFrame(
+        {"first_purchase": np.array(["2024-01-01", "2024-01-08"], dtype="datetime64[us]")},
+        index=TRACK_DATA.index,
+    )
+    pd.testing.assert_frame_equal(transaction_tracking(OnePerWeek(), data, TRACK_TX), expected)

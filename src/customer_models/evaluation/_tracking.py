@@ -7,33 +7,64 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import (
-    as_pandas,
-    check_no_missing,
-    check_rule,
-    require_columns,
+from customer_models._time import (
+    US_PER_DAY,
+    cutoff_us,
+    parse_date_column,
+    to_instant_us,
+    us_to_datetime,
 )
-from customer_models.exceptions import ParameterError
+from customer_models._transactions import read_transactions
+from customer_models._validation import as_pandas, check_rule, require_columns
+from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.valuation._clv import _model_unit, _period_days
 
 __all__ = ["transaction_tracking"]
 
-_NS_PER_DAY = 86_400 * 10**9
+#: Most (birth day x period) model evaluations :func:`transaction_tracking` makes: 20 per
+#: customer or transaction row, at least 1,000,000 and at most 50,000,000.
+CELLS_PER_ROW = 20
+MIN_TRACKING_CELLS = 1_000_000
+MAX_TRACKING_CELLS = 50_000_000
+_MISSING = np.iinfo(np.int64).min
 
 
-def _days(ns: np.ndarray) -> np.ndarray:
-    """Whole days since the epoch of datetime64[ns] values (floor)."""
-    return np.floor_divide(ns, _NS_PER_DAY)
+def _day(us: int) -> str:
+    return str(us_to_datetime(np.array([us], dtype=np.int64))[0].date())
 
 
-def _as_ns(values: pd.Series, ids: Any, column: str, what: str) -> np.ndarray:
-    dates = pd.to_datetime(values, errors="coerce")
-    bad = dates.isna().to_numpy() & values.notna().to_numpy()
-    check_rule(bad, ids, rule=f"{column} must be a date", column=column, what=what)
-    check_no_missing(dates, ids, column=column, what=what)
-    if getattr(dates.dt, "tz", None) is not None:
-        dates = dates.dt.tz_localize(None)
-    return dates.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+def _refuse_long_grid(
+    n_births: int,
+    n_periods: int,
+    n_rows: int,
+    tx_day: np.ndarray,
+    tx_ids: np.ndarray,
+    birth_day: np.ndarray,
+    data_ids: Any,
+    date_col: str,
+) -> None:
+    """Refuse a grid far longer than the data warrants, naming the rows at both ends."""
+    cells = n_births * n_periods
+    limit = min(MAX_TRACKING_CELLS, max(MIN_TRACKING_CELLS, CELLS_PER_ROW * n_rows))
+    if cells <= limit:
+        return
+    first = int(birth_day.min())
+    last = int(tx_day.max()) if tx_day.size else first
+    late = tx_ids[tx_day == last][:3].tolist() if tx_day.size else []
+    check_rule(
+        birth_day == first,
+        data_ids,
+        rule=f"the tracking grid has at most {limit:,} (birth day x period) cells",
+        column=date_col,
+        what="data",
+        hint=(
+            f"Tracking from {_day(first * US_PER_DAY)} to {_day(last * US_PER_DAY)} needs "
+            f"{n_births:,} birth days x {n_periods:,} periods = {cells:,} model evaluations; "
+            f"the last transactions are those of customers {late}. A placeholder date "
+            "(1900-01-01, 9999-12-31) is usually the cause: remove such rows, or pass "
+            "origin= and end=."
+        ),
+    )
 
 
 def transaction_tracking(
@@ -47,6 +78,8 @@ def transaction_tracking(
     customer_col: str = "customer_id",
     date_col: str = "date",
     model_time_unit: str | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
     """Compare expected and actual repeat transactions of a cohort, period by period.
 
@@ -71,14 +104,20 @@ def transaction_tracking(
         Length of a tracking period (``"D"``, ``"W"``, ``"M"``, ``"7D"``...). Default: the
         model's time unit.
     origin : date-like, optional
-        Start of period 1. Default: the cohort's first purchase day.
+        Start of period 1 (the start of its day). Default: the cohort's first purchase day.
     end : date-like, optional
-        Last day tracked. Default: the last transaction date; the grid is rounded up to whole
-        periods.
+        Last day tracked, a cut-off: purchases at any time on that day count (a
+        ``pd.Period`` means its last day). Default: the last transaction date; the grid is
+        rounded up to whole periods.
     customer_col, date_col : str
-        Columns of ``transactions``.
+        Columns of ``transactions``. Dates are read as in
+        :func:`~customer_models.rfm_summary` (timezone-aware dates on their local clock,
+        dates far from 1970 kept, never wrapped).
     model_time_unit : str, optional
         Unit of the model's ``t`` (default ``model.time_unit_``).
+    date_format, dayfirst
+        How string (or integer) dates of ``transactions`` and of ``data["first_purchase"]``
+        are read, as in :func:`~customer_models.rfm_summary`.
 
     Returns
     -------
@@ -86,6 +125,14 @@ def transaction_tracking(
         One row per period ``1..n`` (index ``period``) with ``start`` and ``end`` (Timestamps,
         end exclusive), ``t`` (period end in model units since ``origin``), ``actual``,
         ``expected`` (incremental) and ``actual_cumulative``, ``expected_cumulative``.
+
+    Raises
+    ------
+    DataValidationError
+        Bad dates, customers of ``data`` without a transaction (and no ``first_purchase``),
+        or a grid of (birth day x period) model evaluations far larger than the data (more
+        than 20 per customer or transaction, at least 1,000,000, at most 50,000,000): a
+        placeholder date such as 9999-12-31 is the usual cause.
 
     Examples
     --------
@@ -114,18 +161,46 @@ def transaction_tracking(
         raise ParameterError(
             f"Tracking needs calendar units; got model unit {unit!r} and period {period!r}."
         )
-    tx = tx.loc[tx[customer_col].isin(frame.index), [customer_col, date_col]]
-    check_no_missing(tx[customer_col], tx[customer_col], column=customer_col, what="transactions")
-    ns = _as_ns(tx[date_col], tx[customer_col].to_numpy(), date_col, "transactions")
-    codes, uniques = pd.factorize(tx[customer_col])
-    day = _days(ns)
-    log = pd.DataFrame({"c": codes, "day": day}).drop_duplicates()
-    first_tx = log.groupby("c", sort=False)["day"].transform("min").to_numpy()
-    if "first_purchase" in frame.columns:
-        first_ns = _as_ns(frame["first_purchase"], frame.index, "first_purchase", "data")
-        birth_day = _days(first_ns)
+    if len(frame) == 0:
+        raise DataValidationError(
+            "data has no customers: tracking needs the cohort's summary (one row per customer).",
+            rule="data has at least one customer",
+        )
+    cohort_rows = tx[customer_col].isin(frame.index).to_numpy()
+    tz: Any = None
+    if cohort_rows.any():
+        log = read_transactions(
+            tx.loc[cohort_rows, [customer_col, date_col]],
+            customer_col=customer_col,
+            date_col=date_col,
+            date_format=date_format,
+            dayfirst=dayfirst,
+        )
+        tx_ids, day, tz = log.ids.to_numpy(), np.floor_divide(log.us, US_PER_DAY), log.tz
     else:
-        known = pd.Series(first_tx, index=log["c"].to_numpy()).groupby(level=0).min()
+        tx_ids, day = tx[customer_col].to_numpy()[:0], np.zeros(0, dtype=np.int64)
+    codes, uniques = pd.factorize(tx_ids)
+    days = pd.DataFrame({"c": codes, "day": day}).drop_duplicates()
+    first_tx = days.groupby("c", sort=False)["day"].transform("min").to_numpy()
+    if "first_purchase" in frame.columns:
+        first_us, first_tz = parse_date_column(
+            frame["first_purchase"],
+            "first_purchase",
+            date_format=date_format,
+            dayfirst=dayfirst,
+            ids=frame.index,
+        )
+        check_rule(
+            first_us == _MISSING,
+            frame.index,
+            rule="first_purchase must not be missing",
+            column="first_purchase",
+            what="data",
+        )
+        birth_day = np.floor_divide(first_us, US_PER_DAY)
+        tz = tz if tz is not None else first_tz
+    else:
+        known = pd.Series(first_tx, index=days["c"].to_numpy()).groupby(level=0).min()
         birth_by_code = pd.Series(known.to_numpy(), index=uniques[known.index.to_numpy()])
         aligned = birth_by_code.reindex(frame.index)
         check_rule(
@@ -136,16 +211,23 @@ def transaction_tracking(
             hint="Pass the transactions the summary was built from, or add 'first_purchase'.",
         )
         birth_day = aligned.to_numpy(dtype=np.int64)
-    repeat_days = log["day"].to_numpy()[log["day"].to_numpy() > first_tx]
+    repeat_days = days["day"].to_numpy()[days["day"].to_numpy() > first_tx]
 
-    origin_day = (
-        int(birth_day.min())
-        if origin is None
-        else int(_days(np.array([pd.Timestamp(origin).value]))[0])
-    )
+    if origin is None:
+        origin_day = int(birth_day.min())
+    else:
+        origin_day = int(np.floor_divide(to_instant_us(origin, "origin", tz=tz), US_PER_DAY))
     last_day = int(day.max()) if day.size else int(birth_day.max())
-    end_day = last_day if end is None else int(_days(np.array([pd.Timestamp(end).value]))[0])
+    if end is None:
+        end_day = last_day
+    else:
+        end_day = int(np.floor_divide(cutoff_us(end, "D", "end", tz=tz), US_PER_DAY))
     n_periods = max(1, int(np.ceil((end_day + 1 - origin_day) / period_days - 1e-9)))
+    n_births = int(np.unique(birth_day).size)
+    _refuse_long_grid(
+        n_births, n_periods, max(len(frame), day.size), day, tx_ids, birth_day, frame.index,
+        date_col,
+    )  # fmt: skip
 
     offsets = (repeat_days - origin_day) / period_days
     keep = (offsets >= 0) & (offsets < n_periods)
@@ -161,13 +243,14 @@ def transaction_tracking(
         values = model.expected_purchases_new_customer(t=ages[positive])
         expected_matrix[positive] = np.asarray(values, dtype=np.float64)
     expected_cum = counts @ expected_matrix
-    starts = pd.Timestamp(origin_day * _NS_PER_DAY) + pd.to_timedelta(
-        np.arange(n_periods) * period_days, unit="D"
-    )
+    start_us = origin_day * US_PER_DAY + np.round(
+        np.arange(n_periods + 1) * period_days * US_PER_DAY
+    ).astype(np.int64)
+    bounds = us_to_datetime(start_us)
     out = pd.DataFrame(
         {
-            "start": starts,
-            "end": starts + pd.Timedelta(days=period_days),
+            "start": bounds[:-1],
+            "end": bounds[1:],
             "t": grid,
             "actual": actual.astype(np.int64),
             "expected": np.diff(expected_cum, prepend=0.0),
