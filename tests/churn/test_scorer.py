@@ -58,7 +58,7 @@ def test_bad_models(summary: pd.DataFrame) -> None:
         PAliveChurnScorer(Short()).churn_probability(summary)
     with pytest.raises(ParameterError, match="probability_of_purchases"):
         PAliveChurnScorer(_Stub(), horizon=10).churn_probability(summary)
-    with pytest.raises(ParameterError, match="horizon must be a positive"):
+    with pytest.raises(ParameterError, match="horizon must be a number > 0"):
         PAliveChurnScorer(_Stub(), horizon=-1).churn_probability(summary)
 
 

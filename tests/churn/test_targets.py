@@ -71,8 +71,10 @@ def test_bad_input(inputs: tuple[pd.Series, pd.Series]) -> None:
         retention_targets(p, value, budget=-1)
     with pytest.raises(ParameterError, match="success_rate"):
         retention_targets(p, value, success_rate=1.5)
-    with pytest.raises(DataValidationError, match="cost_per_contact"):
+    with pytest.raises(ParameterError, match="cost_per_contact must be a number >= 0"):
         retention_targets(p, value, cost_per_contact=-1.0)
+    with pytest.raises(DataValidationError, match="cost_per_contact must be >= 0"):
+        retention_targets(p, value, cost_per_contact=pd.Series(-1.0, index=p.index))
     with pytest.raises(DataValidationError, match="every customer must have a cost"):
         retention_targets(p, value, cost_per_contact=pd.Series({"a": 1.0}))
     with pytest.raises(ParameterError, match="one-dimensional"):

@@ -113,13 +113,13 @@ def test_bad_weights_raise(cdnow):
 def test_from_params_validation():
     with pytest.raises(ParameterError, match="missing"):
         ParetoNBDModel.from_params(r=1.0, alpha=1.0, a=1.0, b=1.0)
-    with pytest.raises(ParameterError, match="> 0"):
+    with pytest.raises(ParameterError, match=r"numbers in \[1\.39e-11, 7\.2e\+10\]"):
         BetaGeoModel.from_params(r=1.0, alpha=0.0, a=1.0, b=1.0)
 
 
 def test_prediction_arguments_validated(cdnow):
     model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    with pytest.raises(ParameterError, match="t must be finite and >= 0"):
+    with pytest.raises(ParameterError, match="t must be a number >= 0"):
         model.expected_purchases(cdnow, t=-1)
     with pytest.raises(ParameterError, match="whole number"):
         model.probability_of_purchases(cdnow, n=1.5, t=2)

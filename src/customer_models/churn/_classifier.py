@@ -24,7 +24,13 @@ from sklearn.preprocessing import (
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-from customer_models._validation import check_rule
+from customer_models._validation import (
+    check_choice,
+    check_number,
+    check_random_state,
+    check_rule,
+    sklearn_input,
+)
 from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn, resolve_pos_label
 from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
 
@@ -264,32 +270,19 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ input handling
     def _check_params(self) -> None:
-        if self.model not in ("auto", *_MODELS):
-            raise ParameterError(
-                f"model must be one of ['auto', 'logistic', 'gradient_boosting'], "
-                f"got {self.model!r}."
-            )
-        if self.calibration not in ("auto", "sigmoid", "isotonic", "none"):
-            raise ParameterError(
-                "calibration must be one of ['auto', 'sigmoid', 'isotonic', 'none'], "
-                f"got {self.calibration!r}."
-            )
-        if isinstance(self.cv, bool) or not isinstance(self.cv, (int, np.integer)) or self.cv < 2:
-            raise ParameterError(f"cv must be an integer >= 2, got {self.cv!r}.")
-        if not np.isfinite(self.C) or self.C <= 0:
-            raise ParameterError(f"C must be a positive number, got {self.C!r}.")
-        if not isinstance(self.max_categories, (int, np.integer)) or self.max_categories < 2:
-            raise ParameterError(
-                f"max_categories must be an integer >= 2, got {self.max_categories!r}."
-            )
-        if not isinstance(self.n_repeats, (int, np.integer)) or self.n_repeats < 0:
-            raise ParameterError(f"n_repeats must be an integer >= 0, got {self.n_repeats!r}.")
+        check_choice(self.model, "model", ["auto", *_MODELS])
+        check_choice(self.calibration, "calibration", ["auto", "sigmoid", "isotonic", "none"])
+        check_number(self.cv, "cv", low=2, integer=True)
+        check_number(self.C, "C", low=0.0, low_inclusive=False)
+        check_number(self.max_categories, "max_categories", low=2, integer=True)
+        check_number(self.n_repeats, "n_repeats", low=0, integer=True)
+        check_random_state(self.random_state)
 
     def _frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
         """X as a DataFrame; arrays and lists go through sklearn's check_array first."""
         if not isinstance(X, pd.DataFrame):
-            X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
-        validate_data(self, X, reset=reset, skip_check_array=True)
+            X = sklearn_input(check_array, X, dtype=None, ensure_all_finite="allow-nan")
+        sklearn_input(validate_data, self, X, reset=reset, skip_check_array=True)
         if isinstance(X, pd.DataFrame):
             if X.shape[0] == 0:
                 raise DataValidationError(
@@ -387,7 +380,12 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         y_in = y
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
+        y = sklearn_input(
+            column_or_1d,
+            sklearn_input(check_array, y, ensure_2d=False, dtype=None, input_name="y", what="y"),
+            warn=True,
+            what="y",
+        )
         check_rule(
             pd.isna(y),
             np.arange(len(y)),
@@ -395,7 +393,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             column="y",
             what="labels (row positions shown)",
         )
-        check_classification_targets(y)
+        sklearn_input(check_classification_targets, y, what="y")
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
         classes = np.unique(y)
         if y_type != "binary" or classes.size < 2:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from customer_models._validation import check_rule
+from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["ChurnEvaluation", "evaluate_churn"]
@@ -298,8 +298,7 @@ def evaluate_churn(
     4       2          0   0.0      1.0
     5       2          0   0.0      1.0
     """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ParameterError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    n_bins = check_number(n_bins, "n_bins", low=1, integer=True)
     if (
         isinstance(y_true, pd.Series)
         and isinstance(churn_probability, pd.Series)
@@ -321,7 +320,23 @@ def evaluate_churn(
         )
         y_true = y_true.reindex(churn_probability.index)
     y = _binary_labels(y_true, pos_label)
-    prob = pd.Series(np.asarray(churn_probability, dtype=np.float64).ravel())
+    if isinstance(churn_probability, pd.Series):
+        # missing values are reported below with the customer ids
+        probs = pd.to_numeric(churn_probability, errors="coerce")
+        check_rule(
+            probs.isna().to_numpy() & churn_probability.notna().to_numpy(),
+            churn_probability.index,
+            rule="churn_probability must be numeric",
+            column="churn_probability",
+            what="scores",
+        )
+        raw = probs.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        array = np.asarray(churn_probability)
+        if array.dtype.kind not in "iuf":
+            check_numbers(array, "churn_probability", what="probabilities in [0, 1]")
+        raw = array.astype(np.float64)
+    prob = pd.Series(raw.ravel())
     if prob.size != y.size:
         raise DataValidationError(
             f"y has {y.size} rows but churn_probability has {prob.size}.",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pandas, check_rule
+from customer_models._validation import as_pandas, check_number, check_rule
 from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn
 from customer_models.exceptions import ParameterError
 
@@ -80,9 +80,7 @@ class PAliveChurnScorer:
                 )
             alive = method(frame)
         else:
-            horizon = self.horizon
-            if isinstance(horizon, bool) or not np.isfinite(horizon) or horizon <= 0:
-                raise ParameterError(f"horizon must be a positive number, got {horizon!r}.")
+            horizon = check_number(self.horizon, "horizon", low=0.0, low_inclusive=False)
             pmf = getattr(self.model, "probability_of_purchases", None)
             if not callable(pmf):
                 raise ParameterError(

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import check_rule
+from customer_models._validation import check_number, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["retention_targets"]
@@ -148,7 +148,7 @@ def retention_targets(
         )
         cost = _numbers(cost_series, "cost_per_contact")
     else:
-        scalar = float(cost_per_contact)
+        scalar = check_number(cost_per_contact, "cost_per_contact", low=0.0)
         cost = np.full(p.size, scalar)
     check_rule(
         ~np.isfinite(cost) | (cost < 0),
@@ -157,10 +157,8 @@ def retention_targets(
         column="cost_per_contact",
         what="retention_targets input",
     )
-    if not 0.0 <= float(success_rate) <= 1.0:
-        raise ParameterError(f"success_rate must be in [0, 1], got {success_rate!r}.")
-    if budget is not None and (not np.isfinite(budget) or budget < 0):
-        raise ParameterError(f"budget must be a non-negative number or None, got {budget!r}.")
+    success_rate = check_number(success_rate, "success_rate", low=0.0, high=1.0)
+    budget = check_number(budget, "budget", low=0.0, allow_none=True)
 
     at_risk = p * v
     order = np.argsort(-at_risk, kind="stable")

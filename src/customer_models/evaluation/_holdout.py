@@ -12,6 +12,8 @@ from customer_models._validation import (
     as_pandas,
     check_finite,
     check_non_negative,
+    check_not_empty,
+    check_number,
     ensure_numeric,
     require_columns,
 )
@@ -22,7 +24,7 @@ from customer_models.evaluation._metrics import (
     top_share,
 )
 from customer_models.evaluation._tracking import transaction_tracking
-from customer_models.exceptions import ParameterError
+from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["HoldoutEvaluation", "evaluate_holdout", "frequency_fit"]
 
@@ -124,9 +126,8 @@ def frequency_fit(model: Any, data: Any, *, max_frequency: int = 7) -> pd.DataFr
     2               1       0.0
     """
     frame = as_pandas(data, what="data")
+    max_frequency = check_number(max_frequency, "max_frequency", low=1, integer=True)
     require_columns(frame, ["frequency", "T"], what="data")
-    if int(max_frequency) < 1:
-        raise ParameterError(f"max_frequency must be >= 1, got {max_frequency!r}.")
     ids = frame.index
     x = ensure_numeric(frame["frequency"], ids, column="frequency")
     T = ensure_numeric(frame["T"], ids, column="T")
@@ -236,7 +237,15 @@ def evaluate_holdout(
     [1.0, 0.0]
     """
     frame = as_pandas(data, what="data")
+    max_frequency = check_number(max_frequency, "max_frequency", low=1, integer=True)
+    n_bins = check_number(n_bins, "n_bins", low=1, integer=True)
+    if not callable(getattr(model, "expected_purchases", None)):
+        raise ParameterError(
+            "model must be a fitted purchase model with expected_purchases(data, t=) (BG/NBD, "
+            f"Pareto/NBD, ...); got {type(model).__name__}."
+        )
     require_columns(frame, ["frequency", "frequency_holdout", "duration_holdout"], what="data")
+    check_not_empty(frame, what="data (the calibration/holdout summary)")
     ids = frame.index
     data_unit = frame.attrs.get("time_unit")
     model_unit = getattr(model, "time_unit_", None)
@@ -298,6 +307,17 @@ def evaluate_holdout(
             period=period,
             customer_col=customer_col,
             date_col=date_col,
+        )
+    undefined = [name for name, value in metrics.items() if not np.isfinite(value)]
+    if undefined:
+        raise DataValidationError(
+            f"the holdout metrics {undefined} are undefined: the holdout has "
+            f"{int(actual.sum())} purchases (or a total value of 0), so a bias relative to "
+            "the actual total cannot be computed. Check calibration_end and observation_end "
+            "of the split (the holdout period must contain purchases).",
+            column="frequency_holdout",
+            rule="the holdout has purchases",
+            n_rows=len(frame),
         )
     fit = frequency_fit(model, frame, max_frequency=max_frequency) if "T" in frame else None
     return HoldoutEvaluation(

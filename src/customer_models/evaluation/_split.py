@@ -7,7 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pandas, check_not_empty, require_columns
+from customer_models._validation import (
+    as_generator,
+    as_pandas,
+    check_not_empty,
+    check_number,
+    check_str,
+    require_columns,
+)
 from customer_models.exceptions import ParameterError
 
 __all__ = ["split_customers"]
@@ -68,15 +75,13 @@ def split_customers(
     """
     frame = as_pandas(data, what="data")
     check_not_empty(frame, what="data")
-    if not 0.0 < float(test_size) < 1.0:
-        raise ParameterError(f"test_size must be strictly between 0 and 1, got {test_size!r}.")
-    if int(n_bins) < 1:
-        raise ParameterError(f"n_bins must be >= 1, got {n_bins!r}.")
-    rng = (
-        random_state
-        if isinstance(random_state, np.random.Generator)
-        else (np.random.default_rng(random_state))
+    test_size = check_number(
+        test_size, "test_size", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
     )
+    n_bins = check_number(n_bins, "n_bins", low=1, integer=True)
+    check_str(stratify, "stratify", allow_none=True)
+    check_str(customer_col, "customer_col", allow_none=True)
+    rng = as_generator(random_state)
     if customer_col is not None:
         require_columns(frame, [customer_col], what="data")
         ids = frame[customer_col]

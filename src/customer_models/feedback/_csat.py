@@ -26,6 +26,10 @@ def check_satisfied(satisfied: Any, low: float, high: float) -> tuple[float, flo
     ):
         satisfied = (satisfied, high)
     try:
+        if isinstance(satisfied, (str, bytes)) or any(
+            isinstance(v, (str, bytes, bool, np.bool_)) for v in satisfied
+        ):
+            raise TypeError("not numbers")
         s_low, s_high = (float(v) for v in satisfied)
     except (TypeError, ValueError):
         raise ParameterError(

@@ -8,9 +8,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pandas, check_rule, require_columns
+from customer_models._validation import (
+    as_generator,
+    as_pandas,
+    check_bool,
+    check_number,
+    check_random_state,
+    check_rule,
+    check_str,
+    require_columns,
+)
 from customer_models.exceptions import DataValidationError, ParameterError
-from customer_models.feedback._scores import check_confidence
+from customer_models.feedback._scores import MAX_BOOTSTRAP, check_confidence
+
+#: Below this R² the drivers explain nothing and every share is reported as 0.
+_R2_ZERO = 1e-12
 
 __all__ = ["key_drivers", "relative_weights"]
 
@@ -70,6 +82,13 @@ def _corr_stack(values: np.ndarray) -> np.ndarray:
     return np.clip(corr, -1.0, 1.0)
 
 
+def _shares(weights: np.ndarray, r2: Any) -> np.ndarray:
+    """Percent of R² per driver; 0 where R² is 0 (the drivers explain nothing to share)."""
+    r2 = np.asarray(r2, dtype=np.float64)
+    safe = np.where(r2 > _R2_ZERO, r2, 1.0)
+    return np.where(r2 > _R2_ZERO, 100.0 * weights / safe, 0.0)
+
+
 def key_drivers(
     data: Any,
     *,
@@ -105,8 +124,9 @@ def key_drivers(
     DataFrame
         Indexed by driver (in the given order) with ``correlation`` (Pearson r with the target),
         ``relative_weight`` (raw weight; they sum to :math:`R^2`), ``share`` (percent of
-        :math:`R^2`), ``rank`` (1 = most important), and ``*_ci_low``/``*_ci_high`` bootstrap
-        percentile intervals for the three measures. ``attrs`` holds ``r_squared``, ``n``,
+        :math:`R^2`; 0 for every driver when :math:`R^2` is 0), ``rank`` (1 = most
+        important), and ``*_ci_low``/``*_ci_high`` bootstrap percentile intervals for the
+        three measures. ``attrs`` holds ``r_squared``, ``n``,
         ``n_dropped``, ``n_bootstrap`` and ``n_bootstrap_failed`` (replicates whose resample had
         a constant or collinear column, left out of the intervals).
 
@@ -150,8 +170,16 @@ def key_drivers(
     """
     df = as_pandas(data)
     confidence = check_confidence(confidence)
+    check_str(target, "target")
+    check_bool(dropna, "dropna")
+    check_random_state(random_state)
+    n_bootstrap = check_number(n_bootstrap, "n_bootstrap", low=0, high=MAX_BOOTSTRAP, integer=True)
     if isinstance(drivers, str):
         drivers = [drivers]
+    if not isinstance(drivers, Sequence):
+        raise ParameterError(
+            f"drivers must be a list of column names, got {type(drivers).__name__}."
+        )
     drivers = list(drivers)
     if not drivers:
         raise ParameterError("drivers must name at least one column.")
@@ -159,12 +187,6 @@ def key_drivers(
         raise ParameterError(f"drivers must not repeat a column, got {drivers}.")
     if target in drivers:
         raise ParameterError(f"target {target!r} must not also be a driver.")
-    if (
-        isinstance(n_bootstrap, bool)
-        or not isinstance(n_bootstrap, (int, np.integer))
-        or n_bootstrap < 0
-    ):
-        raise ParameterError(f"n_bootstrap must be a non-negative integer, got {n_bootstrap!r}.")
     columns = [*drivers, target]
     require_columns(df, columns, what="data")
 
@@ -224,7 +246,7 @@ def key_drivers(
         {
             "correlation": corr[:-1, -1],
             "relative_weight": weights,
-            "share": 100.0 * weights / r2,
+            "share": _shares(weights, r2),
         },
         index=pd.Index(drivers, name="driver"),
     )
@@ -232,7 +254,7 @@ def key_drivers(
 
     n_failed = 0
     if n_bootstrap > 0:
-        rng = np.random.default_rng(random_state)
+        rng = as_generator(random_state)
         chunk = max(1, min(n_bootstrap, 4_000_000 // (n * len(columns))))
         boot_corr = np.empty((n_bootstrap, len(drivers)))
         boot_w = np.empty((n_bootstrap, len(drivers)))
@@ -244,7 +266,7 @@ def key_drivers(
             boot_corr[start : start + size] = stack[:, :-1, -1]
             boot_w[start : start + size] = w_b
         with np.errstate(invalid="ignore", divide="ignore"):
-            boot_share = 100.0 * boot_w / boot_w.sum(axis=1, keepdims=True)
+            boot_share = _shares(boot_w, boot_w.sum(axis=1, keepdims=True))
         good = np.isfinite(boot_w).all(axis=1) & np.isfinite(boot_corr).all(axis=1)
         n_failed = int((~good).sum())
         if good.sum() < 2:

@@ -7,10 +7,15 @@ from typing import Any, Literal
 import numpy as np
 from scipy import special
 
-from customer_models._validation import check_choice
-from customer_models.exceptions import ParameterError
+from customer_models._validation import (
+    as_generator,
+    check_choice,
+    check_number,
+    check_random_state,
+)
 from customer_models.feedback._result import NPSResult, NPSTestResult
 from customer_models.feedback._scores import (
+    MAX_BOOTSTRAP,
     check_confidence,
     clean_scores,
     kish_effective_n,
@@ -100,7 +105,7 @@ def _bootstrap(
     n_bootstrap: int,
     random_state: Any,
 ) -> tuple[float, float, float]:
-    rng = np.random.default_rng(random_state)
+    rng = as_generator(random_state)
     n = x.size
     if w is None:
         # Resampling n answers with replacement = one multinomial draw of the three counts.
@@ -212,12 +217,11 @@ def nps(
     """
     confidence = check_confidence(confidence)
     check_choice(method, "method", ["adjusted_wald", "wald", "bootstrap"])
-    if method == "bootstrap" and (
-        isinstance(n_bootstrap, bool)
-        or not isinstance(n_bootstrap, (int, np.integer))
-        or n_bootstrap < 100
-    ):
-        raise ParameterError(f"n_bootstrap must be an integer >= 100, got {n_bootstrap!r}.")
+    if method == "bootstrap":
+        n_bootstrap = check_number(
+            n_bootstrap, "n_bootstrap", low=100, high=MAX_BOOTSTRAP, integer=True
+        )
+        check_random_state(random_state)
     x, w, n_dropped = clean_scores(scores, scale=NPS_SCALE, dropna=dropna, weights=weights)
     n_pro, n_pas, n_det, s_pro, s_pas, s_det = _shares(x, w)
     n_eff = float(x.size) if w is None else kish_effective_n(w)

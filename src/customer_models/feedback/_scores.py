@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import check_rule
+from customer_models._validation import check_bool, check_number, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = [
+    "MAX_BOOTSTRAP",
     "as_list",
     "check_confidence",
     "check_scale",
@@ -35,6 +36,9 @@ __all__ = [
     "validate_values",
 ]
 
+#: Most bootstrap replicates (nps, key_drivers): the work and memory grow with it.
+MAX_BOOTSTRAP = 1_000_000
+
 _DROPNA_HINT = (
     "Pass dropna=True to drop missing answers explicitly (the number dropped is reported as "
     "n_dropped)."
@@ -43,13 +47,9 @@ _DROPNA_HINT = (
 
 def check_confidence(confidence: float) -> float:
     """Return ``confidence`` as a float, raising :class:`ParameterError` unless it is in (0, 1)."""
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating)):
-        raise ParameterError(f"confidence must be a number in (0, 1), got {confidence!r}.")
-    value = float(confidence)
-    if not 0.0 < value < 1.0:
-        raise ParameterError(
-            f"confidence must be in (0, 1), e.g. 0.95 for a 95% interval, got {confidence!r}."
-        )
+    value: float = check_number(
+        confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
     return value
 
 
@@ -126,6 +126,7 @@ def validate_values(
     what: str,
 ) -> np.ndarray:
     """Apply rules 2-4 to a float array; return the boolean mask of kept answers."""
+    dropna = check_bool(dropna, "dropna")
     low, high, is_int = scale
     missing = np.isnan(x)
     if not dropna:

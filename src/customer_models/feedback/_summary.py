@@ -12,6 +12,7 @@ from customer_models._validation import (
     check_choice,
     check_not_empty,
     check_rule,
+    check_str,
     require_columns,
 )
 from customer_models.exceptions import DataValidationError, ParameterError
@@ -183,6 +184,8 @@ def feedback_summary(
     b         50.0  4          2           0
     """
     df = as_pandas(data)
+    check_str(score_col, "score_col")
+    check_str(weight_col, "weight_col", allow_none=True)
     check_choice(metric, "metric", list(_METHODS))
     method = _METHODS[metric][0] if method is None else method
     check_choice(method, "method", _METHODS[metric])
@@ -231,6 +234,26 @@ def feedback_summary(
         return values[present]
 
     n_p, sw_p, sw2_p = pick(n), pick(sw), pick(sw2)
+    if keys:
+        labels = [
+            uniques[codes[present]] for (_, uniques), codes in zip(parts, key_codes, strict=True)
+        ]
+        index = (
+            labels[0]
+            if len(labels) == 1
+            else pd.MultiIndex.from_arrays(labels, names=[lab.name for lab in labels])
+        )
+    else:
+        index = pd.Index(["all"])
+    if w is not None:
+        check_rule(
+            (n_p > 0) & ~(sw_p > 0),
+            index,
+            rule=f"{weight_col} must have a positive sum in every group with answers",
+            column=weight_col,
+            what="data groups",
+            hint="Drop the groups whose weights are all 0, or fix their weights.",
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = sw_p**2 / sw2_p
     out: dict[str, np.ndarray] = {}
@@ -305,17 +328,6 @@ def feedback_summary(
     out.update({name: values.astype(np.int64) for name, values in counts.items()})
     out.update(shares)
 
-    if keys:
-        labels = [
-            uniques[codes[present]] for (_, uniques), codes in zip(parts, key_codes, strict=True)
-        ]
-        index = (
-            labels[0]
-            if len(labels) == 1
-            else pd.MultiIndex.from_arrays(labels, names=[lab.name for lab in labels])
-        )
-    else:
-        index = pd.Index(["all"])
     table = pd.DataFrame(out, index=index)
     table.attrs.update(
         {

@@ -15,7 +15,13 @@ import pandas as pd
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from customer_models._validation import as_pandas, check_rule, require_columns
+from customer_models._validation import (
+    as_pandas,
+    check_number,
+    check_rule,
+    require_columns,
+    sklearn_input,
+)
 from customer_models.exceptions import (
     DataValidationError,
     MissingColumnError,
@@ -132,16 +138,18 @@ def read_table(estimator: Any, X: Any, *, reset: bool, what: str, numeric: bool 
                 f"{what} is empty: 0 sample(s); at least one row is needed.",
                 rule="not empty",
             )
-        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        sklearn_input(validate_data, estimator, X, reset=reset, skip_check_array=True, what=what)
         return Table(X, what)
-    array = check_array(
+    array = sklearn_input(
+        check_array,
         X,
         dtype="numeric" if numeric else None,
         ensure_all_finite=False,
         estimator=estimator,
         input_name="X",
+        what=what,
     )
-    validate_data(estimator, array, reset=reset, skip_check_array=True)
+    sklearn_input(validate_data, estimator, array, reset=reset, skip_check_array=True, what=what)
     return Table(array, what)
 
 
@@ -157,9 +165,10 @@ def check_fitted(estimator: Any, attribute: str) -> None:
 
 def check_int(value: Any, name: str, *, minimum: int) -> int:
     """Raise :class:`ParameterError` unless ``value`` is an int >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
+    if isinstance(value, float):  # 3.0 is refused too: a count given as a float is a slip
+        raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r} (float).")
+    result: int = check_number(value, name, low=minimum, integer=True)
+    return result
 
 
 class SegmentAssignMixin:

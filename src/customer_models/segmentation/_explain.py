@@ -9,7 +9,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pandas, check_not_empty, require_columns
+from customer_models._validation import (
+    as_pandas,
+    check_choice,
+    check_not_empty,
+    check_number,
+    check_random_state,
+    check_str,
+    require_columns,
+)
 from customer_models.exceptions import ParameterError
 from customer_models.segmentation._profile import align_segments
 
@@ -123,15 +131,17 @@ def explain_segments(
 
     df = as_pandas(X)
     check_not_empty(df)
-    if method not in ("tree", "lda"):
-        raise ParameterError(f"method must be 'tree' or 'lda', got {method!r}.")
+    check_choice(method, "method", ["tree", "lda"])
+    check_random_state(random_state)
     if features is None:
         features = [
             str(c)
             for c in df.columns
             if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
         ]
-    features = list(features)
+    if isinstance(features, str) or not isinstance(features, Sequence):
+        raise ParameterError(f"features must be a list of column names, got {features!r}.")
+    features = [check_str(f, "features") for f in features]
     if not features:
         raise ParameterError("explain_segments needs at least one numeric feature column.")
     require_columns(df, features)
@@ -140,8 +150,7 @@ def explain_segments(
     if np.unique(y).size < 2:
         raise ParameterError("explain_segments needs at least two segments to tell apart.")
     if method == "tree":
-        if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1:
-            raise ParameterError(f"max_depth must be an integer >= 1, got {max_depth!r}.")
+        max_depth = check_number(max_depth, "max_depth", low=1, integer=True)
         model: Any = DecisionTreeClassifier(max_depth=max_depth, random_state=random_state)
         model.fit(values, y)
         rules = export_text(model, feature_names=features)

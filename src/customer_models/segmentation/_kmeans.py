@@ -9,7 +9,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils import check_random_state
 
-from customer_models._validation import check_rule
+from customer_models._validation import check_bool, check_rule
+from customer_models._validation import check_random_state as check_random_state_of
 from customer_models.exceptions import ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
@@ -169,10 +170,18 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         auto = isinstance(self.n_clusters, str)
         if auto and self.n_clusters != "auto":
             raise ParameterError(f"n_clusters must be an int or 'auto', got {self.n_clusters!r}.")
+        check_bool(self.log_transform, "log_transform")
+        check_random_state_of(self.random_state)
         sample_size = check_int(self.sample_size, "sample_size", minimum=10)
         silhouette_size = check_int(self.silhouette_size, "silhouette_size", minimum=10)
         n_init = check_int(self.n_init, "n_init", minimum=1)
         if auto:
+            if isinstance(self.k_range, str) or not (
+                isinstance(self.k_range, tuple | list) and len(self.k_range) == 2
+            ):
+                raise ParameterError(
+                    f"k_range must be a (low, high) pair of integers >= 2, got {self.k_range!r}."
+                )
             k_lo, k_hi = (check_int(k, "k_range", minimum=2) for k in self.k_range)
             if k_hi < k_lo:
                 raise ParameterError(

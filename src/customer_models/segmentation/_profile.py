@@ -8,7 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pandas, check_not_empty, check_rule, require_columns
+from customer_models._validation import (
+    as_pandas,
+    check_bool,
+    check_finite,
+    check_not_empty,
+    check_rule,
+    check_str,
+    ensure_numeric,
+    require_columns,
+)
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["align_segments", "segment_migration", "segment_profile"]
@@ -52,6 +61,22 @@ def _categories(segments: pd.Series) -> list[Any]:
     return list(pd.unique(segments))
 
 
+def ensure_numeric_or_missing(values: pd.Series, ids: Any, *, column: str) -> np.ndarray:
+    """``values`` as float64 with NaN for missing; non-numeric or infinite entries raise."""
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        coerced = pd.to_numeric(values, errors="coerce")
+        check_rule(
+            coerced.isna().to_numpy() & values.notna().to_numpy(),
+            ids,
+            rule=f"{column} must be numeric",
+            column=column,
+        )
+        values = coerced
+    x = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    check_rule(np.isinf(x), ids, rule=f"{column} must not be infinite", column=column)
+    return x
+
+
 def segment_profile(
     data: Any,
     segments: Any,
@@ -80,9 +105,11 @@ def segment_profile(
     DataFrame
         One row per segment with ``n_customers``, ``share`` and, per feature,
         ``<feature>_mean``, ``<feature>_median`` and ``<feature>_lift`` (segment mean over
-        the base mean; NaN when the base mean is 0 or the segment is empty); plus
-        ``value_total``, ``value_share`` and ``value_lift`` (value share over customer
-        share) with ``value_col``.
+        the base mean); plus ``value_total``, ``value_share`` and ``value_lift`` (value share
+        over customer share) with ``value_col``. Missing feature values are skipped (as
+        pandas does); a statistic is NaN only when there is nothing to compute it from: an
+        empty segment, a segment where the feature is never observed, or a base mean of 0
+        (lift). ``value_col`` must be finite; ``value_share`` is 0 when the total value is 0.
 
     Examples
     --------
@@ -98,6 +125,9 @@ def segment_profile(
     """
     df = as_pandas(data)
     check_not_empty(df)
+    check_str(value_col, "value_col", allow_none=True)
+    if features is not None and (isinstance(features, str) or not isinstance(features, Sequence)):
+        raise ParameterError(f"features must be a list of column names, got {features!r}.")
     if features is None:
         features = [
             str(c)
@@ -116,22 +146,28 @@ def segment_profile(
     out["share"] = counts / len(df)
     grouped = df[features].groupby(codes) if features else None
     for f in features:
-        x = df[f].to_numpy(dtype=np.float64)
+        x = ensure_numeric_or_missing(df[f], df.index, column=f)
+        seen = ~np.isnan(x)
+        n_seen = np.bincount(codes, weights=seen, minlength=k)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.bincount(codes, weights=x, minlength=k) / counts
-            base = x.mean()
+            total = np.bincount(codes, weights=np.where(seen, x, 0.0), minlength=k)
+            mean = np.where(n_seen > 0, total / np.where(n_seen > 0, n_seen, 1.0), np.nan)
+            base = float(x[seen].mean()) if seen.any() else np.nan
             lift = mean / base if base != 0 else np.full(k, np.nan)
         median = grouped[f].median().reindex(range(k)).to_numpy()  # type: ignore[index]
         out[f"{f}_mean"] = mean
         out[f"{f}_median"] = median
         out[f"{f}_lift"] = lift
     if value_col:
-        v = df[value_col].to_numpy(dtype=np.float64)
+        v = ensure_numeric(df[value_col], df.index, column=value_col)
+        check_finite(v, df.index, column=value_col)
         total = np.bincount(codes, weights=v, minlength=k)
         out["value_total"] = total
+        grand = float(v.sum())
+        share = total / grand if grand != 0 else np.zeros(k)
+        out["value_share"] = share
         with np.errstate(invalid="ignore", divide="ignore"):
-            out["value_share"] = total / v.sum()
-            out["value_lift"] = out["value_share"] / out["share"]
+            out["value_lift"] = share / out["share"].to_numpy()
     return out
 
 
@@ -174,6 +210,9 @@ def segment_migration(
     At Risk      0        0       1
     (new)        1        0       0
     """
+    check_bool(normalize, "normalize")
+    check_str(new_label, "new_label")
+    check_str(gone_label, "gone_label")
     for name, s in (("before", before), ("after", after)):
         if not isinstance(s, pd.Series):
             raise ParameterError(f"{name} must be a Series indexed by customer id.")

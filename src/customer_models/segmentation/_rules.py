@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 
-from customer_models._validation import check_rule
+from customer_models._validation import check_bool, check_number, check_rule, check_str
 from customer_models.exceptions import ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
@@ -58,7 +58,10 @@ def band_rules(
     >>> band_rules("age", [18, 35, 65])
     [('< 18', {'age': (None, 18)}), ('[18, 35)', {'age': (18, 35)}), ('[35, 65)', {'age': (35, 65)}), ('>= 65', {'age': (65, None)})]
     """  # noqa: E501
-    cuts = [float(e) for e in edges]
+    open_ends = check_bool(open_ends, "open_ends")
+    if isinstance(edges, (str, bytes)) or not isinstance(edges, Sequence | np.ndarray):
+        raise ParameterError(f"edges must be an increasing sequence of numbers, got {edges!r}.")
+    cuts = [check_number(e, "edges") for e in edges]
     if len(cuts) < 1 or any(b <= a for a, b in pairwise(cuts)):
         raise ParameterError(f"edges must be a non-empty increasing sequence, got {edges!r}.")
     bounds: list[tuple[float | None, float | None]] = list(pairwise(cuts))
@@ -284,6 +287,7 @@ class RuleSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         -------
         self
         """
+        check_str(self.default, "default", allow_none=True)
         compiled = self._compiled()
         names = list(dict.fromkeys(name for name, _ in compiled))
         if self.default is not None and str(self.default) not in names:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 
-from customer_models._validation import check_rule
+from customer_models._validation import check_choice, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
@@ -48,7 +48,8 @@ class ValueSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         customer is in the first tier whose edge its value reaches, so new customers are
         tiered on the training scale.
     value_share_ : dict of str to float
-        Share of total value of each tier in the training data.
+        Share of total value of each tier in the training data (all 0 when the total value
+        is 0, possible with ``method="quantile"`` and negative values).
     labels_ : ndarray of int
         Tier codes of the training customers.
     n_features_in_, feature_names_in_
@@ -116,15 +117,23 @@ class ValueSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         -------
         self
         """
-        if self.method not in ("abc", "quantile"):
-            raise ParameterError(f"method must be 'abc' or 'quantile', got {self.method!r}.")
+        check_choice(self.method, "method", ["abc", "quantile"])
         table = read_table(self, X, reset=True, what="data")
         values = self._values(table)
         name = table.label(self.value_col if self.value_col is not None else 0)
         if self.method == "abc":
-            thresholds = np.asarray(self.thresholds, dtype=np.float64)
+            try:
+                if isinstance(self.thresholds, (str, bytes)):
+                    raise TypeError("a string")
+                thresholds = np.asarray(self.thresholds)
+                if thresholds.dtype.kind not in "iuf":
+                    raise TypeError("not numbers")
+                thresholds = thresholds.astype(np.float64)
+            except (TypeError, ValueError):
+                thresholds = np.array([np.nan])
             if (
                 thresholds.ndim != 1
+                or not np.all(np.isfinite(thresholds))
                 or thresholds.size == 0
                 or np.any(thresholds <= 0)
                 or np.any(thresholds >= 1)
@@ -174,7 +183,7 @@ class ValueSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         total = values.sum()
         shares = np.bincount(self.labels_, weights=values, minlength=len(labels))
         self.value_share_ = {
-            label: float(s / total) if total != 0 else float("nan")
+            label: float(s / total) if total != 0 else 0.0
             for label, s in zip(labels, shares, strict=True)
         }
         return self

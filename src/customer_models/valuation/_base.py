@@ -43,6 +43,7 @@ predictions back on the caller's index, ``save`` -- is provided here. Prediction
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,7 +57,10 @@ from customer_models._validation import (
     as_pandas,
     check_finite,
     check_not_empty,
+    check_number,
+    check_numbers,
     check_rule,
+    check_str,
     ensure_numeric,
     require_columns,
 )
@@ -402,14 +406,23 @@ class ValuationModel(BaseEstimator):
                 f"{cls.__name__} takes exactly the parameters {names}; "
                 f"missing {missing}, unexpected {extra}."
             )
-        values = np.array([float(params[n]) for n in names])
-        bad = [n for n, v in zip(names, values, strict=True) if not (np.isfinite(v) and v > 0)]
+        low, high = math.exp(-_LOG_BOUND), math.exp(_LOG_BOUND)
+        bad = {}
+        for n in names:
+            value = params[n]
+            ok = (
+                isinstance(value, numbers.Real)
+                and not isinstance(value, (bool, np.bool_))
+                and low <= float(value) <= high
+            )
+            if not ok:
+                bad[n] = value
         if bad:
             raise ParameterError(
-                f"{cls.__name__} parameters must be finite and > 0; bad: "
-                f"{ {n: float(params[n]) for n in bad} }."
+                f"{cls.__name__} parameters must be numbers in [{low:.3g}, {high:.3g}] (the "
+                f"range fit searches, where every prediction is finite); bad: {bad}."
             )
-        return values
+        return np.array([float(params[n]) for n in names])
 
     @classmethod
     def from_params(cls, *, time_unit: str | None = None, **params: float) -> ValuationModel:
@@ -420,7 +433,9 @@ class ValuationModel(BaseEstimator):
         time_unit : str, optional
             Unit of recency/T/t the parameters refer to.
         **params : float
-            Every parameter in ``param_names``, each > 0.
+            Every parameter in ``param_names``, each a number in [exp(-25), exp(25)]
+            (about 1.4e-11 .. 7.2e10), the box ``fit`` searches and where every prediction is
+            finite; strings, None, booleans, NaN and values outside it raise ParameterError.
 
         Returns
         -------
@@ -436,6 +451,7 @@ class ValuationModel(BaseEstimator):
         (np.float64(4.414), 'W')
         """
         values = cls._check_params(params)
+        check_str(time_unit, "time_unit", allow_none=True)
         model = cls(time_unit=time_unit)
         model._set_result(values, covariance=None, log_likelihood=math.nan, n=math.nan)
         model.time_unit_ = time_unit
@@ -498,9 +514,8 @@ class ValuationModel(BaseEstimator):
             When the optimizer failed, did not move from its start, ran a parameter towards 0
             or infinity, or the Hessian is not positive definite; the message says what to try.
         """
-        penalizer = float(self.penalizer_coef)
-        if not (np.isfinite(penalizer) and penalizer >= 0):
-            raise ParameterError(f"penalizer_coef must be a finite number >= 0, got {penalizer}.")
+        penalizer = check_number(self.penalizer_coef, "penalizer_coef", low=0.0)
+        check_str(self.time_unit, "time_unit", allow_none=True)
         columns, index = self._prepare(data, what="data")
         n_rows = next(iter(columns.values())).size
         ids = np.arange(n_rows) if index is None else _ids_of(index)
@@ -667,26 +682,12 @@ def _attrs_time_unit(data: Any) -> str | None:
 
 def _check_horizon(t: Any, name: str = "t") -> np.ndarray:
     """Return ``t`` as a float array, raising :class:`ParameterError` unless finite and >= 0."""
-    try:
-        arr = np.asarray(t, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError(
-            f"{name} must be a number or an array of numbers, got {t!r}."
-        ) from None
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-        raise ParameterError(f"{name} must be finite and >= 0, got {t!r}.")
-    return arr
+    return check_numbers(t, name, low=0.0)
 
 
 def _check_count(n: Any, name: str = "n") -> np.ndarray:
     """Return ``n`` as a float array of whole numbers >= 0, else raise :class:`ParameterError`."""
-    try:
-        arr = np.asarray(n, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a whole number >= 0, got {n!r}.") from None
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.floor(arr)):
-        raise ParameterError(f"{name} must be a whole number >= 0, got {n!r}.")
-    return arr
+    return check_numbers(n, name, low=0.0, integer=True)
 
 
 class PurchaseModel(ValuationModel):

@@ -22,7 +22,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pandas, check_choice
+from customer_models._validation import (
+    as_generator,
+    as_pandas,
+    check_choice,
+    check_number,
+    check_random_state,
+)
 from customer_models.exceptions import CustomerModelsError, NotFittedError, ParameterError
 
 __all__ = ["prediction_interval"]
@@ -30,13 +36,14 @@ __all__ = ["prediction_interval"]
 #: Target number of floats held at once (draws × customers in a chunk): 32 MB.
 _CELLS_PER_CHUNK = 4_000_000
 
+#: Most parameter draws per interval: each draw is a model and a prediction per customer.
+MAX_DRAWS = 100_000
+
 _QUANTITIES = ("expected_purchases", "probability_alive", "expected_spend")
 
 
-def _rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(random_state)
+def _rng(random_state: Any) -> np.random.Generator:
+    return as_generator(random_state)
 
 
 def _params(model: Any) -> pd.Series:
@@ -127,11 +134,17 @@ def _chunked_quantiles(
     return lower, upper
 
 
-def _check_level(level: float, n_draws: int) -> None:
-    if not 0.0 < float(level) < 1.0:
-        raise ParameterError(f"level must be strictly between 0 and 1, got {level!r}.")
-    if int(n_draws) < 2:
-        raise ParameterError(f"n_draws must be at least 2, got {n_draws!r}.")
+def _check_level(
+    level: Any, n_draws: Any, chunk_size: Any = None, random_state: Any = None
+) -> tuple[float, int, int | None]:
+    """Validate the interval options; return ``(level, n_draws, chunk_size)``."""
+    checked_level = check_number(
+        level, "level", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
+    draws = check_number(n_draws, "n_draws", low=2, high=MAX_DRAWS, integer=True)
+    chunk = check_number(chunk_size, "chunk_size", low=1, integer=True, allow_none=True)
+    check_random_state(random_state)
+    return checked_level, draws, chunk
 
 
 def _predict(model: Any, data: pd.DataFrame, quantity: str, t: float | None) -> np.ndarray:
@@ -170,7 +183,7 @@ def prediction_interval(
     level : float, default 0.9
         Coverage of the central interval (quantiles ``(1 - level)/2`` and ``(1 + level)/2``).
     n_draws : int, default 500
-        Number of parameter draws.
+        Number of parameter draws, 2 to 100,000.
     method : {"laplace", "bootstrap"}, default "laplace"
         Normal draws of the log-parameters with the model's covariance, or a customer
         bootstrap with one refit per draw (slow; needs ``fit_data``).
@@ -213,11 +226,11 @@ def prediction_interval(
     frame = as_pandas(data, what="data")
     check_choice(quantity, "quantity", list(_QUANTITIES))
     check_choice(method, "method", ["laplace", "bootstrap"])
-    _check_level(level, n_draws)
+    level, n_draws, chunk_size = _check_level(level, n_draws, chunk_size, random_state)
     if quantity == "expected_purchases":
-        if t is None or not float(t) >= 0:
+        if t is None:
             raise ParameterError("quantity='expected_purchases' needs t >= 0 (model time units).")
-        t = float(t)
+        t = check_number(t, "t", low=0.0)
     if not hasattr(model, quantity):
         raise ParameterError(f"{type(model).__name__} has no method {quantity}().")
     fit_frame = None if fit_data is None else as_pandas(fit_data, what="fit_data")
@@ -251,7 +264,7 @@ def _clv_interval(
     from customer_models.valuation._clv import _clv_point
 
     check_choice(method, "method", ["laplace", "bootstrap"])
-    _check_level(level, n_draws)
+    level, n_draws, chunk_size = _check_level(level, n_draws, chunk_size, random_state)
     rng = _rng(random_state)
     tm_draws = _draw_params(transaction_model, int(n_draws), rng, method, data)
     if spend_model is not None and hasattr(spend_model, "params_"):

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from customer_models.exceptions import ModelFileError
+from customer_models.exceptions import ModelFileError, ParameterError
 from customer_models.valuation._base import ConvergenceReport, ValuationModel
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_model", "save_model"]
@@ -38,6 +38,14 @@ def _model_classes() -> dict[str, type[ValuationModel]]:
     return found
 
 
+def _check_path(path: Any) -> None:
+    if not isinstance(path, (str, os.PathLike)) or (isinstance(path, str) and not path):
+        raise ParameterError(
+            f"path must be a file path (a str or os.PathLike such as pathlib.Path), got "
+            f"{path!r} ({type(path).__name__})."
+        )
+
+
 def _num(value: Any) -> float | None:
     value = float(value)
     return None if not math.isfinite(value) else value
@@ -57,6 +65,8 @@ def save_model(model: ValuationModel, path: str | os.PathLike[str]) -> None:
     'ParetoNBDModel'
     """
     from customer_models import __version__  # lazy: the top level imports this package
+
+    _check_path(path)
 
     model._require_fitted()
     cov = model.covariance_
@@ -88,8 +98,11 @@ def save_model(model: ValuationModel, path: str | os.PathLike[str]) -> None:
             "message": str(conv.message),
         },
     }
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=2, allow_nan=False)
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, indent=2, allow_nan=False)
+    except OSError as exc:
+        raise ModelFileError(f"cannot write the model file {os.fspath(path)!s}: {exc}.") from None
 
 
 def _fail(path: Any, why: str) -> ModelFileError:
@@ -112,6 +125,8 @@ def load_model(path: str | os.PathLike[str]) -> ValuationModel:
 
     Raises
     ------
+    ParameterError
+        If ``path`` is not a str or os.PathLike (e.g. None).
     ModelFileError
         If the file is missing, not JSON, of another format or a newer format version, names
         an unknown model class, or has malformed parameters.
@@ -127,6 +142,7 @@ def load_model(path: str | os.PathLike[str]) -> ValuationModel:
     >>> type(loaded).__name__, loaded.time_unit_
     ('BetaGeoModel', 'W')
     """
+    _check_path(path)
     try:
         with open(path, encoding="utf-8") as fh:
             payload = json.load(fh)
