@@ -81,7 +81,7 @@ def test_bad_data_names_rule_and_ids(tx):
     with pytest.raises(DataValidationError, match=r"amount must not be missing.*\[1\]"):
         LoyaltyProgram(TIERS).evaluate(bad)
     bad = tx.assign(date=["2024-01-01", "not a date", "2024-01-02", "2024-01-03"])
-    with pytest.raises(DataValidationError, match="date must be a date"):
+    with pytest.raises(DataValidationError, match="date must be a parseable date"):
         LoyaltyProgram(TIERS).evaluate(bad)
     bad = tx.assign(redeemed=[0.0, -5.0, 0.0, 0.0])
     with pytest.raises(DataValidationError, match="redeemed must be >= 0"):

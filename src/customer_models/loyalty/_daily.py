@@ -8,19 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import (
-    as_pandas,
-    check_finite,
-    check_no_missing,
-    check_non_negative,
-    check_rule,
-    ensure_numeric,
-    require_columns,
-)
+from customer_models._time import US_PER_DAY
+from customer_models._transactions import TransactionLog, read_transactions
+from customer_models._validation import check_finite, check_non_negative, ensure_numeric
 from customer_models.loyalty._points import PointRules, row_points
 from customer_models.loyalty._segments import DayIndex
+from customer_models.summary import customer_codes
 
-__all__ = ["Daily", "prepare_daily"]
+__all__ = ["Daily", "prepare_daily", "read_log"]
 
 WHAT = "transactions"
 
@@ -56,37 +51,7 @@ class Daily:
         return Daily(ids, index, self.qual[keep], self.points[keep])
 
 
-def _factorize(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted customer codes; a single pass when numeric ids are already sorted."""
-    if ids.dtype.kind in "iuf" and ids.size and bool((ids[1:] >= ids[:-1]).all()):
-        new = np.ones(ids.size, dtype=bool)
-        new[1:] = ids[1:] != ids[:-1]
-        return np.cumsum(new) - 1, ids[new]
-    codes, uniques = pd.factorize(ids, sort=True)
-    return codes.astype(np.int64), np.asarray(uniques)
-
-
-def _days(frame: pd.DataFrame, column: str, ids: np.ndarray) -> np.ndarray:
-    dates = frame[column]
-    if not pd.api.types.is_datetime64_any_dtype(dates):
-        parsed = pd.to_datetime(dates, errors="coerce", format="mixed")
-        bad = parsed.isna().to_numpy() & dates.notna().to_numpy()
-        check_rule(
-            bad,
-            ids,
-            rule=f"{column} must be a date",
-            column=column,
-            what=WHAT,
-            hint="Convert it with pd.to_datetime first.",
-        )
-        dates = parsed
-    check_no_missing(dates, ids, column=column, what=WHAT)
-    if getattr(dates.dt, "tz", None) is not None:
-        dates = dates.dt.tz_localize(None)
-    return dates.to_numpy().astype("datetime64[D]").view(np.int64)
-
-
-def prepare_daily(
+def read_log(
     transactions: Any,
     *,
     customer_col: str,
@@ -95,31 +60,58 @@ def prepare_daily(
     qualifying: str,
     redeemed_col: str | None,
     rules: PointRules,
-    as_of_day: int | None,
-) -> tuple[Daily, int]:
-    """Check ``transactions`` and aggregate it per customer and day up to ``as_of_day``.
+    date_format: str | None,
+    dayfirst: bool | None,
+) -> TransactionLog:
+    """Read ``transactions`` with the one reader; refunds (negative amounts) are kept.
 
-    Returns the daily table and the evaluation day (the last transaction day when
-    ``as_of_day`` is None).
+    Loyalty nets refunds by design: they reduce the day's spend and take points back.
     """
-    frame = as_pandas(transactions, what=WHAT)
-    needed = [customer_col, date_col, amount_col, *rules.columns]
+    needed = [*rules.columns]
     if qualifying not in ("spend", "points", "visits"):
         needed.append(qualifying)
     if redeemed_col is not None:
         needed.append(redeemed_col)
-    require_columns(frame, list(dict.fromkeys(needed)), what=WHAT)
+    return read_transactions(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        value_col=amount_col,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        refunds="net_customer",
+        columns=tuple(dict.fromkeys(c for c in needed if c not in (customer_col, date_col))),
+    )
 
-    ids = frame[customer_col].to_numpy()
-    check_no_missing(frame[customer_col], ids, column=customer_col, what=WHAT)
-    day = _days(frame, date_col, ids)
-    amount = ensure_numeric(frame[amount_col], ids, column=amount_col, what=WHAT)
-    check_finite(amount, ids, column=amount_col, what=WHAT)
+
+def log_days(log: TransactionLog) -> np.ndarray:
+    """Day number (days since 1970-01-01, wall clock) of every row of ``log``."""
+    return np.floor_divide(log.us, US_PER_DAY)
+
+
+def prepare_daily(
+    log: TransactionLog,
+    *,
+    qualifying: str,
+    redeemed_col: str | None,
+    rules: PointRules,
+    as_of_day: int | None,
+) -> tuple[Daily, int]:
+    """Aggregate the transactions per customer and day up to ``as_of_day``.
+
+    Returns the daily table and the evaluation day (the last transaction day when
+    ``as_of_day`` is None).
+    """
+    assert log.amounts is not None
+    day = log_days(log)
     if as_of_day is None:
-        as_of_day = int(day.max()) if day.size else 0
-    keep = day <= as_of_day
-    if not keep.all():
-        frame, ids, day, amount = frame.loc[keep], ids[keep], day[keep], amount[keep]
+        as_of_day = int(day.max())
+    log = log.take(day <= as_of_day)
+    day = log_days(log)
+    amount = log.amounts
+    assert amount is not None
+    ids = log.ids.to_numpy()
+    frame = log.frame if log.rows is None else log.frame.iloc[log.rows]
 
     points = row_points(frame, amount, rules)
     if redeemed_col is not None:
@@ -143,7 +135,7 @@ def prepare_daily(
     if redeemed_col is not None:
         points = points - redeemed
 
-    codes, uniques = _factorize(ids)
+    codes, uniques = customer_codes(log.ids)
     n = len(uniques)
     first = int(day.min()) if day.size else 0
     span = int(day.max()) - first + 2 if day.size else 2
@@ -164,4 +156,4 @@ def prepare_daily(
         qual_day = (qual_day > 0).astype(np.float64)
     customer = day_key // span
     index = DayIndex.build(customer, day_key % span + first, n)
-    return Daily(pd.Index(uniques, name=customer_col), index, qual_day, points_day), as_of_day
+    return Daily(uniques.rename(log.customer_col), index, qual_day, points_day), as_of_day

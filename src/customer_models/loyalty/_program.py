@@ -11,16 +11,18 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from customer_models._transactions import TransactionLog
 from customer_models.exceptions import ParameterError
 from customer_models.loyalty._calendar import (
     Window,
+    add_months,
     boundaries,
     day_of,
     days_to_datetime,
     parse_calendar_offset,
     parse_window,
 )
-from customer_models.loyalty._daily import Daily, prepare_daily
+from customer_models.loyalty._daily import Daily, prepare_daily, read_log
 from customer_models.loyalty._points import NO_DAY, PointRules, fifo_points, parse_rules
 from customer_models.loyalty._reasons import build_reasons
 from customer_models.loyalty._segments import segment_cumsum
@@ -103,15 +105,16 @@ class TierHistory:
         """Migration counts between two consecutive dates as a (from tier x to tier) table.
 
         Defaults to the last pair of dates. Rows are the tiers customers came from (including
-        ``"(new)"``), columns the tiers they went to.
+        ``"(new)"``), columns the tiers they went to. Dates name their day (a time of day or
+        a ``pd.Period`` ending that day picks the same pair).
         """
         table = self.migrations
         if table.empty:
             raise ParameterError("the history has fewer than two dates: no migrations.")
-        to_date = table["to_date"].max() if to_date is None else pd.Timestamp(to_date)
+        to_date = table["to_date"].max() if to_date is None else _stamp(to_date, "to_date")
         chosen = table[table["to_date"] == to_date]
         if from_date is not None:
-            chosen = chosen[chosen["from_date"] == pd.Timestamp(from_date)]
+            chosen = chosen[chosen["from_date"] == _stamp(from_date, "from_date")]
         if chosen.empty:
             dates = sorted(table["to_date"].unique())
             raise ParameterError(f"no migrations ending on {to_date}; available: {dates}.")
@@ -124,6 +127,11 @@ class TierHistory:
             observed=False,
         )
         return out.astype(np.int64)
+
+
+def _stamp(value: Any, name: str) -> pd.Timestamp:
+    """Return the day of a date-like value as a Timestamp (the labels of a history)."""
+    return pd.Timestamp(days_to_datetime(np.array([day_of(value, name=name)]))[0])
 
 
 class LoyaltyProgram(BaseEstimator):
@@ -171,6 +179,11 @@ class LoyaltyProgram(BaseEstimator):
         Transaction columns.
     redeemed_col : str, optional
         Column of points redeemed on each row (>= 0); redemptions use the oldest points first.
+    date_format, dayfirst
+        How string (or integer, ``date_format="%Y%m%d"``) transaction dates are read, as in
+        :func:`~customer_models.rfm_summary`; an ambiguous day/month order is an error
+        without them. Timezone-aware dates count on their local day; dates far from 1970 (a
+        ``9999-12-31`` sentinel) are dates like any other, never wrapped.
 
     Notes
     -----
@@ -228,6 +241,8 @@ class LoyaltyProgram(BaseEstimator):
         date_col: str = "date",
         amount_col: str = "amount",
         redeemed_col: str | None = None,
+        date_format: str | None = None,
+        dayfirst: bool | None = None,
     ) -> None:
         self.tiers = tiers
         self.qualifying = qualifying
@@ -243,6 +258,8 @@ class LoyaltyProgram(BaseEstimator):
         self.date_col = date_col
         self.amount_col = amount_col
         self.redeemed_col = redeemed_col
+        self.date_format = date_format
+        self.dayfirst = dayfirst
 
     # ------------------------------------------------------------------ validation
     def _spec(self) -> _Spec:
@@ -274,6 +291,13 @@ class LoyaltyProgram(BaseEstimator):
                 raise ParameterError(f"{name} must be a column name (str).")
         if self.redeemed_col is not None and not isinstance(self.redeemed_col, str):
             raise ParameterError("redeemed_col must be a column name (str) or None.")
+        if self.date_format is not None and not isinstance(self.date_format, str):
+            raise ParameterError(
+                f"date_format must be a strptime format such as '%d/%m/%Y', got "
+                f"{self.date_format!r}."
+            )
+        if self.dayfirst is not None and not isinstance(self.dayfirst, (bool, np.bool_)):
+            raise ParameterError(f"dayfirst must be True, False or None, got {self.dayfirst!r}.")
         return _Spec(
             tiers, self.qualifying, window, review, rules, int(grace), bool(self.soft_landing)
         )
@@ -301,12 +325,24 @@ class LoyaltyProgram(BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ kernels
-    def _prepare(self, spec: _Spec, transactions: Any, as_of_day: int | None) -> tuple[Daily, int]:
-        return prepare_daily(
+    def _read(self, spec: _Spec, transactions: Any) -> TransactionLog:
+        return read_log(
             transactions,
             customer_col=self.customer_col,
             date_col=self.date_col,
             amount_col=self.amount_col,
+            qualifying=spec.qualifying,
+            redeemed_col=self.redeemed_col,
+            rules=spec.rules,
+            date_format=self.date_format,
+            dayfirst=self.dayfirst,
+        )
+
+    def _prepare(
+        self, spec: _Spec, log: TransactionLog, as_of_day: int | None
+    ) -> tuple[Daily, int]:
+        return prepare_daily(
+            log,
             qualifying=spec.qualifying,
             redeemed_col=self.redeemed_col,
             rules=spec.rules,
@@ -375,8 +411,9 @@ class LoyaltyProgram(BaseEstimator):
             One row per transaction (pandas, polars or Arrow): ``customer_col``, ``date_col``,
             ``amount_col`` (negative for refunds), plus any column the rules read.
         as_of : date-like, optional
-            Evaluation day, inclusive: transactions on that day count and reviews on that day
-            have happened. Defaults to the last transaction day. Later rows are ignored.
+            Evaluation day, a cut-off: transactions at any time on that day count and reviews
+            on that day have happened (a ``pd.Period`` means its last day). Defaults to the
+            last transaction day. Later rows are ignored.
 
         Returns
         -------
@@ -399,8 +436,9 @@ class LoyaltyProgram(BaseEstimator):
             and ``next_review``.
         """
         spec = self._spec()
-        as_of_day = None if as_of is None else day_of(as_of, name="as_of")
-        daily, as_of_day = self._prepare(spec, transactions, as_of_day)
+        log = self._read(spec, transactions)
+        as_of_day = None if as_of is None else day_of(as_of, name="as_of", tz=log.tz)
+        daily, as_of_day = self._prepare(spec, log, as_of_day)
         state = self._tier_state(spec, daily, as_of_day)
         tiers = spec.tiers
         scan = state.scan
@@ -415,13 +453,7 @@ class LoyaltyProgram(BaseEstimator):
         rules = spec.rules
         expiry = None
         if rules.expiry_months is not None and daily.index.day.size:
-            first = int(daily.index.day.min())
-            table = pd.DatetimeIndex(days_to_datetime(np.arange(first, as_of_day + 1)))
-            shifted = table + pd.DateOffset(months=rules.expiry_months)
-            lookup = ((shifted - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(
-                dtype=np.int64
-            )
-            expiry = lookup[daily.index.day - first]
+            expiry = add_months(daily.index.day, rules.expiry_months)
         points = fifo_points(daily.index, state.key, daily.points, expiry, as_of_day)
 
         def window_start(end_day: int) -> int:
@@ -475,8 +507,10 @@ class LoyaltyProgram(BaseEstimator):
         transactions : DataFrame
             As in :meth:`evaluate`.
         dates : list of date-like or DatetimeIndex
-            Evaluation days (inclusive), e.g. ``pd.date_range("2024-03-31", periods=4,
-            freq="QE")``. Sorted and de-duplicated.
+            Evaluation days, cut-offs as ``as_of`` in :meth:`evaluate` (each whole day; a
+            ``pd.Period`` means its last day), e.g. ``pd.date_range("2024-03-31", periods=4,
+            freq="QE")`` or ``pd.period_range("2024Q1", periods=4, freq="Q")``. Sorted and
+            de-duplicated by day.
 
         Returns
         -------
@@ -485,12 +519,14 @@ class LoyaltyProgram(BaseEstimator):
             consecutive dates); ``matrix()`` gives one transition as a cross table.
         """
         spec = self._spec()
-        if isinstance(dates, (str, pd.Timestamp)) or not isinstance(dates, Iterable):
+        if isinstance(dates, (str, pd.Timestamp, pd.Period)) or not isinstance(dates, Iterable):
             raise ParameterError("dates must be a list of dates, e.g. ['2024-06-30', ...].")
-        days = sorted({day_of(d, name="dates") for d in dates})
-        if not days:
+        dates = list(dates)
+        if not dates:
             raise ParameterError("dates must name at least one date.")
-        daily, _ = self._prepare(spec, transactions, days[-1])
+        log = self._read(spec, transactions)
+        days = sorted({day_of(d, name="dates", tz=log.tz) for d in dates})
+        daily, _ = self._prepare(spec, log, days[-1])
         categories = pd.CategoricalDtype(list(spec.tiers.names), ordered=True)
         stamps = [pd.Timestamp(d) for d in days_to_datetime(np.array(days))]
         columns = {}
@@ -527,8 +563,8 @@ class LoyaltyProgram(BaseEstimator):
         else:
             migrations = pd.DataFrame(
                 {
-                    "from_date": pd.Series(dtype="datetime64[ns]"),
-                    "to_date": pd.Series(dtype="datetime64[ns]"),
+                    "from_date": pd.Series(dtype="datetime64[us]"),
+                    "to_date": pd.Series(dtype="datetime64[us]"),
                     "from_tier": pd.Categorical([], dtype=labels),
                     "to_tier": pd.Categorical([], dtype=categories),
                     "customers": pd.Series(dtype=np.int64),
