@@ -346,3 +346,33 @@ def test_the_cut_off_day_is_whole_in_the_oracle_too() -> None:
     ).sum()
     assert _btyd(meaning, CUT).loc["a", "frequency"] == 2
     assert "d" in _btyd(meaning, CUT).index
+
+
+# ----------------------------------------------------------------------------- refunds
+REFUND = ("c", "2024-03-05 10:00:00", -7.0)
+VALUE_READERS = ["rfm_summary", "churn_dataset", "churn_features", "behavior_features"]
+
+
+@pytest.mark.parametrize("reader", VALUE_READERS)
+def test_value_readers_refuse_refunds_or_drop_them(reader: str) -> None:
+    log = _frame([*ROWS, REFUND])
+    spec = READERS[reader]
+    if reader == "churn_features":  # reads values only with value_col
+
+        def run(f: pd.DataFrame, r: dict[str, Any], c: Any) -> Any:
+            return cm.churn_features(f, as_of=c, trend_window=HORIZON, value_col="amount", **r)
+    else:
+        run = spec.run
+    with pytest.raises(DataValidationError, match=r"amount must be >= 0.*\['c'\].*refunds="):
+        run(log, {}, CUT)
+    got = run(log, {"refunds": "drop"}, CUT)
+    spec.compare(got, spec.oracle(_frame(ROWS)))  # as if the refund row were not there
+
+
+@pytest.mark.parametrize(
+    "reader", ["stages_at", "stage_transitions", "cohort_retention", "transaction_tracking"]
+)
+def test_readers_without_values_ignore_amounts(reader: str) -> None:
+    spec = READERS[reader]
+    log = _frame([*ROWS, REFUND])
+    spec.compare(spec.run(log, {}, CUT), spec.oracle(log))
