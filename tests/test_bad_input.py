@@ -1339,7 +1339,6 @@ OWNED_ELSEWHERE: dict[str, str] = {
     "customer_lifetime_value-margin=bool": "valuation/_clv.py",
     "rfm_summary-observation_end mixed tz": "summary.py (dates through _time.py)",
     "LoyaltyProgram-qualifying='x'": "loyalty/_program.py",
-    "TierHistory-matrix from_date unparseable": "loyalty/ (dates through _time.py)",
     "make_transactions-n_customers=str": "datasets/_simulate.py",
     "make_transactions-n_customers=None": "datasets/_simulate.py",
     "make_transactions-n_customers=nan": "datasets/_simulate.py",
@@ -1349,6 +1348,348 @@ OWNED_ELSEWHERE: dict[str, str] = {
     "make_transactions-start unparseable": "datasets/_simulate.py",
     "load_cdnow_transactions-sample='yes'": "datasets/_loaders.py",
 }
+
+
+# ---- more mistakes (the battery keeps growing) ----------------------------------------------
+add(
+    "evaluate_churn",
+    "n_bins=10**9 (work bounded)",
+    lambda: cm.evaluate_churn([0, 1], [0.2, 0.8], n_bins=10**9),
+    "n_bins",
+)
+add(
+    "evaluate_holdout",
+    "max_frequency=10**9 (work bounded)",
+    lambda: cm.evaluate_holdout(BG, _HOLDOUT, max_frequency=10**9),
+    "max_frequency",
+)
+add(
+    "frequency_fit",
+    "max_frequency=10**9 (work bounded)",
+    lambda: cm.frequency_fit(BG, SUMMARY, max_frequency=10**9),
+    "max_frequency",
+)
+add(
+    "evaluate_holdout",
+    "n_bins=10**9 (work bounded)",
+    lambda: cm.evaluate_holdout(BG, _HOLDOUT, n_bins=10**9),
+    "n_bins",
+)
+add(
+    "evaluate_holdout",
+    "spend_model without expected_spend",
+    lambda: cm.evaluate_holdout(BG, _HOLDOUT, spend_model=object()),
+    "spend_model",
+)
+add(
+    "ChurnClassifier",
+    "y of another length",
+    lambda: cm.ChurnClassifier(model="logistic", cv=2).fit(FEATURES, LABELS.iloc[:10]),
+    "rows|length|samples",
+)
+add(
+    "ChurnClassifier",
+    "y two-dimensional",
+    lambda: cm.ChurnClassifier(model="logistic", cv=2).fit(
+        FEATURES, np.column_stack([LABELS, LABELS])
+    ),
+    "y",
+)
+add(
+    "ChurnClassifier",
+    "pos_label not a label",
+    lambda: cm.ChurnClassifier(pos_label="gone", cv=2).fit(FEATURES, LABELS),
+    "pos_label",
+)
+add(
+    "ChurnClassifier",
+    "max_categories='a'",
+    lambda: cm.ChurnClassifier(max_categories="a").fit(FEATURES, LABELS),
+    "max_categories",
+)
+add(
+    "ChurnClassifier",
+    "calibration='platt'",
+    lambda: cm.ChurnClassifier(calibration="platt").fit(FEATURES, LABELS),
+    "calibration",
+)
+add(
+    "ChurnClassifier",
+    "n_repeats=-1",
+    lambda: cm.ChurnClassifier(n_repeats=-1).fit(FEATURES, LABELS),
+    "n_repeats",
+)
+add(
+    "ChurnClassifier",
+    "predict on an empty frame",
+    lambda: _fitted_churn().predict(FEATURES.iloc[:0]),
+    "empty",
+)
+add(
+    "ChurnClassifier",
+    "predict on infinite values",
+    lambda: _fitted_churn().predict(FEATURES.assign(spend=np.inf)),
+    "infinite",
+)
+add(
+    "evaluate_churn",
+    "y a two-column frame",
+    lambda: cm.evaluate_churn(pd.DataFrame({"a": [0, 1], "b": [1, 0]}), [0.2, 0.8]),
+    "y|binary|rows",
+)
+add(
+    "evaluate_churn",
+    "probabilities with None",
+    lambda: cm.evaluate_churn([0, 1], [0.2, None]),
+    "churn_probability",
+)
+add(
+    "PAliveChurnScorer",
+    "model without probability_alive",
+    lambda: cm.PAliveChurnScorer(object()).predict_proba(SUMMARY),
+    "probability_alive",
+)
+add(
+    "PAliveChurnScorer",
+    "evaluate with ambiguous labels",
+    lambda: cm.PAliveChurnScorer(BG).evaluate(
+        SUMMARY, np.where(SUMMARY["frequency"] > 0, "stayed", "left")
+    ),
+    "pos_label",
+)
+add(
+    "retention_targets",
+    "churn_probability a two-column frame",
+    lambda: cm.retention_targets(pd.DataFrame({"a": _P, "b": _P}), _V),
+    "churn_probability",
+)
+add(
+    "retention_targets",
+    "probabilities above 1",
+    lambda: cm.retention_targets(_P * 2, _V),
+    "churn_probability",
+)
+add("nps_test", "sample of strings", lambda: cm.nps_test(["a", "b"], SCORES), "numeric|sample")
+add("nps_test", "dropna='yes'", lambda: cm.nps_test(SCORES, SCORES, dropna="yes"), "dropna")
+add("csat", "negative weights", lambda: cm.csat([1, 5, 4], weights=[1, -1, 1]), "weights")
+add("csat", "dropna=1", lambda: cm.csat([1, 5, 4], dropna=1), "dropna")
+add("ces", "dropna='x'", lambda: cm.ces([1, 7, 4], dropna="x"), "dropna")
+add("ces", "weights of another length", lambda: cm.ces([1, 7, 4], weights=[1]), "weights")
+add(
+    "feedback_summary",
+    "scale='1-5' for csat",
+    lambda: _summary(metric="csat", score_col="speed", scale="1-5"),
+    "scale",
+)
+add(
+    "feedback_summary",
+    "weight_col of strings",
+    lambda: _summary(data=SURVEY.assign(w="x"), weight_col="w"),
+    "w",
+)
+add(
+    "key_drivers",
+    "drivers repeated",
+    lambda: _drivers(drivers=["price", "price"]),
+    "repeat",
+)
+add(
+    "key_drivers",
+    "target among the drivers",
+    lambda: _drivers(drivers=["price", "score"]),
+    "target",
+)
+add(
+    "RFMScorer",
+    "T_col missing",
+    lambda: cm.RFMScorer(T_col="TT").fit(SUMMARY),
+    "TT",
+)
+add(
+    "RFMScorer",
+    "n_bins above the number of customers",
+    lambda: cm.RFMScorer(n_bins=9).fit(SUMMARY.head(3)),
+    "n_bins|customers|rows",
+)
+add(
+    "RFMScorer",
+    "frequency of strings",
+    lambda: cm.RFMScorer().fit(SUMMARY.assign(frequency="many")),
+    "frequency",
+)
+add(
+    "RFMSegmenter",
+    "segments with an unknown score code",
+    lambda: cm.RFMSegmenter(segments={"A": {"x": (1, 5)}}).fit(SUMMARY),
+    "segments|x",
+)
+add(
+    "RuleSegmenter",
+    "rule with a non-numeric range on a text column",
+    lambda: cm.RuleSegmenter({"a": {"region": (1, 2)}}).fit(SURVEY),
+    "region",
+)
+add(
+    "RuleSegmenter",
+    "predict on other columns",
+    lambda: (
+        cm.RuleSegmenter({"big": {"frequency": (5, None)}})
+        .fit(SUMMARY)
+        .predict(SUMMARY.drop(columns="frequency"))
+    ),
+    "frequency",
+)
+add(
+    "ValueSegmenter",
+    "NaN value",
+    lambda: cm.ValueSegmenter(value_col="total_value").fit(SUMMARY.assign(total_value=np.nan)),
+    "total_value",
+)
+add(
+    "ValueSegmenter",
+    "predict on other columns",
+    lambda: (
+        cm.ValueSegmenter(value_col="total_value")
+        .fit(SUMMARY)
+        .predict(SUMMARY.drop(columns="total_value"))
+    ),
+    "total_value",
+)
+add(
+    "KMeansSegmenter",
+    "k_range of three",
+    lambda: cm.KMeansSegmenter(k_range=(2, 3, 4), columns=["frequency"]).fit(SUMMARY),
+    "k_range",
+)
+add(
+    "KMeansSegmenter",
+    "negative feature with log_transform",
+    lambda: cm.KMeansSegmenter(2, columns=["frequency"]).fit(SUMMARY.assign(frequency=-1)),
+    "log_transform|>= 0",
+)
+add(
+    "KMeansSegmenter",
+    "more clusters than customers",
+    lambda: cm.KMeansSegmenter(50, columns=["frequency", "recency"]).fit(SUMMARY.head(5)),
+    "n_clusters",
+)
+add(
+    "explain_segments",
+    "segments with missing values",
+    lambda: cm.explain_segments(FEATURES, SEGMENTS.where(SEGMENTS == "low")),
+    "segment|missing",
+)
+add(
+    "explain_segments",
+    "features a string",
+    lambda: cm.explain_segments(FEATURES, SEGMENTS, features="tenure"),
+    "features",
+)
+add(
+    "explain_segments",
+    "a single segment",
+    lambda: cm.explain_segments(FEATURES, pd.Series("one", index=FEATURES.index)),
+    "two segments",
+)
+add(
+    "segment_migration",
+    "after a list",
+    lambda: cm.segment_migration(SEGMENTS, ["a"]),
+    "after",
+)
+add(
+    "segment_migration",
+    "gone_label=None",
+    lambda: cm.segment_migration(SEGMENTS, SEGMENTS, gone_label=None),
+    "gone_label",
+)
+add(
+    "segment_profile",
+    "features a string",
+    lambda: cm.segment_profile(FEATURES, SEGMENTS, features="tenure"),
+    "features",
+)
+add(
+    "segment_profile",
+    "infinite feature",
+    lambda: cm.segment_profile(FEATURES.assign(spend=np.inf), SEGMENTS),
+    "spend",
+)
+add(
+    "segment_profile",
+    "value_col with NaN",
+    lambda: cm.segment_profile(FEATURES.assign(v=np.nan), SEGMENTS, value_col="v"),
+    "v",
+)
+add(
+    "prediction_interval",
+    "quantity the model lacks",
+    lambda: _interval(quantity="expected_spend"),
+    "expected_spend",
+)
+add(
+    "prediction_interval",
+    "model not fitted",
+    lambda: cm.prediction_interval(cm.BetaGeoModel(), SUMMARY, t=3),
+    "fitted",
+)
+add(
+    "GammaGammaModel",
+    "expected_spend before fit",
+    lambda: cm.GammaGammaModel().expected_spend(SUMMARY),
+    "fitted",
+)
+add(
+    "load_model",
+    "empty path",
+    lambda: cm.load_model(""),
+    "path",
+)
+add(
+    "load_model",
+    "a newer format version",
+    lambda: _load_text(json.dumps({"format": "customer_models.valuation", "format_version": 99})),
+    "format_version",
+)
+add(
+    "load_model",
+    "parameters as strings",
+    lambda: _load_text(
+        json.dumps(
+            {
+                "format": "customer_models.valuation",
+                "format_version": 1,
+                "class": "BetaGeoModel",
+                "params": {"r": "1", "alpha": 1, "a": 1, "b": 1},
+            }
+        )
+    ),
+    "numbers|malformed",
+)
+add(
+    "BetaGeoModel",
+    "save into a missing folder",
+    lambda: BG.save("/nonexistent/folder/model.json"),
+    "cannot write",
+)
+add(
+    "split_customers",
+    "customer_col missing",
+    lambda: cm.split_customers(TX, customer_col="client"),
+    "client",
+)
+add(
+    "split_customers",
+    "duplicated ids without customer_col",
+    lambda: cm.split_customers(pd.concat([SUMMARY, SUMMARY])),
+    "duplicated",
+)
+add(
+    "split_customers",
+    "an empty frame",
+    lambda: cm.split_customers(SUMMARY.iloc[:0]),
+    "empty",
+)
 
 
 def _param(case: Case) -> Any:
@@ -1404,7 +1745,24 @@ FINITE: list[Finite] = [
     ),
     Finite(
         "key_drivers",
-        "drivers that explain nothing (R² = 0)",
+        "uncorrelated drivers (R² = 0 exactly)",
+        lambda: cm.key_drivers(
+            pd.DataFrame(
+                {
+                    "score": [2, 0, 0, 2, 2, 0, 0, 2],
+                    "x": [1, 1, -1, -1, 1, 1, -1, -1],
+                    "z": [1, -1, 1, -1, 1, -1, 1, -1],
+                }
+            ),
+            target="score",
+            drivers=["x", "z"],
+            n_bootstrap=50,
+            random_state=0,
+        ),
+    ),
+    Finite(
+        "key_drivers",
+        "a constant target",
         lambda: cm.key_drivers(
             pd.DataFrame({"score": [5, 5, 5, 5, 5, 5], "x": [1, 2, 3, 4, 5, 6]}),
             target="score",

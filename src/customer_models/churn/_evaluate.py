@@ -71,6 +71,8 @@ class ChurnEvaluation:
         }
 
 
+#: Most risk groups / calibration bins (the tables are allocated n_bins long).
+MAX_BINS = 10_000
 #: Labels recognised as "churned" without ``pos_label`` (compared after ``strip().lower()``).
 CHURN_LABELS = frozenset({"churn", "churned", "churner", "churners"})
 #: Answers recognised as "yes, churned" in a yes/no pair of string labels.
@@ -258,7 +260,7 @@ def evaluate_churn(
         Predicted probability of churn, in [0, 1].
     n_bins : int, default 10
         Number of risk groups in the lift table (10 = deciles) and of equal-width bins in the
-        calibration table.
+        calibration table, 1 to 10,000.
     pos_label : optional
         The label that means "churned". Needed unless the labels say it: 0/1 or booleans
         (1/True = churned), one label spelled "churned"/"churn" (e.g. "retained"/"churned"),
@@ -298,7 +300,7 @@ def evaluate_churn(
     4       2          0   0.0      1.0
     5       2          0   0.0      1.0
     """
-    n_bins = check_number(n_bins, "n_bins", low=1, integer=True)
+    n_bins = check_number(n_bins, "n_bins", low=1, high=MAX_BINS, integer=True)
     if (
         isinstance(y_true, pd.Series)
         and isinstance(churn_probability, pd.Series)

@@ -26,6 +26,11 @@ from customer_models.evaluation._metrics import (
 from customer_models.evaluation._tracking import transaction_tracking
 from customer_models.exceptions import DataValidationError, ParameterError
 
+#: Largest ``max_frequency``: one model pmf evaluation per count, so the work grows with it.
+MAX_FREQUENCY = 1_000
+#: Most reliability bins (the table is allocated n_bins long).
+MAX_BINS = 10_000
+
 __all__ = ["HoldoutEvaluation", "evaluate_holdout", "frequency_fit"]
 
 
@@ -103,7 +108,7 @@ def frequency_fit(model: Any, data: Any, *, max_frequency: int = 7) -> pd.DataFr
     data : DataFrame
         Calibration summary with ``frequency`` and ``T``.
     max_frequency : int, default 7
-        Censoring point.
+        Censoring point, 1 to 1,000.
 
     Returns
     -------
@@ -126,7 +131,9 @@ def frequency_fit(model: Any, data: Any, *, max_frequency: int = 7) -> pd.DataFr
     2               1       0.0
     """
     frame = as_pandas(data, what="data")
-    max_frequency = check_number(max_frequency, "max_frequency", low=1, integer=True)
+    max_frequency = check_number(
+        max_frequency, "max_frequency", low=1, high=MAX_FREQUENCY, integer=True
+    )
     require_columns(frame, ["frequency", "T"], what="data")
     ids = frame.index
     x = ensure_numeric(frame["frequency"], ids, column="frequency")
@@ -206,9 +213,9 @@ def evaluate_holdout(
     period : str, optional
         Tracking period (default: the model's time unit).
     max_frequency : int, default 7
-        Censoring point of the frequency tables.
+        Censoring point of the frequency tables, 1 to 1,000.
     n_bins : int, default 10
-        Number of P(alive) reliability bins.
+        Number of P(alive) reliability bins, 1 to 10,000.
 
     Returns
     -------
@@ -237,8 +244,10 @@ def evaluate_holdout(
     [1.0, 0.0]
     """
     frame = as_pandas(data, what="data")
-    max_frequency = check_number(max_frequency, "max_frequency", low=1, integer=True)
-    n_bins = check_number(n_bins, "n_bins", low=1, integer=True)
+    max_frequency = check_number(
+        max_frequency, "max_frequency", low=1, high=MAX_FREQUENCY, integer=True
+    )
+    n_bins = check_number(n_bins, "n_bins", low=1, high=MAX_BINS, integer=True)
     if not callable(getattr(model, "expected_purchases", None)):
         raise ParameterError(
             "model must be a fitted purchase model with expected_purchases(data, t=) (BG/NBD, "
@@ -275,6 +284,11 @@ def evaluate_holdout(
         metrics["brier"] = float(np.mean((alive - active) ** 2))
         reliability = reliability_table(alive, active, n_bins=int(n_bins))
     if spend_model is not None:
+        if not callable(getattr(spend_model, "expected_spend", None)):
+            raise ParameterError(
+                "spend_model must be a fitted spend model with expected_spend(data) (e.g. "
+                f"GammaGammaModel), got {type(spend_model).__name__}."
+            )
         require_columns(frame, ["monetary_value_holdout"], what="data")
         spend = np.asarray(spend_model.expected_spend(frame), dtype=np.float64)
         actual_spend = ensure_numeric(
