@@ -1884,3 +1884,173 @@ def test_the_battery_is_broad() -> None:
     assert len(CASES) >= 300
     per_entry = pd.Series([c.entry for c in CASES]).value_counts()
     assert per_entry.min() >= 1
+
+
+# ---------------------------------------------------------------------------- plotting
+def _plot(name: str, *args: Any, **kwargs: Any) -> object:
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from customer_models import plotting
+
+    try:
+        return getattr(plotting, name)(*args, **kwargs)
+    finally:
+        plt.close("all")
+
+
+PLOT_CASES: list[Case] = [
+    Case(
+        "plot_frequency_recency_matrix",
+        "quantity='x'",
+        lambda: _plot("plot_frequency_recency_matrix", BG, T=30, max_frequency=3, quantity="x"),
+        "quantity",
+    ),
+    Case(
+        "plot_frequency_recency_matrix",
+        "T='30'",
+        lambda: _plot("plot_frequency_recency_matrix", BG, T="30", max_frequency=3),
+        r"\bT\b",
+    ),
+    Case(
+        "plot_frequency_recency_matrix",
+        "t=None",
+        lambda: _plot("plot_frequency_recency_matrix", BG, T=30, max_frequency=3, t=None),
+        r"\bt\b",
+    ),
+    Case(
+        "plot_frequency_recency_matrix",
+        "n_recency='a'",
+        lambda: _plot("plot_frequency_recency_matrix", BG, T=30, max_frequency=3, n_recency="a"),
+        "n_recency",
+    ),
+    Case(
+        "plot_frequency_recency_matrix",
+        "a 10**9-cell grid (work bounded)",
+        lambda: _plot(
+            "plot_frequency_recency_matrix", BG, T=30, max_frequency=10**5, n_recency=10**4
+        ),
+        "cells",
+    ),
+    Case(
+        "plot_frequency_recency_matrix",
+        "neither data nor T",
+        lambda: _plot("plot_frequency_recency_matrix", BG, max_frequency=3),
+        r"\bT\b",
+    ),
+    Case(
+        "plot_frequency_recency_matrix",
+        "data without T",
+        lambda: _plot("plot_frequency_recency_matrix", BG, SUMMARY.drop(columns="T")),
+        r"\bT\b",
+    ),
+    Case(
+        "plot_frequency_recency_matrix",
+        "data a list",
+        lambda: _plot("plot_frequency_recency_matrix", BG, [1, 2]),
+        "DataFrame",
+    ),
+    Case(
+        "plot_clv_distribution",
+        "bins='a'",
+        lambda: _plot("plot_clv_distribution", [1.0, 2.0], bins="a"),
+        "bins",
+    ),
+    Case(
+        "plot_clv_distribution",
+        "bins=10**9 (work bounded)",
+        lambda: _plot("plot_clv_distribution", [1.0, 2.0], bins=10**9),
+        "bins",
+    ),
+    Case(
+        "plot_clv_distribution",
+        "log='yes'",
+        lambda: _plot("plot_clv_distribution", [1.0, 2.0], log="yes"),
+        r"\blog\b",
+    ),
+    Case(
+        "plot_clv_distribution",
+        "values with NaN",
+        lambda: _plot("plot_clv_distribution", [1.0, math.nan]),
+        "clv",
+    ),
+    Case("plot_clv_distribution", "empty", lambda: _plot("plot_clv_distribution", []), "empty"),
+    Case(
+        "plot_clv_distribution",
+        "strings",
+        lambda: _plot("plot_clv_distribution", ["a", "b"]),
+        "clv",
+    ),
+    Case(
+        "plot_clv_distribution",
+        "a frame without clv",
+        lambda: _plot("plot_clv_distribution", pd.DataFrame({"value": [1.0]})),
+        "clv",
+    ),
+    Case(
+        "plot_survival",
+        "n_periods='a'",
+        lambda: _plot("plot_survival", SBG, n_periods="a"),
+        "n_periods",
+    ),
+    Case(
+        "plot_survival",
+        "n_periods=10**9 (work bounded)",
+        lambda: _plot("plot_survival", SBG, n_periods=10**9),
+        "n_periods",
+    ),
+    Case(
+        "plot_survival", "data of strings", lambda: _plot("plot_survival", SBG, ["a", "b"]), "data"
+    ),
+    Case(
+        "plot_tracking",
+        "calibration_end unparseable",
+        lambda: _plot("plot_tracking", BG_DAYS, SUMMARY, TX, calibration_end="mid 2025"),
+        "calibration_end",
+    ),
+    Case(
+        "plot_tracking",
+        "cumulative='yes'",
+        lambda: _plot("plot_tracking", BG_DAYS, SUMMARY, TX, cumulative="yes"),
+        "cumulative",
+    ),
+    Case(
+        "plot_frequency_fit",
+        "max_frequency='a'",
+        lambda: _plot("plot_frequency_fit", BG, SUMMARY, max_frequency="a"),
+        "max_frequency",
+    ),
+    Case(
+        "plot_frequency_fit",
+        "model without a pmf",
+        lambda: _plot("plot_frequency_fit", object(), SUMMARY),
+        "P\\(X",
+    ),
+    Case(
+        "plot_calibration_purchases_vs_holdout",
+        "max_frequency=None",
+        lambda: _plot("plot_calibration_purchases_vs_holdout", BG, _HOLDOUT, max_frequency=None),
+        "max_frequency",
+    ),
+    Case(
+        "plot_calibration_purchases_vs_holdout",
+        "summary without holdout columns",
+        lambda: _plot("plot_calibration_purchases_vs_holdout", BG, SUMMARY),
+        "holdout",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=f"{c.entry}-{c.id}") for c in PLOT_CASES])
+def test_plotting_bad_input_raises_a_customer_models_error(case: Case) -> None:
+    with pytest.raises(CustomerModelsError, match=case.match):
+        case.call()
+
+
+def test_every_plot_function_is_covered() -> None:
+    from customer_models import plotting
+
+    assert {c.entry for c in PLOT_CASES} == set(plotting.__all__)

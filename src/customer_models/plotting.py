@@ -12,7 +12,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from customer_models.exceptions import ParameterError
+from customer_models._validation import (
+    as_pandas,
+    check_bool,
+    check_choice,
+    check_number,
+    check_numbers,
+    ensure_numeric,
+    require_columns,
+)
+from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = [
     "plot_calibration_purchases_vs_holdout",
@@ -22,6 +31,12 @@ __all__ = [
     "plot_survival",
     "plot_tracking",
 ]
+
+
+#: Most cells of a frequency-recency grid (one prediction each).
+MAX_GRID_CELLS = 10_000_000
+#: Most histogram bins / survival periods drawn.
+MAX_BINS = 10_000
 
 
 def _axes(ax: Any) -> Any:
@@ -136,17 +151,23 @@ def plot_tracking(
     >>> [line.get_label() for line in ax.lines]
     ['Actual', 'Model']
     """
+    from customer_models._time import to_instant_us
     from customer_models.evaluation import transaction_tracking
 
+    cumulative = check_bool(cumulative, "cumulative")
+    end_us = None if calibration_end is None else to_instant_us(calibration_end, "calibration_end")
     track = transaction_tracking(model, data, transactions, **tracking_options)
     ax = _axes(ax)
     suffix = "_cumulative" if cumulative else ""
     periods = track.index.to_numpy()
     ax.plot(periods, track["actual" + suffix].to_numpy(), label="Actual")
     ax.plot(periods, track["expected" + suffix].to_numpy(), linestyle="--", label="Model")
-    if calibration_end is not None:
-        end = pd.Timestamp(calibration_end)
-        position = float(np.searchsorted(track["end"].to_numpy(), end.to_datetime64()) + 1)
+    if end_us is not None:
+        ends = pd.DatetimeIndex(track["end"])
+        if ends.tz is not None:
+            ends = ends.tz_localize(None)  # wall clock, like the cut-off
+        ends_us = ends.to_numpy().astype("datetime64[us]").astype(np.int64)
+        position = float(np.searchsorted(ends_us, end_us) + 1)
         ax.axvline(position, color="grey", linestyle=":", label="End of calibration")
     ax.set_xlabel("Period")
     ax.set_ylabel(("Cumulative r" if cumulative else "R") + "epeat transactions")
@@ -250,18 +271,32 @@ def plot_frequency_recency_matrix(
     >>> ax.images[0].get_array().shape
     (11, 20)
     """
-    if quantity not in ("expected_purchases", "probability_alive"):
+    check_choice(quantity, "quantity", ["expected_purchases", "probability_alive"])
+    t = check_number(t, "t", low=0.0)
+    T = check_number(T, "T", low=0.0, low_inclusive=False, allow_none=True)
+    max_frequency = check_number(
+        max_frequency, "max_frequency", low=0, integer=True, allow_none=True
+    )
+    n_recency = check_number(n_recency, "n_recency", low=2, integer=True)
+    if (T is None or max_frequency is None) and data is None:
+        missing = "T (the customer age of the grid)" if T is None else "max_frequency"
+        raise ParameterError(f"Give data or {missing}.")
+    if data is not None and (T is None or max_frequency is None):
+        frame = as_pandas(data, what="data")
+        require_columns(frame, ["frequency", "T"], what="data")
+        if len(frame) == 0:
+            raise DataValidationError("data is empty: at least one row is needed.", n_rows=0)
+        if T is None:
+            T = float(np.max(ensure_numeric(frame["T"], frame.index, column="T")))
+        if max_frequency is None:
+            x = ensure_numeric(frame["frequency"], frame.index, column="frequency")
+            max_frequency = int(np.max(x))
+    if (max_frequency + 1) * n_recency > MAX_GRID_CELLS:
         raise ParameterError(
-            f"quantity must be 'expected_purchases' or 'probability_alive', got {quantity!r}."
+            f"the grid would have (max_frequency + 1) x n_recency = {max_frequency + 1} x "
+            f"{n_recency} cells, more than {MAX_GRID_CELLS:,}; pass a smaller max_frequency "
+            "or n_recency."
         )
-    if T is None:
-        if data is None:
-            raise ParameterError("Give data or T (the customer age of the grid).")
-        T = float(np.max(np.asarray(data["T"], dtype=float)))
-    if max_frequency is None:
-        if data is None:
-            raise ParameterError("Give data or max_frequency.")
-        max_frequency = int(np.max(np.asarray(data["frequency"], dtype=float)))
     freq = np.arange(int(max_frequency) + 1, dtype=float)
     rec = np.linspace(0.0, float(T), int(n_recency))
     x, t_x = np.meshgrid(freq, rec, indexing="ij")
@@ -313,10 +348,15 @@ def plot_clv_distribution(clv: Any, *, bins: int = 50, log: bool = False, ax: An
     (5, 2)
     """
     if isinstance(clv, pd.DataFrame):
+        require_columns(clv, ["clv"], what="clv")
         clv = clv["clv"]
-    values = np.asarray(clv, dtype=float)
+    bins = check_number(bins, "bins", low=1, high=MAX_BINS, integer=True)
+    log = check_bool(log, "log")
+    values = check_numbers(clv, "clv")
+    if values.size == 0:
+        raise DataValidationError("clv is empty: at least one value is needed.", n_rows=0)
     ax = _axes(ax)
-    ax.hist(values, bins=int(bins), log=log, color="tab:blue", alpha=0.8)
+    ax.hist(values, bins=bins, log=log, color="tab:blue", alpha=0.8)
     ax.axvline(float(values.mean()), color="tab:red", linestyle="--", label="Mean")
     ax.axvline(float(np.median(values)), color="tab:green", linestyle=":", label="Median")
     ax.set_xlabel("Customer lifetime value")
@@ -359,9 +399,12 @@ def plot_survival(
     >>> [line.get_label() for line in ax.lines]
     ['Model', 'Actual']
     """
+    n_periods = check_number(
+        n_periods, "n_periods", low=1, high=MAX_BINS, integer=True, allow_none=True
+    )
     observed = None
     if data is not None:
-        observed = np.asarray(data, dtype=float)
+        observed = check_numbers(data, "data", low=0.0, what="survivors per period")
         if observed.size and observed[0] > 1:
             observed = observed / observed[0]
     if n_periods is None:
