@@ -2054,3 +2054,71 @@ def test_every_plot_function_is_covered() -> None:
     from customer_models import plotting
 
     assert {c.entry for c in PLOT_CASES} == set(plotting.__all__)
+
+
+# ---------------------------------------------------------------------------- no mutation
+NO_MUTATION: list[tuple[str, Callable[[pd.DataFrame], object], Callable[[], pd.DataFrame]]] = [
+    (
+        "segment_profile",
+        lambda d: cm.segment_profile(d, SEGMENTS, value_col="tenure"),
+        lambda: FEATURES.assign(spend=np.where(np.arange(40) % 5 == 0, np.nan, 2.0)),
+    ),
+    (
+        "feedback_summary",
+        lambda d: cm.feedback_summary(d, score_col="score", by="region", weight_col="w"),
+        SURVEY.copy,
+    ),
+    (
+        "key_drivers",
+        lambda d: cm.key_drivers(
+            d, target="score", drivers=["price", "speed"], n_bootstrap=10, random_state=0
+        ),
+        SURVEY.copy,
+    ),
+    ("evaluate_holdout", lambda d: cm.evaluate_holdout(BG, d), _HOLDOUT.copy),
+    (
+        "split_customers",
+        lambda d: cm.split_customers(d, stratify="frequency", random_state=0),
+        SUMMARY.copy,
+    ),
+    ("RFMScorer", lambda d: cm.RFMScorer(n_bins=3).fit(d).transform(d), SUMMARY.copy),
+    (
+        "ValueSegmenter",
+        lambda d: cm.ValueSegmenter(value_col="total_value").fit_assign(d),
+        SUMMARY.copy,
+    ),
+    (
+        "KMeansSegmenter",
+        lambda d: cm.KMeansSegmenter(
+            2, columns=["frequency", "recency"], random_state=0
+        ).fit_assign(d),
+        SUMMARY.copy,
+    ),
+    (
+        "ChurnClassifier",
+        lambda d: (
+            cm.ChurnClassifier(model="logistic", cv=2, n_repeats=1)
+            .fit(d, LABELS)
+            .churn_probability(d)
+        ),
+        FEATURES.copy,
+    ),
+    ("PAliveChurnScorer", lambda d: cm.PAliveChurnScorer(BG).churn_probability(d), SUMMARY.copy),
+    (
+        "retention_targets",
+        lambda d: cm.retention_targets(d["p"], d["v"], budget=2),
+        lambda: pd.DataFrame({"p": [0.9, 0.1, 0.5], "v": [10.0, 20.0, 5.0]}, index=list("abc")),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "make"), NO_MUTATION, ids=[n for n, _, _ in NO_MUTATION])
+def test_inputs_are_never_mutated(
+    name: str, call: Callable[[pd.DataFrame], object], make: Callable[[], pd.DataFrame]
+) -> None:
+    data = make()
+    before = data.copy(deep=True)
+    attrs = dict(data.attrs)
+    call(data)
+    pd.testing.assert_frame_equal(data, before)
+    assert data.attrs == attrs
