@@ -1,27 +1,64 @@
-"""Benchmark: transactions -> customer summary, ours against lifetimes, pandas, DuckDB, polars.
+"""Benchmark: transactions -> customer summary, ours against DuckDB, polars, pandas, lifetimes.
 
-All peers compute frequency, recency, T and monetary_value (daily periods) from the same
-simulated table in one process; each result is checked against ours before it is timed.
+The log comes from an independent generator (not ``make_transactions``): purchase times at
+second resolution, customers in random row order, integer ids. Every peer computes frequency,
+recency, T and monetary_value with daily periods from the same table in one process; each
+result is checked against ours before it is timed. Runs are interleaved (ours, peer, ours,
+peer ...) so that a busy machine slows all of them alike; the table shows medians.
 
-Run:  python benchmarks/bench_summary.py --customers 1000000
+The floor is what any sort-based summary must do: code the customer ids (hashing), code the
+days, pack (customer, day) into an int64 key and sort it.
+
+Run:  python benchmarks/bench_summary.py --sizes 100000 300000 1000000 3000000 10000000
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from _common import machine, measure, print_table
+from _common import PeakRSS, machine, print_table
 
-from customer_models import make_transactions, rfm_summary
+from customer_models import rfm_summary
 
 CORE = ["frequency", "recency", "T", "monetary_value"]
+US_PER_DAY = 86_400 * 10**6
+
+
+def independent_log(n_customers: int, seed: int = 0) -> pd.DataFrame:
+    """Poisson purchase counts, uniform times over two years at second resolution, shuffled."""
+    rng = np.random.default_rng(seed)
+    counts = 1 + rng.poisson(rng.gamma(0.6, 6.0, n_customers))
+    ids = np.repeat(np.arange(n_customers, dtype=np.int64), counts)
+    start = np.datetime64("2022-01-01T00:00:00", "s").astype(np.int64)
+    first = start + rng.integers(0, 365 * 86_400, n_customers)
+    offsets = rng.integers(0, 365 * 86_400, ids.size)
+    offsets[np.r_[0, np.cumsum(counts)[:-1]]] = 0  # the first purchase at `first`
+    seconds = np.repeat(first, counts) + offsets
+    order = rng.permutation(ids.size)
+    return pd.DataFrame(
+        {
+            "customer_id": ids[order],
+            "date": seconds[order].astype("datetime64[s]").astype("datetime64[us]"),
+            "amount": rng.gamma(2.0, 20.0, ids.size).round(2)[order],
+        }
+    )
 
 
 def ours(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     return rfm_summary(tx, value_col="amount", observation_end=end)[CORE]
+
+
+def sort_floor(tx: pd.DataFrame, end: pd.Timestamp) -> None:
+    """Code the customers (hashing, as for any id type), the days, and sort the packed keys."""
+    codes, _ = pd.factorize(tx["customer_id"])
+    day = tx["date"].to_numpy().view(np.int64) // US_PER_DAY
+    day = day - day.min()
+    np.sort(codes.astype(np.int64) * (int(day.max()) + 1) + day)
 
 
 def plain_pandas(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -36,7 +73,7 @@ def plain_pandas(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
         {
             "frequency": g.size() - 1,
             "recency": (g["day"].max() - g["day"].min()).dt.days.astype(float),
-            "T": (end - g["day"].min()).dt.days.astype(float),
+            "T": (end.floor("D") - g["day"].min()).dt.days.astype(float),
             "repeat_value": repeat_value.groupby(per_day["customer_id"]).sum(),
         }
     )
@@ -61,7 +98,7 @@ SELECT customer_id,
        CAST(date_diff('day', min(day), DATE '{end}') AS DOUBLE) AS T,
        coalesce((sum(v) - arg_min(v, day)) / nullif(count(*) - 1, 0), 0) AS monetary_value
 FROM (SELECT customer_id, CAST(date AS DATE) AS day, sum(amount) AS v
-      FROM tx WHERE date <= TIMESTAMP '{end}' GROUP BY ALL)
+      FROM tx WHERE CAST(date AS DATE) <= DATE '{end}' GROUP BY ALL)
 GROUP BY customer_id ORDER BY customer_id
 """
 
@@ -76,12 +113,14 @@ def duckdb_summary(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
-def polars_summary(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+def polars_summary(frame: object, end: pd.Timestamp) -> pd.DataFrame:
+    """polars' lazy group_by on a native polars frame (converted once, outside the timing)."""
     import polars as pl
 
-    frame = pl.from_pandas(tx)
-    per_day = frame.group_by("customer_id", pl.col("date").dt.date().alias("day")).agg(
-        pl.col("amount").sum().alias("v")
+    per_day = (
+        frame.lazy()
+        .group_by("customer_id", pl.col("date").dt.date().alias("day"))
+        .agg(pl.col("amount").sum().alias("v"))
     )
     out = (
         per_day.group_by("customer_id")
@@ -101,45 +140,35 @@ def polars_summary(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
             .alias("monetary_value")
         )
         .sort("customer_id")
+        .collect()
     )
     return out.to_pandas().set_index("customer_id")[CORE]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--skip", nargs="*", default=[], help="peers to skip, e.g. lifetimes")
-    args = parser.parse_args()
-
-    start = time.perf_counter()
-    tx = make_transactions(args.customers, random_state=0)
+def run_size(n: int, repeat: int, skip: list[str]) -> list[dict[str, object]]:
+    tx = independent_log(n)
     end = tx["date"].max()
     input_mb = tx.memory_usage(deep=True).sum() / 2**20
-    print(f"machine: {machine()}")
-    print(
-        f"data: {args.customers:,} customers, {len(tx):,} transactions, input {input_mb:.0f} MiB "
-        f"(simulated in {time.perf_counter() - start:.1f} s)\n"
-    )
+    print(f"\n{n:,} customers, {len(tx):,} transactions, input {input_mb:.0f} MiB")
+    import polars as pl
 
-    peers = {
-        "customer_models.rfm_summary": ours,
-        "plain pandas groupby": plain_pandas,
-        "DuckDB SQL": duckdb_summary,
-        "polars": polars_summary,
-        "lifetimes": lifetimes_summary,
+    frame = pl.from_pandas(tx)
+    peers: dict[str, Callable[[], object]] = {
+        "customer_models.rfm_summary": lambda: ours(tx, end),
+        "floor: code + sort (customer, day) keys": lambda: sort_floor(tx, end),
+        "polars lazy (native frame)": lambda: polars_summary(frame, end),
+        "DuckDB SQL": lambda: duckdb_summary(tx, end),
+        "plain pandas groupby": lambda: plain_pandas(tx, end),
+        "lifetimes": lambda: lifetimes_summary(tx, end),
     }
-    reference = None
-    rows = []
-    ours_time = None
-    for name, fn in peers.items():
-        if any(s.lower() in name.lower() for s in args.skip):
-            continue
-        repeat = 1 if name == "lifetimes" else args.repeat
-        seconds, peak_mb, result = measure(lambda fn=fn: fn(tx, end), repeat=repeat)
-        if reference is None:
-            reference, ours_time = result, seconds
-        else:
+    peers = {k: v for k, v in peers.items() if not any(s.lower() in k.lower() for s in skip)}
+    reference = ours(tx, end)
+    peaks: dict[str, float] = {}
+    for name, fn in peers.items():  # check answers, measure peak memory once each
+        with PeakRSS() as mem:
+            result = fn()
+        peaks[name] = mem.peak_above_baseline_mb
+        if isinstance(result, pd.DataFrame):
             aligned = result.loc[reference.index]
             for column in CORE:
                 np.testing.assert_allclose(
@@ -149,16 +178,45 @@ def main() -> None:
                     atol=1e-6,
                     err_msg=f"{name} disagrees on {column}",
                 )
+    times: dict[str, list[float]] = {name: [] for name in peers}
+    for _ in range(repeat):  # interleaved
+        for name, fn in peers.items():
+            if name == "lifetimes" and times[name]:
+                continue
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    ours_s = statistics.median(times["customer_models.rfm_summary"])
+    rows = []
+    for name in peers:
+        median = statistics.median(times[name])
         rows.append(
             {
+                "customers": f"{n:,}",
+                "rows": f"{len(tx):,}",
                 "implementation": name,
-                "runs": repeat,
-                "median seconds": f"{seconds:.2f}",
-                "vs ours": f"{seconds / ours_time:.1f}x",
-                "peak extra MiB": f"{peak_mb:.0f}",
-                "peak / input": f"{peak_mb / input_mb:.2f}",
+                "runs": len(times[name]),
+                "median s": f"{median:.3f}",
+                "vs ours": f"{median / ours_s:.2f}x",
+                "peak extra MiB": f"{peaks[name]:.0f}",
+                "peak / input": f"{peaks[name] / input_mb:.2f}",
             }
         )
+    print_table(rows)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip", nargs="*", default=["lifetimes"], help="peers to skip")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    rows = []
+    for n in args.sizes:
+        rows += run_size(n, args.repeat, args.skip)
+    print("\nall sizes:")
     print_table(rows)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_models import calibration_holdout_split
+from customer_models import calibration_holdout_split, with_time_unit
 from customer_models.evaluation import frequency_fit, transaction_tracking
 from customer_models.exceptions import ParameterError
 from customer_models.plotting import (
@@ -106,7 +106,7 @@ def test_frequency_recency_matrix(model, holdout, quantity):
         assert np.allclose(image[0], 1.0)
         assert image[3, -1] == pytest.approx(image[3].max())
     else:
-        one = pd.DataFrame({"frequency": [2.0], "recency": [T], "T": [T]})
+        one = with_time_unit(pd.DataFrame({"frequency": [2.0], "recency": [T], "T": [T]}), "W")
         assert image[2, -1] == pytest.approx(model.expected_purchases(one, t=10).iloc[0])
     assert len(ax.figure.axes) == 2  # the colour bar
 

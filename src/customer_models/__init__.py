@@ -75,7 +75,7 @@ from customer_models.segmentation import (
     segment_migration,
     segment_profile,
 )
-from customer_models.summary import calibration_holdout_split, rfm_summary
+from customer_models.summary import calibration_holdout_split, rfm_summary, with_time_unit
 from customer_models.valuation import (
     BetaGeoBetaBinomModel,
     BetaGeoModel,
@@ -159,4 +159,5 @@ __all__ = [
     "stage_transitions",
     "stages_at",
     "transaction_tracking",
+    "with_time_unit",
 ]

@@ -18,6 +18,7 @@ Every date the library reads goes through here, so one rule holds everywhere:
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -242,10 +243,9 @@ def _numeric_dates(
 
 
 def _strings_with_format(strings: pd.Series, column: str, date_format: str, ids: Any) -> pd.Series:
-    try:
-        parsed = pd.to_datetime(strings, format=date_format, errors="coerce")
-    except (ValueError, TypeError) as err:
-        raise ParameterError(f"date_format={date_format!r} is not usable: {err}") from None
+    if not isinstance(date_format, str):
+        raise ParameterError(f"date_format must be a strptime format string, got {date_format!r}.")
+    parsed = _to_datetime(strings, column, format=date_format)
     bad = (parsed.isna() & strings.notna()).to_numpy()
     _refuse_rows(bad, strings, ids, column, f"{column} in the format {date_format!r}")
     return parsed
@@ -254,13 +254,32 @@ def _strings_with_format(strings: pd.Series, column: str, date_format: str, ids:
 def _guess(value: str, dayfirst: bool) -> str | None:
     from pandas.tseries.api import guess_datetime_format
 
-    return guess_datetime_format(value, dayfirst=dayfirst)
+    with warnings.catch_warnings():
+        # pandas warns when the guess contradicts dayfirst; we compare both guesses instead.
+        warnings.simplefilter("ignore", UserWarning)
+        return guess_datetime_format(value, dayfirst=dayfirst)
+
+
+def _to_datetime(strings: pd.Series, column: str, **kwargs: Any) -> pd.Series:
+    """``pd.to_datetime`` with ``errors="coerce"``; mixed time zones are a clear error."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # dayfirst hints: we decide ourselves
+            return pd.to_datetime(strings, errors="coerce", **kwargs)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise DataValidationError(
+            f"{column} cannot be read as dates in one time zone ({err}). Convert them to one "
+            "zone first, e.g. pd.to_datetime(df[...], utc=True).dt.tz_convert('Europe/Paris').",
+            column=column,
+            rule=f"{column} must be dates in one time zone",
+            n_rows=len(strings),
+        ) from None
 
 
 def _strings(dates: pd.Series, column: str, dayfirst: bool | None, ids: Any) -> pd.Series:
     strings = dates.astype("string").str.strip()
     if dayfirst is None:
-        iso = pd.to_datetime(strings, format="ISO8601", errors="coerce")
+        iso = _to_datetime(strings, column, format="ISO8601")
         if not (iso.isna() & strings.notna()).any():
             return iso
     present = strings.dropna()
@@ -272,7 +291,7 @@ def _strings(dates: pd.Series, column: str, dayfirst: bool | None, ids: Any) -> 
             candidates.append(fmt)
     parses = {}
     for fmt in candidates:
-        parsed = pd.to_datetime(strings, format=fmt, errors="coerce")
+        parsed = _to_datetime(strings, column, format=fmt)
         if not (parsed.isna() & strings.notna()).any():
             parses[fmt] = parsed
     if len(parses) == 1:
@@ -304,16 +323,7 @@ def _strings(dates: pd.Series, column: str, dayfirst: bool | None, ids: Any) -> 
                 rule="unambiguous date order",
                 n_rows=len(present),
             )
-    try:
-        parsed = pd.to_datetime(strings, format="mixed", dayfirst=bool(dayfirst), errors="coerce")
-    except (ValueError, TypeError) as err:  # e.g. mixed time zones
-        raise DataValidationError(
-            f"{column} cannot be read as dates in one time zone ({err}); convert them to one "
-            "zone (pd.to_datetime(..., utc=True)) first.",
-            column=column,
-            rule=f"{column} must be dates in one time zone",
-            n_rows=len(strings),
-        ) from None
+    parsed = _to_datetime(strings, column, format="mixed", dayfirst=bool(dayfirst))
     bad = (parsed.isna() & strings.notna()).to_numpy()
     _refuse_rows(
         bad,

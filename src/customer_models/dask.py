@@ -53,7 +53,7 @@ def _check_collection(transactions: Any, what: str) -> None:
 
 
 def _date_zone(transactions: Any, date_col: str) -> Any:
-    """The time zone of the date column; string dates are refused (they cannot be compared)."""
+    """Return the date column's time zone; refuse string dates (they cannot be compared)."""
     require_columns(transactions._meta, [date_col], what="transactions")
     dtype = transactions._meta[date_col].dtype
     if not pd.api.types.is_datetime64_any_dtype(dtype):
@@ -73,7 +73,7 @@ def _global_end(transactions: Any, date_col: str, observation_end: Any) -> Any:
 
 
 def _period_end(transactions: Any, date_col: str, value: Any, freq: str, argument: str) -> Any:
-    """The last instant of the cut-off's period, comparable with the date column."""
+    """Return the last instant of the cut-off's period, comparable with the date column."""
     tz = _date_zone(transactions, date_col)
     freq = normalize_unit(freq, "freq")
     return us_to_datetime(np.array([cutoff_us(value, freq, argument, tz=tz)]), tz)[0]
@@ -113,9 +113,9 @@ def _partition_kernel(
     def run(part: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
         if len(part) == 0:
             return meta
-        out = kernel(part, **kwargs)
-        out.attrs = {}  # attrs do not survive concatenation; the caller keeps the unit
-        return out
+        # Every partition carries the summary's unit (attrs), so that models scoring a
+        # partition (map_customers) know it, and concatenated results keep it.
+        return kernel(part, **kwargs)
 
     return run
 
@@ -168,8 +168,10 @@ def rfm_summary(
     Returns
     -------
     dask.dataframe.DataFrame
-        Indexed by customer id. The time unit is ``time_unit`` (default ``freq``); Dask frames
-        carry no ``attrs``, so pass ``time_unit=`` to models fitted on it.
+        Indexed by customer id. The time unit is ``time_unit`` (default ``freq``); the Dask
+        frame has no ``attrs``, so pass ``time_unit=`` to models fitted on it with
+        :func:`fit_model`. Each partition does carry the unit in its ``attrs``, so models
+        applied with :func:`map_customers` check it.
 
     Examples
     --------
@@ -273,15 +275,12 @@ def calibration_holdout_split(
     probe = _first_rows(_with_customer_column(transactions, customer_col), 1)
     probe[date_col] = first
     meta = _summary.calibration_holdout_split(probe, **kwargs).iloc[:0]
-    meta.attrs = {}
 
     # A partition whose customers all start after calibration_end has nobody to summarise.
     def split_partition(part: pd.DataFrame, **kw: Any) -> pd.DataFrame:
         if len(part) == 0 or not (part[date_col] <= cal_cut).any():
             return meta
-        out = _summary.calibration_holdout_split(part, **kw)
-        out.attrs = {}
-        return out
+        return _summary.calibration_holdout_split(part, **kw)
 
     within = shuffled[shuffled[date_col] <= end_cut]
     return within.map_partitions(split_partition, meta=meta, **kwargs)
@@ -331,8 +330,10 @@ def fit_model(
 def _output_meta(summary: Any, func: Callable[[pd.DataFrame], Any]) -> Any:
     from dask.dataframe.utils import meta_nonempty
 
+    stand_in = meta_nonempty(summary._meta)
+    stand_in.attrs = dict(summary._meta.attrs)  # the summary's unit, for models to check
     try:
-        result = func(meta_nonempty(summary._meta))
+        result = func(stand_in)
     except Exception:  # e.g. a check the fake rows fail: describe the output from real rows
         result = func(_first_rows(summary, 20))
     return result.iloc[:0]

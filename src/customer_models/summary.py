@@ -26,9 +26,9 @@ from customer_models._time import (
     us_to_datetime,
 )
 from customer_models._transactions import RefundPolicy, TransactionLog, read_transactions
-from customer_models.exceptions import DataValidationError
+from customer_models.exceptions import DataValidationError, ParameterError
 
-__all__ = ["TIME_UNIT_DAYS", "calibration_holdout_split", "rfm_summary"]
+__all__ = ["TIME_UNIT_DAYS", "calibration_holdout_split", "rfm_summary", "with_time_unit"]
 
 
 def customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -72,24 +72,30 @@ def _sorted_runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return key[order], order
 
 
-def _distinct_periods_per_customer(codes: np.ndarray, periods: np.ndarray, n: int) -> np.ndarray:
-    """Count the distinct periods of each customer code in ``0..n-1``.
+def _periods_per_customer(
+    codes: np.ndarray, periods: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct periods, first and last period of each customer code in ``0..n-1``.
 
     (customer, period) pairs are packed into one int64 key and sorted (a SIMD sort, faster than
     a hash table with millions of distinct keys); tables already sorted by customer and date
-    skip the sort.
+    skip the sort. Every code must occur at least once.
     """
-    if codes.size == 0:
-        return np.zeros(n, dtype=np.int64)
-    offset = periods - periods.min()
-    span = int(offset.max()) + 1
-    key = codes.astype(np.int64) * span + offset
+    low = periods.min()
+    span = int(periods.max() - low) + 1
+    key = codes.astype(np.int64) * span + (periods - low)
     if not bool((key[1:] >= key[:-1]).all()):
         key = np.sort(key)
-    first_of_run = np.empty(key.size, dtype=bool)
-    first_of_run[0] = True
-    np.not_equal(key[1:], key[:-1], out=first_of_run[1:])
-    return np.bincount(key[first_of_run] // span, minlength=n)
+    new_run = np.empty(key.size, dtype=bool)
+    new_run[0] = True
+    np.not_equal(key[1:], key[:-1], out=new_run[1:])
+    runs = key[new_run]
+    run_customer = runs // span
+    n_periods = np.bincount(run_customer, minlength=n)
+    last_run = np.cumsum(n_periods) - 1
+    first_run = last_run - n_periods + 1
+    run_period = runs - run_customer * span + low
+    return n_periods, run_period[first_run], run_period[last_run]
 
 
 def _first_last(codes: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,7 +110,7 @@ def _reduce_rows(log: TransactionLog, periods: np.ndarray) -> _Reduced:
     """Every transaction row is a purchase (no refunds to net)."""
     codes, uniques = customer_codes(log.ids)
     n = len(uniques)
-    first_period, last_period = _first_last(codes, periods, n)
+    n_periods, first_period, last_period = _periods_per_customer(codes, periods, n)
     first_us, last_us = _first_last(codes, log.us, n)
     total = first_value = None
     if log.amounts is not None:
@@ -116,7 +122,7 @@ def _reduce_rows(log: TransactionLog, periods: np.ndarray) -> _Reduced:
         uniques,
         first_period,
         last_period,
-        _distinct_periods_per_customer(codes, periods, n),
+        n_periods,
         np.bincount(codes, minlength=n),
         first_us,
         last_us,
@@ -518,3 +524,44 @@ def calibration_holdout_split(
     scale = TIME_UNIT_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
     summary["duration_holdout"] = float((end_period - cal_period) * scale)
     return summary
+
+
+def with_time_unit(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:
+    """Say in which unit a summary's ``recency`` and ``T`` are (a shallow copy, not mutated).
+
+    :func:`rfm_summary` records the unit in ``summary.attrs["time_unit"]``; pandas keeps it
+    through column subsets, ``assign``, ``concat`` and Parquet but drops it in ``join``,
+    ``merge`` and CSV. A fitted model refuses a frame whose unit it cannot know, so restore
+    the unit after such steps (or state it for a summary built by hand).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        A customer summary.
+    time_unit : str
+        Its unit (``"D"``, ``"W"``, ``"M"``, ... or any name the model was fitted with, such
+        as BG/BB's ``"period"``).
+
+    Returns
+    -------
+    DataFrame
+        The same data (no copy of the values) with ``attrs["time_unit"]`` set.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    >>> with_time_unit(frame, "weeks").attrs["time_unit"], frame.attrs
+    ('W', {})
+    """
+    if not isinstance(summary, pd.DataFrame):
+        raise ParameterError(f"summary must be a pandas DataFrame, got {type(summary).__name__}.")
+    try:
+        unit = normalize_unit(time_unit, "time_unit")
+    except ParameterError:
+        if not isinstance(time_unit, str) or not time_unit:
+            raise
+        unit = time_unit
+    out = summary.copy(deep=False)
+    out.attrs = {**summary.attrs, "time_unit": unit}
+    return out

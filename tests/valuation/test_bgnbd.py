@@ -9,7 +9,7 @@ from _parity import assert_predictions_match_lifetimes
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from customer_models import DataValidationError, MissingColumnError, NotFittedError
+from customer_models import DataValidationError, MissingColumnError, NotFittedError, with_time_unit
 from customer_models.valuation import BetaGeoModel, _bgnbd
 
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -41,7 +41,7 @@ def test_cdnow_published_parameters(fitted):
 
 
 def test_cdnow_published_conditional_expectation(fitted):
-    one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    one = with_time_unit(pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]}), "W")
     assert fitted.expected_purchases(one, t=39).iloc[0] == pytest.approx(1.226, abs=5e-4)
 
 

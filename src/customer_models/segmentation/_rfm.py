@@ -94,16 +94,9 @@ class _RFMColumns:
             since_last = recency
         out = {"r_score": since_last, "f_score": frequency}
         if self.monetary_col is not None:
-            monetary = table.numeric(self.monetary_col, position=pos["monetary"])
-            check_rule(
-                monetary < 0,
-                table.ids,
-                rule="monetary_value must be >= 0",
-                column="monetary_value",
-                what=table.what,
-                hint=_NEGATIVE_HINT,
-            )
-            out["m_score"] = monetary
+            # Net spend may be negative (refunds netted with rfm_summary(refunds=
+            # "net_customer")): it ranks lowest, like any other value.
+            out["m_score"] = table.numeric(self.monetary_col, position=pos["monetary"])
         return out
 
 

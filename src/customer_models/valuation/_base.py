@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from customer_models._time import normalize_unit
 from customer_models._validation import (
     as_pandas,
     check_finite,
@@ -321,12 +322,14 @@ class ValuationModel(BaseEstimator):
         *,
         what: str = "data",
         columns: tuple[str, ...] | None = None,
+        check_unit: bool = True,
     ) -> tuple[dict[str, np.ndarray], pd.Index | None]:
         """Validate ``data`` and return ``({column: float64 array}, index)``.
 
         ``index`` is None for array input (2-D ndarray with the columns in
         ``required_columns`` order, or a mapping of arrays), which makes :meth:`_wrap` return
-        a plain ndarray.
+        a plain ndarray. With ``check_unit`` (every use but fitting), a DataFrame must be in
+        the model's time unit (see :func:`check_time_unit`).
         """
         names = self.required_columns if columns is None else columns
         as_array = False
@@ -346,6 +349,8 @@ class ValuationModel(BaseEstimator):
             frame = as_pandas(data, what=what)
         require_columns(frame, names, what=what)
         check_not_empty(frame, what=what)
+        if check_unit and not as_array and self._uses_time(names):
+            check_time_unit(self, frame, what=what)
         ids = _ids_of(frame.index)
         out: dict[str, np.ndarray] = {}
         for name in names:
@@ -354,6 +359,10 @@ class ValuationModel(BaseEstimator):
             out[name] = values
         self._check_data(out, ids, what)
         return out, (None if as_array else frame.index)
+
+    @staticmethod
+    def _uses_time(columns: tuple[str, ...]) -> bool:
+        return any(c in _TIME_COLUMNS for c in columns)
 
     def _weights(self, data: Any, weights: Any, n: int, ids: Any) -> np.ndarray:
         if weights is None:
@@ -516,7 +525,7 @@ class ValuationModel(BaseEstimator):
         """
         penalizer = check_number(self.penalizer_coef, "penalizer_coef", low=0.0)
         check_str(self.time_unit, "time_unit", allow_none=True)
-        columns, index = self._prepare(data, what="data")
+        columns, index = self._prepare(data, what="data", check_unit=False)
         n_rows = next(iter(columns.values())).size
         ids = np.arange(n_rows) if index is None else _ids_of(index)
         w = self._weights(data, weights, n_rows, ids)
@@ -670,6 +679,52 @@ class ValuationModel(BaseEstimator):
         from customer_models.valuation._io import save_model
 
         save_model(self, path)
+
+
+_TIME_COLUMNS = frozenset({"recency", "T", "n_periods", "duration"})
+
+
+def check_time_unit(model: Any, frame: pd.DataFrame, *, what: str = "data") -> None:
+    """Refuse a summary whose time unit differs from the model's, or cannot be known.
+
+    The unit travels in ``frame.attrs["time_unit"]`` (set by :func:`~customer_models.rfm_summary`,
+    kept by column subsets, ``assign``, ``concat`` and Parquet, dropped by ``join``, ``merge``
+    and CSV). A model that knows its unit (``time_unit_``) scores only frames that say the
+    same unit, so a weekly model never rescores a daily summary silently.
+
+    Raises
+    ------
+    ParameterError
+        The units differ, or the frame has no unit while the model has one.
+    """
+    model_unit = getattr(model, "time_unit_", None)
+    if model_unit is None:
+        return
+    data_unit = _attrs_time_unit(frame)
+    name = type(model).__name__
+    if data_unit is None:
+        raise ParameterError(
+            f"{what} does not say its time unit, and {name} was fitted with recency/T in "
+            f"{model_unit!r}: pandas drops DataFrame.attrs in join, merge and CSV, so the unit "
+            f"of this frame cannot be known. If it is in {model_unit!r}, say so: "
+            f"cm.with_time_unit(frame, {model_unit!r}) (column subsets, assign, concat and "
+            "Parquet keep the unit)."
+        )
+    if _canonical_unit(data_unit) != _canonical_unit(model_unit):
+        raise ParameterError(
+            f"{what} has recency/T in {data_unit!r} but {name} was fitted in {model_unit!r}: "
+            f"scoring it would use the wrong clock. Build the summary with "
+            f"time_unit={model_unit!r} (rfm_summary(..., time_unit={model_unit!r})), or refit "
+            f"the model on this summary."
+        )
+
+
+def _canonical_unit(unit: str) -> str:
+    """Canonical spelling of a calendar unit; other names (BG/BB's "period") as they are."""
+    try:
+        return normalize_unit(unit, "time_unit")
+    except ParameterError:
+        return str(unit)
 
 
 def _attrs_time_unit(data: Any) -> str | None:
