@@ -83,6 +83,8 @@ def _variant(name: str) -> Variant:
         return Variant(aware, base)
     if name == "period":
         return Variant(base, base, cut=pd.Period(CUT, "D"))
+    if name == "shuffled":  # row order never matters
+        return Variant(base.sample(frac=1.0, random_state=3).reset_index(drop=True), base)
     if name == "sentinel":
         log = _frame(ROWS + SENTINEL)
         strings = log.assign(date=log["date"].dt.strftime("%Y-%m-%d %H:%M:%S"))
@@ -90,7 +92,7 @@ def _variant(name: str) -> Variant:
     raise AssertionError(name)
 
 
-VARIANTS = ["seconds", "dayfirst", "yyyymmdd", "tz", "period", "sentinel"]
+VARIANTS = ["seconds", "dayfirst", "yyyymmdd", "tz", "period", "shuffled", "sentinel"]
 
 
 # ----------------------------------------------------------------------------- oracles
