@@ -67,7 +67,10 @@ def test_invalid_programs_fail_in_validate_and_evaluate(tx, kwargs, match):
 
 
 def test_unknown_qualifying_column_names_the_closest(tx):
-    with pytest.raises(MissingColumnError, match=r"no column 'night'.*Did you mean 'nights'"):
+    with pytest.raises(
+        MissingColumnError,
+        match=r"qualifying='night' is not 'spend'.*no column 'night'.*Did you mean 'nights'",
+    ):
         LoyaltyProgram(TIERS, qualifying="night").evaluate(tx)
 
 

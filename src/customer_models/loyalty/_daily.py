@@ -11,6 +11,7 @@ import pandas as pd
 from customer_models._time import US_PER_DAY
 from customer_models._transactions import TransactionLog, read_transactions
 from customer_models._validation import check_finite, check_non_negative, ensure_numeric
+from customer_models.exceptions import MissingColumnError
 from customer_models.loyalty._points import PointRules, row_points
 from customer_models.loyalty._segments import DayIndex
 from customer_models.summary import customer_codes
@@ -72,6 +73,29 @@ def read_log(
         needed.append(qualifying)
     if redeemed_col is not None:
         needed.append(redeemed_col)
+    try:
+        return _read(
+            transactions, customer_col, date_col, amount_col, needed, date_format, dayfirst
+        )
+    except MissingColumnError as err:
+        columns = getattr(transactions, "columns", getattr(transactions, "column_names", ()))
+        if qualifying in needed and qualifying not in list(columns):
+            raise MissingColumnError(
+                f"qualifying={qualifying!r} is not 'spend', 'points' or 'visits', so it names a "
+                f"numeric column to sum, and {err}"
+            ) from None
+        raise
+
+
+def _read(
+    transactions: Any,
+    customer_col: str,
+    date_col: str,
+    amount_col: str,
+    needed: list[str],
+    date_format: str | None,
+    dayfirst: bool | None,
+) -> TransactionLog:
     return read_transactions(
         transactions,
         customer_col=customer_col,
