@@ -459,3 +459,17 @@ EXPECTED_FAILED_CHECKS.update(
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize(
+    ("unit", "days"),
+    [("D", 1.0), ("days", 1.0), ("W", 7.0), ("weeks", 7.0), ("W-SUN", 7.0), ("W-MON", 7.0),
+     ("ME", 365.25 / 12), ("M", 365.25 / 12), ("QS", 365.25 / 4), ("YE", 365.25), ("H", 1 / 24)],
+)  # fmt: skip
+def test_summary_units_use_the_one_unit_table(unit, days):
+    # The lifecycle module has no alias table of its own: _time.normalize_unit reads the unit.
+    from customer_models.lifecycle._units import days_per_unit
+
+    assert days_per_unit(unit) == pytest.approx(days)
+    with pytest.raises(ParameterError, match="cannot convert the summary's time unit 'fortnight'"):
+        days_per_unit("fortnight")
