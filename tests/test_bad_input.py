@@ -127,7 +127,6 @@ def numbers(
 
 
 # ---- valuation models: from_params, prediction arguments, fit input --------------------
-_TIME_UNIT = "valuation/_base.py time-unit check (the time-unit change, with _time.py)"
 _FIT_DATA = {
     "BetaGeoBetaBinomModel": BGBB_DATA,
     "ShiftedBetaGeoModel": pd.DataFrame({"duration": [1, 2, 3, 3], "churned": [1, 1, 0, 0]}),
@@ -243,8 +242,8 @@ for _model in ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"]:
     )
     add(
         _model,
-        "time_unit='fortnight'",
-        lambda m=_model: getattr(cm, m)(time_unit="fortnight").fit(SUMMARY),
+        "time_unit=7",
+        lambda m=_model: getattr(cm, m)(time_unit=7).fit(SUMMARY),
         "time_unit",
     )
 
@@ -1179,6 +1178,15 @@ add(
     "date",
 )
 
+add(
+    "with_time_unit",
+    "summary a list",
+    lambda: cm.with_time_unit([1, 2], "W"),
+    "DataFrame",
+)
+add("with_time_unit", "time_unit=None", lambda: cm.with_time_unit(SUMMARY, None), "time_unit")
+add("with_time_unit", "time_unit=3", lambda: cm.with_time_unit(SUMMARY, 3), "time_unit")
+
 # ---- summary, lifecycle, loyalty, datasets -------------------------------------------------------
 add("rfm_summary", "transactions list", lambda: cm.rfm_summary([1, 2]), "DataFrame")
 add("rfm_summary", "duplicated date", lambda: cm.rfm_summary(_dup(TX, "date")), "date")
@@ -1310,9 +1318,6 @@ add(
 #: Cases that still fail because the fix lies in a module another change owns: xfail(strict)
 #: with the owning file. Remove an entry when its owner fixes it (strict xfail will say so).
 OWNED_ELSEWHERE: dict[str, str] = {
-    "BetaGeoModel-time_unit='fortnight'": _TIME_UNIT,
-    "ModifiedBetaGeoModel-time_unit='fortnight'": _TIME_UNIT,
-    "ParetoNBDModel-time_unit='fortnight'": _TIME_UNIT,
     "BetaGeoBetaBinomModel-probability_alive periods_ahead=str": "valuation/_bgbb.py",
     "BetaGeoBetaBinomModel-probability_alive periods_ahead=None": "valuation/_bgbb.py",
     "BetaGeoBetaBinomModel-probability_alive periods_ahead=bool": "valuation/_bgbb.py",
