@@ -125,8 +125,11 @@ def _per_customer(value: Any, index: pd.Index, name: str, *, non_negative: bool)
 
 def _cumulative_fn(
     model: Any, data: pd.DataFrame, params: np.ndarray | None = None
-) -> Callable[[float], np.ndarray]:
+) -> Callable[[Any], np.ndarray]:
     """``t -> E[X(T, T + t) | history]`` for every row of ``data`` (t in model units).
+
+    ``t`` is a number (result: one value per row) or an array of times (result: shape
+    ``t.shape + (n_rows,)``, evaluated in one vectorized kernel call).
 
     Purchase models expose their array kernel (``_expected_kernel``): the data is validated
     once and the kernel is called directly, optionally with other parameters (``params``, for
@@ -141,11 +144,13 @@ def _cumulative_fn(
         if separable is not None:
             return separable
 
-        def from_kernel(t: float) -> np.ndarray:
-            if t <= 0:
+        def from_kernel(t: Any) -> np.ndarray:
+            times = np.asarray(t, dtype=np.float64)
+            shape = (*times.shape, n_rows)
+            if times.ndim == 0 and times <= 0:
                 return np.zeros(n_rows)
-            out = np.asarray(kernel(values, x, t_x, T, float(t)), dtype=np.float64)
-            return np.broadcast_to(out, (n_rows,))
+            out = np.asarray(kernel(values, x, t_x, T, times[..., None]), dtype=np.float64)
+            return np.where(times[..., None] > 0, np.broadcast_to(out, shape), 0.0)
 
         return from_kernel
     if params is not None:
@@ -153,10 +158,17 @@ def _cumulative_fn(
 
         model = _with_params(model, params)
 
-    def from_method(t: float) -> np.ndarray:
+    def one(t: float) -> np.ndarray:
         if t <= 0:
             return np.zeros(n_rows)
         return np.asarray(model.expected_purchases(data, t=float(t)), dtype=np.float64)
+
+    def from_method(t: Any) -> np.ndarray:
+        times = np.asarray(t, dtype=np.float64)
+        if times.ndim == 0:
+            return one(float(times))
+        # a public method takes one t at a time; the number of times is capped by the callers
+        return np.stack([one(float(v)) for v in times.ravel()]).reshape(*times.shape, n_rows)
 
     return from_method
 
@@ -168,7 +180,7 @@ _SEPARABLE_MODELS = frozenset({"BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNB
 
 def _separable_fn(
     model: Any, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-) -> Callable[[float], np.ndarray] | None:
+) -> Callable[[Any], np.ndarray] | None:
     """Fast ``E[X(t)]`` evaluating the expensive part once per distinct (x, T) pair.
 
     ``g(x, T, t) = E[X(t) | x, t_x = T, T] / P(alive | x, t_x = T, T)`` is computed on the
@@ -189,11 +201,13 @@ def _separable_fn(
         return None
     n_rows = len(x)
 
-    def separable(t: float) -> np.ndarray:
-        if t <= 0:
+    def separable(t: Any) -> np.ndarray:
+        times = np.asarray(t, dtype=np.float64)
+        if times.ndim == 0 and times <= 0:
             return np.zeros(n_rows)
-        given_alive = np.asarray(kernel(params, x_u, T_u, T_u, float(t))) / alive_u
-        return alive * given_alive[pair_codes]
+        given_alive = np.asarray(kernel(params, x_u, T_u, T_u, times[..., None])) / alive_u
+        given_alive = np.where(times[..., None] > 0, given_alive, 0.0)
+        return alive * given_alive[..., pair_codes]
 
     return separable
 
@@ -216,20 +230,60 @@ def _spend(spend_model: Any, data: pd.DataFrame) -> np.ndarray:
     return np.asarray(spend_model.expected_spend(data), dtype=np.float64)
 
 
+#: Most periods a discrete CLV sums (one expectation per period end and customer).
+MAX_DISCRETE_PERIODS = 100_000
+#: Elements (period ends x customers) evaluated per kernel call in the discrete sum.
+_DISCRETE_BLOCK = 1 << 20
+#: An increment of E[X(t)] below -this x E[X(t)] is a defect of the model's kernel, not rounding.
+_INCREMENT_TOL = 1e-9
+
+
+def _check_increments(increment: np.ndarray, current: np.ndarray) -> None:
+    """Raise when expected cumulative purchases decrease (an invariant of every model).
+
+    Rounding can make an increment a few ulps negative; a decrease larger than
+    ``_INCREMENT_TOL`` of the expectation is a numerical defect, reported rather than
+    clipped away.
+    """
+    bad = increment < -_INCREMENT_TOL * np.abs(current) - 1e-300
+    if bad.any():
+        worst = float(increment[bad].min())
+        raise CustomerModelsError(
+            f"Expected cumulative purchases decrease over time for {int(bad.any(axis=0).sum())}"
+            f" customers (largest decrease {worst:.6g}): a numerical defect of the transaction "
+            "model's expectation at these parameters. Please report it with the model's "
+            "parameters; CLV is not computed from a decreasing expectation."
+        )
+
+
 def _discrete(
-    cumulative: Callable[[float], np.ndarray], horizon: float, ratio: float, rate: np.ndarray
+    cumulative: Callable[[Any], np.ndarray], horizon: float, ratio: float, rate: np.ndarray
 ) -> np.ndarray:
-    """Sum over periods i of (E[X(t_i)] - E[X(t_(i-1))]) / (1 + d)^i (lifetimes' convention)."""
+    """Sum over periods i of (E[X(t_i)] - E[X(t_(i-1))]) / (1 + d)^i (lifetimes' convention).
+
+    Vectorized over blocks of period ends (one kernel call per block, not per period); the
+    number of periods is capped at `MAX_DISCRETE_PERIODS`. Increments are never clipped: a
+    decreasing expectation raises (see `_check_increments`).
+    """
     n_periods = math.ceil(horizon - 1e-9)
+    if n_periods > MAX_DISCRETE_PERIODS:
+        raise ParameterError(
+            f"A discrete CLV over {n_periods} periods exceeds the limit of "
+            f"{MAX_DISCRETE_PERIODS} periods (one expectation per period end and customer). "
+            "Use a longer time_unit (e.g. 'Y' instead of 'D'), or discounting='continuous', "
+            "whose cost does not grow with the horizon."
+        )
     log_growth = np.log1p(rate)
     total = np.zeros_like(rate)
     previous = np.zeros_like(rate)
-    for i in range(1, n_periods + 1):
-        end = min(float(i), horizon)
-        current = cumulative(end * ratio)
-        increment = np.maximum(current - previous, 0.0)
-        total += increment * np.exp(-end * log_growth)
-        previous = current
+    step = max(1, _DISCRETE_BLOCK // max(rate.size, 1))
+    for first in range(1, n_periods + 1, step):
+        ends = np.minimum(np.arange(first, min(first + step, n_periods + 1), dtype=float), horizon)
+        current = np.asarray(cumulative(ends * ratio), dtype=np.float64).reshape(ends.size, -1)
+        increment = np.diff(current, axis=0, prepend=previous[None, :])
+        _check_increments(increment, current)
+        total += np.einsum("ij,ij->j", increment, np.exp(-ends[:, None] * log_growth[None, :]))
+        previous = current[-1]
     return total
 
 
@@ -265,6 +319,8 @@ def _pareto_dert(
         return None
     if not {"frequency", "T"} <= set(data.columns):
         return None
+    if not np.all(delta > 0):  # undiscounted: the quadrature of E[X(t)] is exact and cheap
+        return None
     values = model.params_.to_numpy() if params is None else params
     r, alpha, s, beta = (float(v) for v in values)
     alive = _alive(model, data, params)
@@ -276,15 +332,18 @@ def _pareto_dert(
         z = delta * b
         return np.exp(s * np.log(z)) * hyperu(s, s, z) / delta
 
-    integral = discounted_survival(B)
-    if np.isfinite(horizon):
-        integral = integral - np.exp(-delta * horizon + s * np.log(B / (B + horizon))) * (
-            discounted_survival(B + horizon)
-        )
-    result = alive * (r + x) / (alpha + T) * integral
+    with np.errstate(all="ignore"):  # hyperu overflows for extreme s, z: checked below
+        integral = discounted_survival(B)
+        if np.isfinite(horizon):
+            integral = integral - np.exp(-delta * horizon + s * np.log(B / (B + horizon))) * (
+                discounted_survival(B + horizon)
+            )
+        result = alive * (r + x) / (alpha + T) * integral
     if not np.all(np.isfinite(result)):
         return None
-    return np.maximum(result, 0.0)
+    if np.isfinite(horizon) and np.any(result < _INCREMENT_TOL * -np.abs(alive * integral)):
+        return None  # the finite-horizon difference cancelled: use the quadrature instead
+    return result
 
 
 #: Nodes per dimension of the BG/NBD posterior quadrature (rate x dropout probability).
@@ -338,6 +397,22 @@ def _bgnbd_dert_infinite(
     return result if np.all(np.isfinite(result)) else None
 
 
+def _non_negative(values: np.ndarray) -> np.ndarray:
+    """Return discounted expected purchases unchanged; raise if one is negative (a defect).
+
+    Every term of these quadratures and closed forms is non-negative, so a negative result
+    can only come from a broken expectation; it is reported, never clipped.
+    """
+    if np.any(values < 0):
+        raise CustomerModelsError(
+            f"Discounted expected purchases are negative for {int((values < 0).sum())} "
+            f"customers (smallest {float(values.min()):.6g}): a numerical defect of the "
+            "transaction model's expectation at these parameters. Please report it with the "
+            "model's parameters."
+        )
+    return values
+
+
 def _continuous(
     model: Any,
     data: pd.DataFrame,
@@ -354,23 +429,23 @@ def _continuous(
         # Integration by parts: exp(-dH) E[X(H)] + d int_0^H exp(-dt) E[X(t)] dt.
         nodes, weights = roots_legendre(_N_LEGENDRE)
         times = 0.5 * horizon * (nodes + 1.0)
-        total = np.exp(-delta * horizon) * cumulative(horizon)
-        for t, w in zip(times, weights, strict=True):
-            total = total + delta * np.exp(-delta * t) * (0.5 * horizon * w) * cumulative(t)
-        return np.maximum(total, 0.0)
+        values = np.asarray(cumulative(np.append(times, horizon)), dtype=np.float64)
+        factors = delta[None, :] * np.exp(-delta[None, :] * times[:, None])
+        total = np.exp(-delta * horizon) * values[-1] + np.einsum(
+            "ij,ij,i->j", factors, values[:-1], 0.5 * horizon * weights
+        )
+        return _non_negative(total)
     closed = _bgnbd_dert_infinite(model, data, delta, params)
     if closed is not None:
-        return np.maximum(closed, 0.0)
+        return _non_negative(closed)
     # Infinite horizon: d int_0^inf exp(-dt) E[X(t)] dt = int_0^inf exp(-u) E[X(u/d)] du.
     nodes, weights = roots_laguerre(_N_LAGUERRE)
     total = np.zeros_like(delta)
     for value in np.unique(delta):
         rows = delta == value
-        acc = np.zeros(int(rows.sum()))
-        for u, w in zip(nodes, weights, strict=True):
-            acc += w * cumulative(float(u / value))[rows]
-        total[rows] = acc
-    return np.maximum(total, 0.0)
+        values = np.asarray(cumulative(nodes / value), dtype=np.float64)
+        total[rows] = weights @ values[:, rows]
+    return _non_negative(total)
 
 
 def _clv_point(

