@@ -416,7 +416,7 @@ def _non_negative(values: np.ndarray) -> np.ndarray:
 def _continuous(
     model: Any,
     data: pd.DataFrame,
-    cumulative: Callable[[float], np.ndarray],
+    cumulative: Callable[[Any], np.ndarray],
     horizon: float,
     delta: np.ndarray,
     params: np.ndarray | None = None,
