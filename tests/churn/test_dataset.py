@@ -327,3 +327,37 @@ def test_other_bad_input(timelines: pd.DataFrame) -> None:
     missing_channel.loc[0, "channel"] = None
     with pytest.raises(CustomerModelsError, match="channel must not be missing"):
         churn_dataset(missing_channel, cutoff=CUTOFF, horizon=30, channel_col="channel")
+
+
+def test_churn_features_score_todays_customers(cdnow_sample_transactions: pd.DataFrame) -> None:
+    from customer_models import ChurnClassifier, churn_features
+
+    tx = cdnow_sample_transactions
+    last_day = tx["date"].max()
+    # A labelled set needs a horizon after the cutoff: at the end of the data it is refused,
+    # with a pointer to churn_features.
+    with pytest.raises(DataValidationError, match="churn_features"):
+        churn_dataset(tx, cutoff=last_day, horizon=90, value_col="amount")
+    today = churn_features(tx, trend_window=90, value_col="amount")
+    # The same features as churn_dataset at that day: compare with a cutoff whose label
+    # window fits because observation_end is stated beyond the data.
+    X_end, _ = churn_dataset(
+        tx,
+        cutoff=last_day,
+        horizon=90,
+        value_col="amount",
+        observation_end=last_day + pd.Timedelta(days=90),
+    )
+    pd.testing.assert_frame_equal(today, X_end)
+    assert len(today) == tx["customer_id"].nunique()
+    assert today["recency_days"].min() == 0.0  # someone bought on the last day
+    X, y = churn_dataset(tx, cutoff="1997-09-30", horizon=90, value_col="amount")
+    model = ChurnClassifier(model="logistic").fit(X, y)
+    risk = model.churn_probability(today)
+    assert risk.index.equals(today.index)
+    assert risk.between(0, 1).all()
+    # Customers silent for longer are more at risk, on average.
+    silent = today["recency_days"] > today["recency_days"].median()
+    assert risk[silent].mean() > risk[~silent].mean()
+    with pytest.raises(ParameterError, match="trend_window"):
+        churn_features(tx)

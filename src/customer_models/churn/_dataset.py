@@ -388,7 +388,10 @@ def _build(
     labelled = horizon is not None
     horizon_us = _horizon_us(horizon, "horizon") if labelled else 0
     if trend_window is None and not labelled:
-        raise ParameterError("trend_window is required when there is no horizon (e.g. 90 days).")
+        raise ParameterError(
+            "trend_window is required without a horizon: pass the horizon (or trend_window) "
+            "the churn model was trained with, e.g. trend_window=90."
+        )
     window_us = horizon_us if trend_window is None else _horizon_us(trend_window, "trend_window")
     cutoffs, stacked = _cutoff_list(cutoff)
     cutoff_us = [log.end(c, "D", "cutoff" if labelled else "as_of") for c in cutoffs]
@@ -485,7 +488,7 @@ def churn_features(
     transactions: Any,
     *,
     as_of: Any = None,
-    trend_window: Any,
+    trend_window: Any = None,
     attributes: pd.DataFrame | pd.Series | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
@@ -510,8 +513,8 @@ def churn_features(
         The day the features describe (its whole day is history). Default: the day of the last
         transaction.
     trend_window : int or timedelta-like
-        Window of the trend features; pass the ``horizon`` (or ``trend_window``) the model was
-        trained with.
+        Window of the trend features (required): pass the ``horizon`` (or ``trend_window``)
+        the model was trained with.
     attributes, customer_col, date_col, value_col, channel_col, on_missing_attributes
         As in :func:`churn_dataset`.
     refunds, date_format, dayfirst
