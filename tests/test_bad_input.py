@@ -1697,6 +1697,94 @@ add(
 )
 
 
+# ---- found by fuzzing every keyword of the owned entry points with junk values ----------------
+for _label, _value in [("None", None), ("float", 2.5), ("bool", True), ("list", ["frequency"])]:
+    add(
+        "RFMScorer",
+        f"frequency_col={_label}",
+        lambda v=_value: cm.RFMScorer(frequency_col=v).fit(SUMMARY),
+        "frequency_col",
+    )
+    add(
+        "RFMSegmenter",
+        f"recency_col={_label}",
+        lambda v=_value: cm.RFMSegmenter(recency_col=v).fit(SUMMARY),
+        "recency_col",
+    )
+add(
+    "RFMScorer",
+    "monetary_col=2.5",
+    lambda: cm.RFMScorer(monetary_col=2.5).fit(SUMMARY),
+    "monetary_col",
+)
+add(
+    "ValueSegmenter",
+    "value_col=2.5",
+    lambda: cm.ValueSegmenter(value_col=2.5).fit(SUMMARY),
+    "value_col",
+)
+add(
+    "ValueSegmenter",
+    "labels=3",
+    lambda: cm.ValueSegmenter(value_col="total_value", labels=3).fit(SUMMARY),
+    "labels",
+)
+add(
+    "KMeansSegmenter",
+    "columns=3.0",
+    lambda: cm.KMeansSegmenter(2, columns=3.0).fit(SUMMARY),
+    "columns",
+)
+add(
+    "KMeansSegmenter",
+    "value_col=True",
+    lambda: cm.KMeansSegmenter(2, columns=["frequency"], value_col=True).fit(SUMMARY),
+    "value_col",
+)
+add(
+    "KMeansSegmenter",
+    "names=2",
+    lambda: cm.KMeansSegmenter(2, columns=["frequency"], names=2).fit(SUMMARY),
+    "names",
+)
+add(
+    "band_rules",
+    "labels=5",
+    lambda: cm.band_rules("frequency", [1, 5], labels=5),
+    "labels",
+)
+add(
+    "explain_segments",
+    "max_depth=1e300 (bounded)",
+    lambda: cm.explain_segments(FEATURES, SEGMENTS, max_depth=1e300),
+    "max_depth",
+)
+add(
+    "ChurnClassifier",
+    "n_repeats=1e300 (work bounded)",
+    lambda: cm.ChurnClassifier(n_repeats=1e300).fit(FEATURES, LABELS),
+    "n_repeats",
+)
+add(
+    "feedback_summary",
+    "by={} (unhashable)",
+    lambda: _summary(by={}),
+    "column name",
+)
+add(
+    "feedback_summary",
+    "scale=5 for nps",
+    lambda: _summary(scale=5),
+    "scale",
+)
+add(
+    "feedback_summary",
+    "scale=2.5 for ces",
+    lambda: _summary(metric="ces", score_col="speed", scale=2.5),
+    "scale",
+)
+
+
 def _param(case: Case) -> Any:
     name = f"{case.entry}-{case.id}"
     owner = OWNED_ELSEWHERE.get(name, case.owner)

@@ -107,7 +107,14 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, what: str = "da
     check_unique_columns(df, what=what)
     available = [str(c) for c in df.columns]
     for column in columns:
-        if column not in df.columns:
+        try:
+            present = column in df.columns
+        except TypeError:  # unhashable: a list or a dict given as a column name
+            raise ParameterError(
+                f"{what}: a column name must be a string (or another hashable label), got "
+                f"{column!r} ({type(column).__name__})."
+            ) from None
+        if not present:
             raise MissingColumnError(
                 f"{what} has no column {column!r}. Available columns: {available}."
                 f"{_closest(str(column), available)}"

@@ -177,7 +177,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         categories are grouped (and unseen ones at predict time go to that group, or are all
         zeros when no group was needed).
     n_repeats : int, default 2
-        Permutations per feature and fold for ``feature_importances_``; 0 skips importances.
+        Permutations per feature and fold for ``feature_importances_`` (0 to 1,000); 0 skips
+        importances.
     random_state : int, RandomState or None, default 0
         Seed of the fold shuffling, the permutations and gradient boosting.
     pos_label : label, optional
@@ -275,7 +276,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         check_number(self.cv, "cv", low=2, integer=True)
         check_number(self.C, "C", low=0.0, low_inclusive=False)
         check_number(self.max_categories, "max_categories", low=2, integer=True)
-        check_number(self.n_repeats, "n_repeats", low=0, integer=True)
+        check_number(self.n_repeats, "n_repeats", low=0, high=1_000, integer=True)
         check_random_state(self.random_state)
 
     def _frame(self, X: Any, *, reset: bool) -> pd.DataFrame:

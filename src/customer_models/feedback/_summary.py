@@ -191,7 +191,9 @@ def feedback_summary(
     check_choice(method, "method", _METHODS[metric])
     confidence = check_confidence(confidence)
     if metric == "nps":
-        if scale is not None and tuple(scale) != (0, 10):
+        if scale is not None and (
+            isinstance(scale, str) or not isinstance(scale, tuple | list) or tuple(scale) != (0, 10)
+        ):
             raise ParameterError("NPS answers are always on the 0-10 scale; leave scale=None.")
         bounds = NPS_SCALE
     else:

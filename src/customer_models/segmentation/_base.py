@@ -29,7 +29,14 @@ from customer_models.exceptions import (
     ParameterError,
 )
 
-__all__ = ["SegmentAssignMixin", "Table", "check_fitted", "read_table"]
+__all__ = [
+    "SegmentAssignMixin",
+    "Table",
+    "check_column",
+    "check_fitted",
+    "check_names",
+    "read_table",
+]
 
 Column = str | int
 
@@ -161,6 +168,38 @@ def check_fitted(estimator: Any, attribute: str) -> None:
         raise NotFittedError(
             f"This {type(estimator).__name__} instance is not fitted yet; call fit first."
         ) from exc
+
+
+def check_column(column: Any, name: str, *, allow_none: bool = False) -> Any:
+    """Return ``column`` if it is a column name (str) or position (int), else raise.
+
+    Examples
+    --------
+    >>> check_column(2.5, "value_col")
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.ParameterError: value_col must be a column name (str) or
+    position (int), got 2.5 (float).
+    """
+    if column is None and allow_none:
+        return None
+    is_int = isinstance(column, int | np.integer) and not isinstance(column, bool | np.bool_)
+    if isinstance(column, str) or is_int:
+        return column
+    extra = " or None" if allow_none else ""
+    raise ParameterError(
+        f"{name} must be a column name (str) or position (int){extra}, got {column!r} "
+        f"({type(column).__name__})."
+    )
+
+
+def check_names(values: Any, name: str) -> list[Any]:
+    """Return ``values`` (a list/tuple/array of names or column references) as a list."""
+    if isinstance(values, str | bytes) or not isinstance(values, list | tuple | np.ndarray):
+        raise ParameterError(
+            f"{name} must be a list of names, got {values!r} ({type(values).__name__})."
+        )
+    return list(values)
 
 
 def check_int(value: Any, name: str, *, minimum: int) -> int:

@@ -100,7 +100,7 @@ def explain_segments(
         readable. ``"lda"``: :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`,
         a linear rule that assigns new customers to existing segments.
     max_depth : int, default=3
-        Depth of the tree (``"tree"`` only).
+        Depth of the tree, 1 to 1,000 (``"tree"`` only).
     features : sequence of str, optional
         Feature columns; default every numeric column of ``X``.
     random_state : int, optional
@@ -150,7 +150,7 @@ def explain_segments(
     if np.unique(y).size < 2:
         raise ParameterError("explain_segments needs at least two segments to tell apart.")
     if method == "tree":
-        max_depth = check_number(max_depth, "max_depth", low=1, integer=True)
+        max_depth = check_number(max_depth, "max_depth", low=1, high=1_000, integer=True)
         model: Any = DecisionTreeClassifier(max_depth=max_depth, random_state=random_state)
         model.fit(values, y)
         rules = export_text(model, feature_names=features)

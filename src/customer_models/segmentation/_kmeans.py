@@ -15,8 +15,10 @@ from customer_models.exceptions import ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
     Table,
+    check_column,
     check_fitted,
     check_int,
+    check_names,
     read_table,
 )
 
@@ -131,9 +133,10 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
     def _columns(self, table: Table) -> list[str | int]:
         if self.columns is None:
             return list(range(table.n_cols))
-        if isinstance(self.columns, str) or len(self.columns) == 0:
+        columns = check_names(self.columns, "columns")
+        if len(columns) == 0:
             raise ParameterError("columns must be a non-empty list of column names/positions.")
-        return list(self.columns)
+        return [check_column(c, "columns") for c in columns]
 
     def _features(self, table: Table) -> np.ndarray:
         columns = self._columns(table)
@@ -171,6 +174,9 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         if auto and self.n_clusters != "auto":
             raise ParameterError(f"n_clusters must be an int or 'auto', got {self.n_clusters!r}.")
         check_bool(self.log_transform, "log_transform")
+        check_column(self.value_col, "value_col", allow_none=True)
+        if self.names is not None:
+            check_names(self.names, "names")
         check_random_state_of(self.random_state)
         sample_size = check_int(self.sample_size, "sample_size", minimum=10)
         silhouette_size = check_int(self.silhouette_size, "silhouette_size", minimum=10)

@@ -18,6 +18,7 @@ from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
     Table,
+    check_column,
     check_fitted,
     check_int,
     read_table,
@@ -55,6 +56,12 @@ class _RFMColumns:
     T_col: str | int | None
     monetary_col: str | int | None
 
+    def _check_columns(self) -> None:
+        check_column(self.frequency_col, "frequency_col")
+        check_column(self.recency_col, "recency_col")
+        check_column(self.T_col, "T_col", allow_none=True)
+        check_column(self.monetary_col, "monetary_col", allow_none=True)
+
     def _positions(self) -> dict[str, int]:
         """Positions used for plain arrays: frequency, recency[, T][, monetary_value]."""
         roles = ["frequency", "recency"]
@@ -66,6 +73,7 @@ class _RFMColumns:
 
     def _rfm_values(self, table: Table) -> dict[str, np.ndarray]:
         """Return validated features: time since last purchase (for R), F and M."""
+        self._check_columns()
         pos = self._positions()
         frequency = table.numeric(self.frequency_col, position=pos["frequency"])
         recency = table.numeric(self.recency_col, position=pos["recency"])

@@ -62,6 +62,10 @@ def band_rules(
     if isinstance(edges, (str, bytes)) or not isinstance(edges, Sequence | np.ndarray):
         raise ParameterError(f"edges must be an increasing sequence of numbers, got {edges!r}.")
     cuts = [check_number(e, "edges") for e in edges]
+    if labels is not None and (
+        isinstance(labels, str | bytes) or not isinstance(labels, Sequence | np.ndarray)
+    ):
+        raise ParameterError(f"labels must be a list of names, got {labels!r}.")
     if len(cuts) < 1 or any(b <= a for a, b in pairwise(cuts)):
         raise ParameterError(f"edges must be a non-empty increasing sequence, got {edges!r}.")
     bounds: list[tuple[float | None, float | None]] = list(pairwise(cuts))

@@ -13,7 +13,9 @@ from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
     Table,
+    check_column,
     check_fitted,
+    check_names,
     read_table,
 )
 from customer_models.segmentation._binning import tie_aware_edges
@@ -118,6 +120,9 @@ class ValueSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         self
         """
         check_choice(self.method, "method", ["abc", "quantile"])
+        check_column(self.value_col, "value_col", allow_none=True)
+        if self.labels is not None:
+            check_names(self.labels, "labels")
         table = read_table(self, X, reset=True, what="data")
         values = self._values(table)
         name = table.label(self.value_col if self.value_col is not None else 0)
