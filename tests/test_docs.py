@@ -1,0 +1,232 @@
+"""The docs site: a complete API reference, guide links, no leaked reST, no placeholder links.
+
+The rendered site itself is checked in a browser by docs/check_site.py (run by .ci/run).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import customer_models as cm
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+REFERENCE = DOCS / "reference"
+AUTODOC = re.compile(r"^::: (customer_models(?:\.[\w]+)*)\s*$", re.MULTILINE)
+
+
+def _module(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _reference_entries() -> dict[str, str]:
+    """``{dotted name: reference page}`` for every autodoc block in docs/reference/."""
+    entries: dict[str, str] = {}
+    for page in sorted(REFERENCE.glob("*.md")):
+        for name in AUTODOC.findall(page.read_text(encoding="utf-8")):
+            assert name not in entries, f"{name} documented twice: {entries[name]}, {page.name}"
+            entries[name] = page.name
+    return entries
+
+
+def _nav_pages(nav) -> list[str]:
+    pages: list[str] = []
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            pages += _nav_pages(value)
+        else:
+            pages.append(value)
+    return pages
+
+
+def _mkdocs_config() -> dict:
+    return yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+
+
+def test_every_public_name_has_a_reference_entry():
+    entries = _reference_entries()
+    public = [name for name in cm.__all__ if not name.startswith("__")]
+    missing = [name for name in public if f"customer_models.{name}" not in entries]
+    assert not missing, (
+        f"names in customer_models.__all__ without an entry in docs/reference/: {missing}"
+    )
+
+
+def test_the_optional_modules_have_reference_pages():
+    entries = _reference_entries()
+    assert entries.get("customer_models.plotting") == "plotting.md"
+    assert entries.get("customer_models.dask") == "dask.md"
+
+
+def test_every_reference_entry_names_a_public_object():
+    for name in _reference_entries():
+        parts = name.split(".")[1:]
+        obj = cm
+        if parts and parts[0] in ("plotting", "dask"):
+            continue  # optional extras, imported on their own
+        for part in parts:
+            assert hasattr(obj, part), f"docs/reference names {name}, which does not exist"
+            obj = getattr(obj, part)
+
+
+def test_every_reference_page_is_in_the_nav():
+    nav = _nav_pages(_mkdocs_config()["nav"])
+    for page in REFERENCE.glob("*.md"):
+        assert f"reference/{page.name}" in nav, f"reference/{page.name} is not in mkdocs.yml nav"
+
+
+def test_api_overview_links_every_guide_page():
+    config = _mkdocs_config()
+    user_guide = next(item["User guide"] for item in config["nav"] if "User guide" in item)
+    guides = [*_nav_pages(user_guide), "getting-started.md"]
+    api = (DOCS / "api.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\(([\w./-]+\.md)\)", api))
+    assert not [g for g in guides if g not in linked], "docs/api.md misses guide links"
+    for target in linked:
+        assert (DOCS / target).is_file(), f"docs/api.md links {target}, which does not exist"
+
+
+def test_api_overview_has_the_vocabulary_table():
+    api = (DOCS / "api.md").read_text(encoding="utf-8")
+    for word in ["`frequency`", "`recency`", "`T`", "`monetary_value`", "`value_col`",
+                 "`monetary_col`", "`observation_end`", "`as_of`", "`confidence=0.95`",
+                 "`sample_weight`"]:  # fmt: skip
+        assert f"| {word}" in api, word
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["mkdocs.yml", "pyproject.toml", "README.md", *sorted(p.name for p in DOCS.glob("*.md"))],
+)
+def test_no_placeholder_links(path):
+    file = ROOT / path if (ROOT / path).exists() else DOCS / path
+    assert "example.invalid" not in file.read_text(encoding="utf-8")
+
+
+# --- the reST -> Markdown docstring extension (docs/griffe_rst.py) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def griffe_rst():
+    pytest.importorskip("griffe")
+    return _module("_docs_griffe_rst", DOCS / "griffe_rst.py")
+
+
+@pytest.mark.parametrize(
+    ("rst", "markdown"),
+    [
+        (":func:`rfm_summary`", "[`rfm_summary`][customer_models.rfm_summary]"),
+        (
+            ":class:`~customer_models.BetaGeoModel`",
+            "[`BetaGeoModel`][customer_models.BetaGeoModel]",
+        ),
+        (":meth:`BetaGeoModel.fit`", "[`BetaGeoModel.fit`][customer_models.BetaGeoModel.fit]"),
+        (":func:`the summary <rfm_summary>`", "[`the summary`][customer_models.rfm_summary]"),
+        (":mod:`customer_models.valuation._optimize`", "`customer_models.valuation._optimize`"),
+        (":data:`DEFAULT_RFM_SEGMENTS`", "`DEFAULT_RFM_SEGMENTS`"),
+        (":func:`numpy.log1p`", "`numpy.log1p`"),
+        (":math:`p_P`", "$p_P$"),
+        (":doc:`the summary guide <summary>`", "the summary guide"),
+        ("Everything is importable from here::", "Everything is importable from here:"),
+    ],
+)
+def test_rst_roles_become_markdown(griffe_rst, rst, markdown):
+    assert griffe_rst.rst_to_markdown(rst) == markdown
+
+
+def test_math_directive_becomes_a_display_block(griffe_rst):
+    rst = "Likelihood:\n\n.. math::\n\n    L = \\frac{a}{b}\n        + c\n\nafter"
+    assert griffe_rst.rst_to_markdown(rst) == (
+        "Likelihood:\n\n$$\nL = \\frac{a}{b}\n+ c\n$$\n\nafter"
+    )
+
+
+def test_no_docstring_keeps_rst_markup_after_the_extension(griffe_rst):
+    griffe = pytest.importorskip("griffe")
+    package = griffe.load(
+        "customer_models",
+        search_paths=[str(ROOT / "src")],
+        extensions=griffe.load_extensions(griffe_rst.RstRoles),
+        resolve_aliases=False,
+    )
+    leftovers = []
+
+    def walk(obj):
+        if obj.is_alias:
+            return
+        if obj.docstring is not None:
+            for match in re.finditer(r":(?:func|class|meth|attr|data|mod|exc|obj|math|doc):`|"
+                                     r"\.\. math::", obj.docstring.value):  # fmt: skip
+                leftovers.append(f"{obj.path}: {match.group(0)}")
+        for member in obj.members.values():
+            walk(member)
+
+    walk(package)
+    assert not leftovers, leftovers[:10]
+
+
+# --- the mkdocs hook (docs/hooks.py) ----------------------------------------------------------
+
+
+def test_guide_autodoc_blocks_become_reference_links():
+    pytest.importorskip("mkdocs")
+    hooks = _module("_docs_hooks", DOCS / "hooks.py")
+
+    class _File:
+        src_uri = "summary.md"
+
+    class _Page:
+        file = _File()
+
+    markdown = (
+        "## API\n\n::: customer_models.rfm_summary\n\n::: customer_models.exceptions\n"
+        "    options:\n      show_root_heading: false\n\nEnd.\n"
+    )
+    out = hooks.on_page_markdown(markdown, page=_Page())
+    assert ":::" not in out
+    assert "[`rfm_summary`][customer_models.rfm_summary]" in out
+    assert "[`exceptions`][customer_models.exceptions]" in out
+    assert out.endswith("End.\n")
+    _File.src_uri = "reference/summary.md"
+    assert hooks.on_page_markdown(markdown, page=_Page()) == markdown
+
+
+# --- migration guides (docs/migrating.md) -----------------------------------------------------
+
+
+def test_from_lifetimes_recipe_computes_the_same_numbers_both_ways(capsys):
+    pytest.importorskip("lifetimes")
+    recipe = _module("_docs_from_lifetimes", DOCS / "recipes" / "from_lifetimes.py")
+    table = recipe.compare()
+    assert table["ok"].all(), table
+    assert set(table.index) == set(recipe.TOLERANCE)
+    guide = (DOCS / "migrating.md").read_text(encoding="utf-8")
+    for quantity in recipe.TOLERANCE:
+        assert quantity in guide, f"docs/migrating.md does not show the recipe row {quantity!r}"
+
+
+@pytest.mark.parametrize(
+    ("frequency", "recency", "expected"),
+    # pymc-marketing tests/clv/models/test_beta_geo.py::test_numerically_stable_logp
+    # (a=0.80, b=2.50, r=0.25, alpha=4.00, T=40), quoted in docs/migrating.md
+    [(0, 0, -0.59947382), (200, 38, 100.7957)],
+)
+def test_bgnbd_log_likelihood_matches_pinned_pymc_marketing_values(frequency, recency, expected):
+    import pandas as pd
+
+    model = cm.BetaGeoModel.from_params(a=0.80, b=2.50, r=0.25, alpha=4.00)
+    data = pd.DataFrame({"frequency": [frequency], "recency": [recency], "T": [40]})
+    assert model.log_likelihood(data) == pytest.approx(expected, abs=5e-5)
+    guide = (DOCS / "migrating.md").read_text(encoding="utf-8")
+    assert str(expected).replace("-", "−") in guide
