@@ -388,3 +388,46 @@ def test_the_docs_example_runs_and_prints_what_the_docs_show(capsys):
     printed = capsys.readouterr().out
     for line in printed.strip().splitlines():
         assert line.rstrip() in docs, line
+
+
+_REFUND_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, 3),
+        st.integers(0, 30),
+        st.sampled_from([-20.0, -5.0, 0.0, 5.0, 10.0, 20.0]),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_REFUND_ROWS, st.sampled_from(["net_period", "net_customer"]))
+@example([(0, 0, 10.0), (0, 3, 5.0), (0, 3, -5.0), (0, 7, -20.0), (0, 9, 0.0)], "net_customer")
+def test_refund_policies_match_a_plain_pandas_oracle(rows, policy):
+    tx = pd.DataFrame(rows, columns=["customer_id", "day", "amount"])
+    tx["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(tx["day"], unit="D")
+    # Oracle: net value per (customer, day); a day is a purchase unless it has a refund and
+    # nets to <= 0.
+    days = tx.groupby(["customer_id", "day"])["amount"].agg(["sum", "min"]).reset_index()
+    days["purchase"] = (days["min"] >= 0) | (days["sum"] > 0)
+    purchases = days[days["purchase"]]
+    if purchases.empty:
+        with pytest.raises(DataValidationError, match="no customer has a purchase"):
+            rfm_summary(tx, value_col="amount", refunds=policy, observation_end="2024-02-15")
+        return
+    ours = rfm_summary(tx, value_col="amount", refunds=policy, observation_end="2024-02-15")
+    g = purchases.groupby("customer_id")
+    first, last, n = g["day"].min(), g["day"].max(), g.size()
+    assert ours.index.tolist() == first.index.tolist()
+    np.testing.assert_array_equal(ours["frequency"], n - 1)
+    np.testing.assert_array_equal(ours["recency"], (last - first).astype(float))
+    np.testing.assert_array_equal(ours["T"], (45 - first).astype(float))
+    first_value = purchases.set_index("customer_id").groupby(level=0).first()["sum"]
+    if policy == "net_period":
+        repeat_total = g["sum"].sum() - first_value
+    else:
+        after = days[days["day"] >= days["customer_id"].map(first)]
+        repeat_total = after.groupby("customer_id")["sum"].sum().loc[first.index] - first_value
+    expected = np.where(n > 1, repeat_total / (n - 1).clip(lower=1), 0.0)
+    np.testing.assert_allclose(ours["monetary_value"], expected, atol=1e-12)

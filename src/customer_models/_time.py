@@ -31,7 +31,6 @@ __all__ = [
     "TIME_UNIT_DAYS",
     "US_PER_DAY",
     "DateUnit",
-    "as_period",
     "cutoff_us",
     "normalize_unit",
     "parse_date_column",
@@ -88,11 +87,6 @@ def normalize_unit(name: Any, argument: str) -> str:
 
 
 # ----------------------------------------------------------------------------- single values
-def as_period(value: Any) -> pd.Period | None:
-    """``value`` if it is a :class:`pandas.Period`, else None."""
-    return value if isinstance(value, pd.Period) else None
-
-
 def to_instant_us(value: Any, argument: str, *, tz: Any = None, end: bool = False) -> int:
     """One date-like value as wall-clock microseconds since the epoch.
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from customer_models._time import cutoff_us, parse_date_column, to_instant_us
+from customer_models._time import cutoff_us, parse_date_column
 from customer_models._validation import (
     as_pandas,
     check_not_empty,
@@ -48,10 +48,6 @@ class TransactionLog:
 
     def __len__(self) -> int:
         return int(self.us.size)
-
-    def instant(self, value: Any, argument: str) -> int:
-        """Return a date parameter as microseconds on the data's wall clock."""
-        return to_instant_us(value, argument, tz=self.tz)
 
     def cutoff(self, value: Any, freq: str, argument: str) -> int:
         """Return the last microsecond of the ``freq`` period containing the cut-off ``value``."""

@@ -141,16 +141,16 @@ def _reduce_netted(log: TransactionLog, periods: np.ndarray) -> _Reduced:
     """
     assert log.amounts is not None
     codes, all_ids = customer_codes(log.ids)
-    offset = periods - periods.min()
-    span = int(offset.max()) + 1
-    key, order = _sorted_runs(codes * span + offset)
+    low = periods.min()
+    span = int(periods.max() - low) + 1
+    key, order = _sorted_runs(codes * span + (periods - low))
     values = log.amounts if order is None else log.amounts[order]
     us = log.us if order is None else log.us[order]
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     net = np.add.reduceat(values, starts)
     purchase = (np.minimum.reduceat(values, starts) >= 0) | (net > 0)
     run_customer = key[starts] // span
-    run_period = key[starts] % span + periods.min()
+    run_period = key[starts] % span + low
     n_all = len(all_ids)
     buyers = np.bincount(run_customer[purchase], minlength=n_all) > 0
     if not buyers.any():
@@ -165,15 +165,17 @@ def _reduce_netted(log: TransactionLog, periods: np.ndarray) -> _Reduced:
     n = int(buyers.sum())
     p_customer = recode[run_customer[purchase]]
     p_period = run_period[purchase]
+    # Purchase runs are sorted by (customer, period): each customer's first and last purchase
+    # periods are the ends of its block.
+    n_periods = np.bincount(p_customer, minlength=n)
+    last_run = np.cumsum(n_periods) - 1
+    first_run = last_run - n_periods + 1
+    first_period, last_period = p_period[first_run], p_period[last_run]
+    first_us = np.minimum.reduceat(us, starts)[purchase][first_run]
+    last_us = np.maximum.reduceat(us, starts)[purchase][last_run]
     p_net = net[purchase]
-    first_period, last_period = _first_last(p_customer, p_period, n)
+    first_value = p_net[first_run]
     run_lengths = np.diff(np.append(starts, key.size))
-    p_first_us = np.minimum.reduceat(us, starts)[purchase]
-    p_last_us = np.maximum.reduceat(us, starts)[purchase]
-    first_us, _ = _first_last(p_customer, p_first_us, n)
-    _, last_us = _first_last(p_customer, p_last_us, n)
-    in_first = p_period == first_period[p_customer]
-    first_value = np.bincount(p_customer, weights=np.where(in_first, p_net, 0.0), minlength=n)
     keep = buyers[run_customer]
     r_customer = recode[run_customer[keep]]
     if log.refunds == "net_customer":
@@ -185,7 +187,7 @@ def _reduce_netted(log: TransactionLog, periods: np.ndarray) -> _Reduced:
         all_ids[buyers],
         first_period,
         last_period,
-        np.bincount(p_customer, minlength=n),
+        n_periods,
         np.bincount(r_customer, weights=run_lengths[keep], minlength=n).astype(np.int64),
         first_us,
         last_us,
