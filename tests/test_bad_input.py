@@ -1785,6 +1785,43 @@ add(
 )
 
 
+# ---- found by fuzzing the data arguments of the methods ------------------------------------------
+add("evaluate_churn", "y empty", lambda: cm.evaluate_churn([], []), "empty")
+add("evaluate_churn", "y a dict", lambda: cm.evaluate_churn({}, [0.2]), "array-like")
+add("evaluate_churn", "y a string", lambda: cm.evaluate_churn("churned", [0.2]), "array-like")
+add(
+    "PAliveChurnScorer",
+    "evaluate with y empty",
+    lambda: cm.PAliveChurnScorer(BG).evaluate(SUMMARY, []),
+    "empty|rows",
+)
+add(
+    "ChurnClassifier",
+    "evaluate with y empty",
+    lambda: _fitted_churn().evaluate(FEATURES, []),
+    "empty|rows",
+)
+add(
+    "ChurnClassifier",
+    "y a scalar",
+    lambda: cm.ChurnClassifier(model="logistic", cv=2).fit(FEATURES, 1),
+    r"\by\b",
+)
+for _model in ["BetaGeoModel", "ParetoNBDModel"]:
+    add(
+        _model,
+        "fit weights of strings",
+        lambda m=_model: getattr(cm, m)().fit(SUMMARY, weights=np.array(["a"] * len(SUMMARY))),
+        "weights",
+    )
+    add(
+        _model,
+        "fit weights a dict",
+        lambda m=_model: getattr(cm, m)().fit(SUMMARY, weights={}),
+        "weights",
+    )
+
+
 def _param(case: Case) -> Any:
     name = f"{case.entry}-{case.id}"
     owner = OWNED_ELSEWHERE.get(name, case.owner)

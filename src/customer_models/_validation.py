@@ -262,7 +262,7 @@ def sklearn_input(function: Any, *args: Any, what: str = "X", **kwargs: Any) -> 
         check_unique_columns(args[-1], what=what)
     try:
         return function(*args, **kwargs)
-    except ValueError as exc:
+    except ValueError as exc:  # TypeErrors stay: scikit-learn's checks expect them
         if isinstance(exc, CustomerModelsError):
             raise
         raise DataValidationError(f"{what}: {exc}", rule="scikit-learn input check") from exc

@@ -381,6 +381,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         y_in = y
+        if np.ndim(y) == 0 or isinstance(y, dict):
+            raise ParameterError(
+                f"y must be an array-like of labels with one label per row of X, got "
+                f"{type(y).__name__}."
+            )
         y = sklearn_input(
             column_or_1d,
             sklearn_input(check_array, y, ensure_2d=False, dtype=None, input_name="y", what="y"),

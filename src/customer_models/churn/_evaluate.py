@@ -170,7 +170,20 @@ def _sorted(labels: list[Any]) -> list[Any]:
 def _binary_labels(y_true: Any, pos_label: Any) -> np.ndarray:
     """Return ``y_true`` as a 0/1 int array (1 = churned); raise unless it has two classes."""
     name = y_true.name if isinstance(y_true, pd.Series) else None
+    if isinstance(y_true, pd.DataFrame):
+        if y_true.shape[1] != 1:
+            raise ParameterError(
+                f"y must be one column of labels, got a DataFrame with {y_true.shape[1]} columns."
+            )
+        y_true = y_true.iloc[:, 0]
+        name = y_true.name
+    if isinstance(y_true, dict | set | str | bytes) or np.ndim(y_true) == 0:
+        raise ParameterError(
+            f"y must be an array-like of labels (list, array, Series), got {type(y_true).__name__}."
+        )
     y = pd.Series(np.asarray(y_true).ravel()) if not isinstance(y_true, pd.Series) else y_true
+    if len(y) == 0:
+        raise DataValidationError("y is empty: at least one label is needed.", n_rows=0)
     check_rule(y.isna().to_numpy(), y.index, rule="labels must not be missing", what="y")
     classes = pd.unique(y.to_numpy())
     if len(classes) > 2:

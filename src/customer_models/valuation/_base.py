@@ -372,7 +372,17 @@ class ValuationModel(BaseEstimator):
             require_columns(frame, [weights], what="data (weights column)")
             w = ensure_numeric(frame[weights], ids, column=weights, what="weights")
         else:
-            w = np.asarray(weights, dtype=np.float64).ravel()
+            raw = weights.to_numpy() if isinstance(weights, pd.Series | pd.DataFrame) else weights
+            try:
+                array = np.asarray(raw)
+            except (TypeError, ValueError):
+                array = np.asarray([raw], dtype=object)
+            if array.dtype.kind not in "iuf":
+                raise ParameterError(
+                    "weights must be numbers (an array with one weight per row) or the name of "
+                    f"a column, got {type(weights).__name__} of dtype {array.dtype}."
+                )
+            w = array.astype(np.float64).ravel()
             if w.size != n:
                 raise ParameterError(f"weights has {w.size} entries but the data has {n} rows.")
             check_rule(np.isnan(w), ids, rule="weights must not be missing", column="weights")
