@@ -1196,12 +1196,6 @@ add(
     lambda: cm.rfm_summary(TX, observation_end="end of year"),
     "observation_end",
 )
-add(
-    "rfm_summary",
-    "observation_end mixed tz",
-    lambda: cm.rfm_summary(TX, observation_end=pd.Timestamp("2026-01-01", tz="UTC")),
-    "observation_end|tz|time zone",
-)
 add("rfm_summary", "freq='fortnight'", lambda: cm.rfm_summary(TX, freq="fortnight"), "freq")
 add(
     "rfm_summary",
@@ -1275,7 +1269,7 @@ add(
 add(
     "LoyaltyProgram",
     "qualifying='x'",
-    lambda: cm.LoyaltyProgram(_TIERS, qualifying="x").validate(),
+    lambda: cm.LoyaltyProgram(_TIERS, qualifying="x").evaluate(TX, as_of="2025-06-01"),
     "qualifying",
 )
 add(
@@ -1342,8 +1336,6 @@ OWNED_ELSEWHERE: dict[str, str] = {
     "customer_lifetime_value-discount_rate=bool": "valuation/_clv.py",
     "customer_lifetime_value-margin=str": "valuation/_clv.py",
     "customer_lifetime_value-margin=bool": "valuation/_clv.py",
-    "rfm_summary-observation_end mixed tz": "summary.py (dates through _time.py)",
-    "LoyaltyProgram-qualifying='x'": "loyalty/_program.py",
     "make_transactions-n_customers=str": "datasets/_simulate.py",
     "make_transactions-n_customers=None": "datasets/_simulate.py",
     "make_transactions-n_customers=nan": "datasets/_simulate.py",
