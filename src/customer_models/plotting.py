@@ -1,8 +1,10 @@
 """Diagnostic plots for valuation models (matplotlib, through the ``plot`` extra).
 
 matplotlib is imported inside each function, so ``import customer_models`` never needs it.
-Every function accepts ``ax=`` (a matplotlib Axes to draw on; a new figure otherwise) and
-returns the Axes it drew on.
+Every function accepts ``ax=`` (a matplotlib Axes to draw on; a new figure with constrained
+layout otherwise, so titles and labels are never clipped) and returns the Axes it drew on.
+Axes are labelled with their units (the model's ``time_unit_``: "weeks", "days", ...), and
+axes that count (customers, purchases, periods) get integer ticks.
 """
 
 from __future__ import annotations
@@ -46,10 +48,32 @@ def _axes(ax: Any) -> Any:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "Plotting needs matplotlib: pip install 'customer_models[plot]'."
+            'Plotting needs matplotlib: pip install -e ".[plot]" (from the checkout).'
         ) from exc
-    _, new_ax = plt.subplots()
+    _, new_ax = plt.subplots(layout="constrained")
     return new_ax
+
+
+_UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
+
+
+def _unit_name(unit: Any) -> str:
+    """'weeks' for "W", '30-day periods' for "30D", 'time units' when unknown."""
+    if not isinstance(unit, str) or not unit:
+        return "time units"
+    if unit in _UNIT_NAMES:
+        return _UNIT_NAMES[unit]
+    head, tail = unit[:-1], unit[-1]
+    if tail in _UNIT_NAMES and head:
+        return f"{head}-{_UNIT_NAMES[tail][:-1]} periods"
+    return f"periods of {unit}"
+
+
+def _integer_ticks(axis: Any) -> None:
+    """Ticks on whole numbers only (an axis that counts)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def plot_calibration_purchases_vs_holdout(
@@ -96,8 +120,8 @@ def plot_calibration_purchases_vs_holdout(
     ax.plot(positions, table["actual"].to_numpy(), marker="o", label="Actual")
     ax.plot(positions, table["predicted"].to_numpy(), marker="s", linestyle="--", label="Model")
     ax.set_xticks(positions, labels)
-    ax.set_xlabel("Purchases in calibration period")
-    ax.set_ylabel("Mean purchases in holdout period")
+    ax.set_xlabel("Repeat purchases in calibration period")
+    ax.set_ylabel("Mean repeat purchases per customer in holdout period")
     ax.set_title("Actual vs predicted holdout purchases")
     ax.legend()
     return ax
@@ -169,8 +193,11 @@ def plot_tracking(
         ends_us = ends.to_numpy().astype("datetime64[us]").astype(np.int64)
         position = float(np.searchsorted(ends_us, end_us) + 1)
         ax.axvline(position, color="grey", linestyle=":", label="End of calibration")
-    ax.set_xlabel("Period")
+    period = tracking_options.get("period") or getattr(model, "time_unit_", None)
+    ax.set_xlabel(f"Period ({_unit_name(period)} since the cohort's first purchase)")
     ax.set_ylabel(("Cumulative r" if cumulative else "R") + "epeat transactions")
+    _integer_ticks(ax.xaxis)
+    _integer_ticks(ax.yaxis)
     ax.set_title("Tracking " + ("cumulative" if cumulative else "incremental") + " transactions")
     ax.legend()
     return ax
@@ -221,6 +248,7 @@ def plot_frequency_fit(model: Any, data: Any, *, max_frequency: int = 7, ax: Any
     ax.set_xticks(positions, labels)
     ax.set_xlabel("Repeat purchases in calibration period")
     ax.set_ylabel("Customers")
+    _integer_ticks(ax.yaxis)
     ax.set_title("Frequency of repeat purchases")
     ax.legend()
     return ax
@@ -302,9 +330,10 @@ def plot_frequency_recency_matrix(
     x, t_x = np.meshgrid(freq, rec, indexing="ij")
     t_x = np.where(x == 0, 0.0, t_x)
     grid = {"frequency": x.ravel(), "recency": t_x.ravel(), "T": np.full(x.size, float(T))}
+    units = _unit_name(getattr(model, "time_unit_", None))
     if quantity == "expected_purchases":
         values = model.expected_purchases(grid, t=t)
-        label = f"Expected purchases in the next {t:g} time units"
+        label = f"Expected purchases in the next {t:g} {units}"
     else:
         values = model.probability_alive(grid)
         label = "Probability alive"
@@ -314,9 +343,10 @@ def plot_frequency_recency_matrix(
         matrix, origin="lower", aspect="auto", extent=(0.0, float(T), -0.5, max_frequency + 0.5)
     )
     ax.figure.colorbar(image, ax=ax, label=label)
-    ax.set_xlabel("Recency (time from first to last purchase)")
+    ax.set_xlabel(f"Recency ({units} from first to last purchase)")
     ax.set_ylabel("Frequency (repeat purchases)")
-    ax.set_title(label + f" (customer age T = {T:g})")
+    _integer_ticks(ax.yaxis)
+    ax.set_title(label + f"\n(customers first seen {T:g} {units} ago)")
     return ax
 
 
@@ -359,8 +389,10 @@ def plot_clv_distribution(clv: Any, *, bins: int = 50, log: bool = False, ax: An
     ax.hist(values, bins=bins, log=log, color="tab:blue", alpha=0.8)
     ax.axvline(float(values.mean()), color="tab:red", linestyle="--", label="Mean")
     ax.axvline(float(np.median(values)), color="tab:green", linestyle=":", label="Median")
-    ax.set_xlabel("Customer lifetime value")
+    ax.set_xlabel("Customer lifetime value (currency of the spend data)")
     ax.set_ylabel("Customers")
+    if not log:
+        _integer_ticks(ax.yaxis)
     ax.set_title("CLV distribution")
     ax.legend()
     return ax
@@ -415,8 +447,9 @@ def plot_survival(
     ax.plot(periods, curve, label="Model")
     if observed is not None:
         ax.plot(np.arange(observed.size), observed, marker="o", linestyle="none", label="Actual")
-    ax.set_xlabel("Period")
+    ax.set_xlabel(f"Period ({_unit_name(getattr(model, 'time_unit_', None))} since joining)")
     ax.set_ylabel("Share of customers surviving")
+    _integer_ticks(ax.xaxis)
     ax.set_ylim(0, 1.05)
     ax.set_title("Survival")
     ax.legend()
