@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from customer_models import CustomerModelsError
@@ -47,6 +47,7 @@ def histories(draw: st.DrawFn) -> tuple[float, float, float]:
     return x, t_x, T
 
 
+@settings(deadline=None)
 @given(model_name, params4, times, times)
 @example("bgnbd", (1.0, 1.0, 13.0, 1.0), 500.0, 5000.0)
 @example("mbgnbd", (1.0, 1.0, 13.0, 1.0), 500.0, 5000.0)
@@ -62,6 +63,7 @@ def test_new_customer_expectation_is_finite_non_negative_and_grows(
     assert e[1] >= e[0] * (1.0 - 1e-10), e  # equal to rounding once saturated
 
 
+@settings(deadline=None)
 @given(model_name, params4, histories(), times, times)
 @example("bgnbd", (1e3, 1e-3, 1e-3, 1e3), (1e4, 9e3, 1e4), 1.0, 1e4)
 @example("bgnbd", (1.0, 1.0, 100.0, 1.0001405485169472), (715.0, 0.0, 0.0), 1.0, 10.0)
@@ -79,6 +81,7 @@ def test_conditional_expectation_is_finite_non_negative_and_grows(
     assert e[1] >= e[0] * (1.0 - 1e-10), e  # equal to rounding once saturated
 
 
+@settings(deadline=None)
 @given(model_name, params4, histories(), st.floats(0.0, 1e4))
 def test_probability_alive_in_unit_interval_and_falls_with_inactivity(
     name: str, params: tuple[float, ...], hist: tuple[float, float, float], extra: float
@@ -93,6 +96,7 @@ def test_probability_alive_in_unit_interval_and_falls_with_inactivity(
     assert p[1] <= p[0] * (1.0 + 1e-12) + 1e-300, p
 
 
+@settings(deadline=None)
 @given(
     st.sampled_from(["bgnbd", "mbgnbd"]),
     st.tuples(

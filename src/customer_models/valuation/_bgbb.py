@@ -7,12 +7,12 @@ of transaction opportunities); the estimator class at the bottom is a thin shell
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, exprel, gammaln
+from scipy.special import betaln, digamma, exprel, gammaln, logsumexp
 
 from customer_models._validation import check_rule
 from customer_models.exceptions import ParameterError
@@ -22,6 +22,14 @@ from customer_models.valuation._patterns import compress_patterns
 __all__ = ["BetaGeoBetaBinomModel"]
 
 PARAM_NAMES = ("alpha", "beta", "gamma", "delta")
+
+#: Most future opportunities ``probability_of_purchases`` sums over (one term each).
+MAX_FUTURE_PERIODS = 1_000_000
+#: Elements (rows x opportunities) per vectorized block of that sum.
+_PMF_BLOCK = 1 << 20
+#: Elements (rows x term indices) per block of the likelihood's sum over opportunities.
+_TERM_BLOCK = 1 << 18
+_MIN_WIDTH = 16
 
 
 def _params(params: np.ndarray) -> tuple[float, float, float, float]:
@@ -54,6 +62,35 @@ class _Rows:
         self.counts = np.searchsorted(-span_sorted, -np.arange(k_max), side="left")
         self.size = xi.size
 
+    def blocks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+        """Blocks of term indices: ``(c, j, valid)`` for iterations ``i0 .. i0 + width - 1``.
+
+        ``c`` rows take part (those with ``n - t_x > i0``), ``j = t_x + i`` of shape
+        ``(c, width)`` (clipped into the tables) and ``valid = i < n - t_x``. A block ends
+        before half of its rows drop out and holds at most ``_TERM_BLOCK`` elements, so the
+        work is at most twice the number of terms and the Python iterations are the number
+        of blocks (about log2(rows) plus elements / _TERM_BLOCK), not of opportunities. Where
+        a block would be narrower than ``_MIN_WIDTH`` it is a single index: ``j`` of shape
+        ``(c,)`` and ``valid`` None (all ``c`` rows take part).
+        """
+        k_max = self.counts.size
+        neg = -self.counts
+        i0 = 0
+        while i0 < k_max:
+            c = int(self.counts[i0])
+            # at least half of the c rows stay active through the block: bounded waste
+            half = int(np.searchsorted(neg, -(c / 2.0), side="left"))
+            width = max(1, min(half - i0, _TERM_BLOCK // max(c, 1)))
+            if width < _MIN_WIDTH:  # rows drop out fast here: one index at a time, no mask
+                yield c, self.t_x[:c] + i0, None
+                i0 += 1
+                continue
+            i = i0 + np.arange(width)
+            j = self.t_x[:c, None] + i[None, :]
+            valid = i[None, :] < (self.n[:c] - self.t_x[:c])[:, None]
+            yield c, np.where(valid, j, self.t_x[:c, None]), valid
+            i0 += width
+
     def unsort(self, values: np.ndarray) -> np.ndarray:
         out = np.empty_like(values)
         out[self.order] = values
@@ -77,10 +114,12 @@ def _log_parts(params: np.ndarray, rows: _Rows) -> tuple[np.ndarray, np.ndarray,
     base = g1[rows.x] - betaln(alpha, beta) - betaln(gamma, delta)
     log_a = base + g2[rows.n - rows.x] - g3[rows.n] + betaln(gamma, delta + grid)[rows.n]
     log_l = log_a.copy()
-    for i, c in enumerate(rows.counts):
-        j = rows.t_x[:c] + i
-        term = base[:c] + g2[j - rows.x[:c]] + jt[j]
-        np.logaddexp(log_l[:c], term, out=log_l[:c])
+    for c, j, valid in rows.blocks():
+        if valid is None:
+            np.logaddexp(log_l[:c], base[:c] + g2[j - rows.x[:c]] + jt[j], out=log_l[:c])
+            continue
+        term = np.where(valid, base[:c, None] + g2[j - rows.x[:c, None]] + jt[j], -np.inf)
+        np.logaddexp(log_l[:c], logsumexp(term, axis=1), out=log_l[:c])
     np.minimum(log_l, 0.0, out=log_l)  # a probability: remove rounding above 0 (e.g. n = 0)
     return base, log_a, log_l
 
@@ -157,14 +196,21 @@ def log_likelihood_and_gradient_kernel(
     s_b = w_a * psi_b_k[rows.n - rows.x]  # Σ w ψ(β+·−x)
     s_gd1 = np.zeros(rows.size)  # Σ_j w_j ψ(γ+δ+1+j)
     s_d = np.zeros(rows.size)  # Σ_j w_j ψ(δ+j)
-    for i, c in enumerate(rows.counts):
-        j = rows.t_x[:c] + i
-        k = j - rows.x[:c]
-        w = np.exp(base[:c] + g2[k] + jt[j] - log_l[:c])
-        s_ab[:c] += w * psi_ab_j[j]
-        s_b[:c] += w * psi_b_k[k]
-        s_gd1[:c] += w * psi_gd1_j[j]
-        s_d[:c] += w * psi_d_j[j]
+    for c, j, valid in rows.blocks():
+        if valid is None:
+            k1 = j - rows.x[:c]
+            w1 = np.exp(base[:c] + g2[k1] + jt[j] - log_l[:c])
+            s_ab[:c] += w1 * psi_ab_j[j]
+            s_b[:c] += w1 * psi_b_k[k1]
+            s_gd1[:c] += w1 * psi_gd1_j[j]
+            s_d[:c] += w1 * psi_d_j[j]
+            continue
+        k = j - rows.x[:c, None]
+        w = np.where(valid, np.exp(base[:c, None] + g2[k] + jt[j] - log_l[:c, None]), 0.0)
+        s_ab[:c] += np.einsum("ij,ij->i", w, psi_ab_j[j])
+        s_b[:c] += np.einsum("ij,ij->i", w, psi_b_k[k])
+        s_gd1[:c] += np.einsum("ij,ij->i", w, psi_gd1_j[j])
+        s_d[:c] += np.einsum("ij,ij->i", w, psi_d_j[j])
 
     psi_ab, psi_gd = digamma(alpha + beta), digamma(gamma + delta)
     grad_t = np.empty((4, rows.size))  # filled row-wise, returned as an (n, 4) view
@@ -313,16 +359,28 @@ def probability_of_purchases_kernel(
         - ln_gd,
         -np.inf,
     )
-    # alive through opportunity n + i, dead at the start of n + i + 1 (i = max(k, 1) .. t-1)
-    for i in range(1, int(t)):
+    # alive through opportunity n + i, dead at the start of n + i + 1 (i = max(k, 1) .. t-1),
+    # summed over blocks of i (one vectorized evaluation per block, not per opportunity)
+    if t > MAX_FUTURE_PERIODS:
+        raise ParameterError(
+            f"probability_of_purchases sums one term per future opportunity; t = {int(t)} "
+            f"exceeds the limit of {MAX_FUTURE_PERIODS}. Use fewer, longer periods."
+        )
+    shape = np.broadcast_shapes(np.shape(log_total), np.shape(x), np.shape(kk))
+    log_total = np.broadcast_to(log_total, shape).copy()
+    xb, nb, kb = (np.broadcast_to(v, shape)[..., None] for v in (x, n, kk))
+    step = max(1, _PMF_BLOCK // max(int(np.prod(shape)), 1))
+    for first in range(1, int(t), step):
+        i = np.arange(first, min(first + step, int(t)), dtype=np.float64)
         term = (
-            log_comb(float(i), np.minimum(kk, i))
-            + betaln(alpha + x + kk, beta + n - x + i - kk)
+            log_comb(i, np.minimum(kb, i))
+            + betaln(alpha + xb + kb, beta + nb - xb + i - kb)
             - ln_ab
-            + betaln(gamma + 1.0, delta + n + i)
+            + betaln(gamma + 1.0, delta + nb + i)
             - ln_gd
         )
-        log_total = np.where(kk <= i, np.logaddexp(log_total, term), log_total)
+        term = np.where(kb <= i, term, -np.inf)
+        log_total = np.logaddexp(log_total, logsumexp(term, axis=-1))
     prob = np.exp(log_total - log_l)
     # dead before the first future opportunity: zero purchases
     dead_now = 1.0 - probability_alive_kernel(params, x, t_x, n, 1)

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import betainc, betaln, gammaln, psi, xlogy
 
+from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import PurchaseModel
 from customer_models.valuation._bgnbd import _by_count
 from customer_models.valuation._patterns import distinct_rows
@@ -45,6 +46,12 @@ __all__ = [
 def _unpack(params: Any) -> tuple[Any, Any, Any, Any]:
     p = np.asarray(params, dtype=np.float64)
     return p[0], p[1], p[2], p[3]
+
+
+#: Series cap while fitting (about 1,000 Python iterations at most per call).
+_FIT_MAX_TERMS = 1 << 17
+#: Predictions with ``1 - z`` below this use the quadrature of `_log_j_quad`.
+_QUAD_BELOW = 2e-4
 
 
 def _log_j(
@@ -67,9 +74,18 @@ def _log_j(
     z = np.abs(alpha - beta) / big
     B = np.where(case1, r + x, s + 1.0)
     C = r + s + x + 1.0
-    log_f, f_b, f_c, f_z = hyp2f1_1bc(B, C, z, dedup=dedup)
+    if grad:  # fitting: a point needing > 2**17 terms (z > 1 - 3e-4) is treated as infeasible
+        log_f, f_b, f_c, f_z = hyp2f1_1bc(B, C, z, dedup=dedup, max_terms=_FIT_MAX_TERMS)
+    else:  # predictions: z within 2e-4 of 1 goes straight to the quadrature below
+        far = np.where(1.0 - z < _QUAD_BELOW, np.nan, z)
+        log_f, f_b, f_c, f_z = hyp2f1_1bc(B, C, far, dedup=dedup)
     log_j = log_f + np.where(case1, -s * lb - (r + x) * la, -(r + x - 1.0) * la - (s + 1.0) * lb)
     if not grad:
+        slow = np.flatnonzero(np.isnan(log_j))
+        if slow.size:  # z within ~4e-5 of 1: the series would need > 2**20 terms
+            rr, aa, ss, bb, xx, tt = np.broadcast_arrays(r, alpha, s, beta, x, t)
+            log_j = np.array(log_j, dtype=np.float64, copy=True)
+            log_j.flat[slow] = _log_j_quad(*(np.ravel(v)[slow] for v in (rr, aa, ss, bb, xx, tt)))
         return log_j, None
     d_r = np.where(case1, f_b + f_c, f_c) - la
     d_s = np.where(case1, f_c, f_b + f_c) - lb
@@ -84,6 +100,49 @@ def _log_j(
         f_z * (alpha + t) / (beta + t) ** 2 - (s + 1.0) / (beta + t),
     )
     return log_j, [d_r, d_alpha, d_s, d_beta]
+
+
+def _log_j_quad(
+    r: np.ndarray, alpha: np.ndarray, s: np.ndarray, beta: np.ndarray, x: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """``log_j`` by adaptive quadrature, one row at a time (only where the series is too long).
+
+    ``exp(log_j) = (r+s+x) ∫_t^∞ (alpha+τ)^-(r+x) (beta+τ)^-(s+1) dτ``; with ``τ = t + e^y``
+    the integrand ``e^y (A+e^y)^-(r+x) (B+e^y)^-(s+1)`` (``A = alpha+t``, ``B = beta+t``) is
+    log-concave in ``y``, rising as ``e^y`` and falling as ``e^(-(r+s+x) y)``. It is scaled
+    by its value at the peak and integrated by ``scipy.integrate.quad`` between the kinks
+    ``log A``, ``log B`` and 60 e-folds beyond, plus the exact power-law tail.
+    """
+    from scipy.integrate import quad
+
+    out = np.empty(r.size)
+    for i in range(r.size):
+        big_a, big_b = alpha[i] + t[i], beta[i] + t[i]
+        p, q = r[i] + x[i], s[i] + 1.0
+        n = p + q - 1.0
+
+        def log_f(
+            y: float, p: float = p, q: float = q, a: float = big_a, b: float = big_b
+        ) -> float:
+            return float(y - p * np.logaddexp(np.log(a), y) - q * np.logaddexp(np.log(b), y))
+
+        lo_k, hi_k = sorted((float(np.log(big_a)), float(np.log(big_b))))
+        grid = np.linspace(lo_k - 60.0, hi_k + 60.0 / min(n, 1.0) + np.log1p(n), 4001)
+        values = np.array([log_f(y) for y in grid[::40]])
+        peak = float(values.max())
+        y_top = float(grid[-1])
+        body, _ = quad(
+            lambda y, peak=peak: np.exp(log_f(y) - peak),
+            float(grid[0]),
+            y_top,
+            points=[lo_k, hi_k],
+            limit=400,
+            epsabs=0.0,
+            epsrel=1e-13,
+        )
+        tail = np.exp(log_f(y_top) - peak) / n  # beyond: e^(-n y) to e^-60
+        out[i] = np.log(n) + peak + np.log(body + tail)
+    return out
 
 
 def _core(
@@ -169,7 +228,16 @@ def probability_alive_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarra
     >>> round(float(probability_alive_kernel([0.553, 10.578, 0.606, 11.669], 0, 0, 0)), 6)
     1.0
     """
-    return _core(params, x, t_x, T, grad=False)[1]
+    alive = _core(params, x, t_x, T, grad=False)[1]
+    if np.isnan(alive).any():
+        _, alpha, _, beta = (np.asarray(v) for v in _unpack(params))
+        raise ParameterError(
+            "Pareto/NBD P(alive) could not be evaluated: 2F1(1, B; C; z) with z near 1 "
+            f"(alpha/beta = {float(np.max(alpha / beta)):.3g}..{float(np.min(alpha / beta)):.3g}"
+            ", an extreme ratio of purchase and dropout time scales): more than 2**20 series "
+            "terms, beyond this library's verified range. Refit with penalizer_coef > 0."
+        )
+    return alive
 
 
 def _growth(s: Any, u: Any, t: Any) -> np.ndarray:

@@ -25,6 +25,7 @@ from customer_models.valuation._patterns import distinct_rows
 __all__ = ["hyp2f1_1bc", "hyp2f1_series", "pfq_series"]
 
 _REL_TOL = 1e-17
+_REL_TOL_1BC = 1e-16
 _BLOCK = 64
 
 
@@ -135,8 +136,14 @@ def hyp2f1_series(A: Any, B: Any, C: Any, z: Any, *, max_terms: int = 4_096) -> 
     return value
 
 
+#: Terms per Python iteration of `hyp2f1_1bc` and its cap (2**20 terms: z up to 1 - 4e-5).
+_BLOCK_1BC = 256
+_TERMWISE_1BC = 512
+_MAX_TERMS_1BC = 1 << 20
+
+
 def hyp2f1_1bc(
-    B: Any, C: Any, z: Any, *, max_terms: int = 5_000, dedup: bool = True
+    B: Any, C: Any, z: Any, *, max_terms: int = _MAX_TERMS_1BC, dedup: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``log 2F1(1, B; C; z)`` and its partial derivatives in ``B``, ``C`` and ``z``.
 
@@ -144,6 +151,14 @@ def hyp2f1_1bc(
     the ratio of successive terms is below ``z``, so the series is stable and the value lies
     in ``[1, 1/(1-z)]``. Derivatives in ``B`` and ``C`` use the running sums
     ``sum_j 1/(B+j)`` and ``sum_j 1/(C+j)`` of the same terms.
+
+    The first 512 terms are summed one at a time over the shrinking set of unfinished rows
+    (cheapest for the usual short series); after that, terms come in blocks of
+    ``_BLOCK_1BC`` = 256 (cumulative products and sums over the block, vectorized over rows),
+    so the Python work is at most ``512 + max_terms / 256`` iterations. Rows
+    that need more than ``max_terms`` terms (``z`` within about ``40 / max_terms`` of 1) get
+    NaN in every output: never a truncated sum. Callers decide (the likelihood treats NaN as
+    an infeasible point; predictions raise).
 
     Returns
     -------
@@ -172,38 +187,64 @@ def hyp2f1_1bc(
     s_c = np.zeros(n)
     s_z = np.zeros(n)  # sum k t_k (z-derivative is s_z / z)
     active = np.flatnonzero(zz > 0)
-    tb, tc, tz = b[active], c[active], zz[active]
     term = np.ones(active.size)
     hb = np.zeros(active.size)
     hc = np.zeros(active.size)
-    acc = [s[active], s_b[active], s_c[active], s_z[active]]
-    k = 0
-    ratio = np.zeros(active.size)
-    while active.size and k < max_terms:
-        hb = hb + 1.0 / (tb + k)
-        hc = hc + 1.0 / (tc + k)
-        ratio = (tb + k) / (tc + k) * tz
-        term = term * ratio
-        k += 1
+    acc = [
+        np.ones(active.size),
+        np.zeros(active.size),
+        np.zeros(active.size),
+        np.zeros(active.size),
+    ]
+    tb, tc, tz = b[active], c[active], zz[active]
+    k0 = 0
+    # phase 1, term by term on the shrinking set of active rows (most rows finish here)
+    while active.size and k0 < min(_TERMWISE_1BC, max_terms):
+        hb = hb + 1.0 / (tb + k0)
+        hc = hc + 1.0 / (tc + k0)
+        term = term * ((tb + k0) / (tc + k0) * tz)
+        k0 += 1
         acc[0] = acc[0] + term
         acc[1] = acc[1] + term * hb
         acc[2] = acc[2] - term * hc
-        acc[3] = acc[3] + term * k
-        done = term * max(k, 1) <= _REL_TOL * acc[0]
+        acc[3] = acc[3] + term * k0
+        done = term * k0 <= _REL_TOL_1BC * acc[0]
         if done.any():
             idx = active[done]
             s[idx], s_b[idx], s_c[idx], s_z[idx] = (v[done] for v in acc)
             keep = ~done
             active, tb, tc, tz = active[keep], tb[keep], tc[keep], tz[keep]
-            term, hb, hc, ratio = term[keep], hb[keep], hc[keep], ratio[keep]
+            term, hb, hc = term[keep], hb[keep], hc[keep]
             acc = [v[keep] for v in acc]
-    if active.size:
-        rho = np.clip(ratio, 0.0, 1.0 - 1e-12)
-        tail = term * rho / (1.0 - rho)
-        s[active] = acc[0] + tail
-        s_b[active] = acc[1] + tail * hb
-        s_c[active] = acc[2] - tail * hc
-        s_z[active] = acc[3] + tail * (k + 1.0 / (1.0 - rho))
+    # phase 2, blocks of _BLOCK_1BC terms for the slowly converging rows (z near 1)
+    width = _BLOCK_1BC
+    while active.size and k0 < max_terms:
+        k = k0 + np.arange(width, dtype=np.float64)[None, :]
+        tb, tc = b[active, None], c[active, None]
+        hb_blk = hb[:, None] + np.cumsum(1.0 / (tb + k), axis=1)
+        hc_blk = hc[:, None] + np.cumsum(1.0 / (tc + k), axis=1)
+        terms = term[:, None] * np.cumprod((tb + k) / (tc + k) * zz[active, None], axis=1)
+        kk = k + 1.0
+        sums = [
+            acc[0][:, None] + np.cumsum(terms, axis=1),
+            acc[1][:, None] + np.cumsum(terms * hb_blk, axis=1),
+            acc[2][:, None] - np.cumsum(terms * hc_blk, axis=1),
+            acc[3][:, None] + np.cumsum(terms * kk, axis=1),
+        ]
+        small = terms * kk <= _REL_TOL_1BC * sums[0]
+        hit = small.any(axis=1)
+        first = np.argmax(small, axis=1)[hit]
+        rows = np.flatnonzero(hit)
+        idx = active[hit]
+        s[idx], s_b[idx], s_c[idx], s_z[idx] = (v[rows, first] for v in sums)
+        keep = ~hit
+        active = active[keep]
+        term, hb, hc = terms[keep, -1], hb_blk[keep, -1], hc_blk[keep, -1]
+        acc = [v[keep, -1] for v in sums]
+        k0 += width
+    undefined = np.concatenate([active, np.flatnonzero(np.isnan(zz))])
+    for v in (s, s_b, s_c, s_z):
+        v[undefined] = np.nan  # not converged within max_terms (or z NaN): no approximate tail
     safe_z = np.where(zz > 0, zz, 1.0)
     d_z = np.where(zz > 0, s_z / safe_z, b / c) / s
     results = [np.log(s), s_b / s, s_c / s, d_z]
