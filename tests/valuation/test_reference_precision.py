@@ -18,7 +18,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from customer_models.valuation import _bgnbd, _mbgnbd
+from customer_models.valuation import _bgnbd, _mbgnbd, _pareto_nbd
 
 RTOL = 1e-8
 
@@ -167,3 +167,57 @@ def test_loglik_and_gradient_grid(model: str) -> None:
                     g[0, j],
                     d_ref,
                 )
+
+
+# ----------------------------------------------------------------------------- Pareto/NBD
+
+PARETO_HISTORIES = ((0.0, 0.0, 1.0), (2.0, 30.0, 39.0), (50.0, 3.0, 1e4))
+
+
+@cache
+def _pareto_grid() -> np.ndarray:
+    """(r, alpha, s, beta, x, t_x, T, t); beta = alpha (1 + 1e-9) and s = 1 included."""
+    out = []
+    for r, alpha, s, beta_rel in itertools.product(
+        (1e-3, 1.0, 1e3), (1e-3, 1.0, 1e3), (1e-3, 1.0, 1e3), (1e-3, 1.0, 1.0 + 1e-9, 1e6)
+    ):
+        beta = alpha * beta_rel
+        if not 1e-3 <= beta <= 1e3:
+            continue
+        for hist in PARETO_HISTORIES:
+            out.append((r, alpha, s, beta, *hist, 1e4 if len(out) % 2 else 1.0))
+    return np.array(out)
+
+
+@cache
+def _pareto_reference() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows = _pareto_grid()
+    ll, alive, expected = [], [], []
+    for r, al, s, be, x, tx, T, t in rows:
+        ll.append(float(_mpref.pareto_loglik(r, al, s, be, x, tx, T)))
+        p = _mpref.pareto_alive(r, al, s, be, x, tx, T)
+        alive.append(float(p))
+        expected.append(float(p * _mpref.pareto_mean_given_alive(r, al, s, be, x, T, t)))
+    return np.array(ll), np.array(alive), np.array(expected)
+
+
+def test_pareto_loglik_alive_and_expectation_grid() -> None:
+    rows = _pareto_grid()
+    ll_ref, alive_ref, expected_ref = _pareto_reference()
+    params = rows[:, :4].T
+    x, t_x, T, t = rows[:, 4], rows[:, 5], rows[:, 6], rows[:, 7]
+    _assert_loglik_close(_pareto_nbd.loglik_kernel(params, x, t_x, T), ll_ref, rows)
+    _assert_close(_pareto_nbd.probability_alive_kernel(params, x, t_x, T), alive_ref, rows)
+    _assert_close(_pareto_nbd.expected_purchases_kernel(params, x, t_x, T, t), expected_ref, rows)
+
+
+def test_pareto_new_customer_expectation_grid() -> None:
+    rows = _pareto_grid()
+    ref = np.array(
+        [
+            float(_mpref.pareto_mean_given_alive(r, al, s, be, 0.0, 0.0, t))
+            for r, al, s, be, *_, t in rows
+        ]
+    )
+    got = _pareto_nbd.expected_purchases_new_customer_kernel(rows[:, :4].T, rows[:, 7])
+    _assert_close(got, ref, rows)
