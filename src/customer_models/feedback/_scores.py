@@ -246,8 +246,16 @@ def clean_score_column(
 
 
 def kish_effective_n(w: np.ndarray) -> float:
-    """Kish's effective sample size ``(Σw)² / Σw²``."""
-    return float(w.sum() ** 2 / np.square(w).sum())
+    """Kish's effective sample size ``(Σw)² / Σw²`` (0 when no weight is positive).
+
+    The weights are divided by their largest value first (the ratio does not change), so
+    tiny or huge weights neither underflow nor overflow when squared.
+    """
+    largest = float(np.max(w)) if w.size else 0.0
+    if not largest > 0:
+        return 0.0
+    u = w / largest
+    return float(u.sum() ** 2 / np.square(u).sum())
 
 
 def as_list(value: Any) -> list[Any]:

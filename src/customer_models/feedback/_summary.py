@@ -223,6 +223,14 @@ def feedback_summary(
         for key in keys
     ]
     ids, size, key_codes = _group_ids(parts, len(df))
+    if w is not None:
+        # Every weighted statistic of a group is invariant to rescaling its weights: divide
+        # them by the group's largest kept weight so tiny or huge weights neither underflow
+        # nor overflow when squared (effective n).
+        kept = np.where(keep, w, 0.0)
+        largest = pd.Series(kept).groupby(ids).max().reindex(range(size), fill_value=0.0)
+        scale = largest.to_numpy(dtype=np.float64)
+        w = w / np.where(scale > 0, scale, 1.0)[ids]
 
     rows = np.bincount(ids, minlength=size)
     present = rows > 0
