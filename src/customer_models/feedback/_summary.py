@@ -229,8 +229,8 @@ def feedback_summary(
         # nor overflow when squared (effective n).
         kept = np.where(keep, w, 0.0)
         largest = pd.Series(kept).groupby(ids).max().reindex(range(size), fill_value=0.0)
-        scale = largest.to_numpy(dtype=np.float64)
-        w = w / np.where(scale > 0, scale, 1.0)[ids]
+        group_max = largest.to_numpy(dtype=np.float64)
+        w = w / np.where(group_max > 0, group_max, 1.0)[ids]
 
     rows = np.bincount(ids, minlength=size)
     present = rows > 0
