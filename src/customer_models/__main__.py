@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,7 +30,24 @@ def _summary_section(transactions: pd.DataFrame, summary: pd.DataFrame) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo and print the report; returns the process exit code."""
+    """Run the demo and print the report; returns the process exit code.
+
+    A reader that closes the pipe early (``python -m customer_models | head -3``) ends the
+    demo quietly with status 0: the rest of the report is dropped, without a traceback.
+    """
+    try:
+        code = _report(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at exit
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
+    return code
+
+
+def _report(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m customer_models",
         description="Customer analytics report on the bundled CDNOW data (Fader & Hardie).",
