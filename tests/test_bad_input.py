@@ -1336,14 +1336,6 @@ OWNED_ELSEWHERE: dict[str, str] = {
     "customer_lifetime_value-discount_rate=bool": "valuation/_clv.py",
     "customer_lifetime_value-margin=str": "valuation/_clv.py",
     "customer_lifetime_value-margin=bool": "valuation/_clv.py",
-    "make_transactions-n_customers=str": "datasets/_simulate.py",
-    "make_transactions-n_customers=None": "datasets/_simulate.py",
-    "make_transactions-n_customers=nan": "datasets/_simulate.py",
-    "make_transactions-n_customers=list": "datasets/_simulate.py",
-    "make_transactions-n_customers=bool": "datasets/_simulate.py",
-    "make_transactions-random_state='a'": "datasets/_simulate.py",
-    "make_transactions-start unparseable": "datasets/_simulate.py",
-    "load_cdnow_transactions-sample='yes'": "datasets/_loaders.py",
 }
 
 

@@ -109,7 +109,7 @@ def test_make_transactions_feeds_rfm_summary():
     ("kwargs", "match"),
     [
         ({"params": {"rr": 1.0}}, "unknown keys"),
-        ({"params": {"r": -1.0}}, "finite and > 0"),
+        ({"params": {"r": -1.0}}, r"params\['r'\] must be .*> 0"),
         ({"start": "2024-01-01", "end": "2023-01-01"}, "start < end"),
     ],
 )

@@ -8,6 +8,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from customer_models._validation import check_bool
+
 __all__ = ["load_cdnow_summary", "load_cdnow_transactions", "load_donations"]
 
 _DATA = "customer_models.datasets.data"
@@ -64,7 +66,7 @@ def load_cdnow_transactions(sample: bool = False) -> pd.DataFrame:
     0            1 1997-01-01         2   29.33
     1            1 1997-01-18         2   29.73
     """
-    if sample:
+    if check_bool(sample, "sample"):
         with _open("CDNOW_sample.txt") as fh:
             raw = pd.read_csv(
                 fh,

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from customer_models._time import US_PER_DAY, to_instant_us, us_to_datetime
+from customer_models._validation import as_generator, check_number
 from customer_models.exceptions import ParameterError
 
 __all__ = ["DEFAULT_SIMULATION_PARAMS", "make_transactions"]
@@ -115,6 +117,8 @@ def make_transactions(
     >>> bool((tx["amount"] > 0).all())
     True
     """
+    n = check_number(n_customers, "n_customers", low=1, high=100_000_000, integer=True)
+    acquisition_days = check_number(acquisition_days, "acquisition_days", low=1, integer=True)
     merged = dict(DEFAULT_SIMULATION_PARAMS)
     unknown = set(params or {}) - set(merged)
     if unknown:
@@ -122,23 +126,24 @@ def make_transactions(
             f"params has unknown keys {sorted(unknown)}; expected some of {sorted(merged)}."
         )
     merged.update(params or {})
+    for key, value in merged.items():
+        merged[key] = check_number(value, f"params[{key!r}]", low=0.0, low_inclusive=False)
     bad = [k for k, v in merged.items() if not (np.isfinite(v) and v > 0)]
     if bad:
         raise ParameterError(f"params {bad} must be finite and > 0.")
     if process not in _PROCESSES:
         raise ParameterError(f"process must be one of {sorted(_PROCESSES)}, got {process!r}.")
-    if int(n_customers) < 1:
-        raise ParameterError(f"n_customers must be >= 1, got {n_customers!r}.")
-    start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
-    span_days = int((end_ts - start_ts).days)
+    start_day = to_instant_us(start, "start") // US_PER_DAY
+    end_day = to_instant_us(end, "end") // US_PER_DAY
+    start_ts, end_ts = us_to_datetime(np.array([start_day, end_day]) * US_PER_DAY)
+    span_days = int(end_day - start_day)
     if span_days < 1 or not 1 <= acquisition_days <= span_days + 1:
         raise ParameterError(
             "need start < end and 1 <= acquisition_days <= days from start to end; got "
             f"start={start_ts.date()}, end={end_ts.date()}, acquisition_days={acquisition_days}."
         )
 
-    rng = np.random.default_rng(random_state)
-    n = int(n_customers)
+    rng = as_generator(random_state)
     birth_day = rng.integers(0, acquisition_days, n)
     rate_per_day = rng.gamma(merged["r"], 1.0 / merged["alpha"], n) / _DAYS_PER_WEEK
     rate_per_day = np.maximum(rate_per_day, np.finfo(float).tiny)
