@@ -258,3 +258,92 @@ def test_every_docs_figure_is_used_and_made_by_a_script():
     for png in (DOCS / "img").glob("*.png"):
         assert f"img/{png.name}" in pages, f"{png.name} is not shown on any page"
         assert png.stem in scripts, f"{png.name} is made by no docs/img/make_*_plots.py"
+
+
+# --- claims in docs/lifecycle.md, computed --------------------------------------------------
+
+STAGE_ORDER = ["prospect", "new", "repeat", "loyal", "at_risk", "lapsed"]
+
+
+def _stage_rows(summary, classifier) -> list[str]:
+    import pandas as pd
+
+    stages = classifier.fit(summary).predict(summary)
+    silence = (summary["T"] - summary["recency"]).groupby(stages, observed=False).median()
+    counts = stages.value_counts(sort=False)
+    rows = []
+    for stage in STAGE_ORDER:
+        median = "–" if pd.isna(silence[stage]) else f"{silence[stage]:,.0f}"
+        rows.append(f"| `{stage}` | {counts[stage]:,} | {median} |")
+    return rows
+
+
+@pytest.mark.parametrize("end", ["1997-12-31", "1998-06-30"])
+@pytest.mark.parametrize("mode", ["adaptive", "absolute"])
+def test_lifecycle_stage_table_on_cdnow_master(mode, end):
+    tx = cm.load_cdnow_transactions()
+    summary = cm.rfm_summary(tx, observation_end=end)
+    rows = _stage_rows(summary, cm.LifecycleStageClassifier(mode))
+    page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    block = page.split(f"<!-- stages {mode} {end} -->", 1)[1].split("<!-- end -->", 1)[0]
+    for row in rows:
+        assert row in block, f"docs/lifecycle.md ({mode}, {end}) should show {row}"
+
+
+def _active_poisson_customers(n=20_000, seed=0, end=365.0):
+    """Customers who never leave: Poisson purchases, mean gap ~30 days, joined in [0, 180)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(2.0, 1 / 60, size=n)
+    birth = rng.uniform(0, 180, size=n)
+    T = end - birth
+    repeats = rng.poisson(rate * T)
+    # the last of k uniform purchase times on (0, T] is T * U ** (1 / k)
+    last = np.where(repeats > 0, T * rng.uniform(size=n) ** (1 / np.maximum(repeats, 1)), 0.0)
+    summary = pd.DataFrame({"frequency": repeats.astype(float), "recency": last, "T": T})
+    return cm.with_time_unit(summary, "D")
+
+
+def test_adaptive_false_alarm_rates_on_simulated_active_customers():
+    import numpy as np
+    import pandas as pd
+
+    summary = _active_poisson_customers()
+    stages = cm.LifecycleStageClassifier("adaptive").fit(summary).predict(summary)
+    repeat = summary["frequency"] > 0
+    groups = pd.cut(
+        summary["frequency"], [0, 2, 5, 10, np.inf], labels=["1–2", "3–5", "6–10", "11+"]
+    )
+    frame = pd.DataFrame(
+        {
+            "group": groups,
+            "at_risk": stages.isin(["at_risk", "lapsed"]),
+            "lapsed": stages.eq("lapsed"),
+        }
+    )[repeat]
+    rates = frame.groupby("group", observed=True)[["at_risk", "lapsed"]].mean()
+    rates.loc["all repeat buyers"] = frame[["at_risk", "lapsed"]].mean()
+    page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    block = page.split("<!-- false alarms -->", 1)[1].split("<!-- end -->", 1)[0]
+    for group, row in rates.iterrows():
+        line = f"| {group} | {row['at_risk']:.1%} | {row['lapsed']:.1%} |"
+        assert line in block, f"docs/lifecycle.md should show {line}"
+
+
+@pytest.mark.parametrize(
+    ("end", "gap", "at_risk", "lapsed"),
+    [("1997-12-31", 117.0, 351.0, 702.0), ("1998-06-30", 152.5, 457.5, 915.0)],
+)
+def test_lifecycle_one_time_buyer_rhythm_on_cdnow_master(end, gap, at_risk, lapsed):
+    summary = cm.rfm_summary(cm.load_cdnow_transactions(), observation_end=end)
+    clf = cm.LifecycleStageClassifier("adaptive").fit(summary)
+    assert clf.one_time_gap_ == pytest.approx(gap)
+    assert clf.at_risk_threshold_ == pytest.approx(at_risk)
+    assert clf.lapsed_threshold_ == pytest.approx(lapsed)
+    stages = clf.predict(summary)
+    assert (summary.loc[stages == "new", "frequency"] == 0).all()  # the "new" are one-timers
+    page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    for number in (gap, at_risk, lapsed):
+        assert f"{number:g}" in page
