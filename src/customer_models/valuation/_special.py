@@ -138,7 +138,7 @@ def hyp2f1_series(A: Any, B: Any, C: Any, z: Any, *, max_terms: int = 4_096) -> 
 
 #: Terms per Python iteration of `hyp2f1_1bc` and its cap (2**20 terms: z up to 1 - 4e-5).
 _BLOCK_1BC = 256
-_TERMWISE_1BC = 512
+_TERMWISE_1BC = 128
 _MAX_TERMS_1BC = 1 << 20
 
 
@@ -152,10 +152,10 @@ def hyp2f1_1bc(
     in ``[1, 1/(1-z)]``. Derivatives in ``B`` and ``C`` use the running sums
     ``sum_j 1/(B+j)`` and ``sum_j 1/(C+j)`` of the same terms.
 
-    The first 512 terms are summed one at a time over the shrinking set of unfinished rows
-    (cheapest for the usual short series); after that, terms come in blocks of
-    ``_BLOCK_1BC`` = 256 (cumulative products and sums over the block, vectorized over rows),
-    so the Python work is at most ``512 + max_terms / 256`` iterations. Rows
+    The first 128 terms are summed one at a time over the shrinking set of unfinished rows
+    (cheapest for the usual short series); after that, terms come in blocks of 32, 64, 128
+    and then ``_BLOCK_1BC`` = 256 (cumulative products and sums over the block, vectorized
+    over rows), so the Python work is at most about ``132 + max_terms / 256`` iterations. Rows
     that need more than ``max_terms`` terms (``z`` within about ``40 / max_terms`` of 1) get
     NaN in every output: never a truncated sum. Callers decide (the likelihood treats NaN as
     an infeasible point; predictions raise).
@@ -217,7 +217,7 @@ def hyp2f1_1bc(
             term, hb, hc = term[keep], hb[keep], hc[keep]
             acc = [v[keep] for v in acc]
     # phase 2, blocks of _BLOCK_1BC terms for the slowly converging rows (z near 1)
-    width = _BLOCK_1BC
+    width = 32  # then 64, 128, 256: little waste on series that end soon after phase 1
     while active.size and k0 < max_terms:
         k = k0 + np.arange(width, dtype=np.float64)[None, :]
         tb, tc = b[active, None], c[active, None]
@@ -242,6 +242,7 @@ def hyp2f1_1bc(
         term, hb, hc = terms[keep, -1], hb_blk[keep, -1], hc_blk[keep, -1]
         acc = [v[keep, -1] for v in sums]
         k0 += width
+        width = min(2 * width, _BLOCK_1BC)
     undefined = np.concatenate([active, np.flatnonzero(np.isnan(zz))])
     for v in (s, s_b, s_c, s_z):
         v[undefined] = np.nan  # not converged within max_terms (or z NaN): no approximate tail
