@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-TIMEOUT = 600  # s, one cell
+TIMEOUT = 1200  # s, one cell (generous: CI machines are shared)
 
 
 def execute(path: Path, *, timeout: int = TIMEOUT):

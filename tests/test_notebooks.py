@@ -3,8 +3,9 @@
 Each notebook is re-executed (docs/execute_notebooks.py, the script that saves them) and its
 committed outputs are compared with the fresh ones: the same cells have outputs, the same cells
 show a plot, and the numbers in the text outputs agree to within one unit of their last shown
-digit (so a float printed as 0.1235 in one run and 0.1234 in another still agrees, while a
-changed result does not). When this fails after an intended change, re-run
+digit or 0.01 % (so a float printed as 0.1235 in one run and 0.1234 in another still agrees,
+and so do optimizer results that differ in their sixth decimal, while a changed result does
+not). When this fails after an intended change, re-run
 ``python docs/execute_notebooks.py`` and commit the notebooks.
 """
 
@@ -21,6 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.(\d+))?(?:[eE][+-]?\d+)?")
 _VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)?\s*(?:ms|s|µs)\b")
+
+#: Relative tolerance on top of one unit of the last shown digit: optimizer results printed to
+#: six decimals move in the last digits between BLAS builds and machines; a stale output moves
+#: by far more.
+RTOL = 1e-4
 
 nbformat = pytest.importorskip("nbformat")
 
@@ -95,7 +101,7 @@ def test_committed_outputs_are_present_and_not_stale(path):
             stale.append(f"{where}: {len(old_numbers)} numbers committed, {len(new_numbers)} now")
             continue
         for (a, unit_a), (b, unit_b) in zip(old_numbers, new_numbers, strict=True):
-            if abs(a - b) > max(unit_a, unit_b) + 1e-9 * max(abs(a), abs(b)):
+            if abs(a - b) > max(unit_a, unit_b) + RTOL * max(abs(a), abs(b)):
                 stale.append(f"{where}: committed {a!r}, fresh run {b!r}")
                 break
     assert not stale, "stale notebook outputs (python docs/execute_notebooks.py):\n" + "\n".join(
