@@ -49,7 +49,7 @@ def _unpack(params: Any) -> tuple[Any, Any, Any, Any]:
 
 
 #: Series cap while fitting (about 1,000 Python iterations at most per call).
-_FIT_MAX_TERMS = 1 << 15
+_FIT_MAX_TERMS = 1 << 12
 #: Predictions with ``1 - z`` below this use the quadrature of `_log_j_quad`.
 _QUAD_BELOW = 2e-4
 
@@ -74,7 +74,7 @@ def _log_j(
     z = np.abs(alpha - beta) / big
     B = np.where(case1, r + x, s + 1.0)
     C = r + s + x + 1.0
-    if grad:  # fitting: a point needing > 2**15 terms (z > 1 - 1e-3) is treated as infeasible
+    if grad:  # fitting: a point needing > 2**12 terms (z > 1 - 1e-2) is treated as infeasible
         log_f, f_b, f_c, f_z = hyp2f1_1bc(B, C, z, dedup=dedup, max_terms=_FIT_MAX_TERMS)
     else:  # predictions: z within 2e-4 of 1 goes straight to the quadrature below
         far = np.where(1.0 - z < _QUAD_BELOW, np.nan, z)
