@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from customer_models._validation import check_rule
 from customer_models.exceptions import ConvergenceWarning, ParameterError
 from customer_models.valuation._base import ValuationModel, check_frequency
 from customer_models.valuation._optimize import dot
