@@ -1312,30 +1312,6 @@ add(
 #: Cases that still fail because the fix lies in a module another change owns: xfail(strict)
 #: with the owning file. Remove an entry when its owner fixes it (strict xfail will say so).
 OWNED_ELSEWHERE: dict[str, str] = {
-    "BetaGeoBetaBinomModel-probability_alive periods_ahead=str": "valuation/_bgbb.py",
-    "BetaGeoBetaBinomModel-probability_alive periods_ahead=None": "valuation/_bgbb.py",
-    "BetaGeoBetaBinomModel-probability_alive periods_ahead=bool": "valuation/_bgbb.py",
-    "BetaGeoBetaBinomModel-expected_purchases t=str": "valuation/_bgbb.py",
-    "BetaGeoBetaBinomModel-expected_purchases t=bool": "valuation/_bgbb.py",
-    "ShiftedBetaGeoModel-expected_lifetime discount_rate=str": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-expected_lifetime discount_rate=None": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-expected_lifetime discount_rate=list": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-expected_lifetime discount_rate=bool": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-expected_residual_lifetime discount_rate=str": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-expected_residual_lifetime discount_rate=None": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-expected_residual_lifetime discount_rate=list": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-expected_residual_lifetime discount_rate=bool": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-survival t=str": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-survival t=bool": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-retention_rate t=str": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-retention_rate t=bool": "valuation/_sbg.py",
-    "ShiftedBetaGeoModel-cohort_to_data of strings": "valuation/_sbg.py",
-    "customer_lifetime_value-horizon=str": "valuation/_clv.py",
-    "customer_lifetime_value-horizon=bool": "valuation/_clv.py",
-    "customer_lifetime_value-discount_rate=str": "valuation/_clv.py",
-    "customer_lifetime_value-discount_rate=bool": "valuation/_clv.py",
-    "customer_lifetime_value-margin=str": "valuation/_clv.py",
-    "customer_lifetime_value-margin=bool": "valuation/_clv.py",
 }
 
 

@@ -29,3 +29,7 @@ def test_demo_output_piped_in_full_is_unchanged():
     )
     assert out.stderr == b""
     assert b"Lifecycle stages at 1997-09-30" in out.stdout
+    # Every stage is listed, in lifecycle order, even with zero customers.
+    stage_block = out.stdout.decode().split("Lifecycle stages at 1997-09-30")[1].strip()
+    names = [line.split()[0] for line in stage_block.splitlines()]
+    assert names == ["prospect", "new", "repeat", "loyal", "at_risk", "lapsed"]

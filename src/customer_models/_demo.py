@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from customer_models.evaluation import evaluate_holdout
-from customer_models.lifecycle import LifecycleStageClassifier
+from customer_models.lifecycle import STAGES, LifecycleStageClassifier
 from customer_models.segmentation import RFMSegmenter
 from customer_models.valuation import BetaGeoModel, GammaGammaModel, customer_lifetime_value
 
@@ -56,11 +56,12 @@ def _segment_section(transactions: pd.DataFrame, split: pd.DataFrame) -> str:
     segments = RFMSegmenter().fit(split[columns]).assign(split[columns])
     stages = LifecycleStageClassifier().fit(split).predict(split)
     seg_counts = segments.value_counts().head(5)
-    stage_counts = stages.value_counts()
+    # Every stage, in lifecycle order, zero rows included.
+    stage_counts = stages.value_counts().reindex(list(STAGES), fill_value=0)
     lines = ["RFM segments (largest five)"]
     lines += [f"  {name:<24}{count:>10,}" for name, count in seg_counts.items()]
     lines += ["", "Lifecycle stages at 1997-09-30"]
-    lines += [f"  {name:<24}{count:>10,}" for name, count in stage_counts.items() if count]
+    lines += [f"  {name:<24}{count:>10,}" for name, count in stage_counts.items()]
     return "\n".join(lines)
 
 

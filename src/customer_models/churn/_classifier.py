@@ -165,8 +165,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         class when that is smaller). Used for the model choice, ``cv_scores_`` and the
         out-of-fold permutation importances.
     calibration : {"auto", "sigmoid", "isotonic", "none"}, default "auto"
-        ``"auto"`` keeps the logistic regression's own probabilities (its log loss makes them
-        calibrated) and calibrates gradient boosting with Platt scaling; ``"sigmoid"`` or
+        ``"auto"`` keeps the logistic regression's own probabilities (calibrated in the large:
+        their mean matches the churn rate) and calibrates gradient boosting with Platt scaling; ``"sigmoid"`` or
         ``"isotonic"`` calibrate whichever model is chosen; ``"none"`` never calibrates.
         Calibration uses :class:`~sklearn.calibration.CalibratedClassifierCV` with 3 folds and
         ``ensemble=False``: the calibrator is fitted on out-of-fold predictions and applied to

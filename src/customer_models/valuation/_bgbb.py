@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, exprel, gammaln, logsumexp
 
-from customer_models._validation import check_rule
+from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel, check_frequency_recency
 from customer_models.valuation._patterns import compress_patterns
@@ -393,16 +393,12 @@ def probability_of_purchases_kernel(
 
 def _whole_periods(value: Any, name: str, *, allow_array: bool = True) -> np.ndarray:
     """Validate a number (or array) of future transaction opportunities: whole numbers >= 0."""
-    arr = np.asarray(value, dtype=float) if allow_array else np.asarray(float(value))
-    if (
-        arr.size == 0
-        or not np.all(np.isfinite(arr))
-        or np.any(arr < 0)
-        or np.any(arr != np.floor(arr))
-    ):
+    if not allow_array:
+        return np.asarray(float(check_number(value, name, low=0, integer=True)))
+    arr = check_numbers(value, name, low=0, integer=True)
+    if arr.size == 0:
         raise ParameterError(
-            f"{name} counts future transaction opportunities and must be a whole number >= 0 "
-            f"(or an array of them); got {value!r}."
+            f"{name} counts future transaction opportunities and must not be empty; got {value!r}."
         )
     return arr
 

@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import hyperu, roots_genlaguerre, roots_jacobi, roots_laguerre, roots_legendre
 
-from customer_models._validation import as_pandas, check_choice, check_rule, require_columns
+from customer_models._validation import (
+    as_pandas,
+    check_choice,
+    check_number,
+    check_rule,
+    require_columns,
+)
 from customer_models.exceptions import CustomerModelsError, NotFittedError, ParameterError
 from customer_models.valuation._patterns import distinct_rows
 
@@ -112,10 +118,7 @@ def _per_customer(value: Any, index: pd.Index, name: str, *, non_negative: bool)
         )
         arr = aligned.to_numpy(dtype=np.float64)
     else:
-        try:
-            scalar = float(value)
-        except (TypeError, ValueError):
-            raise ParameterError(f"{name} must be a number or a Series, got {value!r}.") from None
+        scalar = float(check_number(value, name, finite=False))  # finiteness checked below
         arr = np.full(len(index), scalar)
     check_rule(~np.isfinite(arr), index, rule=f"{name} must be finite", column=name, what=name)
     if non_negative:
@@ -572,12 +575,11 @@ def customer_lifetime_value(
     frame = as_pandas(data, what="data")
     _check_fitted(transaction_model, "transaction_model")
     check_choice(discounting, "discounting", ["discrete", "continuous"])
-    try:
-        horizon = float(horizon)
-    except (TypeError, ValueError):
-        raise ParameterError(f"horizon must be a number, got {horizon!r}.") from None
-    if not horizon > 0:
-        raise ParameterError(f"horizon must be > 0 ({time_unit} periods), got {horizon}.")
+    horizon = float(
+        check_number(
+            horizon, f"horizon ({time_unit} periods)", low=0.0, low_inclusive=False, finite=False
+        )
+    )
     ratio = _units_ratio(time_unit, _model_unit(transaction_model, model_time_unit))
     rate = _per_customer(discount_rate, frame.index, "discount_rate", non_negative=True)
     margins = _per_customer(margin, frame.index, "margin", non_negative=False)

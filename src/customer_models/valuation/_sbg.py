@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma
 
-from customer_models._validation import as_pandas, check_rule, require_columns
+from customer_models._validation import (
+    as_pandas,
+    check_number,
+    check_numbers,
+    check_rule,
+    require_columns,
+)
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
 
@@ -203,17 +209,10 @@ def discounted_expected_lifetime_kernel(params: np.ndarray, discount_rate: float
 
 
 def _whole(value: Any, name: str, *, minimum: int) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if (
-        arr.size == 0
-        or not np.all(np.isfinite(arr))
-        or np.any(arr < minimum)
-        or np.any(arr != np.floor(arr))
-    ):
-        raise ParameterError(
-            f"{name} counts periods and must be a whole number >= {minimum} (or an array of "
-            f"them); got {value!r}."
-        )
+    """Whole numbers of periods >= ``minimum`` (strings, None, booleans refused)."""
+    arr = check_numbers(value, name, low=minimum, integer=True)
+    if arr.size == 0:
+        raise ParameterError(f"{name} counts periods and must not be empty; got {value!r}.")
     return arr
 
 
@@ -350,7 +349,7 @@ class ShiftedBetaGeoModel(ValuationModel):
         1         2        1     163
         2         2        0     468
         """
-        s = np.asarray(survivors, dtype=float)
+        s = check_numbers(survivors, "survivors")  # types; the rules below name the periods
         ids = np.arange(s.size)
         if s.ndim != 1 or s.size < 2:
             raise ParameterError(
@@ -441,9 +440,7 @@ class ShiftedBetaGeoModel(ValuationModel):
 
     def _discount(self, discount_rate: float, *, what: str) -> float:
         params = self._params_array()
-        d = float(discount_rate)
-        if not (np.isfinite(d) and d >= 0):
-            raise ParameterError(f"discount_rate must be a finite number >= 0, got {d}.")
+        d = float(check_number(discount_rate, "discount_rate", low=0.0))
         if d == 0 and params[0] <= 1.0:
             raise ParameterError(
                 f"The undiscounted {what} is infinite: alpha = {params[0]:.4g} <= 1, so the "
