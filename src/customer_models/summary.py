@@ -258,6 +258,15 @@ def _show(us: int) -> str:
     return str(us_to_datetime(np.array([us]))[0])
 
 
+def _read(
+    transactions: Any, *, freq: str, time_unit: str | None, **reader: Any
+) -> tuple[str, str, TransactionLog]:
+    """Canonical ``freq`` and ``time_unit`` (default: ``freq``) and the validated log."""
+    freq = normalize_unit(freq, "freq")
+    time_unit = freq if time_unit is None else normalize_unit(time_unit, "time_unit")
+    return freq, time_unit, read_transactions(transactions, **reader)
+
+
 def rfm_summary(
     transactions: Any,
     *,
@@ -376,10 +385,10 @@ def rfm_summary(
     >>> summary.loc[1, ["frequency", "recency", "T"]].round(2).tolist()
     [2.0, 30.43, 38.86]
     """
-    freq = normalize_unit(freq, "freq")
-    time_unit = freq if time_unit is None else normalize_unit(time_unit, "time_unit")
-    log = read_transactions(
+    freq, time_unit, log = _read(
         transactions,
+        freq=freq,
+        time_unit=time_unit,
         customer_col=customer_col,
         date_col=date_col,
         value_col=value_col,
@@ -467,10 +476,10 @@ def calibration_holdout_split(
     >>> int(data["frequency_holdout"].sum())
     1882
     """
-    freq = normalize_unit(freq, "freq")
-    time_unit = freq if time_unit is None else normalize_unit(time_unit, "time_unit")
-    log = read_transactions(
+    freq, time_unit, log = _read(
         transactions,
+        freq=freq,
+        time_unit=time_unit,
         customer_col=customer_col,
         date_col=date_col,
         value_col=value_col,

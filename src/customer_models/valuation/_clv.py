@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import hyperu, roots_genlaguerre, roots_jacobi, roots_laguerre, roots_legendre
 
+from customer_models._time import TIME_UNIT_DAYS, normalize_unit
 from customer_models._validation import (
     as_pandas,
     check_choice,
@@ -30,23 +31,6 @@ from customer_models.valuation._patterns import distinct_rows
 
 __all__ = ["customer_lifetime_value"]
 
-#: Length of each unit in days (months and years are averages, as in ``rfm_summary``).
-_UNIT_DAYS: dict[str, float] = {
-    "h": 1.0 / 24.0,
-    "D": 1.0,
-    "W": 7.0,
-    "M": 365.25 / 12.0,
-    "Q": 365.25 / 4.0,
-    "Y": 365.25,
-}
-_UNIT_ALIASES = {
-    "H": "h", "hour": "h", "hours": "h",
-    "d": "D", "day": "D", "days": "D",
-    "w": "W", "week": "W", "weeks": "W",
-    "m": "M", "month": "M", "months": "M",
-    "q": "Q", "quarter": "Q", "quarters": "Q",
-    "y": "Y", "A": "Y", "year": "Y", "years": "Y",
-}  # fmt: skip
 _PERIOD_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)?\s*([A-Za-z]+)\s*$")
 
 #: Quadrature sizes: Gauss-Legendre over a finite horizon, Gauss-Laguerre over an infinite one.
@@ -62,10 +46,13 @@ def _period_days(value: Any, argument: str) -> float | None:
     if match is None:
         return None
     multiple = float(match.group(1)) if match.group(1) else 1.0
-    unit = _UNIT_ALIASES.get(match.group(2), match.group(2))
-    if unit not in _UNIT_DAYS or multiple <= 0:
+    try:  # the one unit table of the library (_time), with its aliases
+        unit = normalize_unit(match.group(2), argument)
+    except ParameterError:
         return None
-    return multiple * _UNIT_DAYS[unit]
+    if multiple <= 0:
+        return None
+    return multiple * TIME_UNIT_DAYS[unit]
 
 
 def _units_ratio(time_unit: str, model_unit: str) -> float:
@@ -78,7 +65,7 @@ def _units_ratio(time_unit: str, model_unit: str) -> float:
         bad = time_unit if caller is None else model_unit
         raise ParameterError(
             f"Cannot convert between time_unit={time_unit!r} and the model's unit "
-            f"{model_unit!r}: unit {bad!r} is not one of {list(_UNIT_DAYS)} (optionally with a "
+            f"{model_unit!r}: unit {bad!r} is not one of {list(TIME_UNIT_DAYS)} (optionally with a "
             "multiple, e.g. '4.345W'). Use the model's own unit as time_unit."
         )
     return caller / model
