@@ -166,8 +166,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         out-of-fold permutation importances.
     calibration : {"auto", "sigmoid", "isotonic", "none"}, default "auto"
         ``"auto"`` keeps the logistic regression's own probabilities (calibrated in the large:
-        their mean matches the churn rate) and calibrates gradient boosting with Platt scaling; ``"sigmoid"`` or
-        ``"isotonic"`` calibrate whichever model is chosen; ``"none"`` never calibrates.
+        their mean matches the churn rate) and calibrates gradient boosting with Platt
+        scaling; ``"sigmoid"`` or ``"isotonic"`` calibrate whichever model is chosen;
+        ``"none"`` never calibrates.
         Calibration uses :class:`~sklearn.calibration.CalibratedClassifierCV` with 3 folds and
         ``ensemble=False``: the calibrator is fitted on out-of-fold predictions and applied to
         the model fitted on all data, a monotone map that leaves the ranking (ROC AUC)
