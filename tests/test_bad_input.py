@@ -1311,8 +1311,7 @@ add(
 
 #: Cases that still fail because the fix lies in a module another change owns: xfail(strict)
 #: with the owning file. Remove an entry when its owner fixes it (strict xfail will say so).
-OWNED_ELSEWHERE: dict[str, str] = {
-}
+OWNED_ELSEWHERE: dict[str, str] = {}
 
 
 # ---- more mistakes (the battery keeps growing) ----------------------------------------------
