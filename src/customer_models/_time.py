@@ -254,12 +254,14 @@ def _guess(value: str, dayfirst: bool) -> str | None:
         return guess_datetime_format(value, dayfirst=dayfirst)
 
 
-def _to_datetime(strings: pd.Series, column: str, **kwargs: Any) -> pd.Series:
-    """``pd.to_datetime`` with ``errors="coerce"``; mixed time zones are a clear error."""
+def _to_datetime(
+    strings: pd.Series, column: str, *, errors: str = "coerce", **kwargs: Any
+) -> pd.Series:
+    """``pd.to_datetime`` (unparseable values NaT by default); mixed zones are a clear error."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # dayfirst hints: we decide ourselves
-            return pd.to_datetime(strings, errors="coerce", **kwargs)
+            return pd.to_datetime(strings, errors=errors, **kwargs)
     except (ValueError, TypeError, OverflowError) as err:
         raise DataValidationError(
             f"{column} cannot be read as dates in one time zone ({err}). Convert them to one "
@@ -337,16 +339,7 @@ def _objects(dates: pd.Series, column: str) -> pd.Series:
     if kinds and all(issubclass(k, str) for k in kinds):
         return pd.Series(dates, dtype=object)  # handled as strings by the caller
     if any(issubclass(k, (_dt.date, np.datetime64)) for k in kinds):
-        try:
-            return pd.to_datetime(dates, errors="raise")
-        except (ValueError, TypeError, OverflowError) as err:
-            raise DataValidationError(
-                f"{column} holds date objects pandas cannot combine ({err}); mixed time "
-                "zones must be converted to one zone first.",
-                column=column,
-                rule=f"{column} must be dates in one time zone",
-                n_rows=len(dates),
-            ) from None
+        return _to_datetime(dates, column, errors="raise")
     return pd.Series(dates, dtype=object)
 
 

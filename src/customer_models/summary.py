@@ -72,6 +72,12 @@ def _sorted_runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return key[order], order
 
 
+def _block_ends(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last position of each block of a sorted array with ``counts`` per block."""
+    last = np.cumsum(counts) - 1
+    return last - counts + 1, last
+
+
 def _periods_per_customer(
     codes: np.ndarray, periods: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -92,8 +98,7 @@ def _periods_per_customer(
     runs = key[new_run]
     run_customer = runs // span
     n_periods = np.bincount(run_customer, minlength=n)
-    last_run = np.cumsum(n_periods) - 1
-    first_run = last_run - n_periods + 1
+    first_run, last_run = _block_ends(n_periods)
     run_period = runs - run_customer * span + low
     return n_periods, run_period[first_run], run_period[last_run]
 
@@ -168,8 +173,7 @@ def _reduce_netted(log: TransactionLog, periods: np.ndarray) -> _Reduced:
     # Purchase runs are sorted by (customer, period): each customer's first and last purchase
     # periods are the ends of its block.
     n_periods = np.bincount(p_customer, minlength=n)
-    last_run = np.cumsum(n_periods) - 1
-    first_run = last_run - n_periods + 1
+    first_run, last_run = _block_ends(n_periods)
     first_period, last_period = p_period[first_run], p_period[last_run]
     first_us = np.minimum.reduceat(us, starts)[purchase][first_run]
     last_us = np.maximum.reduceat(us, starts)[purchase][last_run]
