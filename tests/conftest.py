@@ -66,3 +66,26 @@ def pytest_ignore_collect(collection_path, config):
     if collection_path.name == "conftest.py":
         return True
     return None
+
+
+def _reason(report: pytest.TestReport) -> str:
+    """The reason of a skip or xfail, without the test-specific location."""
+    if hasattr(report, "wasxfail"):
+        return f"xfail: {report.wasxfail or 'no reason given'}"
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return f"skipped: {str(longrepr[2]).removeprefix('Skipped: ')}"
+    return f"skipped: {longrepr}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per skip/xfail reason with its count (``-rfE`` lists only failures/errors)."""
+    groups: dict[str, int] = {}
+    for key in ("skipped", "xfailed", "xpassed"):
+        for report in terminalreporter.stats.get(key, []):
+            reason = _reason(report)
+            groups[reason] = groups.get(reason, 0) + 1
+    if groups:
+        terminalreporter.section("skips and expected failures, by reason")
+        for reason, count in sorted(groups.items(), key=lambda item: (-item[1], item[0])):
+            terminalreporter.write_line(f"{count:5d}  {reason}")
