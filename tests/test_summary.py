@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import customer_models.summary as summary_module
 from customer_models import (
     DataValidationError,
     MissingColumnError,
@@ -342,3 +343,87 @@ def test_holdout_properties(tx, cut):
     hold = tx[(tx["date"] > cal_end) & tx["customer_id"].isin(cal.index)]
     counts = hold.groupby("customer_id")["date"].nunique().reindex(cal.index, fill_value=0)
     np.testing.assert_array_equal(split["frequency_holdout"], counts)
+
+
+def _messy_log(seed: int, ids: str, resolution: str, n_rows: int = 4_000) -> pd.DataFrame:
+    """Unsorted rows, repeated instants, several purchases a day, the given id kind."""
+    rng = np.random.default_rng(seed)
+    n_customers = n_rows // 4
+    customer = rng.integers(0, n_customers, n_rows)
+    if ids == "sparse-int":
+        labels: object = customer * 1_000_003 - 7  # negative and far apart: factorized
+    elif ids == "uint":
+        labels = (customer + 5).astype(np.uint32)
+    elif ids == "str":
+        labels = np.array([f"c{c:05d}" for c in customer], dtype=object)
+    else:
+        labels = customer
+    start = np.datetime64("2021-03-01T00:00:00", "us").astype(np.int64)
+    step = {"day": 86_400 * 10**6, "second": 10**6, "us": 1}[resolution]
+    span = 400 * 86_400 * 10**6 // step
+    instants = start + rng.integers(0, span, n_rows) * step
+    instants[::50] = instants[1::50][: instants[::50].size]  # ties across customers
+    return pd.DataFrame(
+        {
+            "customer_id": labels,
+            "date": instants.astype("datetime64[us]"),
+            "amount": rng.gamma(2.0, 10.0, n_rows).round(2),
+        }
+    )
+
+
+def _fallback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> None:
+        raise OverflowError("forced")
+
+    monkeypatch.setattr(summary_module, "_time_key", refuse)
+
+
+@pytest.mark.parametrize("ids", ["int", "sparse-int", "uint", "str"])
+@pytest.mark.parametrize("resolution", ["day", "second", "us"])
+@pytest.mark.parametrize("freq", ["D", "W", "M", "h"])
+def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, monkeypatch):
+    """The one-sort path (time packed into the key) and the general path agree exactly."""
+    tx = _messy_log(7, ids, resolution)
+    packed = summary_module._time_key
+    steps: list[int] = []
+
+    def spy(*args: np.ndarray) -> tuple[np.ndarray, int, int]:
+        key, span, step = packed(*args)
+        steps.append(step)
+        return key, span, step
+
+    monkeypatch.setattr(summary_module, "_time_key", spy)
+    fast = rfm_summary(tx, value_col="amount", freq=freq)
+    assert steps == [{"day": 86_400 * 10**6, "second": 10**6, "us": 1}[resolution]]
+    cal = calibration_holdout_split(tx, value_col="amount", freq=freq, calibration_end="2021-12-31")
+    _fallback_only(monkeypatch)
+    general = rfm_summary(tx, value_col="amount", freq=freq)
+    pd.testing.assert_frame_equal(fast, general)
+    pd.testing.assert_frame_equal(
+        cal,
+        calibration_holdout_split(tx, value_col="amount", freq=freq, calibration_end="2021-12-31"),
+    )
+    assert fast.index.is_monotonic_increasing
+    assert int(fast["n_transactions"].sum()) == len(tx)
+    np.testing.assert_allclose(fast["total_value"].sum(), tx["amount"].sum(), rtol=1e-12)
+
+
+def test_time_too_fine_for_one_key_falls_back():
+    """Microseconds over two centuries for 5,000 customers need more than 63 bits."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    instants = np.datetime64("1900-01-01", "us").astype(np.int64) + rng.integers(
+        0, 200 * 365 * 86_400 * 10**6, n
+    )
+    customer = rng.integers(0, 5_000, n)
+    tx = pd.DataFrame({"customer_id": customer, "date": instants.astype("datetime64[us]")})
+    with pytest.raises(OverflowError):
+        summary_module._time_key(customer.astype(np.int64), 5_000, instants)
+    result = rfm_summary(tx)
+    days = pd.Series(instants.astype("datetime64[us]")).dt.floor("D")
+    per_customer = pd.DataFrame({"c": customer, "d": days}).groupby("c")["d"]
+    np.testing.assert_array_equal(result["frequency"], per_customer.nunique() - 1)
+    np.testing.assert_array_equal(
+        result["recency"], (per_customer.max() - per_customer.min()).dt.days
+    )

@@ -1,13 +1,17 @@
 """The customer summary: from a transaction table to one row per customer.
 
 This is the spine of the library: every model, segmenter and classifier reads it. The work is
-done by a vectorized kernel over integer codes (no Python loop per customer):
+done by a vectorized kernel over integer numbers (no Python loop per customer):
 
-1. customer ids are factorized once, dates become integer period numbers;
-2. per customer, the first and last purchase period, the number of distinct purchase periods
-   and the value of the first period are reductions over those codes;
-3. the (customer, period) pairs are packed into one integer key and de-duplicated by sorting
-   (skipped when the table is already sorted by customer and date).
+1. customers are numbered (compact integer ids by their offset, other ids by factorizing);
+2. (customer, time) is packed into one int64 per row at the coarsest resolution that loses
+   nothing (day, second, millisecond, microsecond) and sorted once (skipped when the table is
+   already sorted): each customer is then a block of rows in time order, so the first and last
+   instants are the block ends and the distinct purchase periods are runs;
+3. the spend is summed by customer number in the rows' original order (bincounts).
+
+When the pair does not fit in 63 bits (microsecond times over centuries for many customers),
+(customer, period) keys are sorted instead and the first and last instants are scattered.
 """
 
 from __future__ import annotations
@@ -78,6 +82,105 @@ def _block_ends(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return last - counts + 1, last
 
 
+#: Resolutions tried for packing time into the sort key: day, second, millisecond, microsecond.
+_US_STEPS = (86_400 * 10**6, 10**6, 10**3, 1)
+
+
+def _row_customers(ids: pd.Series) -> tuple[np.ndarray, int, Any]:
+    """Per-row customer number, how many numbers there are, and the id of each number.
+
+    Integer ids over a compact range are numbered by their offset from the smallest id (no
+    hashing and no per-row remap; some numbers may be unused); other ids by sorted factorize
+    codes. Numbers increase with the ids, so customers sorted by number are sorted by id.
+    """
+    values = ids.to_numpy()
+    if values.dtype.kind in "iu" and values.size:
+        low, high = int(values.min()), int(values.max())
+        if high - low < 4 * values.size + 1024:
+            numbers = (values - low).astype(np.int64)
+            return numbers, high - low + 1, (low, values.dtype)
+    codes, uniques = customer_codes(ids)
+    return codes, len(uniques), pd.Index(uniques)
+
+
+def _ids_of(numbers: np.ndarray, id_of: Any) -> pd.Index:
+    if isinstance(id_of, pd.Index):
+        return id_of[numbers]
+    low, dtype = id_of
+    return pd.Index((numbers + low).astype(dtype))
+
+
+def _time_key(numbers: np.ndarray, n_numbers: int, us: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Pack ``(number, time)`` into one sorted int64 per row; return it, the time span and step.
+
+    The time is ``(us - min) // step`` with the coarsest step that loses nothing. Raises
+    OverflowError when the pair does not fit in 63 bits (the caller falls back).
+    """
+    low = int(us.min())
+    offset = us - low
+    span_us = int(offset.max()) + 1
+    for step in _US_STEPS:
+        span = -(-span_us // step)
+        if n_numbers * span < 2**62 and (step == 1 or not bool((offset % step).any())):
+            key = numbers * span
+            key += offset // step if step > 1 else offset
+            if not bool((key[1:] >= key[:-1]).all()):
+                key.sort()
+            return key, span, step
+    raise OverflowError("customer and time do not fit in one int64 key")
+
+
+def _reduce_sorted(log: TransactionLog, periods: np.ndarray, freq: str) -> _Reduced:
+    """Every row is a purchase: one sort by (customer, time) gives every reduction.
+
+    After the sort each customer is a block of rows in time order, so the first and last
+    instants are the block ends and distinct purchase periods are runs; only the spend needs
+    the rows in their original order (bincounts by customer number).
+    """
+    numbers, n_numbers, id_of = _row_customers(log.ids)
+    key, span, step = _time_key(numbers, n_numbers, log.us)
+    number = key // span
+    us = key  # decoded in place: the key is not needed once split
+    us -= number * span
+    us *= step
+    us += int(log.us.min())
+    period = period_codes(us, freq)
+    new_customer = np.empty(key.size, dtype=bool)
+    new_customer[0] = True
+    np.not_equal(number[1:], number[:-1], out=new_customer[1:])
+    new_period = new_customer.copy()
+    new_period[1:] |= period[1:] != period[:-1]
+    first_row = np.flatnonzero(new_customer)
+    last_row = np.append(first_row[1:], key.size) - 1
+    # Runs (distinct periods) up to each customer's first row, so their differences count them.
+    runs_so_far = np.cumsum(new_period, dtype=np.int32 if key.size < 2**31 else np.int64)
+    n_periods = np.diff(runs_so_far[first_row], append=runs_so_far[-1] + 1).astype(np.int64)
+    present = number[first_row]
+    first_period = period[first_row]
+    total = first_value = None
+    if log.amounts is not None:
+        values = log.amounts
+        total_by_number = np.bincount(numbers, weights=values, minlength=n_numbers)
+        first_by_number = np.empty(n_numbers, dtype=np.int64)
+        first_by_number[present] = first_period
+        in_first = periods == first_by_number[numbers]
+        first_value_by_number = np.bincount(
+            numbers, weights=np.where(in_first, values, 0.0), minlength=n_numbers
+        )
+        total, first_value = total_by_number[present], first_value_by_number[present]
+    return _Reduced(
+        _ids_of(present, id_of),
+        first_period,
+        period[last_row],
+        n_periods,
+        last_row - first_row + 1,
+        us[first_row],
+        us[last_row],
+        total,
+        first_value,
+    )
+
+
 def _periods_per_customer(
     codes: np.ndarray, periods: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -111,8 +214,12 @@ def _first_last(codes: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarr
     return first, last
 
 
-def _reduce_rows(log: TransactionLog, periods: np.ndarray) -> _Reduced:
+def _reduce_rows(log: TransactionLog, periods: np.ndarray, freq: str) -> _Reduced:
     """Every transaction row is a purchase (no refunds to net)."""
+    try:
+        return _reduce_sorted(log, periods, freq)
+    except OverflowError:  # many customers over a long span at microsecond resolution
+        pass
     codes, uniques = customer_codes(log.ids)
     n = len(uniques)
     n_periods, first_period, last_period = _periods_per_customer(codes, periods, n)
@@ -200,11 +307,11 @@ def _reduce_netted(log: TransactionLog, periods: np.ndarray) -> _Reduced:
     )
 
 
-def _reduce(log: TransactionLog, periods: np.ndarray) -> _Reduced:
+def _reduce(log: TransactionLog, periods: np.ndarray, freq: str) -> _Reduced:
     netting = log.refunds in ("net_period", "net_customer")
     if netting and log.amounts is not None and bool((log.amounts < 0).any()):
         return _reduce_netted(log, periods)
-    return _reduce_rows(log, periods)
+    return _reduce_rows(log, periods, freq)
 
 
 def _summary_frame(
@@ -404,7 +511,7 @@ def rfm_summary(
     end_us = log.end(observation_end, freq)
     _check_end(log, end_us, "observation_end")
     log = log.take(log.us <= end_us)
-    reduced = _reduce(log, period_codes(log.us, freq))
+    reduced = _reduce(log, period_codes(log.us, freq), freq)
     return _summary_frame(
         reduced,
         end_period=int(period_codes(np.array([end_us]), freq)[0]),
@@ -506,7 +613,7 @@ def calibration_holdout_split(
     periods = period_codes(log.us, freq)
     cal_period, end_period = (int(p) for p in period_codes(np.array([cal_us, end_us]), freq))
     in_cal = log.us <= cal_us
-    reduced = _reduce(log.take(in_cal), periods[in_cal])
+    reduced = _reduce(log.take(in_cal), periods[in_cal], freq)
     summary = _summary_frame(
         reduced,
         end_period=cal_period,
@@ -526,7 +633,7 @@ def calibration_holdout_split(
         known = reduced.uniques.get_indexer(hold_log.ids) >= 0
         if known.any():
             hold_log = hold_log.take(known)
-            held = _reduce(hold_log, periods[in_hold][known])
+            held = _reduce(hold_log, periods[in_hold][known], freq)
             position = reduced.uniques.get_indexer(held.uniques)
             n_hold[position] = held.n_periods
             if held.total_value is not None:
