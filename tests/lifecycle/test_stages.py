@@ -133,10 +133,11 @@ def test_explain_reports_the_numbers_behind_each_rule():
 
 # ---------------------------------------------------------------- adaptive mode, by hand
 def test_adaptive_weekly_buyer_is_at_risk_and_yearly_buyer_is_not():
-    # Both silent for 35 days (5 weeks).
-    weekly = (10, 70.0, 105.0)  # gap 7 days: 35 > 3*7 = 21 -> at risk, not > 6*7 = 42
-    yearly = (2, 730.0, 765.0)  # gap 365 days: 35 days of silence is nothing
-    weekly_gone = (10, 70.0, 113.0)  # silent 43 > 42 -> lapsed
+    # Both silent for 35 days (5 weeks). At risk past t_x * (0.05 ** (-1 / x) - 1), lapsed
+    # past t_x * (0.01 ** (-1 / x) - 1).
+    weekly = (10, 70.0, 105.0)  # 70 * (20 ** 0.1 - 1) = 24.45 < 35 <= 70 * (100 ** 0.1 - 1)
+    yearly = (2, 730.0, 765.0)  # 730 * (20 ** 0.5 - 1) = 2534.7: 35 days is nothing
+    weekly_gone = (10, 70.0, 113.0)  # silent 43 > 40.94 -> lapsed
     summary = summary_of({"weekly": weekly, "yearly": yearly, "weekly_gone": weekly_gone})
     absolute = LifecycleStageClassifier().fit(summary).predict(summary)
     assert absolute.tolist() == ["loyal", "repeat", "loyal"]  # 35-43 days < 90 days
@@ -144,32 +145,195 @@ def test_adaptive_weekly_buyer_is_at_risk_and_yearly_buyer_is_not():
     assert clf.predict(summary).tolist() == ["at_risk", "repeat", "lapsed"]
     explained = clf.explain(summary)
     assert explained["own_gap"].tolist() == pytest.approx([7.0, 365.0, 7.0])
-    assert explained["at_risk_threshold"].tolist() == pytest.approx([21.0, 1095.0, 21.0])
-    assert explained["lapsed_threshold"].tolist() == pytest.approx([42.0, 2190.0, 42.0])
+    at_risk = [70 * (20**0.1 - 1), 730 * (20**0.5 - 1), 70 * (20**0.1 - 1)]
+    lapsed = [70 * (100**0.1 - 1), 730 * (100**0.5 - 1), 70 * (100**0.1 - 1)]
+    assert explained["at_risk_threshold"].tolist() == pytest.approx(at_risk, rel=1e-12)
+    assert explained["lapsed_threshold"].tolist() == pytest.approx(lapsed, rel=1e-12)
+    # (t_x / T) ** x: the chance a still-active buyer is silent this long
+    probability = [(70 / 105) ** 10, (730 / 765) ** 2, (70 / 113) ** 10]
+    assert explained["silence_probability"].tolist() == pytest.approx(probability, rel=1e-12)
+    assert explained["rule"].tolist() == [
+        "silence this long has probability < at_risk_false_alarm if active",
+        "repeat buyer, active",
+        "silence this long has probability < lapsed_false_alarm if active",
+    ]
 
 
-def test_adaptive_one_time_buyers_get_a_quantile_of_learned_gaps():
-    # Repeat buyers' gaps: 10, 20, 30, 40 days -> median 25 (numpy linear quantile).
-    fit_rows = {1: (1, 10, 300), 2: (1, 20, 300), 3: (2, 60, 300), 4: (1, 40, 300)}
-    one_time = {5: (0, 0, 70), 6: (0, 0, 80), 7: (0, 0, 160)}
-    summary = summary_of({**fit_rows, **one_time})
-    clf = LifecycleStageClassifier("adaptive", one_time_quantile=0.5).fit(summary)
-    assert clf.one_time_gap_ == pytest.approx(25.0)
-    assert clf.at_risk_threshold_ == pytest.approx(75.0)
-    assert clf.lapsed_threshold_ == pytest.approx(150.0)
-    stages = clf.predict(summary).loc[[5, 6, 7]]
-    assert stages.tolist() == ["new", "at_risk", "lapsed"]  # 70 <= 75 < 80 ; 160 > 150
+def test_adaptive_false_alarm_parameters_move_the_thresholds():
+    summary = summary_of({1: (4, 100.0, 150.0)})  # P(silence >= 50 | active) = (2/3) ** 4
+    p = (100 / 150) ** 4  # 0.1975
+    lenient = LifecycleStageClassifier("adaptive").fit(summary)
+    assert lenient.predict(summary).tolist() == ["loyal"]
+    eager = LifecycleStageClassifier("adaptive", at_risk_false_alarm=0.2, lapsed_false_alarm=0.1)
+    assert eager.fit(summary).predict(summary).tolist() == ["at_risk"]  # 0.1975 < 0.2
+    on_edge = LifecycleStageClassifier("adaptive", at_risk_false_alarm=0.19)
+    assert on_edge.fit(summary).predict(summary).tolist() == ["loyal"]
+    assert eager.explain(summary)["silence_probability"].iloc[0] == pytest.approx(p)
+
+
+def test_adaptive_one_time_buyers_are_judged_by_the_repurchase_window():
+    # Second purchase at 10 days (x = 1: exactly t_x) and uniform on (0, 100) for the buyer with
+    # 2 repeat purchases by day 100: F(u) = 0.5 * [u >= 10] + 0.5 * u / 100.
+    # at_risk_false_alarm = 0.2 -> F(u) = 0.8 at u = 60; lapsed_false_alarm = 0.1 -> u = 80.
+    fit_rows = {1: (1, 10, 300), 2: (2, 100, 300)}
+    one_time = {5: (0, 0, 60), 6: (0, 0, 61), 7: (0, 0, 81), 8: (0, 0, 20)}
+    no_rhythm = {9: (1, 0, 70)}  # a repeat purchase in the first period only: no rhythm
+    summary = summary_of({**fit_rows, **one_time, **no_rhythm})
+    clf = LifecycleStageClassifier("adaptive", at_risk_false_alarm=0.2, lapsed_false_alarm=0.1).fit(
+        summary
+    )
+    assert clf.at_risk_threshold_ == pytest.approx(60.0)
+    assert clf.lapsed_threshold_ == pytest.approx(80.0)
+    explained = clf.explain(summary).loc[[5, 6, 7, 8, 9]]
+    assert explained["stage"].tolist() == ["new", "at_risk", "lapsed", "new", "at_risk"]
+    assert explained["rule"].tolist() == [
+        "one-time buyer within the repurchase window",
+        "no rhythm of its own, silence > repurchase window",
+        "no rhythm of its own, silence > lapsed window",
+        "first purchase within new_days",
+        "no rhythm of its own, silence > repurchase window",
+    ]
+    assert explained["at_risk_threshold"].tolist() == pytest.approx([60.0] * 5)
+    assert explained["own_gap"].isna().all()
+    assert explained["silence_probability"].isna().all()
+    # a quantile below the x = 1 jump at 10 days: F jumps from 0.05 to 0.55 there
+    low = LifecycleStageClassifier("adaptive", at_risk_false_alarm=0.7, lapsed_false_alarm=0.5)
+    assert low.fit(summary).at_risk_threshold_ == pytest.approx(10.0)
+
+
+def test_first_purchase_within_new_days_is_new_before_any_alarm():
+    # 2 purchases one day apart, silent 24 days: past 1 * 19 days, but bought 25 days ago.
+    summary = summary_of({1: (1, 1.0, 25.0), 2: (1, 1.0, 31.0)})
+    clf = LifecycleStageClassifier("adaptive").fit(summary)
+    assert clf.predict(summary).tolist() == ["new", "at_risk"]
+    assert clf.explain(summary)["rule"].iloc[0] == "first purchase within new_days"
 
 
 def test_adaptive_without_repeat_buyers_falls_back_to_day_thresholds():
     summary = summary_of({1: (0, 0, 50), 2: (0, 0, 100)})
     clf = LifecycleStageClassifier("adaptive").fit(summary)
-    assert math.isnan(clf.one_time_gap_)
     assert clf.at_risk_threshold_ == 90.0
+    assert clf.lapsed_threshold_ == 180.0
     assert clf.predict(summary).tolist() == ["new", "at_risk"]
-    # ...but a repeat buyer seen later still uses their own rhythm.
-    later = summary_of({3: (1, 10, 45)})  # silent 35 > 3*10
-    assert clf.predict(later).tolist() == ["at_risk"]
+    # ...but a repeat buyer seen later still uses their own rhythm: 240 > 10 * 19
+    later = summary_of({3: (1, 10, 250), 4: (1, 10, 150)})
+    assert clf.predict(later).tolist() == ["at_risk", "repeat"]
+
+
+def test_removed_parameters_name_their_replacement():
+    summary = summary_of({1: (1, 10, 20)})
+    for name, replacement in [
+        ("at_risk_factor", "at_risk_false_alarm"),
+        ("lapsed_factor", "lapsed_false_alarm"),
+        ("one_time_quantile", "at_risk_false_alarm"),
+    ]:
+        with pytest.raises(ParameterError, match=f"{name} was removed.*Use {replacement}"):
+            LifecycleStageClassifier("adaptive", **{name: 3.0}).fit(summary)
+
+
+# ---------------------------------------------------------------- adaptive mode, by simulation
+def _poisson_customers(n, seed, *, leave=False, end=365.0):
+    """Poisson purchases (rate ~ Gamma(2, 60): a mean gap of ~30 days), joined in [0, 180).
+
+    With ``leave``, each customer stops buying at a uniform time after the first purchase.
+    Returns (summary, days since leaving, rate).
+    """
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(2.0, 1 / 60, size=n)
+    T = end - rng.uniform(0, 180, size=n)
+    active_for = rng.uniform(0, T) if leave else T
+    repeats = rng.poisson(rate * active_for)
+    # the last of k uniform purchase times on (0, a] is a * U ** (1 / k)
+    last = active_for * rng.uniform(size=n) ** (1 / np.maximum(repeats, 1))
+    last = np.where(repeats > 0, last, 0.0)
+    summary = pd.DataFrame({"frequency": repeats.astype(float), "recency": last, "T": T})
+    summary.attrs["time_unit"] = "D"
+    return summary, T - active_for, rate
+
+
+HISTORY_GROUPS = ([0, 2, 5, 10, np.inf], ["1-2", "3-5", "6-10", "11+"])
+
+
+@pytest.mark.parametrize(("at_risk", "lapsed"), [(0.05, 0.01), (0.2, 0.05)])
+def test_adaptive_false_alarm_rate_is_nominal_for_every_history_length(at_risk, lapsed):
+    summary, _, _ = _poisson_customers(60_000, seed=11)
+    clf = LifecycleStageClassifier(
+        "adaptive", at_risk_false_alarm=at_risk, lapsed_false_alarm=lapsed
+    )
+    stages = clf.fit(summary).predict(summary)
+    repeat = summary["frequency"] > 0
+    group = pd.cut(summary["frequency"], *HISTORY_GROUPS)[repeat]
+    flagged = stages.isin(["at_risk", "lapsed"])[repeat].groupby(group, observed=True)
+    gone = stages.eq("lapsed")[repeat].groupby(group, observed=True)
+    sizes = group.value_counts()
+    for name, rate, nominal in [
+        ("at risk", flagged.mean(), at_risk),
+        ("lapsed", gone.mean(), lapsed),
+    ]:
+        # tolerance: 4 binomial standard errors of the group's share
+        tolerance = 4 * np.sqrt(nominal * (1 - nominal) / sizes[rate.index])
+        assert sizes.min() > 3_000
+        assert (abs(rate - nominal) < tolerance).all(), (name, rate.to_dict())
+
+
+def test_adaptive_detects_customers_who_left_the_longer_they_are_gone():
+    summary, gone_days, rate = _poisson_customers(40_000, seed=12, leave=True)
+    stages = LifecycleStageClassifier("adaptive").fit(summary).predict(summary)
+    flagged = stages.isin(["at_risk", "lapsed"]).to_numpy()
+    lapsed = stages.eq("lapsed").to_numpy()
+    gaps_gone = gone_days * rate  # silence since leaving, in the customer's own mean gaps
+    x = summary["frequency"].to_numpy()
+    long_history = x >= 6
+    gone_long = gaps_gone > 6
+    # more than six own gaps after leaving, a long history is flagged, almost always lapsed
+    assert flagged[long_history & gone_long].mean() > 0.99
+    assert lapsed[long_history & gone_long].mean() > 0.95
+    # detection grows with the time since leaving, and a short history is harder to call
+    short = (x >= 1) & (x <= 2)
+    by_time = [flagged[long_history & (gaps_gone > lo) & (gaps_gone <= hi)].mean()
+               for lo, hi in [(0, 1), (1, 3), (3, 6)]]  # fmt: skip
+    assert by_time[0] < by_time[1] < by_time[2]
+    assert 0.5 < flagged[short & gone_long].mean() < flagged[long_history & gone_long].mean()
+
+
+def test_repurchase_window_on_cdnow_matches_the_actual_second_purchases():
+    # The summary holds no second-purchase time; the window is inferred from (x, t_x). The
+    # transactions have it: compare with the quantiles of the actual first-to-second gaps.
+    from customer_models import load_cdnow_transactions, rfm_summary
+
+    tx = load_cdnow_transactions()
+    end = "1997-12-31"
+    summary = rfm_summary(tx, observation_end=end)
+    clf = LifecycleStageClassifier("adaptive").fit(summary)
+    days = tx.loc[tx["date"] <= end, ["customer_id", "date"]].drop_duplicates()
+    days = days.sort_values(["customer_id", "date"])
+    rank = days.groupby("customer_id").cumcount()
+    first = days[rank == 0].set_index("customer_id")["date"]
+    second = days[rank == 1].set_index("customer_id")["date"]
+    actual = (second - first.loc[second.index]).dt.days
+    assert len(actual) == int((summary["frequency"] > 0).sum())
+    expected = np.quantile(actual, [0.95, 0.99])
+    windows = [clf.at_risk_threshold_, clf.lapsed_threshold_]
+    np.testing.assert_allclose(windows, expected, rtol=0.02)
+
+
+def test_first_return_quantile_solves_its_equation():
+    from customer_models.lifecycle._adaptive import first_return_quantiles
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 12, size=2_000).astype(float)
+    t = rng.uniform(1, 400, size=2_000)
+    levels = np.array([0.5, 0.95, 0.99])
+    u = first_return_quantiles(x, t, levels)
+
+    def cdf(v):  # written out per customer, with no shared code
+        survival = [
+            0.0 if v >= ti else (1 - v / ti) ** (xi - 1) for xi, ti in zip(x, t, strict=True)
+        ]
+        return 1 - np.mean(survival)
+
+    for level, value in zip(levels, u, strict=True):
+        assert cdf(value * (1 - 1e-6)) < level <= cdf(value * (1 + 1e-6))
 
 
 # ---------------------------------------------------------------- probabilistic mode
@@ -241,13 +405,15 @@ def oracle_stage(freq, rec, T, *, new=30.0, at_risk=90.0, lapsed=180.0, loyal=4)
     """Row-by-row statement of the documented absolute rules (independent of the kernel)."""
     if freq != freq:  # NaN
         return "prospect"
+    tenure = T
+    if tenure <= new:
+        return "new"
     silence = T - rec
     if silence > lapsed:
         return "lapsed"
     if silence > at_risk:
         return "at_risk"
-    tenure = T
-    if tenure <= new or freq == 0:
+    if freq == 0:
         return "new"
     if freq + 1 >= loyal:
         return "loyal"
@@ -295,6 +461,45 @@ def test_adaptive_stage_never_improves_with_more_silence(freq, rec, extra):
     clf = LifecycleStageClassifier("adaptive").fit(summary)
     risk = clf.predict(summary).map({"at_risk": 1, "lapsed": 2}).astype(float).fillna(0)
     assert risk.is_monotonic_increasing
+
+
+def oracle_adaptive_stage(freq, rec, T, windows, *, new=30.0, loyal=4, p=(0.05, 0.01)):
+    """Row-by-row statement of the documented adaptive rules, given the fitted windows."""
+    if freq != freq:
+        return "prospect"
+    tenure = T
+    if tenure <= new:
+        return "new"
+    silence = T - rec
+    if freq >= 1 and rec > 0:
+        chance = (rec / T) ** freq  # P(silence >= this | still active)
+        if chance < p[1]:
+            return "lapsed"
+        if chance < p[0]:
+            return "at_risk"
+    else:
+        if silence > windows[1]:
+            return "lapsed"
+        if silence > windows[0]:
+            return "at_risk"
+    if freq == 0:
+        return "new"
+    return "loyal" if freq + 1 >= loyal else "repeat"
+
+
+@settings(max_examples=60, deadline=None)
+@given(summaries())
+def test_adaptive_mode_matches_rowwise_oracle(summary):
+    clf = LifecycleStageClassifier("adaptive").fit(summary)
+    windows = (clf.at_risk_threshold_, clf.lapsed_threshold_)
+    stages = clf.predict(summary)
+    rows = summary[["frequency", "recency", "T"]].to_numpy()
+    expected = [oracle_adaptive_stage(*row, windows) for row in rows]
+    # the oracle compares probabilities, the classifier silences: ties can differ by rounding
+    probability = clf.explain(summary)["silence_probability"].to_numpy()
+    tie = np.isclose(probability, 0.05, rtol=1e-9) | np.isclose(probability, 0.01, rtol=1e-9)
+    kept = ~tie
+    assert stages[kept].tolist() == [e for e, k in zip(expected, kept, strict=True) if k]
 
 
 # ---------------------------------------------------------------- CDNOW, real data
@@ -369,8 +574,13 @@ def test_duplicate_ids_and_bad_nps_are_rejected():
         ({"at_risk_days": 200, "lapsed_days": 100}, "lapsed_days .* must be >= at_risk_days"),
         ({"new_days": -1}, "new_days must be a finite number >= 0"),
         ({"loyal_min_purchases": 1}, "loyal_min_purchases must be an integer >= 2"),
-        ({"at_risk_factor": 0}, "at_risk_factor must be a finite number > 0"),
-        ({"one_time_quantile": 1.5}, r"one_time_quantile must be in \[0, 1\]"),
+        ({"at_risk_false_alarm": 0}, "at_risk_false_alarm must be a probability strictly"),
+        ({"lapsed_false_alarm": 1.0}, "lapsed_false_alarm must be a probability strictly"),
+        ({"at_risk_false_alarm": "5%"}, "at_risk_false_alarm must be a probability"),
+        (
+            {"at_risk_false_alarm": 0.01, "lapsed_false_alarm": 0.05},
+            r"lapsed_false_alarm \(0.05\) must be <= at_risk_false_alarm \(0.01\)",
+        ),
         ({"p_lapsed": 0.6}, "p_lapsed .* must be <= p_at_risk"),
         ({"thresholds": "probabilistic"}, "needs model= a fitted valuation model"),
         ({"time_unit": "fortnight"}, "cannot convert the summary's time unit 'fortnight'"),
@@ -398,12 +608,12 @@ def test_unfitted_and_unit_mismatch():
 
 # ---------------------------------------------------------------- sklearn contract
 def test_clone_set_params_and_get_params_round_trip():
-    clf = LifecycleStageClassifier("adaptive", at_risk_factor=2.5)
+    clf = LifecycleStageClassifier("adaptive", at_risk_false_alarm=0.1)
     twin = clone(clf)
     assert twin.get_params() == clf.get_params()
-    twin.set_params(lapsed_factor=9.0)
-    assert twin.lapsed_factor == 9.0
-    assert clf.lapsed_factor == 6.0
+    twin.set_params(lapsed_false_alarm=0.02)
+    assert twin.lapsed_false_alarm == 0.02
+    assert clf.lapsed_false_alarm == 0.01
 
 
 # The classifier reads a customer summary with named, constrained columns (frequency >= 0,

@@ -91,11 +91,18 @@ def test_adaptive_classifier_is_refitted_at_each_date():
     clf = LifecycleStageClassifier("adaptive")
     stages = stages_at(TX, DATES, classifier=clf)
     assert not hasattr(clf, "stages_")  # the given classifier is cloned, not fitted
-    # A: gaps 40, 29, 22 days (2024 is a leap year) -> own gap 91 / 3 = 30.33 days.
-    # On 2024-08-01 silence is 122: > 3 * 30.33 = 91 but not > 6 * 30.33 = 182 -> at_risk;
-    # on 2024-11-01 silence is 214 > 182 -> lapsed.
-    assert stages.loc["A"].iloc[5] == "lapsed"
-    assert stages.loc["A"].iloc[4] == "at_risk"
+    # A: 3 repeat purchases by t_x = 91 days (2024 is a leap year): at risk past
+    # 91 * (20 ** (1 / 3) - 1) = 156.0 days of silence, lapsed past 91 * (100 ** (1 / 3) - 1)
+    # = 331.4. On 2024-08-01 A is silent 122 days -> still loyal; on 2024-11-01 214 -> at_risk.
+    # B (one purchase) is judged by the repurchase window learned from A at each date:
+    # 2024-03-01: A's only return took 40 days -> window 40; B silent 51 -> lapsed.
+    # 2024-04-15: A's first return is 91 * min(2 uniforms) -> F(u) = 1 - (1 - u / 91) ** 2,
+    # windows 91 * (1 - 0.05 ** 0.5) = 70.7 and 91 * (1 - 0.01 ** 0.5) = 81.9; B silent 96.
+    assert stages.loc["A"].tolist() == ["prospect", "new", "repeat", "loyal", "loyal", "at_risk"]
+    assert stages.loc["B"].tolist() == ["prospect", "new", "lapsed", "lapsed", "lapsed", "lapsed"]
+    one_date = LifecycleStageClassifier("adaptive").fit(rfm_summary(TX, observation_end=DATES[3]))
+    assert one_date.at_risk_threshold_ == pytest.approx(91 * (1 - 0.05**0.5))
+    assert one_date.lapsed_threshold_ == pytest.approx(91 * (1 - 0.01**0.5))
 
 
 def test_later_transactions_do_not_change_earlier_stages():

@@ -24,6 +24,11 @@ from customer_models.exceptions import (
     NotFittedError,
     ParameterError,
 )
+from customer_models.lifecycle._adaptive import (
+    first_return_quantiles,
+    repeat_silence_threshold,
+    silence_probability,
+)
 from customer_models.lifecycle._units import days_per_unit
 
 __all__ = ["STAGES", "STAGE_DTYPE", "LifecycleStageClassifier"]
@@ -36,22 +41,7 @@ STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=True)
 _PROSPECT, _NEW, _REPEAT, _LOYAL, _AT_RISK, _LAPSED = range(6)
 _SUMMARY_COLUMNS = ("frequency", "recency", "T")
 
-# Rule codes of ``explain``; the text depends on the mode (time or P(alive) thresholds).
-_RULES_TIME = (
-    "no purchase yet",
-    "first purchase within new_days",
-    "single purchase, not yet at risk",
-    "purchases >= loyal_min_purchases",
-    "purchases >= loyal_min_purchases and promoter",
-    "repeat buyer, active",
-    "silence > at_risk threshold",
-    "silence > lapsed threshold",
-)
-_RULES_PROB = (
-    *_RULES_TIME[:6],
-    "probability_alive < p_at_risk",
-    "probability_alive < p_lapsed",
-)
+# Rule codes of ``explain``; the text depends on the mode.
 (
     _R_PROSPECT,
     _R_NEW_WINDOW,
@@ -61,14 +51,58 @@ _RULES_PROB = (
     _R_REPEAT,
     _R_AT_RISK,
     _R_LAPSED,
-) = range(8)
+    _R_AT_RISK_NO_RHYTHM,
+    _R_LAPSED_NO_RHYTHM,
+) = range(10)
 _STAGE_OF_RULE = np.array(
-    [_PROSPECT, _NEW, _NEW, _LOYAL, _LOYAL, _REPEAT, _AT_RISK, _LAPSED], dtype=np.int8
+    [_PROSPECT, _NEW, _NEW, _LOYAL, _LOYAL, _REPEAT, _AT_RISK, _LAPSED, _AT_RISK, _LAPSED],
+    dtype=np.int8,
 )
+_RULES_COMMON = (
+    "no purchase yet",
+    "first purchase within new_days",
+    "single purchase, not yet at risk",
+    "purchases >= loyal_min_purchases",
+    "purchases >= loyal_min_purchases and promoter",
+    "repeat buyer, active",
+)
+#: Rule texts by mode, indexed by rule code (codes 8 and 9 exist in adaptive mode only).
+_RULE_TEXTS = {
+    "absolute": (*_RULES_COMMON, "silence > at_risk threshold", "silence > lapsed threshold"),
+    "probabilistic": (
+        *_RULES_COMMON,
+        "probability_alive < p_at_risk",
+        "probability_alive < p_lapsed",
+    ),
+    "adaptive": (
+        *_RULES_COMMON[:2],
+        "one-time buyer within the repurchase window",
+        *_RULES_COMMON[3:],
+        "silence this long has probability < at_risk_false_alarm if active",
+        "silence this long has probability < lapsed_false_alarm if active",
+        "no rhythm of its own, silence > repurchase window",
+        "no rhythm of its own, silence > lapsed window",
+    ),
+}
+#: Parameters removed with the redesign of the adaptive thresholds, and what replaced them.
+_REMOVED = {
+    "at_risk_factor": "at_risk_false_alarm (the share of still-active customers flagged at "
+    "risk, 0.05 by default)",
+    "lapsed_factor": "lapsed_false_alarm (the share of still-active customers flagged lapsed, "
+    "0.01 by default)",
+    "one_time_quantile": "at_risk_false_alarm and lapsed_false_alarm: one-time buyers are at "
+    "risk past the time within which 1 - at_risk_false_alarm of the returning customers came "
+    "back",
+}
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _has_rhythm(prospect: np.ndarray, frequency: np.ndarray, recency: np.ndarray) -> np.ndarray:
+    """Buyers with a rhythm of their own: a repeat purchase after the first period."""
+    return ~prospect & (frequency >= 1) & (recency > 0)
 
 
 def _as_count(values: np.ndarray) -> np.ndarray:
@@ -87,26 +121,51 @@ class LifecycleStageClassifier(BaseEstimator):
 
     1. **prospect** -- no purchase: ``frequency`` is missing, ``n_transactions`` is 0, or the
        customer is only listed in ``customers=`` of :meth:`predict`.
-    2. **lapsed** -- silent for longer than the lapsed threshold (or P(alive) < ``p_lapsed``).
-    3. **at_risk** -- silent for longer than the at-risk threshold (or P(alive) <
+    2. **new** -- first purchase within the last ``new_days`` days (every mode).
+    3. **lapsed** -- silent for longer than the lapsed threshold (or P(alive) < ``p_lapsed``).
+    4. **at_risk** -- silent for longer than the at-risk threshold (or P(alive) <
        ``p_at_risk``).
-    4. **new** -- first purchase within the last ``new_days`` days, or a single purchase so
-       far (not yet at risk).
-    5. **loyal** -- at least ``loyal_min_purchases`` purchases (``frequency + 1`` purchase
+    5. **new** -- a one-time buyer who is not at risk: within the repurchase window
+       (``"adaptive"``), or silent for at most ``at_risk_days`` (``"absolute"``).
+    6. **loyal** -- at least ``loyal_min_purchases`` purchases (``frequency + 1`` purchase
        periods) and, when ``nps_col`` is given, a promoter score (>= ``promoter_min``).
-    6. **repeat** -- every other active customer with a repeat purchase.
+    7. **repeat** -- every other active customer with a repeat purchase.
 
     *Silence* is the marketing "recency", the time since the last purchase: ``T - recency``
     (``recency`` is the BTYD first-to-last-purchase time). The thresholds depend on
     ``thresholds``:
 
     - ``"absolute"``: fixed numbers of days, ``at_risk_days`` and ``lapsed_days``.
-    - ``"adaptive"``: relative to each customer's own rhythm. A repeat buyer's typical gap
-      is ``recency / frequency``; they are at risk when silent for more than
-      ``at_risk_factor`` gaps and lapsed after ``lapsed_factor`` gaps, so a weekly buyer
-      silent for five weeks is at risk and a yearly buyer is not. One-time buyers (and repeat
-      buyers with ``recency == 0``) have no rhythm of their own: they get the rhythm learned
-      in :meth:`fit`, the ``one_time_quantile`` quantile of the repeat buyers' gaps.
+    - ``"adaptive"``: set so that only a share ``at_risk_false_alarm`` (``lapsed_false_alarm``)
+      of the customers who are still active is flagged at risk (lapsed), whatever the length of
+      their history.
+
+      *Repeat buyers* are judged by their own rhythm, with its estimation error accounted
+      for. If a customer who is still active buys as a Poisson process at a constant (unknown)
+      rate, then given ``x = frequency`` repeat purchases in the ``T`` periods since the first
+      one the purchase times are ``x`` uniform times on ``(0, T]``, so a silence at least
+      this long has probability exactly ``(recency / T) ** x``. The customer is at risk when
+      that falls below ``at_risk_false_alarm``, i.e. when silent for more than
+      ``recency * (at_risk_false_alarm ** (-1 / x) - 1)``: about 3 own gaps
+      (``-log(0.05) = 3.0``) after many purchases, 19 times ``recency`` after one. The same
+      with ``lapsed_false_alarm``. This is the Gamma posterior-predictive rule
+      ``((b0 + recency) / (b0 + recency + s)) ** (a0 + x)`` with ``a0 = b0 = 0``: a prior
+      learned from the population would shorten short histories' thresholds, but conditioned on
+      ``(x, T)`` the silence does not depend on the rate at all, so any prior moves the
+      false-alarm rate away from nominal (even the true one: see docs/lifecycle.md).
+
+      *One-time buyers* (and repeat buyers with ``recency == 0``) have no rhythm of their
+      own. They are judged by the *repurchase window* learned in :meth:`fit`: the time within
+      which a share ``1 - at_risk_false_alarm`` of the returning customers made their second
+      purchase. Within it a one-time buyer is still ``new`` (may yet come back), past it
+      ``at_risk``, and ``lapsed`` past the ``1 - lapsed_false_alarm`` quantile. The summary
+      does not hold the time of the second purchase; under the Poisson reading it is
+      ``recency`` for ``frequency == 1`` and ``recency`` times the minimum of
+      ``frequency - 1`` uniform draws otherwise, and the window is the quantile of the average
+      of those distributions over the repeat buyers. Only returns seen in the data count:
+      customers who will return after its end cannot, so the window is a lower bound when the
+      data is short compared with the slowest returns. Without a repeat buyer in the fit data
+      the windows are ``at_risk_days`` and ``lapsed_days``.
     - ``"probabilistic"``: from ``model.probability_alive(summary)`` of a fitted valuation
       model (any object with that method, e.g. :class:`~customer_models.BetaGeoModel`).
 
@@ -118,17 +177,14 @@ class LifecycleStageClassifier(BaseEstimator):
         Days after the first purchase during which a customer is ``new`` (all modes).
     at_risk_days, lapsed_days : float, default 90 and 180
         Silence, in days, after which a customer is at risk / lapsed (``"absolute"`` mode;
-        also the one-time-buyer fallback of ``"adaptive"`` when :meth:`fit` sees no repeat
+        also the one-time buyers' windows of ``"adaptive"`` when :meth:`fit` sees no repeat
         buyer).
     loyal_min_purchases : int, default 4
         Purchase periods (``frequency + 1``) needed to be ``loyal``.
-    at_risk_factor, lapsed_factor : float, default 3 and 6
-        ``"adaptive"``: multiples of the own gap after which a customer is at risk / lapsed.
-        If purchases were a Poisson process with the customer's own mean gap, an active
-        customer stays silent for more than ``k`` gaps with probability ``exp(-k)``: 5% for
-        3 gaps, 0.25% for 6.
-    one_time_quantile : float, default 0.75
-        ``"adaptive"``: quantile of the repeat buyers' gaps used as one-time buyers' rhythm.
+    at_risk_false_alarm, lapsed_false_alarm : float, default 0.05 and 0.01
+        ``"adaptive"``: nominal share of still-active repeat buyers flagged at risk (or
+        lapsed) at any date, and share of returning customers who came back later than the
+        one-time buyers' at-risk (lapsed) window. In ``(0, 1)``, lapsed <= at risk.
     model : object, optional
         ``"probabilistic"``: a fitted model with ``probability_alive(summary)``.
     p_at_risk, p_lapsed : float, default 0.5 and 0.2
@@ -141,6 +197,11 @@ class LifecycleStageClassifier(BaseEstimator):
     time_unit : str, optional
         Unit of ``recency`` and ``T`` (``"D"``, ``"W"``, ...). Defaults to the summary's
         ``attrs["time_unit"]``, else days.
+    at_risk_factor, lapsed_factor, one_time_quantile : None
+        Removed (the adaptive thresholds are no longer multiples of the customer's mean gap,
+        which ignored how few purchases the gap is estimated from). Any value other than
+        ``None`` raises :class:`~customer_models.exceptions.ParameterError` in :meth:`fit`
+        naming the replacement.
 
     Attributes
     ----------
@@ -151,11 +212,9 @@ class LifecycleStageClassifier(BaseEstimator):
     new_threshold_ : float
         ``new_days`` in ``time_unit_``.
     at_risk_threshold_, lapsed_threshold_ : float
-        ``"absolute"``: the day thresholds in ``time_unit_``. ``"adaptive"``: the silence
-        thresholds of one-time buyers. ``"probabilistic"``: ``p_at_risk`` and ``p_lapsed``.
-    one_time_gap_ : float
-        ``"adaptive"`` only: the rhythm given to one-time buyers, in ``time_unit_`` (NaN in
-        the other modes).
+        ``"absolute"``: the day thresholds in ``time_unit_``. ``"adaptive"``: the one-time
+        buyers' repurchase windows in ``time_unit_`` (at risk past the first, lapsed past the
+        second). ``"probabilistic"``: ``p_at_risk`` and ``p_lapsed``.
     stages_ : tuple of str
         The stage labels, in lifecycle order.
 
@@ -164,10 +223,14 @@ class LifecycleStageClassifier(BaseEstimator):
     The stages are rules, not a learned model, so this is a plain ``BaseEstimator`` with
     ``fit``/``predict`` (no ``ClassifierMixin``: there is no ``y`` and no accuracy score).
     ``fit`` only checks the parameters, records the time unit and, in ``"adaptive"`` mode,
-    learns the one-time buyers' rhythm; it keeps no data. It works with ``clone`` and
+    learns the two repurchase windows; it keeps no data. It works with ``clone`` and
     ``set_params``. Input is the customer summary of :func:`customer_models.rfm_summary` (a
     DataFrame with ``frequency``, ``recency``, ``T``); a plain 2-D array is read as those
     three columns in that order.
+
+    The adaptive false-alarm rate is exact for customers who buy at a constant rate; real
+    customers buy in bursts and slow down, so read it as the rate under that reference
+    model (docs/lifecycle.md measures it by simulation).
 
     BG/NBD gives P(alive) = 1 to every customer without a repeat purchase, so in
     ``"probabilistic"`` mode with that model one-time buyers are never at risk; use a Pareto/NBD
@@ -189,12 +252,14 @@ class LifecycleStageClassifier(BaseEstimator):
     lapsed      1637
     Name: count, dtype: int64
     >>> adaptive = LifecycleStageClassifier("adaptive").fit(summary)
-    >>> adaptive.explain(summary).loc[1, ["stage", "rule", "silence", "own_gap"]]
-    stage                    repeat
-    rule       repeat buyer, active
-    silence                    8.43
-    own_gap                  15.215
-    Name: 1, dtype: object
+    >>> round(adaptive.at_risk_threshold_, 1), round(adaptive.lapsed_threshold_, 1)  # weeks
+    (26.7, 33.7)
+    >>> columns = ["stage", "silence", "silence_probability", "at_risk_threshold"]
+    >>> adaptive.explain(summary).loc[[1, 2], columns].round(3)
+                   stage  silence  silence_probability  at_risk_threshold
+    customer_id
+    1             repeat     8.43                0.613            105.657
+    2            at_risk    37.15                0.044             32.490
     """
 
     def __init__(
@@ -205,33 +270,43 @@ class LifecycleStageClassifier(BaseEstimator):
         at_risk_days: float = 90.0,
         lapsed_days: float = 180.0,
         loyal_min_purchases: int = 4,
-        at_risk_factor: float = 3.0,
-        lapsed_factor: float = 6.0,
-        one_time_quantile: float = 0.75,
+        at_risk_false_alarm: float = 0.05,
+        lapsed_false_alarm: float = 0.01,
         model: Any = None,
         p_at_risk: float = 0.5,
         p_lapsed: float = 0.2,
         nps_col: str | None = None,
         promoter_min: float = 9.0,
         time_unit: str | None = None,
+        at_risk_factor: None = None,
+        lapsed_factor: None = None,
+        one_time_quantile: None = None,
     ) -> None:
         self.thresholds = thresholds
         self.new_days = new_days
         self.at_risk_days = at_risk_days
         self.lapsed_days = lapsed_days
         self.loyal_min_purchases = loyal_min_purchases
-        self.at_risk_factor = at_risk_factor
-        self.lapsed_factor = lapsed_factor
-        self.one_time_quantile = one_time_quantile
+        self.at_risk_false_alarm = at_risk_false_alarm
+        self.lapsed_false_alarm = lapsed_false_alarm
         self.model = model
         self.p_at_risk = p_at_risk
         self.p_lapsed = p_lapsed
         self.nps_col = nps_col
         self.promoter_min = promoter_min
         self.time_unit = time_unit
+        self.at_risk_factor = at_risk_factor
+        self.lapsed_factor = lapsed_factor
+        self.one_time_quantile = one_time_quantile
 
     # ------------------------------------------------------------------ parameters
     def _check_params(self) -> None:
+        for name, replacement in _REMOVED.items():
+            if getattr(self, name) is not None:
+                raise ParameterError(
+                    f"{name} was removed: the adaptive thresholds are no longer multiples of "
+                    f"the customer's mean gap. Use {replacement}."
+                )
         check_choice(self.thresholds, "thresholds", ["absolute", "adaptive", "probabilistic"])
         for name in ("new_days", "at_risk_days", "lapsed_days"):
             value = getattr(self, name)
@@ -247,18 +322,19 @@ class LifecycleStageClassifier(BaseEstimator):
             raise ParameterError(
                 f"loyal_min_purchases must be an integer >= 2 (purchase periods), got {lmp!r}."
             )
-        for name in ("at_risk_factor", "lapsed_factor"):
+        for name in ("at_risk_false_alarm", "lapsed_false_alarm"):
             value = getattr(self, name)
-            if not (_is_number(value) and np.isfinite(value) and value > 0):
-                raise ParameterError(f"{name} must be a finite number > 0, got {value!r}.")
-        if self.lapsed_factor < self.at_risk_factor:
+            if not (_is_number(value) and 0.0 < value < 1.0):
+                raise ParameterError(
+                    f"{name} must be a probability strictly between 0 and 1 (the share of "
+                    f"still-active customers flagged), got {value!r}."
+                )
+        if self.lapsed_false_alarm > self.at_risk_false_alarm:
             raise ParameterError(
-                f"lapsed_factor ({self.lapsed_factor}) must be >= at_risk_factor "
-                f"({self.at_risk_factor})."
+                f"lapsed_false_alarm ({self.lapsed_false_alarm}) must be <= "
+                f"at_risk_false_alarm ({self.at_risk_false_alarm}): lapsed is the rarer, "
+                "stronger alarm."
             )
-        q = self.one_time_quantile
-        if not (_is_number(q) and 0.0 <= q <= 1.0):
-            raise ParameterError(f"one_time_quantile must be in [0, 1], got {q!r}.")
         for name in ("p_at_risk", "p_lapsed"):
             value = getattr(self, name)
             if not (_is_number(value) and 0.0 <= value <= 1.0):
@@ -398,7 +474,6 @@ class LifecycleStageClassifier(BaseEstimator):
         self.time_unit_ = unit
         self.days_per_unit_ = per_unit
         self.new_threshold_ = float(self.new_days) / per_unit
-        self.one_time_gap_ = float("nan")
         self.stages_ = STAGES
         if self.thresholds == "probabilistic":
             self.at_risk_threshold_ = float(self.p_at_risk)
@@ -407,13 +482,11 @@ class LifecycleStageClassifier(BaseEstimator):
         self.at_risk_threshold_ = float(self.at_risk_days) / per_unit
         self.lapsed_threshold_ = float(self.lapsed_days) / per_unit
         if self.thresholds == "adaptive":
-            has_rhythm = ~prospect & (frequency >= 1) & (recency > 0)
-            if has_rhythm.any():
-                gaps = recency[has_rhythm] / frequency[has_rhythm]
-                gap = float(np.quantile(gaps, self.one_time_quantile))
-                self.one_time_gap_ = gap
-                self.at_risk_threshold_ = float(self.at_risk_factor) * gap
-                self.lapsed_threshold_ = float(self.lapsed_factor) * gap
+            rhythm = _has_rhythm(prospect, frequency, recency)
+            if rhythm.any():
+                levels = np.array([1.0 - self.at_risk_false_alarm, 1.0 - self.lapsed_false_alarm])
+                windows = first_return_quantiles(frequency[rhythm], recency[rhythm], levels)
+                self.at_risk_threshold_, self.lapsed_threshold_ = map(float, windows)
         return self
 
     # ------------------------------------------------------------------ predict
@@ -458,6 +531,7 @@ class LifecycleStageClassifier(BaseEstimator):
             "silence": np.where(buyers, silence, np.nan),
         }
 
+        own = np.zeros(n, dtype=bool)  # adaptive mode: buyers judged by their own rhythm
         if self.thresholds == "probabilistic":
             p_alive = np.full(n, np.nan)
             if buyers.any():
@@ -470,25 +544,23 @@ class LifecycleStageClassifier(BaseEstimator):
             out["at_risk_threshold"] = np.where(buyers, float(at_risk_thr), np.nan)
             out["lapsed_threshold"] = np.where(buyers, float(lapsed_thr), np.nan)
         else:
+            at_thr = np.full(n, self.at_risk_threshold_)
+            lap_thr = np.full(n, self.lapsed_threshold_)
             if self.thresholds == "adaptive":
-                own = buyers & (frequency >= 1) & (recency > 0)
-                gap = np.where(own, recency / np.where(own, frequency, 1.0), np.nan)
-                if np.isnan(self.one_time_gap_):
-                    at_thr = np.where(own, self.at_risk_factor * gap, self.at_risk_threshold_)
-                    lap_thr = np.where(own, self.lapsed_factor * gap, self.lapsed_threshold_)
-                else:
-                    rhythm = np.where(own, gap, self.one_time_gap_)
-                    at_thr = self.at_risk_factor * rhythm
-                    lap_thr = self.lapsed_factor * rhythm
-                out["own_gap"] = gap
-            else:
-                at_thr = np.full(n, self.at_risk_threshold_)
-                lap_thr = np.full(n, self.lapsed_threshold_)
+                own = _has_rhythm(prospect, frequency, recency)
+                f, r = frequency[own], recency[own]
+                at_thr[own] = repeat_silence_threshold(f, r, self.at_risk_false_alarm)
+                lap_thr[own] = repeat_silence_threshold(f, r, self.lapsed_false_alarm)
+                out["own_gap"] = np.where(own, recency / np.where(own, frequency, 1.0), np.nan)
+                probability = np.full(n, np.nan)
+                probability[own] = silence_probability(f, r, T[own])
+                out["silence_probability"] = probability
             at_risk = buyers & (silence > at_thr)
             lapsed = buyers & (silence > lap_thr)
             out["at_risk_threshold"] = np.where(buyers, at_thr, np.nan)
             out["lapsed_threshold"] = np.where(buyers, lap_thr, np.nan)
-
+        # adaptive mode: buyers without a rhythm are flagged by the repurchase windows
+        no_rhythm = buyers & ~own & (self.thresholds == "adaptive")
         loyal = buyers & (frequency + 1 >= self.loyal_min_purchases)
         if self.nps_col is not None:
             require_columns(df, [self.nps_col], what="summary")
@@ -514,12 +586,29 @@ class LifecycleStageClassifier(BaseEstimator):
             out["nps"] = scores
         else:
             loyal_rule = np.full(n, _R_LOYAL)
-        tenure = T
-        new_window = tenure <= self.new_threshold_
+        new_window = self.new_threshold_ >= T  # tenure within new_days
         single = frequency == 0
         rule = np.select(
-            [prospect, lapsed, at_risk, buyers & new_window, buyers & single, loyal],
-            [_R_PROSPECT, _R_LAPSED, _R_AT_RISK, _R_NEW_WINDOW, _R_NEW_SINGLE, loyal_rule],
+            [
+                prospect,
+                buyers & new_window,
+                lapsed & no_rhythm,
+                lapsed,
+                at_risk & no_rhythm,
+                at_risk,
+                buyers & single,
+                loyal,
+            ],
+            [
+                _R_PROSPECT,
+                _R_NEW_WINDOW,
+                _R_LAPSED_NO_RHYTHM,
+                _R_LAPSED,
+                _R_AT_RISK_NO_RHYTHM,
+                _R_AT_RISK,
+                _R_NEW_SINGLE,
+                loyal_rule,
+            ],
             default=_R_REPEAT,
         ).astype(np.int8)
         out["rule"] = rule
@@ -589,13 +678,17 @@ class LifecycleStageClassifier(BaseEstimator):
             text of the rule that fired), ``n_purchases`` (``frequency + 1``), ``tenure``
             (``T``), ``silence`` (``T - recency``), ``at_risk_threshold`` and
             ``lapsed_threshold`` (silence thresholds in the summary's unit; probabilities in
-            ``"probabilistic"`` mode), plus ``own_gap`` (``"adaptive"``),
-            ``probability_alive`` (``"probabilistic"``) and ``nps`` (with ``nps_col``).
-            Numbers that do not apply (a prospect's silence, a one-time buyer's gap) are
-            missing.
+            ``"probabilistic"`` mode), plus, in ``"adaptive"`` mode, ``own_gap``
+            (``recency / frequency``, the mean time between purchases) and
+            ``silence_probability`` (``(recency / T) ** frequency``, the probability that a
+            still-active customer is silent this long; at risk below
+            ``at_risk_false_alarm``), ``probability_alive`` (``"probabilistic"``) and ``nps``
+            (with ``nps_col``). Numbers that do not apply (a prospect's silence, a one-time
+            buyer's gap) are missing; one-time buyers' thresholds are the repurchase
+            windows.
         """
         df, rules = self._rules(X, customers)
-        texts = _RULES_PROB if self.thresholds == "probabilistic" else _RULES_TIME
+        texts = _RULE_TEXTS[self.thresholds]
         codes = _STAGE_OF_RULE[rules["rule"]]
         frame: dict[str, Any] = {
             "stage": pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE),
@@ -608,6 +701,7 @@ class LifecycleStageClassifier(BaseEstimator):
             "tenure",
             "silence",
             "own_gap",
+            "silence_probability",
             "probability_alive",
             "at_risk_threshold",
             "lapsed_threshold",
