@@ -302,3 +302,17 @@ def test_tracking_sentinel_dates_never_wrap():
         index=TRACK_DATA.index,
     )
     pd.testing.assert_frame_equal(transaction_tracking(OnePerWeek(), data, TRACK_TX), expected)
+
+
+def test_evaluate_holdout_reads_day_first_strings_like_the_split(
+    holdout, bgnbd, cdnow_sample_transactions
+):
+    """Day-first string dates: the tracking reads them as the split did."""
+    as_strings = cdnow_sample_transactions.assign(
+        date=cdnow_sample_transactions["date"].dt.strftime("%d/%m/%Y")
+    )
+    expected = evaluate_holdout(bgnbd, holdout, transactions=cdnow_sample_transactions)
+    result = evaluate_holdout(bgnbd, holdout, transactions=as_strings, dayfirst=True)
+    pd.testing.assert_frame_equal(result.tracking, expected.tracking)
+    formatted = evaluate_holdout(bgnbd, holdout, transactions=as_strings, date_format="%d/%m/%Y")
+    pd.testing.assert_frame_equal(formatted.tracking, expected.tracking)

@@ -192,6 +192,8 @@ def evaluate_holdout(
     period: str | None = None,
     max_frequency: int = 7,
     n_bins: int = 10,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> HoldoutEvaluation:
     """Compare a fitted model's holdout predictions with what customers actually did.
 
@@ -216,6 +218,9 @@ def evaluate_holdout(
         Censoring point of the frequency tables, 1 to 1,000.
     n_bins : int, default 10
         Number of P(alive) reliability bins, 1 to 10,000.
+    date_format, dayfirst : optional
+        How the string dates of ``transactions`` are read, as in
+        :func:`customer_models.rfm_summary` (pass what the split was built with).
 
     Returns
     -------
@@ -321,6 +326,8 @@ def evaluate_holdout(
             period=period,
             customer_col=customer_col,
             date_col=date_col,
+            date_format=date_format,
+            dayfirst=dayfirst,
         )
     undefined = [name for name, value in metrics.items() if not np.isfinite(value)]
     if undefined:
