@@ -306,3 +306,20 @@ def test_cohort_retention_sentinel_is_refused_not_allocated():
     yearly = cohort_retention(late, cohort="Y", values="count")
     assert yearly.index[-1] == pd.Period("9999", "Y")
     assert yearly.shape[1] == 9999 - 2024 + 1
+
+
+@pytest.mark.parametrize("cohort", ["W-MON", "W-TUE", "W-WED", "W-THU", "W-FRI", "W-SAT", "W-SUN"])
+def test_cohort_retention_anchored_weeks_match_pandas_periods(cohort):
+    """Weeks ending on any day: cohorts and activity counts equal pandas' own periods."""
+    tx = make_transactions(300, random_state=11)
+    table = cohort_retention(tx, cohort=cohort, values="count")
+    period = tx["date"].dt.to_period(cohort)
+    first = period.groupby(tx["customer_id"]).transform("min")
+    age = (period.dt.start_time - first.dt.start_time).dt.days // 7
+    cells = pd.DataFrame({"customer": tx["customer_id"], "cohort": first, "k": age})
+    expected = cells.drop_duplicates().groupby(["cohort", "k"]).size()
+    observed = table.stack().dropna().astype(int)
+    observed = observed[observed > 0]
+    observed.index = observed.index.set_names(["cohort", "k"])
+    pd.testing.assert_series_equal(observed, expected, check_names=False)
+    assert table.index.freqstr == cohort

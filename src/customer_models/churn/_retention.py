@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from customer_models._time import TIME_UNIT_DAYS, normalize_unit, period_codes, us_to_datetime
+from customer_models._time import (
+    TIME_UNIT_DAYS,
+    normalize_unit,
+    period_codes,
+    period_start_us,
+    us_to_datetime,
+)
 from customer_models._transactions import read_transactions
 from customer_models._validation import check_choice, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
@@ -255,6 +261,23 @@ MIN_COHORT_CELLS = 1_000_000
 MAX_COHORT_CELLS = 50_000_000
 # pandas' weekly Period ordinals count from the week of 1969-12-29 as 1, ours from 0.
 _PANDAS_ORDINAL_SHIFT = {"W": 1}
+#: Anchored weeks ``"W-MON"`` .. ``"W-SUN"``: the day the week ends on, Monday = 0.
+_WEEK_ENDS = {day: i for i, day in enumerate(("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"))}
+_US_PER_DAY = 86_400 * 10**6
+
+
+def _cohort_freq(cohort: str) -> tuple[str, int]:
+    """Return the period of ``cohort`` and, for anchored weeks, the shift in days to Sundays."""
+    head, _, anchor = cohort.strip().partition("-")
+    if anchor and head.upper() == "W" and anchor.upper() in _WEEK_ENDS:
+        return "W", 6 - _WEEK_ENDS[anchor.upper()]
+    try:
+        return normalize_unit(cohort, "cohort"), 0
+    except ParameterError:
+        raise ParameterError(
+            "cohort must be a period frequency such as 'D', 'W' (or an anchored week "
+            f"'W-MON' .. 'W-SUN'), 'M', 'Q' or 'Y', got {cohort!r}."
+        ) from None
 
 
 def _cell_limit(n_rows: int) -> int:
@@ -329,9 +352,10 @@ def cohort_retention(
         :func:`~customer_models.rfm_summary` (timezone-aware dates on their local clock).
     cohort : str, default "M"
         Period of both the cohorts and the activity periods: ``"D"``, ``"W"`` (Monday to
-        Sunday), ``"M"``, ``"Q"`` or ``"Y"`` (the spellings of
-        :func:`~customer_models.rfm_summary`'s ``freq``, e.g. ``"ME"``, ``"weeks"``, are
-        accepted; so are ``"h"``, ``"min"`` and ``"s"``).
+        Sunday; ``"W-MON"`` .. ``"W-SUN"`` for weeks ending on another day), ``"M"``,
+        ``"Q"`` or ``"Y"`` (the spellings of :func:`~customer_models.rfm_summary`'s
+        ``freq``, e.g. ``"ME"``, ``"weeks"``, are accepted; so are ``"h"``, ``"min"`` and
+        ``"s"``).
     customer_col, date_col : str
         Column names of the customer id and the transaction date.
     observation_end : date-like, optional
@@ -391,12 +415,7 @@ def cohort_retention(
         raise ParameterError(
             f"cohort must be a period frequency string such as 'M', got {cohort!r}."
         )
-    try:
-        freq = normalize_unit(cohort, "cohort")
-    except ParameterError:
-        raise ParameterError(
-            f"cohort must be a period frequency such as 'D', 'W', 'M', 'Q' or 'Y', got {cohort!r}."
-        ) from None
+    freq, shift_days = _cohort_freq(cohort)
     log = read_transactions(
         transactions,
         customer_col=customer_col,
@@ -413,8 +432,10 @@ def cohort_retention(
             f"transaction ({_day(first_us)}); no transaction is observed."
         )
     log = log.take(log.us <= end_us)
-    period = period_codes(log.us, freq)
-    end_period = int(period_codes(np.array([end_us], dtype=np.int64), freq)[0])
+    # An anchored week ending on day e is the Monday-Sunday week of a date 6 - e days later.
+    shift = shift_days * _US_PER_DAY
+    period = period_codes(log.us + shift, freq)
+    end_period = int(period_codes(np.array([end_us + shift], dtype=np.int64), freq)[0])
     cust_codes, uniques = customer_codes(log.ids)
 
     first = np.full(len(uniques), np.iinfo(np.int64).max, dtype=np.int64)
@@ -436,9 +457,13 @@ def cohort_retention(
     sizes = counts[:, 0]
     # Cohort c has observed periods 0 .. end_period - c.
     observed = np.arange(n_periods)[None, :] <= (end_period - cohorts)[:, None]
-    index = pd.PeriodIndex.from_ordinals(
-        cohorts + _PANDAS_ORDINAL_SHIFT.get(freq, 0), freq=freq, name="cohort"
-    )
+    if shift_days:
+        starts = us_to_datetime(period_start_us(cohorts, freq) - shift)
+        index = pd.DatetimeIndex(starts).to_period(cohort.strip().upper()).rename("cohort")
+    else:
+        index = pd.PeriodIndex.from_ordinals(
+            cohorts + _PANDAS_ORDINAL_SHIFT.get(freq, 0), freq=freq, name="cohort"
+        )
     columns = pd.RangeIndex(n_periods, name="period")
     if values == "count":
         table = pd.DataFrame(counts, index=index, columns=columns).astype("Int64")
