@@ -290,8 +290,12 @@ def test_lifecycle_stage_table_on_cdnow_master(mode, end):
         assert row in block, f"docs/lifecycle.md ({mode}, {end}) should show {row}"
 
 
-def _active_poisson_customers(n=20_000, seed=0, end=365.0):
-    """Customers who never leave: Poisson purchases, mean gap ~30 days, joined in [0, 180)."""
+def _active_poisson_customers(n=100_000, seed=0, end=365.0):
+    """Customers who never leave: Poisson purchases, mean gap ~30 days, joined in [0, 180).
+
+    Returns the summary and each customer's time from first to second purchase (after the
+    end of the data for one-time buyers: the rest of an exponential wait, memoryless).
+    """
     import numpy as np
     import pandas as pd
 
@@ -300,18 +304,41 @@ def _active_poisson_customers(n=20_000, seed=0, end=365.0):
     birth = rng.uniform(0, 180, size=n)
     T = end - birth
     repeats = rng.poisson(rate * T)
-    # the last of k uniform purchase times on (0, T] is T * U ** (1 / k)
-    last = np.where(repeats > 0, T * rng.uniform(size=n) ** (1 / np.maximum(repeats, 1)), 0.0)
+    k = np.maximum(repeats, 1)
+    # k uniform purchase times on (0, T]: the last is T * U ** (1 / k); given it, the first is
+    # the minimum of the other k - 1 uniforms on (0, last)
+    last = np.where(repeats > 0, T * rng.uniform(size=n) ** (1 / k), 0.0)
+    others = np.maximum(k - 1, 1)
+    first = np.where(k > 1, last * (1 - rng.uniform(size=n) ** (1 / others)), last)
+    first = np.where(repeats > 0, first, T + rng.exponential(1 / rate))
     summary = pd.DataFrame({"frequency": repeats.astype(float), "recency": last, "T": T})
-    return cm.with_time_unit(summary, "D")
+    return cm.with_time_unit(summary, "D"), first
+
+
+def _gamma_prior_flags(summary, a0, b0, p):
+    """The posterior-predictive rule with a Gamma(a0, b0) rate prior, the alternative design."""
+    import numpy as np
+
+    x, t = summary["frequency"].to_numpy(), summary["recency"].to_numpy()
+    threshold = (b0 + t) * np.expm1(-np.log(p) / (a0 + x))
+    return summary["T"].to_numpy() - t > threshold
+
+
+def _previous_rule_flags(summary):
+    """The adaptive rule before issue #15: at risk after 3 mean gaps ``recency / frequency``."""
+    import numpy as np
+
+    x, t = summary["frequency"].to_numpy(), summary["recency"].to_numpy()
+    return summary["T"].to_numpy() - t > 3.0 * t / np.maximum(x, 1)  # one-time rows unused
 
 
 def test_adaptive_false_alarm_rates_on_simulated_active_customers():
     import numpy as np
     import pandas as pd
 
-    summary = _active_poisson_customers()
-    stages = cm.LifecycleStageClassifier("adaptive").fit(summary).predict(summary)
+    summary, first_return = _active_poisson_customers()
+    clf = cm.LifecycleStageClassifier("adaptive").fit(summary)
+    stages = clf.predict(summary)
     repeat = summary["frequency"] > 0
     groups = pd.cut(
         summary["frequency"], [0, 2, 5, 10, np.inf], labels=["1–2", "3–5", "6–10", "11+"]
@@ -321,29 +348,101 @@ def test_adaptive_false_alarm_rates_on_simulated_active_customers():
             "group": groups,
             "at_risk": stages.isin(["at_risk", "lapsed"]),
             "lapsed": stages.eq("lapsed"),
+            "previous": _previous_rule_flags(summary),
+            "prior": _gamma_prior_flags(summary, 2.0, 60.0, 0.05),  # the true prior
         }
     )[repeat]
-    rates = frame.groupby("group", observed=True)[["at_risk", "lapsed"]].mean()
-    rates.loc["all repeat buyers"] = frame[["at_risk", "lapsed"]].mean()
+    columns = ["at_risk", "lapsed", "previous", "prior"]
+    rates = frame.groupby("group", observed=True)[columns].mean()
+    rates.loc["all repeat buyers"] = frame[columns].mean()
     page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
     block = page.split("<!-- false alarms -->", 1)[1].split("<!-- end -->", 1)[0]
     for group, row in rates.iterrows():
-        line = f"| {group} | {row['at_risk']:.1%} | {row['lapsed']:.1%} |"
+        line = (
+            f"| {group} | {row['at_risk']:.1%} | {row['lapsed']:.1%} | {row['previous']:.1%} | "
+            f"{row['prior']:.1%} |"
+        )
         assert line in block, f"docs/lifecycle.md should show {line}"
+    # one-time buyers: the windows against every first return, also those after the data ends
+    one_time = ~repeat
+    later = [(first_return > w).mean() for w in (clf.at_risk_threshold_, clf.lapsed_threshold_)]
+    flagged = stages[one_time].isin(["at_risk", "lapsed"]).mean()
+    block = page.split("<!-- one-time false alarms -->", 1)[1].split("<!-- end -->", 1)[0]
+    for claim in [
+        f"{clf.at_risk_threshold_:.0f} and {clf.lapsed_threshold_:.0f} days",
+        f"{later[0]:.1%} of all first returns",
+        f"{later[1]:.1%} for the lapsed window",
+        f"{one_time.sum():,} customers",
+        f"{flagged:.0%} of them",
+    ]:
+        assert claim in block, f"docs/lifecycle.md should say {claim!r}"
 
 
 @pytest.mark.parametrize(
-    ("end", "gap", "at_risk", "lapsed"),
-    [("1997-12-31", 117.0, 351.0, 702.0), ("1998-06-30", 152.5, 457.5, 915.0)],
+    ("end", "windows", "actual"),
+    [("1997-12-31", (266, 314), (269, 315)), ("1998-06-30", (379, 465), (384, 465))],
 )
-def test_lifecycle_one_time_buyer_rhythm_on_cdnow_master(end, gap, at_risk, lapsed):
-    summary = cm.rfm_summary(cm.load_cdnow_transactions(), observation_end=end)
+def test_lifecycle_repurchase_windows_on_cdnow_master(end, windows, actual):
+    import numpy as np
+
+    tx = cm.load_cdnow_transactions()
+    summary = cm.rfm_summary(tx, observation_end=end)
     clf = cm.LifecycleStageClassifier("adaptive").fit(summary)
-    assert clf.one_time_gap_ == pytest.approx(gap)
-    assert clf.at_risk_threshold_ == pytest.approx(at_risk)
-    assert clf.lapsed_threshold_ == pytest.approx(lapsed)
+    assert (round(clf.at_risk_threshold_), round(clf.lapsed_threshold_)) == windows
+    days = tx.loc[tx["date"] <= end, ["customer_id", "date"]].drop_duplicates()
+    days = days.sort_values(["customer_id", "date"])
+    rank = days.groupby("customer_id").cumcount()
+    first = days[rank == 0].set_index("customer_id")["date"]
+    second = days[rank == 1].set_index("customer_id")["date"]
+    gaps = (second - first.loc[second.index]).dt.days
+    assert tuple(np.quantile(gaps, [0.95, 0.99]).round().astype(int)) == actual
     stages = clf.predict(summary)
     assert (summary.loc[stages == "new", "frequency"] == 0).all()  # the "new" are one-timers
     page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
-    for number in (gap, at_risk, lapsed):
-        assert f"{number:g}" in page
+    line = f"| {end} | {windows[0]} | {windows[1]} | {actual[0]} | {actual[1]} |"
+    assert line in page, f"docs/lifecycle.md should show {line}"
+
+
+def test_lifecycle_repeat_buyer_thresholds_on_cdnow_master():
+    import numpy as np
+    import pandas as pd
+
+    summary = cm.rfm_summary(cm.load_cdnow_transactions(), observation_end="1997-12-31")
+    explained = cm.LifecycleStageClassifier("adaptive").fit(summary).explain(summary)
+    repeat = explained[summary["frequency"] >= 1]
+    groups = pd.cut(
+        summary.loc[repeat.index, "frequency"],
+        [0, 1, 3, 9, np.inf],
+        labels=["1", "2–3", "4–9", "10+"],
+    )
+    table = repeat.groupby(groups, observed=True).agg(
+        customers=("stage", "size"),
+        gap=("own_gap", "median"),
+        at_risk=("at_risk_threshold", "median"),
+        lapsed=("lapsed_threshold", "median"),
+    )
+    from customer_models.lifecycle._adaptive import repeat_silence_threshold
+
+    one = np.ones(1)
+    assert repeat_silence_threshold(one, one, 0.05) == pytest.approx(19.0)  # "19 and 99"
+    assert repeat_silence_threshold(one, one, 0.01) == pytest.approx(99.0)
+    page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    in_repeat = explained["stage"].eq("repeat")
+    single = (summary.loc[in_repeat, "frequency"] == 1).mean()
+    assert f"{single:.0%} of them customers with one repeat purchase" in page
+    one_time = explained[summary["frequency"] == 0]
+    counts = one_time["stage"].value_counts()
+    tenure = summary.loc[one_time.index, "T"]
+    for claim in [
+        f"{len(one_time):,} one-time buyers",
+        f"{counts['at_risk']:,} at risk and {counts['lapsed']:,} lapsed",
+        f"{tenure.min():.0f} to {tenure.max():.0f} days before the end of the year",
+    ]:
+        assert claim in page, f"docs/lifecycle.md should say {claim!r}"
+    block = page.split("<!-- repeat thresholds -->", 1)[1].split("<!-- end -->", 1)[0]
+    for group, row in table.iterrows():
+        line = (
+            f"| {group} | {int(row['customers']):,} | {row['gap']:,.0f} | {row['at_risk']:,.0f} | "
+            f"{row['lapsed']:,.0f} |"
+        )
+        assert line in block, f"docs/lifecycle.md should show {line}"
