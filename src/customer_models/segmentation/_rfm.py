@@ -124,7 +124,8 @@ class RFMScorer(_RFMColumns, TransformerMixin, BaseEstimator):
     ----------
     n_bins : int, default=5
         Number of scores per feature (2..9 with ``combined="code"``).
-    frequency_col, recency_col, T_col, monetary_col : str or int
+    frequency_col, recency_col : str or int, default "frequency", "recency"
+    T_col, monetary_col : str, int or None, default "T", "monetary_value"
         Columns of the summary, by name or by position. ``recency`` is BTYD recency (first to
         last purchase); R is scored on ``T - recency``, the time since the last purchase.
         With ``T_col=None`` the recency column is taken to *already be* the time since the
