@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import customer_models.summary as summary_module
+import customer_models._reductions as reductions
 from customer_models import (
     DataValidationError,
     MissingColumnError,
@@ -376,7 +376,7 @@ def _fallback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
         raise OverflowError("forced")
 
-    monkeypatch.setattr(summary_module, "_time_key", refuse)
+    monkeypatch.setattr(reductions, "_time_key", refuse)
 
 
 @pytest.mark.parametrize("ids", ["int", "sparse-int", "uint", "str"])
@@ -385,7 +385,7 @@ def _fallback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, monkeypatch):
     """The one-sort path (time packed into the key) and the general path agree exactly."""
     tx = _messy_log(7, ids, resolution)
-    packed = summary_module._time_key
+    packed = reductions._time_key
     steps: list[int] = []
 
     def spy(*args: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -393,7 +393,7 @@ def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, monkeypa
         steps.append(step)
         return key, span, step
 
-    monkeypatch.setattr(summary_module, "_time_key", spy)
+    monkeypatch.setattr(reductions, "_time_key", spy)
     fast = rfm_summary(tx, value_col="amount", freq=freq)
     assert steps == [{"day": 86_400 * 10**6, "second": 10**6, "us": 1}[resolution]]
     cal = calibration_holdout_split(tx, value_col="amount", freq=freq, calibration_end="2021-12-31")
@@ -419,7 +419,7 @@ def test_time_too_fine_for_one_key_falls_back():
     customer = rng.integers(0, 5_000, n)
     tx = pd.DataFrame({"customer_id": customer, "date": instants.astype("datetime64[us]")})
     with pytest.raises(OverflowError):
-        summary_module._time_key(customer.astype(np.int64), 5_000, instants)
+        reductions._time_key(customer.astype(np.int64), 5_000, instants)
     result = rfm_summary(tx)
     days = pd.Series(instants.astype("datetime64[us]")).dt.floor("D")
     per_customer = pd.DataFrame({"c": customer, "d": days}).groupby("c")["d"]

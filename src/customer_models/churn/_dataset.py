@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._reductions import customer_codes
 from customer_models._time import US_PER_DAY, us_to_datetime
 from customer_models._transactions import RefundPolicy, read_transactions
 from customer_models._validation import (
@@ -24,7 +25,6 @@ from customer_models._validation import (
     check_rule,
 )
 from customer_models.exceptions import DataValidationError, ParameterError
-from customer_models.summary import customer_codes
 
 __all__ = ["churn_dataset", "churn_features"]
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from customer_models._reductions import customer_codes
 from customer_models._time import (
     TIME_UNIT_DAYS,
     normalize_unit,
@@ -21,7 +22,6 @@ from customer_models._time import (
 from customer_models._transactions import read_transactions
 from customer_models._validation import check_choice, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
-from customer_models.summary import customer_codes
 
 __all__ = ["cohort_retention", "kaplan_meier"]
 

@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._reductions import customer_codes
 from customer_models._time import US_PER_DAY
 from customer_models._transactions import TransactionLog, read_transactions
 from customer_models._validation import check_finite, check_non_negative, ensure_numeric
 from customer_models.exceptions import MissingColumnError
 from customer_models.loyalty._points import PointRules, row_points
 from customer_models.loyalty._segments import DayIndex
-from customer_models.summary import customer_codes
 
 __all__ = ["Daily", "prepare_daily", "read_log"]
 

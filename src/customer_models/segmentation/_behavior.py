@@ -7,11 +7,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._reductions import customer_codes
 from customer_models._time import US_PER_DAY
 from customer_models._transactions import RefundPolicy, read_transactions
 from customer_models._validation import check_no_missing
 from customer_models.exceptions import ParameterError
-from customer_models.summary import customer_codes
 
 __all__ = ["behavior_features"]
 
