@@ -12,7 +12,8 @@ from customer_models.segmentation._behavior import behavior_features
 from customer_models.segmentation._explain import SegmentExplanation, explain_segments
 from customer_models.segmentation._kmeans import KMeansSegmenter
 from customer_models.segmentation._profile import segment_migration, segment_profile
-from customer_models.segmentation._rfm import DEFAULT_RFM_SEGMENTS, RFMScorer, RFMSegmenter
+from customer_models.segmentation._rfm import RFMScorer
+from customer_models.segmentation._rfm_segments import DEFAULT_RFM_SEGMENTS, RFMSegmenter
 from customer_models.segmentation._rules import RuleSegmenter, band_rules
 from customer_models.segmentation._value import ValueSegmenter
 
