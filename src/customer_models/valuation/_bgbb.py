@@ -12,11 +12,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, exprel, gammaln, logsumexp
+from scipy.special import betaln, exprel, gammaln, logsumexp
 
 from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel, check_frequency_recency
+from customer_models.valuation._gamma_gamma import digamma_difference, log_gamma_ratio
 from customer_models.valuation._patterns import compress_patterns
 
 __all__ = ["BetaGeoBetaBinomModel"]
@@ -97,13 +98,17 @@ class _Rows:
         return out
 
 
-def _log_parts(params: np.ndarray, rows: _Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``base`` (row factor shared by all terms), ``log A``, ``log L`` (sorted rows).
+def _log_parts(
+    params: np.ndarray, rows: _Rows
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``base``, ``log A``, ``log D`` and ``log L = log(A + D)`` (sorted rows).
 
-    ``log B_j = base + G2[j - x] + J[j]`` for the terms ``j = t_x .. n - 1`` with the tables
-    ``G2[k] = log Γ(β+k)``, ``J[j] = −log Γ(α+β+j) + log B(γ+1, δ+j)``;
+    ``A`` (alive through all n opportunities) and ``D`` (the terms of death at opportunity
+    ``t_x + i + 1 <= n``): ``log B_j = base + G2[j - x] + J[j]`` for ``j = t_x .. n - 1``
+    with the tables ``G2[k] = log Γ(β+k)``, ``J[j] = −log Γ(α+β+j) + log B(γ+1, δ+j)``;
     ``base = log Γ(α+x) − log B(α,β) − log B(γ,δ)``. Special functions are evaluated once per
-    table entry (0 .. max n), not once per row and term.
+    table entry (0 .. max n), not once per row and term. ``D`` is kept apart so that the
+    probability of having died (``D / L``) never comes from ``1 - P(alive)``.
     """
     alpha, beta, gamma, delta = _params(params)
     grid = np.arange(rows.n_max + 1, dtype=float)
@@ -113,24 +118,25 @@ def _log_parts(params: np.ndarray, rows: _Rows) -> tuple[np.ndarray, np.ndarray,
     jt = betaln(gamma + 1.0, delta + grid) - g3
     base = g1[rows.x] - betaln(alpha, beta) - betaln(gamma, delta)
     log_a = base + g2[rows.n - rows.x] - g3[rows.n] + betaln(gamma, delta + grid)[rows.n]
-    log_l = log_a.copy()
+    log_d = np.full(rows.size, -np.inf)
     for c, j, valid in rows.blocks():
         if valid is None:
-            np.logaddexp(log_l[:c], base[:c] + g2[j - rows.x[:c]] + jt[j], out=log_l[:c])
+            np.logaddexp(log_d[:c], base[:c] + g2[j - rows.x[:c]] + jt[j], out=log_d[:c])
             continue
         term = np.where(valid, base[:c, None] + g2[j - rows.x[:c, None]] + jt[j], -np.inf)
-        np.logaddexp(log_l[:c], logsumexp(term, axis=1), out=log_l[:c])
+        np.logaddexp(log_d[:c], logsumexp(term, axis=1), out=log_d[:c])
+    log_l = np.logaddexp(log_a, log_d)
     np.minimum(log_l, 0.0, out=log_l)  # a probability: remove rounding above 0 (e.g. n = 0)
-    return base, log_a, log_l
+    return base, log_a, log_d, log_l
 
 
 def _log_terms(
     params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``log A`` (alive through all n opportunities) and ``log L`` per row."""
+) -> tuple[np.ndarray, ...]:
+    """Return ``log A`` (alive through all n), ``log D`` (died by n) and ``log L`` per row."""
     rows = _Rows(x, t_x, n)
-    _, log_a, log_l = _log_parts(params, rows)
-    return rows.unsort(log_a).reshape(rows.shape), rows.unsort(log_l).reshape(rows.shape)
+    _, log_a, log_d, log_l = _log_parts(params, rows)
+    return tuple(rows.unsort(v).reshape(rows.shape) for v in (log_a, log_d, log_l))
 
 
 def log_likelihood_kernel(
@@ -151,7 +157,7 @@ def log_likelihood_kernel(
     True
     """
     x, t_x, n = (np.asarray(v, dtype=float) for v in (x, t_x, n))
-    return _log_terms(params, x, t_x, n)[1]
+    return _log_terms(params, x, t_x, n)[2]
 
 
 def log_likelihood_and_gradient_kernel(
@@ -180,76 +186,76 @@ def log_likelihood_and_gradient_kernel(
     """
     alpha, beta, gamma, delta = _params(params)
     rows = _Rows(x, t_x, n)
-    base, log_a, log_l = _log_parts(params, rows)
+    base, log_a, _, log_l = _log_parts(params, rows)
     grid = np.arange(rows.n_max + 1, dtype=float)
     g2 = gammaln(beta + grid)
     jt = betaln(gamma + 1.0, delta + grid) - gammaln(alpha + beta + grid)
-    psi_ab_j = digamma(alpha + beta + grid)  # ψ(α+β+j)
-    psi_b_k = digamma(beta + grid)  # ψ(β+k)
-    psi_gd1_j = digamma(gamma + delta + 1.0 + grid)  # ψ(γ+δ+1+j)
-    psi_d_j = digamma(delta + grid)  # ψ(δ+j)
-    psi_gd_j = digamma(gamma + delta + grid)  # ψ(γ+δ+n)
+    # Digamma differences against the parameter's own ψ: the weights of the terms sum to 1
+    # only up to rounding, so ψ(c) - Σ w ψ(c + j) would keep (1 - Σ w) ψ(c), which is
+    # large for small c; Σ w (ψ(c + j) - ψ(c)) is exactly 0 for j = 0.
+    d_ab = digamma_difference(alpha + beta, grid)  # ψ(α+β+j) − ψ(α+β)
+    d_b = digamma_difference(beta, grid)  # ψ(β+k) − ψ(β)
+    d_gd1 = digamma_difference(gamma + delta, grid + 1.0)  # ψ(γ+δ+1+j) − ψ(γ+δ)
+    d_gd = digamma_difference(gamma + delta, grid)  # ψ(γ+δ+n) − ψ(γ+δ)
+    d_d = digamma_difference(delta, grid)  # ψ(δ+j) − ψ(δ)
 
     # weights of the terms in L (they sum to 1): A, then B_j for j = t_x .. n - 1
     w_a = np.exp(log_a - log_l)
-    s_ab = w_a * psi_ab_j[rows.n]  # Σ w ψ(α+β+·)
-    s_b = w_a * psi_b_k[rows.n - rows.x]  # Σ w ψ(β+·−x)
-    s_gd1 = np.zeros(rows.size)  # Σ_j w_j ψ(γ+δ+1+j)
-    s_d = np.zeros(rows.size)  # Σ_j w_j ψ(δ+j)
+    s_ab = w_a * d_ab[rows.n]  # Σ w (ψ(α+β+·) − ψ(α+β))
+    s_b = w_a * d_b[rows.n - rows.x]  # Σ w (ψ(β+·−x) − ψ(β))
+    s_g = w_a * d_gd[rows.n]  # Σ w (ψ(γ+δ+·) − ψ(γ+δ)), · = n for A, 1 + j for B_j
+    s_d = w_a * d_d[rows.n]  # Σ w (ψ(δ+·) − ψ(δ))
+    w_b = np.zeros(rows.size)  # Σ_j w_j = 1 − w_a, summed (not a difference)
     for c, j, valid in rows.blocks():
         if valid is None:
             k1 = j - rows.x[:c]
             w1 = np.exp(base[:c] + g2[k1] + jt[j] - log_l[:c])
-            s_ab[:c] += w1 * psi_ab_j[j]
-            s_b[:c] += w1 * psi_b_k[k1]
-            s_gd1[:c] += w1 * psi_gd1_j[j]
-            s_d[:c] += w1 * psi_d_j[j]
+            w_b[:c] += w1
+            s_ab[:c] += w1 * d_ab[j]
+            s_b[:c] += w1 * d_b[k1]
+            s_g[:c] += w1 * d_gd1[j]
+            s_d[:c] += w1 * d_d[j]
             continue
         k = j - rows.x[:c, None]
         w = np.where(valid, np.exp(base[:c, None] + g2[k] + jt[j] - log_l[:c, None]), 0.0)
-        s_ab[:c] += np.einsum("ij,ij->i", w, psi_ab_j[j])
-        s_b[:c] += np.einsum("ij,ij->i", w, psi_b_k[k])
-        s_gd1[:c] += np.einsum("ij,ij->i", w, psi_gd1_j[j])
-        s_d[:c] += np.einsum("ij,ij->i", w, psi_d_j[j])
+        w_b[:c] += w.sum(axis=1)
+        s_ab[:c] += np.einsum("ij,ij->i", w, d_ab[j])
+        s_b[:c] += np.einsum("ij,ij->i", w, d_b[k])
+        s_g[:c] += np.einsum("ij,ij->i", w, d_gd1[j])
+        s_d[:c] += np.einsum("ij,ij->i", w, d_d[j])
 
-    psi_ab, psi_gd = digamma(alpha + beta), digamma(gamma + delta)
     grad_t = np.empty((4, rows.size))  # filled row-wise, returned as an (n, 4) view
-    grad_t[0] = digamma(alpha + grid)[rows.x] - digamma(alpha) + psi_ab - s_ab
-    grad_t[1] = s_b - s_ab - digamma(beta) + psi_ab
-    grad_t[2] = (
-        psi_gd
-        - w_a * psi_gd_j[rows.n]
-        + (1.0 - w_a) * (digamma(gamma + 1.0) - digamma(gamma))
-        - s_gd1
-    )
-    grad_t[3] = w_a * (psi_d_j[rows.n] - psi_gd_j[rows.n]) + s_d - s_gd1 - digamma(delta) + psi_gd
+    grad_t[0] = digamma_difference(alpha, grid)[rows.x] - s_ab
+    grad_t[1] = s_b - s_ab
+    grad_t[2] = w_b / gamma - s_g  # ψ(γ+1) − ψ(γ) = 1/γ in the death terms
+    grad_t[3] = s_d - s_g
     grad = np.empty_like(grad_t)
     grad[:, rows.order] = grad_t
     return rows.unsort(log_l), grad.T
 
 
-def _survival_sum(gamma: float, delta: float, start: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """``sum_{k=1}^{h} B(gamma, delta + start + k) / B(gamma, delta)``, stable near gamma = 1.
+def _log_survival_sum(gamma: float, delta: float, start: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """``log sum_{k=1}^{h} B(γ, δ+start+k) / B(γ, δ)`` (−inf for h = 0), stable near γ = 1.
 
     Telescoping gives ``Γ(γ+δ)/Γ(δ) · E(0) · (1 - E(h)/E(0)) / (γ - 1)`` with
-    ``E(j) = Γ(δ+start+j+1) / Γ(γ+δ+start+j)``; the ratio ``-expm1(Δ)/(γ-1)`` is evaluated with
-    ``exprel`` and a midpoint digamma divided difference when ``γ`` is close to 1.
+    ``E(j) = Γ(a+j+1) / Γ(γ+a+j)``, ``a = δ + start``. ``Δ = log(E(h)/E(0))`` is a difference
+    of two log-gamma ratios, each evaluated without cancellation (:func:`log_gamma_ratio`),
+    so it keeps its relative precision when ``h`` is small against ``a``; ``-expm1(Δ)/(γ-1)``
+    is ``exprel(Δ)`` times ``-Δ/(γ-1)``, the latter a midpoint digamma divided difference
+    when ``γ`` is within 1e-4 of 1.
     """
     a = delta + start
-    log_front = gammaln(gamma + delta) - gammaln(delta) + gammaln(a + 1.0) - gammaln(gamma + a)
     g1 = gamma - 1.0
+    log_front = log_gamma_ratio(delta, gamma) - log_gamma_ratio(a + 1.0, g1)
     if abs(g1) < 1e-4:
-        mid = 1.0 + 0.5 * g1
-        ratio = digamma(mid + a) - digamma(mid + a + h)  # Δ / (γ - 1)
+        mid = 0.5 * g1
+        ratio = digamma_difference(a + 1.0 + mid, h)  # -Δ / (γ - 1)
     else:
-        ratio = (
-            gammaln(a + h + 1.0) - gammaln(gamma + a + h) - gammaln(a + 1.0) + gammaln(gamma + a)
-        ) / g1
-    big_delta = ratio * g1
-    # -expm1(Δ)/(γ-1) = -exprel(Δ) * Δ/(γ-1)
-    total = np.exp(log_front) * (-exprel(big_delta) * ratio)
-    # a sum of positive terms: the log-gamma differences cancel to rounding noise at h = 0
-    return np.where(h > 0, np.maximum(total, 0.0), 0.0)
+        ratio = (log_gamma_ratio(a + 1.0 + h, g1) - log_gamma_ratio(a + 1.0, g1)) / g1
+    big_delta = -ratio * g1
+    with np.errstate(divide="ignore"):  # h = 0: an empty sum
+        out = log_front + np.log(exprel(big_delta)) + np.log(np.where(h > 0, ratio, 0.0))
+    return np.where(h > 0, out, -np.inf)
 
 
 def expected_purchases_kernel(
@@ -271,9 +277,9 @@ def expected_purchases_kernel(
     alpha, beta, gamma, delta = _params(params)
     x, t_x, n = (np.asarray(v, dtype=float) for v in (x, t_x, n))
     t_arr = np.asarray(t, dtype=float)
-    _, log_l = _log_terms(params, x, t_x, n)
+    log_l = _log_terms(params, x, t_x, n)[2]
     log_p = betaln(alpha + x + 1.0, beta + n - x) - betaln(alpha, beta) - log_l
-    return np.exp(log_p) * _survival_sum(gamma, delta, n, t_arr)
+    return np.exp(log_p + _log_survival_sum(gamma, delta, n, t_arr))
 
 
 def probability_alive_kernel(
@@ -297,7 +303,7 @@ def probability_alive_kernel(
     alpha, beta, gamma, delta = _params(params)
     x, t_x, n = (np.asarray(v, dtype=float) for v in (x, t_x, n))
     m = np.asarray(periods_ahead, dtype=float)
-    _, log_l = _log_terms(params, x, t_x, n)
+    log_l = _log_terms(params, x, t_x, n)[2]
     log_num = (
         betaln(alpha + x, beta + n - x)
         - betaln(alpha, beta)
@@ -318,7 +324,8 @@ def expected_purchases_new_customer_kernel(params: np.ndarray, t: np.ndarray | f
     """
     alpha, beta, gamma, delta = _params(params)
     t_arr = np.asarray(t, dtype=float)
-    return alpha / (alpha + beta) * _survival_sum(gamma, delta, np.zeros_like(t_arr), t_arr)
+    log_sum = _log_survival_sum(gamma, delta, np.zeros_like(t_arr), t_arr)
+    return alpha / (alpha + beta) * np.exp(log_sum)
 
 
 def probability_of_purchases_kernel(
@@ -342,7 +349,7 @@ def probability_of_purchases_kernel(
     alpha, beta, gamma, delta = _params(params)
     x, t_x, n = (np.asarray(v, dtype=float) for v in (x, t_x, n))
     kk = np.asarray(k, dtype=float)
-    _, log_l = _log_terms(params, x, t_x, n)
+    _, log_d, log_l = _log_terms(params, x, t_x, n)
     ln_ab = betaln(alpha, beta)
     ln_gd = betaln(gamma, delta)
 
@@ -359,8 +366,8 @@ def probability_of_purchases_kernel(
         - ln_gd,
         -np.inf,
     )
-    # alive through opportunity n + i, dead at the start of n + i + 1 (i = max(k, 1) .. t-1),
-    # summed over blocks of i (one vectorized evaluation per block, not per opportunity)
+    # alive through opportunity n + i, dead at the start of n + i + 1 (i = k .. t-1), summed
+    # over blocks of i (one vectorized evaluation per block, not per opportunity)
     if t > MAX_FUTURE_PERIODS:
         raise ParameterError(
             f"probability_of_purchases sums one term per future opportunity; t = {int(t)} "
@@ -370,7 +377,7 @@ def probability_of_purchases_kernel(
     log_total = np.broadcast_to(log_total, shape).copy()
     xb, nb, kb = (np.broadcast_to(v, shape)[..., None] for v in (x, n, kk))
     step = max(1, _PMF_BLOCK // max(int(np.prod(shape)), 1))
-    for first in range(1, int(t), step):
+    for first in range(0, int(t), step):
         i = np.arange(first, min(first + step, int(t)), dtype=np.float64)
         term = (
             log_comb(i, np.minimum(kb, i))
@@ -381,11 +388,9 @@ def probability_of_purchases_kernel(
         )
         term = np.where(kb <= i, term, -np.inf)
         log_total = np.logaddexp(log_total, logsumexp(term, axis=-1))
-    prob = np.exp(log_total - log_l)
-    # dead before the first future opportunity: zero purchases
-    dead_now = 1.0 - probability_alive_kernel(params, x, t_x, n, 1)
-    prob = prob + np.where(kk == 0, dead_now, 0.0)
-    return np.clip(prob, 0.0, 1.0)
+    # dead by opportunity n (the likelihood's death terms, never 1 - P(alive)): zero purchases
+    log_total = np.where(kk == 0, np.logaddexp(log_total, log_d), log_total)
+    return np.minimum(np.exp(log_total - log_l), 1.0)
 
 
 # ----------------------------------------------------------------------------- estimator

@@ -6,7 +6,6 @@ Kernels are plain numpy functions of ``params = (p, q, v)`` and per-row arrays `
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -25,28 +24,91 @@ __all__ = ["GammaGammaModel"]
 PARAM_NAMES = ("p", "q", "v")
 
 
+#: Bernoulli coefficients of the Stirling series: B_2k / (2k (2k-1)) for log-gamma and
+#: B_2k / (2k) for digamma, k = 1..8.
+_LGAMMA_COEF = (
+    1 / 12,
+    -1 / 360,
+    1 / 1260,
+    -1 / 1680,
+    1 / 1188,
+    -691 / 360360,
+    1 / 156,
+    -3617 / 122400,
+)
+_PSI_COEF = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12, -3617 / 8160)
+#: Where the Stirling series (8 terms) is exact to float64: both arguments at least this.
+_STIRLING_MIN = 16.0
+
+
+def log_gamma_ratio(w: Any, c: Any) -> np.ndarray:
+    """``log Γ(w + c) − log Γ(w)`` to float64 precision of the result, for ``w, w + c > 0``.
+
+    The difference of two ``gammaln`` loses their size (``gammaln(1e7)`` is 1.5e8, so the
+    difference carries an absolute error of 1e-8); for large arguments the Stirling series of
+    the difference is used instead, with ``log1p`` and exact differences of its terms.
+
+    Examples
+    --------
+    >>> round(float(log_gamma_ratio(1e7, 1e-3)), 12)
+    0.016118095601
+    """
+    w, c = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(c, dtype=float))
+    large = np.minimum(w, w + c) >= _STIRLING_MIN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wl = np.where(large, w, _STIRLING_MIN)
+        cl = np.where(large, c, 0.0)
+        z = wl + cl
+        out = (wl - 0.5) * np.log1p(cl / wl) + cl * np.log(z) - cl
+        out -= _LGAMMA_COEF[0] * cl / (wl * z)  # 1/(12 z) - 1/(12 w), exact difference
+        for k, coef in enumerate(_LGAMMA_COEF[1:], start=2):
+            out += coef * (z ** (1 - 2 * k) - wl ** (1 - 2 * k))
+    small = ~large
+    if small.any():
+        out = np.where(small, gammaln(w + c) - gammaln(np.where(small, w, 1.0)), out)
+    return out
+
+
+def digamma_difference(w: Any, c: Any) -> np.ndarray:
+    """``ψ(w + c) − ψ(w)`` to float64 precision of the result, for ``w, w + c > 0``.
+
+    Examples
+    --------
+    >>> f"{float(digamma_difference(1e7, 1e-3)):.6e}"
+    '1.000000e-10'
+    """
+    w, c = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(c, dtype=float))
+    large = np.minimum(w, w + c) >= _STIRLING_MIN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wl = np.where(large, w, _STIRLING_MIN)
+        cl = np.where(large, c, 0.0)
+        z = wl + cl
+        out = np.log1p(cl / wl) + 0.5 * cl / (wl * z)  # log z - 1/(2z), minus the same at w
+        for k, coef in enumerate(_PSI_COEF, start=1):
+            out -= coef * (z ** (-2 * k) - wl ** (-2 * k))
+    small = ~large
+    if small.any():
+        out = np.where(small, digamma(w + c) - digamma(np.where(small, w, 1.0)), out)
+    return out
+
+
 def _frequency_terms(
     p: float, q: float, v: float, x: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the parts of the log-density and gradient that depend on a row only via x.
 
-    ``A = log Γ(px+q) − log Γ(px) − log Γ(q) + q log v + px log x``,
-    ``B = ψ(px+q) − ψ(px) + log x`` and ``C = ψ(px+q) − ψ(q) + log v``, per row. When x holds
-    whole numbers of moderate size (the usual case: repeat-purchase counts) the special
-    functions are evaluated once per distinct x in a lookup table instead of once per row.
+    ``A = log Γ(px+q) − log Γ(px) − log Γ(q)``, ``B = ψ(px+q) − ψ(px)`` and
+    ``C = ψ(px+q) − ψ(q)``, per row, each difference evaluated without cancellation
+    (:func:`log_gamma_ratio`, :func:`digamma_difference`). When x holds whole numbers of
+    moderate size (the usual case: repeat-purchase counts) they are evaluated once per distinct
+    x in a lookup table instead of once per row.
     """
-    log_v = math.log(v)
-    lg_q = float(gammaln(q))
-    psi_q = float(digamma(q))
     table = count_grid(x)
     grid = x if table is None else table[0]
     pg = p * grid
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_g = np.log(grid)
-        psi_pgq = digamma(pg + q)
-        a = gammaln(pg + q) - gammaln(pg) - lg_q + q * log_v + pg * log_g
-        b = psi_pgq - digamma(pg) + log_g
-        c = psi_pgq - psi_q + log_v
+    a = log_gamma_ratio(pg, q) - float(gammaln(q))
+    b = digamma_difference(pg, q)
+    c = digamma_difference(np.full_like(pg, q), pg)
     if table is not None:
         idx = table[1]
         return a[idx], b[idx], c[idx]
@@ -59,8 +121,11 @@ def log_likelihood_and_gradient_kernel(
     """Per-row log density of the mean spend ``m`` of ``x`` transactions, and its gradient.
 
     ``log f(m | p, q, v, x) = log Γ(px+q) − log Γ(px) − log Γ(q) + q log v + (px−1) log m
-    + px log x − (px+q) log(v + x m)`` (equation 1a of Hardie's note 025, as in lifetimes).
-    The analytic gradient is with respect to ``(p, q, v)`` (natural scale). ``x`` must be > 0.
+    + px log x − (px+q) log(v + x m)`` (equation 1a of Hardie's note 025, as in lifetimes),
+    evaluated as ``log Γ(px+q) − log Γ(px) − log Γ(q) − px log1p(v/(xm)) − q log1p(xm/v)
+    − log m``: the terms of size ``px log(xm)`` cancel analytically, not in float64 (with
+    ``px = 1e7`` they are 1e8). The analytic gradient is with respect to ``(p, q, v)``
+    (natural scale). ``x`` must be > 0.
 
     Examples
     --------
@@ -75,27 +140,18 @@ def log_likelihood_and_gradient_kernel(
     x = np.asarray(x, dtype=float)
     m = np.asarray(m, dtype=float)
     a, b, c = _frequency_terms(p, q, v, x)
-    # few passes over the rows, in place where possible (this kernel dominates large fits)
-    xm_v = x * m
-    xm_v += v
-    log_xm_v = np.log(xm_v)
-    log_m = np.log(m)
-    pxq = p * x
-    ll = a
-    tmp = pxq - 1.0
-    tmp *= log_m
-    ll += tmp
-    pxq += q
-    np.multiply(pxq, log_xm_v, out=tmp)
-    ll -= tmp
+    xm = x * m
+    spend_over_v = np.log1p(xm / v)  # log((v + xm) / v)
+    v_over_spend = np.log1p(v / xm)  # log((v + xm) / (xm))
+    ll = a - p * x * v_over_spend - q * spend_over_v - np.log(m)
     grad = np.empty((3, x.size))
     g_p, g_q, g_v = grad
-    np.add(b, log_m, out=g_p)
-    g_p -= log_xm_v
+    np.subtract(b, v_over_spend, out=g_p)
     g_p *= x
-    np.subtract(c, log_xm_v, out=g_q)
-    np.divide(pxq, xm_v, out=g_v)
-    np.subtract(q / v, g_v, out=g_v)
+    np.subtract(c, spend_over_v, out=g_q)
+    # q/v − (px+q)/(v+xm) = x (q m − p v) / (v (v + x m)), without the cancellation
+    np.multiply(x, q * m - p * v, out=g_v)
+    g_v /= v * (v + xm)
     return ll, grad.T  # (n, 3) view; filling rows of a (3, n) array is much faster
 
 
