@@ -272,3 +272,59 @@ def test_never_nan_on_extreme_histories():
             )
             assert np.isfinite(out).all()
             assert (out >= 0).all()
+
+
+def _donors() -> pd.DataFrame:
+    data = pd.DataFrame(
+        {
+            "frequency": [0.0, 3.0, 6.0, 1.0],
+            "recency": [0.0, 5.0, 6.0, 1.0],
+            "n_periods": [6.0, 6.0, 6.0, 6.0],
+            "monetary_value": [20.0, 50.0, 10.0, 5.0],
+        },
+        index=pd.Index(["a", "b", "c", "d"], name="donor"),
+    )
+    return with_time_unit(data, "Y")
+
+
+def test_bgbb_discrete_clv_is_the_discounted_sum_of_its_expectations():
+    """All period ends in one kernel call: the same numbers as one public call per period."""
+    from customer_models.valuation import BetaGeoBetaBinomModel
+
+    model = BetaGeoBetaBinomModel.from_params(
+        alpha=1.204, beta=0.75, gamma=0.657, delta=2.783, time_unit="Y"
+    )
+    data = _donors()
+    clv = customer_lifetime_value(model, None, data, horizon=30, time_unit="Y", discount_rate=0.1)
+    cumulative = np.array([model.expected_purchases(data, t=k).to_numpy() for k in range(31)])
+    by_hand = (np.diff(cumulative, axis=0) / 1.1 ** np.arange(1, 31)[:, None]).sum(axis=0)
+    np.testing.assert_allclose(clv.to_numpy(), by_hand * data["monetary_value"], rtol=1e-12)
+    flat = customer_lifetime_value(model, None, data, horizon=30, time_unit="Y")
+    np.testing.assert_allclose(flat.to_numpy(), cumulative[-1] * data["monetary_value"])
+    with pytest.raises(ParameterError, match="whole number"):  # months of a yearly model
+        customer_lifetime_value(model, None, data, horizon=18, time_unit="M")
+
+
+def test_infinite_horizon_per_customer_rates_in_one_call(cdnow_summary):
+    """Distinct rates per customer: one kernel call on every customer's own nodes, the same
+    values as one call per distinct rate."""
+    from customer_models.valuation import ModifiedBetaGeoModel
+
+    model = ModifiedBetaGeoModel().fit(cdnow_summary)
+    data = cdnow_summary.iloc[:200]
+    rates = pd.Series(np.linspace(0.005, 0.03, len(data)), index=data.index)
+    both = customer_lifetime_value(
+        model, None, data, horizon=np.inf, discount_rate=rates, discounting="continuous"
+    )
+    one_by_one = [
+        customer_lifetime_value(
+            model,
+            None,
+            data.iloc[[i]],
+            horizon=np.inf,
+            discount_rate=float(rates.iloc[i]),
+            discounting="continuous",
+        ).iloc[0]
+        for i in range(0, len(data), 37)
+    ]
+    np.testing.assert_allclose(both.iloc[::37].to_numpy(), one_by_one, rtol=1e-12)

@@ -590,6 +590,35 @@ class BetaGeoBetaBinomModel(ValuationModel):
             values = expected_purchases_kernel(params, x, t_x, n, t_arr)
         return self._wrap(values, index, "expected_purchases")
 
+    def _expected_over_times(self, data: Any) -> Any:
+        """Return ``times -> E[X(n, n + t)]`` for every row of ``data``, validated once (CLV).
+
+        ``times`` of shape ``(k,)`` give ``(k, n_rows)`` (one kernel call over the distinct
+        patterns); times of shape ``(k, n_rows)`` give one time per row and node. Times must
+        be whole numbers of opportunities.
+        """
+        params = self._params_array()
+        columns, _ = self._prepare(data)
+        x, t_x, n = (columns[c] for c in self.required_columns)
+        patterns = compress_patterns([x, t_x, n])
+
+        def expected(times: Any) -> np.ndarray:
+            t_arr = np.asarray(times, dtype=np.float64)
+            bad = (t_arr < 0) | (t_arr != np.floor(t_arr))
+            if bad.any():
+                raise ParameterError(
+                    "BG/BB counts whole transaction opportunities: the horizon must be a whole "
+                    f"number of model periods ({int(bad.sum())} period ends are not, e.g. "
+                    f"{float(t_arr[bad].ravel()[0]):g}); use the model's time_unit."
+                )
+            if t_arr.ndim == 2 and t_arr.shape[1] == x.size:  # one time per row and node
+                return np.asarray(expected_purchases_kernel(params, x, t_x, n, t_arr))
+            px, pt_x, pn = patterns.columns
+            values = expected_purchases_kernel(params, px, pt_x, pn, t_arr[..., None])
+            return np.asarray(values)[..., patterns.inverse]
+
+        return expected
+
     def probability_of_purchases(self, data: Any, *, n: int, t: int) -> pd.Series | np.ndarray:
         """Probability of exactly ``n`` transactions in the next ``t`` opportunities.
 

@@ -147,6 +147,9 @@ def _cumulative_fn(
         from customer_models.valuation._intervals import _with_params
 
         model = _with_params(model, params)
+    over_times = getattr(model, "_expected_over_times", None)
+    if over_times is not None:  # a discrete-time model evaluating many times in one call
+        return over_times(data)
 
     def one(t: float) -> np.ndarray:
         if t <= 0:
@@ -157,10 +160,38 @@ def _cumulative_fn(
         times = np.asarray(t, dtype=np.float64)
         if times.ndim == 0:
             return one(float(times))
-        # a public method takes one t at a time; the number of times is capped by the callers
+        # A duck-typed model's public method takes one t at a time: one call per time. The
+        # callers cap the number of times (MAX_DISCRETE_PERIODS period ends, 64 nodes per
+        # distinct discount rate).
         return np.stack([one(float(v)) for v in times.ravel()]).reshape(*times.shape, n_rows)
 
     return from_method
+
+
+def _per_row_fn(
+    model: Any, data: pd.DataFrame, params: np.ndarray | None
+) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Return ``times -> E[X_j(times[i, j])]`` for times of shape ``(k, n_rows)``: one call.
+
+    None for a model without an array kernel (a duck-typed model's public method takes one t
+    for all rows); its callers then loop over the distinct times instead.
+    """
+    kernel = getattr(type(model), "_expected_kernel", None)
+    if kernel is not None and hasattr(model, "_columns_xtt"):
+        x, t_x, T, _ = model._columns_xtt(data)
+        values = model._params_array() if params is None else np.asarray(params, dtype=float)
+
+        def per_row(times: np.ndarray) -> np.ndarray:
+            out = np.asarray(kernel(values, x, t_x, T, times), dtype=np.float64)
+            return np.where(times > 0, out, 0.0)
+
+        return per_row
+    if params is not None:
+        from customer_models.valuation._intervals import _with_params
+
+        model = _with_params(model, params)
+    over_times = getattr(model, "_expected_over_times", None)
+    return None if over_times is None else over_times(data)
 
 
 #: Models whose conditional expectation factors as P(alive | x, t_x, T) × g(x, T, t): given
@@ -430,8 +461,12 @@ def _continuous(
         return _non_negative(closed)
     # Infinite horizon: d int_0^inf exp(-dt) E[X(t)] dt = int_0^inf exp(-u) E[X(u/d)] du.
     nodes, weights = roots_laguerre(_N_LAGUERRE)
+    rates = np.unique(delta)
+    per_row = _per_row_fn(model, data, params) if rates.size > 1 else None
+    if per_row is not None:  # every customer's own nodes in one kernel call, not one per rate
+        return _non_negative(weights @ per_row(nodes[:, None] / delta[None, :]))
     total = np.zeros_like(delta)
-    for value in np.unique(delta):
+    for value in rates:  # one rate, or a duck-typed model (one call per distinct rate)
         rows = delta == value
         values = np.asarray(cumulative(nodes / value), dtype=np.float64)
         total[rows] = weights @ values[:, rows]
