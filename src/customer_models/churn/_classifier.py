@@ -8,19 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_validate
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import (
-    FunctionTransformer,
-    OneHotEncoder,
-    OrdinalEncoder,
-    StandardScaler,
-)
+from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
@@ -32,116 +21,18 @@ from customer_models._validation import (
     sklearn_input,
 )
 from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn, resolve_pos_label
+from customer_models.churn._importances import fold_importances
+from customer_models.churn._pipelines import (
+    boosting_pipeline,
+    is_categorical,
+    logistic_pipeline,
+    numeric_object,
+)
 from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
 
 __all__ = ["ChurnClassifier"]
 
 _MODELS = ("logistic", "gradient_boosting")
-
-
-#: Held-out rows per fold used for permutation importances (a random subset beyond this).
-_MAX_IMPORTANCE_ROWS = 5_000
-#: Rows scored in one predict_proba call while computing permutation importances.
-_BATCH_ROWS = 200_000
-
-
-def _permutation_drop(
-    estimator: Any, X: pd.DataFrame, y: np.ndarray, n_repeats: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Mean drop in ROC AUC when each column of ``X`` is shuffled (``n_repeats`` times).
-
-    All shuffled copies are stacked and scored with few ``predict_proba`` calls instead of one
-    call per column and repeat (the pipeline overhead dominates on small folds).
-    """
-    n, n_features = X.shape
-    baseline = roc_auc_score(y, estimator.predict_proba(X)[:, 1])
-    jobs = [(j, rng.permutation(n)) for j in range(n_features) for _ in range(n_repeats)]
-    per_batch = max(1, _BATCH_ROWS // max(n, 1))
-    drops = np.zeros(n_features)
-    identity = np.arange(n)
-    for start in range(0, len(jobs), per_batch):
-        batch = jobs[start : start + per_batch]
-        columns = {}
-        for j in range(n_features):
-            rows = np.concatenate([perm if col == j else identity for col, perm in batch])
-            columns[j] = X.iloc[:, j].take(rows).reset_index(drop=True)
-        stacked = pd.concat(columns, axis=1)
-        stacked.columns = X.columns
-        proba = estimator.predict_proba(stacked)[:, 1].reshape(len(batch), n)
-        for k, (col, _) in enumerate(batch):
-            drops[col] += baseline - roc_auc_score(y, proba[k])
-    return drops / n_repeats
-
-
-def _is_categorical(column: pd.Series) -> bool:
-    dtype = column.dtype
-    return bool(
-        pd.api.types.is_bool_dtype(dtype)
-        or isinstance(dtype, pd.CategoricalDtype)
-        or pd.api.types.is_string_dtype(dtype)
-        or pd.api.types.is_object_dtype(dtype)
-    )
-
-
-def _numeric_object(column: pd.Series) -> bool:
-    """Tell whether an object column holds only numbers (or missing values)."""
-    if not pd.api.types.is_object_dtype(column.dtype):
-        return False
-    kind = pd.api.types.infer_dtype(column, skipna=True)
-    return kind in ("integer", "floating", "mixed-integer-float", "decimal", "empty")
-
-
-def _logistic_pipeline(num: list[int], cat: list[int], C: float, max_categories: int) -> Pipeline:
-    numeric = Pipeline(
-        [
-            (
-                "impute",
-                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-            ),
-            (
-                "expand",
-                FeatureUnion(
-                    [
-                        ("scaled", StandardScaler()),
-                        (
-                            "signed_log",
-                            Pipeline(
-                                [
-                                    (
-                                        "asinh",
-                                        FunctionTransformer(
-                                            np.arcsinh, feature_names_out="one-to-one"
-                                        ),
-                                    ),
-                                    ("scale", StandardScaler()),
-                                ]
-                            ),
-                        ),
-                    ]
-                ),
-            ),
-        ]
-    )
-    encode = OneHotEncoder(
-        handle_unknown="infrequent_if_exist", max_categories=max_categories, sparse_output=False
-    )
-    columns = ColumnTransformer([("num", numeric, num), ("cat", encode, cat)])
-    return Pipeline([("prepare", columns), ("model", LogisticRegression(C=C, max_iter=5_000))])
-
-
-def _boosting_pipeline(num: list[int], cat: list[int], random_state: Any) -> Pipeline:
-    encode = OrdinalEncoder(
-        handle_unknown="use_encoded_value",
-        unknown_value=np.nan,
-        encoded_missing_value=np.nan,
-        max_categories=254,
-    )
-    columns = ColumnTransformer([("num", "passthrough", num), ("cat", encode, cat)])
-    mask = [False] * len(num) + [True] * len(cat)
-    model = HistGradientBoostingClassifier(
-        categorical_features=mask if cat else None, random_state=random_state
-    )
-    return Pipeline([("prepare", columns), ("model", model)])
 
 
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
@@ -354,8 +245,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     def _candidate(self, name: str) -> Pipeline:
         num, cat = list(self.numeric_columns_), list(self.categorical_columns_)
         if name == "logistic":
-            return _logistic_pipeline(num, cat, float(self.C), int(self.max_categories))
-        return _boosting_pipeline(num, cat, self.random_state)
+            return logistic_pipeline(num, cat, float(self.C), int(self.max_categories))
+        return boosting_pipeline(num, cat, self.random_state)
 
     def fit(self, X: Any, y: Any) -> ChurnClassifier:
         """Choose, fit and calibrate the model.
@@ -432,9 +323,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                 rule="X and y have the same length",
                 n_rows=abs(len(frame) - len(target)),
             )
-        categorical = [_is_categorical(frame.iloc[:, i]) for i in range(frame.shape[1])]
+        categorical = [is_categorical(frame.iloc[:, i]) for i in range(frame.shape[1])]
         categorical = [
-            is_cat and not _numeric_object(frame.iloc[:, i]) for i, is_cat in enumerate(categorical)
+            is_cat and not numeric_object(frame.iloc[:, i]) for i, is_cat in enumerate(categorical)
         ]
         self.categorical_columns_ = [i for i, c in enumerate(categorical) if c]
         self.numeric_columns_ = [i for i, c in enumerate(categorical) if not c]
@@ -500,14 +391,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         rng = np.random.default_rng(
             self.random_state if isinstance(self.random_state, (int, np.integer)) else None
         )
-        total = np.zeros(len(names))
-        for estimator, test in zip(result["estimator"], result["indices"]["test"], strict=True):
-            if test.size > _MAX_IMPORTANCE_ROWS:
-                test = np.sort(rng.choice(test, _MAX_IMPORTANCE_ROWS, replace=False))
-            total += _permutation_drop(
-                estimator, frame.iloc[test], target[test], int(self.n_repeats), rng
-            )
-        return pd.Series(total / len(result["estimator"]), index=names, name="importance")
+        drops = fold_importances(result, frame, target, int(self.n_repeats), rng)
+        return pd.Series(drops, index=names, name="importance")
 
     # ------------------------------------------------------------------ prediction
     def _checked_frame(self, X: Any) -> pd.DataFrame:
