@@ -315,11 +315,13 @@ def _hyp2f1_1bc_series(
 # around the bend, where log(z + eps e^d) turns from flat to linear.
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
-#: Falls of psi below its maximum that bound the panels (e^-40 ~ 4e-18: the truncation).
+#: Falls of psi below its maximum that bound the panels (e^-40 ~ 4e-18: the truncation),
+#: then two more (see `_quad_edges`) for the z-derivative's weight, which grows up to 1/eps.
 _DROP_LEVELS = (0.25, 1.0, 3.0, 7.0, 14.0, 24.0, 40.0)
 #: Panel edges around the bend log(z / eps) (its smooth corrections decay like e^-|d - bend|).
 _BEND_OFFSETS = np.array([-30.0, -12.0, -4.0, 0.0, 4.0, 12.0, 30.0])
 _LEVEL_ITERATIONS = 8
+_LEVEL_TOL = 1e-2
 _QUAD_CHUNK = 2_048
 
 
@@ -340,7 +342,13 @@ def _psi_slope(d: np.ndarray, a: np.ndarray, b: np.ndarray, z: np.ndarray, eps: 
 
 
 def _level_points(
-    a: np.ndarray, b: np.ndarray, z: np.ndarray, eps: np.ndarray, mode: np.ndarray, side: float
+    a: np.ndarray,
+    b: np.ndarray,
+    z: np.ndarray,
+    eps: np.ndarray,
+    mode: np.ndarray,
+    side: float,
+    levels: np.ndarray,
 ) -> np.ndarray:
     """Distances from the mode (along ``side``) where psi has fallen by each drop level.
 
@@ -364,7 +372,7 @@ def _level_points(
     lo = np.zeros_like(mode)
     f_lo = np.zeros_like(mode)
     out = []
-    for y in _DROP_LEVELS:
+    for y in levels.T:  # one level per row, increasing
         # |psi''| <= b / 4, so D(h) <= g0 h + b h^2 / 8: this h is at or below the root
         first = np.minimum(2.0 * y / (g0 + np.sqrt(g0 * g0 + b * y / 2.0) + 1e-300), cap)
         f_first = fall(first)
@@ -384,6 +392,8 @@ def _level_points(
             f_up, f_down = fall(up), fall(down)
             lo, f_lo = np.where(f_up <= y, up, lo), np.where(f_up <= y, f_up, f_lo)
             hi, f_hi = np.where(f_down >= y, down, hi), np.where(f_down >= y, f_down, f_hi)
+            if np.all(hi - lo <= _LEVEL_TOL * (1.0 + lo)):  # an edge needs no more digits
+                break
         out.append(hi)
     return np.stack(out, axis=-1)
 
@@ -395,8 +405,20 @@ def _quad_edges(
     with np.errstate(divide="ignore", invalid="ignore"):
         inner = np.log(np.where(a < 0, -a * z / (eps * (a + b)), 1.0))
     mode = np.maximum(np.where(a < 0, inner, 0.0), 0.0)
-    right = mode[:, None] + _level_points(a, b, z, eps, mode, 1.0)
-    left = np.clip(mode[:, None] - _level_points(a, b, z, eps, mode, -1.0), 0.0, None)
+    # d log F / dz weighs the integrand by w = (1 - e^-d) / (eps + z e^-d), which grows
+    # (at most e-fold per unit of d) from w(max(mode, 1)) up to 1/eps: fall that much further
+    start = np.maximum(mode, 1.0)
+    extra = np.maximum(-np.log(eps) - np.log(-np.expm1(-start) / (eps + z * np.exp(-start))), 0)
+    levels = np.concatenate(
+        [np.broadcast_to(_DROP_LEVELS, (mode.size, 7)), 40.0 + extra[:, None] * [0.5, 1.0]], -1
+    )
+    right = mode[:, None] + _level_points(a, b, z, eps, mode, 1.0, levels)
+    left = np.zeros_like(levels)
+    rising = np.flatnonzero(mode > 0)  # a maximum inside (a < 0): a rising side too
+    if rising.size:
+        cols = (a[rising], b[rising], z[rising], eps[rising], mode[rising])
+        points = _level_points(*cols, -1.0, levels[rising])
+        left[rising] = np.clip(mode[rising, None] - points, 0.0, None)
     with np.errstate(divide="ignore"):
         bend = np.log(z) - np.log(eps)
     bends = np.clip(bend[:, None] + _BEND_OFFSETS, 0.0, right[:, -1:])
