@@ -254,3 +254,26 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.time_unit_ == "Y"
     pd.testing.assert_series_equal(loaded.params_, model.params_)
     np.testing.assert_array_equal(loaded.survival(np.arange(10)), model.survival(np.arange(10)))
+
+
+def test_derl_caps_the_series_with_a_clear_error():
+    """At most 2**24 terms (about 40/d): d = 1e-6 per period is refused, 5e-6 is summed."""
+    params = np.array([0.704, 1.182])
+    with pytest.raises(ParameterError, match=r"too small.*16777216"):
+        k.discounted_expected_residual_lifetime_kernel(params, [0, 10], 1e-6)
+    value = k.discounted_expected_residual_lifetime_kernel(params, [0, 10], 5e-6)
+    assert np.all(np.isfinite(value))
+    assert np.all(value > 0)
+
+
+def test_derl_with_many_sparse_durations_matches_one_at_a_time():
+    """Durations far apart fall in separate rows of the vectorized series."""
+    params = np.array([3.0, 0.5])
+    s = np.array([0.0, 7.0, 5000.0, 123456.0, 10**7, 6.0])
+    together = k.discounted_expected_residual_lifetime_kernel(params, s, 0.05)
+    alone = [k.discounted_expected_residual_lifetime_kernel(params, [v], 0.05)[0] for v in s]
+    np.testing.assert_allclose(together, alone, rtol=1e-13)
+    # the backward recurrence DERL(s) = r(s+1) (1 + x DERL(s+1)), r(t) = (b+t-1)/(a+b+t-1)
+    nxt = k.discounted_expected_residual_lifetime_kernel(params, s + 1.0, 0.05)
+    r = (0.5 + s) / (3.5 + s)
+    np.testing.assert_allclose(together, r * (1.0 + nxt / 1.05), rtol=1e-12)
