@@ -151,3 +151,31 @@ def test_sklearn_input_keeps_sklearns_message() -> None:
     assert isinstance(info.value.__cause__, ValueError)
     with pytest.raises(DataValidationError, match="unique"):
         sklearn_input(validate_data, scaler, pd.DataFrame([[1, 2]], columns=["a", "a"]))
+
+
+def test_one_not_fitted_check_for_every_estimator():
+    """Every estimator says it is not fitted the same way, as scikit-learn's error too."""
+    import sklearn.exceptions
+
+    import customer_models as cm
+
+    cases = [
+        (lambda: cm.BetaGeoModel().expected_purchases(pd.DataFrame(), t=1.0), "fit(data)"),
+        (lambda: cm.RFMScorer().transform(pd.DataFrame()), "call fit first"),
+        (lambda: cm.LifecycleStageClassifier().predict(pd.DataFrame()), "fit(summary)"),
+        (lambda: cm.ChurnClassifier().predict(pd.DataFrame()), "fit(X, y)"),
+    ]
+    for call, how in cases:
+        with pytest.raises(cm.NotFittedError, match=r"^This \w+ is not fitted yet; ") as info:
+            call()
+        assert how in str(info.value)
+        assert isinstance(info.value, sklearn.exceptions.NotFittedError)
+
+
+def test_convergence_warning_is_also_sklearns():
+    import sklearn.exceptions
+
+    from customer_models.exceptions import ConvergenceWarning
+
+    assert issubclass(ConvergenceWarning, sklearn.exceptions.ConvergenceWarning)
+    assert issubclass(ConvergenceWarning, UserWarning)

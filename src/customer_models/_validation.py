@@ -20,6 +20,7 @@ from customer_models.exceptions import (
     CustomerModelsError,
     DataValidationError,
     MissingColumnError,
+    NotFittedError,
     ParameterError,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_finite",
+    "check_fitted",
     "check_no_missing",
     "check_non_negative",
     "check_not_empty",
@@ -506,3 +508,22 @@ def as_generator(random_state: Any, name: str = "random_state") -> np.random.Gen
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(0, 2**31))
     return np.random.default_rng(random_state)
+
+
+def check_fitted(estimator: Any, attribute: str, *, how: str = "call fit first") -> None:
+    """Raise :class:`NotFittedError` unless ``estimator`` has a non-None ``attribute``.
+
+    The one not-fitted check of the library; the message names the class and ``how`` to fit
+    it. ``NotFittedError`` is also scikit-learn's (and an ``AttributeError``).
+
+    Examples
+    --------
+    >>> class Model:
+    ...     params_ = None
+    >>> check_fitted(Model(), "params_", how="call fit(data) first")
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.NotFittedError: This Model is not fitted yet; call fit(data) first.
+    """
+    if getattr(estimator, attribute, None) is None:
+        raise NotFittedError(f"This {type(estimator).__name__} is not fitted yet; {how}.")

@@ -8,6 +8,7 @@ first few offending customer ids, so the fix is obvious from the message alone.
 
 from __future__ import annotations
 
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
 __all__ = [
@@ -76,5 +77,9 @@ class ModelFileError(CustomerModelsError):
     """A saved model file is malformed, foreign, or from an incompatible version."""
 
 
-class ConvergenceWarning(UserWarning):
-    """An optimizer did not converge cleanly; the message says what to try."""
+class ConvergenceWarning(SklearnConvergenceWarning):
+    """An optimizer did not converge cleanly; the message says what to try.
+
+    Also scikit-learn's ``ConvergenceWarning`` (a ``UserWarning``), so one warnings filter
+    covers both libraries.
+    """

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from customer_models._validation import (
     check_choice,
+    check_fitted,
     check_number,
     check_random_state,
     check_rule,
@@ -28,7 +29,7 @@ from customer_models.churn._pipelines import (
     logistic_pipeline,
     numeric_object,
 )
-from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
+from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["ChurnClassifier"]
 
@@ -396,9 +397,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ prediction
     def _checked_frame(self, X: Any) -> pd.DataFrame:
-        if not hasattr(self, "estimator_"):
-            name = type(self).__name__
-            raise NotFittedError(f"This {name} is not fitted yet; call fit(X, y) first.")
+        check_fitted(self, "estimator_", how="call fit(X, y) first")
         return self._prepare(self._frame(X, reset=False))
 
     def _churn_column(self) -> int:

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
 from customer_models._validation import (
     as_pandas,
     check_choice,
+    check_fitted,
     check_not_empty,
     check_rule,
     ensure_numeric,
@@ -21,7 +21,6 @@ from customer_models._validation import (
 )
 from customer_models.exceptions import (
     DataValidationError,
-    NotFittedError,
     ParameterError,
 )
 from customer_models.lifecycle._adaptive import (
@@ -491,12 +490,7 @@ class LifecycleStageClassifier(BaseEstimator):
 
     # ------------------------------------------------------------------ predict
     def _check_fitted(self) -> None:
-        try:
-            check_is_fitted(self, "stages_")
-        except Exception as exc:  # sklearn's NotFittedError -> ours, with the fix
-            raise NotFittedError(
-                "This LifecycleStageClassifier is not fitted yet; call fit(summary) first."
-            ) from exc
+        check_fitted(self, "stages_", how="call fit(summary) first")
 
     def _rules(self, X: Any, customers: Any) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
         """Return (summary with prospects appended, dict of per-customer rule arrays)."""

@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import NotFittedError as SklearnNotFittedError
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from customer_models._validation import (
     as_pandas,
@@ -25,7 +24,6 @@ from customer_models._validation import (
 from customer_models.exceptions import (
     DataValidationError,
     MissingColumnError,
-    NotFittedError,
     ParameterError,
 )
 
@@ -33,7 +31,6 @@ __all__ = [
     "SegmentAssignMixin",
     "Table",
     "check_column",
-    "check_fitted",
     "check_names",
     "read_table",
 ]
@@ -158,16 +155,6 @@ def read_table(estimator: Any, X: Any, *, reset: bool, what: str, numeric: bool 
     )
     sklearn_input(validate_data, estimator, array, reset=reset, skip_check_array=True, what=what)
     return Table(array, what)
-
-
-def check_fitted(estimator: Any, attribute: str) -> None:
-    """Raise :class:`NotFittedError` (an ``AttributeError``) if ``fit`` was not called."""
-    try:
-        check_is_fitted(estimator, attribute)
-    except SklearnNotFittedError as exc:
-        raise NotFittedError(
-            f"This {type(estimator).__name__} instance is not fitted yet; call fit first."
-        ) from exc
 
 
 def check_column(column: Any, name: str, *, allow_none: bool = False) -> Any:

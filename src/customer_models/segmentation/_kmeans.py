@@ -9,14 +9,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils import check_random_state
 
-from customer_models._validation import check_bool, check_rule
+from customer_models._validation import check_bool, check_fitted, check_rule
 from customer_models._validation import check_random_state as check_random_state_of
 from customer_models.exceptions import ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
     Table,
     check_column,
-    check_fitted,
     check_int,
     check_names,
     read_table,

@@ -12,12 +12,11 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from customer_models._validation import check_rule
+from customer_models._validation import check_fitted, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.segmentation._base import (
     Table,
     check_column,
-    check_fitted,
     check_int,
     read_table,
 )

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 
+from customer_models._validation import check_fitted
 from customer_models.exceptions import ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
-    check_fitted,
     check_int,
     read_table,
 )

@@ -10,12 +10,17 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 
-from customer_models._validation import check_bool, check_number, check_rule, check_str
+from customer_models._validation import (
+    check_bool,
+    check_fitted,
+    check_number,
+    check_rule,
+    check_str,
+)
 from customer_models.exceptions import ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
     Table,
-    check_fitted,
     read_table,
 )
 

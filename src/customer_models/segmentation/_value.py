@@ -8,13 +8,12 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 
-from customer_models._validation import check_choice, check_rule
+from customer_models._validation import check_choice, check_fitted, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.segmentation._base import (
     SegmentAssignMixin,
     Table,
     check_column,
-    check_fitted,
     check_names,
     read_table,
 )

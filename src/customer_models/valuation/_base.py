@@ -57,6 +57,7 @@ from customer_models._time import normalize_unit
 from customer_models._validation import (
     as_pandas,
     check_finite,
+    check_fitted,
     check_not_empty,
     check_number,
     check_numbers,
@@ -68,7 +69,6 @@ from customer_models._validation import (
 from customer_models.exceptions import (
     ConvergenceWarning,
     DataValidationError,
-    NotFittedError,
     ParameterError,
 )
 from customer_models.valuation._optimize import Derivatives, dot, gradient_derivatives, maximize
@@ -405,11 +405,11 @@ class ValuationModel(BaseEstimator):
 
     # ------------------------------------------------------------------ fitted state
     def _require_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet: call fit(data) or build it with "
-                f"{type(self).__name__}.from_params(...)."
-            )
+        check_fitted(
+            self,
+            "params_",
+            how=f"call fit(data) or build it with {type(self).__name__}.from_params(...)",
+        )
 
     def _params_array(self) -> np.ndarray:
         self._require_fitted()

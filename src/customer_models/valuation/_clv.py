@@ -22,11 +22,12 @@ from customer_models._time import TIME_UNIT_DAYS, normalize_unit
 from customer_models._validation import (
     as_pandas,
     check_choice,
+    check_fitted,
     check_number,
     check_rule,
     require_columns,
 )
-from customer_models.exceptions import CustomerModelsError, NotFittedError, ParameterError
+from customer_models.exceptions import CustomerModelsError, ParameterError
 from customer_models.valuation._patterns import distinct_rows
 
 __all__ = ["customer_lifetime_value"]
@@ -84,10 +85,7 @@ def _model_unit(model: Any, model_time_unit: str | None) -> str:
 
 
 def _check_fitted(model: Any, what: str) -> None:
-    if getattr(model, "params_", None) is None:
-        raise NotFittedError(
-            f"{what} {type(model).__name__} is not fitted: call fit() or from_params() first."
-        )
+    check_fitted(model, "params_", how=f"fit the {what} (or use from_params(...)) first")
 
 
 def _per_customer(value: Any, index: pd.Index, name: str, *, non_negative: bool) -> np.ndarray:

@@ -26,10 +26,11 @@ from customer_models._validation import (
     as_generator,
     as_pandas,
     check_choice,
+    check_fitted,
     check_number,
     check_random_state,
 )
-from customer_models.exceptions import CustomerModelsError, NotFittedError, ParameterError
+from customer_models.exceptions import CustomerModelsError, ParameterError
 
 __all__ = ["prediction_interval"]
 
@@ -47,12 +48,8 @@ def _rng(random_state: Any) -> np.random.Generator:
 
 
 def _params(model: Any) -> pd.Series:
-    params = getattr(model, "params_", None)
-    if params is None:
-        raise NotFittedError(
-            f"{type(model).__name__} is not fitted: call fit() or from_params() first."
-        )
-    return params
+    check_fitted(model, "params_", how="call fit(data) or from_params(...) first")
+    return model.params_
 
 
 def _log_covariance(model: Any) -> np.ndarray:
