@@ -2,7 +2,9 @@
 
 Grids are deterministic products of values from 1e-3 to 1e3 for the parameters, with
 ``t``/``T`` up to 1e4 periods and frequencies up to 1e4, and the near-singular points of each
-model (``a`` = 1 and ``a + b`` = 1 in BG/NBD, ``alpha`` = ``beta`` in Pareto/NBD). Every
+model (``a`` = 1 and ``a + b`` = 1 in BG/NBD, ``alpha`` = ``beta`` in Pareto/NBD, and for
+Pareto/NBD also ``alpha/beta`` 1e3 apart both ways, where the 2F1 argument is within 1e-3 of 1;
+its purchase-count pmf and its closed-form DERT have grids of their own). Every
 value must be finite and within the documented relative error (``RTOL`` below, and
 docs/valuation.md, "Verified range and precision"). The larger grids are marked slow (CI still
 runs them).
@@ -33,10 +35,10 @@ def _assert_close(got: np.ndarray, ref: np.ndarray, rows: np.ndarray, rtol: floa
     scale = np.abs(ref)
     err = np.abs(got - ref)
     bad = err > rtol * scale + 1e-300
+    rel = err / np.where(scale > 0, scale, 1.0)
     assert not bad.any(), (
         f"{int(bad.sum())} of {bad.size} off by > {rtol:g} relative; worst rows "
-        f"{rows[bad][np.argsort(-(err / scale)[bad])][:5].tolist()}, "
-        f"max rel {float(np.max(err / np.where(scale > 0, scale, 1.0))):.3g}"
+        f"{rows[bad][np.argsort(-rel[bad])][:5].tolist()}, max rel {float(np.max(rel)):.3g}"
     )
 
 
@@ -221,3 +223,112 @@ def test_pareto_new_customer_expectation_grid() -> None:
     )
     got = _pareto_nbd.expected_purchases_new_customer_kernel(rows[:, :4].T, rows[:, 7])
     _assert_close(got, ref, rows)
+
+
+# ------------------------------------------------- Pareto/NBD near z = 1, pmf and DERT
+
+#: (alpha, beta) pairs: equal to 1e-9, and 1e3 apart both ways (z = |alpha-beta|/(max+t)
+#: within 1e-3 of 1 for t << max, the region where 2F1's series needs >1e4 terms).
+NEAR_ONE_SCALES = ((1.0, 1e3), (1e3, 1.0), (1e-3, 1.0), (1.0, 1e-3), (2.0, 2.0 * (1 + 1e-9)))
+NEAR_ONE_HISTORIES = ((0.0, 0.0, 1e-3), (3.0, 0.5, 2.0), (50.0, 3.0, 1e4), (1e4, 9e3, 1e4))
+
+
+@cache
+def _near_one_grid() -> np.ndarray:
+    """(r, alpha, s, beta, x, t_x, T) rows, r and s from 1e-3 to 1e3."""
+    rows = [
+        (r, alpha, s, beta, *hist)
+        for r, s in itertools.product((1e-3, 1.0, 1e3), (1e-3, 1.0, 1e3))
+        for alpha, beta in NEAR_ONE_SCALES
+        for hist in NEAR_ONE_HISTORIES
+    ]
+    return np.array(rows)
+
+
+@pytest.mark.slow
+def test_pareto_loglik_and_gradient_near_z_one() -> None:
+    rows = _near_one_grid()
+    params = rows[:, :4].T
+    x, t_x, T = rows[:, 4], rows[:, 5], rows[:, 6]
+    ref = np.array([float(_mpref.pareto_loglik(*row)) for row in rows])
+    _assert_loglik_close(_pareto_nbd.loglik_kernel(params, x, t_x, T), ref, rows)
+    # analytic gradient (log-parameter space) against mpmath's derivative of the reference
+    _, g = _pareto_nbd.loglik_gradient_kernel(params, x, t_x, T)
+    for i in range(0, rows.shape[0], 7):
+        row = rows[i]
+        for j in range(4):
+
+            def f(h: mp.mpf, j: int = j, row: np.ndarray = row) -> mp.mpf:
+                q = [mp.mpf(float(v)) for v in row]
+                q[j] = q[j] * mp.exp(h)
+                return _mpref.pareto_loglik(*q)
+
+            with mp.workdps(60):
+                d_ref = float(mp.diff(f, 0, h=mp.mpf(10) ** -15))
+            err = abs(row[j] * g[i, j] - d_ref)
+            assert err <= 1e-7 * abs(d_ref) + 1e-10, (row.tolist(), j, row[j] * g[i, j], d_ref)
+
+
+PMF_PARAMS = ((0.553, 10.578, 0.606, 11.669), (1e-3, 1e3, 1.0, 1e-3), (2.0, 1e-3, 1e3, 1e3))
+PMF_HISTORIES = ((0.0, 0.0, 1.0), (2.0, 30.0, 39.0), (50.0, 3.0, 1e4))
+
+
+@cache
+def _pmf_grid() -> np.ndarray:
+    """(r, alpha, s, beta, x, t_x, T, t, n) rows."""
+    rows = [
+        (*p, *h, t, n)
+        for p in PMF_PARAMS
+        for h in PMF_HISTORIES
+        for t in (1.0, 1e3)
+        for n in (0.0, 1.0, 7.0, 60.0)
+    ]
+    return np.array(rows)
+
+
+@pytest.mark.slow
+def test_pareto_pmf_grid() -> None:
+    """``probability_of_purchases``: values below 1e-300 compare in absolute terms."""
+    rows = _pmf_grid()
+    ref = np.array([float(_mpref.pareto_pmf(row[8], *row[:8])) for row in rows])
+    got = _pareto_nbd.probability_of_purchases_kernel(
+        rows[:, :4].T, rows[:, 8], rows[:, 4], rows[:, 5], rows[:, 6], rows[:, 7]
+    )
+    _assert_close(got, ref, rows)
+
+
+DERT_PARAMS = ((0.553, 10.578, 0.606, 11.669), (1e3, 1e3, 1e-3, 1.0), (1e-3, 1e-3, 2.0, 1e3))
+#: hyperu(s, s, delta (beta+T)) overflows for s = 1e3: the closed form declines (None) and CLV
+#: integrates E[X(t)] instead; it must decline rather than return a wrong number.
+DERT_DECLINED = (1e-3, 1.0, 1e3, 1e3)
+DERT_HISTORIES = ((0.0, 0.0, 1.0), (2.0, 30.0, 39.0), (50.0, 3.0, 1e4))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("horizon", [52.0, float("inf")])
+def test_pareto_dert_grid(horizon: float) -> None:
+    """Closed-form DERT (``_clv._pareto_dert``: hyperu) against mpmath quadrature."""
+    import pandas as pd
+
+    from customer_models.valuation import ParetoNBDModel, _clv
+
+    deltas = np.array([1e-3, 0.1])
+    hist = np.repeat(np.array(DERT_HISTORIES), deltas.size, axis=0)
+    delta = np.tile(deltas, len(DERT_HISTORIES))
+    data = pd.DataFrame(hist, columns=["frequency", "recency", "T"])
+    for params in (*DERT_PARAMS, DERT_DECLINED):
+        names = ("r", "alpha", "s", "beta")
+        model = ParetoNBDModel.from_params(**dict(zip(names, params, strict=True)))
+        got = _clv._pareto_dert(model, data, delta, horizon)
+        if params == DERT_DECLINED:
+            assert got is None
+            continue
+        rows = np.column_stack([np.tile(params, (hist.shape[0], 1)), hist, delta])
+        assert got is not None, f"closed form declined on {rows.tolist()}"
+        ref = np.array(
+            [
+                float(_mpref.pareto_dert(*params, *h, d, horizon))
+                for h, d in zip(hist, delta, strict=True)
+            ]
+        )
+        _assert_close(got, ref, rows)

@@ -431,7 +431,15 @@ def _lifetime_integral(
     """
     width = np.sqrt(1.0 / np.maximum(n, 1.0) + 1.0 / r)
     panel = float(np.clip(2.0 * width.min(), 0.05, 2.0)) if n.size else 2.0
-    edges = np.linspace(-80.0, 0.0, int(np.ceil(80.0 / panel)) + 1)
+    # Below the ages alpha and beta the integrand rises like tau^(n+1) up to tau = t: 8 panels
+    # no wider than 8/(n+1) over the last 64/(n+1) e-folds resolve that rise.
+    near = min(64.0 / (float(n.max()) + 1.0), 40.0) if n.size else 40.0
+    edges = np.concatenate(
+        [
+            np.linspace(-80.0, -near, int(np.ceil((80.0 - near) / panel)) + 1),
+            np.linspace(-near, 0.0, 9)[1:],
+        ]
+    )
     half = 0.5 * np.diff(edges)
     v = (0.5 * (edges[:-1] + edges[1:]))[:, None] + half[:, None] * _GL_NODES[None, :]
     dv = (half[:, None] * _GL_WEIGHTS[None, :]).ravel()
