@@ -86,6 +86,48 @@ def test_objective_log_space_hessian_matches_difference_hessian() -> None:
     np.testing.assert_allclose(h1, h2, rtol=1e-4, atol=1e-6)
 
 
+def test_mean_dropout_coordinates_round_trip_and_jacobian() -> None:
+    """phi = (log r, log alpha, log(s/beta), 1/s): inverse maps and dtheta/dphi by differences."""
+    coords = _pareto_nbd.MeanDropoutCoordinates()
+    for params in ([0.55, 10.6, 2.0, 800.0], [3.0, 0.2, 1e-4, 5e-3], [0.1, 40.0, 1e6, 1e9]):
+        theta = np.log(params)
+        phi = coords.from_theta(theta)
+        assert phi[3] == pytest.approx(1.0 / params[2], rel=1e-14)
+        assert phi[2] == pytest.approx(np.log(params[2] / params[3]), rel=1e-14)
+        np.testing.assert_allclose(coords.to_theta(phi), theta, rtol=1e-14, atol=1e-14)
+        jac = np.empty((4, 4))
+        for j in range(4):
+            h = np.zeros(4)
+            h[j] = 1e-6 * max(1.0, abs(phi[j])) if j < 3 else 1e-6 * phi[3]
+            jac[:, j] = (coords.to_theta(phi + h) - coords.to_theta(phi - h)) / (2 * h[j])
+        np.testing.assert_allclose(coords.jacobian(phi), jac, rtol=1e-7, atol=1e-9)
+
+
+def test_reparametrized_objective_maps_back_to_log_space() -> None:
+    """Gradient and Hessian taken in the Pareto/NBD coordinates equal the log-space ones."""
+    x, t_x, T, w = _random_rows(5)
+    objective = Objective(
+        gradient_derivatives(_pareto_nbd.loglik_gradient_kernel),
+        (x, t_x, T),
+        w,
+        float(w.sum()),
+        0.0,
+    )
+    coords = _pareto_nbd.MeanDropoutCoordinates()
+    view = _optimize._Reparametrized(objective, coords)
+    theta = np.log([0.7, 3.0, 1.3, 9.0])
+    value, grad, hess = objective.with_hessian(theta)
+    phi = coords.from_theta(theta)
+    v_phi, g_phi, h_phi = view.with_hessian(phi)
+    assert v_phi == pytest.approx(value, rel=1e-13)
+    back_theta, back_grad, back_hess = view.to_log_space(phi, g_phi, h_phi)
+    np.testing.assert_allclose(back_theta, theta, rtol=1e-13)
+    np.testing.assert_allclose(back_grad, grad, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(back_hess, hess, rtol=1e-4, atol=1e-6)
+    projected = view.project(np.array([0.0, 0.0, -3.0, -1.0]), 25.0)  # a step past s = inf
+    assert np.all(np.abs(coords.to_theta(projected)) <= 25.0 + 1e-12)
+
+
 def test_coarse_sample_is_deterministic_and_weighted() -> None:
     cols = (np.repeat([0.0, 1.0], [100_000, 200_000]),)
     w = np.ones(300_000)

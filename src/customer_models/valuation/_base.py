@@ -32,6 +32,10 @@ A valuation model is one small subclass of :class:`ValuationModel` that declares
     totals on the natural scale, to give the optimizer an analytic Hessian (BG/NBD and MBG/NBD
     set it). Without it the totals come from ``_loglik_gradient_kernel`` and the Hessian from
     differences of the gradient. See :mod:`customer_models.valuation._optimize`.
+``_optimizer_coordinates() -> Coordinates | None`` (classmethod, optional)
+    Coordinates in which the fit's Newton stage steps (Hessian by differences there), for a
+    likelihood that is far from quadratic in log space (Pareto/NBD along its low-dropout
+    ridge). Default None: log space.
 
 Everything else -- ``fit``, ``from_params``, ``log_likelihood``, ``params_``,
 ``covariance_``, ``summary_``, ``aic_``, ``bic_``, ``convergence_``, input conversion, wrapping
@@ -71,7 +75,13 @@ from customer_models.exceptions import (
     DataValidationError,
     ParameterError,
 )
-from customer_models.valuation._optimize import Derivatives, dot, gradient_derivatives, maximize
+from customer_models.valuation._optimize import (
+    Coordinates,
+    Derivatives,
+    dot,
+    gradient_derivatives,
+    maximize,
+)
 from customer_models.valuation._patterns import compress_patterns
 
 __all__ = ["ConvergenceReport", "ValuationModel", "check_frequency", "check_frequency_recency"]
@@ -295,6 +305,11 @@ class ValuationModel(BaseEstimator):
     @classmethod
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
         return np.asarray(cls._default_initial_params, dtype=np.float64)
+
+    @classmethod
+    def _optimizer_coordinates(cls) -> Coordinates | None:
+        """Coordinates for the Newton stage of the fit; None steps in log-parameter space."""
+        return None
 
     @classmethod
     def _loglik_derivatives(cls) -> Derivatives:
@@ -567,6 +582,7 @@ class ValuationModel(BaseEstimator):
             theta0,
             penalizer=penalizer,
             bound=_LOG_BOUND,
+            coordinates=self._optimizer_coordinates(),
         )
         theta, grad, hess = result.theta, result.gradient, result.hessian
         n_iter = result.n_iterations

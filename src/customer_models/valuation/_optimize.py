@@ -11,6 +11,11 @@ Two stages, both deterministic:
    otherwise, until the largest gradient component is below ``NEWTON_TOL``. Newton converges
    quadratically near the optimum, so the published digits come in a few full passes.
 
+A model may name other coordinates for the Newton stage (:class:`Coordinates`): Newton is
+invariant to linear changes of coordinates but not to nonlinear ones, and a likelihood that
+is nearly quadratic in the model's coordinates takes a few Newton steps where it would take
+dozens in log space (Pareto/NBD along its low-dropout ridge).
+
 If Newton cannot proceed (Hessian not positive definite, no progress), a strict L-BFGS-B run on
 all patterns takes over, as a plain quasi-Newton fit would.
 """
@@ -29,6 +34,7 @@ from threadpoolctl import threadpool_limits
 __all__ = [
     "COARSE_SAMPLE",
     "NEWTON_TOL",
+    "Coordinates",
     "Objective",
     "OptimizationResult",
     "dot",
@@ -155,6 +161,89 @@ class Objective:
         return 0.5 * (hess + hess.T)
 
 
+class Coordinates:
+    """A smooth one-to-one map between Newton coordinates ``phi`` and ``theta = log(params)``.
+
+    The identity here; a model overrides the four methods (see
+    ``customer_models.valuation._pareto_nbd.MeanDropoutCoordinates``).
+
+    Examples
+    --------
+    >>> c = Coordinates()
+    >>> c.to_theta(np.array([1.0, 2.0])), c.jacobian(np.array([1.0, 2.0]))
+    (array([1., 2.]), array([[1., 0.],
+           [0., 1.]]))
+    """
+
+    def to_theta(self, phi: np.ndarray) -> np.ndarray:
+        """``theta`` at ``phi``."""
+        return np.asarray(phi, dtype=np.float64)
+
+    def from_theta(self, theta: np.ndarray) -> np.ndarray:
+        """``phi`` at ``theta``."""
+        return np.asarray(theta, dtype=np.float64)
+
+    def jacobian(self, phi: np.ndarray) -> np.ndarray:
+        """``J[i, j] = d theta_i / d phi_j``."""
+        return np.eye(np.size(phi))
+
+    def curvature(self, phi: np.ndarray, grad_theta: np.ndarray) -> np.ndarray:
+        """``sum_i grad_theta[i] * d2 theta_i / d phi d phi`` (the chain rule's second term)."""
+        return np.zeros((np.size(phi), np.size(phi)))
+
+    def step_limit(self, phi: np.ndarray, direction: np.ndarray) -> float:
+        """Largest fraction of a Newton step to try first (1: the whole step)."""
+        return 1.0
+
+
+class _Reparametrized:
+    """``Objective`` seen in :class:`Coordinates` (value, gradient, difference Hessian)."""
+
+    def __init__(self, objective: Objective, coordinates: Coordinates) -> None:
+        self.objective = objective
+        self.coordinates = coordinates
+        self.analytic_hessian = False
+
+    def __call__(self, phi: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = self.objective(self.coordinates.to_theta(phi))
+        if not math.isfinite(value):
+            return value, np.zeros_like(phi)
+        return value, self.coordinates.jacobian(phi).T @ grad
+
+    def with_hessian(self, phi: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        value, grad = self(phi)
+        return value, grad, self.difference_hessian(phi, grad)
+
+    def difference_hessian(self, phi: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """Forward differences of the gradient, steps relative to each coordinate's size."""
+        k = phi.size
+        hess = np.empty((k, k))
+        for j in range(k):
+            step = np.zeros(k)
+            step[j] = _FD_STEP * max(1.0, abs(float(phi[j])))
+            _, g_step = self(phi + step)
+            hess[:, j] = (g_step - grad) / step[j]
+        return 0.5 * (hess + hess.T)
+
+    def log_gradient(self, phi: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """Map a gradient at ``phi`` to log space (convergence is judged there)."""
+        return np.asarray(np.linalg.solve(self.coordinates.jacobian(phi).T, grad))
+
+    def project(self, phi: np.ndarray, bound: float) -> np.ndarray:
+        """Move ``phi`` to the nearest point whose ``theta`` is in the box (clipped in theta)."""
+        return self.coordinates.from_theta(np.clip(self.coordinates.to_theta(phi), -bound, bound))
+
+    def to_log_space(
+        self, phi: np.ndarray, grad: np.ndarray, hess: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(theta, gradient, Hessian)`` in log space by the chain rule."""
+        jac = self.coordinates.jacobian(phi)
+        inv = np.linalg.inv(jac)
+        grad_theta = inv.T @ grad
+        hess_theta = inv.T @ (hess - self.coordinates.curvature(phi, grad_theta)) @ inv
+        return self.coordinates.to_theta(phi), grad_theta, 0.5 * (hess_theta + hess_theta.T)
+
+
 @dataclass
 class OptimizationResult:
     """Where the optimizer ended, and how."""
@@ -202,8 +291,31 @@ def _largest(gradient: np.ndarray) -> float:
     return float(np.max(np.abs(gradient)))
 
 
+def _project(objective: Objective | _Reparametrized, point: np.ndarray, bound: float) -> np.ndarray:
+    if isinstance(objective, _Reparametrized):
+        return objective.project(point, bound)
+    return np.clip(point, -bound, bound)
+
+
+def _log_largest(
+    objective: Objective | _Reparametrized, point: np.ndarray, grad: np.ndarray
+) -> float:
+    """Largest log-space gradient component: Newton stops on it in any coordinates."""
+    if isinstance(objective, _Reparametrized):
+        return _largest(objective.log_gradient(point, grad))
+    return _largest(grad)
+
+
+def _step_limit(
+    objective: Objective | _Reparametrized, point: np.ndarray, direction: np.ndarray
+) -> float:
+    if isinstance(objective, _Reparametrized):
+        return objective.coordinates.step_limit(point, direction)
+    return 1.0
+
+
 def _newton(
-    objective: Objective,
+    objective: Objective | _Reparametrized,
     theta: np.ndarray,
     bound: float,
     start_hessian: np.ndarray | None = None,
@@ -226,7 +338,7 @@ def _newton(
     hess_grad = _largest(grad) if hess_at is not None else math.inf  # largest gradient there
     analytic = objective.analytic_hessian
     steps = 0
-    while steps < max_steps and _largest(grad) >= NEWTON_TOL:
+    while steps < max_steps and _log_largest(objective, theta, grad) >= NEWTON_TOL:
         fresh = hess_at is theta
         try:
             np.linalg.cholesky(hess)
@@ -235,9 +347,10 @@ def _newton(
             direction = np.full_like(theta, np.nan)
         cand = theta
         accepted = False
-        length = 1.0
-        for _ in range(30 if np.all(np.isfinite(direction)) else 0):
-            cand = np.clip(theta + length * direction, -bound, bound)
+        finite = bool(np.all(np.isfinite(direction)))
+        length = _step_limit(objective, theta, direction) if finite else 1.0
+        for _ in range(30 if finite else 0):
+            cand = _project(objective, theta + length * direction, bound)
             if analytic:
                 cand_value, cand_grad, cand_hess = objective.with_hessian(cand)
             else:
@@ -264,11 +377,33 @@ def _newton(
         steps += 1
         if analytic:
             hess, hess_at, hess_grad = cand_hess, theta, _largest(grad)
-        elif shrink > 0.1 and _largest(grad) >= NEWTON_TOL:
+        elif shrink > 0.1 and _log_largest(objective, theta, grad) >= NEWTON_TOL:
             hess = objective.difference_hessian(theta, grad)
             hess_at, hess_grad = theta, _largest(grad)
     if hess_at is not theta and hess_grad > max(_HESSIAN_REUSE_GRAD, _largest(grad)):
         hess = objective.difference_hessian(theta, grad)
+    return theta, value, grad, hess, steps, _log_largest(objective, theta, grad) < NEWTON_TOL
+
+
+def _newton_in(
+    objective: Objective,
+    coordinates: Coordinates | None,
+    theta: np.ndarray,
+    bound: float,
+    start_hessian: np.ndarray | None = None,
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int, bool]:
+    """:func:`_newton` in ``coordinates``; the result in log space.
+
+    ``start_hessian`` is in ``coordinates``. Convergence is judged on the log-space gradient,
+    as without coordinates.
+    """
+    if coordinates is None:
+        return _newton(objective, theta, bound, start_hessian)
+    view = _Reparametrized(objective, coordinates)
+    phi, value, grad, hess, steps, _ = _newton(
+        view, coordinates.from_theta(theta), bound, start_hessian
+    )
+    theta, grad, hess = view.to_log_space(phi, grad, hess)
     return theta, value, grad, hess, steps, _largest(grad) < NEWTON_TOL
 
 
@@ -305,6 +440,7 @@ def maximize(
     *,
     penalizer: float,
     bound: float,
+    coordinates: Coordinates | None = None,
 ) -> OptimizationResult:
     """Maximize the weighted log-likelihood over ``theta = log(params)`` in ``[-bound, bound]``.
 
@@ -319,6 +455,9 @@ def maximize(
         Starting point (log scale).
     penalizer, bound : float
         L2 penalty on the natural parameters; box on the log parameters.
+    coordinates : Coordinates, optional
+        Where the Newton stage steps (default: log space). Everything returned is in log
+        space.
 
     Returns
     -------
@@ -351,10 +490,20 @@ def maximize(
     start_hessian = None
     if coarse is not full:
         # the sample's difference Hessian (k cheap passes) starts the chord steps on all data
-        coarse_hessian = coarse.with_hessian(start)[2]
-        if not coarse.analytic_hessian:
-            start_hessian = coarse_hessian
-    theta, value, grad, hess, steps, converged = _newton(full, start, bound, start_hessian)
+        if coordinates is not None:
+            # the model's coordinates let Newton finish on the sample in cheap passes (the
+            # L-BFGS-B stop can be far along a flat ridge); its last Hessian starts all data
+            phi, _, _, start_hessian, _, _ = _newton(
+                _Reparametrized(coarse, coordinates), coordinates.from_theta(start), bound
+            )
+            start = coordinates.to_theta(phi)
+        else:
+            coarse_hessian = coarse.with_hessian(start)[2]
+            if not coarse.analytic_hessian:
+                start_hessian = coarse_hessian
+    theta, value, grad, hess, steps, converged = _newton_in(
+        full, coordinates, start, bound, start_hessian
+    )
     n_iterations = int(res.nit) + steps
     where = "all patterns" if coarse is full else f"a sample of {int(coarse.n_total):,} customers"
     stages = [f"L-BFGS-B on {where}: {_describe(res)}", f"Newton on all patterns: {steps} step(s)"]
@@ -362,8 +511,8 @@ def maximize(
         # Newton could not finish (e.g. the Hessian is indefinite on the way): a strict
         # quasi-Newton run on all patterns, then Newton again from where it stopped.
         strict = _lbfgsb(full, theta, bound, _STRICT_OPTIONS)  # theta is no worse than start
-        theta, value, grad, hess, steps, converged = _newton(
-            full, np.asarray(strict.x, dtype=np.float64), bound
+        theta, value, grad, hess, steps, converged = _newton_in(
+            full, coordinates, np.asarray(strict.x, dtype=np.float64), bound
         )
         n_iterations += int(strict.nit) + steps
         stages += [

@@ -33,6 +33,7 @@ from scipy.special import betainc, betaln, gammaln, psi, xlogy
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import PurchaseModel
 from customer_models.valuation._bgnbd import _by_count
+from customer_models.valuation._optimize import Coordinates
 from customer_models.valuation._patterns import distinct_rows
 from customer_models.valuation._special import hyp2f1_1bc
 
@@ -551,6 +552,56 @@ def probability_of_purchases_kernel(
     return np.asarray(alive * pmf + (1.0 - alive) * (n == 0))
 
 
+class MeanDropoutCoordinates(Coordinates):
+    """``phi = (log r, log alpha, log(s / beta), 1 / s)``: the fit's Newton coordinates.
+
+    With little dropout the data pin the mean dropout rate ``s / beta`` but hardly its
+    squared coefficient of variation ``1 / s``; the likelihood is flat along ``s -> inf`` at
+    fixed ``s / beta`` and close to quadratic in ``1 / s`` there (the gamma mixture enters
+    through its moments), where in ``log s`` it flattens like ``exp(-log s)`` and Newton
+    crawls.
+
+    Examples
+    --------
+    >>> c = MeanDropoutCoordinates()
+    >>> theta = np.log([0.55, 10.6, 2.0, 800.0])
+    >>> phi = c.from_theta(theta)
+    >>> bool(np.allclose(phi[2:], [np.log(2.0 / 800.0), 0.5]))
+    True
+    >>> bool(np.allclose(c.to_theta(phi), theta))
+    True
+    """
+
+    def to_theta(self, phi: np.ndarray) -> np.ndarray:
+        log_s = -np.log(max(float(phi[3]), 1e-300))  # a step past s = inf lands at the box
+        return np.array([phi[0], phi[1], log_s, log_s - phi[2]])
+
+    def from_theta(self, theta: np.ndarray) -> np.ndarray:
+        return np.array([theta[0], theta[1], theta[2] - theta[3], np.exp(-theta[2])])
+
+    def jacobian(self, phi: np.ndarray) -> np.ndarray:
+        d_log_s = -1.0 / phi[3]
+        return np.array(
+            [
+                [1.0, 0.0, 0.0, 0.0],
+                [0.0, 1.0, 0.0, 0.0],
+                [0.0, 0.0, 0.0, d_log_s],
+                [0.0, 0.0, -1.0, d_log_s],
+            ]
+        )
+
+    def curvature(self, phi: np.ndarray, grad_theta: np.ndarray) -> np.ndarray:
+        out = np.zeros((4, 4))
+        out[3, 3] = (grad_theta[2] + grad_theta[3]) / phi[3] ** 2  # d2 log s / d v2 = 1 / v2
+        return out
+
+    def step_limit(self, phi: np.ndarray, direction: np.ndarray) -> float:
+        # a step past 1 / s = 0 lands at the box, where the kernels are slowest: stop short
+        if direction[3] >= 0.0:
+            return 1.0
+        return min(1.0, 0.99 * float(phi[3]) / float(-direction[3]))
+
+
 class ParetoNBDModel(PurchaseModel):
     r"""Pareto/NBD model of repeat purchasing (Schmittlein, Morrison and Colombo 1987).
 
@@ -622,6 +673,10 @@ class ParetoNBDModel(PurchaseModel):
     _expected_kernel = staticmethod(expected_purchases_kernel)
     _pmf_kernel = staticmethod(probability_of_purchases_kernel)
     _new_customer_kernel = staticmethod(expected_purchases_new_customer_kernel)
+
+    @classmethod
+    def _optimizer_coordinates(cls) -> Coordinates:
+        return MeanDropoutCoordinates()
 
     @classmethod
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
