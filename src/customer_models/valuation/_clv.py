@@ -399,8 +399,11 @@ def _bgnbd_dert_infinite(
     for value in np.unique(x_u):
         rows = np.flatnonzero(x_u == value)
         k = r + value
-        w_nodes, w_weights = roots_genlaguerre(_N_POSTERIOR, k)
-        p_nodes, p_weights = roots_jacobi(_N_POSTERIOR, b + value - 1.0, a - 1.0)
+        with np.errstate(all="ignore"):  # scipy overflows for b + x in the thousands: checked
+            w_nodes, w_weights = roots_genlaguerre(_N_POSTERIOR, k)
+            p_nodes, p_weights = roots_jacobi(_N_POSTERIOR, b + value - 1.0, a - 1.0)
+        if not (np.all(np.isfinite(p_weights)) and np.all(np.isfinite(w_weights))):
+            return None  # the caller integrates E[X(t)] instead
         w_weights = w_weights / w_weights.sum()
         p_weights = p_weights / p_weights.sum()
         p_nodes = 0.5 * (p_nodes + 1.0)
