@@ -331,7 +331,7 @@ def _mean_given_alive_quadrature(
 def _quadrature_chunk(rp: np.ndarray, u: np.ndarray, a: np.ndarray, bp: np.ndarray) -> np.ndarray:
     lbeta = betaln(a, bp)
     # left piece [0, p0]
-    p0 = np.minimum(_EDGE / (u * (rp + 1.0)), 0.5)
+    p0 = _EDGE / np.maximum(u * (rp + 1.0), 2.0 * _EDGE)  # min(EDGE / (u (r'+1)), 0.5), no inf
     q1 = np.full_like(u, _EDGE)
     left = np.zeros(u.size)
     coef = u * rp  # u (r')_(k+1)/(k+1)! (-u)^k, k = 0
