@@ -9,6 +9,7 @@ with mpmath's own ``hyp2f1``/``quad``, independently of the library's algorithms
 from __future__ import annotations
 
 import mpmath as mp
+import numpy as np
 
 DPS = 40
 
@@ -270,3 +271,19 @@ def pareto_dert(
         pts = [mp.mpf(0)] + [c for c in (1 / d_, 10 / d_, 50 / d_, big_b) if c < end] + [end]
         integral = mp.quad(lambda u: mp.exp(-d_ * u) * (1 + u / big_b) ** -s_, sorted(pts))
         return alive * (r_ + x_) / (al + T_) * integral
+
+
+def assert_close(got: np.ndarray, ref: np.ndarray, rows: np.ndarray, rtol: float = 1e-8) -> None:
+    """Assert ``got`` is finite and within ``rtol`` of the reference, showing the worst rows."""
+    got = np.asarray(got, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    assert got.shape == ref.shape
+    assert np.all(np.isfinite(got)), rows[~np.isfinite(got)][:5].tolist()
+    scale = np.abs(ref)
+    err = np.abs(got - ref)
+    bad = err > rtol * scale + 1e-300
+    rel = err / np.where(scale > 0, scale, 1.0)
+    assert not bad.any(), (
+        f"{int(bad.sum())} of {bad.size} off by > {rtol:g} relative; worst rows "
+        f"{rows[bad][np.argsort(-rel[bad])][:5].tolist()}, max rel {float(rel.max()):.3g}"
+    )

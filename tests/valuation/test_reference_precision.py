@@ -19,6 +19,7 @@ import _mpref
 import mpmath as mp
 import numpy as np
 import pytest
+from _mpref import assert_close
 
 from customer_models.valuation import _bgnbd, _mbgnbd, _pareto_nbd
 
@@ -27,19 +28,6 @@ RTOL = 1e-8
 PARAM = (1e-3, 0.05, 2.0, 1e3)
 A_VALUES = (1e-3, 0.3, 1.0, 1.0 + 1e-7, 13.0, 1e3)
 TIMES = (1e-3, 500.0, 1e4)
-
-
-def _assert_close(got: np.ndarray, ref: np.ndarray, rows: np.ndarray, rtol: float = RTOL) -> None:
-    got = np.asarray(got, dtype=np.float64)
-    assert np.all(np.isfinite(got)), rows[~np.isfinite(got)][:5]
-    scale = np.abs(ref)
-    err = np.abs(got - ref)
-    bad = err > rtol * scale + 1e-300
-    rel = err / np.where(scale > 0, scale, 1.0)
-    assert not bad.any(), (
-        f"{int(bad.sum())} of {bad.size} off by > {rtol:g} relative; worst rows "
-        f"{rows[bad][np.argsort(-rel[bad])][:5].tolist()}, max rel {float(np.max(rel)):.3g}"
-    )
 
 
 @cache
@@ -72,7 +60,7 @@ def test_issue_points_bgnbd_new_customer() -> None:
     )
     got = _bgnbd.expected_purchases_new_customer_kernel(rows[:, :4].T, rows[:, 4])
     ref = np.array([float(_mpref.bg_mean_given_alive(r, t / al, a, b)) for r, al, a, b, t in rows])
-    _assert_close(got, ref, rows)
+    assert_close(got, ref, rows)
     assert (
         round(float(_bgnbd.expected_purchases_new_customer_kernel([1, 1, 13, 1], 500)), 3) == 1.081
     )
@@ -85,7 +73,7 @@ def test_new_customer_expectation_grid(model: str) -> None:
     kernel = (_bgnbd if model == "bgnbd" else _mbgnbd).expected_purchases_new_customer_kernel
     ref = _bg_new_reference() if model == "bgnbd" else _mbg_new_reference()
     got = kernel(rows[:, :4].T, rows[:, 4])
-    _assert_close(got, ref, rows)
+    assert_close(got, ref, rows)
 
 
 HISTORIES = ((0.0, 0.0, 1.0), (0.0, 0.0, 1e4), (2.0, 30.0, 39.0), (50.0, 3.0, 1e4))
@@ -107,14 +95,14 @@ def _check_conditional(model: str, rows: np.ndarray) -> None:
     params = rows[:, :4].T
     x, t_x, T, t = rows[:, 4], rows[:, 5], rows[:, 6], rows[:, 7]
     alive_ref = [alive_ref_fn(*row[:7]) for row in rows]
-    _assert_close(mod.probability_alive_kernel(params, x, t_x, T), np.array(alive_ref, float), rows)
+    assert_close(mod.probability_alive_kernel(params, x, t_x, T), np.array(alive_ref, float), rows)
     expected_ref = np.array(
         [
             float(p * _mpref.bg_mean_given_alive(r + xx, tt / (al + TT), a, b + xx + shift))
             for p, (r, al, a, b, xx, _, TT, tt) in zip(alive_ref, rows, strict=True)
         ]
     )
-    _assert_close(mod.expected_purchases_kernel(params, x, t_x, T, t), expected_ref, rows)
+    assert_close(mod.expected_purchases_kernel(params, x, t_x, T, t), expected_ref, rows)
 
 
 @pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
@@ -209,8 +197,8 @@ def test_pareto_loglik_alive_and_expectation_grid() -> None:
     params = rows[:, :4].T
     x, t_x, T, t = rows[:, 4], rows[:, 5], rows[:, 6], rows[:, 7]
     _assert_loglik_close(_pareto_nbd.loglik_kernel(params, x, t_x, T), ll_ref, rows)
-    _assert_close(_pareto_nbd.probability_alive_kernel(params, x, t_x, T), alive_ref, rows)
-    _assert_close(_pareto_nbd.expected_purchases_kernel(params, x, t_x, T, t), expected_ref, rows)
+    assert_close(_pareto_nbd.probability_alive_kernel(params, x, t_x, T), alive_ref, rows)
+    assert_close(_pareto_nbd.expected_purchases_kernel(params, x, t_x, T, t), expected_ref, rows)
 
 
 def test_pareto_new_customer_expectation_grid() -> None:
@@ -222,7 +210,7 @@ def test_pareto_new_customer_expectation_grid() -> None:
         ]
     )
     got = _pareto_nbd.expected_purchases_new_customer_kernel(rows[:, :4].T, rows[:, 7])
-    _assert_close(got, ref, rows)
+    assert_close(got, ref, rows)
 
 
 # ------------------------------------------------- Pareto/NBD near z = 1, pmf and DERT
@@ -294,7 +282,7 @@ def test_pareto_pmf_grid() -> None:
     got = _pareto_nbd.probability_of_purchases_kernel(
         rows[:, :4].T, rows[:, 8], rows[:, 4], rows[:, 5], rows[:, 6], rows[:, 7]
     )
-    _assert_close(got, ref, rows)
+    assert_close(got, ref, rows)
 
 
 DERT_PARAMS = ((0.553, 10.578, 0.606, 11.669), (1e3, 1e3, 1e-3, 1.0), (1e-3, 1e-3, 2.0, 1e3))
@@ -331,4 +319,4 @@ def test_pareto_dert_grid(horizon: float) -> None:
                 for h, d in zip(hist, delta, strict=True)
             ]
         )
-        _assert_close(got, ref, rows)
+        assert_close(got, ref, rows)

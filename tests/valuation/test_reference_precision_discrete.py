@@ -22,6 +22,7 @@ from functools import cache
 import mpmath as mp
 import numpy as np
 import pytest
+from _mpref import assert_close
 
 from customer_models.valuation import _bgbb, _gamma_gamma, _sbg
 
@@ -32,21 +33,6 @@ PARAM = (1e-3, 1.0, 1e3)
 
 def _mpf(*values: float) -> list[mp.mpf]:
     return [mp.mpf(float(v)) for v in values]
-
-
-def _assert_close(got: np.ndarray, ref: np.ndarray, rows: np.ndarray, rtol: float = RTOL) -> None:
-    got = np.asarray(got, dtype=np.float64)
-    ref = np.asarray(ref, dtype=np.float64)
-    assert got.shape == ref.shape
-    assert np.all(np.isfinite(got)), rows[~np.isfinite(got)][:5].tolist()
-    scale = np.abs(ref)
-    err = np.abs(got - ref)
-    bad = err > rtol * scale + 1e-300
-    rel = err / np.where(scale > 0, scale, 1.0)
-    assert not bad.any(), (
-        f"{int(bad.sum())} of {bad.size} off by > {rtol:g} relative; worst rows "
-        f"{rows[bad][np.argsort(-rel[bad])][:5].tolist()}, max rel {float(rel.max()):.3g}"
-    )
 
 
 def _assert_loglik_close(got: np.ndarray, ref: np.ndarray, rows: np.ndarray) -> None:
@@ -253,9 +239,9 @@ def test_bgbb_alive_expectation_and_new_customer_grid() -> None:
         [_bgbb.expected_purchases_kernel(r[:4], r[4:5], r[5:6], r[6:7], r[7])[0] for r in rows]
     )
     new = np.array([float(_bgbb.expected_purchases_new_customer_kernel(r[:4], r[7])) for r in rows])
-    _assert_close(alive, alive_ref, rows)
-    _assert_close(expected, expected_ref, rows)
-    _assert_close(new, new_ref, rows)
+    assert_close(alive, alive_ref, rows)
+    assert_close(expected, expected_ref, rows)
+    assert_close(new, new_ref, rows)
 
 
 @pytest.mark.slow
@@ -273,7 +259,7 @@ def test_bgbb_probability_of_purchases_grid() -> None:
             ]
         )
         ref = np.array([bgbb_pmf(row, k) for k in ks])
-        _assert_close(got, ref, np.array([[*row.tolist(), k] for k in ks]))
+        assert_close(got, ref, np.array([[*row.tolist(), k] for k in ks]))
 
 
 # ----------------------------------------------------------------------------- sBG
@@ -360,7 +346,7 @@ def test_sbg_survival_and_retention_grid() -> None:
         rows = np.array([(a, b, t) for t in times])
         with mp.workdps(DPS):
             surv = [_beta_ratio(mp.mpf(a), mp.mpf(b) + t, mp.mpf(a), mp.mpf(b)) for t in times]
-        _assert_close(_sbg.survival_kernel(params, times), np.array(surv, float), rows)
+        assert_close(_sbg.survival_kernel(params, times), np.array(surv, float), rows)
         retention = [surv[i] / surv[i - 1] for i in (1, 2)]
         with mp.workdps(DPS):  # r(t) = S(t)/S(t-1) at t = 1e4 (and 1e3 + 1)
             for t in (1e3 + 1.0, 1e4):
@@ -368,7 +354,7 @@ def test_sbg_survival_and_retention_grid() -> None:
                     _beta_ratio(mp.mpf(a), b + mp.mpf(t), mp.mpf(a), b + mp.mpf(t) - 1)
                 )
         got = _sbg.retention_rate_kernel(params, np.array([1.0, 2.0, 1e3 + 1.0, 1e4]))
-        _assert_close(got, np.array(retention, float), rows[:4])
+        assert_close(got, np.array(retention, float), rows[:4])
 
 
 @cache
@@ -394,12 +380,12 @@ def test_sbg_derl_grid() -> None:
             for r in rows
         ]
     )
-    _assert_close(got, ref, rows)
+    assert_close(got, ref, rows)
     # one call with every s of a parameter pair (the vectorized path)
     for a, b, d in {(r[0], r[1], r[3]) for r in rows}:
         part = rows[(rows[:, 0] == a) & (rows[:, 1] == b) & (rows[:, 3] == d)]
         got = _sbg.discounted_expected_residual_lifetime_kernel(np.array([a, b]), part[:, 2], d)
-        _assert_close(got, np.array([float(sbg_derl(*r)) for r in part]), part)
+        assert_close(got, np.array([float(sbg_derl(*r)) for r in part]), part)
 
 
 def test_sbg_del_grid() -> None:
@@ -408,7 +394,7 @@ def test_sbg_del_grid() -> None:
     )
     ref = np.array([float(sbg_del(*row)) for row in rows])
     got = np.array([_sbg.discounted_expected_lifetime_kernel(r[:2], r[2]) for r in rows])
-    _assert_close(got, ref, rows)
+    assert_close(got, ref, rows)
 
 
 # ----------------------------------------------------------------------------- Gamma-Gamma
@@ -462,12 +448,12 @@ def test_gamma_gamma_expected_spend_grid() -> None:
             for p, q, v, x, m in rows
         ]
     got = np.array([_gamma_gamma.expected_spend_kernel(r[:3], r[3:4], r[4:5])[0] for r in rows])
-    _assert_close(got, np.array(ref), rows)
+    assert_close(got, np.array(ref), rows)
     pop = np.array([(p, q, v) for p, q, v in itertools.product(PARAM, GG_Q, PARAM) if q > 1])
     with mp.workdps(DPS):
         pop_ref = [float(mp.mpf(p) * v / (mp.mpf(q) - 1)) for p, q, v in pop]
     got = np.array([_gamma_gamma.expected_spend_kernel(r, [0.0], [0.0])[0] for r in pop])
-    _assert_close(got, np.array(pop_ref), pop)
+    assert_close(got, np.array(pop_ref), pop)
 
 
 # --- BG/NBD infinite-horizon DERT (closed-form posterior expectation, _clv) -----------------
