@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -379,12 +381,29 @@ def _fallback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reductions, "_time_key", refuse)
 
 
+class _CountingPool(ThreadPoolExecutor):
+    submitted = 0
+
+    def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        type(self).submitted += 1
+        return super().submit(*args, **kwargs)
+
+
 @pytest.mark.parametrize("ids", ["int", "sparse-int", "uint", "str"])
 @pytest.mark.parametrize("resolution", ["day", "second", "us"])
 @pytest.mark.parametrize("freq", ["D", "W", "M", "h"])
-def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, monkeypatch):
-    """The one-sort path (time packed into the key) and the general path agree exactly."""
+@pytest.mark.parametrize("threads", [False, True])
+def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, threads, monkeypatch):
+    """The one-sort path (time packed into the key) and the general path agree exactly.
+
+    With ``threads`` the sort and the run counting overlap the spend passes on a second
+    thread (forced at this size; by default only from a million rows).
+    """
     tx = _messy_log(7, ids, resolution)
+    pool = type("Pool", (_CountingPool,), {"submitted": 0})
+    monkeypatch.setattr(reductions, "ThreadPoolExecutor", pool)
+    monkeypatch.setattr(reductions, "_two_cores", lambda: True)
+    monkeypatch.setattr(reductions, "PARALLEL_MIN_ROWS", 0 if threads else 10**12)
     packed = reductions._time_key
     steps: list[int] = []
 
@@ -396,6 +415,7 @@ def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, monkeypa
     monkeypatch.setattr(reductions, "_time_key", spy)
     fast = rfm_summary(tx, value_col="amount", freq=freq)
     assert steps == [{"day": 86_400 * 10**6, "second": 10**6, "us": 1}[resolution]]
+    assert pool.submitted == (2 if threads else 0)  # the sort, then the run counting
     cal = calibration_holdout_split(tx, value_col="amount", freq=freq, calibration_end="2021-12-31")
     _fallback_only(monkeypatch)
     general = rfm_summary(tx, value_col="amount", freq=freq)

@@ -16,8 +16,11 @@ sort-with-permutation path of :func:`_reduce_netted`.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -76,6 +79,43 @@ def _block_ends(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return last - counts + 1, last
 
 
+#: Logs with at least this many rows overlap independent passes on two cores.
+PARALLEL_MIN_ROWS = 1_000_000
+
+_B = TypeVar("_B")
+_F = TypeVar("_F")
+
+
+def _two_cores() -> bool:
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return (len(cores) if cores is not None else os.cpu_count() or 1) > 1
+
+
+def _concurrently(
+    background: Callable[[], _B] | None,
+    foreground: Callable[[], _F] | None,
+    *,
+    parallel: bool,
+) -> tuple[_B | None, _F | None]:
+    """Run ``background`` on a second thread while ``foreground`` runs here; both results.
+
+    numpy releases the GIL in sorts and ufunc loops, so a sort or an elementwise pass in the
+    background runs beside a bincount (which holds the GIL) here. At millions of rows the
+    bincount and gather passes are bound by cache misses, so overlapping them with the
+    sequential passes is the cheapest speed-up there is. One extra thread at most, only with
+    ``parallel`` and at least two usable cores; a ``None`` task is skipped.
+    """
+    if background is None or foreground is None or not (parallel and _two_cores()):
+        return (
+            None if background is None else background(),
+            None if foreground is None else foreground(),
+        )
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="customer_models") as pool:
+        pending = pool.submit(background)
+        here = foreground()
+        return pending.result(), here
+
+
 #: Resolutions tried for packing time into the sort key: day, second, millisecond, microsecond.
 _US_STEPS = (86_400 * 10**6, 10**6, 10**3, 1)
 
@@ -105,7 +145,7 @@ def _ids_of(numbers: np.ndarray, id_of: Any) -> pd.Index:
 
 
 def _time_key(numbers: np.ndarray, n_numbers: int, us: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """Pack ``(number, time)`` into one sorted int64 per row; return it, the time span and step.
+    """Pack ``(number, time)`` into one int64 per row (unsorted); return it, the span and step.
 
     The time is ``(us - min) // step`` with the coarsest step that loses nothing. Raises
     OverflowError when the pair does not fit in 63 bits (the caller falls back).
@@ -124,8 +164,6 @@ def _time_key(numbers: np.ndarray, n_numbers: int, us: np.ndarray) -> tuple[np.n
             np.floor_divide(offset, step, out=offset)
         np.multiply(numbers, span, out=key)
         key += offset
-        if not bool((key[1:] >= key[:-1]).all()):
-            key.sort()
         return key, span, step
     raise OverflowError("customer and time do not fit in one int64 key")
 
@@ -135,10 +173,20 @@ def _reduce_sorted(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduc
 
     After the sort each customer is a block of rows in time order, so the first and last
     instants are the block ends and distinct purchase periods are runs; only the spend needs
-    the rows in their original order (bincounts by customer number).
+    the rows in their original order (bincounts by customer number). The spend's random
+    access passes overlap the sort and the run counting on a second core (see
+    :func:`_concurrently`).
     """
     numbers, n_numbers, id_of = _row_customers(log.ids)
     key, span, step = _time_key(numbers, n_numbers, log.us)
+    values = log.amounts
+    parallel = key.size >= PARALLEL_MIN_ROWS
+    sort = None if key.size < 2 or bool((key[1:] >= key[:-1]).all()) else key.sort
+    total = _concurrently(
+        sort,
+        None if values is None else lambda: np.bincount(numbers, values, n_numbers),
+        parallel=parallel,
+    )[1]
     # Split in place (arrays of rows are the memory and the time at millions of rows).
     number = key // span
     us = np.remainder(key, span, out=key)
@@ -148,18 +196,26 @@ def _reduce_sorted(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduc
     new_customer = np.empty(key.size, dtype=bool)
     new_customer[0] = True
     np.not_equal(number[1:], number[:-1], out=new_customer[1:])
-    new_period = new_customer.copy()
-    new_period[1:] |= period[1:] != period[:-1]
     first_row = np.flatnonzero(new_customer)
     last_row = np.append(first_row[1:], key.size) - 1
-    # Runs (distinct periods) up to each customer's first row, so their differences count them.
-    runs_so_far = np.cumsum(new_period, dtype=np.int32 if key.size < 2**31 else np.int64)
-    n_periods = np.diff(runs_so_far[first_row], append=runs_so_far[-1] + 1).astype(np.int64)
     present = number[first_row]
     first_period = period[first_row]
-    total = first_value = None
-    if log.amounts is not None:
-        total, first_value = _spend(numbers, n_numbers, present, periods, first_period, log.amounts)
+    del number
+
+    def count_periods() -> np.ndarray:
+        new_period = np.empty(key.size, dtype=bool)
+        new_period[0] = True
+        np.not_equal(period[1:], period[:-1], out=new_period[1:])
+        new_period |= new_customer  # a period run starts each customer's block
+        return np.add.reduceat(new_period, first_row, dtype=np.int64)
+
+    def first_period_value() -> np.ndarray | None:
+        if values is None:
+            return None
+        return _first_period_value(numbers, n_numbers, present, periods, first_period, values)
+
+    n_periods, first_value = _concurrently(count_periods, first_period_value, parallel=parallel)
+    assert n_periods is not None  # count_periods always runs
     return Reduced(
         _ids_of(present, id_of),
         first_period,
@@ -168,39 +224,34 @@ def _reduce_sorted(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduc
         last_row - first_row + 1,
         us[first_row],
         us[last_row],
-        total,
+        None if total is None else total[present],
         first_value,
     )
 
 
-def _spend(
+def _first_period_value(
     numbers: np.ndarray,
     n_numbers: int,
     present: np.ndarray,
     periods: np.ndarray,
     first_period: np.ndarray,
     values: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Total value and first-period value of each present customer, rows in original order.
+) -> np.ndarray:
+    """Value of each present customer's first purchase period, rows in their original order.
 
-    Rows are random access into per-customer arrays, so those are kept narrow (first periods
-    as 16-bit offsets where they fit, so that 10M customers fit in a 32 MB cache) and both sums
-    come from one bincount over ``2 * number + in_first``: at millions of customers these
-    passes are bound by cache misses, not by arithmetic. ``numbers`` and ``periods`` are
-    overwritten (this is their last use; both are the reduction's own arrays).
+    Rows are random access into a per-customer array, so it is kept narrow (first periods as
+    16-bit offsets where they fit): at millions of customers this pass is bound by cache
+    misses, not by arithmetic. ``periods`` is overwritten (its last use; the reduction's own).
     """
     low = int(first_period.min())
     span = int(periods.max()) - low + 1
     narrow = np.uint16 if span < 2**16 else np.uint32 if span < 2**32 else np.int64
     first_by_number = np.zeros(n_numbers, dtype=narrow)
     first_by_number[present] = first_period - low
-    relative = np.subtract(periods, low, out=periods)  # consumed too
+    relative = np.subtract(periods, low, out=periods)
     in_first = np.equal(relative, first_by_number[numbers])
-    slot = np.left_shift(numbers, 1, out=numbers)  # consumed: the last use of the numbers
-    slot += in_first
-    sums = np.bincount(slot, weights=values, minlength=2 * n_numbers).reshape(n_numbers, 2)
-    sums = sums[present]
-    return sums[:, 0] + sums[:, 1], sums[:, 1]
+    sums = np.bincount(numbers[in_first], values[in_first], n_numbers)
+    return sums[present]
 
 
 def _periods_per_customer(
