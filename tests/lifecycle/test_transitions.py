@@ -132,7 +132,7 @@ def test_stage_counts_match_direct_classification_at_each_date():
     stages = stages_at(tx, dates)
     for date in dates:
         summary = rfm_summary(tx, observation_end=date)
-        direct = LifecycleStageClassifier().fit(summary).predict(summary)
+        direct = LifecycleStageClassifier().fit(summary).assign(summary)
         got = stages[pd.Timestamp(date)].loc[direct.index]
         assert (got == direct).all()
         assert (stages[pd.Timestamp(date)].drop(direct.index) == "prospect").all()
@@ -193,7 +193,7 @@ def test_period_cutoff_is_its_last_day_and_weeks_are_labelled_by_their_start():
     weekly = stages_at(TX, ["2024-04-03"], freq="W")  # a Wednesday
     assert weekly.columns.tolist() == [pd.Timestamp("2024-04-01")]  # its week's Monday
     summary = rfm_summary(TX, freq="W", observation_end="2024-04-07")
-    expected = LifecycleStageClassifier().fit(summary).predict(summary)
+    expected = LifecycleStageClassifier().fit(summary).assign(summary)
     assert (weekly.iloc[:, 0].loc[expected.index] == expected).all()
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from customer_models.lifecycle._stages import STAGE_DTYPE, STAGES, LifecycleStageClassifier
+from customer_models.lifecycle._codes import STAGE_DTYPE, STAGES
+from customer_models.lifecycle._stages import LifecycleStageClassifier
 from customer_models.lifecycle._transitions import stage_transitions, stages_at
 
 __all__ = ["STAGES", "STAGE_DTYPE", "LifecycleStageClassifier", "stage_transitions", "stages_at"]

@@ -1,125 +1,65 @@
-"""Rule-based lifecycle stages: prospect, new, repeat, loyal, at_risk, lapsed."""
+"""Rule-based lifecycle stages: prospect, new, repeat, loyal, at_risk, lapsed.
+
+The estimator: parameters, ``fit``, and the three views of the stages (``predict`` codes,
+``assign`` labels, ``explain`` reasons). The rules live in ``_codes`` (precedence),
+``_evidence`` (the numbers behind them), ``_input`` (reading the summary) and ``_params``.
+"""
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from sklearn.base import BaseEstimator
 
-from customer_models._validation import (
-    as_pandas,
-    check_choice,
-    check_fitted,
-    check_not_empty,
-    check_rule,
-    ensure_numeric,
-    require_columns,
+from customer_models._validation import check_fitted, check_rule
+from customer_models.exceptions import ParameterError
+from customer_models.lifecycle._adaptive import first_return_quantiles
+from customer_models.lifecycle._codes import (
+    RULE_TEXTS,
+    STAGE_DTYPE,
+    STAGES,
+    rule_codes,
+    stage_codes,
 )
-from customer_models.exceptions import (
-    DataValidationError,
-    ParameterError,
+from customer_models.lifecycle._evidence import probabilistic_flags, promoter_rule, silence_flags
+from customer_models.lifecycle._input import (
+    SUMMARY_COLUMNS,
+    as_count,
+    as_summary,
+    has_rhythm,
+    purchase_columns,
+    unit_of,
 )
-from customer_models.lifecycle._adaptive import (
-    first_return_quantiles,
-    repeat_silence_threshold,
-    silence_probability,
-)
+from customer_models.lifecycle._params import check_params
 from customer_models.lifecycle._units import days_per_unit
 
 __all__ = ["STAGES", "STAGE_DTYPE", "LifecycleStageClassifier"]
 
-#: The stages, in lifecycle order.
-STAGES: tuple[str, ...] = ("prospect", "new", "repeat", "loyal", "at_risk", "lapsed")
-#: Ordered categorical dtype of every stage Series this module returns.
-STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=True)
-
-_PROSPECT, _NEW, _REPEAT, _LOYAL, _AT_RISK, _LAPSED = range(6)
-_SUMMARY_COLUMNS = ("frequency", "recency", "T")
-
-# Rule codes of ``explain``; the text depends on the mode.
-(
-    _R_PROSPECT,
-    _R_NEW_WINDOW,
-    _R_NEW_SINGLE,
-    _R_LOYAL,
-    _R_LOYAL_PROMOTER,
-    _R_REPEAT,
-    _R_AT_RISK,
-    _R_LAPSED,
-    _R_AT_RISK_NO_RHYTHM,
-    _R_LAPSED_NO_RHYTHM,
-) = range(10)
-_STAGE_OF_RULE = np.array(
-    [_PROSPECT, _NEW, _NEW, _LOYAL, _LOYAL, _REPEAT, _AT_RISK, _LAPSED, _AT_RISK, _LAPSED],
-    dtype=np.int8,
+_EXPLAINED = (
+    "n_purchases",
+    "tenure",
+    "silence",
+    "own_gap",
+    "silence_probability",
+    "probability_alive",
+    "at_risk_threshold",
+    "lapsed_threshold",
+    "nps",
 )
-_RULES_COMMON = (
-    "no purchase yet",
-    "first purchase within new_days",
-    "single purchase, not yet at risk",
-    "purchases >= loyal_min_purchases",
-    "purchases >= loyal_min_purchases and promoter",
-    "repeat buyer, active",
-)
-#: Rule texts by mode, indexed by rule code (codes 8 and 9 exist in adaptive mode only).
-_RULE_TEXTS = {
-    "absolute": (*_RULES_COMMON, "silence > at_risk threshold", "silence > lapsed threshold"),
-    "probabilistic": (
-        *_RULES_COMMON,
-        "probability_alive < p_at_risk",
-        "probability_alive < p_lapsed",
-    ),
-    "adaptive": (
-        *_RULES_COMMON[:2],
-        "one-time buyer within the repurchase window",
-        *_RULES_COMMON[3:],
-        "silence this long has probability < at_risk_false_alarm if active",
-        "silence this long has probability < lapsed_false_alarm if active",
-        "no rhythm of its own, silence > repurchase window",
-        "no rhythm of its own, silence > lapsed window",
-    ),
-}
-#: Parameters removed with the redesign of the adaptive thresholds, and what replaced them.
-_REMOVED = {
-    "at_risk_factor": "at_risk_false_alarm (the share of still-active customers flagged at "
-    "risk, 0.05 by default)",
-    "lapsed_factor": "lapsed_false_alarm (the share of still-active customers flagged lapsed, "
-    "0.01 by default)",
-    "one_time_quantile": "at_risk_false_alarm and lapsed_false_alarm: one-time buyers are at "
-    "risk past the time within which 1 - at_risk_false_alarm of the returning customers came "
-    "back",
-}
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _has_rhythm(prospect: np.ndarray, frequency: np.ndarray, recency: np.ndarray) -> np.ndarray:
-    """Buyers with a rhythm of their own: a repeat purchase after the first period."""
-    return ~prospect & (frequency >= 1) & (recency > 0)
-
-
-def _as_count(values: np.ndarray) -> np.ndarray:
-    """Return integer-valued floats as int64 (purchase counts), others unchanged."""
-    if np.all(values == np.floor(values)) and np.all(values < 2**53):
-        return values.astype(np.int64)
-    return values
 
 
 class LifecycleStageClassifier(BaseEstimator):
     """Assign every customer a lifecycle stage from their purchase history.
 
-    Stages, in lifecycle order (the categories of the ordered categorical :meth:`predict`
-    returns): ``prospect`` (known, no purchase yet), ``new``, ``repeat``, ``loyal``,
-    ``at_risk`` and ``lapsed``. The rules, applied in this order of precedence:
+    Stages, in lifecycle order (the categories of the ordered categorical :meth:`assign`
+    returns; :meth:`predict` returns their positions in ``stages_``): ``prospect`` (known, no
+    purchase yet), ``new``, ``repeat``, ``loyal``, ``at_risk`` and ``lapsed``. The rules,
+    applied in this order of precedence:
 
     1. **prospect** -- no purchase: ``frequency`` is missing, ``n_transactions`` is 0, or the
-       customer is only listed in ``customers=`` of :meth:`predict`.
+       customer is only listed in ``customers=`` of :meth:`assign`.
     2. **new** -- first purchase within the last ``new_days`` days (every mode).
     3. **lapsed** -- silent for longer than the lapsed threshold (or P(alive) < ``p_lapsed``).
     4. **at_risk** -- silent for longer than the at-risk threshold (or P(alive) <
@@ -216,16 +156,20 @@ class LifecycleStageClassifier(BaseEstimator):
         second). ``"probabilistic"``: ``p_at_risk`` and ``p_lapsed``.
     stages_ : tuple of str
         The stage labels, in lifecycle order.
+    n_features_in_ : int
+        3: the summary columns read (``frequency``, ``recency``, ``T``).
 
     Notes
     -----
     The stages are rules, not a learned model, so this is a plain ``BaseEstimator`` with
     ``fit``/``predict`` (no ``ClassifierMixin``: there is no ``y`` and no accuracy score).
-    ``fit`` only checks the parameters, records the time unit and, in ``"adaptive"`` mode,
-    learns the two repurchase windows; it keeps no data. It works with ``clone`` and
-    ``set_params``. Input is the customer summary of :func:`customer_models.rfm_summary` (a
+    As everywhere in the library, ``predict`` returns a numpy array (stage codes) and
+    ``assign`` a named Series on the customer index. ``fit`` only checks the parameters,
+    records the time unit and, in ``"adaptive"`` mode, learns the two repurchase windows; it
+    keeps no data. It works with ``clone``, ``set_params``, pickling and as the last step of
+    a ``Pipeline``. Input is the customer summary of :func:`customer_models.rfm_summary` (a
     DataFrame with ``frequency``, ``recency``, ``T``); a plain 2-D array is read as those
-    three columns in that order.
+    three columns in that order, and must be finite (a plain array cannot mark prospects).
 
     The adaptive false-alarm rate is exact for customers who buy at a constant rate; real
     customers buy in bursts and slow down, so read it as the rate under that reference
@@ -241,7 +185,9 @@ class LifecycleStageClassifier(BaseEstimator):
     >>> from customer_models.lifecycle import LifecycleStageClassifier
     >>> summary = load_cdnow_summary()  # weeks
     >>> clf = LifecycleStageClassifier().fit(summary)
-    >>> clf.predict(summary).value_counts(sort=False)
+    >>> clf.predict(summary)[:4]  # positions in clf.stages_
+    array([2, 5, 5, 5])
+    >>> clf.assign(summary).value_counts(sort=False)
     stage
     prospect       0
     new            0
@@ -298,156 +244,12 @@ class LifecycleStageClassifier(BaseEstimator):
         self.lapsed_factor = lapsed_factor
         self.one_time_quantile = one_time_quantile
 
-    # ------------------------------------------------------------------ parameters
-    def _check_params(self) -> None:
-        for name, replacement in _REMOVED.items():
-            if getattr(self, name) is not None:
-                raise ParameterError(
-                    f"{name} was removed: the adaptive thresholds are no longer multiples of "
-                    f"the customer's mean gap. Use {replacement}."
-                )
-        check_choice(self.thresholds, "thresholds", ["absolute", "adaptive", "probabilistic"])
-        for name in ("new_days", "at_risk_days", "lapsed_days"):
-            value = getattr(self, name)
-            if not (_is_number(value) and np.isfinite(value) and value >= 0):
-                raise ParameterError(f"{name} must be a finite number >= 0, got {value!r}.")
-        if self.lapsed_days < self.at_risk_days:
-            raise ParameterError(
-                f"lapsed_days ({self.lapsed_days}) must be >= at_risk_days "
-                f"({self.at_risk_days}): a customer is at risk before being lapsed."
-            )
-        lmp = self.loyal_min_purchases
-        if not (isinstance(lmp, numbers.Integral) and not isinstance(lmp, bool) and lmp >= 2):
-            raise ParameterError(
-                f"loyal_min_purchases must be an integer >= 2 (purchase periods), got {lmp!r}."
-            )
-        for name in ("at_risk_false_alarm", "lapsed_false_alarm"):
-            value = getattr(self, name)
-            if not (_is_number(value) and 0.0 < value < 1.0):
-                raise ParameterError(
-                    f"{name} must be a probability strictly between 0 and 1 (the share of "
-                    f"still-active customers flagged), got {value!r}."
-                )
-        if self.lapsed_false_alarm > self.at_risk_false_alarm:
-            raise ParameterError(
-                f"lapsed_false_alarm ({self.lapsed_false_alarm}) must be <= "
-                f"at_risk_false_alarm ({self.at_risk_false_alarm}): lapsed is the rarer, "
-                "stronger alarm."
-            )
-        for name in ("p_at_risk", "p_lapsed"):
-            value = getattr(self, name)
-            if not (_is_number(value) and 0.0 <= value <= 1.0):
-                raise ParameterError(f"{name} must be a probability in [0, 1], got {value!r}.")
-        if self.p_lapsed > self.p_at_risk:
-            raise ParameterError(
-                f"p_lapsed ({self.p_lapsed}) must be <= p_at_risk ({self.p_at_risk}): lapsed "
-                "customers are less likely alive than at-risk ones."
-            )
-        if self.thresholds == "probabilistic" and not callable(
-            getattr(self.model, "probability_alive", None)
-        ):
-            raise ParameterError(
-                "thresholds='probabilistic' needs model= a fitted valuation model with a "
-                "probability_alive(summary) method (e.g. BetaGeoModel().fit(summary)), got "
-                f"{type(self.model).__name__}."
-            )
-        if not (_is_number(self.promoter_min) and 0 <= self.promoter_min <= 10):
-            raise ParameterError(f"promoter_min must be in [0, 10], got {self.promoter_min!r}.")
-        if self.nps_col is not None and not isinstance(self.nps_col, str):
-            raise ParameterError(f"nps_col must be a column name or None, got {self.nps_col!r}.")
-
-    # ------------------------------------------------------------------ input
-    @staticmethod
-    def _as_summary(X: Any) -> pd.DataFrame:
-        if isinstance(X, pd.DataFrame):
-            return X
-        if sparse.issparse(X):
-            raise ParameterError(
-                "sparse input is not supported: X must be a customer summary DataFrame with "
-                "columns frequency, recency and T (see customer_models.rfm_summary)."
-            )
-        if type(X).__module__.split(".")[0] == "polars" or hasattr(X, "to_pandas"):
-            return as_pandas(X, what="summary")
-        try:
-            arr = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ParameterError(
-                "X must be a customer summary DataFrame with columns frequency, recency and T "
-                f"(see customer_models.rfm_summary), got {type(X).__name__}."
-            ) from exc
-        if arr.ndim != 2 or arr.shape[1] != 3:
-            raise ParameterError(
-                "X must be a customer summary DataFrame with columns frequency, recency and T, "
-                f"or a 2-D array of exactly those three columns; got an array of shape "
-                f"{arr.shape}."
-            )
-        return pd.DataFrame(arr, columns=list(_SUMMARY_COLUMNS))
-
-    def _unit_of(self, df: pd.DataFrame) -> str:
-        if self.time_unit is not None:
-            return str(self.time_unit)
-        return str(df.attrs.get("time_unit") or "D")
-
-    def _purchase_columns(
-        self, df: pd.DataFrame
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Validate the summary; return (is_prospect, frequency, recency, T) arrays.
-
-        Prospect rows carry zeros in the three numeric arrays.
-        """
-        require_columns(df, _SUMMARY_COLUMNS, what="summary")
-        check_not_empty(df, what="summary")
-        ids = df.index.to_numpy()
-        freq_col = pd.to_numeric(df["frequency"], errors="coerce")
-        check_rule(
-            freq_col.isna().to_numpy() & df["frequency"].notna().to_numpy(),
-            ids,
-            rule="frequency must be numeric",
-            column="frequency",
-            what="summary",
-        )
-        prospect = freq_col.isna().to_numpy()
-        if "n_transactions" in df.columns:
-            n_tx = pd.to_numeric(df["n_transactions"], errors="coerce").fillna(0).to_numpy()
-            check_rule(
-                (n_tx == 0) & ~prospect & (freq_col.fillna(0).to_numpy() > 0),
-                ids,
-                rule="frequency must be 0 or missing when n_transactions is 0",
-                column="frequency",
-                what="summary",
-            )
-            prospect = prospect | (n_tx == 0)
-        buyers = ~prospect
-        sub = df.loc[buyers, list(_SUMMARY_COLUMNS)] if not buyers.all() else df
-        sub_ids = ids[buyers]
-        arrays = []
-        for column in _SUMMARY_COLUMNS:
-            values = ensure_numeric(sub[column], sub_ids, column=column, what="summary")
-            check_rule(
-                ~np.isfinite(values),
-                sub_ids,
-                rule=f"{column} must be finite",
-                column=column,
-                what="summary",
-            )
-            check_rule(
-                values < 0, sub_ids, rule=f"{column} must be >= 0", column=column, what="summary"
-            )
-            full = np.zeros(len(df))
-            full[buyers] = values
-            arrays.append(full)
-        frequency, recency, T = arrays
-        tolerance = 1e-9 * np.maximum(1.0, T)
-        check_rule(
-            buyers & (recency > T + tolerance),
-            ids,
-            rule="recency must be <= T",
-            column="recency",
-            what="summary",
-            hint="recency is the BTYD time from first to last purchase, T the time from "
-            "first purchase to the end of observation (see rfm_summary).",
-        )
-        return prospect, frequency, recency, T
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        # frequency, recency and T are counts and durations; NaN marks a prospect only in a
+        # summary DataFrame, so a plain array must be finite.
+        tags.input_tags.positive_only = True
+        return tags
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> LifecycleStageClassifier:
@@ -455,7 +257,7 @@ class LifecycleStageClassifier(BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame
+        X : DataFrame or array-like of shape (n_customers, 3)
             Customer summary with ``frequency``, ``recency`` and ``T``.
         y : None
             Ignored; present for the scikit-learn API.
@@ -465,14 +267,15 @@ class LifecycleStageClassifier(BaseEstimator):
         LifecycleStageClassifier
             The fitted classifier.
         """
-        self._check_params()
-        df = self._as_summary(X)
-        unit = self._unit_of(df)
+        check_params(self)
+        df = as_summary(X, type(self).__name__)
+        unit = unit_of(df, self.time_unit)
         per_unit = days_per_unit(unit)
-        prospect, frequency, recency, _ = self._purchase_columns(df)
+        prospect, frequency, recency, _ = purchase_columns(df)
         self.time_unit_ = unit
         self.days_per_unit_ = per_unit
         self.new_threshold_ = float(self.new_days) / per_unit
+        self.n_features_in_ = len(SUMMARY_COLUMNS)
         self.stages_ = STAGES
         if self.thresholds == "probabilistic":
             self.at_risk_threshold_ = float(self.p_at_risk)
@@ -480,23 +283,19 @@ class LifecycleStageClassifier(BaseEstimator):
             return self
         self.at_risk_threshold_ = float(self.at_risk_days) / per_unit
         self.lapsed_threshold_ = float(self.lapsed_days) / per_unit
-        if self.thresholds == "adaptive":
-            rhythm = _has_rhythm(prospect, frequency, recency)
-            if rhythm.any():
-                levels = np.array([1.0 - self.at_risk_false_alarm, 1.0 - self.lapsed_false_alarm])
-                windows = first_return_quantiles(frequency[rhythm], recency[rhythm], levels)
-                self.at_risk_threshold_, self.lapsed_threshold_ = map(float, windows)
+        rhythm = has_rhythm(prospect, frequency, recency)
+        if self.thresholds == "adaptive" and rhythm.any():
+            levels = np.array([1.0 - self.at_risk_false_alarm, 1.0 - self.lapsed_false_alarm])
+            windows = first_return_quantiles(frequency[rhythm], recency[rhythm], levels)
+            self.at_risk_threshold_, self.lapsed_threshold_ = map(float, windows)
         return self
 
-    # ------------------------------------------------------------------ predict
-    def _check_fitted(self) -> None:
+    # ------------------------------------------------------------------ rules
+    def _summary(self, X: Any, customers: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return (the summary as given, the summary with prospects appended)."""
         check_fitted(self, "stages_", how="call fit(summary) first")
-
-    def _rules(self, X: Any, customers: Any) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-        """Return (summary with prospects appended, dict of per-customer rule arrays)."""
-        self._check_fitted()
-        df = self._as_summary(X)
-        unit = self._unit_of(df)
+        df = as_summary(X, type(self).__name__)
+        unit = unit_of(df, self.time_unit)
         if unit != self.time_unit_:
             raise ParameterError(
                 f"the summary's time unit is {unit!r} but the classifier was fitted on "
@@ -508,153 +307,95 @@ class LifecycleStageClassifier(BaseEstimator):
             rule="customer ids (the summary's index) must be unique",
             what="summary",
         )
-        original = df
-        if customers is not None:
-            extra = pd.Index(customers).unique().difference(df.index, sort=False)
-            if len(extra):
-                wanted = [*_SUMMARY_COLUMNS, "n_transactions", self.nps_col]
-                columns = [c for c in wanted if c is not None and c in df.columns]
-                df = df[columns].reindex(df.index.append(extra))
-        prospect, frequency, recency, T = self._purchase_columns(df)
+        if customers is None:
+            return df, df
+        extra = pd.Index(customers).unique().difference(df.index, sort=False)
+        if not len(extra):
+            return df, df
+        wanted = [*SUMMARY_COLUMNS, "n_transactions", self.nps_col]
+        columns = [c for c in wanted if c is not None and c in df.columns]
+        return df, df[columns].reindex(df.index.append(extra))
+
+    def _rules(self, X: Any, customers: Any) -> tuple[pd.Index, dict[str, np.ndarray]]:
+        """Return (customer index, per-customer rule code and the numbers behind it)."""
+        original, df = self._summary(X, customers)
+        prospect, frequency, recency, T = purchase_columns(df)
         buyers = ~prospect
-        silence = T - recency
-        n = len(df)
-        out: dict[str, np.ndarray] = {
-            "n_purchases": _as_count(np.where(buyers, frequency + 1.0, 0.0)),
-            "tenure": np.where(buyers, T, np.nan),
-            "silence": np.where(buyers, silence, np.nan),
-        }
-
-        own = np.zeros(n, dtype=bool)  # adaptive mode: buyers judged by their own rhythm
         if self.thresholds == "probabilistic":
-            p_alive = np.full(n, np.nan)
-            if buyers.any():
-                rows = np.flatnonzero(buyers)  # appended prospects are never buyers
-                p_alive[buyers] = self._probability_alive(original.iloc[rows])
-            score, at_risk_thr, lapsed_thr = p_alive, self.p_at_risk, self.p_lapsed
-            at_risk = buyers & (score < at_risk_thr)
-            lapsed = buyers & (score < lapsed_thr)
-            out["probability_alive"] = p_alive
-            out["at_risk_threshold"] = np.where(buyers, float(at_risk_thr), np.nan)
-            out["lapsed_threshold"] = np.where(buyers, float(lapsed_thr), np.nan)
+            flags = probabilistic_flags(self.model, original, buyers, self.p_at_risk, self.p_lapsed)
         else:
-            at_thr = np.full(n, self.at_risk_threshold_)
-            lap_thr = np.full(n, self.lapsed_threshold_)
-            if self.thresholds == "adaptive":
-                own = _has_rhythm(prospect, frequency, recency)
-                f, r = frequency[own], recency[own]
-                at_thr[own] = repeat_silence_threshold(f, r, self.at_risk_false_alarm)
-                lap_thr[own] = repeat_silence_threshold(f, r, self.lapsed_false_alarm)
-                out["own_gap"] = np.where(own, recency / np.where(own, frequency, 1.0), np.nan)
-                probability = np.full(n, np.nan)
-                probability[own] = silence_probability(f, r, T[own])
-                out["silence_probability"] = probability
-            at_risk = buyers & (silence > at_thr)
-            lapsed = buyers & (silence > lap_thr)
-            out["at_risk_threshold"] = np.where(buyers, at_thr, np.nan)
-            out["lapsed_threshold"] = np.where(buyers, lap_thr, np.nan)
-        # adaptive mode: buyers without a rhythm are flagged by the repurchase windows
-        no_rhythm = buyers & ~own & (self.thresholds == "adaptive")
-        loyal = buyers & (frequency + 1 >= self.loyal_min_purchases)
-        if self.nps_col is not None:
-            require_columns(df, [self.nps_col], what="summary")
-            nps = pd.to_numeric(df[self.nps_col], errors="coerce")
-            ids = df.index.to_numpy()
-            check_rule(
-                nps.isna().to_numpy() & df[self.nps_col].notna().to_numpy(),
-                ids,
-                rule=f"{self.nps_col} must be numeric",
-                column=self.nps_col,
-                what="summary",
+            flags = silence_flags(
+                adaptive=self.thresholds == "adaptive",
+                prospect=prospect,
+                frequency=frequency,
+                recency=recency,
+                T=T,
+                window=(self.at_risk_threshold_, self.lapsed_threshold_),
+                false_alarm=(self.at_risk_false_alarm, self.lapsed_false_alarm),
             )
-            scores = nps.to_numpy(dtype=np.float64)
-            check_rule(
-                (scores < 0) | (scores > 10),
-                ids,
-                rule=f"{self.nps_col} must be a 0-10 score",
-                column=self.nps_col,
-                what="summary",
-            )
-            promoter = scores >= self.promoter_min  # NaN (no answer) -> False
-            loyal_rule = np.where(promoter, _R_LOYAL_PROMOTER, _R_REPEAT)
-            out["nps"] = scores
-        else:
-            loyal_rule = np.full(n, _R_LOYAL)
-        new_window = self.new_threshold_ >= T  # tenure within new_days
-        single = frequency == 0
-        rule = np.select(
-            [
-                prospect,
-                buyers & new_window,
-                lapsed & no_rhythm,
-                lapsed,
-                at_risk & no_rhythm,
-                at_risk,
-                buyers & single,
-                loyal,
-            ],
-            [
-                _R_PROSPECT,
-                _R_NEW_WINDOW,
-                _R_LAPSED_NO_RHYTHM,
-                _R_LAPSED,
-                _R_AT_RISK_NO_RHYTHM,
-                _R_AT_RISK,
-                _R_NEW_SINGLE,
-                loyal_rule,
-            ],
-            default=_R_REPEAT,
-        ).astype(np.int8)
-        out["rule"] = rule
-        return df, out
+        at_risk, lapsed, own, columns = flags
+        loyal_rule, nps = promoter_rule(df, self.nps_col, self.promoter_min)
+        rules = rule_codes(
+            prospect=prospect,
+            new_window=self.new_threshold_ >= T,  # tenure within new_days
+            single=frequency == 0,
+            at_risk=at_risk,
+            lapsed=lapsed,
+            # adaptive mode: buyers without a rhythm are flagged by the repurchase windows
+            no_rhythm=buyers & ~own & (self.thresholds == "adaptive"),
+            loyal=buyers & (frequency + 1 >= self.loyal_min_purchases),
+            loyal_rule=loyal_rule,
+        )
+        out = {
+            "rule": rules,
+            "n_purchases": as_count(np.where(buyers, frequency + 1.0, 0.0)),
+            "tenure": np.where(buyers, T, np.nan),
+            "silence": np.where(buyers, T - recency, np.nan),
+            **columns,
+            **nps,
+        }
+        return df.index, out
 
-    def _probability_alive(self, buyers: pd.DataFrame) -> np.ndarray:
-        result = self.model.probability_alive(buyers)
-        if isinstance(result, pd.Series) and result.index.equals(buyers.index):
-            values = result.to_numpy(dtype=np.float64)
-        elif isinstance(result, pd.Series):
-            values = result.reindex(buyers.index).to_numpy(dtype=np.float64)
-        else:
-            values = np.asarray(result, dtype=np.float64).reshape(-1)
-        if values.shape != (len(buyers),):
-            raise ParameterError(
-                f"model.probability_alive returned {values.size} values for {len(buyers)} "
-                "customers; it must return one probability per summary row."
-            )
-        bad = ~np.isfinite(values) | (values < 0) | (values > 1)
-        if bad.any():
-            raise DataValidationError(
-                f"model.probability_alive returned {int(bad.sum())} values that are not "
-                f"probabilities in [0, 1] (first customers: "
-                f"{list(buyers.index[bad][:5])}); check the model's fit and time unit.",
-                column="probability_alive",
-                rule="probability_alive must be in [0, 1]",
-                n_rows=int(bad.sum()),
-                examples=list(buyers.index[bad][:5]),
-            )
-        return values
-
-    def predict(self, X: Any, customers: Any = None) -> pd.Series:
-        """Return the lifecycle stage of every customer.
+    # ------------------------------------------------------------------ stages
+    def predict(self, X: Any) -> np.ndarray:
+        """Return the stage code of every customer: its position in ``stages_``.
 
         Parameters
         ----------
-        X : DataFrame
+        X : DataFrame or array-like of shape (n_customers, 3)
             Customer summary with ``frequency``, ``recency`` and ``T`` (and ``nps_col`` if
             set). Rows with missing ``frequency`` (or ``n_transactions == 0``) are prospects.
+
+        Returns
+        -------
+        ndarray of int64
+            One code per row of ``X``, in order; ``stages_[code]`` is the stage. Use
+            :meth:`assign` for the labels on the customer index.
+        """
+        _, rules = self._rules(X, None)
+        return stage_codes(rules["rule"])
+
+    def assign(self, X: Any, customers: Any = None) -> pd.Series:
+        """Return the lifecycle stage of every customer as a named Series.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_customers, 3)
+            As in :meth:`predict`.
         customers : array-like, optional
             Ids of every known customer; those absent from ``X`` are appended as prospects.
 
         Returns
         -------
         pandas.Series
-            Named ``"stage"``, on ``X``'s index (then the extra ``customers``), with the
-            ordered categorical dtype :data:`STAGE_DTYPE`.
+            Named ``"stage"``, on ``X``'s index (then the extra ``customers``; a
+            ``RangeIndex`` for an array), with the ordered categorical dtype
+            :data:`STAGE_DTYPE`.
         """
-        df, rules = self._rules(X, customers)
-        codes = _STAGE_OF_RULE[rules["rule"]]
+        index, rules = self._rules(X, customers)
+        codes = stage_codes(rules["rule"])
         return pd.Series(
-            pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE), index=df.index, name="stage"
+            pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE), index=index, name="stage"
         )
 
     def explain(self, X: Any, customers: Any = None) -> pd.DataFrame:
@@ -663,12 +404,12 @@ class LifecycleStageClassifier(BaseEstimator):
         Parameters
         ----------
         X, customers
-            As in :meth:`predict`.
+            As in :meth:`assign`.
 
         Returns
         -------
         pandas.DataFrame
-            On the same index as :meth:`predict`, columns ``stage``, ``rule`` (categorical
+            On the same index as :meth:`assign`, columns ``stage``, ``rule`` (categorical
             text of the rule that fired), ``n_purchases`` (``frequency + 1``), ``tenure``
             (``T``), ``silence`` (``T - recency``), ``at_risk_threshold`` and
             ``lapsed_threshold`` (silence thresholds in the summary's unit; probabilities in
@@ -681,28 +422,15 @@ class LifecycleStageClassifier(BaseEstimator):
             buyer's gap) are missing; one-time buyers' thresholds are the repurchase
             windows.
         """
-        df, rules = self._rules(X, customers)
-        texts = _RULE_TEXTS[self.thresholds]
-        codes = _STAGE_OF_RULE[rules["rule"]]
+        index, rules = self._rules(X, customers)
+        texts = RULE_TEXTS[self.thresholds]
         frame: dict[str, Any] = {
-            "stage": pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE),
+            "stage": pd.Categorical.from_codes(stage_codes(rules["rule"]), dtype=STAGE_DTYPE),
             "rule": pd.Categorical.from_codes(
                 rules["rule"], dtype=pd.CategoricalDtype(list(texts))
             ),
         }
-        for name in (
-            "n_purchases",
-            "tenure",
-            "silence",
-            "own_gap",
-            "silence_probability",
-            "probability_alive",
-            "at_risk_threshold",
-            "lapsed_threshold",
-            "nps",
-        ):
-            if name in rules:
-                frame[name] = rules[name]
-        out = pd.DataFrame(frame, index=df.index)
+        frame.update({name: rules[name] for name in _EXPLAINED if name in rules})
+        out = pd.DataFrame(frame, index=index)
         out.attrs["time_unit"] = self.time_unit_
         return out

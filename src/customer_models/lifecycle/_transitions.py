@@ -13,7 +13,8 @@ from sklearn.base import clone
 from customer_models._time import normalize_unit, period_codes, period_start_us, us_to_datetime
 from customer_models._transactions import TransactionLog, read_transactions
 from customer_models.exceptions import ParameterError
-from customer_models.lifecycle._stages import STAGE_DTYPE, STAGES, LifecycleStageClassifier
+from customer_models.lifecycle._codes import STAGE_DTYPE, STAGES
+from customer_models.lifecycle._stages import LifecycleStageClassifier
 from customer_models.summary import rfm_summary
 
 __all__ = ["stage_transitions", "stages_at"]
@@ -63,7 +64,7 @@ def stages_at(
 
     At each date the customer summary is rebuilt from the transactions up to that date
     (:func:`customer_models.rfm_summary` with ``observation_end=date``), a clone of
-    ``classifier`` is fitted on it and predicts the stages, so nothing after a date can
+    ``classifier`` is fitted on it and assigns the stages, so nothing after a date can
     influence the stages at that date.
 
     Parameters
@@ -153,7 +154,7 @@ def stages_at(
             # sklearn's clone would also clone (and so unfit) a valuation model passed as
             # model=; the rules use the fitted model as is, so it is put back.
             fitted = clone(classifier).set_params(model=classifier.model).fit(summary)
-            stage = fitted.predict(summary, customers=universe)
+            stage = fitted.assign(summary, customers=universe)
             codes = stage.cat.codes.to_numpy()[stage.index.get_indexer(universe)]
         columns[label] = pd.Series(
             pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE), index=universe
