@@ -12,16 +12,25 @@ from customer_models.feedback import CESResult, CSATResult, ces, csat
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (7, 10), (10, 10), (1, 1), (123, 400)])
 @pytest.mark.parametrize("confidence", [0.8, 0.95, 0.99])
-def test_csat_wilson_matches_scipy(k, n, confidence):
+@pytest.mark.parametrize(
+    ("method", "scipy_method"),
+    [("wilson", "wilson"), ("wilson_cc", "wilsoncc"), ("clopper_pearson", "exact")],
+)
+def test_csat_intervals_match_scipy(k, n, confidence, method, scipy_method):
     scores = [5] * k + [2] * (n - k)
-    result = csat(scores, confidence=confidence)
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    result = csat(scores, confidence=confidence, method=method)
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method=scipy_method)
     assert result.score == pytest.approx(100 * k / n)
     assert result.ci_low == pytest.approx(100 * ci.low, abs=1e-9)
     assert result.ci_high == pytest.approx(100 * ci.high, abs=1e-9)
     assert result.se == pytest.approx(100 * np.sqrt(k / n * (1 - k / n) / n))
     assert result.satisfied == k
-    assert result.method == "wilson"
+    assert result.method == method
+
+
+def test_csat_default_is_wilson_cc():
+    assert csat([5, 4, 1, 2, 5]).method == "wilson_cc"
+    assert csat([5, 4, 1, 2, 5]) == csat([5, 4, 1, 2, 5], method="wilson_cc")
 
 
 def test_csat_satisfied_range_and_threshold():
@@ -41,7 +50,7 @@ def test_csat_bad_satisfied(satisfied):
 def test_csat_weighted_wilson_uses_kish_n():
     x = np.array([5, 4, 1, 2, 5, 3])
     w = np.array([1.0, 2.0, 1.0, 0.5, 3.0, 1.0])
-    result = csat(x, weights=w)
+    result = csat(x, weights=w, method="wilson")
     p = (1 + 2 + 3) / w.sum()
     n_eff = w.sum() ** 2 / (w**2).sum()
     z = stats.norm.ppf(0.975)
@@ -57,7 +66,7 @@ def test_csat_weighted_wilson_uses_kish_n():
 def test_ces_t_interval_matches_scipy(confidence):
     rng = np.random.default_rng(0)
     x = rng.integers(1, 8, 40)
-    result = ces(x, confidence=confidence)
+    result = ces(x, confidence=confidence, method="t")
     low, high = stats.t.interval(confidence, df=39, loc=x.mean(), scale=stats.sem(x))
     assert isinstance(result, CESResult)
     assert result.score == pytest.approx(x.mean())
@@ -69,7 +78,7 @@ def test_ces_t_interval_matches_scipy(confidence):
 
 
 def test_ces_interval_clipped_to_scale():
-    result = ces([7, 7, 7, 6])
+    result = ces([7, 7, 7, 6], method="t")
     assert result.ci_high == 7.0
     assert result.ci_low < result.score
 
@@ -77,7 +86,7 @@ def test_ces_interval_clipped_to_scale():
 def test_ces_weighted():
     x = np.array([1.0, 4.0, 6.0, 7.0, 7.0])
     w = np.array([1.0, 2.0, 1.0, 3.0, 0.5])
-    result = ces(x, weights=w)
+    result = ces(x, weights=w, method="t")
     mean = np.average(x, weights=w)
     n_eff = w.sum() ** 2 / (w**2).sum()
     var = np.average((x - mean) ** 2, weights=w) * n_eff / (n_eff - 1)

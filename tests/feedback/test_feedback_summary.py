@@ -48,11 +48,12 @@ FIELDS = {
 
 
 def one_sample(metric, values, weights=None, method=None):
+    kwargs = {} if method is None else {"method": method}
     if metric == "nps":
-        return nps(values, weights=weights, method=method or "adjusted_wald")
+        return nps(values, weights=weights, **kwargs)
     if metric == "csat":
-        return csat(values, weights=weights)
-    return ces(values, weights=weights)
+        return csat(values, weights=weights, **kwargs)
+    return ces(values, weights=weights, **kwargs)
 
 
 def check_against_loop(table, answers, metric, col, by, weight_col=None, method=None):
@@ -79,6 +80,25 @@ def test_by_column_equals_per_group(answers, metric, col):
 def test_weighted_equals_per_group(answers, metric, col):
     table = feedback_summary(answers, score_col=col, metric=metric, by="segment", weight_col="w")
     check_against_loop(table, answers, metric, col, "segment", weight_col="w")
+
+
+@pytest.mark.parametrize(
+    ("metric", "col", "method"),
+    [
+        ("nps", "ltr", "score"),
+        ("nps", "ltr", "adjusted_wald"),
+        ("csat", "sat", "wilson"),
+        ("csat", "sat", "jeffreys"),
+        ("csat", "sat", "clopper_pearson"),
+        ("ces", "effort", "t"),
+    ],
+)
+def test_every_method_equals_per_group(answers, metric, col, method):
+    table = feedback_summary(
+        answers, score_col=col, metric=metric, by="segment", weight_col="w", method=method
+    )
+    assert table.attrs["method"] == method
+    check_against_loop(table, answers, metric, col, "segment", weight_col="w", method=method)
 
 
 def test_wald_method(answers):

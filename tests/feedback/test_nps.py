@@ -50,7 +50,7 @@ def test_wald_se_equals_sd_of_trinomial_values():
 
 def test_adjusted_wald_by_hand():
     # Rocks (2016): add 3/4 to promoters and to detractors and 3 to n
-    result = nps(answers(3, 2, 1), confidence=0.9)
+    result = nps(answers(3, 2, 1), confidence=0.9, method="adjusted_wald")
     p, d, n = (3 + 0.75) / 9, (1 + 0.75) / 9, 9
     center = p - d
     se = math.sqrt((p + d - center**2) / n)
@@ -66,18 +66,18 @@ def test_adjusted_wald_by_hand():
 def test_unanimous_sample_wald_collapses_adjusted_does_not():
     wald = nps([10] * 20, method="wald")
     assert (wald.score, wald.ci_low, wald.ci_high, wald.se) == (100.0, 100.0, 100.0, 0.0)
-    adjusted = nps([10] * 20)
+    adjusted = nps([10] * 20, method="adjusted_wald")
     p, d = 20.75 / 23, 0.75 / 23
     expected_low = 100 * (p - d - Z95 * math.sqrt((p + d - (p - d) ** 2) / 23))
     assert adjusted.ci_high == 100.0  # clipped
     assert adjusted.ci_low == pytest.approx(expected_low)
-    low = nps([0] * 20)
+    low = nps([0] * 20, method="adjusted_wald")
     assert low.ci_low == -100.0
     assert low.ci_high == pytest.approx(-expected_low)
 
 
 def test_clipping_on_small_samples():
-    for method in ("wald", "adjusted_wald"):
+    for method in ("wald", "adjusted_wald", "score", "score_cc"):
         result = nps([10, 10, 9, 2], method=method)
         assert -100 <= result.ci_low <= result.ci_high <= 100
 
@@ -150,8 +150,9 @@ def test_public_nps_uses_the_kernel():
     rng = np.random.default_rng(5)
     x = rng.integers(0, 11, 57)
     result = nps(x, confidence=0.8)
+    assert result.method == "score_cc"
     se, low, high = nps_interval(
-        result.promoter_share, result.detractor_share, 57, confidence=0.8, method="adjusted_wald"
+        result.promoter_share, result.detractor_share, 57, confidence=0.8, method="score_cc"
     )
     assert (result.se, result.ci_low, result.ci_high) == pytest.approx(
         (100 * se, 100 * low, 100 * high)
@@ -198,7 +199,7 @@ def test_nps_test_wald_against_hand_formula():
 
 def test_nps_test_adjusted_by_hand_and_symmetry():
     a, b = answers(12, 5, 3), answers(6, 8, 6)
-    test = nps_test(a, b)
+    test = nps_test(a, b, method="adjusted_wald")
     pa, da = (12.75) / 23, (3.75) / 23
     pb, db = (6.75) / 23, (6.75) / 23
     d_hat = (pa - da) - (pb - db)
@@ -206,7 +207,7 @@ def test_nps_test_adjusted_by_hand_and_symmetry():
     assert test.se == pytest.approx(100 * se)
     assert test.z == pytest.approx(d_hat / se)
     assert test.ci_low == pytest.approx(100 * (d_hat - Z95 * se))
-    reverse = nps_test(b, a)
+    reverse = nps_test(b, a, method="adjusted_wald")
     assert reverse.difference == pytest.approx(-test.difference)
     assert reverse.p_value == pytest.approx(test.p_value)
 
@@ -219,4 +220,6 @@ def test_nps_test_identical_and_unanimous_samples():
     assert (both_top.p_value, both_top.z) == (1.0, 0.0)
     apart = nps_test([10] * 5, [0] * 7, method="wald")
     assert apart.p_value == 0.0
-    assert nps_test([10] * 5, [0] * 7).p_value < 1e-4
+    assert nps_test([10] * 5, [0] * 7, method="adjusted_wald").p_value < 1e-4
+    assert nps_test([10] * 5, [0] * 7).p_value < 1e-3  # the MOVER default
+    assert nps_test([10] * 5, [10] * 7).p_value == 1.0

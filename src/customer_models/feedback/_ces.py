@@ -1,13 +1,15 @@
-"""Customer effort score: mean answer with a Student-t interval."""
+"""Customer effort score: mean answer with an adjusted (default) or plain Student-t interval."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy import special
 
+from customer_models._validation import check_choice
 from customer_models.exceptions import DataValidationError
+from customer_models.feedback._intervals import CES_PSEUDO, adjusted_t_interval
 from customer_models.feedback._result import CESResult
 from customer_models.feedback._scores import (
     check_confidence,
@@ -16,7 +18,10 @@ from customer_models.feedback._scores import (
     kish_effective_n,
 )
 
-__all__ = ["ces", "t_quantile"]
+__all__ = ["CES_METHODS", "ces", "t_quantile"]
+
+#: Interval methods, the default first.
+CES_METHODS = ("adjusted_t", "t")
 
 
 def t_quantile(confidence: float, df: np.ndarray | float) -> np.ndarray:
@@ -29,10 +34,11 @@ def ces(
     *,
     scale: tuple[float, float] = (1, 7),
     confidence: float = 0.95,
+    method: Literal["adjusted_t", "t"] = "adjusted_t",
     weights: Any = None,
     dropna: bool = False,
 ) -> CESResult:
-    r"""Compute the customer effort score: the mean answer with a Student-t interval.
+    r"""Compute the customer effort score: the mean answer with a confidence interval.
 
     Parameters
     ----------
@@ -43,6 +49,10 @@ def ces(
         The answer scale; integer bounds make it an integer scale.
     confidence : float, default 0.95
         Confidence level of the interval.
+    method : {"adjusted_t", "t"}, default "adjusted_t"
+        ``"adjusted_t"`` adds 3/4 pseudo-answer at each end of the scale before the t
+        interval (see Notes); ``"t"`` is the plain Student-t interval, which collapses on
+        unanimous samples (coverage down to 9 % at n = 10 when 99 % answer the top box).
     weights : array-like of float, optional
         Non-negative survey weights.
     dropna : bool, default False
@@ -52,12 +62,21 @@ def ces(
     -------
     CESResult
         ``score`` (mean), ``std``, ``se``, ``ci_low``, ``ci_high``, ``n``, ``effective_n``,
-        ``n_dropped``, ``method`` (``"t"``), ``confidence``.
+        ``n_dropped``, ``method``, ``confidence``.
 
     Notes
     -----
-    :math:`\bar x \pm t_{n-1}\, s/\sqrt{n}` with :math:`s` the sample standard deviation
-    (``ddof=1``), clipped to the scale. With weights, :math:`\bar x = \sum w x / \sum w`,
+    ``"t"``: :math:`\bar x \pm t_{n-1}\, s/\sqrt{n}` with :math:`s` the sample standard
+    deviation (``ddof=1``), clipped to the scale. ``"adjusted_t"`` (default) first adds
+    :math:`a = 3/4` pseudo-answer at each end :math:`\ell, h` of the scale (the analogue of
+    Rocks' adjusted Wald for NPS and of Agresti-Coull for a share): with
+    :math:`\tilde n = n + 2a`, :math:`\tilde x = (n\bar x + a(\ell + h))/\tilde n` and
+    :math:`\tilde s^2` the variance of the augmented answers (divisor :math:`\tilde n - 1`),
+    the interval is :math:`\tilde x \pm t_{n-1}\,\tilde s/\sqrt{\tilde n}`, clipped to the
+    scale, and ``se`` is :math:`\tilde s/\sqrt{\tilde n}`; ``score`` stays the observed mean.
+    It never collapses (ten answers of 7 give [5.55, 7]) and its worst-case coverage stays at
+    or above nominal − 2 % from n = 10 on the answer distributions of the feedback docs.
+    With weights, :math:`\bar x = \sum w x / \sum w`,
     :math:`s^2 = \frac{n_\text{eff}}{n_\text{eff} - 1} \sum w (x - \bar x)^2 / \sum w`,
     and :math:`n_\text{eff} = (\sum w)^2 / \sum w^2` (Kish) replaces :math:`n` in the
     standard error and the degrees of freedom. At least two answers are needed.
@@ -65,10 +84,13 @@ def ces(
     Examples
     --------
     >>> from customer_models.feedback import ces
-    >>> ces([7, 6, 6, 5, 7, 3, 6, 5])
+    >>> ces([7, 6, 6, 5, 7, 3, 6, 5], method="t")
     CESResult(score=5.6, ci=[4.5, 6.7] (95%, t), n=8)
+    >>> ces([7, 6, 6, 5, 7, 3, 6, 5])
+    CESResult(score=5.6, ci=[4.0, 6.8] (95%, adjusted_t), n=8)
     """
     confidence = check_confidence(confidence)
+    check_choice(method, "method", list(CES_METHODS))
     low, high, is_int = check_scale(scale)
     x, w, n_dropped = clean_scores(
         scores, scale=(low, high, is_int), dropna=dropna, weights=weights, min_n=2
@@ -90,9 +112,16 @@ def ces(
                 n_rows=int(x.size),
             )
         std = float(np.sqrt(var_pop * n_eff / (n_eff - 1.0)))
-    se = std / float(np.sqrt(n_eff))
-    half = float(t_quantile(confidence, n_eff - 1.0)) * se
-    ci_low, ci_high = max(mean - half, low), min(mean + half, high)
+    if method == "adjusted_t":
+        var_ml = std**2 * (n_eff - 1.0) / n_eff
+        se_a, low_a, high_a = adjusted_t_interval(
+            mean, var_ml, n_eff, scale=(low, high), confidence=confidence, pseudo=CES_PSEUDO
+        )
+        se, ci_low, ci_high = float(se_a), float(low_a), float(high_a)
+    else:
+        se = std / float(np.sqrt(n_eff))
+        half = float(t_quantile(confidence, n_eff - 1.0)) * se
+        ci_low, ci_high = max(mean - half, low), min(mean + half, high)
     return CESResult(
         score=mean,
         se=se,
@@ -101,7 +130,7 @@ def ces(
         n=int(x.size),
         effective_n=n_eff,
         n_dropped=n_dropped,
-        method="t",
+        method=method,
         confidence=confidence,
         std=std,
     )

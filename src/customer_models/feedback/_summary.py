@@ -16,9 +16,21 @@ from customer_models._validation import (
     require_columns,
 )
 from customer_models.exceptions import DataValidationError, ParameterError
-from customer_models.feedback._ces import t_quantile
-from customer_models.feedback._csat import check_satisfied, wilson_interval
-from customer_models.feedback._nps import DETRACTOR_MAX, NPS_SCALE, PROMOTER_MIN, nps_interval
+from customer_models.feedback._ces import CES_METHODS, t_quantile
+from customer_models.feedback._csat import check_satisfied
+from customer_models.feedback._intervals import (
+    BINOMIAL_METHODS,
+    CES_PSEUDO,
+    adjusted_t_interval,
+    binomial_interval,
+)
+from customer_models.feedback._nps import (
+    DETRACTOR_MAX,
+    NPS_METHODS,
+    NPS_SCALE,
+    PROMOTER_MIN,
+    nps_interval,
+)
 from customer_models.feedback._scores import (
     as_list,
     check_confidence,
@@ -32,10 +44,11 @@ __all__ = ["feedback_summary"]
 #: Largest dense id space (product of the key cardinalities) before codes are compacted.
 _DENSE_LIMIT = 1 << 22
 
+#: Interval methods per metric, the default first (the one-sample functions' defaults).
 _METHODS: dict[str, list[str]] = {
-    "nps": ["adjusted_wald", "wald"],
-    "csat": ["wilson"],
-    "ces": ["t"],
+    "nps": list(NPS_METHODS),
+    "csat": list(BINOMIAL_METHODS),
+    "ces": list(CES_METHODS),
 }
 _SCALES: dict[str, tuple[float, float]] = {"csat": (1, 5), "ces": (1, 7)}
 
@@ -136,8 +149,10 @@ def feedback_summary(
     confidence : float, default 0.95
         Confidence level of the intervals.
     method : str, optional
-        Interval method: ``"adjusted_wald"`` (default) or ``"wald"`` for NPS; ``"wilson"``
-        for CSAT; ``"t"`` for CES. (The bootstrap is available in :func:`nps` only.)
+        Interval method, as in the one-sample functions: ``"score_cc"`` (default),
+        ``"score"``, ``"adjusted_wald"`` or ``"wald"`` for NPS; ``"wilson_cc"`` (default),
+        ``"wilson"``, ``"jeffreys"`` or ``"clopper_pearson"`` for CSAT; ``"adjusted_t"``
+        (default) or ``"t"`` for CES. (The bootstrap is available in :func:`nps` only.)
     scale : (low, high), optional
         Answer scale for CSAT (default (1, 5)) and CES (default (1, 7)); NPS is always 0-10.
     satisfied : (low, high) or number, default (4, 5)
@@ -303,7 +318,9 @@ def feedback_summary(
             share = (
                 sat / n_p if w is None else pick(_count(ids, size, np.where(is_sat, w, 0.0))) / sw_p
             )
-            low, high = wilson_interval(share, n_eff, confidence=confidence)
+            low, high = binomial_interval(
+                share * n_eff, n_eff, confidence=confidence, method=method
+            )
             out = {
                 "score": 100.0 * share,
                 "se": 100.0 * np.sqrt(share * (1.0 - share) / n_eff),
@@ -320,15 +337,22 @@ def feedback_summary(
             var = np.maximum(s2 / sw_p - mean_c**2, 0.0) * n_eff / (n_eff - 1.0)
             var = np.where(n_eff > 1.0 + 1e-9, var, np.nan)
             std = np.sqrt(var)
-            se = std / np.sqrt(n_eff)
-            half = t_quantile(confidence, np.where(n_eff > 1.0, n_eff - 1.0, np.nan)) * se
             mean = mean_c + mid
-            out = {
-                "score": mean,
-                "se": se,
-                "ci_low": np.maximum(mean - half, bounds[0]),
-                "ci_high": np.minimum(mean + half, bounds[1]),
-            }
+            if method == "adjusted_t":
+                se, ci_low, ci_high = adjusted_t_interval(
+                    mean,
+                    var * (n_eff - 1.0) / n_eff,
+                    n_eff,
+                    scale=(bounds[0], bounds[1]),
+                    confidence=confidence,
+                    pseudo=CES_PSEUDO,
+                )
+            else:
+                se = std / np.sqrt(n_eff)
+                half = t_quantile(confidence, np.where(n_eff > 1.0, n_eff - 1.0, np.nan)) * se
+                ci_low = np.maximum(mean - half, bounds[0])
+                ci_high = np.minimum(mean + half, bounds[1])
+            out = {"score": mean, "se": se, "ci_low": ci_low, "ci_high": ci_high}
             counts, shares = {}, {"std": std}
 
     n_int = n_p.astype(np.int64)
