@@ -314,7 +314,8 @@ def nps_test(
         Confidence level of the interval of the difference.
     method : {"mover", "adjusted_wald", "wald"}, default "mover"
         ``"mover"`` combines the two samples' score intervals (see Notes); the Wald variants
-        are z-tests whose false-positive rate reaches 10-26 % at lopsided shares and small n.
+        are z-tests; the plain Wald test rejects 10-37 % of true nulls at lopsided shares and
+        unequal sizes such as 30 vs 300.
     dropna : bool, default False
         Drop missing answers (reported in the raised error otherwise).
 
