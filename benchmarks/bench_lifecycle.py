@@ -6,7 +6,7 @@ Usage::
 
 Simulates transactions with :func:`customer_models.make_transactions`, builds the customer
 summary with :func:`customer_models.rfm_summary` (not timed in the stage rows), then times
-``LifecycleStageClassifier(...).fit(summary).predict(summary)`` in each threshold mode, plus
+``LifecycleStageClassifier(...).fit(summary).assign(summary)`` in each threshold mode, plus
 ``explain``, :func:`kaplan_meier` and :func:`cohort_retention`. Each row reports the best
 wall time of ``--repeat`` runs and the peak memory allocated during one run (tracemalloc,
 numpy and pandas buffers included). The issue's target: stages for 1M customers under 2 s.
@@ -73,17 +73,17 @@ def main() -> None:
     churned = durations > 90
     plan = np.random.default_rng(0).choice(["basic", "pro", "team"], len(durations))
     cases: list[tuple[str, Callable[[], Any]]] = [
-        ("stages absolute", lambda: LifecycleStageClassifier().fit(summary).predict(summary)),
+        ("stages absolute", lambda: LifecycleStageClassifier().fit(summary).assign(summary)),
         (
             "stages adaptive",
-            lambda: LifecycleStageClassifier("adaptive").fit(summary).predict(summary),
+            lambda: LifecycleStageClassifier("adaptive").fit(summary).assign(summary),
         ),
         (
             "stages probabilistic (stub P(alive))",
             lambda: (
                 LifecycleStageClassifier("probabilistic", model=ExpDecayModel())
                 .fit(summary)
-                .predict(summary)
+                .assign(summary)
             ),
         ),
     ]
@@ -94,14 +94,14 @@ def main() -> None:
                 lambda: (
                     LifecycleStageClassifier("probabilistic", model=bgnbd)
                     .fit(summary)
-                    .predict(summary)
+                    .assign(summary)
                 ),
             )
         )
     cases += [
         (
             "rfm_summary + stages absolute (from transactions)",
-            lambda: LifecycleStageClassifier().fit(s := rfm_summary(tx)).predict(s),
+            lambda: LifecycleStageClassifier().fit(s := rfm_summary(tx)).assign(s),
         ),
         (
             "stage_transitions, 4 quarterly dates",

@@ -199,7 +199,7 @@ def run_memory(specs: list[Spec]) -> tuple[Stages, dict[str, Any], dict[str, Any
         del rfm_inputs
         segment_counts = segments.value_counts(sort=False)
     with st.stage("lifecycle stages"):
-        stages = lifecycle().fit(summary).predict(summary)
+        stages = lifecycle().fit(summary).assign(summary)
         stage_counts = stages.value_counts(sort=False)
     st.total()
     results = {
@@ -342,7 +342,7 @@ def run_dask(
         segment_counts = segments.value_counts().compute()
     with st.stage("lifecycle stages"):
         classifier = lifecycle().fit(summary.head(1000))  # "absolute" mode keeps no data
-        stages = cmd.map_customers(summary, classifier.predict)
+        stages = cmd.map_customers(summary, classifier.assign)
         stage_counts = stages.value_counts().compute()
     st.total()
     results = {

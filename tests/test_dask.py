@@ -184,7 +184,7 @@ def test_every_scoring_path_equals_in_memory(client, transactions):
             cm.customer_lifetime_value, bgnbd, spend, horizon=12, time_unit="M", discount_rate=0.01
         ),
         "segments": lambda df: segmenter.assign(df[rfm_columns]),
-        "stages": stages.predict,
+        "stages": stages.assign,
         "churn": churn.churn_probability,
     }
     for name, scorer in scorers.items():

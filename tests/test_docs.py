@@ -268,7 +268,7 @@ STAGE_ORDER = ["prospect", "new", "repeat", "loyal", "at_risk", "lapsed"]
 def _stage_rows(summary, classifier) -> list[str]:
     import pandas as pd
 
-    stages = classifier.fit(summary).predict(summary)
+    stages = classifier.fit(summary).assign(summary)
     silence = (summary["T"] - summary["recency"]).groupby(stages, observed=False).median()
     counts = stages.value_counts(sort=False)
     rows = []
@@ -338,7 +338,7 @@ def test_adaptive_false_alarm_rates_on_simulated_active_customers():
 
     summary, first_return = _active_poisson_customers()
     clf = cm.LifecycleStageClassifier("adaptive").fit(summary)
-    stages = clf.predict(summary)
+    stages = clf.assign(summary)
     repeat = summary["frequency"] > 0
     groups = pd.cut(
         summary["frequency"], [0, 2, 5, 10, np.inf], labels=["1–2", "3–5", "6–10", "11+"]
@@ -396,7 +396,7 @@ def test_lifecycle_repurchase_windows_on_cdnow_master(end, windows, actual):
     second = days[rank == 1].set_index("customer_id")["date"]
     gaps = (second - first.loc[second.index]).dt.days
     assert tuple(np.quantile(gaps, [0.95, 0.99]).round().astype(int)) == actual
-    stages = clf.predict(summary)
+    stages = clf.assign(summary)
     assert (summary.loc[stages == "new", "frequency"] == 0).all()  # the "new" are one-timers
     page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
     line = f"| {end} | {windows[0]} | {windows[1]} | {actual[0]} | {actual[1]} |"

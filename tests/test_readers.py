@@ -122,7 +122,7 @@ def _btyd(meaning: pd.DataFrame, end: str) -> pd.DataFrame:
 
 def _stages(meaning: pd.DataFrame, day: str, universe: pd.Index) -> pd.Series:
     summary = _btyd(meaning, day)
-    return LifecycleStageClassifier().fit(summary).predict(summary, customers=universe)
+    return LifecycleStageClassifier().fit(summary).assign(summary, customers=universe)
 
 
 def _churn_features(meaning: pd.DataFrame, day: str) -> pd.DataFrame:

@@ -54,7 +54,7 @@ def _valuation_section(transactions: pd.DataFrame, split: pd.DataFrame) -> str:
 def _segment_section(transactions: pd.DataFrame, split: pd.DataFrame) -> str:
     columns = ["frequency", "recency", "T", "monetary_value"]
     segments = RFMSegmenter().fit(split[columns]).assign(split[columns])
-    stages = LifecycleStageClassifier().fit(split).predict(split)
+    stages = LifecycleStageClassifier().fit(split).assign(split)
     seg_counts = segments.value_counts().head(5)
     # Every stage, in lifecycle order, zero rows included.
     stage_counts = stages.value_counts().reindex(list(STAGES), fill_value=0)
