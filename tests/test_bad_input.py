@@ -218,15 +218,15 @@ for _model in ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"]:
     )
     add(
         _model,
-        "fit weights of another length",
-        lambda m=_model: getattr(cm, m)().fit(SUMMARY, weights=[1.0, 2.0]),
-        "weights",
+        "fit sample_weight of another length",
+        lambda m=_model: getattr(cm, m)().fit(SUMMARY, sample_weight=[1.0, 2.0]),
+        "sample_weight",
     )
     add(
         _model,
-        "fit negative weights",
-        lambda m=_model: getattr(cm, m)().fit(SUMMARY, weights=-np.ones(len(SUMMARY))),
-        "weights",
+        "fit negative sample_weight",
+        lambda m=_model: getattr(cm, m)().fit(SUMMARY, sample_weight=-np.ones(len(SUMMARY))),
+        "sample_weight",
     )
     add(
         _model,

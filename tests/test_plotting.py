@@ -240,7 +240,7 @@ def test_survival_of_the_regular_cohort_is_its_own_fit():
     from customer_models.valuation import ShiftedBetaGeoModel
 
     rows = ShiftedBetaGeoModel.cohort_to_data(REGULAR)
-    sbg = ShiftedBetaGeoModel(time_unit="Y").fit(rows, weights="weight")
+    sbg = ShiftedBetaGeoModel(time_unit="Y").fit(rows, sample_weight="weight")
     # Fader & Hardie (2007), "How to project customer retention": Regular alpha 0.704, beta 1.182
     assert sbg.params_["alpha"] == pytest.approx(0.704, abs=5e-3)
     assert sbg.params_["beta"] == pytest.approx(1.182, abs=5e-3)

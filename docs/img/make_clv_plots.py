@@ -51,7 +51,7 @@ def main() -> None:
     clv = customer_lifetime_value(model, spend, data, horizon=12, time_unit="M", discount_rate=0.01)
     # the sBG curve is fitted on the cohort it is drawn over (Fader & Hardie 2007, "Regular")
     regular = ShiftedBetaGeoModel(time_unit="Y").fit(
-        ShiftedBetaGeoModel.cohort_to_data(REGULAR), weights="weight"
+        ShiftedBetaGeoModel.cohort_to_data(REGULAR), sample_weight="weight"
     )
     plots = {
         "clv_tracking_cumulative": lambda ax: plot_tracking(

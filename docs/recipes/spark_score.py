@@ -52,7 +52,7 @@ def fit_and_save(spark: SparkSession, summary: DataFrame, path: str) -> cm.BetaG
     """Fit BG/NBD on the (frequency, recency, T) patterns, save it, ship it to the executors."""
     # Only the distinct patterns and their counts reach the driver, not the customers.
     patterns = summary.groupBy("frequency", "recency", "T").count().toPandas()
-    model = cm.BetaGeoModel(time_unit="W").fit(patterns, weights=patterns["count"].to_numpy())
+    model = cm.BetaGeoModel(time_unit="W").fit(patterns, sample_weight=patterns["count"].to_numpy())
     model.save(path)  # a small JSON file: parameters, covariance, unit; no pickle
     spark.sparkContext.addFile(path)
     return model

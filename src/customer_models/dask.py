@@ -295,7 +295,7 @@ def fit_model(
     """Fit a valuation model on a distributed customer summary through its weighted patterns.
 
     The summary is grouped by the model's input columns in the cluster; only the distinct
-    patterns and their counts are collected and passed to ``model.fit(..., weights=...)``. The
+    patterns and their counts are collected and passed to ``model.fit(..., sample_weight=...)``. The
     fitted model is the same as fitting on the whole summary in memory.
 
     Parameters
@@ -324,7 +324,7 @@ def fit_model(
     require_columns(summary._meta, columns, what="summary")
     patterns = summary[columns].groupby(columns).size().compute()
     table = patterns.rename("weight").reset_index()
-    return model.fit(table, weights=table["weight"].to_numpy())
+    return model.fit(table, sample_weight=table["weight"].to_numpy())
 
 
 def _output_meta(summary: Any, func: Callable[[pd.DataFrame], Any]) -> Any:

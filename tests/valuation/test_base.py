@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from customer_models import ConvergenceWarning, DataValidationError, ParameterError
 from customer_models.valuation import BetaGeoModel, ParetoNBDModel, compress_patterns
@@ -97,17 +99,33 @@ def test_boundary_fit_warns_with_advice():
 
 def test_weights_column_and_array_agree(cdnow):
     counts = cdnow.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
-    a = BetaGeoModel().fit(counts, weights="n")
-    b = BetaGeoModel().fit(counts, weights=counts["n"].to_numpy())
+    a = BetaGeoModel().fit(counts, sample_weight="n")
+    b = BetaGeoModel().fit(counts, sample_weight=counts["n"].to_numpy())
     pd.testing.assert_series_equal(a.params_, b.params_)
     assert a.n_customers_ == 2357
 
 
+def test_a_model_ends_a_pipeline_and_survives_clone(cdnow):
+    """``fit(X, y=None, *, sample_weight=None)``: the last step of a scikit-learn Pipeline."""
+    counts = cdnow.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
+    direct = BetaGeoModel(penalizer_coef=0.001).fit(counts, sample_weight="n")
+    select = FunctionTransformer(lambda frame: frame[["frequency", "recency", "T"]])
+    pipeline = Pipeline([("columns", select), ("model", BetaGeoModel(penalizer_coef=0.001))])
+    pipeline.fit(counts, model__sample_weight=counts["n"].to_numpy())
+    np.testing.assert_allclose(pipeline[-1].params_, direct.params_, rtol=1e-10)
+    assert pipeline[-1].n_customers_ == 2357
+    fresh = clone(pipeline)
+    assert fresh[-1].get_params() == {"penalizer_coef": 0.001, "time_unit": None}
+    assert not hasattr(fresh[-1], "params_")
+    total = direct.log_likelihood(counts, sample_weight="n")
+    assert total == pytest.approx(direct.log_likelihood_, rel=1e-12)
+
+
 def test_bad_weights_raise(cdnow):
-    with pytest.raises(DataValidationError, match="weights must be >= 0"):
-        BetaGeoModel().fit(cdnow, weights=-np.ones(len(cdnow)))
+    with pytest.raises(DataValidationError, match="sample_weight must be >= 0"):
+        BetaGeoModel().fit(cdnow, sample_weight=-np.ones(len(cdnow)))
     with pytest.raises(ParameterError, match="entries"):
-        BetaGeoModel().fit(cdnow, weights=np.ones(3))
+        BetaGeoModel().fit(cdnow, sample_weight=np.ones(3))
 
 
 def test_from_params_validation():

@@ -282,7 +282,7 @@ def donations():
 
 @pytest.fixture(scope="module")
 def fitted(donations):
-    return BetaGeoBetaBinomModel().fit(donations, weights="weight")
+    return BetaGeoBetaBinomModel().fit(donations, sample_weight="weight")
 
 
 def _expand(donations):
@@ -311,7 +311,7 @@ def test_fit_is_invariant_to_compression_and_row_order(donations, fitted):
     np.testing.assert_allclose(per_customer.params_, fitted.params_, rtol=1e-8)
     assert per_customer.log_likelihood_ == pytest.approx(fitted.log_likelihood_, rel=1e-12)
     by_array = BetaGeoBetaBinomModel().fit(
-        donations.drop(columns="weight"), weights=donations["weight"].to_numpy()
+        donations.drop(columns="weight"), sample_weight=donations["weight"].to_numpy()
     )
     np.testing.assert_allclose(by_array.params_, fitted.params_, rtol=1e-10)
     # predictions do not depend on the row order either
@@ -321,10 +321,10 @@ def test_fit_is_invariant_to_compression_and_row_order(donations, fitted):
 
 
 def test_log_likelihood_method(donations, fitted):
-    ll = fitted.log_likelihood(donations, weights="weight")
+    ll = fitted.log_likelihood(donations, sample_weight="weight")
     assert ll == pytest.approx(fitted.log_likelihood_, rel=1e-12)
     m = BetaGeoBetaBinomModel.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
-    assert m.log_likelihood(donations, weights="weight") == pytest.approx(-33225.6, abs=0.05)
+    assert m.log_likelihood(donations, sample_weight="weight") == pytest.approx(-33225.6, abs=0.05)
 
 
 def test_predictions_are_series_on_the_index_and_match_lifetimes(donations, fitted, lifetimes_bgbb):
@@ -476,7 +476,9 @@ def test_empty_and_missing_columns():
 
 def test_does_not_mutate_input(donations):
     before = donations.copy()
-    BetaGeoBetaBinomModel().fit(donations, weights="weight").expected_purchases(donations, t=3)
+    BetaGeoBetaBinomModel().fit(donations, sample_weight="weight").expected_purchases(
+        donations, t=3
+    )
     pd.testing.assert_frame_equal(donations, before)
 
 

@@ -185,7 +185,7 @@ def test_row_order_and_compression_invariance(cdnow):
     b = BetaGeoModel().fit(shuffled)
     np.testing.assert_allclose(a.params_, b.params_, rtol=1e-9)
     counts = cdnow.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
-    c = BetaGeoModel().fit(counts, weights="n")
+    c = BetaGeoModel().fit(counts, sample_weight="n")
     np.testing.assert_allclose(a.params_, c.params_, rtol=1e-8)
     assert c.log_likelihood_ == pytest.approx(a.log_likelihood_, rel=1e-12)
     pa = a.probability_alive(shuffled)

@@ -133,7 +133,7 @@ def test_fit_is_invariant_to_row_order_and_compression(repeat, fitted):
     shuffled = repeat.sample(frac=1.0, random_state=3)
     np.testing.assert_allclose(GammaGammaModel().fit(shuffled).params_, fitted.params_, rtol=1e-9)
     doubled = pd.concat([repeat, repeat])
-    weighted = GammaGammaModel().fit(repeat, weights=np.full(len(repeat), 2.0))
+    weighted = GammaGammaModel().fit(repeat, sample_weight=np.full(len(repeat), 2.0))
     np.testing.assert_allclose(GammaGammaModel().fit(doubled).params_, weighted.params_, rtol=1e-9)
     np.testing.assert_allclose(weighted.params_, fitted.params_, rtol=1e-7)
 

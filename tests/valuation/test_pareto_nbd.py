@@ -248,7 +248,7 @@ def test_row_order_and_compression_invariance(cdnow):
     b = ParetoNBDModel().fit(cdnow.sample(frac=1.0, random_state=11))
     np.testing.assert_allclose(a.params_, b.params_, rtol=1e-8)
     counts = cdnow.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
-    c = ParetoNBDModel().fit(counts, weights=counts["n"].to_numpy())
+    c = ParetoNBDModel().fit(counts, sample_weight=counts["n"].to_numpy())
     np.testing.assert_allclose(a.params_, c.params_, rtol=1e-7)
 
 

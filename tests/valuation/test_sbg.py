@@ -28,7 +28,7 @@ HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]
 )
 def test_fit_matches_published_estimates(survivors, alpha, beta):
     rows = ShiftedBetaGeoModel.cohort_to_data(survivors)
-    model = ShiftedBetaGeoModel().fit(rows, weights="weight")
+    model = ShiftedBetaGeoModel().fit(rows, sample_weight="weight")
     assert model.params_.index.tolist() == ["alpha", "beta"]
     assert model.params_.round(3).tolist() == [alpha, beta]
     assert model.n_customers_ == 1000
@@ -58,7 +58,7 @@ def test_per_customer_rows_give_the_same_fit():
     rows = ShiftedBetaGeoModel.cohort_to_data(REGULAR)
     customers = rows.loc[rows.index.repeat(rows["weight"])].drop(columns="weight")
     customers = customers.sample(frac=1.0, random_state=1).reset_index(drop=True)
-    weighted = ShiftedBetaGeoModel().fit(rows, weights="weight")
+    weighted = ShiftedBetaGeoModel().fit(rows, sample_weight="weight")
     individual = ShiftedBetaGeoModel().fit(customers)
     np.testing.assert_allclose(individual.params_, weighted.params_, rtol=1e-9)
     assert individual.log_likelihood_ == pytest.approx(weighted.log_likelihood_, rel=1e-12)
@@ -92,7 +92,7 @@ def test_survival_and_retention_curves():
     assert isinstance(model.survival(3), float)
     # the fitted curve stays close to the observed survivors (F&H 2007, Figure 3)
     fitted = ShiftedBetaGeoModel().fit(
-        ShiftedBetaGeoModel.cohort_to_data(REGULAR), weights="weight"
+        ShiftedBetaGeoModel.cohort_to_data(REGULAR), sample_weight="weight"
     )
     np.testing.assert_allclose(fitted.survival(np.arange(8)), np.array(REGULAR) / 1000, atol=0.02)
 
@@ -246,7 +246,7 @@ def test_save_and_load_round_trip(tmp_path):
     from customer_models.valuation import load_model
 
     rows = ShiftedBetaGeoModel.cohort_to_data(HIGH_END)
-    model = ShiftedBetaGeoModel(time_unit="Y").fit(rows, weights="weight")
+    model = ShiftedBetaGeoModel(time_unit="Y").fit(rows, sample_weight="weight")
     path = tmp_path / "sbg.json"
     model.save(path)
     loaded = load_model(path)

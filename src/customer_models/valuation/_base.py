@@ -384,8 +384,8 @@ class ValuationModel(BaseEstimator):
             return np.ones(n)
         if isinstance(weights, str):
             frame = as_pandas(data)
-            require_columns(frame, [weights], what="data (weights column)")
-            w = ensure_numeric(frame[weights], ids, column=weights, what="weights")
+            require_columns(frame, [weights], what="data (sample_weight column)")
+            w = ensure_numeric(frame[weights], ids, column=weights, what="sample_weight")
         else:
             raw = weights.to_numpy() if isinstance(weights, pd.Series | pd.DataFrame) else weights
             try:
@@ -394,20 +394,30 @@ class ValuationModel(BaseEstimator):
                 array = np.asarray([raw], dtype=object)
             if array.dtype.kind not in "iuf":
                 raise ParameterError(
-                    "weights must be numbers (an array with one weight per row) or the name of "
-                    f"a column, got {type(weights).__name__} of dtype {array.dtype}."
+                    "sample_weight must be numbers (an array with one weight per row) or the name "
+                    f"of a column, got {type(weights).__name__} of dtype {array.dtype}."
                 )
             w = array.astype(np.float64).ravel()
             if w.size != n:
-                raise ParameterError(f"weights has {w.size} entries but the data has {n} rows.")
-            check_rule(np.isnan(w), ids, rule="weights must not be missing", column="weights")
-        check_finite(w, ids, column="weights", what="weights")
-        check_rule(w < 0, ids, rule="weights must be >= 0", column="weights", what="weights")
+                raise ParameterError(
+                    f"sample_weight has {w.size} entries but the data has {n} rows."
+                )
+            check_rule(
+                np.isnan(w), ids, rule="sample_weight must not be missing", column="sample_weight"
+            )
+        check_finite(w, ids, column="sample_weight", what="sample_weight")
+        check_rule(
+            w < 0,
+            ids,
+            rule="sample_weight must be >= 0",
+            column="sample_weight",
+            what="sample_weight",
+        )
         if not w.sum() > 0:
             raise DataValidationError(
-                "weights sum to 0: at least one row needs a positive weight.",
-                column="weights",
-                rule="weights must sum to > 0",
+                "sample_weight sums to 0: at least one row needs a positive weight.",
+                column="sample_weight",
+                rule="sample_weight must sum to > 0",
             )
         return w
 
@@ -526,16 +536,18 @@ class ValuationModel(BaseEstimator):
         self.bic_ = k * math.log(n) - 2.0 * self.log_likelihood_ if n > 0 else math.nan
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, data: Any, *, weights: Any = None) -> ValuationModel:
+    def fit(self, X: Any, y: None = None, *, sample_weight: Any = None) -> ValuationModel:
         """Fit the model by maximum likelihood.
 
         Parameters
         ----------
-        data : pandas.DataFrame
-            One row per customer (or per pattern, with ``weights``) holding the model's
-            ``required_columns``. Polars and Arrow tables are converted.
-        weights : None, str or array-like
-            Per-row counts: a column name of ``data`` or an array. Identical rows are
+        X : pandas.DataFrame
+            One row per customer (or per pattern, with ``sample_weight``) holding the
+            model's ``required_columns``. Polars and Arrow tables are converted.
+        y : None
+            Unused (the summary holds everything); there for scikit-learn's ``Pipeline``.
+        sample_weight : None, str or array-like
+            Per-row counts: a column name of ``X`` or an array. Identical rows are
             compressed into weighted patterns automatically anyway.
 
         Returns
@@ -550,10 +562,10 @@ class ValuationModel(BaseEstimator):
         """
         penalizer = check_number(self.penalizer_coef, "penalizer_coef", low=0.0)
         check_str(self.time_unit, "time_unit", allow_none=True)
-        columns, index = self._prepare(data, what="data", check_unit=False)
+        columns, index = self._prepare(X, what="data", check_unit=False)
         n_rows = next(iter(columns.values())).size
         ids = np.arange(n_rows) if index is None else _ids_of(index)
-        w = self._weights(data, weights, n_rows, ids)
+        w = self._weights(X, sample_weight, n_rows, ids)
         mask = self._fit_mask(columns)
         arrays = tuple(columns[c] for c in self.required_columns)
         if mask is not None:
@@ -634,7 +646,7 @@ class ValuationModel(BaseEstimator):
                 "purchase time, frequency counts repeat purchases), or use a simpler model."
             )
         self._set_result(params, covariance=covariance, log_likelihood=ll_total, n=n_total)
-        self.time_unit_ = self.time_unit if self.time_unit is not None else (_attrs_time_unit(data))
+        self.time_unit_ = self.time_unit if self.time_unit is not None else _attrs_time_unit(X)
         self.convergence_ = ConvergenceReport(
             success=not problems,
             n_iterations=n_iter,
@@ -649,14 +661,14 @@ class ValuationModel(BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ evaluation
-    def log_likelihood(self, data: Any, weights: Any = None) -> float:
-        """Total log-likelihood of ``data`` under the current parameters.
+    def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
+        """Total log-likelihood of ``X`` under the current parameters.
 
         Parameters
         ----------
-        data : pandas.DataFrame
+        X : pandas.DataFrame
             Rows with the model's ``required_columns``.
-        weights : None, str or array-like
+        sample_weight : None, str or array-like
             Per-row counts (a column name or an array).
 
         Returns
@@ -672,10 +684,10 @@ class ValuationModel(BaseEstimator):
         -9582.4
         """
         params = self._params_array()
-        columns, index = self._prepare(data)
+        columns, index = self._prepare(X)
         n_rows = next(iter(columns.values())).size
         ids = np.arange(n_rows) if index is None else _ids_of(index)
-        w = self._weights(data, weights, n_rows, ids)
+        w = self._weights(X, sample_weight, n_rows, ids)
         mask = self._fit_mask(columns)
         arrays = tuple(columns[c] for c in self.required_columns)
         if mask is not None:

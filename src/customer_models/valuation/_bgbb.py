@@ -416,13 +416,13 @@ class BetaGeoBetaBinomModel(ValuationModel):
     inactive for good with probability ``theta``. Across customers ``p ~ Beta(alpha, beta)``
     and ``theta ~ Beta(gamma, delta)`` (Fader, Hardie & Shang 2010).
 
-    Data: one row per customer (or per pattern, with ``weights``) with ``frequency`` (repeat
+    Data: one row per customer (or per pattern, with ``sample_weight``) with ``frequency`` (repeat
     transactions ``x``, the first one excluded), ``recency`` (the opportunity of the last
     transaction ``t_x``, 0 if none) and ``n_periods`` (the number of opportunities observed,
     ``n``). Rules: ``0 <= frequency <= recency <= n_periods``, whole numbers, and
     ``recency == 0`` when ``frequency == 0``. Identical rows are compressed into weighted
     patterns before fitting, so a recency/frequency table with counts fits as fast as the
-    customer list (``fit(load_donations(), weights="weight")``).
+    customer list (``fit(load_donations(), sample_weight="weight")``).
 
     Parameters
     ----------
@@ -460,7 +460,7 @@ class BetaGeoBetaBinomModel(ValuationModel):
     Examples
     --------
     >>> from customer_models import load_donations
-    >>> model = BetaGeoBetaBinomModel().fit(load_donations(), weights="weight")
+    >>> model = BetaGeoBetaBinomModel().fit(load_donations(), sample_weight="weight")
     >>> model.params_.round(3).tolist()
     [1.204, 0.75, 0.657, 2.783]
     >>> round(model.log_likelihood_, 1)

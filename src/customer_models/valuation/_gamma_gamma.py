@@ -317,7 +317,7 @@ class GammaGammaModel(ValuationModel):
         # customers are valued at the population mean (see expected_spend), never refused.
         return np.asarray((columns["frequency"] > 0) & (columns["monetary_value"] > 0))
 
-    def fit(self, data: Any, *, weights: Any = None) -> GammaGammaModel:
+    def fit(self, X: Any, y: None = None, *, sample_weight: Any = None) -> GammaGammaModel:
         """Fit on the customers of ``data`` with valid spend, by maximum likelihood.
 
         Customers with valid spend have repeat purchases (frequency > 0) whose mean value is
@@ -328,9 +328,11 @@ class GammaGammaModel(ValuationModel):
 
         Parameters
         ----------
-        data : pandas.DataFrame
+        X : pandas.DataFrame
             ``frequency`` and ``monetary_value`` per customer.
-        weights : None, str or array-like
+        y : None
+            Unused; there for scikit-learn's ``Pipeline``.
+        sample_weight : None, str or array-like
             Per-row counts (a column name or an array).
 
         Returns
@@ -342,7 +344,7 @@ class GammaGammaModel(ValuationModel):
         ConvergenceWarning
             When the optimizer had trouble, or when ``q <= 1`` (infinite population mean).
         """
-        super().fit(data, weights=weights)
+        super().fit(X, sample_weight=sample_weight)
         q = float(self.params_["q"])
         if q <= 1.0:
             warnings.warn(

@@ -77,7 +77,7 @@ def _log_covariance(model: Any) -> np.ndarray:
 def _refit(model: Any, data: pd.DataFrame, counts: np.ndarray) -> Any:
     clone = copy.deepcopy(model)
     keep = counts > 0
-    clone.fit(data.loc[keep], weights=counts[keep].astype(np.float64))
+    clone.fit(data.loc[keep], sample_weight=counts[keep].astype(np.float64))
     return clone
 
 

@@ -284,7 +284,7 @@ class ShiftedBetaGeoModel(ValuationModel):
     the customers who are most likely to churn leave first, the aggregate retention rate rises
     with tenure even though no individual's does.
 
-    Data: one row per customer (or per group, with ``weights``) with ``duration`` (whole
+    Data: one row per customer (or per group, with ``sample_weight``) with ``duration`` (whole
     periods observed, >= 0) and ``churned`` (1 if the customer churned in period
     ``duration``, which must then be >= 1; 0 if still a customer after ``duration``
     periods). Cohort survivor counts become such rows with :meth:`cohort_to_data`.
@@ -328,7 +328,7 @@ class ShiftedBetaGeoModel(ValuationModel):
     Examples
     --------
     >>> regular = ShiftedBetaGeoModel.cohort_to_data([1000, 631, 468, 382, 326, 289, 262, 241])
-    >>> model = ShiftedBetaGeoModel().fit(regular, weights="weight")
+    >>> model = ShiftedBetaGeoModel().fit(regular, sample_weight="weight")
     >>> model.params_.round(3).tolist()
     [0.704, 1.182]
     >>> model.survival([1, 7]).round(3).tolist()
@@ -394,7 +394,7 @@ class ShiftedBetaGeoModel(ValuationModel):
             Columns ``duration``, ``churned`` and ``weight``: for each period t, the
             ``S(t-1) - S(t)`` customers who churned in it (``churned=1, duration=t``), then the
             ``S(last)`` customers still active (``churned=0, duration=last``). Rows of weight 0
-            are left out. Fit with ``fit(rows, weights="weight")``.
+            are left out. Fit with ``fit(rows, sample_weight="weight")``.
 
         Examples
         --------
