@@ -17,8 +17,8 @@ from scipy.special import betaln, exprel, gammaln, logsumexp
 from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel, check_frequency_recency
-from customer_models.valuation._gamma_gamma import digamma_difference, log_gamma_ratio
 from customer_models.valuation._patterns import compress_patterns
+from customer_models.valuation._special import digamma_difference, log_gamma_ratio
 
 __all__ = ["BetaGeoBetaBinomModel"]
 
