@@ -1769,15 +1769,17 @@ add(
 for _model in ["BetaGeoModel", "ParetoNBDModel"]:
     add(
         _model,
-        "fit weights of strings",
-        lambda m=_model: getattr(cm, m)().fit(SUMMARY, weights=np.array(["a"] * len(SUMMARY))),
-        "weights",
+        "fit sample_weight of strings",
+        lambda m=_model: getattr(cm, m)().fit(
+            SUMMARY, sample_weight=np.array(["a"] * len(SUMMARY))
+        ),
+        "sample_weight",
     )
     add(
         _model,
-        "fit weights a dict",
-        lambda m=_model: getattr(cm, m)().fit(SUMMARY, weights={}),
-        "weights",
+        "fit sample_weight a dict",
+        lambda m=_model: getattr(cm, m)().fit(SUMMARY, sample_weight={}),
+        "sample_weight",
     )
 
 

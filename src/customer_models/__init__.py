@@ -14,6 +14,7 @@ Everything public is importable from here::
 
 from __future__ import annotations
 
+from customer_models._version import __version__
 from customer_models.churn import (
     ChurnClassifier,
     ChurnEvaluation,
@@ -89,8 +90,6 @@ from customer_models.valuation import (
     load_model,
     prediction_interval,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BetaGeoBetaBinomModel",

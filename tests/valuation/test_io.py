@@ -49,12 +49,27 @@ def test_round_trip_from_params(tmp_path):
 
 
 def test_every_registered_model_class_is_loadable(tmp_path):
-    from customer_models.valuation._io import _model_classes
+    """Every model class the registry knows round-trips through a file, parameters exact."""
+    from customer_models.valuation._registry import MODEL_CLASSES
 
-    classes = _model_classes()
-    assert {"BetaGeoModel", "ParetoNBDModel", "ModifiedBetaGeoModel"} <= set(classes)
-    for name, cls in classes.items():
+    expected = {
+        "BetaGeoModel",
+        "ModifiedBetaGeoModel",
+        "ParetoNBDModel",
+        "GammaGammaModel",
+        "BetaGeoBetaBinomModel",
+        "ShiftedBetaGeoModel",
+    }
+    assert expected <= set(MODEL_CLASSES)
+    for name, cls in MODEL_CLASSES.items():
         assert issubclass(cls, ValuationModel), name
+        values = np.linspace(0.5, 3.0, len(cls.param_names)) ** 1.7  # not round numbers
+        model = cls.from_params(time_unit="W", **dict(zip(cls.param_names, values, strict=True)))
+        model.save(tmp_path / f"{name}.json")
+        loaded = load_model(tmp_path / f"{name}.json")
+        assert type(loaded) is cls, name
+        pd.testing.assert_series_equal(loaded.params_, model.params_, check_exact=True)
+        assert loaded.time_unit_ == "W", name
 
 
 @pytest.mark.parametrize(

@@ -6,21 +6,19 @@ estimators are re-exported here and at the top level of :mod:`customer_models`.
 
 from __future__ import annotations
 
-from customer_models.valuation._base import (
-    ConvergenceReport,
-    PurchaseModel,
-    ValuationModel,
-    check_frequency_recency,
-)
+from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
 from customer_models.valuation._bgnbd import BetaGeoModel
+from customer_models.valuation._checks import check_frequency_recency
 from customer_models.valuation._clv import customer_lifetime_value
+from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._gamma_gamma import GammaGammaModel
 from customer_models.valuation._intervals import prediction_interval
 from customer_models.valuation._io import load_model, save_model
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
 from customer_models.valuation._pareto_nbd import ParetoNBDModel
 from customer_models.valuation._patterns import Patterns, compress_patterns
+from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._sbg import ShiftedBetaGeoModel
 
 __all__ = [

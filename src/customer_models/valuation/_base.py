@@ -50,21 +50,18 @@ import math
 import numbers
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from customer_models._time import normalize_unit
 from customer_models._validation import (
     as_pandas,
     check_finite,
     check_fitted,
     check_not_empty,
     check_number,
-    check_numbers,
     check_rule,
     check_str,
     ensure_numeric,
@@ -75,6 +72,15 @@ from customer_models.exceptions import (
     DataValidationError,
     ParameterError,
 )
+from customer_models.valuation._checks import (
+    TIME_COLUMNS,
+    attrs_time_unit,
+    check_frequency,  # re-exported until _bgbb and _gamma_gamma import it from _checks
+    check_frequency_recency,
+    check_time_unit,
+)
+from customer_models.valuation._convergence import diagnose
+from customer_models.valuation._io import save_model
 from customer_models.valuation._optimize import (
     Coordinates,
     Derivatives,
@@ -83,150 +89,13 @@ from customer_models.valuation._optimize import (
     maximize,
 )
 from customer_models.valuation._patterns import compress_patterns
+from customer_models.valuation._registry import register
 
-__all__ = ["ConvergenceReport", "ValuationModel", "check_frequency", "check_frequency_recency"]
+__all__ = ["ValuationModel", "check_frequency", "check_frequency_recency"]
 
 #: Box on the log parameters, keeps every kernel finite (about 1e-11 .. 7e10).
 _LOG_BOUND = 25.0
-#: Parameters outside this range are reported as "at a boundary".
-_BOUNDARY_LOW, _BOUNDARY_HIGH = 1e-5, 1e5
-#: Gradient (of the mean negative log-likelihood, log space) below which a fit is converged.
-_GRADIENT_TOL = 1e-5
 _Z95 = 1.959963984540054
-
-
-@dataclass(frozen=True)
-class ConvergenceReport:
-    """How the maximum-likelihood fit went.
-
-    Attributes
-    ----------
-    success : bool
-        True when the optimizer converged (gradient numerically zero) and no problem below was
-        found.
-    n_iterations : int
-        Optimizer iterations (L-BFGS-B iterations plus Newton steps).
-    gradient_norm : float
-        Largest absolute gradient of the mean negative log-likelihood in log-parameter space
-        at the solution.
-    hessian_positive_definite : bool
-        Whether the Hessian at the solution is positive definite (a proper maximum; standard
-        errors are available).
-    at_boundary : tuple of str
-        Parameters that ran towards 0 or infinity (outside 1e-5 .. 1e5).
-    moved_from_start : bool
-        False when the optimizer stayed at its initial point.
-    message : str
-        What the optimizer did (L-BFGS-B start, on a sample of customers for large data; Newton
-        steps on all patterns; the largest gradient reached), then any problems and what to try.
-
-    Examples
-    --------
-    >>> from customer_models.valuation import BetaGeoModel
-    >>> from customer_models import load_cdnow_summary
-    >>> BetaGeoModel().fit(load_cdnow_summary()).convergence_.success
-    True
-    """
-
-    success: bool
-    n_iterations: int
-    gradient_norm: float
-    hessian_positive_definite: bool
-    at_boundary: tuple[str, ...] = ()
-    moved_from_start: bool = True
-    message: str = ""
-
-
-def check_frequency(x: np.ndarray, ids: Any, *, what: str = "data") -> None:
-    """Check that ``frequency`` (repeat purchases) is a whole number >= 0.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> check_frequency(np.array([0.0, 1.5]), ["a", "b"])
-    Traceback (most recent call last):
-    ...
-    customer_models.exceptions.DataValidationError: ... 'frequency must be a whole number'...
-    """
-    check_rule(
-        x < 0,
-        ids,
-        rule="frequency must be >= 0",
-        column="frequency",
-        what=what,
-        hint="frequency counts repeat purchases (purchases after the first).",
-    )
-    check_rule(
-        x != np.floor(x),
-        ids,
-        rule="frequency must be a whole number",
-        column="frequency",
-        what=what,
-        hint="frequency counts repeat purchase periods.",
-    )
-
-
-def check_frequency_recency(
-    columns: Mapping[str, np.ndarray],
-    ids: Any,
-    *,
-    what: str = "data",
-    age_column: str = "T",
-) -> None:
-    """Check the buy-till-you-die rules on ``frequency``, ``recency`` and the age column.
-
-    Rules: frequency is a whole number >= 0; recency >= 0; recency <= age (``T`` or
-    ``n_periods``); recency == 0 when frequency == 0.
-
-    Parameters
-    ----------
-    columns : mapping of str to numpy.ndarray
-        Must hold ``frequency``, ``recency`` and ``age_column`` as float arrays.
-    ids : array-like
-        Customer ids aligned with the arrays (shown in the error).
-    what : str
-        Name of the data in messages.
-    age_column : str
-        ``"T"`` for continuous-time models, ``"n_periods"`` for BG/BB.
-
-    Raises
-    ------
-    DataValidationError
-        Naming the rule, the number of offending rows and the first ids.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> cols = {"frequency": np.array([1.0]), "recency": np.array([5.0]), "T": np.array([4.0])}
-    >>> check_frequency_recency(cols, ["c1"])
-    Traceback (most recent call last):
-    ...
-    customer_models.exceptions.DataValidationError: data column 'recency': 1 of 1 row ...
-    """
-    x, t_x, age = columns["frequency"], columns["recency"], columns[age_column]
-    check_frequency(x, ids, what=what)
-    check_rule(t_x < 0, ids, rule="recency must be >= 0", column="recency", what=what)
-    check_rule(age < 0, ids, rule=f"{age_column} must be >= 0", column=age_column, what=what)
-    tol = 1e-9 * np.maximum(1.0, np.abs(age))
-    check_rule(
-        t_x > age + tol,
-        ids,
-        rule=f"recency <= {age_column}",
-        column="recency",
-        what=what,
-        hint=(
-            "recency is the BTYD recency (time from first to last purchase), not the time "
-            f"since the last purchase; that one is {age_column} - recency."
-        ),
-    )
-    check_rule(
-        (x == 0) & (t_x != 0),
-        ids,
-        rule="recency == 0 when frequency == 0",
-        column="recency",
-        what=what,
-        hint="a customer without repeat purchases has recency 0.",
-    )
 
 
 def _ids_of(index: pd.Index) -> np.ndarray:
@@ -286,6 +155,10 @@ class ValuationModel(BaseEstimator):
     required_columns: ClassVar[tuple[str, ...]] = ()
     _default_initial_params: ClassVar[tuple[float, ...]] = ()
     _derivatives_kernel: ClassVar[Any] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register(cls)  # load_model finds the class by name
 
     def __init__(self, *, penalizer_coef: float = 0.0, time_unit: str | None = None) -> None:
         self.penalizer_coef = penalizer_coef
@@ -377,7 +250,7 @@ class ValuationModel(BaseEstimator):
 
     @staticmethod
     def _uses_time(columns: tuple[str, ...]) -> bool:
-        return any(c in _TIME_COLUMNS for c in columns)
+        return any(c in TIME_COLUMNS for c in columns)
 
     def _weights(self, data: Any, weights: Any, n: int, ids: Any) -> np.ndarray:
         if weights is None:
@@ -596,68 +469,17 @@ class ValuationModel(BaseEstimator):
             bound=_LOG_BOUND,
             coordinates=self._optimizer_coordinates(),
         )
-        theta, grad, hess = result.theta, result.gradient, result.hessian
-        n_iter = result.n_iterations
-
-        params = np.exp(theta)
+        params = np.exp(result.theta)
         ll_total = dot(pw, self._loglik_kernel(params, *cols))
-        grad_norm = float(np.max(np.abs(grad)))
-        hess_total = hess * n_total
-        try:
-            np.linalg.cholesky(hess_total)
-            pos_def = bool(np.all(np.isfinite(hess_total)))
-        except np.linalg.LinAlgError:
-            pos_def = False
-        covariance: np.ndarray | None
-        if pos_def:
-            cov_log = np.linalg.inv(hess_total)
-            cov_log = 0.5 * (cov_log + cov_log.T)
-            covariance = params[:, None] * cov_log * params[None, :]
-        else:
-            covariance = np.full((len(params), len(params)), np.nan)
-
-        at_boundary = tuple(
-            name
-            for name, p, th in zip(self.param_names, params, theta, strict=True)
-            if p < _BOUNDARY_LOW or p > _BOUNDARY_HIGH or abs(th) > _LOG_BOUND - 1.0
+        covariance, report = diagnose(
+            self.param_names, result, theta0, n_total, log_bound=_LOG_BOUND
         )
-        moved = bool(np.max(np.abs(theta - theta0)) > 1e-6)
-        optimizer_ok = result.optimizer_success or grad_norm < _GRADIENT_TOL
-        converged = optimizer_ok and grad_norm < _GRADIENT_TOL
-        problems: list[str] = []
-        if not converged:
-            problems.append(f"the optimizer did not converge (largest gradient {grad_norm:.2g})")
-        if not moved:
-            problems.append("the optimizer did not move from its starting point")
-        if at_boundary:
-            problems.append(
-                "parameter(s) "
-                + ", ".join(f"{n}={params[self.param_names.index(n)]:.3g}" for n in at_boundary)
-                + " ran towards 0 or infinity"
-            )
-        if not pos_def:
-            problems.append("the Hessian is not positive definite (no standard errors)")
-        message = result.message
-        if problems:
-            message += (
-                "; problems: " + "; ".join(problems) + ". Try: express recency/T in a time unit "
-                "that makes them roughly 1-100 (e.g. weeks instead of days), set "
-                "penalizer_coef (e.g. 0.001), check the data (recency is first-to-last "
-                "purchase time, frequency counts repeat purchases), or use a simpler model."
-            )
         self._set_result(params, covariance=covariance, log_likelihood=ll_total, n=n_total)
-        self.time_unit_ = self.time_unit if self.time_unit is not None else _attrs_time_unit(X)
-        self.convergence_ = ConvergenceReport(
-            success=not problems,
-            n_iterations=n_iter,
-            gradient_norm=grad_norm,
-            hessian_positive_definite=pos_def,
-            at_boundary=at_boundary,
-            moved_from_start=moved,
-            message=message,
-        )
-        if problems:
-            warnings.warn(f"{type(self).__name__} fit: {message}", ConvergenceWarning, stacklevel=2)
+        self.time_unit_ = self.time_unit if self.time_unit is not None else attrs_time_unit(X)
+        self.convergence_ = report
+        if not report.success:
+            message = f"{type(self).__name__} fit: {report.message}"
+            warnings.warn(message, ConvergenceWarning, stacklevel=2)
         return self
 
     # ------------------------------------------------------------------ evaluation
@@ -714,239 +536,4 @@ class ValuationModel(BaseEstimator):
         ...     load_model(pathlib.Path(d) / "bgnbd.json").params_["b"]
         np.float64(2.426)
         """
-        from customer_models.valuation._io import save_model
-
         save_model(self, path)
-
-
-_TIME_COLUMNS = frozenset({"recency", "T", "n_periods", "duration"})
-
-
-def check_time_unit(model: Any, frame: pd.DataFrame, *, what: str = "data") -> None:
-    """Refuse a summary whose time unit differs from the model's, or cannot be known.
-
-    The unit travels in ``frame.attrs["time_unit"]`` (set by :func:`~customer_models.rfm_summary`,
-    kept by column subsets, ``assign``, ``concat`` and Parquet, dropped by ``join``, ``merge``
-    and CSV). A model that knows its unit (``time_unit_``) scores only frames that say the
-    same unit, so a weekly model never rescores a daily summary silently.
-
-    Raises
-    ------
-    ParameterError
-        The units differ, or the frame has no unit while the model has one.
-    """
-    model_unit = getattr(model, "time_unit_", None)
-    if model_unit is None:
-        return
-    data_unit = _attrs_time_unit(frame)
-    name = type(model).__name__
-    if data_unit is None:
-        raise ParameterError(
-            f"{what} does not say its time unit, and {name} was fitted with recency/T in "
-            f"{model_unit!r}: pandas drops DataFrame.attrs in join, merge and CSV, so the unit "
-            f"of this frame cannot be known. If it is in {model_unit!r}, say so: "
-            f"cm.with_time_unit(frame, {model_unit!r}) (column subsets, assign, concat and "
-            "Parquet keep the unit)."
-        )
-    if _canonical_unit(data_unit) != _canonical_unit(model_unit):
-        raise ParameterError(
-            f"{what} has recency/T in {data_unit!r} but {name} was fitted in {model_unit!r}: "
-            f"scoring it would use the wrong clock. Build the summary with "
-            f"time_unit={model_unit!r} (rfm_summary(..., time_unit={model_unit!r})), or refit "
-            f"the model on this summary."
-        )
-
-
-def _canonical_unit(unit: str) -> str:
-    """Canonical spelling of a calendar unit; other names (BG/BB's "period") as they are."""
-    try:
-        return normalize_unit(unit, "time_unit")
-    except ParameterError:
-        return str(unit)
-
-
-def _attrs_time_unit(data: Any) -> str | None:
-    attrs = getattr(data, "attrs", None)
-    if isinstance(attrs, Mapping):
-        unit = attrs.get("time_unit")
-        return None if unit is None else str(unit)
-    return None
-
-
-def _check_horizon(t: Any, name: str = "t") -> np.ndarray:
-    """Return ``t`` as a float array, raising :class:`ParameterError` unless finite and >= 0."""
-    return check_numbers(t, name, low=0.0)
-
-
-def _check_count(n: Any, name: str = "n") -> np.ndarray:
-    """Return ``n`` as a float array of whole numbers >= 0, else raise :class:`ParameterError`."""
-    return check_numbers(n, name, low=0.0, integer=True)
-
-
-class PurchaseModel(ValuationModel):
-    """Base of the continuous-time purchase models on ``frequency``, ``recency``, ``T``.
-
-    Subclasses set the prediction kernels as staticmethods: ``_alive_kernel(params, x, t_x,
-    T)``, ``_expected_kernel(params, x, t_x, T, t)``, ``_pmf_kernel(params, n, x, t_x, T, t)``
-    (or None) and ``_new_customer_kernel(params, t)``; this class validates the data and wraps
-    the results.
-
-    Examples
-    --------
-    >>> from customer_models.valuation import BetaGeoModel
-    >>> issubclass(BetaGeoModel, PurchaseModel)
-    True
-    """
-
-    required_columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
-    _alive_kernel: ClassVar[Any] = None
-    _expected_kernel: ClassVar[Any] = None
-    _pmf_kernel: ClassVar[Any] = None
-    _new_customer_kernel: ClassVar[Any] = None
-
-    @classmethod
-    def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
-        check_frequency_recency(columns, ids, what=what, age_column="T")
-
-    @classmethod
-    def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
-        x, _, T = columns
-        w = weights / weights.sum()
-        mean_x = max(dot(w, x), 0.1)
-        mean_T = max(dot(w, T), 1e-3)
-        init = np.asarray(cls._default_initial_params, dtype=np.float64).copy()
-        init[1] = init[0] * mean_T / mean_x  # rate scale: r / alpha ~ purchases per unit time
-        return init
-
-    def _columns_xtt(self, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index | None]:
-        self._require_fitted()
-        cols, index = self._prepare(data)
-        return cols["frequency"], cols["recency"], cols["T"], index
-
-    def probability_alive(self, data: Any) -> pd.Series | np.ndarray:
-        """Probability that each customer is still active at the end of observation (T).
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            Columns ``frequency``, ``recency``, ``T``.
-
-        Returns
-        -------
-        pandas.Series
-            Named ``"probability_alive"``, on ``data``'s index, in [0, 1] (ndarray for array
-            input).
-
-        Examples
-        --------
-        >>> from customer_models import load_cdnow_summary
-        >>> from customer_models.valuation import BetaGeoModel
-        >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> m.probability_alive(load_cdnow_summary().head(2)).round(3).tolist()
-        [0.727, 0.212]
-        """
-        x, t_x, T, index = self._columns_xtt(data)
-        p = type(self)._alive_kernel(self._params_array(), x, t_x, T)
-        return self._wrap(p, index, "probability_alive")
-
-    def expected_purchases(self, data: Any, *, t: Any) -> pd.Series | np.ndarray:
-        """Return the expected number of purchases in the next ``t`` time units, given history.
-
-        ``E[X(T, T + t) | frequency, recency, T]``, with ``t`` in ``time_unit_``.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            Columns ``frequency``, ``recency``, ``T``.
-        t : float or array-like
-            Horizon(s) >= 0, broadcast against the rows.
-
-        Returns
-        -------
-        pandas.Series
-            Named ``"expected_purchases"``, on ``data``'s index (ndarray for array input).
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from customer_models.valuation import BetaGeoModel
-        >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-        >>> round(float(m.expected_purchases(one, t=39).iloc[0]), 3)
-        1.226
-        """
-        horizon = _check_horizon(t)
-        x, t_x, T, index = self._columns_xtt(data)
-        e = type(self)._expected_kernel(self._params_array(), x, t_x, T, horizon)
-        return self._wrap(
-            np.broadcast_to(e, x.shape).copy() if e.ndim < 1 else e, index, "expected_purchases"
-        )
-
-    def probability_of_purchases(self, data: Any, *, n: Any, t: Any) -> pd.Series | np.ndarray:
-        """Probability of exactly ``n`` purchases in the next ``t`` time units, given history.
-
-        ``P(X(T, T + t) = n | frequency, recency, T)``.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            Columns ``frequency``, ``recency``, ``T``.
-        n : int or array-like of int
-            Number of purchases (>= 0).
-        t : float or array-like
-            Horizon(s) >= 0.
-
-        Returns
-        -------
-        pandas.Series
-            Named ``"probability_of_purchases"`` on ``data``'s index.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from customer_models.valuation import BetaGeoModel
-        >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-        >>> p = [float(m.probability_of_purchases(one, n=k, t=39).iloc[0]) for k in range(60)]
-        >>> round(sum(p), 6)
-        1.0
-        """
-        kernel = type(self)._pmf_kernel
-        if kernel is None:
-            raise ParameterError(
-                f"{type(self).__name__} does not provide probability_of_purchases."
-            )
-        counts = _check_count(n)
-        horizon = _check_horizon(t)
-        x, t_x, T, index = self._columns_xtt(data)
-        p = kernel(self._params_array(), counts, x, t_x, T, horizon)
-        return self._wrap(
-            np.broadcast_to(p, x.shape).copy() if p.ndim < 1 else p,
-            index,
-            "probability_of_purchases",
-        )
-
-    def expected_purchases_new_customer(self, *, t: Any) -> float | np.ndarray:
-        """Return the expected repeat purchases of a new customer in its first ``t`` time units.
-
-        Parameters
-        ----------
-        t : float or array-like
-            Horizon(s) >= 0 in ``time_unit_``.
-
-        Returns
-        -------
-        float or numpy.ndarray
-            A float for scalar ``t``, else an array of the shape of ``t``.
-
-        Examples
-        --------
-        >>> from customer_models.valuation import BetaGeoModel
-        >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> float(m.expected_purchases_new_customer(t=0))
-        0.0
-        """
-        self._require_fitted()
-        horizon = _check_horizon(t)
-        e = np.asarray(type(self)._new_customer_kernel(self._params_array(), horizon))
-        return float(e) if e.ndim == 0 else e

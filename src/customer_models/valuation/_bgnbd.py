@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import betainc, betaln, expit, exprel, gammaln, polygamma, psi, xlogy
 
-from customer_models.valuation._base import PurchaseModel
 from customer_models.valuation._optimize import dot
 from customer_models.valuation._patterns import count_grid
+from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._special import pfq_series
 
 __all__ = [

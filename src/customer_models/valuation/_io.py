@@ -16,26 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from customer_models._version import __version__
 from customer_models.exceptions import ModelFileError, ParameterError
-from customer_models.valuation._base import ConvergenceReport, ValuationModel
+from customer_models.valuation._convergence import ConvergenceReport
+from customer_models.valuation._registry import MODEL_CLASSES
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_model", "save_model"]
 
 FORMAT_NAME = "customer_models.valuation"
 FORMAT_VERSION = 1
-
-
-def _model_classes() -> dict[str, type[ValuationModel]]:
-    import customer_models.valuation  # noqa: F401  (registers every model module)
-
-    found: dict[str, type[ValuationModel]] = {}
-    stack = list(ValuationModel.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.__module__.startswith("customer_models.") and cls.param_names:
-            found[cls.__name__] = cls
-    return found
 
 
 def _check_path(path: Any) -> None:
@@ -51,7 +40,7 @@ def _num(value: Any) -> float | None:
     return None if not math.isfinite(value) else value
 
 
-def save_model(model: ValuationModel, path: str | os.PathLike[str]) -> None:
+def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     """Write ``model`` (fitted or built with ``from_params``) to ``path`` as JSON.
 
     Examples
@@ -64,8 +53,6 @@ def save_model(model: ValuationModel, path: str | os.PathLike[str]) -> None:
     ...     json.loads((pathlib.Path(d) / "m.json").read_text())["class"]
     'ParetoNBDModel'
     """
-    from customer_models import __version__  # lazy: the top level imports this package
-
     _check_path(path)
 
     model._require_fitted()
@@ -109,7 +96,7 @@ def _fail(path: Any, why: str) -> ModelFileError:
     return ModelFileError(f"{os.fspath(path)!s} is not a customer_models model file: {why}.")
 
 
-def load_model(path: str | os.PathLike[str]) -> ValuationModel:
+def load_model(path: str | os.PathLike[str]) -> Any:
     """Load a model saved with ``model.save(path)``.
 
     Parameters
@@ -159,7 +146,7 @@ def load_model(path: str | os.PathLike[str]) -> ValuationModel:
             f"format_version {version!r} is not supported (this library reads "
             f"1..{FORMAT_VERSION}; upgrade customer_models to read newer files)",
         )
-    classes = _model_classes()
+    classes = MODEL_CLASSES
     name = payload.get("class")
     if name not in classes:
         raise _fail(path, f"unknown model class {name!r} (known: {sorted(classes)})")

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import expit, gammaln, psi
 
-from customer_models.valuation._base import PurchaseModel
 from customer_models.valuation._bgnbd import (
     _bg_family_derivatives,
     _by_count,
@@ -20,6 +19,7 @@ from customer_models.valuation._bgnbd import (
     _pmf_new,
     _unpack,
 )
+from customer_models.valuation._purchase import PurchaseModel
 
 __all__ = [
     "ModifiedBetaGeoModel",

@@ -31,10 +31,10 @@ import numpy as np
 from scipy.special import betainc, betaln, gammaln, psi, xlogy
 
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._base import PurchaseModel
 from customer_models.valuation._bgnbd import _by_count
 from customer_models.valuation._optimize import Coordinates
 from customer_models.valuation._patterns import distinct_rows
+from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._special import hyp2f1_1bc
 
 __all__ = [
