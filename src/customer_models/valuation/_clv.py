@@ -547,9 +547,11 @@ def _bgnbd_dert_infinite(
     x = data["frequency"].to_numpy(dtype=np.float64)
     scale = delta * (alpha + data["T"].to_numpy(dtype=np.float64))
     # Evaluate once per distinct (x, scale) pair: typically a few thousand, not 1M.
-    pair_codes, pairs = pd.factorize(pd.MultiIndex.from_arrays([x, scale]))
-    x_u = pairs.get_level_values(0).to_numpy(dtype=np.float64)
-    scale_u = pairs.get_level_values(1).to_numpy(dtype=np.float64)
+    distinct = distinct_rows([x, scale], min_rows=0)
+    if distinct is None:  # mostly distinct: evaluate every row
+        x_u, scale_u, pair_codes = x, scale, np.arange(x.size)
+    else:
+        (x_u, scale_u), pair_codes = distinct
     with np.errstate(all="ignore"):  # checked below: a non-finite value declines
         per_pair = _dert_given_alive(r + x_u, np.full_like(x_u, a), b + shift + x_u, scale_u)
     result = alive * per_pair[pair_codes]
