@@ -7,7 +7,7 @@ from scipy import integrate
 
 from customer_models import with_time_unit
 from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
-from customer_models.valuation import BetaGeoModel
+from customer_models.valuation import BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel
 from customer_models.valuation._bgnbd import expected_purchases_kernel
 from customer_models.valuation._clv import _cumulative_fn, customer_lifetime_value
 
@@ -166,6 +166,25 @@ def test_separable_fast_path_is_exact():
     for t in (1.0, 13.0, 52.0):
         direct = model.expected_purchases(data, t=t).to_numpy()
         np.testing.assert_allclose(fast(t), direct, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("parent", [BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel])
+def test_fast_paths_are_declared_by_the_model_not_found_by_name(parent, cdnow_summary):
+    """A subclass under another name keeps the separable and closed-form DERT paths."""
+    from customer_models.valuation import _clv
+
+    child = type("RenamedModel", (parent,), {})
+    params = dict(zip(parent.param_names, parent().fit(cdnow_summary).params_, strict=True))
+    ours, theirs = child.from_params(**params), parent.from_params(**params)
+    assert _clv._cumulative_fn(ours, cdnow_summary).__name__ == "separable"
+    delta = np.full(len(cdnow_summary), 0.01)
+    closed = _clv._closed_form_dert(ours, cdnow_summary, delta, np.inf)
+    assert closed is not None
+    np.testing.assert_array_equal(
+        closed, _clv._closed_form_dert(theirs, cdnow_summary, delta, np.inf)
+    )
+    no_kernel = type("NoClosedForm", (parent,), {"_dert_kernel": None}).from_params(**params)
+    assert _clv._closed_form_dert(no_kernel, cdnow_summary, delta, np.inf) is None
 
 
 def _dert_by_quad(expected, delta, horizon):

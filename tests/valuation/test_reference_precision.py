@@ -295,7 +295,7 @@ DERT_HISTORIES = ((0.0, 0.0, 1.0), (2.0, 30.0, 39.0), (50.0, 3.0, 1e4))
 @pytest.mark.slow
 @pytest.mark.parametrize("horizon", [52.0, float("inf")])
 def test_pareto_dert_grid(horizon: float) -> None:
-    """Closed-form DERT (``_clv._pareto_dert``: hyperu) against mpmath quadrature."""
+    """Closed-form DERT (``_dert.pareto_nbd_dert``: hyperu) against mpmath quadrature."""
     import pandas as pd
 
     from customer_models.valuation import ParetoNBDModel, _clv
@@ -307,7 +307,7 @@ def test_pareto_dert_grid(horizon: float) -> None:
     for params in (*DERT_PARAMS, DERT_DECLINED):
         names = ("r", "alpha", "s", "beta")
         model = ParetoNBDModel.from_params(**dict(zip(names, params, strict=True)))
-        got = _clv._pareto_dert(model, data, delta, horizon)
+        got = _clv._closed_form_dert(model, data, delta, horizon)
         if params == DERT_DECLINED:
             assert got is None
             continue

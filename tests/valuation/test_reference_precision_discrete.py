@@ -537,18 +537,18 @@ def _bg_dert_values(model_cls: type, row: np.ndarray, *, fallback: bool) -> floa
     data = pd.DataFrame([row[4:7]], columns=["frequency", "recency", "T"])
     delta = row[7:8]
     if not fallback:
-        got = _clv._bgnbd_dert_infinite(model, data, delta, None)
+        got = _clv._closed_form_dert(model, data, delta, np.inf)
         assert got is not None
         return float(got[0])
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_clv, "_bgnbd_dert_infinite", lambda *args: None)
+        patch.setattr(_clv, "_closed_form_dert", lambda *args: None)
         cumulative = _clv._cumulative_fn(model, data)
         return float(_clv._continuous(model, data, cumulative, np.inf, delta)[0])
 
 
 @pytest.mark.slow
 def test_bgnbd_infinite_dert_grid() -> None:
-    """``_clv._bgnbd_dert_infinite`` against mpmath, down to delta (alpha + T) = 1e-6."""
+    """BG/NBD closed-form DERT (``_dert.bg_family_dert``) vs mpmath, to delta (alpha + T) = 1e-6."""
     from customer_models.valuation import BetaGeoModel
 
     grid = np.array(BG_DERT_GRID)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import betainc, betaln, expit, exprel, gammaln, polygamma, psi, xlogy
 
+from customer_models.valuation._dert import bg_family_dert
 from customer_models.valuation._optimize import dot
 from customer_models.valuation._patterns import count_grid
 from customer_models.valuation._purchase import PurchaseModel
@@ -546,3 +547,5 @@ class BetaGeoModel(PurchaseModel):
     _expected_kernel = staticmethod(expected_purchases_kernel)
     _pmf_kernel = staticmethod(probability_of_purchases_kernel)
     _new_customer_kernel = staticmethod(expected_purchases_new_customer_kernel)
+    _separable_expectation = True
+    _dert_kernel = staticmethod(bg_family_dert(0.0))

@@ -17,13 +17,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy.special import (
-    betainc,
-    betaln,
-    exp1,
-    gamma,
-    gammaincc,
-    hyperu,
-    polygamma,
     roots_laguerre,
     roots_legendre,
 )
@@ -231,11 +224,6 @@ def _per_row_fn(
     return None if over_times is None else over_times(data)
 
 
-#: Models whose conditional expectation factors as P(alive | x, t_x, T) × g(x, T, t): given
-#: alive at T, the posterior depends on (x, T) only (BG/NBD, MBG/NBD, Pareto/NBD).
-_SEPARABLE_MODELS = frozenset({"BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"})
-
-
 def _separable_fn(
     model: Any, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> Callable[[Any], np.ndarray] | None:
@@ -247,7 +235,7 @@ def _separable_fn(
     """
     alive_kernel = getattr(type(model), "_alive_kernel", None)
     kernel = type(model)._expected_kernel
-    if type(model).__name__ not in _SEPARABLE_MODELS or alive_kernel is None:
+    if not getattr(type(model), "_separable_expectation", False) or alive_kernel is None:
         return None
     distinct = distinct_rows([x, T], min_rows=0)
     if distinct is None:
@@ -357,205 +345,24 @@ def _alive(model: Any, data: pd.DataFrame, params: np.ndarray | None) -> np.ndar
     return np.asarray(model.probability_alive(data), dtype=np.float64)
 
 
-def _pareto_dert(
+def _closed_form_dert(
     model: Any,
     data: pd.DataFrame,
     delta: np.ndarray,
     horizon: float,
     params: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """Closed-form DERT of the Pareto/NBD model (Fader, Hardie and Lee 2005, eq. 2).
-
-    Given alive at T, the posterior of (lambda, mu) is Gamma(r + x, alpha + T) x
-    Gamma(s, beta + T), so the expected purchase rate at T + t is
-    P(alive) (r + x)/(alpha + T) (1 + t/(beta + T))^(-s). With B = beta + T,
-    ``int_0^inf exp(-delta t) (1 + t/B)^(-s) dt = z^s U(s, s, z) / delta``, z = delta B, and the
-    finite horizon H follows as I_inf(B) - exp(-delta H) (B/(B + H))^s I_inf(B + H).
-    """
-    names = [str(n) for n in model.params_.index]
-    if names != ["r", "alpha", "s", "beta"] or not hasattr(model, "probability_alive"):
-        return None
-    if not {"frequency", "T"} <= set(data.columns):
-        return None
-    if not np.all(delta > 0):  # undiscounted: the quadrature of E[X(t)] is exact and cheap
+    """Return the model's own closed-form DERT (its ``_dert_kernel``), or None if it has none."""
+    kernel = getattr(type(model), "_dert_kernel", None)
+    if kernel is None or not {"frequency", "T"} <= set(data.columns):
         return None
     values = model.params_.to_numpy() if params is None else params
-    r, alpha, s, beta = (float(v) for v in values)
-    alive = _alive(model, data, params)
     x = data["frequency"].to_numpy(dtype=np.float64)
     T = data["T"].to_numpy(dtype=np.float64)
-    B = beta + T
-
-    def discounted_survival(b: np.ndarray) -> np.ndarray:
-        z = delta * b
-        return np.exp(s * np.log(z)) * hyperu(s, s, z) / delta
-
-    with np.errstate(all="ignore"):  # hyperu overflows for extreme s, z: checked below
-        integral = discounted_survival(B)
-        if np.isfinite(horizon):
-            integral = integral - np.exp(-delta * horizon + s * np.log(B / (B + horizon))) * (
-                discounted_survival(B + horizon)
-            )
-        result = alive * (r + x) / (alpha + T) * integral
-    if not np.all(np.isfinite(result)):
+    result = kernel(values, x, T, _alive(model, data, params), delta, horizon)
+    if result is None or not np.all(np.isfinite(result)):
         return None
-    if np.isfinite(horizon) and np.any(result < _INCREMENT_TOL * -np.abs(alive * integral)):
-        return None  # the finite-horizon difference cancelled: use the quadrature instead
-    return result
-
-
-#: Backward continued fraction of z e^z E_n(z) (DLMF 8.19.17): its depth, and the region where
-#: that depth converges to double precision (z >= 2, or n >= 31 for any z > 0).
-_CF_DEPTH = 40
-_CF_MIN_Z = 2.0
-_CF_MIN_K = 30.0
-
-
-def _exp_integral_cf(n: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """``z e^z E_n(z)`` by its continued fraction, evaluated backward at a fixed depth."""
-    tail = np.zeros(np.broadcast(n, z).shape)
-    for i in range(_CF_DEPTH, 0, -1):
-        tail = i * (n + (i - 1.0)) / (z + n + 2.0 * i - tail)
-    return np.asarray(z / (z + n - tail))
-
-
-def _exp_integral_recurrence(n: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """``z e^z E_n(z)`` for ``z < 2``, ``1 < n <= 31``, from the order ``n0 = n - m`` in (0, 1].
-
-    ``z e^z E_n0 = z^n0 e^z Γ(1 - n0, z)`` (scipy's regularized ``gammaincc``, exact to a few
-    ulps even for 1 - n0 near 0; ``exp1`` at n0 = 1), then ``m`` steps of
-    ``H(ν + 1) = z/ν (1 - H(ν))`` (DLMF 8.19.12), which shrink errors since z/ν < 1 after
-    the first step.
-    """
-    steps = np.ceil(n) - 1.0
-    n0 = n - steps
-    whole = n0 == 1.0
-    frac = np.where(whole, 0.5, n0)  # placeholder where n0 = 1 (exp1 below)
-    with np.errstate(over="ignore", invalid="ignore"):
-        base = np.exp(frac * np.log(z) + z) * gamma(1.0 - frac) * gammaincc(1.0 - frac, z)
-    out = np.where(whole, z * np.exp(z) * exp1(z), base)
-    for j in range(int(steps.max(initial=0.0))):
-        order = n0 + j
-        out = np.where(j < steps, z / order * (1.0 - out), out)
-    return np.asarray(out)
-
-
-def _gamma_stieltjes(k: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """``h = E[z / (z + W)]`` for ``W ~ Gamma(k + 1, 1)``: ``z e^z E_(k+1)(z)``, k, z > 0.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> float(_gamma_stieltjes(np.array([1.0]), np.array([1.0]))[0])  # e E_2(1)
-    0.403652637676806...
-    """
-    k, z = np.broadcast_arrays(np.asarray(k, dtype=np.float64), np.asarray(z, dtype=np.float64))
-    n = k + 1.0
-    out = np.empty(n.shape)
-    cf = (z >= _CF_MIN_Z) | (k >= _CF_MIN_K)
-    out[cf] = _exp_integral_cf(n[cf], z[cf])
-    out[~cf] = _exp_integral_recurrence(n[~cf], z[~cf])
-    return out
-
-
-#: Pieces of the Beta expectation of the BG/NBD DERT (see `_dert_given_alive`).
-_DERT_TAYLOR_TERMS = 8
-_DERT_LEFT = 0.01  # p (k + terms) / sigma on the left piece: the series error is below 1e-16
-_DERT_RIGHT = 1e-6  # q = 1 - p on the right piece (linear in q: error ~1e-12)
-_DERT_PANELS = 16
-_DERT_WINDOW = 40.0  # standard deviations of logit p around its mode
-_DERT_CHUNK = 2_048
-_GL16_X, _GL16_W = np.polynomial.legendre.leggauss(16)
-#: Composite Gauss-Legendre nodes and weights on [0, 1]: `_DERT_PANELS` panels of 16.
-_PANEL_NODES = ((np.arange(_DERT_PANELS)[:, None] + 0.5 * (_GL16_X + 1.0)) / _DERT_PANELS).ravel()
-_PANEL_WEIGHTS = np.tile(0.5 * _GL16_W / _DERT_PANELS, _DERT_PANELS)
-
-
-def _dert_given_alive(
-    k: np.ndarray, a: np.ndarray, bp: np.ndarray, sigma: np.ndarray
-) -> np.ndarray:
-    """``E[lambda / (delta + p lambda)] = (k/σ) E_p[h_k(σ/p)]`` for ``p ~ Beta(a, b')``.
-
-    ``h_k`` is `_gamma_stieltjes`; ``σ = δ (α + T)``. Three pieces of [0, 1], as in the
-    BG/NBD expectation: near 0 (``p (k + 8) <= 0.01 σ``) the asymptotic series
-    ``h = Σ_j (-p/σ)^j (k+1)_j`` (a Stieltjes series: the error is below the first omitted
-    term, 1e-16) against the exact incomplete-beta moments of ``p^j``; near 1 (``q = 1 - p <=
-    1e-6``) ``h(σ) + q σ h'(σ)`` against the moments of ``q``; between them composite
-    Gauss-Legendre in ``v = logit p``. The integrand changes where ``p ~ σ/(k+1)``, just above
-    the left piece, so the nodes resolve it at any ``σ`` (the old product quadrature did not
-    below ``σ ~ 0.01``).
-    """
-    out = np.empty(k.size)
-    for start in range(0, k.size, _DERT_CHUNK):
-        part = slice(start, start + _DERT_CHUNK)
-        out[part] = _dert_chunk(k[part], a[part], bp[part], sigma[part])
-    return out
-
-
-def _dert_chunk(k: np.ndarray, a: np.ndarray, bp: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    # left piece [0, p0]: sum_j c_j I_p0(a + j, b'), c_j = (-1/σ)^j (k+1)_j B(a+j, b')/B(a, b')
-    p0 = np.minimum(_DERT_LEFT * sigma / (k + _DERT_TAYLOR_TERMS), 0.5)
-    left = np.zeros(k.size)
-    coef = np.ones(k.size)
-    for j in range(_DERT_TAYLOR_TERMS):
-        left += coef * betainc(a + j, bp, p0)
-        coef = coef * (-(k + 1.0 + j) * (a + j) / ((a + bp + j) * sigma))
-    # right piece [1 - q1, 1]: h(σ/(1-q)) = h(σ) + q (h(σ)(σ + k + 1) - σ) + O(q^2)
-    q1 = _DERT_RIGHT
-    at_one = _gamma_stieltjes(k, sigma)
-    slope = at_one * (sigma + k + 1.0) - sigma
-    right = at_one * betainc(bp, a, q1) + slope * bp / (a + bp) * betainc(bp + 1.0, a, q1)
-    # middle piece in v = logit p, over the window where the beta density has mass
-    mode = np.log(a) - np.log(bp)
-    sd = np.sqrt(polygamma(1, a) + polygamma(1, bp))
-    lo = np.maximum(np.log(p0) - np.log1p(-p0), mode - _DERT_WINDOW * sd)
-    hi = np.minimum(np.log1p(-q1) - np.log(q1), mode + _DERT_WINDOW * sd)
-    width = np.maximum(hi - lo, 0.0)
-    v = lo[:, None] + width[:, None] * _PANEL_NODES[None, :]
-    log_p = -np.logaddexp(0.0, -v)
-    log_q = -np.logaddexp(0.0, v)
-    dens = np.exp(a[:, None] * log_p + bp[:, None] * log_q - betaln(a, bp)[:, None])
-    h = _gamma_stieltjes(k[:, None], sigma[:, None] * np.exp(-log_p))
-    middle = width * ((dens * h) @ _PANEL_WEIGHTS)
-    return np.asarray(k / sigma * (left + middle + right))
-
-
-#: Models whose posterior given alive at T is Gamma(r + x, alpha + T) x Beta(a, b + x + shift)
-#: and whose future dropout follows each purchase: shift 0 (BG/NBD) or 1 (MBG/NBD).
-_BG_FAMILY_SHIFT = {"BetaGeoModel": 0.0, "ModifiedBetaGeoModel": 1.0}
-
-
-def _bgnbd_dert_infinite(
-    model: Any, data: pd.DataFrame, delta: np.ndarray, params: np.ndarray | None
-) -> np.ndarray | None:
-    """Infinite-horizon DERT of the BG/NBD and MBG/NBD models, without E[X(t)] at huge t.
-
-    Given (lambda, p) and alive, the k-th future purchase happens at a Gamma(k, lambda) time
-    and only if the customer survived the k - 1 before it, so
-    ``Σ_k (1 - p)^(k-1) (lambda/(lambda + delta))^k = lambda / (delta + p lambda)``. Given alive
-    at T the posterior is Gamma(r + x, alpha + T) x Beta(a, b') (``b' = b + x``, MBG/NBD
-    ``b + x + 1``), hence ``DERT = P(alive) E[lambda / (delta + p lambda)]``: the expectation
-    over lambda in closed form (an exponential integral), over p by `_dert_given_alive`,
-    once per distinct (frequency, delta (alpha + T)) pair.
-    """
-    shift = _BG_FAMILY_SHIFT.get(type(model).__name__)
-    if shift is None or not {"frequency", "T"} <= set(data.columns):
-        return None
-    values = model.params_.to_numpy() if params is None else params
-    r, alpha, a, b = (float(v) for v in values)
-    alive = _alive(model, data, params)
-    x = data["frequency"].to_numpy(dtype=np.float64)
-    scale = delta * (alpha + data["T"].to_numpy(dtype=np.float64))
-    # Evaluate once per distinct (x, scale) pair: typically a few thousand, not 1M.
-    distinct = distinct_rows([x, scale], min_rows=0)
-    if distinct is None:  # mostly distinct: evaluate every row
-        x_u, scale_u, pair_codes = x, scale, np.arange(x.size)
-    else:
-        (x_u, scale_u), pair_codes = distinct
-    with np.errstate(all="ignore"):  # checked below: a non-finite value declines
-        per_pair = _dert_given_alive(r + x_u, np.full_like(x_u, a), b + shift + x_u, scale_u)
-    result = alive * per_pair[pair_codes]
-    return result if np.all(np.isfinite(result)) else None
+    return np.asarray(result, dtype=np.float64)
 
 
 def _non_negative(values: np.ndarray) -> np.ndarray:
@@ -583,9 +390,9 @@ def _continuous(
     params: np.ndarray | None = None,
 ) -> np.ndarray:
     """DERT: the integral of exp(-delta t) dE[X(t)] over [0, horizon] (model units)."""
-    closed = _pareto_dert(model, data, delta, horizon, params)
+    closed = _closed_form_dert(model, data, delta, horizon, params)
     if closed is not None:
-        return closed
+        return _non_negative(closed)
     if np.isfinite(horizon):
         # Integration by parts: exp(-dH) E[X(H)] + d int_0^H exp(-dt) E[X(t)] dt.
         nodes, weights = roots_legendre(_N_LEGENDRE)
@@ -596,9 +403,6 @@ def _continuous(
             "ij,ij,i->j", factors, values[:-1], 0.5 * horizon * weights
         )
         return _non_negative(total)
-    closed = _bgnbd_dert_infinite(model, data, delta, params)
-    if closed is not None:
-        return _non_negative(closed)
     # Infinite horizon: d int_0^inf exp(-dt) E[X(t)] dt = int_0^inf exp(-u) E[X(u/d)] du.
     nodes, weights = _infinite_horizon_rule()
     rates = np.unique(delta)

@@ -19,6 +19,7 @@ from customer_models.valuation._bgnbd import (
     _pmf_new,
     _unpack,
 )
+from customer_models.valuation._dert import bg_family_dert
 from customer_models.valuation._purchase import PurchaseModel
 
 __all__ = [
@@ -252,3 +253,5 @@ class ModifiedBetaGeoModel(PurchaseModel):
     _expected_kernel = staticmethod(expected_purchases_kernel)
     _pmf_kernel = staticmethod(probability_of_purchases_kernel)
     _new_customer_kernel = staticmethod(expected_purchases_new_customer_kernel)
+    _separable_expectation = True
+    _dert_kernel = staticmethod(bg_family_dert(1.0))

@@ -32,6 +32,7 @@ from scipy.special import betainc, betaln, gammaln, psi, xlogy
 
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._bgnbd import _by_count
+from customer_models.valuation._dert import pareto_nbd_dert
 from customer_models.valuation._optimize import Coordinates
 from customer_models.valuation._patterns import distinct_rows
 from customer_models.valuation._purchase import PurchaseModel
@@ -673,6 +674,8 @@ class ParetoNBDModel(PurchaseModel):
     _expected_kernel = staticmethod(expected_purchases_kernel)
     _pmf_kernel = staticmethod(probability_of_purchases_kernel)
     _new_customer_kernel = staticmethod(expected_purchases_new_customer_kernel)
+    _separable_expectation = True
+    _dert_kernel = staticmethod(pareto_nbd_dert)
 
     @classmethod
     def _optimizer_coordinates(cls) -> Coordinates:

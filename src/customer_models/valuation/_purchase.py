@@ -41,6 +41,12 @@ class PurchaseModel(ValuationModel):
     _expected_kernel: ClassVar[Any] = None
     _pmf_kernel: ClassVar[Any] = None
     _new_customer_kernel: ClassVar[Any] = None
+    #: True when E[X(t) | x, t_x, T] = P(alive | x, t_x, T) g(x, T, t): given alive at T the
+    #: posterior depends on (x, T) only, so CLV evaluates g once per distinct (x, T) pair.
+    _separable_expectation: ClassVar[bool] = False
+    #: Closed-form discounted expected residual purchases for CLV, or None (CLV integrates
+    #: E[X(t)]); see :mod:`customer_models.valuation._dert` for the signature.
+    _dert_kernel: ClassVar[Any] = None
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
