@@ -2,22 +2,21 @@
 
 Kernels are plain numpy functions of a parameter vector ``(alpha, beta, gamma, delta)`` and
 arrays ``x`` (repeat transactions), ``t_x`` (period of the last transaction) and ``n`` (number
-of transaction opportunities); the estimator class at the bottom is a thin shell around them.
+of transaction opportunities). The estimator class at the bottom declares them; its methods
+come from :class:`~customer_models.valuation._discrete.DiscretePurchaseModel`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 from scipy.special import betaln, exprel, gammaln, logsumexp
 
-from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._base import ValuationModel, check_frequency_recency
-from customer_models.valuation._patterns import compress_patterns
+from customer_models.valuation._discrete import DiscretePurchaseModel
+from customer_models.valuation._kernels import kernel
+from customer_models.valuation._opportunities import OpportunityRows
 from customer_models.valuation._special import digamma_difference, log_gamma_ratio
 
 __all__ = ["BetaGeoBetaBinomModel"]
@@ -28,9 +27,6 @@ PARAM_NAMES = ("alpha", "beta", "gamma", "delta")
 MAX_FUTURE_PERIODS = 1_000_000
 #: Elements (rows x opportunities) per vectorized block of that sum.
 _PMF_BLOCK = 1 << 20
-#: Elements (rows x term indices) per block of the likelihood's sum over opportunities.
-_TERM_BLOCK = 1 << 18
-_MIN_WIDTH = 16
 
 
 def _params(params: np.ndarray) -> tuple[float, float, float, float]:
@@ -38,68 +34,8 @@ def _params(params: np.ndarray) -> tuple[float, float, float, float]:
     return alpha, beta, gamma, delta
 
 
-class _Rows:
-    """Rows as whole-number index arrays, sorted by the number of terms ``n - t_x``.
-
-    In iteration ``i`` of the sum over terms only the rows with ``n - t_x > i`` take part;
-    after sorting they are a prefix, so the loop works on slices (no masks) and costs the
-    total number of terms rather than rows x longest sum.
-    """
-
-    def __init__(self, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> None:
-        arrays = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, n)))
-        self.shape = arrays[0].shape
-        xf, tf, nf = (a.ravel() for a in arrays)
-        xi, ti, ni = (v.astype(np.intp) for v in (xf, tf, nf))
-        if not (np.array_equal(xi, xf) and np.array_equal(ti, tf) and np.array_equal(ni, nf)):
-            raise ParameterError("BG/BB kernels need whole-number frequency, recency, n_periods.")
-        span = ni - ti
-        self.order = np.argsort(-span, kind="stable")
-        self.x, self.t_x, self.n = xi[self.order], ti[self.order], ni[self.order]
-        span_sorted = span[self.order]
-        self.n_max = int(ni.max()) if ni.size else 0
-        k_max = int(span_sorted[0]) if span_sorted.size else 0
-        # counts[i] = number of rows with n - t_x > i
-        self.counts = np.searchsorted(-span_sorted, -np.arange(k_max), side="left")
-        self.size = xi.size
-
-    def blocks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
-        """Blocks of term indices: ``(c, j, valid)`` for iterations ``i0 .. i0 + width - 1``.
-
-        ``c`` rows take part (those with ``n - t_x > i0``), ``j = t_x + i`` of shape
-        ``(c, width)`` (clipped into the tables) and ``valid = i < n - t_x``. A block ends
-        before half of its rows drop out and holds at most ``_TERM_BLOCK`` elements, so the
-        work is at most twice the number of terms and the Python iterations are the number
-        of blocks (about log2(rows) plus elements / _TERM_BLOCK), not of opportunities. Where
-        a block would be narrower than ``_MIN_WIDTH`` it is a single index: ``j`` of shape
-        ``(c,)`` and ``valid`` None (all ``c`` rows take part).
-        """
-        k_max = self.counts.size
-        neg = -self.counts
-        i0 = 0
-        while i0 < k_max:
-            c = int(self.counts[i0])
-            # at least half of the c rows stay active through the block: bounded waste
-            half = int(np.searchsorted(neg, -(c / 2.0), side="left"))
-            width = max(1, min(half - i0, _TERM_BLOCK // max(c, 1)))
-            if width < _MIN_WIDTH:  # rows drop out fast here: one index at a time, no mask
-                yield c, self.t_x[:c] + i0, None
-                i0 += 1
-                continue
-            i = i0 + np.arange(width)
-            j = self.t_x[:c, None] + i[None, :]
-            valid = i[None, :] < (self.n[:c] - self.t_x[:c])[:, None]
-            yield c, np.where(valid, j, self.t_x[:c, None]), valid
-            i0 += width
-
-    def unsort(self, values: np.ndarray) -> np.ndarray:
-        out = np.empty_like(values)
-        out[self.order] = values
-        return out
-
-
 def _log_parts(
-    params: np.ndarray, rows: _Rows
+    params: np.ndarray, rows: OpportunityRows
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return ``base``, ``log A``, ``log D`` and ``log L = log(A + D)`` (sorted rows).
 
@@ -134,7 +70,7 @@ def _log_terms(
     params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """Return ``log A`` (alive through all n), ``log D`` (died by n) and ``log L`` per row."""
-    rows = _Rows(x, t_x, n)
+    rows = OpportunityRows(x, t_x, n)
     _, log_a, log_d, log_l = _log_parts(params, rows)
     return tuple(rows.unsort(v).reshape(rows.shape) for v in (log_a, log_d, log_l))
 
@@ -185,7 +121,7 @@ def log_likelihood_and_gradient_kernel(
     (1, 4)
     """
     alpha, beta, gamma, delta = _params(params)
-    rows = _Rows(x, t_x, n)
+    rows = OpportunityRows(x, t_x, n)
     base, log_a, _, log_l = _log_parts(params, rows)
     grid = np.arange(rows.n_max + 1, dtype=float)
     g2 = gammaln(beta + grid)
@@ -393,22 +329,7 @@ def probability_of_purchases_kernel(
     return np.minimum(np.exp(log_total - log_l), 1.0)
 
 
-# ----------------------------------------------------------------------------- estimator
-
-
-def _whole_periods(value: Any, name: str, *, allow_array: bool = True) -> np.ndarray:
-    """Validate a number (or array) of future transaction opportunities: whole numbers >= 0."""
-    if not allow_array:
-        return np.asarray(float(check_number(value, name, low=0, integer=True)))
-    arr = check_numbers(value, name, low=0, integer=True)
-    if arr.size == 0:
-        raise ParameterError(
-            f"{name} counts future transaction opportunities and must not be empty; got {value!r}."
-        )
-    return arr
-
-
-class BetaGeoBetaBinomModel(ValuationModel):
+class BetaGeoBetaBinomModel(DiscretePurchaseModel):
     r"""BG/BB model of discrete-time, non-contractual repeat transactions.
 
     Each period (transaction opportunity: a year of donations, a weekly event, ...) a living
@@ -451,6 +372,9 @@ class BetaGeoBetaBinomModel(ValuationModel):
 
     evaluated as a log-sum-exp; its gradient is analytic (digamma differences). The
     log-likelihood is the paper's (no combinatorial constant): -33,225.6 on the donation data.
+    ``probability_alive``, ``probability_of_purchases`` and ``expected_purchases`` are
+    equations 11, 12 and 13 of the paper; the last is a telescoping sum that stays finite and
+    exact when ``gamma`` is at or near 1.
 
     References
     ----------
@@ -468,218 +392,11 @@ class BetaGeoBetaBinomModel(ValuationModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES
-    required_columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "n_periods")
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
 
-    @staticmethod
-    def _loglik_kernel(params: np.ndarray, *columns: np.ndarray) -> np.ndarray:
-        return log_likelihood_kernel(params, *columns)
-
-    @staticmethod
-    def _loglik_gradient_kernel(
-        params: np.ndarray, *columns: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return log_likelihood_and_gradient_kernel(params, *columns)
-
-    @classmethod
-    def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
-        check_frequency_recency(columns, ids, what=what, age_column="n_periods")
-        x, t_x, n = columns["frequency"], columns["recency"], columns["n_periods"]
-        hint = "BG/BB counts discrete transaction opportunities."
-        for name, values in (("recency", t_x), ("n_periods", n)):
-            check_rule(
-                values != np.floor(values),
-                ids,
-                rule=f"{name} must be a whole number",
-                column=name,
-                what=what,
-                hint=hint,
-            )
-        check_rule(
-            x > t_x,
-            ids,
-            rule="frequency <= recency",
-            column="frequency",
-            what=what,
-            hint="x repeat transactions need at least x opportunities up to the last one (t_x).",
-        )
-
-    # ------------------------------------------------------------------ predictions
-    def _patterns(self, data: Any) -> tuple[tuple[np.ndarray, ...], np.ndarray, pd.Index | None]:
-        columns, index = self._prepare(data)
-        patterns = compress_patterns([columns[c] for c in self.required_columns])
-        return patterns.columns, patterns.inverse, index
-
-    def probability_alive(self, data: Any, *, periods_ahead: int = 1) -> pd.Series | np.ndarray:
-        """Probability that each customer is still alive at opportunity ``n + periods_ahead``.
-
-        The default ``periods_ahead=1`` is equation (11) of Fader, Hardie & Shang (2010):
-        alive at the next transaction opportunity. ``periods_ahead=0`` gives the probability
-        of having been alive through the last observed opportunity ``n``. (lifetimes calls
-        this argument ``m_periods_in_future`` and has no default.)
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            ``frequency``, ``recency``, ``n_periods`` per customer.
-        periods_ahead : int, default 1
-            Whole number of opportunities after ``n``.
-
-        Returns
-        -------
-        pandas.Series
-            ``probability_alive`` on ``data``'s index (ndarray for array input), in [0, 1].
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> m = BetaGeoBetaBinomModel.from_params(alpha=1.204, beta=0.75, gamma=0.657,
-        ...                                       delta=2.783)
-        >>> df = pd.DataFrame({"frequency": [6, 0], "recency": [6, 0], "n_periods": [6, 6]})
-        >>> m.probability_alive(df).round(3).tolist()
-        [0.93, 0.108]
-        """
-        params = self._params_array()
-        m = _whole_periods(periods_ahead, "periods_ahead", allow_array=False)
-        cols, inverse, index = self._patterns(data)
-        x, t_x, n = cols
-        values = probability_alive_kernel(params, x, t_x, n, m)[inverse]
-        return self._wrap(values, index, "probability_alive")
-
-    def expected_purchases(self, data: Any, *, t: Any) -> pd.Series | np.ndarray:
-        """Return the expected transactions in the next ``t`` opportunities, ``E[X(n, n+t)]``.
-
-        Equation (13) of Fader, Hardie & Shang (2010), computed by a telescoping sum that
-        stays finite and exact when ``gamma`` is at or near 1.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            ``frequency``, ``recency``, ``n_periods`` per customer.
-        t : int or array-like of int
-            Future transaction opportunities (a scalar, or one value per row).
-
-        Returns
-        -------
-        pandas.Series
-            ``expected_purchases`` on ``data``'s index (ndarray for array input).
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> m = BetaGeoBetaBinomModel.from_params(alpha=1.204, beta=0.75, gamma=0.657,
-        ...                                       delta=2.783)
-        >>> df = pd.DataFrame({"frequency": [6, 0], "recency": [6, 0], "n_periods": [6, 6]})
-        >>> m.expected_purchases(df, t=5).round(3).tolist()
-        [3.752, 0.073]
-        """
-        params = self._params_array()
-        t_arr = _whole_periods(t, "t")
-        columns, index = self._prepare(data)
-        x, t_x, n = (columns[c] for c in self.required_columns)
-        if t_arr.ndim > 0 and t_arr.size not in (1, x.size):
-            raise ParameterError(
-                f"t must be a scalar or have one value per row ({x.size}); got {t_arr.size}."
-            )
-        if t_arr.ndim == 0 or t_arr.size == 1:
-            patterns = compress_patterns([x, t_x, n])
-            px, pt_x, pn = patterns.columns
-            values = expected_purchases_kernel(params, px, pt_x, pn, t_arr.reshape(()))
-            values = values[patterns.inverse]
-        else:
-            values = expected_purchases_kernel(params, x, t_x, n, t_arr)
-        return self._wrap(values, index, "expected_purchases")
-
-    def _expected_over_times(self, data: Any) -> Any:
-        """Return ``times -> E[X(n, n + t)]`` for every row of ``data``, validated once (CLV).
-
-        ``times`` of shape ``(k,)`` give ``(k, n_rows)`` (one kernel call over the distinct
-        patterns); times of shape ``(k, n_rows)`` give one time per row and node. Times must
-        be whole numbers of opportunities.
-        """
-        params = self._params_array()
-        columns, _ = self._prepare(data)
-        x, t_x, n = (columns[c] for c in self.required_columns)
-        patterns = compress_patterns([x, t_x, n])
-
-        def expected(times: Any) -> np.ndarray:
-            t_arr = np.asarray(times, dtype=np.float64)
-            bad = (t_arr < 0) | (t_arr != np.floor(t_arr))
-            if bad.any():
-                raise ParameterError(
-                    "BG/BB counts whole transaction opportunities: the horizon must be a whole "
-                    f"number of model periods ({int(bad.sum())} period ends are not, e.g. "
-                    f"{float(t_arr[bad].ravel()[0]):g}); use the model's time_unit."
-                )
-            if t_arr.ndim == 2 and t_arr.shape[1] == x.size:  # one time per row and node
-                return np.asarray(expected_purchases_kernel(params, x, t_x, n, t_arr))
-            px, pt_x, pn = patterns.columns
-            values = expected_purchases_kernel(params, px, pt_x, pn, t_arr[..., None])
-            return np.asarray(values)[..., patterns.inverse]
-
-        return expected
-
-    def probability_of_purchases(self, data: Any, *, n: int, t: int) -> pd.Series | np.ndarray:
-        """Probability of exactly ``n`` transactions in the next ``t`` opportunities.
-
-        ``P(X(n_periods, n_periods + t) = n | x, t_x, n_periods)`` (Fader, Hardie & Shang
-        2010, equation 12). Sums to 1 over ``n = 0 .. t``.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            ``frequency``, ``recency``, ``n_periods`` per customer.
-        n : int
-            Number of future transactions (whole number >= 0).
-        t : int
-            Future transaction opportunities (whole number >= 0).
-
-        Returns
-        -------
-        pandas.Series
-            ``probability_of_purchases`` on ``data``'s index (ndarray for array input).
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> m = BetaGeoBetaBinomModel.from_params(alpha=1.204, beta=0.75, gamma=0.657,
-        ...                                       delta=2.783)
-        >>> df = pd.DataFrame({"frequency": [3], "recency": [5], "n_periods": [6]})
-        >>> round(float(sum(m.probability_of_purchases(df, n=j, t=3).iloc[0] for j in range(4))), 9)
-        1.0
-        """
-        params = self._params_array()
-        n_arr = _whole_periods(n, "n", allow_array=False)
-        t_arr = _whole_periods(t, "t", allow_array=False)
-        cols, inverse, index = self._patterns(data)
-        x, t_x, n_per = cols
-        values = probability_of_purchases_kernel(params, x, t_x, n_per, int(t_arr), n_arr)
-        values = values[inverse]
-        return self._wrap(values, index, "probability_of_purchases")
-
-    def expected_purchases_new_customer(self, *, t: Any) -> float | np.ndarray:
-        """Return the expected transactions of a new customer in its first ``t`` opportunities.
-
-        Parameters
-        ----------
-        t : int or array-like of int
-            Transaction opportunities.
-
-        Returns
-        -------
-        float or numpy.ndarray
-            A float for scalar ``t``, an array otherwise.
-
-        Examples
-        --------
-        >>> m = BetaGeoBetaBinomModel.from_params(alpha=1.204, beta=0.75, gamma=0.657,
-        ...                                       delta=2.783)
-        >>> round(m.expected_purchases_new_customer(t=6), 3)
-        2.22
-        """
-        params = self._params_array()
-        t_arr = _whole_periods(t, "t")
-        values = expected_purchases_new_customer_kernel(params, t_arr)
-        if t_arr.ndim == 0:
-            return float(values)
-        return np.asarray(values, dtype=np.float64)
+    _loglik_kernel = kernel(log_likelihood_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_and_gradient_kernel)
+    _alive_kernel = kernel(probability_alive_kernel)
+    _expected_kernel = kernel(expected_purchases_kernel)
+    _pmf_kernel = kernel(probability_of_purchases_kernel)
+    _new_customer_kernel = kernel(expected_purchases_new_customer_kernel)
