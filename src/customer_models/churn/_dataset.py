@@ -1,213 +1,28 @@
 """Build a leakage-free churn training set (features as of a cutoff, label after it).
 
-The kernel sorts the transactions once by (customer, day) and then, for each cutoff, works on
-the rows dated on or before the cutoff only: every feature is a reduction (``bincount``,
-``minimum.at``, neighbour differences) over those rows, so no Python loop runs per customer and
-no transaction after the cutoff can reach the features.
+The transactions are read and sorted by (customer, day) once (``_history``); then, for each
+cutoff, the features are reductions over the rows dated on or before it (``_features``), the
+label looks at the purchases in the horizon after it, and the attributes are joined
+(``_attributes``). The time arguments are read and checked in ``_cutoffs``.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from customer_models._reductions import customer_codes
 from customer_models._time import US_PER_DAY, us_to_datetime
-from customer_models._transactions import RefundPolicy, read_transactions
-from customer_models._validation import (
-    as_pandas,
-    check_choice,
-    check_no_missing,
-    check_rule,
-)
-from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models._transactions import RefundPolicy
+from customer_models._validation import check_choice
+from customer_models.churn._attributes import join_attributes
+from customer_models.churn._cutoffs import check_cutoffs, cutoff_list, duration_us
+from customer_models.churn._features import churn_labels, features_at
+from customer_models.churn._history import Reading, read_log, sort_history
+from customer_models.exceptions import ParameterError
 
 __all__ = ["churn_dataset", "churn_features"]
-
-
-def _horizon_us(value: Any, name: str) -> int:
-    """Return a positive duration in µs: numbers are days, else what pd.Timedelta reads."""
-    if isinstance(value, bool):
-        raise ParameterError(f"{name} must be a number of days or a timedelta, got {value!r}.")
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        if not np.isfinite(value) or value <= 0:
-            raise ParameterError(f"{name} must be a positive number of days, got {value!r}.")
-        if value > 1e7:
-            raise ParameterError(f"{name}={value!r} days is longer than any data can cover.")
-        return round(float(value) * US_PER_DAY)
-    try:
-        delta = pd.Timedelta(value)
-    except (ValueError, TypeError) as err:
-        raise ParameterError(
-            f"{name}={value!r} is not a duration; pass a number of days (e.g. 90) or a "
-            "timedelta such as '90D'."
-        ) from err
-    if pd.isna(delta) or delta.value <= 0:
-        raise ParameterError(f"{name} must be a positive duration, got {value!r}.")
-    return int(delta.to_timedelta64().astype("timedelta64[us]").astype(np.int64))
-
-
-def _cutoff_list(cutoff: Any) -> tuple[list[Any], bool]:
-    """Return the cutoffs as a list and whether a list (stacked output) was asked for."""
-    if cutoff is None or isinstance(
-        cutoff, (str, bytes, _dt.date, np.datetime64, pd.Timestamp, pd.Period)
-    ):
-        return [cutoff], False
-    if isinstance(cutoff, (Sequence, pd.Index, pd.Series, np.ndarray)):
-        values = list(cutoff)
-        if not values:
-            raise ParameterError("cutoff is an empty list; give at least one date.")
-        return values, True
-    return [cutoff], False
-
-
-def _trend(recent: np.ndarray, previous: np.ndarray) -> np.ndarray:
-    """(recent - previous) / (|recent| + |previous|) in [-1, 1]; 0 when both are 0."""
-    denominator = np.abs(recent) + np.abs(previous)
-    return np.divide(
-        recent - previous, denominator, out=np.zeros(recent.size), where=denominator > 0
-    )
-
-
-def _features_at(
-    cutoff_us: int,
-    *,
-    cutoff_day: int,
-    horizon_us: int,
-    window_us: int,
-    n_customers: int,
-    codes: np.ndarray,
-    us: np.ndarray,
-    day: np.ndarray,
-    values: np.ndarray | None,
-    channels: np.ndarray | None,
-    channel_names: list[str],
-) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Features and label for one cutoff; arrays sorted by (customer code, day).
-
-    ``cutoff_us`` is the last instant of the cut-off day, ``cutoff_day`` its day number.
-    """
-    keep = us <= cutoff_us
-    kc, kus, kday = codes[keep], us[keep], day[keep]
-    n_tx = np.bincount(kc, minlength=n_customers)
-    present = np.flatnonzero(n_tx > 0)
-
-    first_day = np.full(n_customers, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_day, kc, kday)
-    last_day = np.full(n_customers, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last_day, kc, kday)
-
-    # Distinct purchase days and the gaps between consecutive ones (rows are sorted by day).
-    new_day = np.ones(kc.size, dtype=bool)
-    new_day[1:] = (kc[1:] != kc[:-1]) | (kday[1:] != kday[:-1])
-    dc, dday = kc[new_day], kday[new_day]
-    n_days = np.bincount(dc, minlength=n_customers)
-    same = dc[1:] == dc[:-1]
-    gap_code = dc[1:][same]
-    gaps = (dday[1:] - dday[:-1])[same].astype(np.float64)
-    n_gaps = n_days - 1
-    gap_sum = np.bincount(gap_code, weights=gaps, minlength=n_customers)
-    ipt_mean = np.divide(gap_sum, n_gaps, out=np.full(n_customers, np.nan), where=n_gaps > 0)
-    squares = np.bincount(gap_code, weights=(gaps - ipt_mean[gap_code]) ** 2, minlength=n_customers)
-    ipt_std = np.sqrt(
-        np.divide(squares, n_gaps - 1, out=np.full(n_customers, np.nan), where=n_gaps > 1)
-    )
-
-    recent = kus > cutoff_us - window_us
-    previous = (kus > cutoff_us - 2 * window_us) & ~recent
-    n_recent = np.bincount(kc[recent], minlength=n_customers)
-    n_previous = np.bincount(kc[previous], minlength=n_customers)
-
-    recency = (cutoff_day - last_day[present]).astype(np.float64)
-    mean_gap = ipt_mean[present]
-    columns: dict[str, np.ndarray] = {
-        "recency_days": recency,
-        "tenure_days": (cutoff_day - first_day[present]).astype(np.float64),
-        "n_transactions": n_tx[present],
-        "n_purchase_days": n_days[present],
-        "ipt_mean_days": mean_gap,
-        "ipt_std_days": ipt_std[present],
-        "recency_ratio": np.divide(
-            recency, mean_gap, out=np.full(present.size, np.nan), where=mean_gap > 0
-        ),
-        "n_recent": n_recent[present],
-        "n_previous": n_previous[present],
-        "purchase_trend": _trend(
-            n_recent[present].astype(np.float64), n_previous[present].astype(np.float64)
-        ),
-    }
-    if values is not None:
-        kv = values[keep]
-        total = np.bincount(kc, weights=kv, minlength=n_customers)[present]
-        value_recent = np.bincount(kc[recent], weights=kv[recent], minlength=n_customers)
-        value_previous = np.bincount(kc[previous], weights=kv[previous], minlength=n_customers)
-        columns["monetary_total"] = total
-        columns["monetary_mean"] = total / n_tx[present]
-        columns["value_recent"] = value_recent[present]
-        columns["value_previous"] = value_previous[present]
-        columns["spend_trend"] = _trend(value_recent[present], value_previous[present])
-    if channels is not None:
-        kch = channels[keep]
-        n_channels = len(channel_names)
-        counts = np.bincount(kc * n_channels + kch, minlength=n_customers * n_channels).reshape(
-            n_customers, n_channels
-        )[present]
-        shares = counts / n_tx[present][:, None]
-        for j, name in enumerate(channel_names):
-            columns[f"channel_share_{name}"] = shares[:, j]
-
-    label_rows = (us > cutoff_us) & (us <= cutoff_us + horizon_us)
-    bought = np.bincount(codes[label_rows], minlength=n_customers)[present] > 0
-    return present, columns, (~bought).astype(np.int64)
-
-
-def _join_attributes(
-    X: pd.DataFrame,
-    attributes: Any,
-    customer_ids: pd.Index,
-    on_missing: str,
-) -> pd.DataFrame:
-    attrs = attributes.to_frame() if isinstance(attributes, pd.Series) else attributes
-    attrs = as_pandas(attrs, what="attributes")
-    duplicated = attrs.index.duplicated()
-    check_rule(
-        duplicated,
-        attrs.index,
-        rule="attributes must have one row per customer (a unique index of customer ids)",
-        what="attributes index",
-    )
-    clash = sorted(set(map(str, attrs.columns)) & set(X.columns))
-    if clash:
-        raise ParameterError(
-            f"attributes columns {clash} have the names of computed features; rename them."
-        )
-    known = customer_ids.isin(attrs.index)
-    if on_missing == "raise" and not known.all():
-        n_missing = int((~known).sum())
-        hint = (
-            f"{n_missing} of {len(known)} customers with a purchase on or before the cutoff "
-            "lack attributes. Give every customer a row in `attributes` (indexed by customer "
-            "id), or pass on_missing_attributes='nan' to keep them with missing values."
-        )
-        if not known.any():
-            hint += (
-                f" No id matched at all: the transactions' ids have dtype "
-                f"{customer_ids.dtype}, the attributes index has dtype {attrs.index.dtype}."
-            )
-        check_rule(
-            ~known,
-            customer_ids,
-            rule="every customer must have a row in attributes",
-            what="attributes",
-            hint=hint,
-        )
-    joined = attrs.reindex(customer_ids)
-    joined.index = X.index
-    return pd.concat([X, joined], axis=1)
 
 
 def churn_dataset(
@@ -331,157 +146,70 @@ def churn_dataset(
     >>> y.tolist()  # a bought on Feb 5; b's next purchase (Mar 20) is after the horizon
     [0, 1]
     """
-    X, y = _build(
-        transactions,
-        cutoff=cutoff,
-        horizon=horizon,
-        attributes=attributes,
-        customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
-        channel_col=channel_col,
-        trend_window=trend_window,
-        observation_end=observation_end,
-        on_missing_attributes=on_missing_attributes,
-        refunds=refunds,
-        date_format=date_format,
-        dayfirst=dayfirst,
+    reading = Reading(
+        customer_col, date_col, value_col, channel_col, refunds, date_format, dayfirst
     )
-    assert y is not None
+    check_choice(on_missing_attributes, "on_missing_attributes", ("raise", "nan"))
+    attributed = (attributes, on_missing_attributes)
+    X, y = _build(transactions, reading, attributed, cutoff, horizon, trend_window, observation_end)
+    assert y is not None  # a horizon was given
     return X, y
 
 
 def _build(
     transactions: Any,
-    *,
+    reading: Reading,
+    attributed: tuple[pd.DataFrame | pd.Series | None, str],
     cutoff: Any,
     horizon: Any,
-    attributes: pd.DataFrame | pd.Series | None,
-    customer_col: str,
-    date_col: str,
-    value_col: str | None,
-    channel_col: str | None,
     trend_window: Any,
     observation_end: Any,
-    on_missing_attributes: str,
-    refunds: str,
-    date_format: str | None,
-    dayfirst: bool | None,
 ) -> tuple[pd.DataFrame, pd.Series | None]:
-    """Features at each cutoff, and labels when ``horizon`` is given."""
-    check_choice(on_missing_attributes, "on_missing_attributes", ("raise", "nan"))
-    if refunds not in ("error", "drop"):
-        raise ParameterError(
-            f"refunds={refunds!r}: churn features count transactions, so refunds can only be "
-            "refused ('error') or ignored ('drop') here."
-        )
-    log = read_transactions(
-        transactions,
-        customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
-        refunds=refunds,
-        columns=() if channel_col is None else (channel_col,),
-    )
-    labelled = horizon is not None
-    horizon_us = _horizon_us(horizon, "horizon") if labelled else 0
-    if trend_window is None and not labelled:
+    """Features at each cutoff, and the labels when a ``horizon`` is given.
+
+    ``attributed`` is ``(attributes, on_missing_attributes)``.
+    """
+    log = read_log(transactions, reading)
+    horizon_us = None if horizon is None else duration_us(horizon, "horizon")
+    if trend_window is not None:
+        window_us = duration_us(trend_window, "trend_window")
+    elif horizon_us is not None:
+        window_us = horizon_us
+    else:
         raise ParameterError(
             "trend_window is required without a horizon: pass the horizon (or trend_window) "
             "the churn model was trained with, e.g. trend_window=90."
         )
-    window_us = horizon_us if trend_window is None else _horizon_us(trend_window, "trend_window")
-    cutoffs, stacked = _cutoff_list(cutoff)
-    cutoff_us = [log.end(c, "D", "cutoff" if labelled else "as_of") for c in cutoffs]
-    if len(set(cutoff_us)) != len(cutoff_us):
-        raise ParameterError(f"cutoff has duplicated days: {cutoffs}.")
-    end_us = log.end(observation_end, "D")
-    first_us = int(log.us.min())
-    for value, c_us in zip(cutoffs, cutoff_us, strict=True):
-        if c_us < first_us:
-            raise DataValidationError(
-                f"cutoff {value} is before the first transaction ({_show(first_us)}): "
-                "no customer has a history to learn from. Choose a later cutoff.",
-                column=date_col,
-                rule="cutoff >= first transaction date",
-                n_rows=len(log),
-            )
-        if labelled and c_us + horizon_us > end_us:
-            raise DataValidationError(
-                f"cutoff {value} + horizon ends at {_show(c_us + horizon_us)}, after "
-                f"the end of the data ({_show(end_us)}); customers would be labelled "
-                "churned only because the data stops. Choose an earlier cutoff, a shorter "
-                "horizon, pass observation_end if the data runs longer than its last "
-                "transaction, or score today's customers with churn_features().",
-                column=date_col,
-                rule="cutoff + horizon <= observation_end",
-                n_rows=len(log),
-            )
-
-    codes, uniques = customer_codes(log.ids)
-    n_customers = len(uniques)
-    day_all = np.floor_divide(log.us, US_PER_DAY)
-    day0 = int(day_all.min())
-    day = day_all - day0
-    order = np.argsort(codes * (int(day.max()) + 1) + day, kind="stable")
-    s_codes, s_us, s_day = codes[order], log.us[order], day[order]
-    s_values = log.amounts[order] if log.amounts is not None else None
-
-    s_channels = None
-    channel_names: list[str] = []
-    if channel_col is not None:
-        raw = log.column(channel_col)
-        check_no_missing(raw, log.ids, column=channel_col, what="transactions")
-        history = log.us <= max(cutoff_us)
-        ch_codes, ch_uniques = pd.factorize(raw[history], sort=True)
-        channel_names = [str(c) for c in ch_uniques]
-        all_codes = np.full(len(raw), -1, dtype=np.int64)
-        all_codes[history] = ch_codes
-        s_channels = all_codes[order]
+    cutoffs, stacked = cutoff_list(cutoff)
+    argument = "as_of" if horizon_us is None else "cutoff"
+    cutoff_us = [log.end(c, "D", argument) for c in cutoffs]
+    check_cutoffs(log, cutoffs, cutoff_us, horizon_us=horizon_us, observation_end=observation_end)
+    history = sort_history(log, reading.channel_col, max(cutoff_us))
 
     frames: list[pd.DataFrame] = []
     labels: list[np.ndarray] = []
     for c_us in cutoff_us:
-        present, columns, label = _features_at(
-            c_us,
-            cutoff_day=int(np.floor_divide(c_us, US_PER_DAY)) - day0,
-            horizon_us=horizon_us,
-            window_us=window_us,
-            n_customers=n_customers,
-            codes=s_codes,
-            us=s_us,
-            day=s_day,
-            values=s_values,
-            channels=s_channels,
-            channel_names=channel_names,
-        )
-        ids = pd.Index(uniques[present], name=customer_col)
-        if stacked:
-            day_start = np.floor_divide(c_us, US_PER_DAY) * US_PER_DAY
-            stamps = us_to_datetime(np.full(present.size, day_start), log.tz)
-            index: pd.Index = pd.MultiIndex.from_arrays(
-                [stamps, ids],
-                names=["cutoff", customer_col],
-            )
-        else:
-            index = ids
+        present, columns = features_at(history, c_us, window_us)
+        ids = pd.Index(history.ids[present], name=reading.customer_col)
+        index = _stacked_index(ids, c_us, log.tz) if stacked else ids
         frame = pd.DataFrame(columns, index=index)
+        attributes, on_missing = attributed
         if attributes is not None:
-            frame = _join_attributes(frame, attributes, ids, on_missing_attributes)
+            frame = join_attributes(frame, attributes, ids, on_missing)
         frames.append(frame)
-        labels.append(label)
-
+        if horizon_us is not None:
+            labels.append(churn_labels(history, c_us, horizon_us, present))
     X = frames[0] if len(frames) == 1 else pd.concat(frames)
-    if not labelled:
+    if horizon_us is None:
         return X, None
-    y = pd.Series(np.concatenate(labels), index=X.index, name="churned")
-    return X, y
+    return X, pd.Series(np.concatenate(labels), index=X.index, name="churned")
 
 
-def _show(us: int) -> str:
-    return str(us_to_datetime(np.array([us]))[0])
+def _stacked_index(ids: pd.Index, cutoff_us: int, tz: Any) -> pd.MultiIndex:
+    """``(cutoff, customer id)`` for a stacked training set; the cutoff level is its day."""
+    day_start = np.floor_divide(cutoff_us, US_PER_DAY) * US_PER_DAY
+    stamps = us_to_datetime(np.full(len(ids), day_start), tz)
+    return pd.MultiIndex.from_arrays([stamps, ids], names=["cutoff", ids.name])
 
 
 def churn_features(
@@ -537,20 +265,9 @@ def churn_features(
     a                     0.0         89.0
     b                    49.0         49.0
     """
-    X, _ = _build(
-        transactions,
-        cutoff=as_of,
-        horizon=None,
-        attributes=attributes,
-        customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
-        channel_col=channel_col,
-        trend_window=trend_window,
-        observation_end=None,
-        on_missing_attributes=on_missing_attributes,
-        refunds=refunds,
-        date_format=date_format,
-        dayfirst=dayfirst,
+    reading = Reading(
+        customer_col, date_col, value_col, channel_col, refunds, date_format, dayfirst
     )
-    return X
+    check_choice(on_missing_attributes, "on_missing_attributes", ("raise", "nan"))
+    attributed = (attributes, on_missing_attributes)
+    return _build(transactions, reading, attributed, as_of, None, trend_window, None)[0]

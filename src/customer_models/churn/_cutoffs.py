@@ -1,0 +1,109 @@
+"""The time arguments of the churn training set: durations, cutoffs and their checks."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from customer_models._time import US_PER_DAY, us_to_datetime
+from customer_models._transactions import TransactionLog
+from customer_models.exceptions import DataValidationError, ParameterError
+
+__all__ = ["check_cutoffs", "cutoff_list", "duration_us"]
+
+
+def duration_us(value: Any, name: str) -> int:
+    """Return a positive duration in µs: numbers are days, else what pd.Timedelta reads.
+
+    Examples
+    --------
+    >>> duration_us(1.5, "horizon") == duration_us("36h", "horizon") == 36 * 3_600_000_000
+    True
+    """
+    if isinstance(value, bool):
+        raise ParameterError(f"{name} must be a number of days or a timedelta, got {value!r}.")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if not np.isfinite(value) or value <= 0:
+            raise ParameterError(f"{name} must be a positive number of days, got {value!r}.")
+        if value > 1e7:
+            raise ParameterError(f"{name}={value!r} days is longer than any data can cover.")
+        return round(float(value) * US_PER_DAY)
+    try:
+        delta = pd.Timedelta(value)
+    except (ValueError, TypeError) as err:
+        raise ParameterError(
+            f"{name}={value!r} is not a duration; pass a number of days (e.g. 90) or a "
+            "timedelta such as '90D'."
+        ) from err
+    if pd.isna(delta) or delta.value <= 0:
+        raise ParameterError(f"{name} must be a positive duration, got {value!r}.")
+    return int(delta.to_timedelta64().astype("timedelta64[us]").astype(np.int64))
+
+
+def cutoff_list(cutoff: Any) -> tuple[list[Any], bool]:
+    """Return the cutoffs as a list and whether a list (stacked output) was asked for.
+
+    Examples
+    --------
+    >>> cutoff_list("2024-01-31")
+    (['2024-01-31'], False)
+    >>> cutoff_list(["2024-01-31", "2024-02-29"])
+    (['2024-01-31', '2024-02-29'], True)
+    """
+    if cutoff is None or isinstance(
+        cutoff, (str, bytes, _dt.date, np.datetime64, pd.Timestamp, pd.Period)
+    ):
+        return [cutoff], False
+    if isinstance(cutoff, (Sequence, pd.Index, pd.Series, np.ndarray)):
+        values = list(cutoff)
+        if not values:
+            raise ParameterError("cutoff is an empty list; give at least one date.")
+        return values, True
+    return [cutoff], False
+
+
+def check_cutoffs(
+    log: TransactionLog,
+    cutoffs: list[Any],
+    cutoff_us: list[int],
+    *,
+    horizon_us: int | None,
+    observation_end: Any,
+) -> None:
+    """Refuse duplicated cutoffs, cutoffs before every purchase and labels past the data.
+
+    ``cutoff_us`` holds the last instant of each cutoff day; ``horizon_us`` is None when no
+    label is built (then only the first two rules apply).
+    """
+    if len(set(cutoff_us)) != len(cutoff_us):
+        raise ParameterError(f"cutoff has duplicated days: {cutoffs}.")
+    end_us = log.end(observation_end, "D")
+    first_us = int(log.us.min())
+    for value, c_us in zip(cutoffs, cutoff_us, strict=True):
+        if c_us < first_us:
+            raise DataValidationError(
+                f"cutoff {value} is before the first transaction ({_show(first_us)}): "
+                "no customer has a history to learn from. Choose a later cutoff.",
+                column=log.date_col,
+                rule="cutoff >= first transaction date",
+                n_rows=len(log),
+            )
+        if horizon_us is not None and c_us + horizon_us > end_us:
+            raise DataValidationError(
+                f"cutoff {value} + horizon ends at {_show(c_us + horizon_us)}, after "
+                f"the end of the data ({_show(end_us)}); customers would be labelled "
+                "churned only because the data stops. Choose an earlier cutoff, a shorter "
+                "horizon, pass observation_end if the data runs longer than its last "
+                "transaction, or score today's customers with churn_features().",
+                column=log.date_col,
+                rule="cutoff + horizon <= observation_end",
+                n_rows=len(log),
+            )
+
+
+def _show(us: int) -> str:
+    return str(us_to_datetime(np.array([us]))[0])
