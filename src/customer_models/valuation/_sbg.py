@@ -2,28 +2,22 @@
 
 Kernels are plain numpy functions of ``params = (alpha, beta)`` and per-row arrays
 ``duration`` (periods observed) and ``churned`` (1 if the customer churned in period
-``duration``, 0 if still alive after ``duration`` periods).
+``duration``, 0 if still alive after ``duration`` periods). The estimator class at the bottom
+declares them; its methods come from
+:class:`~customer_models.valuation._contractual.ContractualModel`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 from scipy.special import betaln, digamma, gammaln
 
-from customer_models._validation import (
-    as_pandas,
-    check_number,
-    check_numbers,
-    check_rule,
-    require_columns,
-)
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._base import ValuationModel
+from customer_models.valuation._contractual import ContractualModel
+from customer_models.valuation._kernels import kernel
 
 __all__ = ["ShiftedBetaGeoModel"]
 
@@ -260,23 +254,7 @@ def discounted_expected_lifetime_kernel(params: np.ndarray, discount_rate: float
     return 1.0 + derl0 / (1.0 + d)
 
 
-# ----------------------------------------------------------------------------- estimator
-
-
-def _whole(value: Any, name: str, *, minimum: int) -> np.ndarray:
-    """Whole numbers of periods >= ``minimum`` (strings, None, booleans refused)."""
-    arr = check_numbers(value, name, low=minimum, integer=True)
-    if arr.size == 0:
-        raise ParameterError(f"{name} counts periods and must not be empty; got {value!r}.")
-    return arr
-
-
-def _out(values: np.ndarray, like: np.ndarray) -> float | np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    return float(values) if like.ndim == 0 else values
-
-
-class ShiftedBetaGeoModel(ValuationModel):
+class ShiftedBetaGeoModel(ContractualModel):
     r"""sBG model of contractual retention (Fader & Hardie 2007).
 
     Each customer renews at the end of every period with a constant probability ``1 - theta``
@@ -316,6 +294,10 @@ class ShiftedBetaGeoModel(ValuationModel):
     A churned row contributes ``log P(T = duration)``, a surviving row ``log S(duration)``.
     The mean lifetime ``(alpha + beta - 1) / (alpha - 1)`` is finite only for
     ``alpha > 1``; discounted lifetimes (DEL, DERL of Fader & Hardie 2010) are always finite.
+    In closed form ``DEL = 2F1(1, beta; alpha + beta; 1/(1+d))`` and
+    ``DERL(s) = (beta+s)/(alpha+beta+s) 2F1(1, beta+s+1; alpha+beta+s+1; 1/(1+d))``, summed
+    here as series of positive terms (see
+    :func:`discounted_expected_residual_lifetime_kernel`).
 
     References
     ----------
@@ -336,243 +318,21 @@ class ShiftedBetaGeoModel(ValuationModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES
-    required_columns: ClassVar[tuple[str, ...]] = ("duration", "churned")
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0)
 
-    @staticmethod
-    def _loglik_kernel(params: np.ndarray, *columns: np.ndarray) -> np.ndarray:
-        return log_likelihood_kernel(params, *columns)
-
-    @staticmethod
-    def _loglik_gradient_kernel(
-        params: np.ndarray, *columns: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return log_likelihood_and_gradient_kernel(params, *columns)
+    _loglik_kernel = kernel(log_likelihood_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_and_gradient_kernel)
+    _survival_kernel = kernel(survival_kernel)
+    _retention_kernel = kernel(retention_rate_kernel)
+    _residual_lifetime_kernel = kernel(discounted_expected_residual_lifetime_kernel)
+    _lifetime_kernel = kernel(discounted_expected_lifetime_kernel)
 
     @classmethod
-    def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
-        d, c = columns["duration"], columns["churned"]
-        check_rule(d < 0, ids, rule="duration must be >= 0", column="duration", what=what)
-        check_rule(
-            d != np.floor(d),
-            ids,
-            rule="duration must be a whole number",
-            column="duration",
-            what=what,
-            hint="duration counts the periods a customer was observed.",
+    def _infinite_lifetime_reason(cls, params: np.ndarray) -> str | None:
+        if params[0] > 1.0:
+            return None
+        return (
+            f"alpha = {params[0]:.4g} <= 1, so the survival curve S(t) ~ t^-alpha decays too "
+            "slowly for its sum to converge (a core of customers with churn probability near 0 "
+            "never leaves)"
         )
-        check_rule(
-            (c != 0) & (c != 1),
-            ids,
-            rule="churned must be 0 or 1",
-            column="churned",
-            what=what,
-            hint="1 = churned in period `duration`, 0 = still a customer after it.",
-        )
-        check_rule(
-            (c == 1) & (d < 1),
-            ids,
-            rule="duration >= 1 when churned == 1",
-            column="duration",
-            what=what,
-            hint="a customer who churned in period t has duration t >= 1.",
-        )
-
-    @staticmethod
-    def cohort_to_data(survivors: Any) -> pd.DataFrame:
-        """Turn a cohort's survivor counts into weighted ``(duration, churned)`` rows.
-
-        Parameters
-        ----------
-        survivors : array-like of int
-            Customers still active at the start (period 0, the cohort size) and after each
-            of periods 1, 2, ..., e.g. ``[1000, 631, 468, ...]``. Must not increase.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``duration``, ``churned`` and ``weight``: for each period t, the
-            ``S(t-1) - S(t)`` customers who churned in it (``churned=1, duration=t``), then the
-            ``S(last)`` customers still active (``churned=0, duration=last``). Rows of weight 0
-            are left out. Fit with ``fit(rows, sample_weight="weight")``.
-
-        Examples
-        --------
-        >>> ShiftedBetaGeoModel.cohort_to_data([1000, 631, 468])
-           duration  churned  weight
-        0         1        1     369
-        1         2        1     163
-        2         2        0     468
-        """
-        s = check_numbers(survivors, "survivors")  # types; the rules below name the periods
-        ids = np.arange(s.size)
-        if s.ndim != 1 or s.size < 2:
-            raise ParameterError(
-                "survivors must be a 1-D sequence of at least 2 counts (the cohort size at "
-                f"period 0 and the survivors after each period); got {survivors!r}."
-            )
-        check_rule(
-            ~np.isfinite(s),
-            ids,
-            rule="survivors must be finite",
-            column="survivors",
-            what="survivors",
-        )
-        check_rule(
-            (s < 0) | (s != np.floor(s)),
-            ids,
-            rule="survivors must be whole numbers >= 0",
-            column="survivors",
-            what="survivors",
-        )
-        check_rule(
-            np.r_[False, np.diff(s) > 0],
-            ids,
-            rule="survivors must not increase",
-            column="survivors",
-            what="survivors",
-            hint="survivor counts of one cohort can only go down (ids are period numbers).",
-        )
-        if not s[0] > 0:
-            raise ParameterError("survivors[0], the cohort size, must be > 0.")
-        last = s.size - 1
-        churned = s[:-1] - s[1:]
-        frame = pd.DataFrame(
-            {
-                "duration": np.r_[np.arange(1, s.size), last].astype(np.int64),
-                "churned": np.r_[np.ones(last), 0.0].astype(np.int64),
-                "weight": np.r_[churned, s[-1]].astype(np.int64),
-            }
-        )
-        return frame.loc[frame["weight"] > 0].reset_index(drop=True)
-
-    def survival(self, t: Any) -> float | np.ndarray:
-        """Share of a new cohort still active after ``t`` periods, ``S(t) = P(T > t)``.
-
-        Parameters
-        ----------
-        t : int or array-like of int
-            Periods (>= 0).
-
-        Returns
-        -------
-        float or numpy.ndarray
-
-        Examples
-        --------
-        >>> m = ShiftedBetaGeoModel.from_params(alpha=0.704, beta=1.182)
-        >>> m.survival([0, 12]).round(3).tolist()
-        [1.0, 0.17]
-        """
-        params = self._params_array()
-        t_arr = _whole(t, "t", minimum=0)
-        return _out(survival_kernel(params, t_arr), t_arr)
-
-    def retention_rate(self, t: Any) -> float | np.ndarray:
-        """Share of the customers active after period ``t - 1`` who renew in period ``t``.
-
-        ``r(t) = S(t) / S(t - 1) = (beta + t - 1) / (alpha + beta + t - 1)``, rising with
-        ``t`` (survivors are increasingly the loyal customers).
-
-        Parameters
-        ----------
-        t : int or array-like of int
-            Periods (>= 1).
-
-        Returns
-        -------
-        float or numpy.ndarray
-
-        Examples
-        --------
-        >>> m = ShiftedBetaGeoModel.from_params(alpha=0.704, beta=1.182)
-        >>> m.retention_rate([1, 2, 12]).round(3).tolist()
-        [0.627, 0.756, 0.945]
-        """
-        params = self._params_array()
-        t_arr = _whole(t, "t", minimum=1)
-        return _out(retention_rate_kernel(params, t_arr), t_arr)
-
-    def _discount(self, discount_rate: float, *, what: str) -> float:
-        params = self._params_array()
-        d = float(check_number(discount_rate, "discount_rate", low=0.0))
-        if d == 0 and params[0] <= 1.0:
-            raise ParameterError(
-                f"The undiscounted {what} is infinite: alpha = {params[0]:.4g} <= 1, so the "
-                "survival curve S(t) ~ t^-alpha decays too slowly for its sum to converge (a "
-                "core of customers with churn probability near 0 never leaves). Pass a "
-                "discount_rate > 0 (per period) for the discounted expected lifetime."
-            )
-        return d
-
-    def expected_lifetime(self, *, discount_rate: float = 0.0) -> float:
-        """Return the expected (discounted) number of periods a new customer stays.
-
-        ``DEL = sum_{t>=0} S(t) / (1 + d)^t = 2F1(1, beta; alpha + beta; 1 / (1 + d))``
-        (Fader & Hardie 2010), counting the first period undiscounted. With ``d = 0`` this is
-        ``E[T] = (alpha + beta - 1) / (alpha - 1)``, which is infinite when ``alpha <= 1``
-        (then a :class:`~customer_models.exceptions.ParameterError` says so).
-
-        Parameters
-        ----------
-        discount_rate : float, default 0.0
-            Discount rate per period (e.g. 0.1).
-
-        Returns
-        -------
-        float
-
-        Examples
-        --------
-        >>> m = ShiftedBetaGeoModel.from_params(alpha=0.704, beta=1.182)
-        >>> round(m.expected_lifetime(discount_rate=0.1), 3)
-        3.695
-        """
-        d = self._discount(discount_rate, what="expected lifetime")
-        return discounted_expected_lifetime_kernel(self._params_array(), d)
-
-    def expected_residual_lifetime(
-        self, periods_survived: Any, *, discount_rate: float = 0.0
-    ) -> float | np.ndarray | pd.Series:
-        """Return the expected (discounted) number of future renewals of an active customer.
-
-        DERL of Fader & Hardie (2010): for a customer who has been active for ``s`` periods
-        (``T > s``; their ``n - 1`` renewals),
-        ``sum_{k>=1} P(T > s + k | T > s) / (1 + d)^(k - 1)
-        = (beta + s) / (alpha + beta + s) * 2F1(1, beta + s + 1; alpha + beta + s + 1;
-        1 / (1 + d))``. Multiply by the margin per period for the residual value.
-
-        Parameters
-        ----------
-        periods_survived : int, array-like of int, or DataFrame
-            ``s`` per customer; a DataFrame uses its ``duration`` column and gives 0 to the
-            rows with ``churned == 1`` when it has that column.
-        discount_rate : float, default 0.0
-            Discount rate per period. With 0 the result is infinite when ``alpha <= 1``
-            (then a ParameterError says so).
-
-        Returns
-        -------
-        float, numpy.ndarray, or pandas.Series (named ``expected_residual_lifetime``, on the
-        DataFrame's index)
-
-        Examples
-        --------
-        >>> m = ShiftedBetaGeoModel.from_params(alpha=0.704, beta=1.182)
-        >>> m.expected_residual_lifetime([0, 4], discount_rate=0.1).round(3).tolist()
-        [2.965, 5.894]
-        """
-        d = self._discount(discount_rate, what="expected residual lifetime")
-        params = self._params_array()
-        if isinstance(periods_survived, (list, tuple, np.ndarray, int, float, np.number)):
-            s = _whole(periods_survived, "periods_survived", minimum=0)
-            return _out(discounted_expected_residual_lifetime_kernel(params, s, d), s)
-        frame = as_pandas(periods_survived, what="periods_survived")
-        require_columns(frame, ["duration"], what="periods_survived")
-        cols = ["duration", "churned"] if "churned" in frame.columns else ["duration"]
-        if len(cols) == 1:
-            frame = frame.assign(churned=0)
-        columns, index = self._prepare(frame, columns=("duration", "churned"))
-        values = discounted_expected_residual_lifetime_kernel(params, columns["duration"], d)
-        values = np.where(columns["churned"] == 1, 0.0, values)
-        return self._wrap(values, index, "expected_residual_lifetime")
