@@ -38,7 +38,7 @@ from customer_models._validation import (
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
 
-__all__ = ["ContractualModel"]
+__all__ = ["ContractualModel", "lifetime_from_residual", "retention_from_survival"]
 
 
 def _whole(value: Any, name: str, *, minimum: int) -> np.ndarray:
@@ -47,6 +47,44 @@ def _whole(value: Any, name: str, *, minimum: int) -> np.ndarray:
     if arr.size == 0:
         raise ParameterError(f"{name} counts periods and must not be empty; got {value!r}.")
     return arr
+
+
+def retention_from_survival(survival: Any, params: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``r(t) = S(t) / S(t - 1)``, the default retention of a model that declares ``S`` only.
+
+    The ratio of two survival values loses a few digits for large ``t``; a model with a
+    closed form for ``r(t)`` (sBG) declares it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from customer_models.valuation._sbg import retention_rate_kernel, survival_kernel
+    >>> params, t = np.array([0.704, 1.182]), np.array([1.0, 2.0, 12.0, 1000.0])
+    >>> got = retention_from_survival(survival_kernel, params, t)
+    >>> bool(np.allclose(got, retention_rate_kernel(params, t), rtol=1e-11, atol=0))
+    True
+    """
+    return np.asarray(survival(params, t) / survival(params, t - 1.0))
+
+
+def lifetime_from_residual(residual: Any, params: np.ndarray, d: float) -> float:
+    """``DEL = S(0) + sum_{t>=1} S(t) x^t = 1 + x DERL(0)`` with ``x = 1 / (1 + d)``.
+
+    The default DEL of a model that declares DERL only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from customer_models.valuation._sbg import (
+    ...     discounted_expected_residual_lifetime_kernel, survival_kernel)
+    >>> params, d = np.array([0.704, 1.182]), 0.1
+    >>> t = np.arange(800.0)  # the tail after 800 terms is below 1e-32
+    >>> direct = float(np.sum(survival_kernel(params, t) / (1 + d) ** t))
+    >>> got = lifetime_from_residual(discounted_expected_residual_lifetime_kernel, params, d)
+    >>> abs(got - direct) < 1e-12
+    True
+    """
+    return 1.0 + float(residual(params, np.float64(0.0), d)) / (1.0 + d)
 
 
 def _out(values: np.ndarray, like: np.ndarray) -> float | np.ndarray:
@@ -216,8 +254,7 @@ class ContractualModel(ValuationModel):
         t_arr = _whole(t, "t", minimum=1)
         kernel = type(self)._retention_kernel
         if kernel is None:
-            survival = type(self)._survival_kernel
-            return _out(survival(params, t_arr) / survival(params, t_arr - 1.0), t_arr)
+            return _out(retention_from_survival(type(self)._survival_kernel, params, t_arr), t_arr)
         return _out(kernel(params, t_arr), t_arr)
 
     # ------------------------------------------------------------------ lifetimes
@@ -258,9 +295,8 @@ class ContractualModel(ValuationModel):
         d = self._discount(discount_rate, what="expected lifetime")
         params = self._params_array()
         kernel = type(self)._lifetime_kernel
-        if kernel is None:  # DEL = S(0) + sum_{t>=1} S(t) x^t = 1 + x DERL(0), x = 1/(1+d)
-            derl0 = float(type(self)._residual_lifetime_kernel(params, np.float64(0.0), d))
-            return 1.0 + derl0 / (1.0 + d)
+        if kernel is None:
+            return lifetime_from_residual(type(self)._residual_lifetime_kernel, params, d)
         return float(kernel(params, d))
 
     def expected_residual_lifetime(
