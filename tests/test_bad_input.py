@@ -72,7 +72,7 @@ def _dup(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _fitted_churn() -> cm.ChurnClassifier:
-    return cm.ChurnClassifier(model="logistic", cv=2, n_repeats=0).fit(FEATURES, LABELS)
+    return cm.ChurnClassifier(estimator="logistic", cv=2, n_repeats=0).fit(FEATURES, LABELS)
 
 
 def _fitted_rfm() -> cm.RFMScorer:
@@ -945,26 +945,26 @@ add(
 numbers(
     "ChurnClassifier",
     "C",
-    lambda v: cm.ChurnClassifier(C=v, model="logistic").fit(FEATURES, LABELS),
+    lambda v: cm.ChurnClassifier(C=v, estimator="logistic").fit(FEATURES, LABELS),
     extra=(("zero", 0.0),),
 )
 numbers(
     "ChurnClassifier",
     "cv",
-    lambda v: cm.ChurnClassifier(cv=v, model="logistic").fit(FEATURES, LABELS),
+    lambda v: cm.ChurnClassifier(cv=v, estimator="logistic").fit(FEATURES, LABELS),
     extra=(("one", 1),),
 )
 add(
     "ChurnClassifier",
     "random_state='a'",
-    lambda: cm.ChurnClassifier(random_state="a", model="logistic").fit(FEATURES, LABELS),
+    lambda: cm.ChurnClassifier(random_state="a", estimator="logistic").fit(FEATURES, LABELS),
     "random_state",
 )
 add(
     "ChurnClassifier",
-    "model='x'",
+    "estimator='x'",
     lambda: cm.ChurnClassifier("x").fit(FEATURES, LABELS),
-    "model",
+    "estimator",
 )
 add(
     "ChurnClassifier",
@@ -1348,13 +1348,13 @@ add(
 add(
     "ChurnClassifier",
     "y of another length",
-    lambda: cm.ChurnClassifier(model="logistic", cv=2).fit(FEATURES, LABELS.iloc[:10]),
+    lambda: cm.ChurnClassifier(estimator="logistic", cv=2).fit(FEATURES, LABELS.iloc[:10]),
     "rows|length|samples",
 )
 add(
     "ChurnClassifier",
     "y two-dimensional",
-    lambda: cm.ChurnClassifier(model="logistic", cv=2).fit(
+    lambda: cm.ChurnClassifier(estimator="logistic", cv=2).fit(
         FEATURES, np.column_stack([LABELS, LABELS])
     ),
     "y",
@@ -1763,7 +1763,7 @@ add(
 add(
     "ChurnClassifier",
     "y a scalar",
-    lambda: cm.ChurnClassifier(model="logistic", cv=2).fit(FEATURES, 1),
+    lambda: cm.ChurnClassifier(estimator="logistic", cv=2).fit(FEATURES, 1),
     r"\by\b",
 )
 for _model in ["BetaGeoModel", "ParetoNBDModel"]:
@@ -2188,7 +2188,7 @@ NO_MUTATION: list[tuple[str, Callable[[pd.DataFrame], object], Callable[[], pd.D
     (
         "ChurnClassifier",
         lambda d: (
-            cm.ChurnClassifier(model="logistic", cv=2, n_repeats=1)
+            cm.ChurnClassifier(estimator="logistic", cv=2, n_repeats=1)
             .fit(d, LABELS)
             .churn_probability(d)
         ),

@@ -70,7 +70,7 @@ def test_telco_cross_validated_roc_auc(telco: pd.DataFrame) -> None:
 
 def test_telco_fit_attributes(telco: pd.DataFrame) -> None:
     X = telco.drop(columns=["churn", "rownames"])
-    clf = ChurnClassifier(model="logistic").fit(X, telco["churn"])
+    clf = ChurnClassifier(estimator="logistic").fit(X, telco["churn"])
     assert clf.classes_.tolist() == ["No", "Yes"]
     assert clf.chosen_model_ == "logistic"
     assert list(clf.cv_scores_.columns[:2]) == ["mean", "std"]
@@ -108,8 +108,8 @@ def test_calibration_keeps_the_ranking() -> None:
     """Platt scaling with ensemble=False is a monotone map of the same boosted model."""
     X, y = _mixed(2_000, seed=2, interaction=True)
     X_new, y_new = _mixed(2_000, seed=3, interaction=True)
-    calibrated = ChurnClassifier(model="gradient_boosting").fit(X, y)
-    raw = ChurnClassifier(model="gradient_boosting", calibration="none", n_repeats=0).fit(X, y)
+    calibrated = ChurnClassifier(estimator="gradient_boosting").fit(X, y)
+    raw = ChurnClassifier(estimator="gradient_boosting", calibration="none", n_repeats=0).fit(X, y)
     assert isinstance(calibrated.estimator_, CalibratedClassifierCV)
     assert not isinstance(raw.estimator_, CalibratedClassifierCV)
     p_cal = calibrated.churn_probability(X_new)
@@ -123,7 +123,7 @@ def test_calibration_keeps_the_ranking() -> None:
 
 def test_importances_find_the_signal() -> None:
     X, y = _mixed(1_500, seed=4)
-    clf = ChurnClassifier(model="logistic").fit(X, y)
+    clf = ChurnClassifier(estimator="logistic").fit(X, y)
     importance = clf.feature_importances_
     assert importance["tenure"] > importance["plan"] > 5 * max(importance["noise"], 0.001)
     assert importance["region"] < 0.01
@@ -146,7 +146,7 @@ def test_mixed_dtypes_missing_values_and_unseen_categories() -> None:
 def test_numpy_and_boolean_labels() -> None:
     X, y = _mixed(400, seed=6)
     numeric = X[["tenure", "noise"]].to_numpy()
-    clf = ChurnClassifier(model="logistic").fit(numeric, y.astype(bool))
+    clf = ChurnClassifier(estimator="logistic").fit(numeric, y.astype(bool))
     assert clf.classes_.tolist() == [False, True]
     assert not hasattr(clf, "feature_names_in_")
     assert clf.feature_importances_.index.tolist() == ["x0", "x1"]
@@ -156,14 +156,56 @@ def test_works_in_pipeline_grid_search_and_clone() -> None:
     X, y = _mixed(400, seed=8)
     pipe = make_pipeline(
         FunctionTransformer(lambda d: d.drop(columns="noise")),
-        ChurnClassifier(model="logistic", n_repeats=0),
+        ChurnClassifier(estimator="logistic", n_repeats=0),
     )
     assert pipe.fit(X, y).predict_proba(X).shape == (400, 2)
     search = GridSearchCV(
-        ChurnClassifier(model="logistic", n_repeats=0), {"C": [0.1, 1.0]}, cv=3, scoring="roc_auc"
+        ChurnClassifier(estimator="logistic", n_repeats=0),
+        {"C": [0.1, 1.0]},
+        cv=3,
+        scoring="roc_auc",
     ).fit(X, y)
     assert search.best_params_["C"] in (0.1, 1.0)
     assert clone(search.best_estimator_).get_params()["C"] == search.best_params_["C"]
+
+
+def test_estimator_parameter_follows_sklearn_conventions() -> None:
+    """estimator= is a plain parameter: get_params, set_params and clone carry it."""
+    X, y = _mixed(400, seed=11, interaction=True)
+    clf = ChurnClassifier(estimator="logistic", n_repeats=0)
+    assert clf.get_params()["estimator"] == "logistic"
+    assert "model" not in clf.get_params()
+    copy = clone(clf)
+    assert copy.get_params() == clf.get_params()
+    copy.set_params(estimator="gradient_boosting")
+    assert clf.estimator == "logistic"  # set_params on the clone leaves the original alone
+    assert copy.fit(X, y).chosen_model_ == "gradient_boosting"
+    assert copy.cv_scores_.index.tolist() == ["gradient_boosting"]
+    assert clone(copy).get_params()["estimator"] == "gradient_boosting"
+    assert not hasattr(clone(copy), "estimator_")  # clone drops the fitted state
+    with pytest.raises(
+        NotFittedError, match=r"ChurnClassifier is not fitted yet; call fit\(X, y\)"
+    ):
+        clone(copy).predict(X)
+
+
+def test_predict_is_an_ndarray_and_predict_proba_follows_classes() -> None:
+    """predict returns labels (ndarray, dtype of classes_); predict_proba columns = classes_."""
+    X, y01 = _mixed(400, seed=12)
+    y = pd.Series(np.where(y01 == 1, "churned", "retained"), index=X.index, name="status")
+    clf = ChurnClassifier(estimator="logistic", n_repeats=0).fit(X, y)
+    assert clf.classes_.tolist() == ["churned", "retained"]  # churn is column 0 here
+    proba = clf.predict_proba(X)
+    assert type(proba) is np.ndarray
+    assert proba.shape == (400, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(proba[:, 0], clf.churn_probability(X).to_numpy())
+    labels = clf.predict(X)
+    assert type(labels) is np.ndarray
+    assert labels.shape == (400,)
+    assert labels.dtype == clf.classes_.dtype
+    np.testing.assert_array_equal(labels, np.where(proba[:, 0] >= 0.5, "churned", "retained"))
+    assert 0.1 < (labels == "churned").mean() < 0.9  # both labels are predicted
 
 
 def test_churn_dataset_output_fits_without_warnings(cdnow_sample_transactions) -> None:
@@ -195,8 +237,8 @@ def test_bad_input_and_parameters() -> None:
     inf.loc[3, "spend"] = np.inf
     with pytest.raises(DataValidationError, match="spend must not be infinite"):
         ChurnClassifier().fit(inf, y)
-    with pytest.raises(ParameterError, match="model"):
-        ChurnClassifier(model="forest").fit(X, y)
+    with pytest.raises(ParameterError, match="estimator must be one of"):
+        ChurnClassifier(estimator="forest").fit(X, y)
     with pytest.raises(ParameterError, match="calibration"):
         ChurnClassifier(calibration="beta").fit(X, y)
     with pytest.raises(ParameterError, match="cv"):
@@ -207,7 +249,7 @@ def test_bad_input_and_parameters() -> None:
         ChurnClassifier().predict_proba(X)
     with pytest.raises(sklearn.exceptions.NotFittedError):
         ChurnClassifier().predict(X)
-    clf = ChurnClassifier(model="logistic", n_repeats=0).fit(X, y)
+    clf = ChurnClassifier(estimator="logistic", n_repeats=0).fit(X, y)
     bad = X.copy()
     bad["tenure"] = bad["tenure"].astype(object)
     bad.loc[0, "tenure"] = "long"

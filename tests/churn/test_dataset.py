@@ -352,7 +352,7 @@ def test_churn_features_score_todays_customers(cdnow_sample_transactions: pd.Dat
     assert len(today) == tx["customer_id"].nunique()
     assert today["recency_days"].min() == 0.0  # someone bought on the last day
     X, y = churn_dataset(tx, cutoff="1997-09-30", horizon=90, value_col="amount")
-    model = ChurnClassifier(model="logistic").fit(X, y)
+    model = ChurnClassifier(estimator="logistic").fit(X, y)
     risk = model.churn_probability(today)
     assert risk.index.equals(today.index)
     assert risk.between(0, 1).all()

@@ -31,7 +31,7 @@ def _data(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 
 def _fit(y: object, **params: object) -> tuple[ChurnClassifier, pd.DataFrame]:
     X, _ = _data()
-    clf = ChurnClassifier(model="logistic", cv=3, n_repeats=0, **params).fit(X, y)
+    clf = ChurnClassifier(estimator="logistic", cv=3, n_repeats=0, **params).fit(X, y)
     return clf, X
 
 

@@ -33,7 +33,7 @@ from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["ChurnClassifier"]
 
-_MODELS = ("logistic", "gradient_boosting")
+_ESTIMATORS = ("logistic", "gradient_boosting")
 
 
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
@@ -42,14 +42,15 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     Object, string, category and bool columns are one-hot encoded, numeric columns are imputed
     and scaled inside the estimator, so a DataFrame such as the output of
     :func:`~customer_models.churn_dataset` (or a CRM extract) can be passed directly. With
-    ``model="auto"`` a regularized logistic regression and gradient boosting are compared by
-    stratified internal cross-validation (ROC AUC) and the better one is refitted on all data.
+    ``estimator="auto"`` a regularized logistic regression and gradient boosting are compared
+    by stratified internal cross-validation (ROC AUC) and the better one is refitted on all
+    data.
 
     Parameters
     ----------
-    model : {"auto", "logistic", "gradient_boosting"}, default "auto"
-        The model, or ``"auto"`` to choose by internal cross-validated ROC AUC (ties go to the
-        logistic regression).
+    estimator : {"auto", "logistic", "gradient_boosting"}, default "auto"
+        The estimator family, or ``"auto"`` to choose by internal cross-validated ROC AUC (ties
+        go to the logistic regression). The chosen family is ``chosen_model_``.
     C : float, default 1.0
         Inverse L2 regularization strength of the logistic regression.
     cv : int, default 5
@@ -125,7 +126,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     ...                   "plan": rng.choice(["monthly", "yearly"], 300)})
     >>> risk = 1.5 - X["tenure"] / 24 + (X["plan"] == "monthly")
     >>> y = (rng.random(300) < 1 / (1 + np.exp(-risk))).astype(int)
-    >>> clf = ChurnClassifier(model="logistic").fit(X, y)
+    >>> clf = ChurnClassifier(estimator="logistic").fit(X, y)
     >>> clf.chosen_model_
     'logistic'
     >>> clf.predict_proba(X.head(2)).shape
@@ -136,7 +137,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        model: Literal["auto", "logistic", "gradient_boosting"] = "auto",
+        estimator: Literal["auto", "logistic", "gradient_boosting"] = "auto",
         *,
         C: float = 1.0,
         cv: int = 5,
@@ -146,7 +147,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         random_state: Any = 0,
         pos_label: Any = None,
     ) -> None:
-        self.model = model
+        self.estimator = estimator
         self.C = C
         self.cv = cv
         self.calibration = calibration
@@ -164,7 +165,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ input handling
     def _check_params(self) -> None:
-        check_choice(self.model, "model", ["auto", *_MODELS])
+        check_choice(self.estimator, "estimator", ["auto", *_ESTIMATORS])
         check_choice(self.calibration, "calibration", ["auto", "sigmoid", "isotonic", "none"])
         check_number(self.cv, "cv", low=2, integer=True)
         check_number(self.C, "C", low=0.0, low_inclusive=False)
@@ -343,7 +344,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                 n_rows=len(target),
             )
         splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
-        candidates = list(_MODELS) if self.model == "auto" else [self.model]
+        candidates = list(_ESTIMATORS) if self.estimator == "auto" else [self.estimator]
         results: dict[str, dict[str, Any]] = {}
         for name in candidates:
             results[name] = cross_validate(
@@ -408,12 +409,14 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like
+        X : DataFrame or array-like of shape (n_customers, n_features)
             Features with the columns seen in ``fit``.
 
         Returns
         -------
         ndarray of shape (n_customers, 2)
+            Column ``k`` is the probability of ``classes_[k]`` (scikit-learn's layout); rows
+            sum to 1.
         """
         frame = self._checked_frame(X)
         proba = np.asarray(self.estimator_.predict_proba(frame))  # [retained, churned]
@@ -425,11 +428,13 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like
-            Features with the columns seen in ``fit``.
+            As in :meth:`predict_proba`.
 
         Returns
         -------
         ndarray of shape (n_customers,)
+            Labels from ``classes_``, with their dtype (never a Series, even for a DataFrame
+            ``X``: use :meth:`churn_probability` for a result on the customer index).
         """
         churn = self.predict_proba(X)[:, self._churn_column()] >= 0.5
         other = self.classes_[1 - self._churn_column()]
@@ -443,11 +448,13 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like
-            Features with the columns seen in ``fit``.
+            Customers to score (e.g. from :func:`~customer_models.churn_features`).
 
         Returns
         -------
         Series
+            The ``pos_label_`` column of :meth:`predict_proba`, on the index of a DataFrame
+            ``X`` (a RangeIndex for an array).
         """
         index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
         churn = self.predict_proba(X)[:, self._churn_column()]
