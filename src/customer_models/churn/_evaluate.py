@@ -12,7 +12,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 
-__all__ = ["ChurnEvaluation", "evaluate_churn"]
+__all__ = ["ChurnEvaluation", "check_churn_probability", "evaluate_churn"]
 
 
 @dataclass(frozen=True)
@@ -255,6 +255,24 @@ def _calibration_table(y: np.ndarray, p: np.ndarray, n_bins: int) -> pd.DataFram
     return table[nonzero].reset_index(drop=True)
 
 
+def check_churn_probability(p: np.ndarray, ids: Any, *, what: str) -> None:
+    """Raise unless every churn probability is finite and in [0, 1] (``what``: the input).
+
+    Examples
+    --------
+    >>> check_churn_probability(np.array([0.2, 1.5]), ["a", "b"], what="scores")
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.DataValidationError: scores column 'churn_probability': 1 of 2
+    rows break the rule 'churn_probability must be in [0, 1]'; first offending ids: ['b'].
+    """
+    for bad, rule in (
+        (~np.isfinite(p), "churn_probability must be finite"),
+        ((p < 0) | (p > 1), "churn_probability must be in [0, 1]"),
+    ):
+        check_rule(bad, ids, rule=rule, column="churn_probability", what=what)
+
+
 def evaluate_churn(
     y_true: Any,
     churn_probability: Any,
@@ -360,20 +378,7 @@ def evaluate_churn(
         )
     p = prob.to_numpy()
     ids = churn_probability.index if isinstance(churn_probability, pd.Series) else np.arange(p.size)
-    check_rule(
-        ~np.isfinite(p),
-        ids,
-        rule="churn_probability must be finite",
-        column="churn_probability",
-        what="scores",
-    )
-    check_rule(
-        (p < 0) | (p > 1),
-        ids,
-        rule="churn_probability must be in [0, 1]",
-        column="churn_probability",
-        what="scores",
-    )
+    check_churn_probability(p, ids, what="scores")
     return ChurnEvaluation(
         roc_auc=float(roc_auc_score(y, p)),
         pr_auc=float(average_precision_score(y, p)),

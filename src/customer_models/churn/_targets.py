@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from customer_models._validation import check_number, check_rule
+from customer_models.churn._evaluate import check_churn_probability
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["retention_targets"]
@@ -127,13 +128,7 @@ def retention_targets(
     index = probability.index if isinstance(churn_probability, pd.Series) else worth.index
     p = _numbers(probability.set_axis(index), "churn_probability")
     v = _numbers(worth.set_axis(index), "value")
-    check_rule(
-        (p < 0) | (p > 1),
-        index,
-        rule="churn_probability must be in [0, 1]",
-        column="churn_probability",
-        what="retention_targets input",
-    )
+    check_churn_probability(p, index, what="retention_targets input")
     check_rule(
         v < 0, index, rule="value must be >= 0", column="value", what="retention_targets input"
     )
