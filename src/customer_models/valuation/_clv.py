@@ -381,6 +381,29 @@ def _non_negative(values: np.ndarray) -> np.ndarray:
     return values
 
 
+def _discounted_average(
+    model: Any,
+    data: pd.DataFrame,
+    params: np.ndarray | None,
+    cumulative: Callable[[Any], np.ndarray],
+    delta: np.ndarray,
+    nodes: np.ndarray,
+    weights: np.ndarray,
+    start: float = 0.0,
+) -> np.ndarray:
+    """``sum_k w_k E[X(start + u_k / delta)]`` per customer (a rule for ``int e^-u ... du``)."""
+    rates = np.unique(delta)
+    per_row = _per_row_fn(model, data, params) if rates.size > 1 else None
+    if per_row is not None:  # every customer's own nodes in one kernel call, not one per rate
+        return np.asarray(weights @ per_row(start + nodes[:, None] / delta[None, :]))
+    total = np.zeros_like(delta)
+    for value in rates:  # one rate, or a duck-typed model (one call per distinct rate)
+        rows = delta == value
+        values = np.asarray(cumulative(start + nodes / value), dtype=np.float64)
+        total[rows] = weights @ values[:, rows]
+    return total
+
+
 def _continuous(
     model: Any,
     data: pd.DataFrame,
@@ -389,31 +412,42 @@ def _continuous(
     delta: np.ndarray,
     params: np.ndarray | None = None,
 ) -> np.ndarray:
-    """DERT: the integral of exp(-delta t) dE[X(t)] over [0, horizon] (model units)."""
+    """DERT: the integral of exp(-delta t) dE[X(t)] over [0, horizon] (model units).
+
+    By parts and with u = delta t it is ``e^-U E[X(H)] + int_0^U e^-u E[X(u / delta)] du``,
+    U = delta H. Up to U = 1 a Gauss-Legendre rule over [0, H] is exact to rounding; beyond,
+    the exponential is too steep for it, so the finite horizon is the infinite one minus what
+    comes after H: ``DERT_inf - e^-U int_0^inf e^-v (E[X(H + v / delta)] - E[X(H)]) dv``
+    (Gauss-Laguerre; a difference of terms within a factor e^-1 of each other, no cancellation).
+    """
     closed = _closed_form_dert(model, data, delta, horizon, params)
     if closed is not None:
         return _non_negative(closed)
-    if np.isfinite(horizon):
-        # Integration by parts: exp(-dH) E[X(H)] + d int_0^H exp(-dt) E[X(t)] dt.
+    if not np.isfinite(horizon):
+        nodes, weights = _infinite_horizon_rule()
+        return _non_negative(
+            _discounted_average(model, data, params, cumulative, delta, nodes, weights)
+        )
+    near = delta * horizon <= 1.0
+    total = np.empty_like(delta)
+    if near.any():
         nodes, weights = roots_legendre(_N_LEGENDRE)
         times = 0.5 * horizon * (nodes + 1.0)
         values = np.asarray(cumulative(np.append(times, horizon)), dtype=np.float64)
         factors = delta[None, :] * np.exp(-delta[None, :] * times[:, None])
-        total = np.exp(-delta * horizon) * values[-1] + np.einsum(
+        by_legendre = np.exp(-delta * horizon) * values[-1] + np.einsum(
             "ij,ij,i->j", factors, values[:-1], 0.5 * horizon * weights
         )
-        return _non_negative(total)
-    # Infinite horizon: d int_0^inf exp(-dt) E[X(t)] dt = int_0^inf exp(-u) E[X(u/d)] du.
-    nodes, weights = _infinite_horizon_rule()
-    rates = np.unique(delta)
-    per_row = _per_row_fn(model, data, params) if rates.size > 1 else None
-    if per_row is not None:  # every customer's own nodes in one kernel call, not one per rate
-        return _non_negative(weights @ per_row(nodes[:, None] / delta[None, :]))
-    total = np.zeros_like(delta)
-    for value in rates:  # one rate, or a duck-typed model (one call per distinct rate)
-        rows = delta == value
-        values = np.asarray(cumulative(nodes / value), dtype=np.float64)
-        total[rows] = weights @ values[:, rows]
+        total[near] = by_legendre[near]
+    if not near.all():
+        infinite = _continuous(model, data, cumulative, math.inf, delta, params)
+        nodes, weights = roots_laguerre(_N_LAGUERRE)
+        after = _discounted_average(
+            model, data, params, cumulative, delta, nodes, weights, start=horizon
+        )
+        at_horizon = np.asarray(cumulative(horizon), dtype=np.float64)
+        beyond = np.exp(-delta * horizon) * (after - at_horizon * weights.sum())
+        total[~near] = (infinite - beyond)[~near]
     return _non_negative(total)
 
 
