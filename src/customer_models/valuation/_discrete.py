@@ -30,7 +30,8 @@ import pandas as pd
 
 from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._base import ValuationModel, check_frequency_recency
+from customer_models.valuation._base import ValuationModel
+from customer_models.valuation._checks import check_frequency_recency
 from customer_models.valuation._patterns import compress_patterns
 
 __all__ = ["DiscretePurchaseModel", "whole_periods"]
