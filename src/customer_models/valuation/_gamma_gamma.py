@@ -16,6 +16,7 @@ from scipy.special import gammaln
 
 from customer_models.exceptions import ConvergenceWarning, ParameterError
 from customer_models.valuation._base import ValuationModel, check_frequency
+from customer_models.valuation._kernels import kernel
 from customer_models.valuation._optimize import dot
 from customer_models.valuation._patterns import count_grid
 from customer_models.valuation._special import digamma_difference, log_gamma_ratio
@@ -222,15 +223,8 @@ class GammaGammaModel(ValuationModel):
     required_columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0)
 
-    @staticmethod
-    def _loglik_kernel(params: np.ndarray, *columns: np.ndarray) -> np.ndarray:
-        return log_likelihood_kernel(params, *columns)
-
-    @staticmethod
-    def _loglik_gradient_kernel(
-        params: np.ndarray, *columns: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return log_likelihood_and_gradient_kernel(params, *columns)
+    _loglik_kernel = kernel(log_likelihood_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_and_gradient_kernel)
 
     @classmethod
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
