@@ -75,8 +75,6 @@ from customer_models.exceptions import (
 from customer_models.valuation._checks import (
     TIME_COLUMNS,
     attrs_time_unit,
-    check_frequency,  # re-exported until _bgbb and _gamma_gamma import it from _checks
-    check_frequency_recency,
     check_time_unit,
 )
 from customer_models.valuation._convergence import diagnose
@@ -91,7 +89,7 @@ from customer_models.valuation._optimize import (
 from customer_models.valuation._patterns import compress_patterns
 from customer_models.valuation._registry import register
 
-__all__ = ["ValuationModel", "check_frequency", "check_frequency_recency"]
+__all__ = ["ValuationModel"]
 
 #: Box on the log parameters, keeps every kernel finite (about 1e-11 .. 7e10).
 _LOG_BOUND = 25.0

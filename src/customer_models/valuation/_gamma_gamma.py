@@ -15,7 +15,8 @@ import pandas as pd
 from scipy.special import gammaln
 
 from customer_models.exceptions import ConvergenceWarning, ParameterError
-from customer_models.valuation._base import ValuationModel, check_frequency
+from customer_models.valuation._base import ValuationModel
+from customer_models.valuation._checks import check_frequency
 from customer_models.valuation._kernels import kernel
 from customer_models.valuation._optimize import dot
 from customer_models.valuation._patterns import count_grid
