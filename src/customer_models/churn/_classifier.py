@@ -10,8 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_array, column_or_1d, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from customer_models._validation import (
     check_choice,
@@ -23,13 +22,14 @@ from customer_models._validation import (
 )
 from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn, resolve_pos_label
 from customer_models.churn._importances import fold_importances
+from customer_models.churn._labels import binary_labels
 from customer_models.churn._pipelines import (
     boosting_pipeline,
     is_categorical,
     logistic_pipeline,
     numeric_object,
 )
-from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models.exceptions import DataValidationError
 
 __all__ = ["ChurnClassifier"]
 
@@ -270,50 +270,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         frame = self._frame(X, reset=True)
-        if y is None:
-            raise ParameterError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
         y_in = y
-        if np.ndim(y) == 0 or isinstance(y, dict):
-            raise ParameterError(
-                f"y must be an array-like of labels with one label per row of X, got "
-                f"{type(y).__name__}."
-            )
-        y = sklearn_input(
-            column_or_1d,
-            sklearn_input(check_array, y, ensure_2d=False, dtype=None, input_name="y", what="y"),
-            warn=True,
-            what="y",
-        )
-        check_rule(
-            pd.isna(y),
-            np.arange(len(y)),
-            rule="y must not be missing",
-            column="y",
-            what="labels (row positions shown)",
-        )
-        sklearn_input(check_classification_targets, y, what="y")
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
-        classes = np.unique(y)
-        if y_type != "binary" or classes.size < 2:
-            if classes.size == 1:
-                raise DataValidationError(
-                    f"y has only one class ({classes[0]!r}); a churn classifier needs both "
-                    "churned and retained customers. Check the label window (horizon) or the "
-                    "filter that built y.",
-                    column="y",
-                    rule="y has two classes",
-                    n_rows=len(y),
-                )
-            raise DataValidationError(
-                "Only binary classification is supported. The type of the target is "
-                f"{y_type} ({classes.size} classes: {classes[:10].tolist()}); churn labels "
-                "must be 0/1, booleans or two strings.",
-                column="y",
-                rule="y is binary",
-                n_rows=len(y),
-            )
+        y = binary_labels(y, type(self).__name__)
         self.classes_ = np.unique(y)
         self.pos_label_ = resolve_pos_label(
             self.classes_, self.pos_label, name=getattr(y_in, "name", None)
