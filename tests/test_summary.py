@@ -391,7 +391,7 @@ class _CountingPool(ThreadPoolExecutor):
 
 @pytest.mark.parametrize("ids", ["int", "sparse-int", "uint", "str"])
 @pytest.mark.parametrize("resolution", ["day", "second", "us"])
-@pytest.mark.parametrize("freq", ["D", "W", "M", "h"])
+@pytest.mark.parametrize("freq", ["D", "W", "M", "Q", "Y", "h"])
 @pytest.mark.parametrize("threads", [False, True])
 def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, threads, monkeypatch):
     """The one-sort path (time packed into the key) and the general path agree exactly.
@@ -407,10 +407,10 @@ def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, threads,
     packed = reductions._time_key
     steps: list[int] = []
 
-    def spy(*args: np.ndarray) -> tuple[np.ndarray, int, int]:
-        key, span, step = packed(*args)
+    def spy(*args: np.ndarray) -> tuple[np.ndarray, int, int, np.ndarray]:
+        key, span, step, scratch = packed(*args)
         steps.append(step)
-        return key, span, step
+        return key, span, step, scratch
 
     monkeypatch.setattr(reductions, "_time_key", spy)
     fast = rfm_summary(tx, value_col="amount", freq=freq)

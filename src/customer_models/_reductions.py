@@ -144,11 +144,14 @@ def _ids_of(numbers: np.ndarray, id_of: Any) -> pd.Index:
     return pd.Index((numbers + low).astype(dtype))
 
 
-def _time_key(numbers: np.ndarray, n_numbers: int, us: np.ndarray) -> tuple[np.ndarray, int, int]:
+def _time_key(
+    numbers: np.ndarray, n_numbers: int, us: np.ndarray
+) -> tuple[np.ndarray, int, int, np.ndarray]:
     """Pack ``(number, time)`` into one int64 per row (unsorted); return it, the span and step.
 
-    The time is ``(us - min) // step`` with the coarsest step that loses nothing. Raises
-    OverflowError when the pair does not fit in 63 bits (the caller falls back).
+    The time is ``(us - min) // step`` with the coarsest step that loses nothing. The fourth
+    value is a spent row-sized int64 buffer for the caller to reuse. Raises OverflowError when
+    the pair does not fit in 63 bits (the caller falls back).
     """
     low = int(us.min())
     offset = us - low
@@ -164,7 +167,7 @@ def _time_key(numbers: np.ndarray, n_numbers: int, us: np.ndarray) -> tuple[np.n
             np.floor_divide(offset, step, out=offset)
         np.multiply(numbers, span, out=key)
         key += offset
-        return key, span, step
+        return key, span, step, offset
     raise OverflowError("customer and time do not fit in one int64 key")
 
 
@@ -178,7 +181,7 @@ def _reduce_sorted(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduc
     :func:`_concurrently`).
     """
     numbers, n_numbers, id_of = _row_customers(log.ids)
-    key, span, step = _time_key(numbers, n_numbers, log.us)
+    key, span, step, scratch = _time_key(numbers, n_numbers, log.us)
     values = log.amounts
     parallel = key.size >= PARALLEL_MIN_ROWS
     sort = None if key.size < 2 or bool((key[1:] >= key[:-1]).all()) else key.sort
@@ -187,20 +190,21 @@ def _reduce_sorted(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduc
         None if values is None else lambda: np.bincount(numbers, values, n_numbers),
         parallel=parallel,
     )[1]
-    # Split in place (arrays of rows are the memory and the time at millions of rows).
-    number = key // span
-    us = np.remainder(key, span, out=key)
-    us *= step
-    us += int(log.us.min())
-    period = period_codes(us, freq)
+    # Split in place: fresh row-sized arrays cost page faults as well as memory at 10M rows.
+    number = np.floor_divide(key, span, out=scratch)
     new_customer = np.empty(key.size, dtype=bool)
     new_customer[0] = True
     np.not_equal(number[1:], number[:-1], out=new_customer[1:])
     first_row = np.flatnonzero(new_customer)
     last_row = np.append(first_row[1:], key.size) - 1
     present = number[first_row]
+    del number, scratch
+    us = np.remainder(key, span, out=key)
+    us *= step
+    us += int(log.us.min())
+    first_us, last_us = us[first_row], us[last_row]
+    period = period_codes(us, freq, out=us)  # the instants are not needed any more
     first_period = period[first_row]
-    del number
 
     def count_periods() -> np.ndarray:
         new_period = np.empty(key.size, dtype=bool)
@@ -222,8 +226,8 @@ def _reduce_sorted(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduc
         period[last_row],
         n_periods,
         last_row - first_row + 1,
-        us[first_row],
-        us[last_row],
+        first_us,
+        last_us,
         None if total is None else total[present],
         first_value,
     )

@@ -131,11 +131,12 @@ def us_to_datetime(us: np.ndarray, tz: Any = None) -> pd.DatetimeIndex:
 
 
 # ----------------------------------------------------------------------------- periods
-def period_codes(us: np.ndarray, freq: str) -> np.ndarray:
+def period_codes(us: np.ndarray, freq: str, *, out: np.ndarray | None = None) -> np.ndarray:
     """Integer period number of each instant at ``freq`` (consecutive periods differ by one).
 
     Weeks run Monday to Sunday (pandas' and lifetimes' ``"W"``), months, quarters and years are
-    calendar periods.
+    calendar periods. ``out`` (an int64 array shaped like ``us``, which may be ``us`` itself)
+    receives the codes, saving a row-sized allocation at millions of rows.
 
     Examples
     --------
@@ -145,15 +146,22 @@ def period_codes(us: np.ndarray, freq: str) -> np.ndarray:
     """
     us = np.asarray(us, dtype=np.int64)
     if freq in _US_PER_FIXED:
-        return np.floor_divide(us, _US_PER_FIXED[freq])
+        return np.floor_divide(us, _US_PER_FIXED[freq], out=out)
     if freq == "W":
         # 1970-01-01 was a Thursday: shift so that weeks start on Monday.
-        return np.floor_divide(np.floor_divide(us, US_PER_DAY) + 3, 7)
+        days = np.floor_divide(us, US_PER_DAY, out=out)
+        days += 3
+        return np.floor_divide(days, 7, out=days)
     stamps = us.view("datetime64[us]")
     if freq == "Y":
-        return stamps.astype("datetime64[Y]").astype(np.int64)
-    months = stamps.astype("datetime64[M]").astype(np.int64)
-    return np.floor_divide(months, 3) if freq == "Q" else months
+        codes = stamps.astype("datetime64[Y]").astype(np.int64)
+    else:
+        months = stamps.astype("datetime64[M]").astype(np.int64)
+        codes = np.floor_divide(months, 3) if freq == "Q" else months
+    if out is None:
+        return codes
+    out[...] = codes
+    return out
 
 
 def period_start_us(codes: np.ndarray, freq: str) -> np.ndarray:
