@@ -538,9 +538,14 @@ add(
 add("nps", "scores of strings", lambda: cm.nps(["great", "bad"]), "score")
 add("nps", "scores out of 0-10", lambda: cm.nps([11, 3]), "score|0")
 add("nps", "empty", lambda: cm.nps([]), "empty|no scores|score")
-add("nps", "weights of another length", lambda: cm.nps(SCORES, weights=[1, 2]), "weights")
-add("nps", "negative weights", lambda: cm.nps(SCORES, weights=-np.ones(10)), "weights")
-add("nps", "zero weights", lambda: cm.nps(SCORES, weights=np.zeros(10)), "weights")
+add(
+    "nps",
+    "weights of another length",
+    lambda: cm.nps(SCORES, sample_weight=[1, 2]),
+    "sample_weight",
+)
+add("nps", "negative weights", lambda: cm.nps(SCORES, sample_weight=-np.ones(10)), "sample_weight")
+add("nps", "zero weights", lambda: cm.nps(SCORES, sample_weight=np.zeros(10)), "sample_weight")
 add("nps", "dropna='yes'", lambda: cm.nps(SCORES, dropna="yes"), "dropna")
 add("nps", "scores a DataFrame", lambda: cm.nps(SURVEY), "scores|one-dimensional")
 numbers(
@@ -566,7 +571,7 @@ add("csat", "scale='1-5'", lambda: cm.csat([1, 5, 4], scale="1-5"), "scale")
 add("csat", "satisfied outside scale", lambda: cm.csat([1, 5, 4], satisfied=(6, 7)), "satisfied")
 add("csat", "satisfied='top2'", lambda: cm.csat([1, 5, 4], satisfied="top2"), "satisfied")
 add("csat", "satisfied='45'", lambda: cm.csat([1, 5, 4], satisfied="45"), "satisfied")
-add("csat", "zero weights", lambda: cm.csat([1, 5, 4], weights=[0, 0, 0]), "weights")
+add("csat", "zero weights", lambda: cm.csat([1, 5, 4], sample_weight=[0, 0, 0]), "sample_weight")
 numbers(
     "ces",
     "confidence",
@@ -1435,10 +1440,20 @@ add(
 )
 add("nps_test", "sample of strings", lambda: cm.nps_test(["a", "b"], SCORES), "numeric|sample")
 add("nps_test", "dropna='yes'", lambda: cm.nps_test(SCORES, SCORES, dropna="yes"), "dropna")
-add("csat", "negative weights", lambda: cm.csat([1, 5, 4], weights=[1, -1, 1]), "weights")
+add(
+    "csat",
+    "negative weights",
+    lambda: cm.csat([1, 5, 4], sample_weight=[1, -1, 1]),
+    "sample_weight",
+)
 add("csat", "dropna=1", lambda: cm.csat([1, 5, 4], dropna=1), "dropna")
 add("ces", "dropna='x'", lambda: cm.ces([1, 7, 4], dropna="x"), "dropna")
-add("ces", "weights of another length", lambda: cm.ces([1, 7, 4], weights=[1]), "weights")
+add(
+    "ces",
+    "weights of another length",
+    lambda: cm.ces([1, 7, 4], sample_weight=[1]),
+    "sample_weight",
+)
 add(
     "feedback_summary",
     "scale='1-5' for csat",

@@ -31,10 +31,10 @@ def _finite(values: object) -> bool:
 def test_nps_is_finite(scores: list[int], data: st.DataObject, method: str) -> None:
     w = data.draw(st.none() | st.lists(weights, min_size=len(scores), max_size=len(scores)))
     if w is not None and sum(w) == 0:  # the only refusal: weights summing to 0
-        with pytest.raises(CustomerModelsError, match="weights sum to 0"):
-            cm.nps(scores, weights=w, method=method)
+        with pytest.raises(CustomerModelsError, match="sample_weight sums to 0"):
+            cm.nps(scores, sample_weight=w, method=method)
         return
-    result = cm.nps(scores, weights=w, method=method)
+    result = cm.nps(scores, sample_weight=w, method=method)
     assert _finite([result.score, result.se, result.ci_low, result.ci_high])
     assert 0.0 < result.effective_n <= len(scores) + 1e-9
     if method == "wald":  # the adjusted Wald interval is centred on the adjusted estimate

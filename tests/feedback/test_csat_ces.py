@@ -50,7 +50,7 @@ def test_csat_bad_satisfied(satisfied):
 def test_csat_weighted_wilson_uses_kish_n():
     x = np.array([5, 4, 1, 2, 5, 3])
     w = np.array([1.0, 2.0, 1.0, 0.5, 3.0, 1.0])
-    result = csat(x, weights=w, method="wilson")
+    result = csat(x, sample_weight=w, method="wilson")
     p = (1 + 2 + 3) / w.sum()
     n_eff = w.sum() ** 2 / (w**2).sum()
     z = stats.norm.ppf(0.975)
@@ -86,7 +86,7 @@ def test_ces_interval_clipped_to_scale():
 def test_ces_weighted():
     x = np.array([1.0, 4.0, 6.0, 7.0, 7.0])
     w = np.array([1.0, 2.0, 1.0, 3.0, 0.5])
-    result = ces(x, weights=w, method="t")
+    result = ces(x, sample_weight=w, method="t")
     mean = np.average(x, weights=w)
     n_eff = w.sum() ** 2 / (w**2).sum()
     var = np.average((x - mean) ** 2, weights=w) * n_eff / (n_eff - 1)

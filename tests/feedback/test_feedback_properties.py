@@ -58,14 +58,14 @@ def test_order_invariance_and_no_mutation(scores, random):
 @given(nps_answers, five_point, seven_point)
 def test_weights_of_ones_equal_unweighted(a, b, c):
     for method in ("wald", "adjusted_wald"):
-        weighted = nps(a, method=method, weights=np.ones(len(a)))
+        weighted = nps(a, method=method, sample_weight=np.ones(len(a)))
         plain = nps(a, method=method)
         for field, value in plain.to_dict().items():
             assert weighted.to_dict()[field] == pytest.approx(value), field
     for field, value in csat(b).to_dict().items():
-        assert csat(b, weights=[1.0] * len(b)).to_dict()[field] == pytest.approx(value), field
+        assert csat(b, sample_weight=[1.0] * len(b)).to_dict()[field] == pytest.approx(value), field
     for field, value in ces(c).to_dict().items():
-        got = ces(c, weights=np.ones(len(c))).to_dict()[field]
+        got = ces(c, sample_weight=np.ones(len(c))).to_dict()[field]
         assert got == pytest.approx(value, nan_ok=True), field
 
 

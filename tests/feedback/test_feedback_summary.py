@@ -50,10 +50,10 @@ FIELDS = {
 def one_sample(metric, values, weights=None, method=None):
     kwargs = {} if method is None else {"method": method}
     if metric == "nps":
-        return nps(values, weights=weights, **kwargs)
+        return nps(values, sample_weight=weights, **kwargs)
     if metric == "csat":
-        return csat(values, weights=weights, **kwargs)
-    return ces(values, weights=weights, **kwargs)
+        return csat(values, sample_weight=weights, **kwargs)
+    return ces(values, sample_weight=weights, **kwargs)
 
 
 def check_against_loop(table, answers, metric, col, by, weight_col=None, method=None):

@@ -42,7 +42,7 @@ def test_dropna_reports_how_many():
     assert "n_dropped=2" in repr(result)
     assert csat([5, None, 4], dropna=True).n_dropped == 1
     assert ces([5, None, 4], dropna=True).n_dropped == 1
-    weighted = nps([10, np.nan, 0], weights=[1.0, 5.0, 1.0], dropna=True)
+    weighted = nps([10, np.nan, 0], sample_weight=[1.0, 5.0, 1.0], dropna=True)
     assert weighted.n == 2
     assert weighted.score == 0
 
@@ -82,17 +82,17 @@ def test_empty_and_all_dropped():
         ([1.0, -1.0, 1.0], DataValidationError, ">= 0"),
         ([1.0, np.nan, 1.0], DataValidationError, "finite"),
         ([1.0, 1.0], ParameterError, "one weight per answer"),
-        ([0.0, 0.0, 0.0], DataValidationError, "sum to 0"),
+        ([0.0, 0.0, 0.0], DataValidationError, "sums to 0"),
     ],
 )
 def test_bad_weights(weights, error, match):
     with pytest.raises(error, match=match):
-        nps([10, 9, 0], weights=weights)
+        nps([10, 9, 0], sample_weight=weights)
 
 
 def test_weights_on_one_answer_for_ces():
     with pytest.raises(DataValidationError, match="effective"):
-        ces([1, 5, 7], weights=[0, 1, 0])
+        ces([1, 5, 7], sample_weight=[0, 1, 0])
 
 
 @pytest.mark.parametrize("confidence", [0, 1, 95, -0.1, "0.95", True])

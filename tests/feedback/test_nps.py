@@ -101,8 +101,8 @@ def test_weighted_bootstrap_matches_weighted_wald_roughly():
     rng = np.random.default_rng(4)
     x = rng.integers(0, 11, 800)
     w = rng.uniform(0.5, 2.0, 800)
-    boot = nps(x, weights=w, method="bootstrap", n_bootstrap=400, random_state=0)
-    wald = nps(x, weights=w, method="wald")
+    boot = nps(x, sample_weight=w, method="bootstrap", n_bootstrap=400, random_state=0)
+    wald = nps(x, sample_weight=w, method="wald")
     assert boot.score == pytest.approx(wald.score)
     assert boot.se == pytest.approx(wald.se, rel=0.2)
 
@@ -110,7 +110,7 @@ def test_weighted_bootstrap_matches_weighted_wald_roughly():
 def test_weights_use_weighted_shares_and_kish_n():
     x = [10, 10, 5, 8]
     w = np.array([1.0, 3.0, 2.0, 2.0])
-    result = nps(x, weights=w, method="wald")
+    result = nps(x, sample_weight=w, method="wald")
     p, d = 4 / 8, 2 / 8
     n_eff = w.sum() ** 2 / (w**2).sum()
     assert result.effective_n == pytest.approx(n_eff)
@@ -123,7 +123,7 @@ def test_weights_use_weighted_shares_and_kish_n():
 def test_frequency_weights_give_same_score_as_repeated_answers():
     x = np.array([10, 7, 2, 9])
     w = np.array([3, 1, 2, 5])
-    assert nps(x, weights=w).score == pytest.approx(nps(np.repeat(x, w)).score)
+    assert nps(x, sample_weight=w).score == pytest.approx(nps(np.repeat(x, w)).score)
 
 
 @pytest.mark.parametrize(

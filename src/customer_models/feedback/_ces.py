@@ -35,7 +35,7 @@ def ces(
     scale: tuple[float, float] = (1, 7),
     confidence: float = 0.95,
     method: Literal["adjusted_t", "t"] = "adjusted_t",
-    weights: Any = None,
+    sample_weight: Any = None,
     dropna: bool = False,
 ) -> CESResult:
     r"""Compute the customer effort score: the mean answer with a confidence interval.
@@ -53,7 +53,7 @@ def ces(
         ``"adjusted_t"`` adds 3/4 pseudo-answer at each end of the scale before the t
         interval (see Notes); ``"t"`` is the plain Student-t interval, which collapses on
         unanimous samples (coverage down to 9 % at n = 10 when 99 % answer the top box).
-    weights : array-like of float, optional
+    sample_weight : array-like of float, optional
         Non-negative survey weights.
     dropna : bool, default False
         Drop missing answers and report how many in ``n_dropped`` (they raise otherwise).
@@ -93,7 +93,7 @@ def ces(
     check_choice(method, "method", list(CES_METHODS))
     low, high, is_int = check_scale(scale)
     x, w, n_dropped = clean_scores(
-        scores, scale=(low, high, is_int), dropna=dropna, weights=weights, min_n=2
+        scores, scale=(low, high, is_int), dropna=dropna, weights=sample_weight, min_n=2
     )
     if w is None:
         n_eff = float(x.size)
@@ -105,9 +105,9 @@ def ces(
         var_pop = float(np.average(np.square(x - mean), weights=w))
         if not n_eff > 1.0 + 1e-9:
             raise DataValidationError(
-                "weights put all their mass on one answer (Kish effective n = 1); a t interval "
-                "needs an effective sample size above 1.",
-                column="weights",
+                "sample_weight puts all its mass on one answer (Kish effective n = 1); a t "
+                "interval needs an effective sample size above 1.",
+                column="sample_weight",
                 rule="effective sample size > 1",
                 n_rows=int(x.size),
             )

@@ -69,7 +69,7 @@ def csat(
     satisfied: Any = (4, 5),
     confidence: float = 0.95,
     method: CSATMethod = "wilson_cc",
-    weights: Any = None,
+    sample_weight: Any = None,
     dropna: bool = False,
 ) -> CSATResult:
     r"""Compute customer satisfaction: percent of answers in the satisfied range, with a CI.
@@ -89,7 +89,7 @@ def csat(
         The binomial interval (see Notes). The default is the one whose worst-case coverage
         stays at or above nominal − 2 % over shares 0.01..0.99 and n = 10..10,000 (table in
         the feedback docs).
-    weights : array-like of float, optional
+    sample_weight : array-like of float, optional
         Non-negative survey weights.
     dropna : bool, default False
         Drop missing answers and report how many in ``n_dropped`` (they raise otherwise).
@@ -150,7 +150,7 @@ def csat(
     low, high, is_int = check_scale(scale)
     s_low, s_high = check_satisfied(satisfied, low, high)
     x, w, n_dropped = clean_scores(
-        scores, scale=(low, high, is_int), dropna=dropna, weights=weights
+        scores, scale=(low, high, is_int), dropna=dropna, weights=sample_weight
     )
     is_sat = (x >= s_low) & (x <= s_high)
     count = int(is_sat.sum())

@@ -152,7 +152,7 @@ def nps(
     *,
     confidence: float = 0.95,
     method: NPSMethod = "score_cc",
-    weights: Any = None,
+    sample_weight: Any = None,
     dropna: bool = False,
     n_bootstrap: int = 2000,
     random_state: Any = None,
@@ -170,7 +170,7 @@ def nps(
         How the interval is computed (see Notes). The default is the one whose worst-case
         coverage stays at or above nominal − 2 % over shares 0.01..0.99 and n = 10..10,000
         (table in the feedback docs).
-    weights : array-like of float, optional
+    sample_weight : array-like of float, optional
         Non-negative survey weights, one per answer.
     dropna : bool, default False
         Missing answers raise :class:`~customer_models.exceptions.DataValidationError` unless
@@ -224,7 +224,7 @@ def nps(
     percentile interval; ``se`` is the standard deviation of the replicates. It collapses
     like the Wald interval on unanimous samples. Intervals are clipped to [−100, 100].
 
-    With ``weights``, shares are weighted and :math:`n` is replaced by Kish's effective sample
+    With ``sample_weight``, shares are weighted and :math:`n` is replaced by Kish's effective sample
     size :math:`n_\text{eff} = (\sum w)^2 / \sum w^2`; counts stay numbers of answers.
 
     References
@@ -259,7 +259,7 @@ def nps(
             n_bootstrap, "n_bootstrap", low=100, high=MAX_BOOTSTRAP, integer=True
         )
         check_random_state(random_state)
-    x, w, n_dropped = clean_scores(scores, scale=NPS_SCALE, dropna=dropna, weights=weights)
+    x, w, n_dropped = clean_scores(scores, scale=NPS_SCALE, dropna=dropna, weights=sample_weight)
     n_pro, n_pas, n_det, s_pro, s_pas, s_det = _shares(x, w)
     n_eff = float(x.size) if w is None else kish_effective_n(w)
     if method == "bootstrap":

@@ -213,7 +213,7 @@ def clean_scores(
     series = _as_series(scores, what=what)
     column = str(series.name) if series.name is not None else what
     x = _to_float(series, column=column, what=what)
-    w = None if weights is None else clean_weights(weights, len(x))
+    w = None if weights is None else clean_weights(weights, len(x), what="sample_weight")
     keep = validate_values(x, series.index, scale=scale, dropna=dropna, column=column, what=what)
     n_dropped = int(keep.size - keep.sum())
     if n_dropped:
@@ -222,9 +222,9 @@ def clean_scores(
     _check_min_n(x.size, min_n, what=what, column=column, n_dropped=n_dropped)
     if w is not None and not w.sum() > 0:
         raise DataValidationError(
-            "weights sum to 0: at least one answer needs a positive weight.",
-            column="weights",
-            rule="weights must have a positive sum",
+            "sample_weight sums to 0: at least one answer needs a positive weight.",
+            column="sample_weight",
+            rule="sample_weight must have a positive sum",
             n_rows=int(w.size),
         )
     return x, w, n_dropped
