@@ -101,6 +101,7 @@ def test_explain_lda_assigns_new_customers():
     assert ex.accuracy > 0.95
     assert ex.importance["spend"] > 5 * ex.importance["noise"]
     new = pd.DataFrame({"spend": [3.0, -3.0], "noise": [0.0, 0.0]}, index=["n1", "n2"])
-    assert ex.predict(new).to_dict() == {"n1": "high", "n2": "low"}
+    assert ex.assign(new).to_dict() == {"n1": "high", "n2": "low"}
+    assert ex.predict(new).tolist() == ["high", "low"]
     with pytest.raises(ParameterError, match="method"):
         explain_segments(X, segments, method="svm")

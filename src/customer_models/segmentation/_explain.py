@@ -52,7 +52,24 @@ class SegmentExplanation:
     rules: str
     importance: pd.Series
 
-    def predict(self, X: Any) -> pd.Series:
+    def predict(self, X: Any) -> np.ndarray:
+        """Segment of each customer of ``X`` (e.g. new ones), as an array.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Customers with the ``features`` columns.
+
+        Returns
+        -------
+        numpy.ndarray
+            Segment names, in ``X``'s row order (:meth:`assign` gives them on the index).
+        """
+        df = as_pandas(X)
+        require_columns(df, self.features)
+        return np.asarray(self.model.predict(_matrix(df, self.features)))
+
+    def assign(self, X: Any) -> pd.Series:
         """Assign customers (e.g. new ones) to the existing segments.
 
         Parameters
@@ -63,12 +80,10 @@ class SegmentExplanation:
         Returns
         -------
         Series
-            Segment names on ``X``'s index.
+            Segment names on ``X``'s index, named ``"segment"``.
         """
         df = as_pandas(X)
-        require_columns(df, self.features)
-        values = _matrix(df, self.features)
-        return pd.Series(self.model.predict(values), index=df.index, name="segment")
+        return pd.Series(self.predict(df), index=df.index, name="segment")
 
 
 def _matrix(df: pd.DataFrame, features: list[str]) -> np.ndarray:
