@@ -1,4 +1,4 @@
-"""Benchmark LoyaltyProgram.evaluate on ~1M customers / ~10M transactions.
+"""Benchmark LoyaltyProgram.tiers_at on ~1M customers / ~10M transactions.
 
 Run:  python benchmarks/bench_loyalty.py [--customers 1000000] [--repeat 1]
 
@@ -109,7 +109,7 @@ def main() -> None:
         for _ in range(args.repeat):
             with PeakRSS() as mem:
                 t0 = time.perf_counter()
-                result = program.evaluate(tx, as_of=as_of)
+                result = program.tiers_at(tx, as_of=as_of)
                 best = min(best, time.perf_counter() - t0)
             extra = (mem.peak - mem.start) / 2**20
         print(f"| {name} | {best:.2f} | {extra:,.0f} |")
@@ -119,7 +119,7 @@ def main() -> None:
     program = next(iter(programs.values()))
     with PeakRSS() as mem:
         t0 = time.perf_counter()
-        program.evaluate(shuffled, as_of=as_of)
+        program.tiers_at(shuffled, as_of=as_of)
         took = time.perf_counter() - t0
     print(
         f"| calendar year program on the same rows shuffled (adds the sort) | {took:.2f} | "

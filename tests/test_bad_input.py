@@ -1268,13 +1268,13 @@ numbers(
 add(
     "LoyaltyProgram",
     "as_of unparseable",
-    lambda: cm.LoyaltyProgram(_TIERS).evaluate(TX, as_of="someday"),
+    lambda: cm.LoyaltyProgram(_TIERS).tiers_at(TX, as_of="someday"),
     "as_of",
 )
 add(
     "LoyaltyProgram",
     "qualifying='x'",
-    lambda: cm.LoyaltyProgram(_TIERS, qualifying="x").evaluate(TX, as_of="2025-06-01"),
+    lambda: cm.LoyaltyProgram(_TIERS, qualifying="x").tiers_at(TX, as_of="2025-06-01"),
     "qualifying",
 )
 add(

@@ -278,7 +278,7 @@ def _loyalty_oracle(meaning: pd.DataFrame) -> pd.DataFrame:
 
 
 def _run_loyalty(frame: pd.DataFrame, read: dict[str, Any], cut: Any) -> pd.DataFrame:
-    result = LoyaltyProgram(TIERS, window="YS", **read).evaluate(frame, as_of=cut)
+    result = LoyaltyProgram(TIERS, window="YS", **read).tiers_at(frame, as_of=cut)
     return result.assign(tier=result["tier"].astype(str))
 
 
@@ -314,7 +314,7 @@ READERS: dict[str, Reader] = {
     "stage_transitions": Reader(_run_transitions, _transitions_oracle, _same),
     "cohort_retention": Reader(_run_cohorts, _cohort_oracle, _same),
     "transaction_tracking": Reader(_run_tracking, _tracking_oracle, _same),
-    "LoyaltyProgram.evaluate": Reader(_run_loyalty, _loyalty_oracle, _same),
+    "LoyaltyProgram.tiers_at": Reader(_run_loyalty, _loyalty_oracle, _same),
 }
 
 

@@ -28,15 +28,15 @@ def test_as_of_is_a_whole_day_and_periods_mean_their_last_day():
     program = LoyaltyProgram(TIERS, window="365D", expiry_months=12)
     # The 18:30 purchase counts on the Mar 10 cut-off (before, as_of was midnight-exact
     # only through the day number; the reader keeps that meaning for any time of day).
-    result = program.evaluate(TX, as_of="2024-03-10")
+    result = program.tiers_at(TX, as_of="2024-03-10")
     assert result.loc[1, "qualifying_value"] == 550.0
     assert result.loc[1, "tier"] == "Silver"
     assert result.loc[2, "qualifying_value"] == 40.0
     assert result.attrs["as_of"] == pd.Timestamp("2024-03-10")
-    late_in_day = program.evaluate(TX, as_of="2024-03-10 00:01")
+    late_in_day = program.tiers_at(TX, as_of="2024-03-10 00:01")
     pd.testing.assert_frame_equal(late_in_day, result)
-    by_period = program.evaluate(TX, as_of=pd.Period("2024-03", "M"))
-    pd.testing.assert_frame_equal(by_period, program.evaluate(TX, as_of="2024-03-31"))
+    by_period = program.tiers_at(TX, as_of=pd.Period("2024-03", "M"))
+    pd.testing.assert_frame_equal(by_period, program.tiers_at(TX, as_of="2024-03-31"))
     assert by_period.loc[2, "tier"] == "Gold"
     history = program.history(TX, dates=pd.period_range("2024-01", periods=3, freq="M"))
     assert history.tiers.columns.tolist() == list(
@@ -54,22 +54,22 @@ def test_as_of_is_a_whole_day_and_periods_mean_their_last_day():
 
 
 def test_formats_time_zones_and_integer_dates():
-    expected = LoyaltyProgram(TIERS).evaluate(TX, as_of="2024-03-31")
+    expected = LoyaltyProgram(TIERS).tiers_at(TX, as_of="2024-03-31")
     day_first = TX.assign(date=TX["date"].dt.strftime("%d/%m/%Y %H:%M"))
     with pytest.raises(DataValidationError, match="ambiguous"):
-        LoyaltyProgram(TIERS).evaluate(day_first, as_of="2024-03-31")
-    got = LoyaltyProgram(TIERS, dayfirst=True).evaluate(day_first, as_of="2024-03-31")
+        LoyaltyProgram(TIERS).tiers_at(day_first, as_of="2024-03-31")
+    got = LoyaltyProgram(TIERS, dayfirst=True).tiers_at(day_first, as_of="2024-03-31")
     pd.testing.assert_frame_equal(got, expected)
     ints = TX.assign(date=TX["date"].dt.strftime("%Y%m%d").astype(np.int64))
     with pytest.raises(DataValidationError, match="date_format"):
-        LoyaltyProgram(TIERS).evaluate(ints, as_of="2024-03-31")
-    got = LoyaltyProgram(TIERS, date_format="%Y%m%d").evaluate(ints, as_of="2024-03-31")
+        LoyaltyProgram(TIERS).tiers_at(ints, as_of="2024-03-31")
+    got = LoyaltyProgram(TIERS, date_format="%Y%m%d").tiers_at(ints, as_of="2024-03-31")
     pd.testing.assert_frame_equal(got, expected)
     # 23:00 in Sydney is still that day on the local clock (in UTC it is earlier in the day).
     aware = TX.assign(date=TX["date"].dt.normalize() + pd.Timedelta(hours=23))
     aware["date"] = aware["date"].dt.tz_localize("Australia/Sydney")
     pd.testing.assert_frame_equal(
-        LoyaltyProgram(TIERS).evaluate(aware, as_of="2024-03-31"), expected
+        LoyaltyProgram(TIERS).tiers_at(aware, as_of="2024-03-31"), expected
     )
     with pytest.raises(ParameterError, match="dayfirst"):
         LoyaltyProgram(TIERS, dayfirst="yes").validate()
@@ -86,10 +86,10 @@ def test_sentinel_dates_are_dates():
         ignore_index=True,
     )
     program = LoyaltyProgram(TIERS, window="YS", expiry_months=12)
-    early = program.evaluate(tx, as_of="2024-03-31")
+    early = program.tiers_at(tx, as_of="2024-03-31")
     assert 3 not in early.index
-    pd.testing.assert_frame_equal(early, program.evaluate(TX, as_of="2024-03-31"))
-    late = program.evaluate(tx)
+    pd.testing.assert_frame_equal(early, program.tiers_at(TX, as_of="2024-03-31"))
+    late = program.tiers_at(tx)
     assert late.attrs["as_of"] == pd.Timestamp("9999-12-31")
     assert late.attrs["window"] == (pd.Timestamp("9999-01-01"), pd.Timestamp("9999-12-31"))
     assert late.loc[3, "tier"] == "Silver"

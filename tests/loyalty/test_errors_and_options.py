@@ -63,7 +63,7 @@ def test_invalid_programs_fail_in_validate_and_evaluate(tx, kwargs, match):
     with pytest.raises(ParameterError, match=match):
         program.validate()
     with pytest.raises(ParameterError, match=match):
-        program.evaluate(tx)
+        program.tiers_at(tx)
 
 
 def test_unknown_qualifying_column_names_the_closest(tx):
@@ -71,32 +71,32 @@ def test_unknown_qualifying_column_names_the_closest(tx):
         MissingColumnError,
         match=r"qualifying='night' is not 'spend'.*no column 'night'.*Did you mean 'nights'",
     ):
-        LoyaltyProgram(TIERS, qualifying="night").evaluate(tx)
+        LoyaltyProgram(TIERS, qualifying="night").tiers_at(tx)
 
 
 def test_missing_rule_column(tx):
     with pytest.raises(MissingColumnError, match="'channel'"):
-        LoyaltyProgram(TIERS, multipliers={"channel": {"app": 2}}).evaluate(tx)
+        LoyaltyProgram(TIERS, multipliers={"channel": {"app": 2}}).tiers_at(tx)
 
 
 def test_bad_data_names_rule_and_ids(tx):
     bad = tx.assign(amount=[1.0, np.nan, 2.0, 3.0])
     with pytest.raises(DataValidationError, match=r"amount must not be missing.*\[1\]"):
-        LoyaltyProgram(TIERS).evaluate(bad)
+        LoyaltyProgram(TIERS).tiers_at(bad)
     bad = tx.assign(date=["2024-01-01", "not a date", "2024-01-02", "2024-01-03"])
     with pytest.raises(DataValidationError, match="date must be a parseable date"):
-        LoyaltyProgram(TIERS).evaluate(bad)
+        LoyaltyProgram(TIERS).tiers_at(bad)
     bad = tx.assign(redeemed=[0.0, -5.0, 0.0, 0.0])
     with pytest.raises(DataValidationError, match="redeemed must be >= 0"):
-        LoyaltyProgram(TIERS, redeemed_col="redeemed").evaluate(bad)
+        LoyaltyProgram(TIERS, redeemed_col="redeemed").tiers_at(bad)
     with pytest.raises(CustomerModelsError, match="as_of"):
-        LoyaltyProgram(TIERS).evaluate(tx, as_of="someday")
+        LoyaltyProgram(TIERS).tiers_at(tx, as_of="someday")
     with pytest.raises(ParameterError, match="dates"):
         LoyaltyProgram(TIERS).history(tx, dates="2024-01-01")
 
 
 def test_same_day_rows_are_netted_and_dates_as_strings(tx):
-    result = LoyaltyProgram(TIERS, window="365D").evaluate(
+    result = LoyaltyProgram(TIERS, window="365D").tiers_at(
         tx.assign(date=tx["date"].dt.strftime("%Y-%m-%d")), as_of="2024-03-01"
     )
     # customer 1: 300 + 250 on one day = 550 -> Silver; customer 2: 40 + 80 = 120.
@@ -106,9 +106,9 @@ def test_same_day_rows_are_netted_and_dates_as_strings(tx):
 
 def test_visits_points_and_column_qualifying(tx):
     visits = LoyaltyProgram([("New", 0), ("Regular", 2)], qualifying="visits", window="365D")
-    assert visits.evaluate(tx)["qualifying_value"].tolist() == [1.0, 2.0]
+    assert visits.tiers_at(tx)["qualifying_value"].tolist() == [1.0, 2.0]
     nights = LoyaltyProgram([("New", 0), ("Regular", 5)], qualifying="nights", window="365D")
-    result = nights.evaluate(tx)
+    result = nights.tiers_at(tx)
     assert result["qualifying_value"].tolist() == [3.0, 7.0]
     assert result["tier"].astype(str).tolist() == ["New", "Regular"]
     points = LoyaltyProgram(
@@ -118,7 +118,7 @@ def test_visits_points_and_column_qualifying(tx):
         window="365D",
         redeemed_col="redeemed",
     )
-    result = points.evaluate(tx)
+    result = points.tiers_at(tx)
     # points earned count for qualifying; redemptions do not reduce it, only the balance.
     assert result["qualifying_value"].tolist() == [1100.0, 240.0]
     assert result["tier"].astype(str).tolist() == ["Gold", "Base"]
@@ -126,7 +126,7 @@ def test_visits_points_and_column_qualifying(tx):
 
 
 def test_as_of_before_everything_gives_an_empty_frame(tx):
-    result = LoyaltyProgram(TIERS).evaluate(tx, as_of="2020-01-01")
+    result = LoyaltyProgram(TIERS).tiers_at(tx, as_of="2020-01-01")
     assert result.empty
     assert "tier" in result.columns
 
@@ -135,7 +135,7 @@ def test_polars_input_and_sklearn_clone(tx):
     pl = pytest.importorskip("polars")
     program = LoyaltyProgram(TIERS, window="365D")
     pd.testing.assert_frame_equal(
-        program.evaluate(pl.from_pandas(tx)), program.evaluate(tx), check_dtype=False
+        program.tiers_at(pl.from_pandas(tx)), program.tiers_at(tx), check_dtype=False
     )
     copy = clone(program)
     assert copy.get_params() == program.get_params()
@@ -144,9 +144,9 @@ def test_polars_input_and_sklearn_clone(tx):
 
 def test_tiers_as_dict_and_dataframe_are_equivalent(tx):
     frame = pd.DataFrame({"tier": ["Base", "Silver", "Gold"], "threshold": [0, 500, 2000]})
-    a = LoyaltyProgram(TIERS).evaluate(tx)
-    b = LoyaltyProgram(dict(TIERS)).evaluate(tx)
-    c = LoyaltyProgram(frame).evaluate(tx)
+    a = LoyaltyProgram(TIERS).tiers_at(tx)
+    b = LoyaltyProgram(dict(TIERS)).tiers_at(tx)
+    c = LoyaltyProgram(frame).tiers_at(tx)
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(a, c)
 
@@ -154,5 +154,5 @@ def test_tiers_as_dict_and_dataframe_are_equivalent(tx):
 def test_rule_tables_as_dataframes(tx):
     tx = tx.assign(channel=["app", "store", "app", "store"])
     rules = pd.DataFrame({"column": ["channel"], "value": ["app"], "multiplier": [3.0]})
-    result = LoyaltyProgram(TIERS, window="365D", multipliers=rules).evaluate(tx)
+    result = LoyaltyProgram(TIERS, window="365D", multipliers=rules).tiers_at(tx)
     assert result["points_balance"].tolist() == [900.0 + 250.0, 120.0 + 80.0]

@@ -68,7 +68,7 @@ SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[Heal
 @given(tx=transactions(), spec=programs(), extra=st.integers(0, 200))
 def test_matches_per_customer_oracle(tx, spec, extra):
     as_of = tx["date"].max() + pd.Timedelta(days=extra)
-    result = build(spec).evaluate(tx, as_of=as_of)
+    result = build(spec).tiers_at(tx, as_of=as_of)
     expected = oracle(
         tx,
         thresholds=spec["thresholds"],
@@ -98,7 +98,7 @@ def test_matches_per_customer_oracle(tx, spec, extra):
 def test_row_order_does_not_matter(tx, spec, seed):
     program = build(spec)
     shuffled = tx.sample(frac=1.0, random_state=np.random.default_rng(seed))
-    pd.testing.assert_frame_equal(program.evaluate(tx), program.evaluate(shuffled))
+    pd.testing.assert_frame_equal(program.tiers_at(tx), program.tiers_at(shuffled))
 
 
 @SETTINGS
@@ -106,7 +106,7 @@ def test_row_order_does_not_matter(tx, spec, seed):
 def test_inputs_are_not_mutated(tx, spec):
     before = tx.copy(deep=True)
     program = build(spec)
-    program.evaluate(tx)
+    program.tiers_at(tx)
     program.history(tx, dates=[tx["date"].min(), tx["date"].max()])
     pd.testing.assert_frame_equal(tx, before)
 
@@ -119,15 +119,15 @@ def test_tier_is_monotone_in_spend_without_grace(tx, spec, factor):
     program = build(spec)
     more = tx.assign(amount=np.where(tx["amount"] > 0, tx["amount"] * factor, tx["amount"]))
     as_of = tx["date"].max()
-    base = program.evaluate(tx, as_of=as_of)["tier"].cat.codes
-    boosted = program.evaluate(more, as_of=as_of)["tier"].cat.codes
+    base = program.tiers_at(tx, as_of=as_of)["tier"].cat.codes
+    boosted = program.tiers_at(more, as_of=as_of)["tier"].cat.codes
     assert (boosted >= base).all()
 
 
 @SETTINGS
 @given(tx=transactions(refunds=False), spec=programs())
 def test_points_never_negative_without_refunds(tx, spec):
-    result = build(spec).evaluate(tx)
+    result = build(spec).tiers_at(tx)
     assert (result["points_balance"] >= 0).all()
     assert (result["points_expiring_next"] <= result["points_balance"] + 1e-9).all()
 
@@ -138,7 +138,7 @@ def test_history_last_date_matches_evaluate(tx, spec):
     program = build(spec)
     dates = [tx["date"].min(), tx["date"].min() + pd.Timedelta(days=100), tx["date"].max()]
     history = program.history(tx, dates=dates)
-    last = program.evaluate(tx, as_of=tx["date"].max())["tier"]
+    last = program.tiers_at(tx, as_of=tx["date"].max())["tier"]
     pd.testing.assert_series_equal(
         history.tiers[pd.Timestamp(tx["date"].max())], last, check_names=False
     )

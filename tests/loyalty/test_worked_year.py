@@ -58,7 +58,7 @@ def program() -> LoyaltyProgram:
 
 
 def test_worked_year_tiers_and_reasons(program, transactions):
-    result = program.evaluate(transactions, as_of="2024-12-31")
+    result = program.tiers_at(transactions, as_of="2024-12-31")
     # ana: Q1 300 -> Base. 10 May +600 (Q2 = 600) -> Silver at once. Review 1 Jul: Q2 600
     # >= 500, Silver held. Q3 200 -> review 1 Oct: 200 < 500, grace (1 of 1), Silver kept.
     # Q4: 20 Oct 1,900 (still Silver), 30 Nov +610 = 2,510 -> Gold at once; 10 Dec refund
@@ -101,7 +101,7 @@ def test_worked_year_tiers_and_reasons(program, transactions):
 
 
 def test_worked_year_next_tier_amounts(program, transactions):
-    result = program.evaluate(transactions, as_of="2024-12-31")
+    result = program.tiers_at(transactions, as_of="2024-12-31")
     # next tier: Gold is the top (missing); ben needs 2,000 - 50 = 1,950 for Gold and
     # 500 - 50 = 450 to keep Silver at the next review; dee needs 2,000 to keep Gold.
     assert result["next_tier"].isna().tolist() == [True, False, False, True, False]
@@ -115,7 +115,7 @@ def test_worked_year_next_tier_amounts(program, transactions):
 
 
 def test_worked_year_points(program, transactions):
-    result = program.evaluate(transactions, as_of="2024-12-31")
+    result = program.tiers_at(transactions, as_of="2024-12-31")
     # ana: lots 300 (1 Feb, expires 1 Aug), 600 x2 app = 1,200 (10 May, expires 10 Nov),
     # 200 (1 Aug, expires 1 Feb 2025), 1,900 (20 Oct, expires 20 Apr 2025), 610 (30 Nov).
     # By 10 Dec the first two lots expired (1,500 points); the -200 refund takes the oldest
@@ -176,8 +176,8 @@ def test_worked_year_history(program, transactions):
 
 def test_evaluate_on_the_review_day_applies_the_review(program, transactions):
     # On 2024-10-01 the review has happened (start of day): ben is already Silver.
-    result = program.evaluate(transactions, as_of="2024-10-01")
+    result = program.tiers_at(transactions, as_of="2024-10-01")
     assert result.loc["ben", "tier"] == "Silver"
     assert result.loc["dee", "tier"] == "Gold"
-    before = program.evaluate(transactions, as_of="2024-09-30")
+    before = program.tiers_at(transactions, as_of="2024-09-30")
     assert before.loc["ben", "tier"] == "Gold"

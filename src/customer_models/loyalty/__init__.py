@@ -1,6 +1,6 @@
 """Loyalty programs: tiers as data, rolling or calendar qualification, reviews, points.
 
-``LoyaltyProgram(tiers, ...).evaluate(transactions, as_of=...)`` returns one row per customer
+``LoyaltyProgram(tiers, ...).tiers_at(transactions, as_of=...)`` returns one row per customer
 (qualifying value, tier, points balance and expiry, what is needed for the next tier and the
 reason for the tier); ``history(transactions, dates=...)`` returns tiers over time and the
 migrations between them.

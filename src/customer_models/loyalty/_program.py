@@ -134,7 +134,7 @@ class LoyaltyProgram(BaseEstimator):
     were available at that moment (e.g. a refund after the points expired); later earnings
     make up the shortfall first.
 
-    Validation happens in :meth:`validate`, which :meth:`evaluate` and :meth:`history` call
+    Validation happens in :meth:`validate`, which :meth:`tiers_at` and :meth:`history` call
     (``__init__`` only stores its arguments, as in scikit-learn).
 
     Examples
@@ -146,7 +146,7 @@ class LoyaltyProgram(BaseEstimator):
     ...     "customer_id": ["a", "a", "b"],
     ...     "date": pd.to_datetime(["2024-02-01", "2024-06-01", "2024-03-01"]),
     ...     "amount": [300.0, 2010.0, 120.0]})
-    >>> result = program.evaluate(tx, as_of="2024-12-31")
+    >>> result = program.tiers_at(tx, as_of="2024-12-31")
     >>> result[["qualifying_value", "tier", "points_balance"]]
                  qualifying_value  tier  points_balance
     customer_id
@@ -237,7 +237,7 @@ class LoyaltyProgram(BaseEstimator):
     def validate(self) -> LoyaltyProgram:
         """Check the program's parameters; raise :class:`ParameterError` if one is invalid.
 
-        Called by :meth:`evaluate` and :meth:`history`. Columns are checked against the data
+        Called by :meth:`tiers_at` and :meth:`history`. Columns are checked against the data
         there (:class:`MissingColumnError`).
 
         Returns
@@ -334,7 +334,7 @@ class LoyaltyProgram(BaseEstimator):
         return _State(daily, as_of, scan, current, reviews, next_review, bounds, key)
 
     # ------------------------------------------------------------------ public API
-    def evaluate(self, transactions: Any, as_of: Any = None) -> pd.DataFrame:
+    def tiers_at(self, transactions: Any, as_of: Any = None) -> pd.DataFrame:
         """Tier, points and the reason for the tier of every customer on ``as_of``.
 
         Parameters
@@ -437,9 +437,9 @@ class LoyaltyProgram(BaseEstimator):
         Parameters
         ----------
         transactions : DataFrame
-            As in :meth:`evaluate`.
+            As in :meth:`tiers_at`.
         dates : list of date-like or DatetimeIndex
-            Evaluation days, cut-offs as ``as_of`` in :meth:`evaluate` (each whole day; a
+            Evaluation days, cut-offs as ``as_of`` in :meth:`tiers_at` (each whole day; a
             ``pd.Period`` means its last day), e.g. ``pd.date_range("2024-03-31", periods=4,
             freq="QE")`` or ``pd.period_range("2024Q1", periods=4, freq="Q")``. Sorted and
             de-duplicated by day.
