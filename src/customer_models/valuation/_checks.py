@@ -25,7 +25,29 @@ __all__ = [
     "check_frequency_recency",
     "check_horizon",
     "check_time_unit",
+    "check_whole",
 ]
+
+
+def check_whole(values: np.ndarray, ids: Any, *, column: str, what: str, hint: str) -> None:
+    """Check that ``column`` holds whole numbers (the one whole-number rule of the models).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_whole(np.array([2.0, 0.5]), ["a", "b"], column="n_periods", what="data", hint="")
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.DataValidationError: ... 'n_periods must be a whole number'...
+    """
+    check_rule(
+        values != np.floor(values),
+        ids,
+        rule=f"{column} must be a whole number",
+        column=column,
+        what=what,
+        hint=hint,
+    )
 
 
 def check_frequency(x: np.ndarray, ids: Any, *, what: str = "data") -> None:
@@ -47,13 +69,8 @@ def check_frequency(x: np.ndarray, ids: Any, *, what: str = "data") -> None:
         what=what,
         hint="frequency counts repeat purchases (purchases after the first).",
     )
-    check_rule(
-        x != np.floor(x),
-        ids,
-        rule="frequency must be a whole number",
-        column="frequency",
-        what=what,
-        hint="frequency counts repeat purchase periods.",
+    check_whole(
+        x, ids, column="frequency", what=what, hint="frequency counts repeat purchase periods."
     )
 
 

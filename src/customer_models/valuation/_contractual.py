@@ -37,6 +37,7 @@ from customer_models._validation import (
 )
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
+from customer_models.valuation._checks import check_whole
 
 __all__ = ["ContractualModel", "lifetime_from_residual", "retention_from_survival"]
 
@@ -122,14 +123,8 @@ class ContractualModel(ValuationModel):
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
         d, c = columns["duration"], columns["churned"]
         check_rule(d < 0, ids, rule="duration must be >= 0", column="duration", what=what)
-        check_rule(
-            d != np.floor(d),
-            ids,
-            rule="duration must be a whole number",
-            column="duration",
-            what=what,
-            hint="duration counts the periods a customer was observed.",
-        )
+        hint = "duration counts the periods a customer was observed."
+        check_whole(d, ids, column="duration", what=what, hint=hint)
         check_rule(
             (c != 0) & (c != 1),
             ids,

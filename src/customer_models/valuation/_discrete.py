@@ -31,7 +31,7 @@ import pandas as pd
 from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
-from customer_models.valuation._checks import check_frequency_recency
+from customer_models.valuation._checks import check_frequency_recency, check_whole
 from customer_models.valuation._patterns import compress_patterns
 
 __all__ = ["DiscretePurchaseModel", "whole_periods"]
@@ -85,14 +85,8 @@ class DiscretePurchaseModel(ValuationModel):
         check_frequency_recency(columns, ids, what=what, age_column="n_periods")
         x, t_x, n = columns["frequency"], columns["recency"], columns["n_periods"]
         for name, values in (("recency", t_x), ("n_periods", n)):
-            check_rule(
-                values != np.floor(values),
-                ids,
-                rule=f"{name} must be a whole number",
-                column=name,
-                what=what,
-                hint="a discrete-time model counts transaction opportunities.",
-            )
+            hint = "a discrete-time model counts transaction opportunities."
+            check_whole(values, ids, column=name, what=what, hint=hint)
         check_rule(
             x > t_x,
             ids,
