@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["hyp2f1_1bc_quad"]
+__all__ = ["flat_arguments", "hyp2f1_1bc_quad"]
 
 
 # 2F1(1, B; C; z) = (C - 1) int_0^1 (1-u)^(C-2) (1 - z u)^(-B) du gives
@@ -153,6 +153,17 @@ def _quad_chunk(
     return np.log(n) + peak + np.log(total), d_b, 1.0 / n - mean_d, d_z
 
 
+def flat_arguments(
+    B: Any, C: Any, z: Any, eps: Any
+) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Broadcast shape and flat float64 ``B``, ``C``, ``z`` and ``1 - z`` (``eps`` if given)."""
+    zz = np.asarray(z, dtype=np.float64)
+    ee = 1.0 - zz if eps is None else np.asarray(eps, dtype=np.float64)
+    arrs = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (B, C, zz, ee)))
+    b, c, z_flat, e_flat = (np.ascontiguousarray(v).ravel() for v in arrs)
+    return arrs[0].shape, b, c, z_flat, e_flat
+
+
 def hyp2f1_1bc_quad(
     B: Any, C: Any, z: Any, eps: Any = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -187,11 +198,7 @@ def hyp2f1_1bc_quad(
     >>> bool(np.isclose(np.exp(logf), hyp2f1(1.0, 2.5, 4.0, 0.999999), rtol=1e-13))
     True
     """
-    zz = np.asarray(z, dtype=np.float64)
-    ee = 1.0 - zz if eps is None else np.asarray(eps, dtype=np.float64)
-    arrs = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (B, C, zz, ee)))
-    shape = arrs[0].shape
-    b, c, z_flat, e_flat = (np.ascontiguousarray(v).ravel() for v in arrs)
+    shape, b, c, z_flat, e_flat = flat_arguments(B, C, z, eps)
     out = [np.empty(b.size) for _ in range(4)]
     for start in range(0, b.size, _QUAD_CHUNK):  # bounded memory: rows x ~350 nodes
         part = slice(start, start + _QUAD_CHUNK)

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._hyp2f1_quad import hyp2f1_1bc_quad
+from customer_models.valuation._hyp2f1_quad import flat_arguments, hyp2f1_1bc_quad
 from customer_models.valuation._patterns import distinct_rows
 
 __all__ = [
@@ -196,11 +196,7 @@ def hyp2f1_1bc(
     ...                  rtol=1e-13))
     True
     """
-    zz = np.asarray(z, dtype=np.float64)
-    ee = 1.0 - zz if eps is None else np.asarray(eps, dtype=np.float64)
-    arrs = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (B, C, zz, ee)))
-    shape = arrs[0].shape
-    b, c, z_flat, e_flat = (np.ascontiguousarray(a).ravel() for a in arrs)
+    shape, b, c, z_flat, e_flat = flat_arguments(B, C, z, eps)
     series = np.where(z_flat <= _SERIES_MAX_Z, z_flat, np.nan)
     out = [np.asarray(v).ravel().copy() for v in _hyp2f1_1bc_series(b, c, series, dedup=dedup)]
     rest = np.flatnonzero(np.isnan(out[0]) & ~np.isnan(z_flat))
