@@ -19,6 +19,7 @@ from customer_models._validation import (
     require_columns,
 )
 from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models.feedback._resample import bootstrap_correlations
 from customer_models.feedback._scores import MAX_BOOTSTRAP, check_confidence
 
 #: Below this R² the drivers explain nothing and every share is reported as 0.
@@ -72,14 +73,12 @@ def relative_weights(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return weights, weights.sum(axis=-1)
 
 
-def _corr_stack(values: np.ndarray) -> np.ndarray:
-    """Pearson correlation matrices of a stack of samples ``(b, n, k)``; NaN if a column is flat."""
-    centered = values - values.mean(axis=1, keepdims=True)
-    cov = np.einsum("bni,bnj->bij", centered, centered)
-    sd = np.sqrt(np.einsum("bii->bi", cov))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        corr = cov / (sd[:, :, None] * sd[:, None, :])
-    return np.clip(corr, -1.0, 1.0)
+def _correlation(values: np.ndarray) -> np.ndarray:
+    """Pearson correlation matrix of the columns of ``values`` (none constant)."""
+    centered = values - values.mean(axis=0)
+    cov = centered.T @ centered  # BLAS: one pass at millions of rows
+    sd = np.sqrt(np.diag(cov))
+    return np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
 
 
 def _shares(weights: np.ndarray, r2: Any) -> np.ndarray:
@@ -140,8 +139,16 @@ def key_drivers(
     :math:`\beta = \Lambda^{-1} r_{xy}` are the standardized coefficients of the target on
     :math:`Z`, and driver :math:`j` gets :math:`\varepsilon_j = \sum_k \Lambda_{jk}^2
     \beta_k^2`; :math:`\sum_j \varepsilon_j = R^2`. With uncorrelated drivers
-    :math:`\varepsilon_j = r_{jy}^2`. Bootstrap intervals resample respondents; the
-    correlation matrices and weights of all replicates are computed as stacked arrays.
+    :math:`\varepsilon_j = r_{jy}^2`.
+
+    Bootstrap intervals resample respondents on sufficient statistics (see
+    :func:`~customer_models.feedback._resample.bootstrap_correlations`): a replicate's
+    correlation matrix is a matrix product of resampling counts with per-respondent moments,
+    so no resample is materialised. Up to 20,000 complete rows this is exactly the row
+    bootstrap; above, respondents are resampled in 20,000 random buckets (the bucketed
+    bootstrap of Chamandy et al., 2012), whose intervals agree with the row bootstrap's
+    within Monte Carlo error (tested) at a cost that does not grow with the replicates
+    times the rows.
 
     References
     ----------
@@ -150,6 +157,8 @@ def key_drivers(
        1-19.
     .. [2] Tonidandel, S., LeBreton, J. M. (2011). Relative importance analysis: a useful
        supplement to regression analysis. *Journal of Business and Psychology*, 26, 1-9.
+    .. [3] Chamandy, N., Muralidharan, O., Najmi, A., Naidu, S. (2012). Estimating uncertainty
+       for massive data streams. Google technical report.
 
     Examples
     --------
@@ -233,7 +242,7 @@ def key_drivers(
             rule="ratings must vary",
             n_rows=n,
         )
-    corr = _corr_stack(matrix[None])[0]
+    corr = _correlation(matrix)
     weights, r2 = relative_weights(corr)
     if not np.isfinite(r2):
         raise DataValidationError(
@@ -254,17 +263,9 @@ def key_drivers(
 
     n_failed = 0
     if n_bootstrap > 0:
-        rng = as_generator(random_state)
-        chunk = max(1, min(n_bootstrap, 4_000_000 // (n * len(columns))))
-        boot_corr = np.empty((n_bootstrap, len(drivers)))
-        boot_w = np.empty((n_bootstrap, len(drivers)))
-        for start in range(0, n_bootstrap, chunk):  # blocks of replicates, never per respondent
-            size = min(chunk, n_bootstrap - start)
-            idx = rng.integers(0, n, size=(size, n))
-            stack = _corr_stack(matrix[idx])
-            w_b, _ = relative_weights(stack)
-            boot_corr[start : start + size] = stack[:, :-1, -1]
-            boot_w[start : start + size] = w_b
+        stack = bootstrap_correlations(matrix, n_bootstrap, as_generator(random_state))
+        boot_corr = stack[:, :-1, -1]
+        boot_w, _ = relative_weights(stack)
         with np.errstate(invalid="ignore", divide="ignore"):
             boot_share = _shares(boot_w, boot_w.sum(axis=1, keepdims=True))
         good = np.isfinite(boot_w).all(axis=1) & np.isfinite(boot_corr).all(axis=1)
