@@ -50,7 +50,7 @@ def test_covariance_is_delta_method_of_log_space_hessian(cdnow):
     x, t_x, T = (cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T"))
 
     def total(theta):
-        return _bgnbd.loglik_kernel(np.exp(theta), x, t_x, T).sum()
+        return _bgnbd.log_likelihood_kernel(np.exp(theta), x, t_x, T).sum()
 
     # Hessian of the log-likelihood in log space by second differences of the function only.
     theta, h, k = np.log(p), 1e-4, 4

@@ -137,7 +137,7 @@ def test_gradient_matches_finite_differences():
     x = np.minimum(rng.integers(0, 15, size=40), t_x)
     x = np.where(t_x == 0, 0, np.maximum(x, 1))
     for params in (PAPER, np.array([0.4, 3.0, 1.5, 0.7])):
-        _, grad = k.log_likelihood_and_gradient_kernel(params, x, t_x, n)
+        _, grad = k.log_likelihood_gradient_kernel(params, x, t_x, n)
         for i in range(x.size):
 
             def f(p, i=i):
@@ -159,7 +159,7 @@ def test_gradient_of_total_matches_approx_fprime_on_donations():
     def total(p):
         return float((k.log_likelihood_kernel(p, x, t_x, n) * w).sum())
 
-    _, grad = k.log_likelihood_and_gradient_kernel(PAPER, x, t_x, n)
+    _, grad = k.log_likelihood_gradient_kernel(PAPER, x, t_x, n)
     num = approx_fprime(PAPER, total, 1e-7)
     np.testing.assert_allclose((grad * w[:, None]).sum(axis=0), num, rtol=1e-3, atol=2e-2)
 
@@ -507,7 +507,7 @@ def test_table_kernels_match_the_direct_implementation():
         xf, tf, nf = (v.astype(float) for v in (x, t_x, n))
         _, ref_ll = _direct_log_terms(params, xf, tf, nf)
         ref_ll2, ref_grad = _direct_gradient(params, xf, tf, nf)
-        ll, grad = k.log_likelihood_and_gradient_kernel(params, x, t_x, n)
+        ll, grad = k.log_likelihood_gradient_kernel(params, x, t_x, n)
         np.testing.assert_allclose(ll, ref_ll, rtol=1e-11, atol=1e-11)
         np.testing.assert_allclose(
             k.log_likelihood_kernel(params, x, t_x, n), ref_ll2, rtol=1e-11, atol=1e-11

@@ -70,7 +70,7 @@ def test_loglik_matches_lifetimes(cdnow):
     x, t_x, T = (cdnow[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     params = np.array([0.3, 5.0, 0.7, 2.0])
     theirs = BetaGeoFitter._negative_log_likelihood(np.log(params), x, t_x, T, np.ones_like(x), 0.0)
-    ours = -_bgnbd.loglik_kernel(params, x, t_x, T).mean()
+    ours = -_bgnbd.log_likelihood_kernel(params, x, t_x, T).mean()
     assert ours == pytest.approx(theirs, rel=1e-10)
 
 

@@ -50,8 +50,8 @@ def test_bg_family_derivatives_match_row_kernel_and_differences(
 ) -> None:
     x, t_x, T, w = _random_rows(seed)
     p = np.array([r, alpha, a, b])
-    ll, grad, hess = module.loglik_derivatives(p, w, x, t_x, T, hessian=True)
-    ll_rows, grad_rows = module.loglik_gradient_kernel(p, x, t_x, T)
+    ll, grad, hess = module.log_likelihood_derivatives_kernel(p, w, x, t_x, T, hessian=True)
+    ll_rows, grad_rows = module.log_likelihood_gradient_kernel(p, x, t_x, T)
     assert ll == pytest.approx(float(w @ ll_rows), rel=1e-12, abs=1e-9)
     np.testing.assert_allclose(grad, w @ grad_rows, rtol=1e-9, atol=1e-7)
     assert hess is not None
@@ -62,8 +62,8 @@ def test_bg_family_derivatives_match_row_kernel_and_differences(
         up, down = p.copy(), p.copy()
         up[j] += h
         down[j] -= h
-        fd[:, j] = (w @ module.loglik_gradient_kernel(up, x, t_x, T)[1]) - (
-            w @ module.loglik_gradient_kernel(down, x, t_x, T)[1]
+        fd[:, j] = (w @ module.log_likelihood_gradient_kernel(up, x, t_x, T)[1]) - (
+            w @ module.log_likelihood_gradient_kernel(down, x, t_x, T)[1]
         )
         fd[:, j] /= 2 * h
     np.testing.assert_allclose(hess, hess.T)
@@ -72,9 +72,15 @@ def test_bg_family_derivatives_match_row_kernel_and_differences(
 
 def test_objective_log_space_hessian_matches_difference_hessian() -> None:
     x, t_x, T, w = _random_rows(3)
-    analytic = Objective(_bgnbd.loglik_derivatives, (x, t_x, T), w, float(w.sum()), 0.01)
+    analytic = Objective(
+        _bgnbd.log_likelihood_derivatives_kernel, (x, t_x, T), w, float(w.sum()), 0.01
+    )
     numeric = Objective(
-        gradient_derivatives(_bgnbd.loglik_gradient_kernel), (x, t_x, T), w, float(w.sum()), 0.01
+        gradient_derivatives(_bgnbd.log_likelihood_gradient_kernel),
+        (x, t_x, T),
+        w,
+        float(w.sum()),
+        0.01,
     )
     theta = np.log([0.7, 3.0, 1.1, 2.0])
     v1, g1, h1 = analytic.with_hessian(theta)
@@ -107,7 +113,7 @@ def test_reparametrized_objective_maps_back_to_log_space() -> None:
     """Gradient and Hessian taken in the Pareto/NBD coordinates equal the log-space ones."""
     x, t_x, T, w = _random_rows(5)
     objective = Objective(
-        gradient_derivatives(_pareto_nbd.loglik_gradient_kernel),
+        gradient_derivatives(_pareto_nbd.log_likelihood_gradient_kernel),
         (x, t_x, T),
         w,
         float(w.sum()),
@@ -187,12 +193,19 @@ def test_broken_hessian_falls_back_to_quasi_newton() -> None:
     (x, t_x, T), w = patterns.columns, patterns.weights
 
     def bad_hessian(params, weights, *cols, hessian=False):
-        ll, grad, _ = _bgnbd.loglik_derivatives(params, weights, *cols, hessian=False)
+        ll, grad, _ = _bgnbd.log_likelihood_derivatives_kernel(
+            params, weights, *cols, hessian=False
+        )
         return ll, grad, (np.eye(4) if hessian else None)  # wrong sign: -H is negative definite
 
     res = maximize(bad_hessian, (x, t_x, T), w, np.zeros(4), penalizer=0.0, bound=25.0)
     good = maximize(
-        _bgnbd.loglik_derivatives, (x, t_x, T), w, np.zeros(4), penalizer=0.0, bound=25.0
+        _bgnbd.log_likelihood_derivatives_kernel,
+        (x, t_x, T),
+        w,
+        np.zeros(4),
+        penalizer=0.0,
+        bound=25.0,
     )
     assert np.max(np.abs(good.gradient)) < 1e-9
     np.testing.assert_allclose(np.exp(res.theta), np.exp(good.theta), rtol=1e-4)
@@ -204,9 +217,9 @@ def test_pareto_dedup_of_recency_terms_changes_nothing() -> None:
     x, t_x, T, _ = _random_rows(9, n=6000)
     t_x = np.round(t_x)  # many repeated (x, t_x) pairs
     p = np.array([0.55, 10.6, 0.61, 11.7])
-    ll, g = _pareto_nbd.loglik_gradient_kernel(p, x, t_x, T)
+    ll, g = _pareto_nbd.log_likelihood_gradient_kernel(p, x, t_x, T)
     for i in (0, 17, 4000):
-        one_ll, one_g = _pareto_nbd.loglik_gradient_kernel(
+        one_ll, one_g = _pareto_nbd.log_likelihood_gradient_kernel(
             p, x[i : i + 1], t_x[i : i + 1], T[i : i + 1]
         )
         assert ll[i] == pytest.approx(one_ll[0], rel=1e-13)
@@ -258,8 +271,8 @@ def test_bg_derivatives_with_sparse_huge_frequencies() -> None:
     w = np.array([2.0, 1.0, 1.0, 3.0])
     p = np.array([0.5, 4.0, 0.8, 2.5])
     for module in (_bgnbd, _mbgnbd):
-        ll, grad, hess = module.loglik_derivatives(p, w, x, t_x, T, hessian=True)
-        ll_rows, grad_rows = module.loglik_gradient_kernel(p, x, t_x, T)
+        ll, grad, hess = module.log_likelihood_derivatives_kernel(p, w, x, t_x, T, hessian=True)
+        ll_rows, grad_rows = module.log_likelihood_gradient_kernel(p, x, t_x, T)
         assert ll == pytest.approx(float(w @ ll_rows), rel=1e-12)
         np.testing.assert_allclose(grad, w @ grad_rows, rtol=1e-9)
         assert np.all(np.isfinite(hess))

@@ -51,19 +51,21 @@ def test_cdnow_standard_errors_match_clvtools(fitted):
 def test_loglik_matches_lifetimes(cdnow, params):
     x, t_x, T = (cdnow[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     theirs = _lifetimes_pareto()._conditional_log_likelihood(np.array(params), x, t_x, T)
-    np.testing.assert_allclose(_pareto_nbd.loglik_kernel(params, x, t_x, T), theirs, rtol=1e-9)
+    np.testing.assert_allclose(
+        _pareto_nbd.log_likelihood_kernel(params, x, t_x, T), theirs, rtol=1e-9
+    )
 
 
 def test_gradient_matches_finite_differences(cdnow):
     x, t_x, T = (cdnow[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     for p in (np.array([0.5, 10.0, 0.6, 12.0]), np.array([0.5, 14.0, 0.6, 12.0])):
-        _, g = _pareto_nbd.loglik_gradient_kernel(p, x, t_x, T)
+        _, g = _pareto_nbd.log_likelihood_gradient_kernel(p, x, t_x, T)
         for i in range(4):
             e = np.zeros(4)
             e[i] = 1e-6 * p[i]
             num = (
-                _pareto_nbd.loglik_kernel(p + e, x, t_x, T).sum()
-                - _pareto_nbd.loglik_kernel(p - e, x, t_x, T).sum()
+                _pareto_nbd.log_likelihood_kernel(p + e, x, t_x, T).sum()
+                - _pareto_nbd.log_likelihood_kernel(p - e, x, t_x, T).sum()
             ) / (2 * e[i])
             assert g[:, i].sum() == pytest.approx(num, rel=1e-6)
 
@@ -295,7 +297,7 @@ def _reference_optimum(data, starts):
     x, t_x, T = (data[c].to_numpy(float) for c in ("frequency", "recency", "T"))
 
     def objective(theta):
-        ll, g = _pareto_nbd.loglik_gradient_kernel(np.exp(theta), x, t_x, T)
+        ll, g = _pareto_nbd.log_likelihood_gradient_kernel(np.exp(theta), x, t_x, T)
         return -ll.sum(), -g.sum(axis=0) * np.exp(theta)
 
     best = None

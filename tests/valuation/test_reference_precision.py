@@ -135,10 +135,10 @@ def test_loglik_and_gradient_grid(model: str) -> None:
     params = rows[:, :4].T
     x, t_x, T = rows[:, 4], rows[:, 5], rows[:, 6]
     ref = np.array([float(ref_fn(*row[:7])) for row in rows])
-    _assert_loglik_close(mod.loglik_kernel(params, x, t_x, T), ref, rows)
+    _assert_loglik_close(mod.log_likelihood_kernel(params, x, t_x, T), ref, rows)
     # analytic gradient against mpmath's numerical derivative of the reference
     for row in rows[::5]:
-        _, g = mod.loglik_gradient_kernel(np.array(row[:4]), row[4:5], row[5:6], row[6:7])
+        _, g = mod.log_likelihood_gradient_kernel(np.array(row[:4]), row[4:5], row[5:6], row[6:7])
         with mp.workdps(40):
             p = [mp.mpf(float(v)) for v in row[:4]]
             for j in range(4):
@@ -196,7 +196,7 @@ def test_pareto_loglik_alive_and_expectation_grid() -> None:
     ll_ref, alive_ref, expected_ref = _pareto_reference()
     params = rows[:, :4].T
     x, t_x, T, t = rows[:, 4], rows[:, 5], rows[:, 6], rows[:, 7]
-    _assert_loglik_close(_pareto_nbd.loglik_kernel(params, x, t_x, T), ll_ref, rows)
+    _assert_loglik_close(_pareto_nbd.log_likelihood_kernel(params, x, t_x, T), ll_ref, rows)
     assert_close(_pareto_nbd.probability_alive_kernel(params, x, t_x, T), alive_ref, rows)
     assert_close(_pareto_nbd.expected_purchases_kernel(params, x, t_x, T, t), expected_ref, rows)
 
@@ -239,9 +239,9 @@ def test_pareto_loglik_and_gradient_near_z_one() -> None:
     params = rows[:, :4].T
     x, t_x, T = rows[:, 4], rows[:, 5], rows[:, 6]
     ref = np.array([float(_mpref.pareto_loglik(*row)) for row in rows])
-    _assert_loglik_close(_pareto_nbd.loglik_kernel(params, x, t_x, T), ref, rows)
+    _assert_loglik_close(_pareto_nbd.log_likelihood_kernel(params, x, t_x, T), ref, rows)
     # analytic gradient (log-parameter space) against mpmath's derivative of the reference
-    _, g = _pareto_nbd.loglik_gradient_kernel(params, x, t_x, T)
+    _, g = _pareto_nbd.log_likelihood_gradient_kernel(params, x, t_x, T)
     for i in range(0, rows.shape[0], 7):
         row = rows[i]
         for j in range(4):

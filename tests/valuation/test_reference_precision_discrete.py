@@ -226,7 +226,7 @@ def test_bgbb_loglik_grid() -> None:
 @pytest.mark.slow
 def test_bgbb_gradient_grid() -> None:
     for row in _bgbb_grid()[::9]:
-        _, grad = _bgbb.log_likelihood_and_gradient_kernel(row[:4], row[4:5], row[5:6], row[6:7])
+        _, grad = _bgbb.log_likelihood_gradient_kernel(row[:4], row[4:5], row[5:6], row[6:7])
         ref = _log_gradient(bgbb_loglik, tuple(row[:4]), tuple(row[4:7]))
         _assert_gradient_close(grad[0], ref, row[:4], row.tolist())
 
@@ -334,7 +334,7 @@ def test_sbg_loglik_and_gradient_grid() -> None:
     got = np.array([_sbg.log_likelihood_kernel(r[:2], r[2:3], r[3:4])[0] for r in rows])
     _assert_loglik_close(got, ref, rows)
     for row in rows[::3]:
-        _, grad = _sbg.log_likelihood_and_gradient_kernel(row[:2], row[2:3], row[3:4])
+        _, grad = _sbg.log_likelihood_gradient_kernel(row[:2], row[2:3], row[3:4])
         ref_grad = _log_gradient(sbg_loglik, tuple(row[:2]), tuple(row[2:]))
         _assert_gradient_close(grad[0], ref_grad, row[:2], row.tolist())
 
@@ -433,7 +433,7 @@ def test_gamma_gamma_loglik_and_gradient_grid() -> None:
     got = np.array([_gamma_gamma.log_likelihood_kernel(r[:3], r[3:4], r[4:5])[0] for r in rows])
     _assert_loglik_close(got, ref, rows)
     for row in rows[::5]:
-        _, grad = _gamma_gamma.log_likelihood_and_gradient_kernel(row[:3], row[3:4], row[4:5])
+        _, grad = _gamma_gamma.log_likelihood_gradient_kernel(row[:3], row[3:4], row[4:5])
         ref_grad = _log_gradient(gg_loglik, tuple(row[:3]), tuple(row[3:]))
         _assert_gradient_close(grad[0], ref_grad, row[:3], row.tolist())
 

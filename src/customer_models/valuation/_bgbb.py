@@ -96,7 +96,7 @@ def log_likelihood_kernel(
     return _log_terms(params, x, t_x, n)[2]
 
 
-def log_likelihood_and_gradient_kernel(
+def log_likelihood_gradient_kernel(
     params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row log-likelihood and its analytic gradient with respect to the parameters.
@@ -114,7 +114,7 @@ def log_likelihood_and_gradient_kernel(
     Examples
     --------
     >>> import numpy as np
-    >>> ll, grad = log_likelihood_and_gradient_kernel(
+    >>> ll, grad = log_likelihood_gradient_kernel(
     ...     np.array([1.2, 0.75, 0.66, 2.8]), np.array([2]), np.array([4]), np.array([6])
     ... )
     >>> grad.shape
@@ -395,7 +395,7 @@ class BetaGeoBetaBinomModel(DiscretePurchaseModel):
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
 
     _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_and_gradient_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
     _alive_kernel = kernel(probability_alive_kernel)
     _expected_kernel = kernel(expected_purchases_kernel)
     _pmf_kernel = kernel(probability_of_purchases_kernel)

@@ -22,9 +22,9 @@ __all__ = [
     "BetaGeoModel",
     "expected_purchases_kernel",
     "expected_purchases_new_customer_kernel",
-    "loglik_derivatives",
-    "loglik_gradient_kernel",
-    "loglik_kernel",
+    "log_likelihood_derivatives_kernel",
+    "log_likelihood_gradient_kernel",
+    "log_likelihood_kernel",
     "probability_alive_kernel",
     "probability_of_purchases_kernel",
 ]
@@ -61,7 +61,7 @@ def _log_terms(params: Any, x: Any, t_x: Any, T: Any) -> tuple[Any, ...]:
     return A1, A2, A3, A4, pos, bx1
 
 
-def loglik_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
+def log_likelihood_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
     """Per-customer BG/NBD log-likelihood.
 
     ``log L = A1 + A2 + log(exp(A3) + [x > 0] exp(A4))`` with
@@ -71,14 +71,14 @@ def loglik_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> float(loglik_kernel([0.243, 4.414, 0.793, 2.426], 0.0, 0.0, 38.86)).__round__(4)
+    >>> float(log_likelihood_kernel([0.243, 4.414, 0.793, 2.426], 0.0, 0.0, 38.86)).__round__(4)
     -0.5547
     """
     A1, A2, A3, A4, _, _ = _log_terms(params, x, t_x, T)
     return np.asarray(A1 + A2 + np.logaddexp(A3, A4))
 
 
-def loglik_gradient_kernel(
+def log_likelihood_gradient_kernel(
     params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-customer log-likelihood and its analytic gradient in ``(r, alpha, a, b)``.
@@ -91,7 +91,7 @@ def loglik_gradient_kernel(
     Examples
     --------
     >>> import numpy as np
-    >>> ll, g = loglik_gradient_kernel(np.array([0.5, 4.0, 0.8, 2.5]), np.array([2.0]),
+    >>> ll, g = log_likelihood_gradient_kernel(np.array([0.5, 4.0, 0.8, 2.5]), np.array([2.0]),
     ...                                np.array([10.0]), np.array([20.0]))
     >>> g.shape
     (1, 4)
@@ -134,7 +134,10 @@ def _bg_family_derivatives(
     hessian: bool,
     modified: bool,
 ) -> tuple[float, np.ndarray, np.ndarray | None]:
-    """Weighted derivatives of BG/NBD (``modified=False``) or MBG/NBD; see `loglik_derivatives`."""
+    """Weighted derivatives of BG/NBD (``modified=False``) or MBG/NBD.
+
+    See `log_likelihood_derivatives_kernel`.
+    """
     r, alpha, a, b = (float(v) for v in np.asarray(params, dtype=np.float64))
     k, wk, codes = _frequency_table(x, weights)
     bm, abm = (b + 1.0, a + b + 1.0) if modified else (b, a + b)  # B(a, b+x+1) in MBG/NBD
@@ -208,7 +211,7 @@ def _bg_family_derivatives(
     return ll, grad, h
 
 
-def loglik_derivatives(
+def log_likelihood_derivatives_kernel(
     params: Any,
     weights: np.ndarray,
     x: np.ndarray,
@@ -220,7 +223,7 @@ def loglik_derivatives(
     """Weighted total log-likelihood, gradient and Hessian in ``(r, alpha, a, b)``.
 
     What fitting needs, computed without per-row gradient arrays: terms of the frequency
-    alone (``A1``, ``A2`` of :func:`loglik_kernel`) once per distinct frequency with the
+    alone (``A1``, ``A2`` of :func:`log_likelihood_kernel`) once per distinct frequency with the
     summed weights; the rest once per row. With ``w4`` the posterior weight of "dropped out
     after the last purchase" (``w3 = 1 - w4``), the Hessian of ``log(e^A3 + e^A4)`` is
     ``w3 H(A3) + w4 H(A4) + w3 w4 (∇A3 - ∇A4)(∇A3 - ∇A4)'``.
@@ -235,8 +238,8 @@ def loglik_derivatives(
     >>> import numpy as np
     >>> p, w = np.array([0.5, 4.0, 0.8, 2.5]), np.array([1.0, 2.0])
     >>> x, t_x, T = np.array([0.0, 3.0]), np.array([0.0, 10.0]), np.array([20.0, 30.0])
-    >>> ll, g, h = loglik_derivatives(p, w, x, t_x, T, hessian=True)
-    >>> ll_rows, g_rows = loglik_gradient_kernel(p, x, t_x, T)
+    >>> ll, g, h = log_likelihood_derivatives_kernel(p, w, x, t_x, T, hessian=True)
+    >>> ll_rows, g_rows = log_likelihood_gradient_kernel(p, x, t_x, T)
     >>> bool(np.isclose(ll, w @ ll_rows)), bool(np.allclose(g, w @ g_rows))
     (True, True)
     """
@@ -534,15 +537,15 @@ class BetaGeoModel(PurchaseModel):
 
     @staticmethod
     def _loglik_kernel(params: np.ndarray, *columns: np.ndarray) -> np.ndarray:
-        return loglik_kernel(params, *columns)
+        return log_likelihood_kernel(params, *columns)
 
     @staticmethod
     def _loglik_gradient_kernel(
         params: np.ndarray, *columns: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        return loglik_gradient_kernel(params, *columns)
+        return log_likelihood_gradient_kernel(params, *columns)
 
-    _derivatives_kernel = staticmethod(loglik_derivatives)
+    _derivatives_kernel = staticmethod(log_likelihood_derivatives_kernel)
     _alive_kernel = staticmethod(probability_alive_kernel)
     _expected_kernel = staticmethod(expected_purchases_kernel)
     _pmf_kernel = staticmethod(probability_of_purchases_kernel)

@@ -50,7 +50,7 @@ def _frequency_terms(
     return a, b, c
 
 
-def log_likelihood_and_gradient_kernel(
+def log_likelihood_gradient_kernel(
     params: np.ndarray, x: np.ndarray, m: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row log density of the mean spend ``m`` of ``x`` transactions, and its gradient.
@@ -65,7 +65,7 @@ def log_likelihood_and_gradient_kernel(
     Examples
     --------
     >>> import numpy as np
-    >>> ll, grad = log_likelihood_and_gradient_kernel(
+    >>> ll, grad = log_likelihood_gradient_kernel(
     ...     np.array([6.25, 3.74, 15.44]), np.array([2.0]), np.array([22.35])
     ... )
     >>> grad.shape
@@ -91,7 +91,7 @@ def log_likelihood_and_gradient_kernel(
 
 
 def log_likelihood_kernel(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Per-row Gamma-Gamma log-likelihood (see :func:`log_likelihood_and_gradient_kernel`).
+    """Per-row Gamma-Gamma log-likelihood (see :func:`log_likelihood_gradient_kernel`).
 
     Examples
     --------
@@ -100,7 +100,7 @@ def log_likelihood_kernel(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> n
     >>> bool(ll[0] < 0)
     True
     """
-    return log_likelihood_and_gradient_kernel(params, x, m)[0]
+    return log_likelihood_gradient_kernel(params, x, m)[0]
 
 
 def population_mean_spend_kernel(params: np.ndarray) -> float:
@@ -225,7 +225,7 @@ class GammaGammaModel(ValuationModel):
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0)
 
     _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_and_gradient_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
 
     @classmethod
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:

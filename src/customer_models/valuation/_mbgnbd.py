@@ -26,9 +26,9 @@ __all__ = [
     "ModifiedBetaGeoModel",
     "expected_purchases_kernel",
     "expected_purchases_new_customer_kernel",
-    "loglik_derivatives",
-    "loglik_gradient_kernel",
-    "loglik_kernel",
+    "log_likelihood_derivatives_kernel",
+    "log_likelihood_gradient_kernel",
+    "log_likelihood_kernel",
     "probability_alive_kernel",
     "probability_of_purchases_kernel",
 ]
@@ -49,7 +49,7 @@ def _log_terms(params: Any, x: Any, t_x: Any, T: Any) -> tuple[Any, ...]:
     return A1, A2, A3, A4
 
 
-def loglik_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
+def log_likelihood_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
     """Per-customer MBG/NBD log-likelihood.
 
     ``log L = A1 + A2 + log(exp(A3) + exp(A4))`` with ``A2 = ln B(a, b+x+1) - ln B(a, b)``
@@ -58,14 +58,14 @@ def loglik_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> bool(np.isfinite(loglik_kernel([0.5, 4.0, 0.8, 2.5], 0.0, 0.0, 30.0)))
+    >>> bool(np.isfinite(log_likelihood_kernel([0.5, 4.0, 0.8, 2.5], 0.0, 0.0, 30.0)))
     True
     """
     A1, A2, A3, A4 = _log_terms(params, x, t_x, T)
     return np.asarray(A1 + A2 + np.logaddexp(A3, A4))
 
 
-def loglik_gradient_kernel(
+def log_likelihood_gradient_kernel(
     params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-customer log-likelihood and its analytic gradient in ``(r, alpha, a, b)``.
@@ -73,7 +73,7 @@ def loglik_gradient_kernel(
     Examples
     --------
     >>> import numpy as np
-    >>> ll, g = loglik_gradient_kernel(np.array([0.5, 4.0, 0.8, 2.5]), np.array([0.0]),
+    >>> ll, g = log_likelihood_gradient_kernel(np.array([0.5, 4.0, 0.8, 2.5]), np.array([0.0]),
     ...                                np.array([0.0]), np.array([20.0]))
     >>> g.shape
     (1, 4)
@@ -98,7 +98,7 @@ def loglik_gradient_kernel(
     return A1 + A2 + lse, np.stack([d_r, d_alpha, d_a, d_b], axis=-1)
 
 
-def loglik_derivatives(
+def log_likelihood_derivatives_kernel(
     params: Any,
     weights: np.ndarray,
     x: np.ndarray,
@@ -109,17 +109,18 @@ def loglik_derivatives(
 ) -> tuple[float, np.ndarray, np.ndarray | None]:
     """Weighted total log-likelihood, gradient and Hessian in ``(r, alpha, a, b)``.
 
-    The BG/NBD computation of :func:`customer_models.valuation._bgnbd.loglik_derivatives`
-    with ``B(a, b+x+1)`` in place of ``B(a, b+x)`` and the dropout branch present for every
-    customer (``b+x`` in place of ``b+x-1``).
+    The BG/NBD computation of
+    :func:`customer_models.valuation._bgnbd.log_likelihood_derivatives_kernel` with
+    ``B(a, b+x+1)`` in place of ``B(a, b+x)`` and the dropout branch present for every customer
+    (``b+x`` in place of ``b+x-1``).
 
     Examples
     --------
     >>> import numpy as np
     >>> p, w = np.array([0.5, 4.0, 0.8, 2.5]), np.array([1.0, 2.0])
     >>> x, t_x, T = np.array([0.0, 3.0]), np.array([0.0, 10.0]), np.array([20.0, 30.0])
-    >>> ll, g, h = loglik_derivatives(p, w, x, t_x, T, hessian=True)
-    >>> ll_rows, g_rows = loglik_gradient_kernel(p, x, t_x, T)
+    >>> ll, g, h = log_likelihood_derivatives_kernel(p, w, x, t_x, T, hessian=True)
+    >>> ll_rows, g_rows = log_likelihood_gradient_kernel(p, x, t_x, T)
     >>> bool(np.isclose(ll, w @ ll_rows)), bool(np.allclose(g, w @ g_rows))
     (True, True)
     """
@@ -240,15 +241,15 @@ class ModifiedBetaGeoModel(PurchaseModel):
 
     @staticmethod
     def _loglik_kernel(params: np.ndarray, *columns: np.ndarray) -> np.ndarray:
-        return loglik_kernel(params, *columns)
+        return log_likelihood_kernel(params, *columns)
 
     @staticmethod
     def _loglik_gradient_kernel(
         params: np.ndarray, *columns: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        return loglik_gradient_kernel(params, *columns)
+        return log_likelihood_gradient_kernel(params, *columns)
 
-    _derivatives_kernel = staticmethod(loglik_derivatives)
+    _derivatives_kernel = staticmethod(log_likelihood_derivatives_kernel)
     _alive_kernel = staticmethod(probability_alive_kernel)
     _expected_kernel = staticmethod(expected_purchases_kernel)
     _pmf_kernel = staticmethod(probability_of_purchases_kernel)

@@ -42,8 +42,8 @@ __all__ = [
     "ParetoNBDModel",
     "expected_purchases_kernel",
     "expected_purchases_new_customer_kernel",
-    "loglik_gradient_kernel",
-    "loglik_kernel",
+    "log_likelihood_gradient_kernel",
+    "log_likelihood_kernel",
     "probability_alive_kernel",
     "probability_of_purchases_kernel",
 ]
@@ -327,21 +327,21 @@ def _core(
     return ll, alive, np.stack(g, axis=-1)
 
 
-def loglik_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
+def log_likelihood_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:
     """Per-customer Pareto/NBD log-likelihood (Fader and Hardie 2005 note, eq. 19).
 
     Examples
     --------
     >>> import numpy as np
-    >>> ll = loglik_kernel([0.553, 10.578, 0.606, 11.669], np.array([300.0]), np.array([38.0]),
-    ...                    np.array([39.0]))
+    >>> ll = log_likelihood_kernel([0.553, 10.578, 0.606, 11.669], np.array([300.0]),
+    ...                            np.array([38.0]), np.array([39.0]))
     >>> bool(np.isfinite(ll).all())
     True
     """
     return _core(params, x, t_x, T, grad=False)[0]
 
 
-def loglik_gradient_kernel(
+def log_likelihood_gradient_kernel(
     params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-customer log-likelihood and its gradient in ``(r, alpha, s, beta)``.
@@ -349,7 +349,7 @@ def loglik_gradient_kernel(
     Examples
     --------
     >>> import numpy as np
-    >>> ll, g = loglik_gradient_kernel(np.array([0.5, 10.0, 0.6, 12.0]), np.array([1.0]),
+    >>> ll, g = log_likelihood_gradient_kernel(np.array([0.5, 10.0, 0.6, 12.0]), np.array([1.0]),
     ...                                np.array([5.0]), np.array([30.0]))
     >>> g.shape
     (1, 4)
@@ -662,13 +662,13 @@ class ParetoNBDModel(PurchaseModel):
 
     @staticmethod
     def _loglik_kernel(params: np.ndarray, *columns: np.ndarray) -> np.ndarray:
-        return loglik_kernel(params, *columns)
+        return log_likelihood_kernel(params, *columns)
 
     @staticmethod
     def _loglik_gradient_kernel(
         params: np.ndarray, *columns: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        return loglik_gradient_kernel(params, *columns)
+        return log_likelihood_gradient_kernel(params, *columns)
 
     _alive_kernel = staticmethod(probability_alive_kernel)
     _expected_kernel = staticmethod(expected_purchases_kernel)

@@ -24,7 +24,7 @@ __all__ = ["ShiftedBetaGeoModel"]
 PARAM_NAMES = ("alpha", "beta")
 
 
-def log_likelihood_and_gradient_kernel(
+def log_likelihood_gradient_kernel(
     params: np.ndarray, duration: np.ndarray, churned: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row sBG log-likelihood and its analytic gradient with respect to ``(alpha, beta)``.
@@ -35,7 +35,7 @@ def log_likelihood_and_gradient_kernel(
     Examples
     --------
     >>> import numpy as np
-    >>> ll, grad = log_likelihood_and_gradient_kernel(
+    >>> ll, grad = log_likelihood_gradient_kernel(
     ...     np.array([0.7, 1.2]), np.array([1, 7]), np.array([1, 0])
     ... )
     >>> grad.shape
@@ -65,7 +65,7 @@ def log_likelihood_and_gradient_kernel(
 def log_likelihood_kernel(
     params: np.ndarray, duration: np.ndarray, churned: np.ndarray
 ) -> np.ndarray:
-    """Per-row sBG log-likelihood (see :func:`log_likelihood_and_gradient_kernel`).
+    """Per-row sBG log-likelihood (see :func:`log_likelihood_gradient_kernel`).
 
     Examples
     --------
@@ -74,7 +74,7 @@ def log_likelihood_kernel(
     >>> round(float(ll[0]), 6)
     -0.693147
     """
-    return log_likelihood_and_gradient_kernel(params, duration, churned)[0]
+    return log_likelihood_gradient_kernel(params, duration, churned)[0]
 
 
 def survival_kernel(params: np.ndarray, t: np.ndarray | float) -> np.ndarray:
@@ -321,7 +321,7 @@ class ShiftedBetaGeoModel(ContractualModel):
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0)
 
     _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_and_gradient_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
     _survival_kernel = kernel(survival_kernel)
     _retention_kernel = kernel(retention_rate_kernel)
     _residual_lifetime_kernel = kernel(discounted_expected_residual_lifetime_kernel)
