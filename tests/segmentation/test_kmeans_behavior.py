@@ -199,3 +199,24 @@ def test_behavior_features_refunds_and_formats():
         behavior_features(ints)
     f = behavior_features(ints, date_format="%Y%m%d")
     assert f.loc[1, "ipt_mean"] == 18.5
+
+
+def test_auto_k_scores_are_sklearn_silhouettes_on_the_subsample():
+    """Every k's score equals silhouette_score of that k's k-means on the same points."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from sklearn.utils import check_random_state
+
+    df, _ = three_groups(n_per=300, seed=4)
+    seg = KMeansSegmenter(
+        value_col="spend", k_range=(2, 5), silhouette_size=400, random_state=3
+    ).fit(df)
+    # Rebuild the segmenter's own sample, subsample and seed from its random_state.
+    z = np.log1p(df.to_numpy())
+    scaled = (z - z.mean(axis=0)) / z.std(axis=0)
+    rng = check_random_state(3)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    sub = rng.choice(len(df), 400, replace=False)
+    for k, score in seg.silhouette_scores_.items():
+        labels = KMeans(k, n_init=3, random_state=seed).fit(scaled).labels_
+        assert score == pytest.approx(silhouette_score(scaled[sub], labels[sub]), abs=1e-12)

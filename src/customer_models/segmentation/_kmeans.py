@@ -20,6 +20,7 @@ from customer_models.segmentation._base import (
     check_names,
     read_table,
 )
+from customer_models.segmentation._silhouette import silhouettes
 
 __all__ = ["KMeansSegmenter"]
 
@@ -167,7 +168,6 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         self
         """
         from sklearn.cluster import KMeans  # imported here: keeps the package import light
-        from sklearn.metrics import silhouette_score
 
         auto = isinstance(self.n_clusters, str)
         if auto and self.n_clusters != "auto":
@@ -216,7 +216,6 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         n_distinct = np.unique(sample, axis=0).shape[0]
         self.silhouette_scores_: dict[int, float] = {}
         if auto:
-            best_k, best_score, best_centers = None, -np.inf, None
             m = sample.shape[0]
             # one subsample for every k, so the silhouettes are comparable
             sub = (
@@ -224,20 +223,21 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
                 if m > silhouette_size
                 else slice(None)
             )
-            for k in range(k_lo, min(k_hi, n_distinct - 1) + 1):
+            candidates = {}
+            for k in range(k_lo, min(k_hi, n_distinct - 1) + 1):  # a loop over candidate k
                 model = KMeans(k, n_init=n_init, random_state=seed).fit(sample)
-                sub_labels = model.labels_[sub]
-                if np.unique(sub_labels).size < 2:
-                    continue
-                score = float(silhouette_score(sample[sub], sub_labels))
-                self.silhouette_scores_[k] = score
-                if score > best_score:
-                    best_k, best_score, best_centers = k, score, model.cluster_centers_
-            if best_k is None:
+                sub_labels = np.unique(model.labels_[sub], return_inverse=True)[1]
+                if sub_labels.max() >= 1:
+                    candidates[k] = (sub_labels, model.cluster_centers_)
+            if not candidates:
                 raise ParameterError(
                     f"n_clusters='auto' found no k in {self.k_range} with at least two "
                     f"clusters: the data has only {n_distinct} distinct point(s)."
                 )
+            scores = silhouettes(sample[sub], [labels for labels, _ in candidates.values()])
+            self.silhouette_scores_ = dict(zip(candidates, scores.tolist(), strict=True))
+            best_k = max(self.silhouette_scores_, key=self.silhouette_scores_.__getitem__)
+            best_centers = candidates[best_k][1]
             k, init = best_k, best_centers
         else:
             k = check_int(self.n_clusters, "n_clusters", minimum=1)
