@@ -7,8 +7,9 @@ Two stages, both deterministic:
    (``COARSE_SAMPLE`` customers): its optimum lies within a few standard errors of the full
    one, at a fraction of the cost.
 2. **Newton on all patterns** from there, with the model's analytic Hessian when it declares
-   one (``_loglik_derivatives``) and a forward-difference Hessian of the analytic gradient
-   otherwise, until the largest gradient component is below ``NEWTON_TOL``. Newton converges
+   one (``_loglik_derivatives``; a model that declares only its log-likelihood gets one by
+   second differences) and a forward-difference Hessian of the analytic gradient otherwise,
+   until the largest gradient component is below ``NEWTON_TOL``. Newton converges
    quadratically near the optimum, so the published digits come in a few full passes.
 
 A model may name other coordinates for the Newton stage (:class:`Coordinates`): Newton is
@@ -18,12 +19,16 @@ dozens in log space (Pareto/NBD along its low-dropout ridge).
 
 If Newton cannot proceed (Hessian not positive definite, no progress), a strict L-BFGS-B run on
 all patterns takes over, as a plain quasi-Newton fit would.
+
+This module is the driver. What it minimizes (the penalized objective, the coordinates) is in
+:mod:`customer_models.valuation._fit_objective`; the model's derivatives, declared or by
+finite differences, in :mod:`customer_models.valuation._derivatives`. Their names are
+re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +36,20 @@ import numpy as np
 from scipy import optimize
 from threadpoolctl import threadpool_limits
 
+from customer_models.valuation._derivatives import Derivatives, dot, gradient_derivatives
+from customer_models.valuation._fit_objective import Coordinates, Objective, Reparametrized
+
+#: The coordinate view under its former private name (the tests use it).
+_Reparametrized = Reparametrized
+
 __all__ = [
     "COARSE_SAMPLE",
     "NEWTON_TOL",
     "Coordinates",
+    "Derivatives",
     "Objective",
     "OptimizationResult",
+    "coarse_sample",
     "dot",
     "gradient_derivatives",
     "maximize",
@@ -46,202 +59,10 @@ __all__ = [
 COARSE_SAMPLE = 20_000
 #: Target largest gradient of the mean negative log-likelihood (log space).
 NEWTON_TOL = 1e-9
-_FD_STEP = 1e-6
 #: A Hessian taken where the largest gradient was below this is reused for the covariance.
 _HESSIAN_REUSE_GRAD = 1e-8
 _COARSE_OPTIONS = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20}
 _STRICT_OPTIONS = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20}
-
-#: ``(params, weights, *columns, hessian) -> (loglik total, gradient (k,), Hessian (k, k) or None)``
-Derivatives = Callable[..., tuple[float, np.ndarray, np.ndarray | None]]
-
-
-def dot(a: np.ndarray, b: np.ndarray) -> float:
-    """``sum(a * b)`` without BLAS.
-
-    A BLAS dot product may start threads that spin; on a busy machine that made fits ten
-    times slower. einsum runs on one thread in a fixed summation order.
-
-    Examples
-    --------
-    >>> dot(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
-    11.0
-    """
-    return float(np.einsum("i,i->", a, b))
-
-
-def gradient_derivatives(
-    gradient_kernel: Callable[..., tuple[np.ndarray, np.ndarray]],
-) -> Derivatives:
-    """Weighted totals from a per-row ``(loglik, gradient)`` kernel; no analytic Hessian.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> kernel = lambda p, x: (-p[0] * x, -np.stack([x], axis=-1))
-    >>> gradient_derivatives(kernel)(np.array([2.0]), np.ones(2), np.array([1.0, 3.0]))
-    (-8.0, array([-4.]), None)
-    """
-
-    def derivatives(
-        params: np.ndarray, weights: np.ndarray, *columns: np.ndarray, hessian: bool = False
-    ) -> tuple[float, np.ndarray, np.ndarray | None]:
-        ll, grad = gradient_kernel(params, *columns)
-        # einsum, not BLAS: single-threaded, deterministic summation order
-        return dot(weights, ll), np.einsum("i,ij->j", weights, grad), None
-
-    return derivatives
-
-
-class Objective:
-    """Penalized mean negative log-likelihood in log-parameter space.
-
-    ``f(theta) = -sum(w * ll) / n + penalizer * sum(exp(theta) ** 2)`` with its gradient and
-    Hessian in ``theta = log(params)``.
-    """
-
-    def __init__(
-        self,
-        derivatives: Derivatives,
-        columns: tuple[np.ndarray, ...],
-        weights: np.ndarray,
-        n_total: float,
-        penalizer: float,
-    ) -> None:
-        self.derivatives = derivatives
-        self.columns = columns
-        self.weights = weights
-        self.n_total = n_total
-        self.penalizer = penalizer
-        self.n_evaluations = 0
-        self.analytic_hessian = False
-
-    def _natural(
-        self, theta: np.ndarray, hessian: bool
-    ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray | None]:
-        params = np.exp(theta)
-        self.n_evaluations += 1
-        with np.errstate(all="ignore"):
-            ll, grad, hess = self.derivatives(params, self.weights, *self.columns, hessian=hessian)
-        value = -ll / self.n_total + self.penalizer * float(params @ params)
-        g_nat = -np.asarray(grad) / self.n_total + 2.0 * self.penalizer * params
-        h_nat = None
-        if hess is not None:
-            h_nat = -np.asarray(hess) / self.n_total + 2.0 * self.penalizer * np.eye(params.size)
-        return value, params, g_nat, h_nat
-
-    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Value and gradient (``inf`` and zeros where the likelihood is not finite)."""
-        value, params, g_nat, _ = self._natural(theta, hessian=False)
-        grad = g_nat * params
-        if not math.isfinite(value) or not np.all(np.isfinite(grad)):
-            return math.inf, np.zeros_like(theta)
-        return value, np.asarray(grad, dtype=np.float64)
-
-    def with_hessian(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Value, gradient and Hessian (analytic if declared, else forward differences)."""
-        value, params, g_nat, h_nat = self._natural(theta, hessian=True)
-        grad = g_nat * params
-        self.analytic_hessian = h_nat is not None
-        if h_nat is None:
-            return value, grad, self.difference_hessian(theta, grad)
-        # chain rule to log space: d2f/dth_i dth_j = p_i p_j H_ij + [i == j] p_i g_i
-        hess = params[:, None] * h_nat * params[None, :] + np.diag(grad)
-        return value, grad, 0.5 * (hess + hess.T)
-
-    def difference_hessian(self, theta: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        """Forward differences of the analytic gradient (k extra evaluations)."""
-        k = theta.size
-        hess = np.empty((k, k))
-        for j in range(k):
-            step = np.zeros(k)
-            step[j] = _FD_STEP
-            _, g_step = self(theta + step)
-            hess[:, j] = (g_step - grad) / _FD_STEP
-        return 0.5 * (hess + hess.T)
-
-
-class Coordinates:
-    """A smooth one-to-one map between Newton coordinates ``phi`` and ``theta = log(params)``.
-
-    The identity here; a model overrides the four methods (see
-    ``customer_models.valuation._pareto_nbd.MeanDropoutCoordinates``).
-
-    Examples
-    --------
-    >>> c = Coordinates()
-    >>> c.to_theta(np.array([1.0, 2.0])), c.jacobian(np.array([1.0, 2.0]))
-    (array([1., 2.]), array([[1., 0.],
-           [0., 1.]]))
-    """
-
-    def to_theta(self, phi: np.ndarray) -> np.ndarray:
-        """``theta`` at ``phi``."""
-        return np.asarray(phi, dtype=np.float64)
-
-    def from_theta(self, theta: np.ndarray) -> np.ndarray:
-        """``phi`` at ``theta``."""
-        return np.asarray(theta, dtype=np.float64)
-
-    def jacobian(self, phi: np.ndarray) -> np.ndarray:
-        """``J[i, j] = d theta_i / d phi_j``."""
-        return np.eye(np.size(phi))
-
-    def curvature(self, phi: np.ndarray, grad_theta: np.ndarray) -> np.ndarray:
-        """``sum_i grad_theta[i] * d2 theta_i / d phi d phi`` (the chain rule's second term)."""
-        return np.zeros((np.size(phi), np.size(phi)))
-
-    def step_limit(self, phi: np.ndarray, direction: np.ndarray) -> float:
-        """Largest fraction of a Newton step to try first (1: the whole step)."""
-        return 1.0
-
-
-class _Reparametrized:
-    """``Objective`` seen in :class:`Coordinates` (value, gradient, difference Hessian)."""
-
-    def __init__(self, objective: Objective, coordinates: Coordinates) -> None:
-        self.objective = objective
-        self.coordinates = coordinates
-        self.analytic_hessian = False
-
-    def __call__(self, phi: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = self.objective(self.coordinates.to_theta(phi))
-        if not math.isfinite(value):
-            return value, np.zeros_like(phi)
-        return value, self.coordinates.jacobian(phi).T @ grad
-
-    def with_hessian(self, phi: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        value, grad = self(phi)
-        return value, grad, self.difference_hessian(phi, grad)
-
-    def difference_hessian(self, phi: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        """Forward differences of the gradient, steps relative to each coordinate's size."""
-        k = phi.size
-        hess = np.empty((k, k))
-        for j in range(k):
-            step = np.zeros(k)
-            step[j] = _FD_STEP * max(1.0, abs(float(phi[j])))
-            _, g_step = self(phi + step)
-            hess[:, j] = (g_step - grad) / step[j]
-        return 0.5 * (hess + hess.T)
-
-    def log_gradient(self, phi: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        """Map a gradient at ``phi`` to log space (convergence is judged there)."""
-        return np.asarray(np.linalg.solve(self.coordinates.jacobian(phi).T, grad))
-
-    def project(self, phi: np.ndarray, bound: float) -> np.ndarray:
-        """Move ``phi`` to the nearest point whose ``theta`` is in the box (clipped in theta)."""
-        return self.coordinates.from_theta(np.clip(self.coordinates.to_theta(phi), -bound, bound))
-
-    def to_log_space(
-        self, phi: np.ndarray, grad: np.ndarray, hess: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(theta, gradient, Hessian)`` in log space by the chain rule."""
-        jac = self.coordinates.jacobian(phi)
-        inv = np.linalg.inv(jac)
-        grad_theta = inv.T @ grad
-        hess_theta = inv.T @ (hess - self.coordinates.curvature(phi, grad_theta)) @ inv
-        return self.coordinates.to_theta(phi), grad_theta, 0.5 * (hess_theta + hess_theta.T)
 
 
 @dataclass
@@ -291,31 +112,15 @@ def _largest(gradient: np.ndarray) -> float:
     return float(np.max(np.abs(gradient)))
 
 
-def _project(objective: Objective | _Reparametrized, point: np.ndarray, bound: float) -> np.ndarray:
-    if isinstance(objective, _Reparametrized):
-        return objective.project(point, bound)
-    return np.clip(point, -bound, bound)
-
-
 def _log_largest(
-    objective: Objective | _Reparametrized, point: np.ndarray, grad: np.ndarray
+    objective: Objective | Reparametrized, point: np.ndarray, grad: np.ndarray
 ) -> float:
     """Largest log-space gradient component: Newton stops on it in any coordinates."""
-    if isinstance(objective, _Reparametrized):
-        return _largest(objective.log_gradient(point, grad))
-    return _largest(grad)
-
-
-def _step_limit(
-    objective: Objective | _Reparametrized, point: np.ndarray, direction: np.ndarray
-) -> float:
-    if isinstance(objective, _Reparametrized):
-        return objective.coordinates.step_limit(point, direction)
-    return 1.0
+    return _largest(objective.log_gradient(point, grad))
 
 
 def _newton(
-    objective: Objective | _Reparametrized,
+    objective: Objective | Reparametrized,
     theta: np.ndarray,
     bound: float,
     start_hessian: np.ndarray | None = None,
@@ -348,9 +153,9 @@ def _newton(
         cand = theta
         accepted = False
         finite = bool(np.all(np.isfinite(direction)))
-        length = _step_limit(objective, theta, direction) if finite else 1.0
+        length = objective.step_limit(theta, direction) if finite else 1.0
         for _ in range(30 if finite else 0):
-            cand = _project(objective, theta + length * direction, bound)
+            cand = objective.project(theta + length * direction, bound)
             if analytic:
                 cand_value, cand_grad, cand_hess = objective.with_hessian(cand)
             else:
@@ -399,7 +204,7 @@ def _newton_in(
     """
     if coordinates is None:
         return _newton(objective, theta, bound, start_hessian)
-    view = _Reparametrized(objective, coordinates)
+    view = Reparametrized(objective, coordinates)
     phi, value, grad, hess, steps, _ = _newton(
         view, coordinates.from_theta(theta), bound, start_hessian
     )
@@ -494,7 +299,7 @@ def maximize(
             # the model's coordinates let Newton finish on the sample in cheap passes (the
             # L-BFGS-B stop can be far along a flat ridge); its last Hessian starts all data
             phi, _, _, start_hessian, _, _ = _newton(
-                _Reparametrized(coarse, coordinates), coordinates.from_theta(start), bound
+                Reparametrized(coarse, coordinates), coordinates.from_theta(start), bound
             )
             start = coordinates.to_theta(phi)
         else:
