@@ -18,36 +18,57 @@ A valuation model is one small subclass of :class:`ValuationModel` that declares
     The per-row log-likelihood (shape ``(n,)``) and its **analytic** gradient with respect to
     the natural-scale parameters (shape ``(n, k)``). The base applies the pattern weights, the
     chain rule to log space and the penalizer.
-``_initial_params(columns, weights) -> ndarray`` (classmethod, optional)
+
+A model declares at least one of the two likelihood kernels; the other is derived when the
+class is created (see :mod:`customer_models.valuation._derivatives`):
+
+- only ``_loglik_gradient_kernel``: ``_loglik_kernel`` is its first output;
+- only ``_loglik_kernel``: the gradient comes from central differences per row in log
+  space, and the fit's Hessian (so the standard errors) from second differences. A first
+  version of a model is thus one log-likelihood plus the class; an analytic gradient makes
+  it faster.
+
+A subclass that declares a new log-likelihood gets a new derived gradient; one that inherits
+a *declared* gradient must declare its own.
+
+Optional declarations:
+
+``_initial_params(columns, weights) -> ndarray`` (classmethod)
     Starting point on the natural scale. The default returns ``_default_initial_params``.
-``_check_data(columns, ids, what)`` (classmethod, optional)
+``_check_data(columns, ids, what)`` (classmethod)
     Model-specific data rules (e.g. ``recency <= T``); raise through
     :func:`customer_models._validation.check_rule`. The base has already checked that the
     required columns exist, are numeric, have no NaN/inf and that the data is not empty.
-    :func:`check_frequency_recency` implements the BTYD rules for reuse.
-``_fit_mask(columns) -> ndarray | None`` (classmethod, optional)
+    :func:`~customer_models.valuation._checks.check_frequency_recency` implements the BTYD
+    rules for reuse.
+``_fit_mask(columns) -> ndarray | None`` (classmethod)
     Rows used for fitting (e.g. Gamma-Gamma uses repeat buyers only). Default: all rows.
-``_derivatives_kernel`` (staticmethod attribute, optional)
+``_derivatives_kernel`` (staticmethod attribute)
     ``f(params, weights, *columns, hessian=False) -> (ll, grad, hess or None)``, the weighted
     totals on the natural scale, to give the optimizer an analytic Hessian (BG/NBD and MBG/NBD
     set it). Without it the totals come from ``_loglik_gradient_kernel`` and the Hessian from
     differences of the gradient. See :mod:`customer_models.valuation._optimize`.
-``_optimizer_coordinates() -> Coordinates | None`` (classmethod, optional)
+``_optimizer_coordinates() -> Coordinates | None`` (classmethod)
     Coordinates in which the fit's Newton stage steps (Hessian by differences there), for a
     likelihood that is far from quadratic in log space (Pareto/NBD along its low-dropout
     ridge). Default None: log space.
+
+Family bases derive their own hooks the same way (``_derive_hooks``): e.g.
+:class:`~customer_models.valuation.PurchaseModel` derives the new-customer expectation from
+the conditional one.
 
 Everything else -- ``fit``, ``from_params``, ``log_likelihood``, ``params_``,
 ``covariance_``, ``summary_``, ``aic_``, ``bic_``, ``convergence_``, input conversion, wrapping
 predictions back on the caller's index, ``save`` -- is provided here. Predictions call
 :meth:`ValuationModel._prepare` (validated float arrays + index) and
-:meth:`ValuationModel._wrap` (Series on the input's index, or ndarray for array input).
+:meth:`ValuationModel._wrap` (Series on the input's index, or ndarray for array input); the
+row handling itself is in :mod:`customer_models.valuation._fit_rows` and the fitted state in
+:mod:`customer_models.valuation._fit_result`.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -57,47 +78,44 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from customer_models._validation import (
-    as_pandas,
-    check_finite,
-    check_fitted,
     check_not_empty,
     check_number,
-    check_rule,
     check_str,
-    ensure_numeric,
     require_columns,
 )
-from customer_models.exceptions import (
-    ConvergenceWarning,
-    DataValidationError,
-    ParameterError,
-)
-from customer_models.valuation._checks import (
-    TIME_COLUMNS,
-    attrs_time_unit,
-    check_time_unit,
-)
+from customer_models.exceptions import ConvergenceWarning, DataValidationError
+from customer_models.valuation._checks import attrs_time_unit, check_time_unit
 from customer_models.valuation._convergence import diagnose
-from customer_models.valuation._io import save_model
-from customer_models.valuation._optimize import (
-    Coordinates,
+from customer_models.valuation._derivatives import (
+    CentralDifferenceDerivatives,
+    CentralDifferenceGradient,
     Derivatives,
+    complete_likelihood,
     dot,
     gradient_derivatives,
-    maximize,
 )
-from customer_models.valuation._patterns import compress_patterns
+from customer_models.valuation._fit_result import (
+    LOG_BOUND,
+    check_param_values,
+    estimate_tables,
+    information_criteria,
+    require_fitted,
+)
+from customer_models.valuation._fit_rows import (
+    as_frame,
+    numeric_columns,
+    row_ids,
+    sample_weights,
+    uses_time,
+    weighted_patterns,
+    wrap,
+)
+from customer_models.valuation._io import save_model
+from customer_models.valuation._optimize import Coordinates, maximize
+from customer_models.valuation._patterns import Patterns
 from customer_models.valuation._registry import register
 
 __all__ = ["ValuationModel"]
-
-#: Box on the log parameters, keeps every kernel finite (about 1e-11 .. 7e10).
-_LOG_BOUND = 25.0
-_Z95 = 1.959963984540054
-
-
-def _ids_of(index: pd.Index) -> np.ndarray:
-    return np.asarray(index)
 
 
 class ValuationModel(BaseEstimator):
@@ -152,10 +170,15 @@ class ValuationModel(BaseEstimator):
     param_names: ClassVar[tuple[str, ...]] = ()
     required_columns: ClassVar[tuple[str, ...]] = ()
     _default_initial_params: ClassVar[tuple[float, ...]] = ()
+    #: Per-row log-likelihood ``(params, *columns) -> (n,)``; None: derived or undeclared.
+    _loglik_kernel: ClassVar[Any] = None
+    #: Per-row ``(params, *columns) -> (ll (n,), gradient (n, k))``; None: derived/undeclared.
+    _loglik_gradient_kernel: ClassVar[Any] = None
     _derivatives_kernel: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._derive_hooks()
         register(cls)  # load_model finds the class by name
 
     def __init__(self, *, penalizer_coef: float = 0.0, time_unit: str | None = None) -> None:
@@ -163,15 +186,15 @@ class ValuationModel(BaseEstimator):
         self.time_unit = time_unit
 
     # ------------------------------------------------------------------ declaration hooks
-    @staticmethod
-    def _loglik_kernel(params: np.ndarray, *columns: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    @classmethod
+    def _derive_hooks(cls) -> None:
+        """Fill the hooks an identity gives from the declared ones (at class creation).
 
-    @staticmethod
-    def _loglik_gradient_kernel(
-        params: np.ndarray, *columns: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
+        Family bases extend this (call ``super()._derive_hooks()`` first).
+        """
+        loglik, gradient = complete_likelihood(cls._loglik_kernel, cls._loglik_gradient_kernel)
+        cls._loglik_kernel = None if loglik is None else staticmethod(loglik)
+        cls._loglik_gradient_kernel = None if gradient is None else staticmethod(gradient)
 
     @classmethod
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
@@ -186,12 +209,23 @@ class ValuationModel(BaseEstimator):
     def _loglik_derivatives(cls) -> Derivatives:
         """Weighted log-likelihood totals, gradient and (optionally) Hessian for fitting.
 
-        ``_derivatives_kernel`` when the model declares one, else the sums of
-        ``_loglik_gradient_kernel`` with the Hessian left to finite differences.
+        ``_derivatives_kernel`` when the model declares one; finite differences of
+        ``_loglik_kernel`` (Hessian included) when the model declares only that; else the
+        sums of ``_loglik_gradient_kernel`` with the Hessian left to finite differences of
+        the gradient.
         """
         if cls._derivatives_kernel is not None:
             return cls._derivatives_kernel
-        return gradient_derivatives(cls._loglik_gradient_kernel)
+        gradient = cls._loglik_gradient_kernel
+        if gradient is None:
+            raise NotImplementedError(
+                f"{cls.__name__} declares no likelihood: set _loglik_kernel (per-row "
+                "log-likelihood) or _loglik_gradient_kernel (per-row log-likelihood and "
+                "gradient) on the class."
+            )
+        if isinstance(gradient, CentralDifferenceGradient):
+            return CentralDifferenceDerivatives(gradient.loglik_kernel)
+        return gradient_derivatives(gradient)
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
@@ -218,94 +252,33 @@ class ValuationModel(BaseEstimator):
         the model's time unit (see :func:`check_time_unit`).
         """
         names = self.required_columns if columns is None else columns
-        as_array = False
-        if isinstance(data, np.ndarray):
-            arr = np.asarray(data)
-            if arr.ndim != 2 or arr.shape[1] != len(names):
-                raise ParameterError(
-                    f"{what} as an array must be 2-D with {len(names)} columns in the order "
-                    f"{list(names)}; got shape {arr.shape}."
-                )
-            frame = pd.DataFrame(arr, columns=list(names))
-            as_array = True
-        elif isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
-            frame = pd.DataFrame({k: np.asarray(v).ravel() for k, v in data.items()})
-            as_array = True
-        else:
-            frame = as_pandas(data, what=what)
+        frame, from_arrays = as_frame(data, names, what)
         require_columns(frame, names, what=what)
         check_not_empty(frame, what=what)
-        if check_unit and not as_array and self._uses_time(names):
+        if check_unit and not from_arrays and uses_time(names):
             check_time_unit(self, frame, what=what)
-        ids = _ids_of(frame.index)
-        out: dict[str, np.ndarray] = {}
-        for name in names:
-            values = ensure_numeric(frame[name], ids, column=name, what=what)
-            check_finite(values, ids, column=name, what=what)
-            out[name] = values
+        out, ids = numeric_columns(frame, names, what)
         self._check_data(out, ids, what)
-        return out, (None if as_array else frame.index)
-
-    @staticmethod
-    def _uses_time(columns: tuple[str, ...]) -> bool:
-        return any(c in TIME_COLUMNS for c in columns)
+        return out, (None if from_arrays else frame.index)
 
     def _weights(self, data: Any, weights: Any, n: int, ids: Any) -> np.ndarray:
-        if weights is None:
-            return np.ones(n)
-        if isinstance(weights, str):
-            frame = as_pandas(data)
-            require_columns(frame, [weights], what="data (sample_weight column)")
-            w = ensure_numeric(frame[weights], ids, column=weights, what="sample_weight")
-        else:
-            raw = weights.to_numpy() if isinstance(weights, pd.Series | pd.DataFrame) else weights
-            try:
-                array = np.asarray(raw)
-            except (TypeError, ValueError):
-                array = np.asarray([raw], dtype=object)
-            if array.dtype.kind not in "iuf":
-                raise ParameterError(
-                    "sample_weight must be numbers (an array with one weight per row) or the name "
-                    f"of a column, got {type(weights).__name__} of dtype {array.dtype}."
-                )
-            w = array.astype(np.float64).ravel()
-            if w.size != n:
-                raise ParameterError(
-                    f"sample_weight has {w.size} entries but the data has {n} rows."
-                )
-            check_rule(
-                np.isnan(w), ids, rule="sample_weight must not be missing", column="sample_weight"
-            )
-        check_finite(w, ids, column="sample_weight", what="sample_weight")
-        check_rule(
-            w < 0,
-            ids,
-            rule="sample_weight must be >= 0",
-            column="sample_weight",
-            what="sample_weight",
-        )
-        if not w.sum() > 0:
-            raise DataValidationError(
-                "sample_weight sums to 0: at least one row needs a positive weight.",
-                column="sample_weight",
-                rule="sample_weight must sum to > 0",
-            )
-        return w
+        return sample_weights(data, weights, n, ids)
 
     @staticmethod
     def _wrap(values: np.ndarray, index: pd.Index | None, name: str) -> pd.Series | np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
-        if index is None:
-            return values
-        return pd.Series(values, index=index, name=name)
+        return wrap(values, index, name)
+
+    def _patterns(self, X: Any, sample_weight: Any, *, check_unit: bool) -> Patterns:
+        """Validate ``X``; return the rows the likelihood uses as weighted distinct patterns."""
+        columns, index = self._prepare(X, what="data", check_unit=check_unit)
+        n_rows = next(iter(columns.values())).size
+        w = self._weights(X, sample_weight, n_rows, row_ids(index, n_rows))
+        arrays = tuple(columns[c] for c in self.required_columns)
+        return weighted_patterns(arrays, w, self._fit_mask(columns))
 
     # ------------------------------------------------------------------ fitted state
     def _require_fitted(self) -> None:
-        check_fitted(
-            self,
-            "params_",
-            how=f"call fit(data) or build it with {type(self).__name__}.from_params(...)",
-        )
+        require_fitted(self)
 
     def _params_array(self) -> np.ndarray:
         self._require_fitted()
@@ -313,31 +286,7 @@ class ValuationModel(BaseEstimator):
 
     @classmethod
     def _check_params(cls, params: Mapping[str, Any]) -> np.ndarray:
-        names = list(cls.param_names)
-        missing = [n for n in names if n not in params]
-        extra = [n for n in params if n not in names]
-        if missing or extra:
-            raise ParameterError(
-                f"{cls.__name__} takes exactly the parameters {names}; "
-                f"missing {missing}, unexpected {extra}."
-            )
-        low, high = math.exp(-_LOG_BOUND), math.exp(_LOG_BOUND)
-        bad = {}
-        for n in names:
-            value = params[n]
-            ok = (
-                isinstance(value, numbers.Real)
-                and not isinstance(value, (bool, np.bool_))
-                and low <= float(value) <= high
-            )
-            if not ok:
-                bad[n] = value
-        if bad:
-            raise ParameterError(
-                f"{cls.__name__} parameters must be numbers in [{low:.3g}, {high:.3g}] (the "
-                f"range fit searches, where every prediction is finite); bad: {bad}."
-            )
-        return np.array([float(params[n]) for n in names])
+        return check_param_values(cls.__name__, cls.param_names, params)
 
     @classmethod
     def from_params(cls, *, time_unit: str | None = None, **params: float) -> ValuationModel:
@@ -380,31 +329,14 @@ class ValuationModel(BaseEstimator):
         log_likelihood: float,
         n: float,
     ) -> None:
-        names = list(self.param_names)
-        self.params_ = pd.Series(values, index=names, name="coef", dtype=np.float64)
-        if covariance is None:
-            self.covariance_: pd.DataFrame | None = None
-            se = np.full(len(names), np.nan)
-        else:
-            self.covariance_ = pd.DataFrame(covariance, index=names, columns=names)
-            with np.errstate(invalid="ignore"):
-                se = np.sqrt(np.diag(covariance))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            half = _Z95 * se / values
-        self.summary_ = pd.DataFrame(
-            {
-                "coef": values,
-                "se": se,
-                "lower": values * np.exp(-half),
-                "upper": values * np.exp(half),
-            },
-            index=pd.Index(names, name="param"),
+        self.params_, self.covariance_, self.summary_ = estimate_tables(
+            self.param_names, values, covariance
         )
-        k = len(names)
         self.log_likelihood_ = float(log_likelihood)
         self.n_customers_ = float(n)
-        self.aic_ = 2.0 * k - 2.0 * self.log_likelihood_
-        self.bic_ = k * math.log(n) - 2.0 * self.log_likelihood_ if n > 0 else math.nan
+        self.aic_, self.bic_ = information_criteria(
+            len(self.param_names), self.log_likelihood_, self.n_customers_
+        )
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: None = None, *, sample_weight: Any = None) -> ValuationModel:
@@ -433,44 +365,31 @@ class ValuationModel(BaseEstimator):
         """
         penalizer = check_number(self.penalizer_coef, "penalizer_coef", low=0.0)
         check_str(self.time_unit, "time_unit", allow_none=True)
-        columns, index = self._prepare(X, what="data", check_unit=False)
-        n_rows = next(iter(columns.values())).size
-        ids = np.arange(n_rows) if index is None else _ids_of(index)
-        w = self._weights(X, sample_weight, n_rows, ids)
-        mask = self._fit_mask(columns)
-        arrays = tuple(columns[c] for c in self.required_columns)
-        if mask is not None:
-            arrays = tuple(a[mask] for a in arrays)
-            w = w[mask]
-            if not w.sum() > 0:
-                raise DataValidationError(
-                    f"{type(self).__name__}: no rows left to fit after selecting the rows the "
-                    "model uses.",
-                    rule="rows to fit",
-                    n_rows=0,
-                )
-        keep = w > 0
-        if not keep.all():
-            arrays = tuple(a[keep] for a in arrays)
-            w = w[keep]
-        patterns = compress_patterns(arrays, w)
+        patterns = self._patterns(X, sample_weight, check_unit=False)
         cols, pw = patterns.columns, patterns.weights
         n_total = float(pw.sum())
-
+        if not n_total > 0:
+            raise DataValidationError(
+                f"{type(self).__name__}: no rows left to fit after selecting the rows the "
+                "model uses.",
+                rule="rows to fit",
+                n_rows=0,
+            )
+        derivatives = self._loglik_derivatives()
         theta0 = np.log(np.clip(self._initial_params(cols, pw), 1e-8, 1e8))
         result = maximize(
-            self._loglik_derivatives(),
+            derivatives,
             cols,
             pw,
             theta0,
             penalizer=penalizer,
-            bound=_LOG_BOUND,
+            bound=LOG_BOUND,
             coordinates=self._optimizer_coordinates(),
         )
         params = np.exp(result.theta)
         ll_total = dot(pw, self._loglik_kernel(params, *cols))
         covariance, report = diagnose(
-            self.param_names, result, theta0, n_total, log_bound=_LOG_BOUND
+            self.param_names, result, theta0, n_total, log_bound=LOG_BOUND
         )
         self._set_result(params, covariance=covariance, log_likelihood=ll_total, n=n_total)
         self.time_unit_ = self.time_unit if self.time_unit is not None else attrs_time_unit(X)
@@ -504,16 +423,8 @@ class ValuationModel(BaseEstimator):
         -9582.4
         """
         params = self._params_array()
-        columns, index = self._prepare(X)
-        n_rows = next(iter(columns.values())).size
-        ids = np.arange(n_rows) if index is None else _ids_of(index)
-        w = self._weights(X, sample_weight, n_rows, ids)
-        mask = self._fit_mask(columns)
-        arrays = tuple(columns[c] for c in self.required_columns)
-        if mask is not None:
-            arrays = tuple(a[mask] for a in arrays)
-            w = w[mask]
-        patterns = compress_patterns(arrays, w)
+        self._loglik_derivatives()  # a clear error when the model declares no likelihood
+        patterns = self._patterns(X, sample_weight, check_unit=True)
         return dot(patterns.weights, self._loglik_kernel(params, *patterns.columns))
 
     def save(self, path: Any) -> None:

@@ -2,7 +2,9 @@
 
 BG/NBD, MBG/NBD and Pareto/NBD are :class:`PurchaseModel` subclasses that declare their
 prediction kernels; this base validates the summary, calls the kernels and wraps the results
-on the caller's index.
+on the caller's index. A model that declares no ``_new_customer_kernel`` gets
+:class:`NewCustomerFromConditional`: a new customer is one observed for no time, so
+``E[X(t)] = E[X(T, T + t) | x = 0, t_x = 0, T = 0]``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,28 @@ from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._checks import check_count, check_frequency_recency, check_horizon
 from customer_models.valuation._optimize import dot
 
-__all__ = ["PurchaseModel"]
+__all__ = ["NewCustomerFromConditional", "PurchaseModel"]
+
+
+class NewCustomerFromConditional:
+    """``(params, t) -> E[X(t)]`` of a new customer: the conditional one at ``x = t_x = T = 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from customer_models.valuation import BetaGeoModel
+    >>> new = NewCustomerFromConditional(BetaGeoModel._expected_kernel)
+    >>> params = np.array([0.243, 4.414, 0.793, 2.426])
+    >>> bool(np.isclose(new(params, 39.0), BetaGeoModel._new_customer_kernel(params, 39.0)))
+    True
+    """
+
+    def __init__(self, expected_kernel: Any) -> None:
+        self.expected_kernel = expected_kernel
+
+    def __call__(self, params: np.ndarray, t: Any) -> np.ndarray:
+        zero = np.zeros(np.shape(t))
+        return np.asarray(self.expected_kernel(params, zero, zero, zero, t))
 
 
 class PurchaseModel(ValuationModel):
@@ -26,8 +49,8 @@ class PurchaseModel(ValuationModel):
 
     Subclasses set the prediction kernels as staticmethods: ``_alive_kernel(params, x, t_x,
     T)``, ``_expected_kernel(params, x, t_x, T, t)``, ``_pmf_kernel(params, n, x, t_x, T, t)``
-    (or None) and ``_new_customer_kernel(params, t)``; this class validates the data and wraps
-    the results.
+    (or None) and, optionally, ``_new_customer_kernel(params, t)`` (default: the conditional
+    expectation at ``x = t_x = T = 0``); this class validates the data and wraps the results.
 
     Examples
     --------
@@ -47,6 +70,17 @@ class PurchaseModel(ValuationModel):
     #: Closed-form discounted expected residual purchases for CLV, or None (CLV integrates
     #: E[X(t)]); see :mod:`customer_models.valuation._dert` for the signature.
     _dert_kernel: ClassVar[Any] = None
+
+    @classmethod
+    def _derive_hooks(cls) -> None:
+        super()._derive_hooks()
+        new = cls._new_customer_kernel
+        if (new is None or isinstance(new, NewCustomerFromConditional)) and (
+            cls._expected_kernel is not None
+        ):
+            cls._new_customer_kernel = staticmethod(
+                NewCustomerFromConditional(cls._expected_kernel)
+            )
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
