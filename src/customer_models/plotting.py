@@ -24,6 +24,7 @@ from customer_models._validation import (
     require_columns,
 )
 from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models.typing import DateLike, FittedPurchaseModel, SupportsSurvival
 
 __all__ = [
     "plot_calibration_purchases_vs_holdout",
@@ -77,7 +78,7 @@ def _integer_ticks(axis: Any) -> None:
 
 
 def plot_calibration_purchases_vs_holdout(
-    model: Any, data: Any, *, max_frequency: int = 7, ax: Any = None
+    model: FittedPurchaseModel, data: Any, *, max_frequency: int = 7, ax: Any = None
 ) -> Any:
     """Mean actual vs predicted holdout purchases by calibration frequency.
 
@@ -133,7 +134,7 @@ def plot_tracking(
     transactions: Any,
     *,
     cumulative: bool = True,
-    calibration_end: Any = None,
+    calibration_end: DateLike | None = None,
     ax: Any = None,
     **tracking_options: Any,
 ) -> Any:
@@ -203,7 +204,9 @@ def plot_tracking(
     return ax
 
 
-def plot_frequency_fit(model: Any, data: Any, *, max_frequency: int = 7, ax: Any = None) -> Any:
+def plot_frequency_fit(
+    model: FittedPurchaseModel, data: Any, *, max_frequency: int = 7, ax: Any = None
+) -> Any:
     """Bars of actual vs expected customers by calibration repeat frequency.
 
     Parameters
@@ -255,7 +258,7 @@ def plot_frequency_fit(model: Any, data: Any, *, max_frequency: int = 7, ax: Any
 
 
 def plot_frequency_recency_matrix(
-    model: Any,
+    model: FittedPurchaseModel,
     data: Any = None,
     *,
     quantity: Literal["expected_purchases", "probability_alive"] = "expected_purchases",
@@ -399,7 +402,7 @@ def plot_clv_distribution(clv: Any, *, bins: int = 50, log: bool = False, ax: An
 
 
 def plot_survival(
-    model: Any, data: Any = None, *, n_periods: int | None = None, ax: Any = None
+    model: SupportsSurvival, data: Any = None, *, n_periods: int | None = None, ax: Any = None
 ) -> Any:
     """Survival curve S(t) of a contractual (sBG) model, with observed survival if given.
 

@@ -10,6 +10,7 @@ import pandas as pd
 from customer_models._validation import as_pandas, check_number, check_rule
 from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn
 from customer_models.exceptions import ParameterError
+from customer_models.typing import SupportsProbabilityAlive
 
 __all__ = ["PAliveChurnScorer"]
 
@@ -64,7 +65,7 @@ class PAliveChurnScorer:
     [0.2, 0.2]
     """
 
-    def __init__(self, model: Any, *, horizon: float | None = None) -> None:
+    def __init__(self, model: SupportsProbabilityAlive, *, horizon: float | None = None) -> None:
         self.model = model
         self.horizon = horizon
 

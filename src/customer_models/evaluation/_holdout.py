@@ -25,6 +25,7 @@ from customer_models.evaluation._metrics import (
 )
 from customer_models.evaluation._tracking import transaction_tracking
 from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models.typing import FittedPurchaseModel, FittedSpendModel
 
 #: Largest ``max_frequency``: one model pmf evaluation per count, so the work grows with it.
 MAX_FREQUENCY = 1_000
@@ -182,10 +183,10 @@ def _conditional(x: np.ndarray, predicted: np.ndarray, actual: np.ndarray, censo
 
 
 def evaluate_holdout(
-    model: Any,
+    model: FittedPurchaseModel,
     data: Any,
     *,
-    spend_model: Any = None,
+    spend_model: FittedSpendModel | None = None,
     transactions: Any = None,
     customer_col: str = "customer_id",
     date_col: str = "date",

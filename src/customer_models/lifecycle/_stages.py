@@ -34,6 +34,7 @@ from customer_models.lifecycle._input import (
 )
 from customer_models.lifecycle._params import check_params
 from customer_models.lifecycle._units import days_per_unit
+from customer_models.typing import SupportsProbabilityAlive
 
 __all__ = ["STAGES", "STAGE_DTYPE", "LifecycleStageClassifier"]
 
@@ -217,7 +218,7 @@ class LifecycleStageClassifier(BaseEstimator):
         loyal_min_purchases: int = 4,
         at_risk_false_alarm: float = 0.05,
         lapsed_false_alarm: float = 0.01,
-        model: Any = None,
+        model: SupportsProbabilityAlive | None = None,
         p_at_risk: float = 0.5,
         p_lapsed: float = 0.2,
         nps_col: str | None = None,

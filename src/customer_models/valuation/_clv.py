@@ -22,6 +22,7 @@ import pandas as pd
 
 from customer_models._validation import as_pandas, check_choice
 from customer_models.exceptions import CustomerModelsError
+from customer_models.typing import FittedPurchaseModel, FittedSpendModel
 from customer_models.valuation._clv_args import (
     check_fitted_model,
     check_infinite_horizon,
@@ -188,8 +189,8 @@ def _checked_finite(values: np.ndarray, index: pd.Index) -> np.ndarray:
 
 
 def customer_lifetime_value(
-    transaction_model: Any,
-    spend_model: Any,
+    transaction_model: FittedPurchaseModel,
+    spend_model: FittedSpendModel | pd.Series | None,
     data: Any,
     *,
     horizon: float,
@@ -213,9 +214,10 @@ def customer_lifetime_value(
 
     Parameters
     ----------
-    transaction_model : fitted valuation model
-        BG/NBD, MBG/NBD, Pareto/NBD, ... (anything with ``expected_purchases(data, t=...)``).
-    spend_model : fitted spend model, Series or None
+    transaction_model : FittedPurchaseModel
+        BG/NBD, MBG/NBD, Pareto/NBD, BG/BB or your own model with
+        ``expected_purchases(data, t=...)`` (see :mod:`customer_models.typing`).
+    spend_model : FittedSpendModel, Series or None
         A model with ``expected_spend(data)`` (conditional mean spend per purchase), a Series of
         spend per purchase on ``data``'s index, or None to use ``data["monetary_value"]`` as
         is (lifetimes' ``_customer_lifetime_value`` convention).
@@ -279,6 +281,8 @@ def customer_lifetime_value(
     ...     time_unit_ = "W"
     ...     def expected_purchases(self, data, *, t):
     ...         return pd.Series(t, index=data.index)
+    ...     def probability_alive(self, data):
+    ...         return pd.Series(1.0, index=data.index)
     >>> data = pd.DataFrame({"monetary_value": [10.0, 20.0]}, index=["a", "b"])
     >>> customer_lifetime_value(Constant(), None, data, horizon=1, time_unit="Y").round(2)
     a    521.79
