@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from customer_models.churn import ChurnClassifier, churn_dataset
+from customer_models.churn import CalibratedModel, ChurnClassifier, churn_dataset
 from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
 
 # Labels that do not say which one means churned are refused instead of guessed (issue #12,
@@ -97,21 +97,21 @@ def test_auto_picks_the_better_model() -> None:
     assert clf.chosen_model_ == means.idxmax() == "gradient_boosting"
     assert means["gradient_boosting"] > means["logistic"] + 0.1
     # boosting is calibrated (Platt, out-of-fold) by default
-    assert isinstance(clf.estimator_, CalibratedClassifierCV)
+    assert isinstance(clf.estimator_, CalibratedModel)
     X_lin, y_lin = _mixed(1_500, seed=1)
     clf_lin = ChurnClassifier().fit(X_lin, y_lin)
     assert clf_lin.chosen_model_ == "logistic"
-    assert not isinstance(clf_lin.estimator_, CalibratedClassifierCV)
+    assert not isinstance(clf_lin.estimator_, CalibratedModel)
 
 
 def test_calibration_keeps_the_ranking() -> None:
-    """Platt scaling with ensemble=False is a monotone map of the same boosted model."""
+    """Platt scaling on out-of-fold scores is a monotone map of the same boosted model."""
     X, y = _mixed(2_000, seed=2, interaction=True)
     X_new, y_new = _mixed(2_000, seed=3, interaction=True)
     calibrated = ChurnClassifier(estimator="gradient_boosting").fit(X, y)
     raw = ChurnClassifier(estimator="gradient_boosting", calibration="none", n_repeats=0).fit(X, y)
-    assert isinstance(calibrated.estimator_, CalibratedClassifierCV)
-    assert not isinstance(raw.estimator_, CalibratedClassifierCV)
+    assert isinstance(calibrated.estimator_, CalibratedModel)
+    assert not isinstance(raw.estimator_, CalibratedModel)
     p_cal = calibrated.churn_probability(X_new)
     p_raw = raw.churn_probability(X_new)
     assert calibrated.evaluate(X_new, y_new).roc_auc == pytest.approx(
@@ -278,3 +278,54 @@ def test_nullable_and_extension_dtypes(dtype: str) -> None:
     assert clf.categorical_columns_ == [0]
     assert clf.numeric_columns_ == [1, 2]
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_out_of_fold_calibration_is_calibrated_classifier_cv_without_refits(method) -> None:
+    """Same folds, same fold models: sklearn's CalibratedClassifierCV(ensemble=False) agrees."""
+    from customer_models.churn._pipelines import boosting_pipeline
+
+    X, y = _mixed(1_200, seed=6, interaction=True)
+    X_new, _ = _mixed(500, seed=7, interaction=True)
+    clf = ChurnClassifier(
+        estimator="gradient_boosting", calibration=method, cv=3, n_repeats=0, random_state=0
+    ).fit(X, y)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    reference = CalibratedClassifierCV(
+        boosting_pipeline(clf.numeric_columns_, clf.categorical_columns_, 0),
+        method=method,
+        cv=folds,
+        ensemble=False,
+    ).fit(clf._prepare(X), y)
+    expected = reference.predict_proba(clf._prepare(X_new))[:, 1]
+    got = clf.churn_probability(X_new).to_numpy()
+    # Platt: both fit the same smoothed-target sigmoid; isotonic: the same step function.
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6 if method == "sigmoid" else 1e-9)
+
+
+def test_large_tables_choose_on_one_validation_split() -> None:
+    """From HOLDOUT_MIN_ROWS rows, cv="auto" scores each candidate on one 80/20 split."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    from customer_models.churn._classifier import HOLDOUT_MIN_ROWS
+    from customer_models.churn._pipelines import boosting_pipeline, logistic_pipeline
+
+    X, y = _mixed(HOLDOUT_MIN_ROWS, seed=8)
+    clf = ChurnClassifier(n_repeats=1, random_state=0).fit(X, y)
+    assert clf.cv_scores_.columns.tolist() == ["mean", "std", "fold_1"]
+    train, test = next(
+        StratifiedShuffleSplit(1, test_size=0.2, random_state=0).split(np.zeros(len(y)), y)
+    )
+    frame = clf._prepare(X)
+    num, cat = clf.numeric_columns_, clf.categorical_columns_
+    for name, pipeline in (
+        ("logistic", logistic_pipeline(num, cat, 1.0, 30)),
+        ("gradient_boosting", boosting_pipeline(num, cat, 0)),
+    ):
+        model = pipeline.fit(frame.iloc[train], y[train])
+        auc = roc_auc_score(y[test], model.predict_proba(frame.iloc[test])[:, 1])
+        assert clf.cv_scores_.loc[name, "fold_1"] == pytest.approx(auc, abs=1e-12)
+    assert clf.chosen_model_ == "logistic"  # the truth is linear in the logit
+    below = ChurnClassifier(estimator="logistic", n_repeats=0).fit(X.iloc[:-1], y[:-1])
+    assert below.cv_scores_.shape[1] == 2 + 5

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from customer_models.churn._calibration import CalibratedModel
 from customer_models.churn._classifier import ChurnClassifier
 from customer_models.churn._dataset import churn_dataset, churn_features
 from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn
@@ -20,6 +21,7 @@ from customer_models.churn._scorer import PAliveChurnScorer
 from customer_models.churn._targets import retention_targets
 
 __all__ = [
+    "CalibratedModel",
     "ChurnClassifier",
     "ChurnEvaluation",
     "PAliveChurnScorer",

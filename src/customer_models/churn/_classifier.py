@@ -7,8 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, validate_data
 
@@ -19,6 +18,11 @@ from customer_models._validation import (
     check_random_state,
     check_rule,
     sklearn_input,
+)
+from customer_models.churn._calibration import (
+    CalibratedModel,
+    fit_calibrator,
+    out_of_fold_scores,
 )
 from customer_models.churn._evaluate import ChurnEvaluation, evaluate_churn, resolve_pos_label
 from customer_models.churn._importances import fold_importances
@@ -34,6 +38,9 @@ from customer_models.exceptions import DataValidationError
 __all__ = ["ChurnClassifier"]
 
 _ESTIMATORS = ("logistic", "gradient_boosting")
+
+#: From this many rows ``cv="auto"`` chooses the model on one 80/20 split instead of 5 folds.
+HOLDOUT_MIN_ROWS = 20_000
 
 
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
@@ -53,19 +60,22 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         go to the logistic regression). The chosen family is ``chosen_model_``.
     C : float, default 1.0
         Inverse L2 regularization strength of the logistic regression.
-    cv : int, default 5
+    cv : int or "auto", default "auto"
         Folds of the internal stratified cross-validation (reduced to the size of the smaller
-        class when that is smaller). Used for the model choice, ``cv_scores_`` and the
-        out-of-fold permutation importances.
+        class when that is smaller). Used for the model choice, ``cv_scores_``, the
+        out-of-fold permutation importances and the calibration. ``"auto"`` is 5 folds below
+        20,000 rows and one stratified 80/20 validation split from there on, where the
+        validation split holds 4,000 customers or more and five folds would fit each family
+        five times.
     calibration : {"auto", "sigmoid", "isotonic", "none"}, default "auto"
         ``"auto"`` keeps the logistic regression's own probabilities (calibrated in the large:
         their mean matches the churn rate) and calibrates gradient boosting with Platt
         scaling; ``"sigmoid"`` or ``"isotonic"`` calibrate whichever model is chosen;
         ``"none"`` never calibrates.
-        Calibration uses :class:`~sklearn.calibration.CalibratedClassifierCV` with 3 folds and
-        ``ensemble=False``: the calibrator is fitted on out-of-fold predictions and applied to
-        the model fitted on all data, a monotone map that leaves the ranking (ROC AUC)
-        unchanged.
+        The calibrator (Platt's sigmoid or isotonic regression) is fitted on the out-of-fold
+        scores of the internal cross-validation and applied to the model fitted on all data,
+        as ``CalibratedClassifierCV(ensemble=False)`` does but without refitting: a monotone
+        map that leaves the ranking (ROC AUC) unchanged.
     max_categories : int, default 30
         Most one-hot columns per categorical feature for the logistic regression; rarer
         categories are grouped (and unseen ones at predict time go to that group, or are all
@@ -102,7 +112,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         fitted on the other folds (so it reflects generalisation, not training fit), averaged
         over folds and repeats. One value per input column, whatever its encoding.
     estimator_ : estimator
-        The fitted pipeline (encoder + model, wrapped in the calibrator when calibrated).
+        The fitted pipeline (encoder + model), wrapped in a
+        :class:`~customer_models.churn.CalibratedModel` when calibrated.
     n_features_in_ : int
         Number of input columns.
     feature_names_in_ : ndarray of str
@@ -140,7 +151,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         estimator: Literal["auto", "logistic", "gradient_boosting"] = "auto",
         *,
         C: float = 1.0,
-        cv: int = 5,
+        cv: int | Literal["auto"] = "auto",
         calibration: Literal["auto", "sigmoid", "isotonic", "none"] = "auto",
         max_categories: int = 30,
         n_repeats: int = 2,
@@ -167,7 +178,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         check_choice(self.estimator, "estimator", ["auto", *_ESTIMATORS])
         check_choice(self.calibration, "calibration", ["auto", "sigmoid", "isotonic", "none"])
-        check_number(self.cv, "cv", low=2, integer=True)
+        if not (isinstance(self.cv, str) and self.cv == "auto"):
+            check_number(self.cv, "cv", low=2, integer=True)
         check_number(self.C, "C", low=0.0, low_inclusive=False)
         check_number(self.max_categories, "max_categories", low=2, integer=True)
         check_number(self.n_repeats, "n_repeats", low=0, high=1_000, integer=True)
@@ -292,16 +304,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         frame = self._prepare(frame)
 
         smaller = int(np.bincount(target, minlength=2).min())
-        n_splits = min(int(self.cv), smaller)
-        if n_splits < 2:
-            raise DataValidationError(
-                f"the smaller class has {smaller} customer(s); internal cross-validation "
-                "needs at least 2 churned and 2 retained customers.",
-                column="y",
-                rule="each class has at least 2 customers",
-                n_rows=len(target),
-            )
-        splitter = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
+        splitter = self._splitter(len(target), smaller)
         candidates = list(_ESTIMATORS) if self.estimator == "auto" else [self.estimator]
         results: dict[str, dict[str, Any]] = {}
         for name in candidates:
@@ -319,7 +322,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.cv_scores_ = pd.DataFrame(
             scores,
             index=pd.Index(candidates, name="model"),
-            columns=[f"fold_{k + 1}" for k in range(n_splits)],
+            columns=[f"fold_{k + 1}" for k in range(scores.shape[1])],
         )
         self.cv_scores_.insert(0, "std", scores.std(axis=1))
         self.cv_scores_.insert(0, "mean", scores.mean(axis=1))
@@ -327,20 +330,32 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
         self.feature_importances_ = self._importances(frame, target, results[self.chosen_model_])
 
-        final = self._candidate(self.chosen_model_)
+        final = self._candidate(self.chosen_model_).fit(frame, target)
         method = self.calibration
         if method == "auto":
             method = "none" if self.chosen_model_ == "logistic" else "sigmoid"
         if method == "none":
-            self.estimator_ = final.fit(frame, target)
+            self.estimator_ = final
         else:
-            calibration_cv = StratifiedKFold(
-                min(3, smaller), shuffle=True, random_state=self.random_state
-            )
-            self.estimator_ = CalibratedClassifierCV(
-                final, method=method, cv=calibration_cv, ensemble=False
-            ).fit(frame, target)
+            held_out, scores_out = out_of_fold_scores(results[self.chosen_model_], frame)
+            calibrator = fit_calibrator(method, scores_out, target[held_out])
+            self.estimator_ = CalibratedModel(final, calibrator, method)
         return self
+
+    def _splitter(self, n_rows: int, smaller: int) -> Any:
+        """Return the internal split: k stratified folds, or one 80/20 split of a large table."""
+        if isinstance(self.cv, str) and n_rows >= HOLDOUT_MIN_ROWS:
+            return StratifiedShuffleSplit(1, test_size=0.2, random_state=self.random_state)
+        n_splits = min(5 if isinstance(self.cv, str) else int(self.cv), smaller)
+        if n_splits < 2:
+            raise DataValidationError(
+                f"the smaller class has {smaller} customer(s); internal cross-validation "
+                "needs at least 2 churned and 2 retained customers.",
+                column="y",
+                rule="each class has at least 2 customers",
+                n_rows=n_rows,
+            )
+        return StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
 
     def _importances(
         self, frame: pd.DataFrame, target: np.ndarray, result: dict[str, Any]

@@ -79,7 +79,12 @@ def logistic_pipeline(num: list[int], cat: list[int], C: float, max_categories: 
         handle_unknown="infrequent_if_exist", max_categories=max_categories, sparse_output=False
     )
     columns = ColumnTransformer([("num", numeric, num), ("cat", encode, cat)])
-    return Pipeline([("prepare", columns), ("model", LogisticRegression(C=C, max_iter=5_000))])
+    return Pipeline(
+        [
+            ("prepare", columns),
+            ("model", LogisticRegression(C=C, solver="newton-cholesky", max_iter=1_000)),
+        ]
+    )
 
 
 def boosting_pipeline(num: list[int], cat: list[int], random_state: Any) -> Pipeline:
