@@ -31,7 +31,7 @@ import numpy as np
 from scipy.special import betainc, betaln, gammaln, psi, xlogy
 
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._bgnbd import _by_count
+from customer_models.valuation._btyd_common import by_count as _by_count
 from customer_models.valuation._dert import pareto_nbd_dert
 from customer_models.valuation._optimize import Coordinates
 from customer_models.valuation._patterns import distinct_rows
