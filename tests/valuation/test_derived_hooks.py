@@ -10,6 +10,7 @@ import pytest
 
 from customer_models import make_transactions, rfm_summary
 from customer_models.valuation import (
+    BetaGeoBetaBinomModel,
     BetaGeoModel,
     ModifiedBetaGeoModel,
     ParetoNBDModel,
@@ -20,8 +21,9 @@ from customer_models.valuation._derivatives import (
     CentralDifferenceDerivatives,
     CentralDifferenceGradient,
     FirstOutput,
+    NewCustomerFromConditional,
 )
-from customer_models.valuation._purchase import NewCustomerFromConditional
+from customer_models.valuation._discrete import DiscretePurchaseModel
 
 
 class LoglikOnlyBetaGeo(PurchaseModel):
@@ -182,3 +184,25 @@ def test_a_model_without_a_new_customer_kernel_gets_the_derived_one():
         declared.expected_purchases_new_customer(t=t),
         rtol=1e-12,
     )
+
+
+@pytest.mark.parametrize(
+    "params", [[1.204, 0.75, 0.657, 2.783], [0.3, 5.0, 2.0, 0.4], [20.0, 1.0, 0.05, 30.0]]
+)
+def test_discrete_new_customer_mean_is_the_conditional_mean_at_zero_opportunities(params):
+    """BG/BB: E[X(0, t)] = E[X(n, n + t) | x = 0, t_x = 0, n = 0]."""
+    p = np.array(params)
+    t = np.array([0.0, 1.0, 2.0, 6.0, 30.0, 200.0])
+    derived = NewCustomerFromConditional(BetaGeoBetaBinomModel._expected_kernel)
+    declared = BetaGeoBetaBinomModel._new_customer_kernel(p, t)
+    np.testing.assert_allclose(derived(p, t), declared, rtol=1e-12, atol=1e-300)
+
+    class ExpectedOnlyBGBB(DiscretePurchaseModel):
+        param_names: ClassVar[tuple[str, ...]] = BetaGeoBetaBinomModel.param_names
+        _loglik_kernel = staticmethod(BetaGeoBetaBinomModel._loglik_kernel)
+        _expected_kernel = staticmethod(BetaGeoBetaBinomModel._expected_kernel)
+
+    values = dict(zip(ExpectedOnlyBGBB.param_names, params, strict=True))
+    got = ExpectedOnlyBGBB.from_params(**values).expected_purchases_new_customer(t=6)
+    assert isinstance(got, float)
+    assert got == pytest.approx(float(declared[3]), rel=1e-12)

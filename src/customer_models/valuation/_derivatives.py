@@ -9,6 +9,9 @@ both (see :mod:`customer_models.valuation._base`). What it leaves out comes from
   differences per row in log-parameter space (:class:`CentralDifferenceGradient`), and the
   optimizer's weighted totals, Hessian included, from :class:`CentralDifferenceDerivatives`.
 
+The new-customer expectation of a purchase model likewise defaults to its conditional
+expectation at an empty history (:class:`NewCustomerFromConditional`).
+
 Every difference is vectorized over the rows: ``k`` parameters cost ``2k`` kernel calls for
 a gradient and ``2k^2 + 1`` for a Hessian, whatever the number of rows.
 """
@@ -27,7 +30,9 @@ __all__ = [
     "CentralDifferenceGradient",
     "Derivatives",
     "FirstOutput",
+    "NewCustomerFromConditional",
     "complete_likelihood",
+    "complete_new_customer",
     "dot",
     "gradient_derivatives",
     "log_space_steps",
@@ -243,3 +248,45 @@ def complete_likelihood(loglik: Any, gradient: Any) -> tuple[Any, Any]:
     elif gradient is None and loglik is not None:
         gradient = CentralDifferenceGradient(loglik)
     return loglik, gradient
+
+
+class NewCustomerFromConditional:
+    """``(params, t) -> E[X(t)]`` of a new customer: the conditional one at ``x = t_x = T = 0``.
+
+    A new customer is one observed for no time, so ``E[X(0, t)] = E[X(T, T + t) | x = 0,
+    t_x = 0, T = 0]``; the same holds in discrete time with ``n = 0`` opportunities. The
+    default ``_new_customer_kernel`` of the purchase families.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> expected = lambda p, x, t_x, T, t: p[0] * (1.0 + x) * t / (1.0 + p[0] * T)
+    >>> NewCustomerFromConditional(expected)(np.array([0.5]), np.array([2.0, 4.0])).tolist()
+    [1.0, 2.0]
+    """
+
+    def __init__(self, expected_kernel: Any) -> None:
+        self.expected_kernel = expected_kernel
+
+    def __call__(self, params: np.ndarray, t: Any) -> np.ndarray:
+        zero = np.zeros(np.shape(t))
+        return np.asarray(self.expected_kernel(params, zero, zero, zero, t))
+
+
+def complete_new_customer(new_customer: Any, expected: Any) -> Any:
+    """Return the new-customer hook: the declared one, else derived from ``expected``.
+
+    A derived hook counts as not declared (a subclass with a new conditional expectation gets
+    a new one); without ``expected`` (an abstract base) the result is None.
+
+    Examples
+    --------
+    >>> declared = lambda p, t: t
+    >>> complete_new_customer(declared, None) is declared
+    True
+    >>> type(complete_new_customer(None, lambda p, x, t_x, T, t: t)).__name__
+    'NewCustomerFromConditional'
+    """
+    if new_customer is not None and not isinstance(new_customer, NewCustomerFromConditional):
+        return new_customer
+    return None if expected is None else NewCustomerFromConditional(expected)

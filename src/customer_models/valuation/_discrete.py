@@ -12,8 +12,9 @@ transactions), ``t_x`` (opportunity of the last one) and ``n`` (opportunities ob
     ``E[X(n, n + t) | x, t_x, n]``; ``t`` broadcasts against the rows.
 ``_pmf_kernel(params, x, t_x, n, t, k)``
     ``P(X(n, n + t) = k | x, t_x, n)`` for whole numbers ``t`` and ``k``.
-``_new_customer_kernel(params, t)``
-    ``E[X(0, t)]`` of a new customer.
+``_new_customer_kernel(params, t)`` (optional)
+    ``E[X(0, t)]`` of a new customer; default: ``_expected_kernel`` at the empty history
+    ``x = t_x = n = 0`` (a new customer has had no opportunity yet).
 
 This class checks the data once (the discrete-time rules), compresses identical histories
 into patterns, calls the kernel once per pattern and puts the values back on the caller's
@@ -32,6 +33,7 @@ from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._checks import check_frequency_recency, check_whole
+from customer_models.valuation._derivatives import complete_new_customer
 from customer_models.valuation._patterns import compress_patterns
 
 __all__ = ["DiscretePurchaseModel", "whole_periods"]
@@ -79,6 +81,12 @@ class DiscretePurchaseModel(ValuationModel):
     _expected_kernel: ClassVar[Any] = None
     _pmf_kernel: ClassVar[Any] = None
     _new_customer_kernel: ClassVar[Any] = None
+
+    @classmethod
+    def _derive_hooks(cls) -> None:
+        super()._derive_hooks()
+        new = complete_new_customer(cls._new_customer_kernel, cls._expected_kernel)
+        cls._new_customer_kernel = None if new is None else staticmethod(new)
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:

@@ -3,8 +3,8 @@
 BG/NBD, MBG/NBD and Pareto/NBD are :class:`PurchaseModel` subclasses that declare their
 prediction kernels; this base validates the summary, calls the kernels and wraps the results
 on the caller's index. A model that declares no ``_new_customer_kernel`` gets
-:class:`NewCustomerFromConditional`: a new customer is one observed for no time, so
-``E[X(t)] = E[X(T, T + t) | x = 0, t_x = 0, T = 0]``.
+:class:`~customer_models.valuation._derivatives.NewCustomerFromConditional`: a new customer
+is one observed for no time, so ``E[X(t)] = E[X(T, T + t) | x = 0, t_x = 0, T = 0]``.
 """
 
 from __future__ import annotations
@@ -18,30 +18,10 @@ import pandas as pd
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._checks import check_count, check_frequency_recency, check_horizon
+from customer_models.valuation._derivatives import complete_new_customer
 from customer_models.valuation._optimize import dot
 
-__all__ = ["NewCustomerFromConditional", "PurchaseModel"]
-
-
-class NewCustomerFromConditional:
-    """``(params, t) -> E[X(t)]`` of a new customer: the conditional one at ``x = t_x = T = 0``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from customer_models.valuation import BetaGeoModel
-    >>> new = NewCustomerFromConditional(BetaGeoModel._expected_kernel)
-    >>> params = np.array([0.243, 4.414, 0.793, 2.426])
-    >>> bool(np.isclose(new(params, 39.0), BetaGeoModel._new_customer_kernel(params, 39.0)))
-    True
-    """
-
-    def __init__(self, expected_kernel: Any) -> None:
-        self.expected_kernel = expected_kernel
-
-    def __call__(self, params: np.ndarray, t: Any) -> np.ndarray:
-        zero = np.zeros(np.shape(t))
-        return np.asarray(self.expected_kernel(params, zero, zero, zero, t))
+__all__ = ["PurchaseModel"]
 
 
 class PurchaseModel(ValuationModel):
@@ -74,13 +54,8 @@ class PurchaseModel(ValuationModel):
     @classmethod
     def _derive_hooks(cls) -> None:
         super()._derive_hooks()
-        new = cls._new_customer_kernel
-        if (new is None or isinstance(new, NewCustomerFromConditional)) and (
-            cls._expected_kernel is not None
-        ):
-            cls._new_customer_kernel = staticmethod(
-                NewCustomerFromConditional(cls._expected_kernel)
-            )
+        new = complete_new_customer(cls._new_customer_kernel, cls._expected_kernel)
+        cls._new_customer_kernel = None if new is None else staticmethod(new)
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
