@@ -9,29 +9,9 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from customer_models.churn import CalibratedModel, ChurnClassifier, churn_dataset
 from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
-
-# Labels that do not say which one means churned are refused instead of guessed (issue #12,
-# item 7): the checks below fit on 1/2 or "one"/"two" labels without pos_label.
-_NEEDS_POS_LABEL = (
-    "fits on labels that do not say which one is churned (1/2 or 'one'/'two'); "
-    "ChurnClassifier requires pos_label for them instead of taking the larger label"
-)
-EXPECTED_FAILED_CHECKS: dict[str, str] = {
-    "check_classifier_data_not_an_array": _NEEDS_POS_LABEL,
-    "check_classifiers_classes": _NEEDS_POS_LABEL,
-    "check_estimators_dtypes": _NEEDS_POS_LABEL,
-}
-
-
-@parametrize_with_checks(
-    [ChurnClassifier()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
-)
-def test_sklearn_compatible(estimator, check) -> None:
-    check(estimator)
 
 
 def _mixed(n: int, seed: int = 0, *, interaction: bool = False) -> tuple[pd.DataFrame, np.ndarray]:

@@ -11,8 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.base import clone
-from sklearn.utils import estimator_checks
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from customer_models import load_cdnow_summary
 from customer_models.exceptions import (
@@ -685,50 +683,6 @@ def test_clone_set_params_and_get_params_round_trip():
     twin.set_params(lapsed_false_alarm=0.02)
     assert twin.lapsed_false_alarm == 0.02
     assert clf.lapsed_false_alarm == 0.01
-
-
-# sklearn's common checks build random matrices: 1-10 columns, any sign, recency > T in half
-# the rows. The estimator declares what a tag can say (positive_only), but no tag says "three
-# columns with recency <= T". The checks shape their data through one function,
-# estimator_checks._enforce_estimator_tags_X; _valid_summaries stands in for it and turns each
-# check's matrix, row by row, into a valid summary, so the checks exercise the estimator on
-# input it accepts. The checks that build invalid input on purpose (NaN, inf, empty, complex,
-# 1-D, sparse, dict entries) do not pass through it and still get that input.
-def _summary_rows(X):
-    """(frequency, recency, T) from any matrix, row by row, in X's dtype; 0 <= recency <= T."""
-    a = np.abs(np.asarray(X))
-    k = a.shape[1]
-    u, v = 100 * a[:, 1 % k], 100 * a[:, 2 % k]  # days: some new, some at risk or lapsed
-    return np.column_stack([np.floor(3 * a[:, 0]), np.minimum(u, v), np.maximum(u, v)])
-
-
-def _valid_summaries(estimator, X, X_test=None, kernel=None):
-    if X_test is None:
-        return _summary_rows(X)
-    return _summary_rows(X), _summary_rows(X_test)
-
-
-def test_check_data_adapter_gives_valid_row_wise_summaries():
-    X = np.random.default_rng(0).normal(size=(50, 5)).astype(np.float32)
-    rows = _summary_rows(X)
-    assert rows.shape == (50, 3)
-    assert rows.dtype == np.float32
-    assert (rows >= 0).all()
-    assert (rows[:, 1] <= rows[:, 2]).all()
-    np.testing.assert_array_equal(_summary_rows(X[10:20]), rows[10:20])  # row by row
-    stages = LifecycleStageClassifier().fit(rows).assign(rows)
-    assert stages.nunique() >= 3  # the checks see several stages, not one
-
-
-EXPECTED_FAILED_CHECKS: dict[str, str] = {}
-
-
-@parametrize_with_checks(
-    [LifecycleStageClassifier()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
-)
-def test_sklearn_compatible_estimator(estimator, check, monkeypatch):
-    monkeypatch.setattr(estimator_checks, "_enforce_estimator_tags_X", _valid_summaries)
-    check(estimator)
 
 
 @pytest.mark.parametrize(
