@@ -32,8 +32,11 @@ LOG_BOUND = 25.0
 _Z95 = 1.959963984540054
 
 
-def require_fitted(model: Any) -> None:
+def require_fitted(model: Any, role: str | None = None) -> None:
     """Raise ``NotFittedError`` unless ``model`` has parameters (fitted or ``from_params``).
+
+    The one "not fitted" check of the valuation models; ``role`` names the argument a
+    function received the model as (e.g. ``"transaction_model"``), for duck-typed models.
 
     Examples
     --------
@@ -42,9 +45,16 @@ def require_fitted(model: Any) -> None:
     Traceback (most recent call last):
     ...
     customer_models.exceptions.NotFittedError: This BetaGeoModel is not fitted yet; call fit...
+    >>> require_fitted(BetaGeoModel(), role="transaction_model")
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.NotFittedError: ...; fit the transaction_model (or use from_params...
     """
-    name = type(model).__name__
-    check_fitted(model, "params_", how=f"call fit(data) or build it with {name}.from_params(...)")
+    if role is None:
+        how = f"call fit(data) or build it with {type(model).__name__}.from_params(...)"
+    else:
+        how = f"fit the {role} (or use from_params(...)) first"
+    check_fitted(model, "params_", how=how)
 
 
 def check_param_values(
