@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import betainc, betaln, exprel, gammaln, polygamma, xlogy
 
 from customer_models.valuation._bgnbd_likelihood import beta_shift, probability_alive_kernel
-from customer_models.valuation._btyd_common import conditional_pmf, unpack4
+from customer_models.valuation._btyd_common import conditional_pmf, in_chunks, unpack4
 from customer_models.valuation._special import pfq_series
 
 __all__ = [
@@ -89,11 +89,7 @@ def _mean_given_alive_quadrature(
     Between them, composite Gauss-Legendre in ``v = logit p`` over the window where the beta
     density of ``v`` has mass (its mode ``log(a/b')`` +- 40 standard deviations, clipped).
     """
-    out = np.empty(u.size)
-    for start in range(0, u.size, _CHUNK):
-        sl = slice(start, start + _CHUNK)
-        out[sl] = _quadrature_chunk(rp[sl], u[sl], a[sl], bp[sl])
-    return out
+    return in_chunks(_quadrature_chunk, _CHUNK, rp, u, a, bp)
 
 
 def _quadrature_chunk(rp: np.ndarray, u: np.ndarray, a: np.ndarray, bp: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from customer_models.valuation._patterns import count_grid
 
-__all__ = ["by_count", "conditional_pmf", "unpack4"]
+__all__ = ["by_count", "conditional_pmf", "in_chunks", "unpack4"]
 
 
 def unpack4(params: Any) -> tuple[Any, Any, Any, Any]:
@@ -64,3 +64,19 @@ def conditional_pmf(alive: Any, pmf_given_alive: Any, n: np.ndarray) -> np.ndarr
     [0.6, 0.4]
     """
     return np.asarray(alive * pmf_given_alive + (1.0 - alive) * (n == 0))
+
+
+def in_chunks(fn: Callable[..., np.ndarray], rows: int, *arrays: np.ndarray) -> np.ndarray:
+    """``fn(*arrays)`` evaluated on consecutive blocks of ``rows`` rows (bounded memory).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> in_chunks(lambda a, b: a * b, 2, np.arange(5.0), np.full(5, 2.0)).tolist()
+    [0.0, 2.0, 4.0, 6.0, 8.0]
+    """
+    out = np.empty(arrays[0].size)
+    for start in range(0, arrays[0].size, rows):
+        part = slice(start, start + rows)
+        out[part] = fn(*(a[part] for a in arrays))
+    return out

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import betainc, betaln, exp1, gamma, gammaincc, hyperu, polygamma
 
+from customer_models.valuation._btyd_common import in_chunks
 from customer_models.valuation._patterns import distinct_rows
 
 __all__ = ["DertKernel", "bg_family_dert", "pareto_nbd_dert"]
@@ -153,11 +154,7 @@ def _dert_given_alive(
     the left piece, so the nodes resolve it at any ``σ`` (the old product quadrature did not
     below ``σ ~ 0.01``).
     """
-    out = np.empty(k.size)
-    for start in range(0, k.size, _DERT_CHUNK):
-        part = slice(start, start + _DERT_CHUNK)
-        out[part] = _dert_chunk(k[part], a[part], bp[part], sigma[part])
-    return out
+    return in_chunks(_dert_chunk, _DERT_CHUNK, k, a, bp, sigma)
 
 
 def _dert_chunk(k: np.ndarray, a: np.ndarray, bp: np.ndarray, sigma: np.ndarray) -> np.ndarray:

@@ -41,17 +41,10 @@ probability_of_purchases_kernel = partial(_bgnbd.probability_of_purchases_kernel
 class ModifiedBetaGeoModel(BetaGeoModel):
     r"""MBG/NBD model (Batislam, Denizel and Filiztekin 2007).
 
-    As :class:`~customer_models.valuation.BetaGeoModel` (same columns, parameters
-    ``r, alpha, a, b``, attributes and methods), but the dropout coin ``p ~ Beta(a, b)`` is
-    also tossed right after the first purchase, so customers without repeat purchases can be
-    inactive (in BG/NBD they are always alive).
-
-    Parameters
-    ----------
-    penalizer_coef : float, default 0.0
-        L2 penalty ``penalizer_coef * sum(params ** 2)`` on the mean negative log-likelihood.
-    time_unit : str, optional
-        Unit of recency/T/t; default ``data.attrs["time_unit"]``.
+    As :class:`~customer_models.valuation.BetaGeoModel` (same columns, constructor
+    parameters, model parameters ``r, alpha, a, b``, attributes and methods), but the dropout
+    coin ``p ~ Beta(a, b)`` is also tossed right after the first purchase, so customers
+    without repeat purchases can be inactive (in BG/NBD they are always alive).
 
     Notes
     -----
