@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_models.feedback import key_drivers
-from customer_models.feedback import _resample
+from customer_models.feedback import _resample, key_drivers
 from customer_models.feedback._resample import (
     BOOTSTRAP_UNITS,
     _correlations,
@@ -26,7 +25,7 @@ def _bivariate(n: int, rho: float, seed: int) -> np.ndarray:
 def test_unit_moments_give_each_resample_its_own_correlation():
     """With rows as units, the counts' correlation is np.corrcoef of the repeated rows."""
     rng = np.random.default_rng(3)
-    matrix = rng.normal(size=(60, 3)) + [0.0, 5.0, -2.0]
+    matrix = rng.normal(size=(60, 3)) + np.array([0.0, 5.0, -2.0])
     matrix[:, 2] += matrix[:, 0]
     standardized = (matrix - matrix.mean(axis=0)) / matrix.std(axis=0)
     size, moments = _unit_moments(standardized, rng)
