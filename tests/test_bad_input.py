@@ -1222,9 +1222,9 @@ add(
 )
 add(
     "LifecycleStageClassifier",
-    "thresholds='x'",
+    "method='x'",
     lambda: cm.LifecycleStageClassifier("x").fit(SUMMARY),
-    "thresholds",
+    "method",
 )
 numbers(
     "LifecycleStageClassifier",
@@ -1234,22 +1234,22 @@ numbers(
 )
 add(
     "stages_at",
-    "dates unparseable",
+    "as_of unparseable",
     lambda: cm.stages_at(TX, ["not a date"]),
-    "dates",
+    "as_of",
 )
 add(
     "stages_at",
-    "dates mixed tz",
+    "as_of mixed tz",
     lambda: cm.stages_at(TX, [pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-02-01")]),
-    "dates|tz|time zone",
+    "as_of|tz|time zone",
 )
 add("stages_at", "transactions list", lambda: cm.stages_at([1], ["2025-01-01"]), "DataFrame")
 add(
     "stage_transitions",
-    "dates unparseable",
+    "as_of unparseable",
     lambda: cm.stage_transitions(TX, ["2025-01-01", "later"]),
-    "dates",
+    "as_of",
 )
 add(
     "stage_transitions",

@@ -639,7 +639,7 @@ def test_duplicate_ids_and_bad_nps_are_rejected():
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"thresholds": "relative"}, "thresholds must be one of"),
+        ({"method": "relative"}, "method must be one of"),
         ({"at_risk_days": 200, "lapsed_days": 100}, "lapsed_days .* must be >= at_risk_days"),
         ({"new_days": -1}, "new_days must be a finite number >= 0"),
         ({"loyal_min_purchases": 1}, "loyal_min_purchases must be an integer >= 2"),
@@ -651,7 +651,7 @@ def test_duplicate_ids_and_bad_nps_are_rejected():
             r"lapsed_false_alarm \(0.05\) must be <= at_risk_false_alarm \(0.01\)",
         ),
         ({"p_lapsed": 0.6}, "p_lapsed .* must be <= p_at_risk"),
-        ({"thresholds": "probabilistic"}, "needs model= a fitted valuation model"),
+        ({"method": "probabilistic"}, "needs model= a fitted valuation model"),
         ({"time_unit": "fortnight"}, "cannot convert the summary's time unit 'fortnight'"),
     ],
 )

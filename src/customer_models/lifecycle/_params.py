@@ -12,7 +12,7 @@ from customer_models.exceptions import ParameterError
 
 __all__ = ["MODES", "check_params"]
 
-#: The threshold modes.
+#: The modes of ``method``: how at-risk and lapsed customers are found.
 MODES = ("absolute", "adaptive", "probabilistic")
 
 #: Parameters removed with the redesign of the adaptive thresholds, and what replaced them.
@@ -83,11 +83,11 @@ def _check_probabilistic(params: Any) -> None:
             f"p_lapsed ({params.p_lapsed}) must be <= p_at_risk ({params.p_at_risk}): lapsed "
             "customers are less likely alive than at-risk ones."
         )
-    if params.thresholds == "probabilistic" and not callable(
+    if params.method == "probabilistic" and not callable(
         getattr(params.model, "probability_alive", None)
     ):
         raise ParameterError(
-            "thresholds='probabilistic' needs model= a fitted valuation model with a "
+            "method='probabilistic' needs model= a fitted valuation model with a "
             "probability_alive(summary) method (e.g. BetaGeoModel().fit(summary)), got "
             f"{type(params.model).__name__}."
         )
@@ -108,14 +108,14 @@ def check_params(params: Any) -> None:
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> check_params(SimpleNamespace(thresholds="relative", at_risk_factor=None,
+    >>> check_params(SimpleNamespace(method="relative", at_risk_factor=None,
     ...                              lapsed_factor=None, one_time_quantile=None))
     Traceback (most recent call last):
     ...
-    customer_models.exceptions.ParameterError: thresholds must be one of ...
+    customer_models.exceptions.ParameterError: method must be one of ...
     """
     _check_removed(params)
-    check_choice(params.thresholds, "thresholds", list(MODES))
+    check_choice(params.method, "method", list(MODES))
     _check_day_thresholds(params)
     _check_false_alarms(params)
     _check_probabilistic(params)

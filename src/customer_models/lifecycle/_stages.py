@@ -73,7 +73,7 @@ class LifecycleStageClassifier(BaseEstimator):
 
     *Silence* is the marketing "recency", the time since the last purchase: ``T - recency``
     (``recency`` is the BTYD first-to-last-purchase time). The thresholds depend on
-    ``thresholds``:
+    ``method``:
 
     - ``"absolute"``: fixed numbers of days, ``at_risk_days`` and ``lapsed_days``.
     - ``"adaptive"``: set so that only a share ``at_risk_false_alarm`` (``lapsed_false_alarm``)
@@ -111,7 +111,7 @@ class LifecycleStageClassifier(BaseEstimator):
 
     Parameters
     ----------
-    thresholds : {"absolute", "adaptive", "probabilistic"}, default "absolute"
+    method : {"absolute", "adaptive", "probabilistic"}, default "absolute"
         How at-risk and lapsed customers are found (see above).
     new_days : float, default 30
         Days after the first purchase during which a customer is ``new`` (all modes).
@@ -210,7 +210,7 @@ class LifecycleStageClassifier(BaseEstimator):
 
     def __init__(
         self,
-        thresholds: Literal["absolute", "adaptive", "probabilistic"] = "absolute",
+        method: Literal["absolute", "adaptive", "probabilistic"] = "absolute",
         *,
         new_days: float = 30.0,
         at_risk_days: float = 90.0,
@@ -228,7 +228,7 @@ class LifecycleStageClassifier(BaseEstimator):
         lapsed_factor: None = None,
         one_time_quantile: None = None,
     ) -> None:
-        self.thresholds = thresholds
+        self.method = method
         self.new_days = new_days
         self.at_risk_days = at_risk_days
         self.lapsed_days = lapsed_days
@@ -278,14 +278,14 @@ class LifecycleStageClassifier(BaseEstimator):
         self.new_threshold_ = float(self.new_days) / per_unit
         self.n_features_in_ = len(SUMMARY_COLUMNS)
         self.stages_ = STAGES
-        if self.thresholds == "probabilistic":
+        if self.method == "probabilistic":
             self.at_risk_threshold_ = float(self.p_at_risk)
             self.lapsed_threshold_ = float(self.p_lapsed)
             return self
         self.at_risk_threshold_ = float(self.at_risk_days) / per_unit
         self.lapsed_threshold_ = float(self.lapsed_days) / per_unit
         rhythm = has_rhythm(prospect, frequency, recency)
-        if self.thresholds == "adaptive" and rhythm.any():
+        if self.method == "adaptive" and rhythm.any():
             levels = np.array([1.0 - self.at_risk_false_alarm, 1.0 - self.lapsed_false_alarm])
             windows = first_return_quantiles(frequency[rhythm], recency[rhythm], levels)
             self.at_risk_threshold_, self.lapsed_threshold_ = map(float, windows)
@@ -322,11 +322,11 @@ class LifecycleStageClassifier(BaseEstimator):
         original, df = self._summary(X, customers)
         prospect, frequency, recency, T = purchase_columns(df)
         buyers = ~prospect
-        if self.thresholds == "probabilistic":
+        if self.method == "probabilistic":
             flags = probabilistic_flags(self.model, original, buyers, self.p_at_risk, self.p_lapsed)
         else:
             flags = silence_flags(
-                adaptive=self.thresholds == "adaptive",
+                adaptive=self.method == "adaptive",
                 prospect=prospect,
                 frequency=frequency,
                 recency=recency,
@@ -343,7 +343,7 @@ class LifecycleStageClassifier(BaseEstimator):
             at_risk=at_risk,
             lapsed=lapsed,
             # adaptive mode: buyers without a rhythm are flagged by the repurchase windows
-            no_rhythm=buyers & ~own & (self.thresholds == "adaptive"),
+            no_rhythm=buyers & ~own & (self.method == "adaptive"),
             loyal=buyers & (frequency + 1 >= self.loyal_min_purchases),
             loyal_rule=loyal_rule,
         )
@@ -424,7 +424,7 @@ class LifecycleStageClassifier(BaseEstimator):
             windows.
         """
         index, rules = self._rules(X, customers)
-        texts = RULE_TEXTS[self.thresholds]
+        texts = RULE_TEXTS[self.method]
         frame: dict[str, Any] = {
             "stage": pd.Categorical.from_codes(stage_codes(rules["rule"]), dtype=STAGE_DTYPE),
             "rule": pd.Categorical.from_codes(

@@ -22,26 +22,26 @@ __all__ = ["stage_transitions", "stages_at"]
 _SCALAR_DATES = (str, bytes, _dt.date, np.datetime64, pd.Timestamp, pd.Period)
 
 
-def _cutoffs(dates: Iterable[Any], log: TransactionLog, freq: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each date as a cut-off: the last µs of its ``freq`` period, and the period's start.
+def _cutoffs(as_of: Iterable[Any], log: TransactionLog, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each date of ``as_of`` as a cut-off: the last µs of its ``freq`` period, and its start.
 
     Sorted, one per period (two dates in the same period give the same stages).
     """
-    if isinstance(dates, _SCALAR_DATES) or not isinstance(dates, Iterable):
+    if isinstance(as_of, _SCALAR_DATES) or not isinstance(as_of, Iterable):
         raise ParameterError(
-            "dates must be a list of dates (e.g. ['2024-01-31', '2024-06-30']), got a single "
-            f"date ({dates!r})."
+            "as_of must be a list of dates (e.g. ['2024-01-31', '2024-06-30']), got a single "
+            f"date ({as_of!r})."
         )
-    values = list(dates)
+    values = list(as_of)
     if not values:
-        raise ParameterError("dates must hold at least one date.")
+        raise ParameterError("as_of must hold at least one date.")
     aware = {getattr(v, "tzinfo", None) is not None for v in values if not isinstance(v, str)}
     if len(aware) > 1:
         raise ParameterError(
-            "dates mixes timezone-aware and naive dates; give them all in one time zone "
+            "as_of mixes timezone-aware and naive dates; give them all in one time zone "
             "(or all naive, on the data's wall clock)."
         )
-    ends = np.array([log.cutoff(v, freq, "dates") for v in values], dtype=np.int64)
+    ends = np.array([log.cutoff(v, freq, "as_of") for v in values], dtype=np.int64)
     ends = np.unique(ends)
     starts = period_start_us(period_codes(ends, freq), freq)
     return ends, starts
@@ -49,7 +49,7 @@ def _cutoffs(dates: Iterable[Any], log: TransactionLog, freq: str) -> tuple[np.n
 
 def stages_at(
     transactions: Any,
-    dates: Iterable[Any],
+    as_of: Iterable[Any],
     *,
     classifier: LifecycleStageClassifier | None = None,
     customers: Any = None,
@@ -71,11 +71,12 @@ def stages_at(
     ----------
     transactions : DataFrame
         One row per transaction (pandas, polars or Arrow).
-    dates : list of date-like
-        The dates (str, datetime, date, numpy datetime64, Timestamp or Period). Each is a
-        cut-off: the whole ``freq`` period that contains it is observed, so with daily
-        periods ``"2024-01-10"`` counts a purchase made at 15:00 on January 10, and
-        ``pd.Period("2024-01", "M")`` means up to January 31. Sorted, one per period.
+    as_of : list of date-like
+        The dates the stages are evaluated at (str, datetime, date, numpy datetime64,
+        Timestamp or Period). Each is a cut-off: the whole ``freq`` period that contains it is
+        observed, so with daily periods ``"2024-01-10"`` counts a purchase made at 15:00 on
+        January 10, and ``pd.Period("2024-01", "M")`` means up to January 31. Sorted, one per
+        period.
     classifier : LifecycleStageClassifier, optional
         The stage rules; default ``LifecycleStageClassifier()``. Only its parameters are
         used (it is cloned and refitted at every date); a valuation ``model`` given for the
@@ -126,7 +127,7 @@ def stages_at(
         date_format=date_format,
         dayfirst=dayfirst,
     )
-    ends, starts = _cutoffs(dates, log, freq)
+    ends, starts = _cutoffs(as_of, log, freq)
     ids = log.ids.reset_index(drop=True)
     seen = ids[log.us <= ends[-1]].unique()
     universe = pd.Index(seen)
@@ -166,7 +167,7 @@ def stages_at(
 
 def stage_transitions(
     transactions: Any,
-    dates: Iterable[Any],
+    as_of: Iterable[Any],
     *,
     classifier: LifecycleStageClassifier | None = None,
     customers: Any = None,
@@ -186,7 +187,7 @@ def stage_transitions(
 
     Parameters
     ----------
-    transactions, dates, classifier, customers, customer_col, date_col, freq, time_unit
+    transactions, as_of, classifier, customers, customer_col, date_col, freq, time_unit
         As in :func:`stages_at`; at least two dates in distinct periods are needed.
     include_zero : bool, default False
         Also list (from, to) pairs that no customer took (count 0, share 0).
@@ -216,7 +217,7 @@ def stage_transitions(
         raise ParameterError(f"include_zero must be True or False, got {include_zero!r}.")
     stages = stages_at(
         transactions,
-        dates,
+        as_of,
         classifier=classifier,
         customers=customers,
         customer_col=customer_col,
