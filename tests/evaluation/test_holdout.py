@@ -35,7 +35,7 @@ class ClosedFormPareto:
 
 def test_golden_btyd_cumulative_tracking(cdnow_sample_transactions, cdnow_summary):
     track = transaction_tracking(
-        ClosedFormPareto(), cdnow_summary, cdnow_sample_transactions, origin="1997-01-01"
+        ClosedFormPareto(), cdnow_summary, cdnow_sample_transactions, start="1997-01-01"
     )
     assert len(track) == 78
     weeks = track.loc[20:25]
@@ -89,8 +89,8 @@ def test_evaluate_holdout_metrics_by_hand(holdout, bgnbd, cdnow_sample_transacti
     assert m["mae"] == pytest.approx(np.mean(np.abs(pred - act)))
     assert m["rmse"] == pytest.approx(np.sqrt(np.mean((pred - act) ** 2)))
     assert m["bias_pct"] == pytest.approx(100 * (pred.sum() - act.sum()) / act.sum())
-    alive = bgnbd.probability_alive(holdout).to_numpy()
-    assert m["brier"] == pytest.approx(np.mean((alive - (act > 0)) ** 2))
+    p_any = 1.0 - bgnbd.probability_of_purchases(holdout, n=0, t=39.0).to_numpy()
+    assert m["brier"] == pytest.approx(np.mean((p_any - (act > 0)) ** 2))
     assert 0.3 < m["gini"] < 1.0
     assert m["total_actual"] == 1882
     # the tracking's holdout weeks add up to the holdout repeat purchase days
@@ -174,7 +174,7 @@ def test_golden_btyd_tracking_with_fitted_pareto_nbd(cdnow_sample_transactions, 
 
     model = ParetoNBDModel().fit(cdnow_summary)
     weeks = transaction_tracking(
-        model, cdnow_summary, cdnow_sample_transactions, origin="1997-01-01"
+        model, cdnow_summary, cdnow_sample_transactions, start="1997-01-01"
     ).loc[20:25]
     assert weeks["actual_cumulative"].tolist() == [1359, 1414, 1484, 1517, 1573, 1672]
     np.testing.assert_allclose(
@@ -248,7 +248,7 @@ def test_tracking_days_are_wall_clock_days_and_end_is_a_cut_off():
     assert track["end"].iloc[-1] == pd.Timestamp("2024-01-22")
     np.testing.assert_allclose(track["expected_cumulative"], [1.0, 3.0, 5.0])
     by_period = transaction_tracking(
-        OnePerWeek(), TRACK_DATA, TRACK_TX, origin=pd.Period("2024-01", "M"),
+        OnePerWeek(), TRACK_DATA, TRACK_TX, start=pd.Period("2024-01", "M"),
         end=pd.Period("2024-01-21", "D"),
     )  # fmt: skip
     pd.testing.assert_frame_equal(by_period, track)

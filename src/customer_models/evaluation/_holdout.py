@@ -14,6 +14,7 @@ from customer_models._validation import (
     check_non_negative,
     check_not_empty,
     check_number,
+    check_rule,
     ensure_numeric,
     require_columns,
 )
@@ -23,6 +24,7 @@ from customer_models.evaluation._metrics import (
     reliability_table,
     top_share,
 )
+from customer_models.evaluation._scores import has_pmf, holdout_scores
 from customer_models.evaluation._tracking import transaction_tracking
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.typing import FittedPurchaseModel, FittedSpendModel
@@ -43,15 +45,23 @@ class HoldoutEvaluation:
     ----------
     customers : DataFrame
         One row per customer (the data's index): ``predicted_purchases``,
-        ``actual_purchases``, ``probability_alive`` (if the model has it) and, with a spend
-        model, ``predicted_spend``, ``actual_spend``, ``predicted_value`` and
-        ``actual_value``.
+        ``actual_purchases``, ``probability_alive`` (if the model has it); with the model's
+        purchase-count distribution (``probability_of_purchases``) also
+        ``probability_any_purchase`` (P(at least one purchase in the customer's holdout)),
+        ``log_score`` (``-log P(X = actual_purchases)``) and ``lower``, ``upper`` (the central
+        ``confidence`` prediction interval of the holdout count); with a spend model,
+        ``predicted_spend``, ``actual_spend``, ``predicted_value`` and ``actual_value``.
     metrics : Series
         ``mae``, ``rmse``, ``bias_pct`` (100 × (predicted − actual) / actual totals),
         ``total_predicted``, ``total_actual``, ``correlation``, ``gini`` (normalized Gini of
-        the actual purchases ranked by the prediction), ``top_decile_capture``, ``brier`` (P(alive)
-        vs "any holdout purchase") and, with a spend model, the same errors on value
-        (prefix ``value_``) and ``spend_mae`` on customers who bought in the holdout.
+        the actual purchases ranked by the prediction), ``top_decile_capture``; with the
+        model's pmf, ``brier`` (mean squared difference between P(at least one purchase in
+        the holdout) and "bought in the holdout"), ``log_score`` (mean ``-log`` pmf of the
+        observed holdout counts, lower is better) and ``interval_coverage`` (share of
+        customers whose holdout count lies in their prediction interval; about
+        ``confidence`` or more for a well-specified model); with a spend model, the same
+        errors on value (prefix ``value_``) and ``spend_mae`` on customers who bought in the
+        holdout.
     tracking : DataFrame or None
         Period-by-period actual and expected repeat transactions (see
         :func:`transaction_tracking`); None without ``transactions``.
@@ -59,8 +69,9 @@ class HoldoutEvaluation:
         Calibration repeat-frequency distribution, actual vs expected number of customers
         (see :func:`frequency_fit`); None if the model has no ``P(X(t) = x)``.
     reliability : DataFrame or None
-        P(alive) reliability bins (``mean_predicted`` vs ``observed`` share of customers with
-        a holdout purchase); None if the model has no ``probability_alive``.
+        Reliability bins of P(at least one purchase in the holdout) (``mean_predicted`` vs
+        ``observed`` share of customers with a holdout purchase); None if the model has no
+        ``probability_of_purchases``.
     conditional : DataFrame
         Mean predicted and actual holdout purchases by calibration frequency (censored at
         ``max_frequency``), R BTYD's "conditional expectation" table.
@@ -193,6 +204,7 @@ def evaluate_holdout(
     period: str | None = None,
     max_frequency: int = 7,
     n_bins: int = 10,
+    confidence: float = 0.9,
     date_format: str | None = None,
     dayfirst: bool | None = None,
 ) -> HoldoutEvaluation:
@@ -202,7 +214,8 @@ def evaluate_holdout(
     ----------
     model : fitted valuation model
         Fitted on the calibration columns of ``data`` (``expected_purchases`` is required;
-        ``probability_alive`` and ``probability_of_purchases_new_customer`` are used if present).
+        ``probability_of_purchases``, ``probability_alive`` and
+        ``probability_of_purchases_new_customer`` are used if present).
     data : DataFrame
         Output of :func:`customer_models.calibration_holdout_split`: ``frequency``,
         ``recency``, ``T``, ``frequency_holdout``, ``duration_holdout`` and, with a spend
@@ -218,7 +231,10 @@ def evaluate_holdout(
     max_frequency : int, default 7
         Censoring point of the frequency tables, 1 to 1,000.
     n_bins : int, default 10
-        Number of P(alive) reliability bins, 1 to 10,000.
+        Number of reliability bins of P(at least one holdout purchase), 1 to 10,000.
+    confidence : float, default 0.9
+        Level of the per-customer prediction intervals of the holdout count whose coverage
+        is ``metrics["interval_coverage"]``, in (0, 1).
     date_format, dayfirst : optional
         How the string dates of ``transactions`` are read, as in
         :func:`customer_models.rfm_summary` (pass what the split was built with).
@@ -235,6 +251,23 @@ def evaluate_holdout(
         ``data`` lacks a holdout column (build it with ``calibration_holdout_split``).
     ParameterError
         The summary's ``attrs["time_unit"]`` differs from the model's time unit.
+    DataValidationError
+        The model has a pmf and a holdout count is not a whole number.
+
+    Notes
+    -----
+    The probabilistic scores judge the model's distribution of each customer's holdout count
+    ``X`` (``probability_of_purchases(data, n=k, t=duration_holdout)``, the calibration
+    history given): the Brier score and the reliability table compare
+    ``P(X >= 1) = 1 - P(X = 0)`` with ``X_observed >= 1``, the event they predict. (P(alive)
+    is not that probability: a customer alive at the end of calibration may still not buy in
+    the holdout; on the CDNOW 1/10 sample, BG/NBD scores 0.608 with P(alive) and 0.161 with
+    P(X >= 1).) The log score is the mean of ``-log P(X = X_observed)`` (a pmf under 1e-300
+    counts as 1e-300). The interval of each customer is the central one of its predictive
+    distribution, ``lower`` the smallest count with ``P(X <= lower) > (1 - c) / 2`` and
+    ``upper`` the smallest with ``P(X <= upper) >= (1 + c) / 2``: it holds at least ``c`` of
+    the probability, so a well-specified model covers about ``c`` or more (counts are
+    discrete).
 
     Examples
     --------
@@ -254,6 +287,9 @@ def evaluate_holdout(
         max_frequency, "max_frequency", low=1, high=MAX_FREQUENCY, integer=True
     )
     n_bins = check_number(n_bins, "n_bins", low=1, high=MAX_BINS, integer=True)
+    confidence = check_number(
+        confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
     if not callable(getattr(model, "expected_purchases", None)):
         raise ParameterError(
             "model must be a fitted purchase model with expected_purchases(data, t=) (BG/NBD, "
@@ -282,13 +318,28 @@ def evaluate_holdout(
     metrics = error_metrics(predicted, actual)
     metrics["gini"] = gini(predicted, actual)
     metrics["top_decile_capture"] = top_share(predicted, actual, 0.1)
-    reliability = None
     if hasattr(model, "probability_alive"):
-        alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
+        customers["probability_alive"] = np.asarray(model.probability_alive(frame), dtype=float)
+    reliability = None
+    if has_pmf(model, frame):
+        check_rule(
+            actual != np.round(actual),
+            ids,
+            rule="frequency_holdout must be whole numbers (purchase counts)",
+            column="frequency_holdout",
+        )
+        scores = holdout_scores(model, frame, actual, duration, confidence=float(confidence))
         active = (actual > 0).astype(np.float64)
-        customers["probability_alive"] = alive
-        metrics["brier"] = float(np.mean((alive - active) ** 2))
-        reliability = reliability_table(alive, active, n_bins=int(n_bins))
+        customers["probability_any_purchase"] = scores.probability_any
+        customers["log_score"] = scores.log_score
+        customers["lower"] = scores.lower
+        customers["upper"] = scores.upper
+        metrics["brier"] = float(np.mean((scores.probability_any - active) ** 2))
+        metrics["log_score"] = float(np.mean(scores.log_score))
+        metrics["interval_coverage"] = float(
+            np.mean((scores.lower <= actual) & (actual <= scores.upper))
+        )
+        reliability = reliability_table(scores.probability_any, active, n_bins=int(n_bins))
     if spend_model is not None:
         if not callable(getattr(spend_model, "expected_spend", None)):
             raise ParameterError(

@@ -1,0 +1,189 @@
+"""evaluate_holdout's probabilistic scores: P(at least one purchase), log score, coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from customer_models import calibration_holdout_split
+from customer_models.evaluation import evaluate_holdout
+from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models.valuation import BetaGeoModel, ParetoNBDModel
+
+BG_PARAMS = {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}
+
+
+@pytest.fixture(scope="module")
+def holdout(cdnow_sample_transactions):
+    return calibration_holdout_split(
+        cdnow_sample_transactions,
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        time_unit="W",
+    )
+
+
+@pytest.fixture(scope="module")
+def bgnbd(holdout):
+    return BetaGeoModel().fit(holdout)
+
+
+def _bgnbd_p_zero(params, x, t_x, T, t):
+    """P(no purchase in (T, T+t] | history) of BG/NBD, independent of the library's pmf.
+
+    Dead customers buy nothing; an alive one's rate is Gamma(r + x, alpha + T) a posteriori
+    and it cannot drop out without buying, so P(0 | alive) = ((alpha+T) / (alpha+T+t))^(r+x).
+    """
+    r, alpha, a, b = params
+    ratio = ((alpha + T) / (alpha + t_x)) ** (r + x)
+    odds = np.where(x > 0, a / (b + x - 1.0) * ratio, 0.0)
+    alive = 1.0 / (1.0 + odds)
+    return 1.0 - alive + alive * ((alpha + T) / (alpha + T + t)) ** (r + x)
+
+
+def test_brier_and_reliability_use_p_at_least_one_purchase(holdout, bgnbd):
+    result = evaluate_holdout(bgnbd, holdout)
+    x, t_x, T = (holdout[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    t = holdout["duration_holdout"].to_numpy(float)
+    p_any = 1.0 - _bgnbd_p_zero(bgnbd.params_.to_numpy(), x, t_x, T, t)
+    bought = (holdout["frequency_holdout"].to_numpy() > 0).astype(float)
+    np.testing.assert_allclose(result.customers["probability_any_purchase"], p_any, rtol=1e-9)
+    brier = float(np.mean((p_any - bought) ** 2))
+    assert result.metrics["brier"] == pytest.approx(brier, rel=1e-9)
+    assert result.metrics["brier"] == pytest.approx(0.1612, abs=5e-4)  # issue 16
+    # the old target, P(alive), scores 0.608 and would fail here
+    alive = bgnbd.probability_alive(holdout).to_numpy()
+    assert float(np.mean((alive - bought) ** 2)) == pytest.approx(0.6083, abs=5e-4)
+    assert result.metrics["brier"] < 0.3
+    table = result.reliability
+    assert table["n_customers"].sum() == len(holdout)
+    first = (p_any < 0.1) & (p_any >= 0.0)
+    assert table["mean_predicted"].iloc[0] == pytest.approx(p_any[first].mean(), rel=1e-9)
+    assert table["observed"].iloc[0] == pytest.approx(bought[first].mean(), rel=1e-12)
+
+
+def test_log_score_and_interval_from_the_model_pmf(holdout, bgnbd):
+    result = evaluate_holdout(bgnbd, holdout, confidence=0.8)
+    c = result.customers
+    t = float(holdout["duration_holdout"].iloc[0])
+    assert (holdout["duration_holdout"] == t).all()
+    actual = holdout["frequency_holdout"].to_numpy()
+    pmf_actual = np.empty(len(holdout))
+    for k in np.unique(actual):
+        rows = actual == k
+        pmf_actual[rows] = bgnbd.probability_of_purchases(holdout[rows], n=int(k), t=t)
+    np.testing.assert_allclose(c["log_score"], -np.log(pmf_actual), rtol=1e-10)
+    assert result.metrics["log_score"] == pytest.approx(float(np.mean(-np.log(pmf_actual))))
+    # the interval is central: P(X <= upper) >= 0.9 > P(X <= upper - 1), P(X < lower) <= 0.1
+    some = holdout.iloc[np.r_[0:40, -40:0]]
+    cdf = np.cumsum(
+        [bgnbd.probability_of_purchases(some, n=k, t=t).to_numpy() for k in range(60)], axis=0
+    )
+    lower = c.loc[some.index, "lower"].to_numpy().astype(int)
+    upper = c.loc[some.index, "upper"].to_numpy().astype(int)
+    cols = np.arange(len(some))
+    assert np.all(cdf[upper, cols] >= 0.9 - 1e-12)
+    assert np.all(np.where(upper > 0, cdf[np.maximum(upper - 1, 0), cols] < 0.9, True))
+    assert np.all(np.where(lower > 0, cdf[np.maximum(lower - 1, 0), cols] <= 0.1, True))
+    assert np.all(cdf[lower, cols] > 0.1)
+    inside = (c["lower"] <= c["actual_purchases"]) & (c["actual_purchases"] <= c["upper"])
+    assert result.metrics["interval_coverage"] == pytest.approx(inside.mean())
+
+
+def _simulate_bgnbd_holdout(n, params, t_holdout, seed):
+    """(x, t_x, T) in calibration and the holdout count, from the BG/NBD story."""
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(26.0, 52.0, n)
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    p = rng.beta(params["a"], params["b"], n)
+    end = T + t_holdout
+    x, t_x, x_hold = np.zeros(n), np.zeros(n), np.zeros(n)
+    active, clock = np.arange(n), np.zeros(n)
+    while active.size:
+        clock = clock + rng.exponential(1.0, active.size) / lam[active]
+        bought = clock < end[active]
+        calib = bought & (clock < T[active])
+        x[active[calib]] += 1
+        t_x[active[calib]] = clock[calib]
+        x_hold[active[bought & ~calib]] += 1
+        keep = bought & (rng.uniform(size=active.size) >= p[active])
+        active, clock = active[keep], clock[keep]
+    return pd.DataFrame(
+        {
+            "frequency": x,
+            "recency": t_x,
+            "T": T,
+            "frequency_holdout": x_hold,
+            "duration_holdout": np.full(n, float(t_holdout)),
+        }
+    )
+
+
+def test_scores_on_the_models_own_process():
+    """With the true parameters the scores are what a calibrated forecast scores."""
+    data = _simulate_bgnbd_holdout(4000, BG_PARAMS, 26.0, seed=11)
+    model = BetaGeoModel.from_params(**BG_PARAMS)
+    result = evaluate_holdout(model, data, confidence=0.9)
+    c = result.customers
+    p = c["probability_any_purchase"].to_numpy()
+    bought = (data["frequency_holdout"] > 0).to_numpy(float)
+    # E[brier] of a calibrated forecast is mean p(1 - p); its sd is about 0.4 / sqrt(n)
+    assert result.metrics["brier"] == pytest.approx(float(np.mean(p * (1 - p))), abs=0.012)
+    assert abs(bought.mean() - p.mean()) < 4 * np.sqrt(np.sum(p * (1 - p))) / len(p)
+    # coverage: the model's own probability that the count lies in each interval, averaged
+    t = 26.0
+    lower, upper = c["lower"].to_numpy(), c["upper"].to_numpy()
+    inside = np.zeros(len(data))
+    for k in range(int(upper.max()) + 1):
+        pk = model.probability_of_purchases(data, n=k, t=t).to_numpy()
+        inside += np.where((lower <= k) & (k <= upper), pk, 0.0)
+    assert np.all(inside >= 0.9 - 1e-9)
+    se = np.sqrt(np.sum(inside * (1 - inside))) / len(data)
+    assert abs(result.metrics["interval_coverage"] - inside.mean()) < 4 * se
+    assert result.metrics["interval_coverage"] >= 0.88
+
+
+def test_pareto_nbd_scores_and_varying_holdout_lengths(holdout):
+    model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    varied = holdout.copy()
+    varied["duration_holdout"] = np.where(np.arange(len(varied)) % 2 == 0, 39.0, 13.0)
+    result = evaluate_holdout(model, varied)
+    c = result.customers
+    for t in (39.0, 13.0):
+        rows = varied["duration_holdout"] == t
+        zero = model.probability_of_purchases(varied[rows], n=0, t=t).to_numpy()
+        np.testing.assert_allclose(c.loc[rows, "probability_any_purchase"], 1 - zero)
+    assert 0.0 < result.metrics["brier"] < 0.25
+    assert np.isfinite(result.metrics["log_score"])
+
+
+def test_models_without_pmf_get_no_probabilistic_scores():
+    class Half:
+        time_unit_ = "W"
+
+        def expected_purchases(self, data, *, t):
+            return pd.Series(0.5 * t, index=data.index)
+
+        def probability_alive(self, data):  # has P(alive), but that is not the target
+            return pd.Series(0.5, index=data.index)
+
+    data = pd.DataFrame(
+        {"frequency": [0, 2], "recency": [0.0, 3.0], "T": [5.0, 5.0],
+         "frequency_holdout": [1, 3], "duration_holdout": [4.0, 4.0]}
+    )  # fmt: skip
+    result = evaluate_holdout(Half(), data)
+    assert "brier" not in result.metrics
+    assert "log_score" not in result.metrics
+    assert result.reliability is None
+    assert result.customers["probability_alive"].tolist() == [0.5, 0.5]
+
+
+def test_score_input_errors(holdout, bgnbd):
+    fractional = holdout.astype({"frequency_holdout": float})
+    fractional.iloc[3, fractional.columns.get_loc("frequency_holdout")] = 1.5
+    with pytest.raises(DataValidationError, match=r"frequency_holdout.*whole numbers.*ids: \[4\]"):
+        evaluate_holdout(bgnbd, fractional)
+    for bad in (0.0, 1.0, "0.9"):
+        with pytest.raises(ParameterError, match="confidence"):
+            evaluate_holdout(bgnbd, holdout, confidence=bad)
