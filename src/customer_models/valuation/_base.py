@@ -48,10 +48,19 @@ Optional declarations:
     totals on the natural scale, to give the optimizer an analytic Hessian (BG/NBD and MBG/NBD
     set it). Without it the totals come from ``_loglik_gradient_kernel`` and the Hessian from
     differences of the gradient. See :mod:`customer_models.valuation._optimize`.
+``_penalty_scale_columns`` : mapping (class attribute)
+    Parameters measured in the unit of a data column, e.g. ``{"alpha": "T"}``: the penalty
+    divides them by that column's mean over the rows fitted, so ``penalizer_coef`` acts on
+    unit-free numbers (see :func:`~customer_models.valuation._fit_objective.penalty_scale`).
+    Default: none (every parameter is unit-free).
 ``_optimizer_coordinates() -> Coordinates | None`` (classmethod)
     Coordinates in which the fit's Newton stage steps (Hessian by differences there), for a
     likelihood that is far from quadratic in log space (Pareto/NBD along its low-dropout
     ridge). Default None: log space.
+
+Each concrete class registers itself by name when it is created (``load_model`` finds it
+there, see :mod:`customer_models.valuation._registry`): the classes of this package always,
+a class defined elsewhere when its statement says ``register=True``.
 
 Family bases derive their own hooks the same way (``_derive_hooks``): e.g.
 :class:`~customer_models.valuation.PurchaseModel` derives the new-customer expectation from
@@ -94,6 +103,7 @@ from customer_models.valuation._derivatives import (
     dot,
     gradient_derivatives,
 )
+from customer_models.valuation._fit_objective import penalty_scale
 from customer_models.valuation._fit_result import (
     LOG_BOUND,
     check_param_values,
@@ -113,7 +123,7 @@ from customer_models.valuation._fit_rows import (
 from customer_models.valuation._io import save_model
 from customer_models.valuation._optimize import Coordinates, maximize
 from customer_models.valuation._patterns import Patterns
-from customer_models.valuation._registry import register
+from customer_models.valuation._registry import register as register_class
 
 __all__ = ["ValuationModel"]
 
@@ -130,9 +140,13 @@ class ValuationModel(BaseEstimator):
     Parameters
     ----------
     penalizer_coef : float, default 0.0
-        L2 penalty on the parameters: the optimizer minimizes
-        ``-loglik / n_customers + penalizer_coef * sum(params ** 2)`` (as lifetimes does).
-        Helps when a fit runs to a boundary; biases the estimates.
+        L2 penalty on the unit-free parameters: the optimizer minimizes
+        ``-loglik / n_customers + penalizer_coef * sum((params / scale) ** 2)``, where
+        ``scale`` is 1 for a unit-free parameter and the data's mean of the column a
+        parameter is measured in otherwise (the mean ``T`` for BG/NBD's ``alpha``), so the
+        same data in days, weeks or months gives the same predictions. (lifetimes penalizes
+        ``sum(params ** 2)``, which depends on the time unit.) Helps when a fit runs to a
+        boundary; biases the estimates.
     time_unit : str, optional
         Unit of recency/T and of every ``t`` (e.g. ``"W"``, ``"D"``). Default: the data's
         ``attrs["time_unit"]``.
@@ -175,11 +189,13 @@ class ValuationModel(BaseEstimator):
     #: Per-row ``(params, *columns) -> (ll (n,), gradient (n, k))``; None: derived/undeclared.
     _loglik_gradient_kernel: ClassVar[Any] = None
     _derivatives_kernel: ClassVar[Any] = None
+    #: ``{parameter: column}`` for parameters measured in a column's unit (penalty scale).
+    _penalty_scale_columns: ClassVar[Mapping[str, str]] = {}
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, register: bool | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._derive_hooks()
-        register(cls)  # load_model finds the class by name
+        register_class(cls, requested=register)  # load_model finds the class by name
 
     def __init__(self, *, penalizer_coef: float = 0.0, time_unit: str | None = None) -> None:
         self.penalizer_coef = penalizer_coef
@@ -385,6 +401,9 @@ class ValuationModel(BaseEstimator):
             penalizer=penalizer,
             bound=LOG_BOUND,
             coordinates=self._optimizer_coordinates(),
+            penalty_scale=penalty_scale(
+                self.param_names, self._penalty_scale_columns, self.required_columns, cols, pw
+            ),
         )
         params = np.exp(result.theta)
         ll_total = dot(pw, self._loglik_kernel(params, *cols))

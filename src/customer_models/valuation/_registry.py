@@ -1,8 +1,10 @@
 """Registry of the valuation model classes, by class name (what a saved model file names).
 
 :class:`~customer_models.valuation._base.ValuationModel` registers each concrete subclass
-defined in this package when the class is created, so loading a file needs no import of the
-package and a new model is loadable as soon as its module is imported.
+(one that declares ``param_names``) when the class is created, so loading a file needs no
+import of the package and a new model is loadable as soon as its module is imported. Classes
+of this package register by themselves; a class defined elsewhere (a model of one's own, the
+toy model of the test suite) asks for it with ``class MyModel(PurchaseModel, register=True)``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,45 @@ from typing import Any
 
 __all__ = ["MODEL_CLASSES", "register"]
 
-#: Concrete model classes of this package by class name.
+#: Concrete model classes by class name: this package's, and those registered on request.
 MODEL_CLASSES: dict[str, Any] = {}
 
 
-def register(cls: Any) -> None:
-    """Record ``cls`` when it is a concrete model class (it declares its parameters)."""
-    if cls.__module__.startswith("customer_models.") and cls.param_names:
-        MODEL_CLASSES[cls.__name__] = cls
+def register(cls: Any, *, requested: bool | None = None) -> None:
+    """Record the concrete model class ``cls`` under its name.
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`~customer_models.valuation.ValuationModel` subclass; one without
+        ``param_names`` (a family base) is not recorded.
+    requested : bool, optional
+        The class statement's ``register=`` keyword: True records a class of any module,
+        False none, None (default) the classes of this package only.
+
+    Raises
+    ------
+    TypeError
+        When another class of that name is registered already (a file names its class by
+        name, so two classes of one name could not be told apart).
+
+    Examples
+    --------
+    >>> sorted(MODEL_CLASSES)[:2]
+    ['BetaGeoBetaBinomModel', 'BetaGeoModel']
+    """
+    in_package = cls.__module__.startswith("customer_models.")
+    if not cls.param_names or requested is False or (requested is None and not in_package):
+        return
+    name = cls.__name__
+    known = MODEL_CLASSES.get(name)
+    if known is not None and _where(known) != _where(cls):
+        raise TypeError(
+            f"a valuation model class named {name!r} is registered already ({_where(known)}); "
+            f"rename {_where(cls)} or create it with register=False"
+        )
+    MODEL_CLASSES[name] = cls
+
+
+def _where(cls: Any) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
