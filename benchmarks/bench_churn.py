@@ -74,7 +74,7 @@ def main() -> None:
         f"horizon {HORIZON} days, best of {args.repeat}"
     )
 
-    ours, _ = churn_dataset(tx, cutoff=CUTOFF, horizon=HORIZON, value_col="amount")
+    ours, _ = churn_dataset(tx, as_of=CUTOFF, horizon=HORIZON, value_col="amount")
     peer, _ = pandas_peer(tx)
     for column in peer.columns:
         np.testing.assert_allclose(
@@ -88,18 +88,18 @@ def main() -> None:
     rows = [
         (
             "churn_dataset, 1 cutoff (core features)",
-            lambda: churn_dataset(tx, cutoff=CUTOFF, horizon=HORIZON),
+            lambda: churn_dataset(tx, as_of=CUTOFF, horizon=HORIZON),
         ),
         (
             "churn_dataset, 1 cutoff + value + channel",
             lambda: churn_dataset(
-                tx, cutoff=CUTOFF, horizon=HORIZON, value_col="amount", channel_col="channel"
+                tx, as_of=CUTOFF, horizon=HORIZON, value_col="amount", channel_col="channel"
             ),
         ),
         (
             "churn_dataset, 2 stacked cutoffs + value",
             lambda: churn_dataset(
-                tx, cutoff=["2025-03-31", CUTOFF], horizon=HORIZON, value_col="amount"
+                tx, as_of=["2025-03-31", CUTOFF], horizon=HORIZON, value_col="amount"
             ),
         ),
         ("pandas group-by peer (7 core features + label)", lambda: pandas_peer(tx)),

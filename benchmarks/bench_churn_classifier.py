@@ -36,7 +36,7 @@ def frames() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
 
     tx = cm.load_cdnow_transactions()
     parts = [
-        cm.churn_dataset(tx, cutoff=cutoff, horizon=90, value_col="amount")
+        cm.churn_dataset(tx, as_of=cutoff, horizon=90, value_col="amount")
         for cutoff in ("1997-09-30", "1997-12-31")
     ]
     cdnow_X = pd.concat([X for X, _ in parts], ignore_index=True)

@@ -20,7 +20,7 @@ from scipy import stats
 
 from customer_models.feedback import feedback_summary, nps
 
-COLUMNS = ["score", "ci_low", "ci_high", "n"]
+COLUMNS = ["score", "lower", "upper", "n"]
 
 
 def simulate(n_answers: int, n_groups: int, seed: int = 0) -> pd.DataFrame:
@@ -64,8 +64,8 @@ def pandas_apply(df: pd.DataFrame, by) -> pd.DataFrame:
         return pd.Series(
             {
                 "score": 100 * (pro - det) / n,
-                "ci_low": 100 * max(p - d - z * se, -1),
-                "ci_high": 100 * min(p - d + z * se, 1),
+                "lower": 100 * max(p - d - z * se, -1),
+                "upper": 100 * min(p - d + z * se, 1),
                 "n": n,
             }
         )
@@ -78,8 +78,8 @@ def nps_per_group(df: pd.DataFrame, by) -> pd.DataFrame:
     rows = {
         key: {
             "score": (r := nps(group.to_numpy(), method="adjusted_wald")).score,
-            "ci_low": r.ci_low,
-            "ci_high": r.ci_high,
+            "lower": r.lower,
+            "upper": r.upper,
             "n": r.n,
         }
         for key, group in df.groupby(by)["ltr"]

@@ -181,7 +181,7 @@ def _churn_dataset_oracle(meaning: pd.DataFrame) -> pd.DataFrame:
 
 def _run_churn_dataset(frame: pd.DataFrame, read: dict[str, Any], cut: Any) -> pd.DataFrame:
     X, y = cm.churn_dataset(
-        frame, cutoff=cut, horizon=HORIZON, value_col="amount", observation_end=END, **read
+        frame, as_of=cut, horizon=HORIZON, value_col="amount", observation_end=END, **read
     )
     return X.assign(churned=y)
 

@@ -39,9 +39,9 @@ def evaluations() -> dict[str, object]:
     # CDNOW: transaction features (two stacked cutoffs) -> classifier, scored on a later cutoff
     tx = load_cdnow_transactions()
     X_tr, y_tr = churn_dataset(
-        tx, cutoff=["1997-06-30", "1997-07-31"], horizon=180, value_col="amount"
+        tx, as_of=["1997-06-30", "1997-07-31"], horizon=180, value_col="amount"
     )
-    X_te, y_te = churn_dataset(tx, cutoff="1997-09-30", horizon=180, value_col="amount")
+    X_te, y_te = churn_dataset(tx, as_of="1997-09-30", horizon=180, value_col="amount")
     cdnow_eval = ChurnClassifier().fit(X_tr, y_tr).evaluate(X_te, y_te)
 
     # CDNOW: BG/NBD, P(no purchase in the 39-week holdout)

@@ -55,7 +55,7 @@ def nps_trend() -> None:
     for tier, color in TIER_COLORS.items():
         part = table.xs(tier, level="tier")
         ax.plot(part.index, part["score"], marker="o", color=color, label=f"{tier} value tier")
-        ax.fill_between(part.index, part["ci_low"], part["ci_high"], color=color, alpha=0.18)
+        ax.fill_between(part.index, part["lower"], part["upper"], color=color, alpha=0.18)
     ax.set_ylabel("NPS (95% adjusted-Wald band)")
     ax.set_title("Monthly NPS by customer value tier (simulated answers of CDNOW customers)")
     ax.axhline(0, color="grey", lw=0.8)
@@ -108,11 +108,11 @@ def drivers() -> None:
         ratings,
         target="overall",
         drivers=["delivery", "tracking", "price", "support"],
-        n_bootstrap=300,
+        n_draws=300,
         random_state=0,
     ).sort_values("share")
     fig, ax = plt.subplots(figsize=(6, 2.8), layout="constrained")
-    err = [table["share"] - table["share_ci_low"], table["share_ci_high"] - table["share"]]
+    err = [table["share"] - table["share_lower"], table["share_upper"] - table["share"]]
     ax.barh(table.index, table["share"], xerr=err, color="#4292c6", capsize=3)
     ax.set_xlabel(f"share of R² = {table.attrs['r_squared']:.2f} (%), 95% bootstrap interval")
     ax.set_title("Key drivers of the overall rating (relative weights)")

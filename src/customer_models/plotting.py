@@ -154,7 +154,7 @@ def plot_tracking(
     ax : matplotlib Axes, optional
     **tracking_options
         Passed to :func:`customer_models.evaluation.transaction_tracking` (``period``,
-        ``origin``, ``customer_col``, ``date_col``...).
+        ``start``, ``end``, ``customer_col``, ``date_col``...).
 
     Returns
     -------

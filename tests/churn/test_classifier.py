@@ -191,14 +191,14 @@ def test_predict_is_an_ndarray_and_predict_proba_follows_classes() -> None:
 def test_churn_dataset_output_fits_without_warnings(cdnow_sample_transactions) -> None:
     X, y = churn_dataset(
         cdnow_sample_transactions,
-        cutoff=["1997-03-31", "1997-06-30"],
+        as_of=["1997-03-31", "1997-06-30"],
         horizon=90,
         value_col="amount",
     )
     assert X["ipt_mean_days"].isna().any()  # one-time buyers: imputed inside
     clf = ChurnClassifier().fit(X, y)
     X_new, y_new = churn_dataset(
-        cdnow_sample_transactions, cutoff="1997-09-30", horizon=90, value_col="amount"
+        cdnow_sample_transactions, as_of="1997-09-30", horizon=90, value_col="amount"
     )
     assert clf.evaluate(X_new, y_new).roc_auc > 0.75
 

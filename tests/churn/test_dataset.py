@@ -45,7 +45,7 @@ def timelines() -> pd.DataFrame:
 def test_hand_built_timelines(timelines: pd.DataFrame) -> None:
     X, y = churn_dataset(
         timelines,
-        cutoff=CUTOFF,
+        as_of=CUTOFF,
         horizon=30,
         value_col="amount",
         channel_col="channel",
@@ -92,7 +92,7 @@ def test_hand_built_timelines(timelines: pd.DataFrame) -> None:
 
 
 def test_only_history_customers_and_columns_without_value(timelines: pd.DataFrame) -> None:
-    X, _ = churn_dataset(timelines, cutoff=CUTOFF, horizon="30D")
+    X, _ = churn_dataset(timelines, as_of=CUTOFF, horizon="30D")
     assert "monetary_total" not in X.columns
     assert not any(c.startswith("channel_share") for c in X.columns)
     assert list(X.columns) == [
@@ -133,7 +133,7 @@ def _pandas_oracle(tx: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int) ->
 
 def test_matches_pandas_oracle_on_cdnow(cdnow_sample_transactions: pd.DataFrame) -> None:
     cutoff = pd.Timestamp("1997-06-30")
-    X, y = churn_dataset(cdnow_sample_transactions, cutoff=cutoff, horizon=90, value_col="amount")
+    X, y = churn_dataset(cdnow_sample_transactions, as_of=cutoff, horizon=90, value_col="amount")
     expected = _pandas_oracle(cdnow_sample_transactions, cutoff, 90)
     assert X.index.equals(expected.index)
     for column in expected.columns.drop("churned"):
@@ -149,32 +149,32 @@ def test_matches_pandas_oracle_on_cdnow(cdnow_sample_transactions: pd.DataFrame)
 
 def test_stacked_cutoffs_equal_single_cutoffs(cdnow_sample_transactions: pd.DataFrame) -> None:
     cutoffs = ["1997-03-31", "1997-06-30"]
-    X, y = churn_dataset(cdnow_sample_transactions, cutoff=cutoffs, horizon=60, value_col="amount")
-    assert X.index.names == ["cutoff", "customer_id"]
+    X, y = churn_dataset(cdnow_sample_transactions, as_of=cutoffs, horizon=60, value_col="amount")
+    assert X.index.names == ["as_of", "customer_id"]
     for cutoff in cutoffs:
         Xc, yc = churn_dataset(
-            cdnow_sample_transactions, cutoff=cutoff, horizon=60, value_col="amount"
+            cdnow_sample_transactions, as_of=cutoff, horizon=60, value_col="amount"
         )
-        part = X.xs(pd.Timestamp(cutoff), level="cutoff")
+        part = X.xs(pd.Timestamp(cutoff), level="as_of")
         pd.testing.assert_frame_equal(part, Xc)
-        pd.testing.assert_series_equal(y.xs(pd.Timestamp(cutoff), level="cutoff"), yc)
+        pd.testing.assert_series_equal(y.xs(pd.Timestamp(cutoff), level="as_of"), yc)
 
 
 def test_row_order_invariance_and_no_mutation(cdnow_sample_transactions: pd.DataFrame) -> None:
     tx = cdnow_sample_transactions
     before = tx.copy()
-    X1, y1 = churn_dataset(tx, cutoff="1997-06-30", horizon=90, value_col="amount")
+    X1, y1 = churn_dataset(tx, as_of="1997-06-30", horizon=90, value_col="amount")
     pd.testing.assert_frame_equal(tx, before)
     shuffled = tx.sample(frac=1.0, random_state=3)
-    X2, y2 = churn_dataset(shuffled, cutoff="1997-06-30", horizon=90, value_col="amount")
+    X2, y2 = churn_dataset(shuffled, as_of="1997-06-30", horizon=90, value_col="amount")
     pd.testing.assert_frame_equal(X1, X2)
     pd.testing.assert_series_equal(y1, y2)
 
 
 def test_polars_input(timelines: pd.DataFrame) -> None:
     pl = pytest.importorskip("polars")
-    X1, y1 = churn_dataset(timelines, cutoff=CUTOFF, horizon=30, value_col="amount")
-    X2, y2 = churn_dataset(pl.from_pandas(timelines), cutoff=CUTOFF, horizon=30, value_col="amount")
+    X1, y1 = churn_dataset(timelines, as_of=CUTOFF, horizon=30, value_col="amount")
+    X2, y2 = churn_dataset(pl.from_pandas(timelines), as_of=CUTOFF, horizon=30, value_col="amount")
     pd.testing.assert_frame_equal(X1, X2)
     pd.testing.assert_series_equal(y1, y2)
 
@@ -215,7 +215,7 @@ def test_no_leakage_any_change_after_cutoff(
     a = pd.concat([past, _frame(future_a, CUT)], ignore_index=True)
     b = pd.concat([_frame(future_b, CUT), past], ignore_index=True)
     kwargs = {
-        "cutoff": CUT,
+        "as_of": CUT,
         "horizon": 30,
         "value_col": "amount",
         "channel_col": "channel",
@@ -238,7 +238,7 @@ def test_label_is_no_purchase_in_window(
     history: list[tuple[int, int, float]], future: list[tuple[int, int, float]]
 ) -> None:
     tx = pd.concat([_frame(history, START), _frame(future, CUT)], ignore_index=True)
-    X, y = churn_dataset(tx, cutoff=CUT, horizon=30, observation_end=END)
+    X, y = churn_dataset(tx, as_of=CUT, horizon=30, observation_end=END)
     window = tx[(tx["date"] > CUT) & (tx["date"] <= CUT + pd.Timedelta(days=30))]
     expected = (~X.index.isin(window["customer_id"])).astype(int)
     np.testing.assert_array_equal(y.to_numpy(), expected)
@@ -249,22 +249,22 @@ def test_attributes_are_joined(timelines: pd.DataFrame) -> None:
     attrs = pd.DataFrame(
         {"plan": ["gold", "basic", "basic", "gold", "x"]}, index=["d", "c", "b", "a", "zz"]
     )
-    X, _ = churn_dataset(timelines, cutoff=CUTOFF, horizon=30, attributes=attrs)
+    X, _ = churn_dataset(timelines, as_of=CUTOFF, horizon=30, attributes=attrs)
     assert X["plan"].tolist() == ["gold", "basic", "basic"]
     X2, _ = churn_dataset(
-        timelines, cutoff=[CUTOFF, "2024-03-15"], horizon=30, attributes=attrs["plan"]
+        timelines, as_of=[CUTOFF, "2024-03-15"], horizon=30, attributes=attrs["plan"]
     )
-    assert X2.xs(CUTOFF, level="cutoff")["plan"].tolist() == ["gold", "basic", "basic"]
+    assert X2.xs(CUTOFF, level="as_of")["plan"].tolist() == ["gold", "basic", "basic"]
 
 
 def test_missing_attributes_reports_count(timelines: pd.DataFrame) -> None:
     attrs = pd.DataFrame({"plan": ["gold"]}, index=["a"])
     with pytest.raises(DataValidationError, match=r"2 of 3 customers.*lack attributes") as err:
-        churn_dataset(timelines, cutoff=CUTOFF, horizon=30, attributes=attrs)
+        churn_dataset(timelines, as_of=CUTOFF, horizon=30, attributes=attrs)
     assert err.value.n_rows == 2
     assert err.value.examples == ["b", "c"]
     X, _ = churn_dataset(
-        timelines, cutoff=CUTOFF, horizon=30, attributes=attrs, on_missing_attributes="nan"
+        timelines, as_of=CUTOFF, horizon=30, attributes=attrs, on_missing_attributes="nan"
     )
     assert X["plan"].isna().tolist() == [False, True, True]
 
@@ -275,58 +275,58 @@ def test_attributes_with_wrong_id_dtype_say_so(timelines: pd.DataFrame) -> None:
     )
     attrs = pd.DataFrame({"plan": ["x", "y", "z"]}, index=["1", "2", "3"])
     with pytest.raises(DataValidationError, match=r"No id matched at all.*dtype"):
-        churn_dataset(tx, cutoff=CUTOFF, horizon=30, attributes=attrs)
+        churn_dataset(tx, as_of=CUTOFF, horizon=30, attributes=attrs)
 
 
 def test_attribute_errors(timelines: pd.DataFrame) -> None:
     dup = pd.DataFrame({"plan": ["x", "y", "z", "w"]}, index=["a", "a", "b", "c"])
     with pytest.raises(DataValidationError, match="unique index"):
-        churn_dataset(timelines, cutoff=CUTOFF, horizon=30, attributes=dup)
+        churn_dataset(timelines, as_of=CUTOFF, horizon=30, attributes=dup)
     clash = pd.DataFrame({"tenure_days": [1, 2, 3]}, index=["a", "b", "c"])
     with pytest.raises(ParameterError, match="tenure_days"):
-        churn_dataset(timelines, cutoff=CUTOFF, horizon=30, attributes=clash)
+        churn_dataset(timelines, as_of=CUTOFF, horizon=30, attributes=clash)
 
 
 # --------------------------------------------------------------------------- bad input
 def test_cutoff_and_horizon_outside_data(timelines: pd.DataFrame) -> None:
     with pytest.raises(DataValidationError, match="before the first transaction"):
-        churn_dataset(timelines, cutoff="2023-12-31", horizon=30)
+        churn_dataset(timelines, as_of="2023-12-31", horizon=30)
     with pytest.raises(DataValidationError, match="after the end of the data"):
-        churn_dataset(timelines, cutoff="2024-05-01", horizon=30)
+        churn_dataset(timelines, as_of="2024-05-01", horizon=30)
     with pytest.raises(DataValidationError, match="horizon ends at"):
-        churn_dataset(timelines, cutoff=CUTOFF, horizon=400)
+        churn_dataset(timelines, as_of=CUTOFF, horizon=400)
     # observation_end can extend the data beyond its last transaction
-    X, _ = churn_dataset(timelines, cutoff="2024-05-01", horizon=30, observation_end="2024-06-30")
+    X, _ = churn_dataset(timelines, as_of="2024-05-01", horizon=30, observation_end="2024-06-30")
     assert len(X) == 4
 
 
 @pytest.mark.parametrize("horizon", [0, -5, "abc", True, float("nan")])
 def test_bad_horizon(timelines: pd.DataFrame, horizon: object) -> None:
     with pytest.raises(ParameterError, match="horizon"):
-        churn_dataset(timelines, cutoff=CUTOFF, horizon=horizon)
+        churn_dataset(timelines, as_of=CUTOFF, horizon=horizon)
 
 
 def test_other_bad_input(timelines: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match="duplicated"):
-        churn_dataset(timelines, cutoff=[CUTOFF, CUTOFF], horizon=30)
+        churn_dataset(timelines, as_of=[CUTOFF, CUTOFF], horizon=30)
     with pytest.raises(ParameterError, match="empty list"):
-        churn_dataset(timelines, cutoff=[], horizon=30)
+        churn_dataset(timelines, as_of=[], horizon=30)
     with pytest.raises(MissingColumnError, match="Did you mean 'date'"):
-        churn_dataset(timelines, cutoff=CUTOFF, horizon=30, date_col="data")
+        churn_dataset(timelines, as_of=CUTOFF, horizon=30, date_col="data")
     with pytest.raises(MissingColumnError, match="channel"):
-        churn_dataset(timelines, cutoff=CUTOFF, horizon=30, channel_col="chanel")
+        churn_dataset(timelines, as_of=CUTOFF, horizon=30, channel_col="chanel")
     with pytest.raises(ParameterError, match="on_missing_attributes"):
-        churn_dataset(timelines, cutoff=CUTOFF, horizon=30, on_missing_attributes="drop")
-    with pytest.raises(ParameterError, match="cutoff"):
-        churn_dataset(timelines, cutoff="not a date", horizon=30)
+        churn_dataset(timelines, as_of=CUTOFF, horizon=30, on_missing_attributes="drop")
+    with pytest.raises(ParameterError, match="as_of"):
+        churn_dataset(timelines, as_of="not a date", horizon=30)
     bad = timelines.copy()
     bad.loc[2, "amount"] = -1.0
     with pytest.raises(DataValidationError, match="amount must be >= 0"):
-        churn_dataset(bad, cutoff=CUTOFF, horizon=30, value_col="amount")
+        churn_dataset(bad, as_of=CUTOFF, horizon=30, value_col="amount")
     missing_channel = timelines.copy()
     missing_channel.loc[0, "channel"] = None
     with pytest.raises(CustomerModelsError, match="channel must not be missing"):
-        churn_dataset(missing_channel, cutoff=CUTOFF, horizon=30, channel_col="channel")
+        churn_dataset(missing_channel, as_of=CUTOFF, horizon=30, channel_col="channel")
 
 
 def test_churn_features_score_todays_customers(cdnow_sample_transactions: pd.DataFrame) -> None:
@@ -337,13 +337,13 @@ def test_churn_features_score_todays_customers(cdnow_sample_transactions: pd.Dat
     # A labelled set needs a horizon after the cutoff: at the end of the data it is refused,
     # with a pointer to churn_features.
     with pytest.raises(DataValidationError, match="churn_features"):
-        churn_dataset(tx, cutoff=last_day, horizon=90, value_col="amount")
+        churn_dataset(tx, as_of=last_day, horizon=90, value_col="amount")
     today = churn_features(tx, trend_window=90, value_col="amount")
     # The same features as churn_dataset at that day: compare with a cutoff whose label
     # window fits because observation_end is stated beyond the data.
     X_end, _ = churn_dataset(
         tx,
-        cutoff=last_day,
+        as_of=last_day,
         horizon=90,
         value_col="amount",
         observation_end=last_day + pd.Timedelta(days=90),
@@ -351,7 +351,7 @@ def test_churn_features_score_todays_customers(cdnow_sample_transactions: pd.Dat
     pd.testing.assert_frame_equal(today, X_end)
     assert len(today) == tx["customer_id"].nunique()
     assert today["recency_days"].min() == 0.0  # someone bought on the last day
-    X, y = churn_dataset(tx, cutoff="1997-09-30", horizon=90, value_col="amount")
+    X, y = churn_dataset(tx, as_of="1997-09-30", horizon=90, value_col="amount")
     model = ChurnClassifier(estimator="logistic").fit(X, y)
     risk = model.churn_probability(today)
     assert risk.index.equals(today.index)

@@ -26,7 +26,7 @@ def test_kaplan_meier_hand_computed_example():
     #   t=2: n=4, d=1 -> S = 0.8*3/4 = 0.6,  V = 0.05 + 1/(4*3)    = 0.133333
     #   t=3: n=2, d=1 -> S = 0.6*1/2 = 0.3,  V = 0.133333 + 1/(2*1) = 0.633333
     #   t=4: n=1, d=0 -> S = 0.3,            V unchanged
-    km = kaplan_meier([1, 2, 2, 3, 4], [1, 1, 0, 1, 0], ci_method="linear")
+    km = kaplan_meier([1, 2, 2, 3, 4], [1, 1, 0, 1, 0], method="linear")
     assert km["time"].tolist() == [1.0, 2.0, 3.0, 4.0]
     assert km["at_risk"].tolist() == [5, 4, 2, 1]
     assert km["events"].tolist() == [1, 1, 1, 0]
@@ -35,13 +35,13 @@ def test_kaplan_meier_hand_computed_example():
     var = np.array([0.05, 0.05 + 1 / 12, 0.05 + 1 / 12 + 0.5, 0.05 + 1 / 12 + 0.5])
     s = np.array([0.8, 0.6, 0.3, 0.3])
     half = Z95 * s * np.sqrt(var)
-    np.testing.assert_allclose(km["ci_low"], np.clip(s - half, 0, 1))
-    np.testing.assert_allclose(km["ci_high"], np.clip(s + half, 0, 1))
+    np.testing.assert_allclose(km["lower"], np.clip(s - half, 0, 1))
+    np.testing.assert_allclose(km["upper"], np.clip(s + half, 0, 1))
 
     loglog = kaplan_meier([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
     se = np.sqrt(var) / np.abs(np.log(s))
-    np.testing.assert_allclose(loglog["ci_low"], s ** np.exp(Z95 * se))
-    np.testing.assert_allclose(loglog["ci_high"], s ** np.exp(-Z95 * se))
+    np.testing.assert_allclose(loglog["lower"], s ** np.exp(Z95 * se))
+    np.testing.assert_allclose(loglog["upper"], s ** np.exp(-Z95 * se))
 
 
 def _scipy_oracle(t, e, method):
@@ -63,16 +63,16 @@ def test_kaplan_meier_matches_scipy_ecdf(method, seed):
     if seed == 2:  # continuous times, all distinct, and a final event (S reaches 0)
         t = rng.exponential(10.0, n)
         e[np.argmax(t)] = True
-    km = kaplan_meier(t, e, confidence=0.9, ci_method=method)
+    km = kaplan_meier(t, e, confidence=0.9, method=method)
     times, surv, low, high = _scipy_oracle(t, e, method)
     np.testing.assert_allclose(km["time"], times)
     np.testing.assert_allclose(km["survival"], surv, atol=1e-12)
     defined = np.isfinite(low)
-    np.testing.assert_allclose(km["ci_low"][defined], low[defined], atol=1e-12)
-    np.testing.assert_allclose(km["ci_high"][defined], high[defined], atol=1e-12)
+    np.testing.assert_allclose(km["lower"][defined], low[defined], atol=1e-12)
+    np.testing.assert_allclose(km["upper"][defined], high[defined], atol=1e-12)
     # Where scipy says "undefined" (S = 0), the band collapses to 0 instead of NaN.
-    assert (km.loc[~defined, ["survival", "ci_low", "ci_high"]] == 0).all().all()
-    assert km[["ci_low", "ci_high"]].notna().all().all()
+    assert (km.loc[~defined, ["survival", "lower", "upper"]] == 0).all().all()
+    assert km[["lower", "upper"]].notna().all().all()
 
 
 def test_kaplan_meier_by_group_equals_separate_fits():
@@ -97,11 +97,9 @@ def test_kaplan_meier_properties(rows):
     km = kaplan_meier(t, e)
     s = km["survival"].to_numpy()
     assert np.all(np.diff(s) <= 1e-15)  # non-increasing
-    assert (
-        (km["ci_low"] <= km["survival"] + 1e-12) & (km["survival"] <= km["ci_high"] + 1e-12)
-    ).all()
-    assert km["ci_low"].between(0, 1).all()
-    assert km["ci_high"].between(0, 1).all()
+    assert ((km["lower"] <= km["survival"] + 1e-12) & (km["survival"] <= km["upper"] + 1e-12)).all()
+    assert km["lower"].between(0, 1).all()
+    assert km["upper"].between(0, 1).all()
     assert km["events"].sum() == e.sum()
     assert (km["events"] + km["censored"]).sum() == len(t)
     # Without censoring the KM curve is the empirical survival function.
@@ -131,7 +129,7 @@ def test_kaplan_meier_row_order_and_types():
         ([1, 2, 3], [1, 0], {}, ParameterError, "same length"),
         ([], [], {}, DataValidationError, "empty"),
         ([1, 2], [1, 0], {"confidence": 1.5}, ParameterError, "confidence"),
-        ([1, 2], [1, 0], {"ci_method": "log"}, ParameterError, "ci_method must be one of"),
+        ([1, 2], [1, 0], {"method": "log"}, ParameterError, "method must be one of"),
         ([1, 2], [1, 0], {"by": ["a"]}, ParameterError, "one label per customer"),
     ],
 )

@@ -233,18 +233,18 @@ def test_nps_test_p_value_matches_its_interval():
     test = nps_test(a, b)
     counts_a, counts_b = (27.0, 1.0, 30.0), (240.0, 30.0, 300.0)
     low, high = mover_bounds(counts_a, counts_b, Z95)
-    assert (test.ci_low, test.ci_high) == pytest.approx((100 * low, 100 * high))
+    assert (test.lower, test.upper) == pytest.approx((100 * low, 100 * high))
     # at the p-value's own quantile the interval's end touches 0
     z_star = float(special.ndtri(1 - test.p_value / 2))
     ends = mover_bounds(counts_a, counts_b, z_star)
     assert float(ends[0] if test.difference > 0 else ends[1]) == pytest.approx(0.0, abs=1e-7)
-    assert (test.p_value < 0.05) == (test.ci_low > 0 or test.ci_high < 0)
+    assert (test.p_value < 0.05) == (test.lower > 0 or test.upper < 0)
     # endpoints from the mpmath score bounds of each sample
     la, ua = _mp_score_bounds(27, 1, 30, Z95, 0.0)
     lb, ub = _mp_score_bounds(240, 30, 300, Z95, 0.0)
     ta, tb = 26 / 30, 210 / 300
-    assert test.ci_low == pytest.approx(100 * (ta - tb - np.hypot(ta - la, ub - tb)), abs=1e-7)
-    assert test.ci_high == pytest.approx(100 * (ta - tb + np.hypot(ua - ta, tb - lb)), abs=1e-7)
+    assert test.lower == pytest.approx(100 * (ta - tb - np.hypot(ta - la, ub - tb)), abs=1e-7)
+    assert test.upper == pytest.approx(100 * (ta - tb + np.hypot(ua - ta, tb - lb)), abs=1e-7)
 
 
 # ------------------------------------------------------------------------------------- CES
@@ -304,8 +304,8 @@ def test_adjusted_t_by_hand_with_exact_fractions():
     assert result.method == "adjusted_t"
     assert result.score == pytest.approx(6.0)
     assert result.se == pytest.approx(se, rel=1e-12)
-    assert result.ci_low == pytest.approx(float(mean) - t * se, rel=1e-12)
-    assert result.ci_high == pytest.approx(min(float(mean) + t * se, 7.0), rel=1e-12)
+    assert result.lower == pytest.approx(float(mean) - t * se, rel=1e-12)
+    assert result.upper == pytest.approx(min(float(mean) + t * se, 7.0), rel=1e-12)
 
 
 def test_ces_bad_method_is_refused():

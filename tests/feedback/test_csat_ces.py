@@ -21,8 +21,8 @@ def test_csat_intervals_match_scipy(k, n, confidence, method, scipy_method):
     result = csat(scores, confidence=confidence, method=method)
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method=scipy_method)
     assert result.score == pytest.approx(100 * k / n)
-    assert result.ci_low == pytest.approx(100 * ci.low, abs=1e-9)
-    assert result.ci_high == pytest.approx(100 * ci.high, abs=1e-9)
+    assert result.lower == pytest.approx(100 * ci.low, abs=1e-9)
+    assert result.upper == pytest.approx(100 * ci.high, abs=1e-9)
     assert result.se == pytest.approx(100 * np.sqrt(k / n * (1 - k / n) / n))
     assert result.satisfied == k
     assert result.method == method
@@ -58,8 +58,8 @@ def test_csat_weighted_wilson_uses_kish_n():
     half = z / (1 + z**2 / n_eff) * np.sqrt(p * (1 - p) / n_eff + z**2 / (4 * n_eff**2))
     assert result.score == pytest.approx(100 * p)
     assert result.effective_n == pytest.approx(n_eff)
-    assert result.ci_low == pytest.approx(100 * (center - half))
-    assert result.ci_high == pytest.approx(100 * (center + half))
+    assert result.lower == pytest.approx(100 * (center - half))
+    assert result.upper == pytest.approx(100 * (center + half))
 
 
 @pytest.mark.parametrize("confidence", [0.9, 0.95])
@@ -72,15 +72,15 @@ def test_ces_t_interval_matches_scipy(confidence):
     assert result.score == pytest.approx(x.mean())
     assert result.std == pytest.approx(x.std(ddof=1))
     assert result.se == pytest.approx(stats.sem(x))
-    assert result.ci_low == pytest.approx(low)
-    assert result.ci_high == pytest.approx(high)
+    assert result.lower == pytest.approx(low)
+    assert result.upper == pytest.approx(high)
     assert result.method == "t"
 
 
 def test_ces_interval_clipped_to_scale():
     result = ces([7, 7, 7, 6], method="t")
-    assert result.ci_high == 7.0
-    assert result.ci_low < result.score
+    assert result.upper == 7.0
+    assert result.lower < result.score
 
 
 def test_ces_weighted():
@@ -95,14 +95,14 @@ def test_ces_weighted():
     assert result.score == pytest.approx(mean)
     assert result.std == pytest.approx(np.sqrt(var))
     assert result.se == pytest.approx(se)
-    assert result.ci_low == pytest.approx(max(mean - t * se, 1.0))
-    assert result.ci_high == pytest.approx(min(mean + t * se, 7.0))
+    assert result.lower == pytest.approx(max(mean - t * se, 1.0))
+    assert result.upper == pytest.approx(min(mean + t * se, 7.0))
 
 
 def test_ces_and_csat_results_share_core_fields_with_nps():
     from customer_models.feedback import nps
 
-    core = {"score", "se", "ci_low", "ci_high", "n", "effective_n", "n_dropped", "method"}
+    core = {"score", "se", "lower", "upper", "n", "effective_n", "n_dropped", "method"}
     for result in (nps([1, 9]), csat([1, 5]), ces([1, 5])):
         assert core <= set(result.to_dict())
     assert isinstance(csat([4, 5]), CSATResult)

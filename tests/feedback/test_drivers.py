@@ -39,7 +39,7 @@ def direct_relative_weights(df: pd.DataFrame, drivers: list[str], target: str) -
 
 
 def test_matches_direct_computation_and_r_squared(ratings):
-    table = key_drivers(ratings, target="overall", drivers=DRIVERS, n_bootstrap=0)
+    table = key_drivers(ratings, target="overall", drivers=DRIVERS, n_draws=0)
     expected = direct_relative_weights(ratings, DRIVERS, "overall")
     assert table["relative_weight"].to_numpy() == pytest.approx(expected, rel=1e-8)
     X, y = ratings[DRIVERS].to_numpy(), ratings["overall"].to_numpy()
@@ -63,7 +63,7 @@ def test_orthogonal_drivers_get_squared_correlations():
     X -= X.mean(axis=0)
     df = pd.DataFrame(X, columns=["a", "b", "c"])
     df["y"] = X @ [3.0, 1.0, 0.5] + rng.normal(scale=0.01, size=200)
-    table = key_drivers(df, target="y", drivers=["a", "b", "c"], n_bootstrap=0)
+    table = key_drivers(df, target="y", drivers=["a", "b", "c"], n_draws=0)
     r = df.corr()["y"][["a", "b", "c"]].to_numpy()
     corr = df[["a", "b", "c"]].corr().to_numpy()
     assert np.abs(corr - np.eye(3)).max() < 1e-10
@@ -80,24 +80,24 @@ def test_kernel_is_vectorized_over_stacks():
 
 
 def test_bootstrap_intervals(ratings):
-    a = key_drivers(ratings, target="overall", drivers=DRIVERS, n_bootstrap=150, random_state=1)
-    b = key_drivers(ratings, target="overall", drivers=DRIVERS, n_bootstrap=150, random_state=1)
+    a = key_drivers(ratings, target="overall", drivers=DRIVERS, n_draws=150, random_state=1)
+    b = key_drivers(ratings, target="overall", drivers=DRIVERS, n_draws=150, random_state=1)
     pd.testing.assert_frame_equal(a, b)
     for name in ("correlation", "relative_weight", "share"):
-        assert (a[f"{name}_ci_low"] <= a[f"{name}_ci_high"]).all()
-        assert (a[f"{name}_ci_low"] <= a[name] + 0.02).all()
-        assert (a[name] - 0.02 <= a[f"{name}_ci_high"]).all()
-    assert a.attrs["n_bootstrap"] == 150
-    assert a.attrs["n_bootstrap_failed"] == 0
+        assert (a[f"{name}_lower"] <= a[f"{name}_upper"]).all()
+        assert (a[f"{name}_lower"] <= a[name] + 0.02).all()
+        assert (a[name] - 0.02 <= a[f"{name}_upper"]).all()
+    assert a.attrs["n_draws"] == 150
+    assert a.attrs["n_draws_failed"] == 0
     # the correlation interval is close to Fisher's z interval
     r = a.loc["price", "correlation"]
     z = np.arctanh(r)
     half = 1.96 / np.sqrt(len(ratings) - 3)
-    assert a.loc["price", "correlation_ci_low"] == pytest.approx(np.tanh(z - half), abs=0.03)
-    assert a.loc["price", "correlation_ci_high"] == pytest.approx(np.tanh(z + half), abs=0.03)
+    assert a.loc["price", "correlation_lower"] == pytest.approx(np.tanh(z - half), abs=0.03)
+    assert a.loc["price", "correlation_upper"] == pytest.approx(np.tanh(z + half), abs=0.03)
 
 
 def test_no_mutation(ratings):
     before = ratings.copy()
-    key_drivers(ratings, target="overall", drivers=DRIVERS, n_bootstrap=20, random_state=0)
+    key_drivers(ratings, target="overall", drivers=DRIVERS, n_draws=20, random_state=0)
     pd.testing.assert_frame_equal(ratings, before)

@@ -21,22 +21,22 @@ confidences = st.sampled_from([0.8, 0.9, 0.95, 0.99])
 def test_nps_bounds(scores, confidence, method):
     result = nps(scores, confidence=confidence, method=method)
     assert -100 <= result.score <= 100
-    assert -100 <= result.ci_low <= result.ci_high <= 100
+    assert -100 <= result.lower <= result.upper <= 100
     assert result.se >= 0
     assert result.promoters + result.passives + result.detractors == len(scores)
     assert result.promoter_share + result.passive_share + result.detractor_share == pytest.approx(
         1.0
     )
     if method == "wald":
-        assert result.ci_low <= result.score + 1e-9
-        assert result.score - 1e-9 <= result.ci_high
+        assert result.lower <= result.score + 1e-9
+        assert result.score - 1e-9 <= result.upper
 
 
 @settings(max_examples=25, deadline=None)
 @given(nps_answers)
 def test_bootstrap_bounds(scores):
-    result = nps(scores, method="bootstrap", n_bootstrap=200, random_state=0)
-    assert -100 <= result.ci_low <= result.ci_high <= 100
+    result = nps(scores, method="bootstrap", n_draws=200, random_state=0)
+    assert -100 <= result.lower <= result.upper <= 100
 
 
 @settings(max_examples=40, deadline=None)
@@ -73,21 +73,21 @@ def test_weights_of_ones_equal_unweighted(a, b, c):
 @given(five_point, confidences)
 def test_csat_wilson_contains_estimate(scores, confidence):
     result = csat(scores, confidence=confidence)
-    assert 0 <= result.ci_low <= result.score <= result.ci_high <= 100
+    assert 0 <= result.lower <= result.score <= result.upper <= 100
 
 
 @settings(max_examples=40, deadline=None)
 @given(seven_point, confidences)
 def test_ces_interval_contains_mean_and_stays_on_scale(scores, confidence):
     result = ces(scores, confidence=confidence)
-    assert 1 <= result.ci_low <= result.score <= result.ci_high <= 7
+    assert 1 <= result.lower <= result.score <= result.upper <= 7
 
 
 @settings(max_examples=40, deadline=None)
 @given(nps_answers, nps_answers)
 def test_nps_test_interval_and_p_value_agree(a, b):
     test = nps_test(a, b)
-    excludes_zero = test.ci_low > 0 or test.ci_high < 0
+    excludes_zero = test.lower > 0 or test.upper < 0
     if abs(test.p_value - 0.05) > 1e-9:
         assert excludes_zero == (test.p_value < 0.05)
     assert 0 <= test.p_value <= 1
@@ -101,6 +101,6 @@ def test_summary_rows_equal_nps(rows):
     for key, group in df.groupby("g"):
         expected = nps(group["ltr"])
         assert table.loc[key, "score"] == pytest.approx(expected.score)
-        assert table.loc[key, "ci_low"] == pytest.approx(expected.ci_low)
-        assert table.loc[key, "ci_high"] == pytest.approx(expected.ci_high)
+        assert table.loc[key, "lower"] == pytest.approx(expected.lower)
+        assert table.loc[key, "upper"] == pytest.approx(expected.upper)
         assert table.loc[key, "n"] == expected.n

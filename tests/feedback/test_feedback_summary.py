@@ -31,8 +31,8 @@ FIELDS = {
     "nps": [
         "score",
         "se",
-        "ci_low",
-        "ci_high",
+        "lower",
+        "upper",
         "n",
         "effective_n",
         "promoters",
@@ -42,8 +42,8 @@ FIELDS = {
         "passive_share",
         "detractor_share",
     ],
-    "csat": ["score", "se", "ci_low", "ci_high", "n", "effective_n", "satisfied"],
-    "ces": ["score", "se", "ci_low", "ci_high", "n", "effective_n", "std"],
+    "csat": ["score", "se", "lower", "upper", "n", "effective_n", "satisfied"],
+    "ces": ["score", "se", "lower", "upper", "n", "effective_n", "std"],
 }
 
 

@@ -104,8 +104,8 @@ def test_bad_confidence(confidence):
 def test_bad_parameters():
     with pytest.raises(ParameterError, match="method"):
         nps([10], method="exact")  # type: ignore[arg-type]
-    with pytest.raises(ParameterError, match="n_bootstrap"):
-        nps([10], method="bootstrap", n_bootstrap=10)
+    with pytest.raises(ParameterError, match="n_draws"):
+        nps([10], method="bootstrap", n_draws=10)
     with pytest.raises(ParameterError, match="one column"):
         nps(pd.DataFrame({"a": [1], "b": [2]}))
     with pytest.raises(ParameterError, match="1-d"):
@@ -167,14 +167,14 @@ def test_key_driver_errors():
         key_drivers(df.assign(b="x"), target="y", drivers=["a", "b"])
     with pytest.raises(DataValidationError, match="complete rows"):
         key_drivers(df.head(3), target="y", drivers=["a", "b"])
-    with pytest.raises(ParameterError, match="n_bootstrap"):
-        key_drivers(df, target="y", drivers=["a"], n_bootstrap=-1)
+    with pytest.raises(ParameterError, match="n_draws"):
+        key_drivers(df, target="y", drivers=["a"], n_draws=-1)
     holes = df.copy()
     holes.loc[[2, 5], "a"] = np.nan
     with pytest.raises(DataValidationError, match="dropna=True") as err:
         key_drivers(holes, target="y", drivers=["a", "b"])
     assert err.value.examples == [2, 5]
-    table = key_drivers(holes, target="y", drivers=["a", "b"], dropna=True, n_bootstrap=0)
+    table = key_drivers(holes, target="y", drivers=["a", "b"], dropna=True, n_draws=0)
     assert table.attrs["n_dropped"] == 2
     assert table.attrs["n"] == 28
-    assert "correlation_ci_low" not in table.columns
+    assert "correlation_lower" not in table.columns

@@ -26,8 +26,8 @@ def test_hand_values_half_third_sixth():
         n = 6 * scale
         assert result.score == pytest.approx(100 / 3)
         assert (result.se / 100) ** 2 * n == pytest.approx(5 / 9)
-        assert result.ci_low == pytest.approx(100 / 3 - Z95 * 100 * math.sqrt(5 / 9 / n))
-        assert result.ci_high == pytest.approx(100 / 3 + Z95 * 100 * math.sqrt(5 / 9 / n))
+        assert result.lower == pytest.approx(100 / 3 - Z95 * 100 * math.sqrt(5 / 9 / n))
+        assert result.upper == pytest.approx(100 / 3 + Z95 * 100 * math.sqrt(5 / 9 / n))
         assert (result.promoters, result.passives, result.detractors) == (
             3 * scale,
             2 * scale,
@@ -57,29 +57,29 @@ def test_adjusted_wald_by_hand():
     z = stats.norm.ppf(0.95)
     assert result.score == pytest.approx(100 / 3)  # the point estimate is not adjusted
     assert result.se == pytest.approx(100 * se)
-    assert result.ci_low == pytest.approx(100 * (center - z * se))
-    assert result.ci_high == pytest.approx(100 * (center + z * se))
+    assert result.lower == pytest.approx(100 * (center - z * se))
+    assert result.upper == pytest.approx(100 * (center + z * se))
     assert result.method == "adjusted_wald"
     assert result.confidence == 0.9
 
 
 def test_unanimous_sample_wald_collapses_adjusted_does_not():
     wald = nps([10] * 20, method="wald")
-    assert (wald.score, wald.ci_low, wald.ci_high, wald.se) == (100.0, 100.0, 100.0, 0.0)
+    assert (wald.score, wald.lower, wald.upper, wald.se) == (100.0, 100.0, 100.0, 0.0)
     adjusted = nps([10] * 20, method="adjusted_wald")
     p, d = 20.75 / 23, 0.75 / 23
     expected_low = 100 * (p - d - Z95 * math.sqrt((p + d - (p - d) ** 2) / 23))
-    assert adjusted.ci_high == 100.0  # clipped
-    assert adjusted.ci_low == pytest.approx(expected_low)
+    assert adjusted.upper == 100.0  # clipped
+    assert adjusted.lower == pytest.approx(expected_low)
     low = nps([0] * 20, method="adjusted_wald")
-    assert low.ci_low == -100.0
-    assert low.ci_high == pytest.approx(-expected_low)
+    assert low.lower == -100.0
+    assert low.upper == pytest.approx(-expected_low)
 
 
 def test_clipping_on_small_samples():
     for method in ("wald", "adjusted_wald", "score", "score_cc"):
         result = nps([10, 10, 9, 2], method=method)
-        assert -100 <= result.ci_low <= result.ci_high <= 100
+        assert -100 <= result.lower <= result.upper <= 100
 
 
 def test_bootstrap_seeded_and_close_to_wald_for_large_n():
@@ -89,19 +89,19 @@ def test_bootstrap_seeded_and_close_to_wald_for_large_n():
     b = nps(x, method="bootstrap", random_state=0)
     c = nps(x, method="bootstrap", random_state=1)
     assert a == b
-    assert a.ci_low != c.ci_low
+    assert a.lower != c.lower
     wald = nps(x, method="wald")
     assert a.score == wald.score
     assert a.se == pytest.approx(wald.se, rel=0.1)
-    assert a.ci_low == pytest.approx(wald.ci_low, abs=1.0)
-    assert a.ci_high == pytest.approx(wald.ci_high, abs=1.0)
+    assert a.lower == pytest.approx(wald.lower, abs=1.0)
+    assert a.upper == pytest.approx(wald.upper, abs=1.0)
 
 
 def test_weighted_bootstrap_matches_weighted_wald_roughly():
     rng = np.random.default_rng(4)
     x = rng.integers(0, 11, 800)
     w = rng.uniform(0.5, 2.0, 800)
-    boot = nps(x, sample_weight=w, method="bootstrap", n_bootstrap=400, random_state=0)
+    boot = nps(x, sample_weight=w, method="bootstrap", n_draws=400, random_state=0)
     wald = nps(x, sample_weight=w, method="wald")
     assert boot.score == pytest.approx(wald.score)
     assert boot.se == pytest.approx(wald.se, rel=0.2)
@@ -154,7 +154,7 @@ def test_public_nps_uses_the_kernel():
     se, low, high = nps_interval(
         result.promoter_share, result.detractor_share, 57, confidence=0.8, method="score_cc"
     )
-    assert (result.se, result.ci_low, result.ci_high) == pytest.approx(
+    assert (result.se, result.lower, result.upper) == pytest.approx(
         (100 * se, 100 * low, 100 * high)
     )
 
@@ -191,8 +191,8 @@ def test_nps_test_wald_against_hand_formula():
     assert test.z == pytest.approx(z)
     assert test.p_value == pytest.approx(2 * stats.norm.sf(z))
     zq = stats.norm.ppf(0.95)
-    assert test.ci_low == pytest.approx(100 * (0.35 - zq * se))
-    assert test.ci_high == pytest.approx(100 * (0.35 + zq * se))
+    assert test.lower == pytest.approx(100 * (0.35 - zq * se))
+    assert test.upper == pytest.approx(100 * (0.35 + zq * se))
     assert "NPSTestResult(difference=35.0" in repr(test)
     assert test.to_series()["n_a"] == 100
 
@@ -206,7 +206,7 @@ def test_nps_test_adjusted_by_hand_and_symmetry():
     se = math.sqrt((pa + da - (pa - da) ** 2) / 23 + (pb + db - (pb - db) ** 2) / 23)
     assert test.se == pytest.approx(100 * se)
     assert test.z == pytest.approx(d_hat / se)
-    assert test.ci_low == pytest.approx(100 * (d_hat - Z95 * se))
+    assert test.lower == pytest.approx(100 * (d_hat - Z95 * se))
     reverse = nps_test(b, a, method="adjusted_wald")
     assert reverse.difference == pytest.approx(-test.difference)
     assert reverse.p_value == pytest.approx(test.p_value)

@@ -74,8 +74,8 @@ def test_bucketed_percentile_intervals_cover_the_true_correlation():
     hits = 0
     for trial in range(trials):
         sample = pd.DataFrame(_bivariate(n, rho, seed=100 + trial), columns=["x", "y"])
-        table = key_drivers(sample, target="y", drivers=["x"], n_bootstrap=200, random_state=trial)
-        hits += table["correlation_ci_low"].iloc[0] <= rho <= table["correlation_ci_high"].iloc[0]
+        table = key_drivers(sample, target="y", drivers=["x"], n_draws=200, random_state=trial)
+        hits += table["correlation_lower"].iloc[0] <= rho <= table["correlation_upper"].iloc[0]
     # Binomial SE at 95% over 300 trials is 1.3%: [0.91, 0.99] is three SEs either side.
     assert 0.91 <= hits / trials <= 0.99
 
@@ -87,12 +87,12 @@ def test_key_drivers_on_a_million_rows_keeps_its_point_estimates():
     drivers = rng.normal(size=(n, 3))
     target = drivers @ np.array([0.2, 0.4, 0.1]) + rng.normal(size=n)
     frame = pd.DataFrame(drivers, columns=["a", "b", "c"]).assign(y=target)
-    table = key_drivers(frame, target="y", drivers=["a", "b", "c"], n_bootstrap=50, random_state=0)
+    table = key_drivers(frame, target="y", drivers=["a", "b", "c"], n_draws=50, random_state=0)
     expected = frame.corr().loc[["a", "b", "c"], "y"].to_numpy()
     np.testing.assert_allclose(table["correlation"], expected, rtol=0, atol=1e-12)
-    assert (table["correlation_ci_low"] < table["correlation"]).all()
-    assert (table["correlation"] < table["correlation_ci_high"]).all()
+    assert (table["correlation_lower"] < table["correlation"]).all()
+    assert (table["correlation"] < table["correlation_upper"]).all()
     # Normal-theory half-width 1.96 (1 - r^2) / sqrt(n) is about 0.0019 here.
-    half = (table["correlation_ci_high"] - table["correlation_ci_low"]) / 2
+    half = (table["correlation_upper"] - table["correlation_lower"]) / 2
     theory = 1.96 * (1 - expected**2) / np.sqrt(n)
     np.testing.assert_allclose(half, theory, rtol=0.35)

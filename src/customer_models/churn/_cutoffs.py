@@ -61,7 +61,7 @@ def cutoff_list(cutoff: Any) -> tuple[list[Any], bool]:
     if isinstance(cutoff, (Sequence, pd.Index, pd.Series, np.ndarray)):
         values = list(cutoff)
         if not values:
-            raise ParameterError("cutoff is an empty list; give at least one date.")
+            raise ParameterError("as_of is an empty list; give at least one date.")
         return values, True
     return [cutoff], False
 
@@ -80,27 +80,27 @@ def check_cutoffs(
     label is built (then only the first two rules apply).
     """
     if len(set(cutoff_us)) != len(cutoff_us):
-        raise ParameterError(f"cutoff has duplicated days: {cutoffs}.")
+        raise ParameterError(f"as_of has duplicated days: {cutoffs}.")
     end_us = log.end(observation_end, "D")
     first_us = int(log.us.min())
     for value, c_us in zip(cutoffs, cutoff_us, strict=True):
         if c_us < first_us:
             raise DataValidationError(
-                f"cutoff {value} is before the first transaction ({_show(first_us)}): "
-                "no customer has a history to learn from. Choose a later cutoff.",
+                f"as_of {value} is before the first transaction ({_show(first_us)}): "
+                "no customer has a history to learn from. Choose a later as_of.",
                 column=log.date_col,
-                rule="cutoff >= first transaction date",
+                rule="as_of >= first transaction date",
                 n_rows=len(log),
             )
         if horizon_us is not None and c_us + horizon_us > end_us:
             raise DataValidationError(
-                f"cutoff {value} + horizon ends at {_show(c_us + horizon_us)}, after "
+                f"as_of {value} + horizon ends at {_show(c_us + horizon_us)}, after "
                 f"the end of the data ({_show(end_us)}); customers would be labelled "
-                "churned only because the data stops. Choose an earlier cutoff, a shorter "
+                "churned only because the data stops. Choose an earlier as_of, a shorter "
                 "horizon, pass observation_end if the data runs longer than its last "
                 "transaction, or score today's customers with churn_features().",
                 column=log.date_col,
-                rule="cutoff + horizon <= observation_end",
+                rule="as_of + horizon <= observation_end",
                 n_rows=len(log),
             )
 

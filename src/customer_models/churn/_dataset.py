@@ -28,7 +28,7 @@ __all__ = ["churn_dataset", "churn_features"]
 def churn_dataset(
     transactions: Any,
     *,
-    cutoff: Any,
+    as_of: Any,
     horizon: Any,
     attributes: pd.DataFrame | pd.Series | None = None,
     customer_col: str = "customer_id",
@@ -42,29 +42,29 @@ def churn_dataset(
     date_format: str | None = None,
     dayfirst: bool | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Features as of a cutoff and the label "no purchase in the following horizon".
+    """Features as of a day and the label "no purchase in the following horizon".
 
-    For every customer with at least one transaction on or before ``cutoff``, the features are
-    computed from those transactions only (the table is filtered to ``date <= cutoff`` before
+    For every customer with at least one transaction on or before ``as_of``, the features are
+    computed from those transactions only (the table is filtered to ``date <= as_of`` before
     any feature is computed), and the label is 1 if the customer makes no purchase in
-    ``(cutoff, cutoff + horizon]``. Nothing after the cutoff can change ``X``.
+    ``(as_of, as_of + horizon]``. Nothing after ``as_of`` can change ``X``.
 
     Parameters
     ----------
     transactions : DataFrame
         One row per transaction (pandas, polars or Arrow).
-    cutoff : date-like or list of date-likes
-        The "as of" day. A cutoff means its whole day: purchases at any time on the cutoff day
-        are history, and the label window starts the next day. With a list, one training set
-        per cutoff is built and they are stacked, with a ``cutoff`` level (the cutoff day) in
-        front of the customer id in the index (the same customer appears once per cutoff at
-        which they had purchased).
+    as_of : date-like or list of date-likes
+        The day the features are computed at (the cutoff between history and label window). It
+        means its whole day: purchases at any time on that day are history, and the label window
+        starts the next day. With a list, one training set per day is built and they are
+        stacked, with an ``as_of`` level (the day) in front of the customer id in the index
+        (the same customer appears once per day at which they had purchased).
     horizon : int, float or timedelta-like
         Length of the label window: a number of days, or anything :class:`pandas.Timedelta`
         accepts (``"90D"``, ``pd.Timedelta(weeks=13)``).
     attributes : DataFrame or Series, optional
         Customer attributes indexed by customer id (plan, region, age, ...), joined on the
-        customer id. They must describe the customer as known at the cutoff; this function
+        customer id. They must describe the customer as known at ``as_of``; this function
         cannot check that. Every customer in ``X`` must have a row (see
         ``on_missing_attributes``).
     customer_col, date_col : str
@@ -73,13 +73,13 @@ def churn_dataset(
         Transaction value column; adds the spend features.
     channel_col : str, optional
         Sales channel column (web, store, ...); adds the share of each channel. The channel
-        columns are the channels seen on or before the latest cutoff, sorted by name.
+        columns are the channels seen on or before the latest ``as_of``, sorted by name.
     trend_window : int or timedelta-like, optional
         Window for the trend features (default: ``horizon``): ``n_recent`` counts
-        transactions in ``(cutoff - w, cutoff]``, ``n_previous`` in
-        ``(cutoff - 2w, cutoff - w]``.
+        transactions in ``(as_of - w, as_of]``, ``n_previous`` in
+        ``(as_of - 2w, as_of - w]``.
     observation_end : date-like, optional
-        End of the data (default: the last transaction date). ``cutoff + horizon`` must not be
+        End of the data (default: the last transaction date). ``as_of + horizon`` must not be
         after it, otherwise customers would be labelled churned only because the data stops.
     on_missing_attributes : {"raise", "nan"}, default "raise"
         What to do when customers lack attributes: raise (the default, the message says how
@@ -92,12 +92,12 @@ def churn_dataset(
     Returns
     -------
     X : DataFrame
-        Indexed by customer id (or ``(cutoff, customer id)`` for a list of cutoffs), with the
+        Indexed by customer id (or ``(as_of, customer id)`` for a list of days), with the
         columns below (days are whole calendar days, as in the daily customer summary):
 
-        - ``recency_days``: days from the last purchase to the cutoff (marketing recency, not
+        - ``recency_days``: days from the last purchase to ``as_of`` (marketing recency, not
           the BTYD ``recency`` of :func:`~customer_models.rfm_summary`);
-        - ``tenure_days``: days from the first purchase to the cutoff;
+        - ``tenure_days``: days from the first purchase to ``as_of``;
         - ``n_transactions``, ``n_purchase_days``: transactions and distinct purchase days;
         - ``ipt_mean_days``, ``ipt_std_days``: mean and standard deviation (ddof 1) of the gaps
           between consecutive purchase days; NaN when undefined (fewer than two, respectively
@@ -113,18 +113,18 @@ def churn_dataset(
         - then the ``attributes`` columns.
     y : Series of int
         Named ``"churned"``, on the index of ``X``: 1 if no purchase in
-        ``(cutoff, cutoff + horizon]``, else 0.
+        ``(as_of, as_of + horizon]``, else 0.
 
     Raises
     ------
     MissingColumnError
         A named column is absent.
     DataValidationError
-        Bad transactions (missing ids or dates, bad values), a cutoff before every purchase,
-        ``cutoff + horizon`` after ``observation_end``, duplicated attribute ids or customers
+        Bad transactions (missing ids or dates, bad values), an ``as_of`` before every purchase,
+        ``as_of + horizon`` after ``observation_end``, duplicated attribute ids or customers
         without attributes.
     ParameterError
-        A non-positive horizon, duplicated cutoffs, or attribute columns named like features.
+        A non-positive horizon, duplicated ``as_of`` days, or attribute columns named like features.
 
     Examples
     --------
@@ -136,7 +136,7 @@ def churn_dataset(
     ...                             "2024-01-20", "2024-03-20", "2024-03-01"]),
     ...     "amount": [10.0, 20.0, 30.0, 5.0, 5.0, 8.0],
     ... })
-    >>> X, y = churn_dataset(tx, cutoff="2024-01-31", horizon=30, value_col="amount",
+    >>> X, y = churn_dataset(tx, as_of="2024-01-31", horizon=30, value_col="amount",
     ...                      observation_end="2024-03-31")
     >>> X[["recency_days", "tenure_days", "n_transactions", "ipt_mean_days"]]
                  recency_days  tenure_days  n_transactions  ipt_mean_days
@@ -151,7 +151,7 @@ def churn_dataset(
     )
     check_choice(on_missing_attributes, "on_missing_attributes", ("raise", "nan"))
     attributed = (attributes, on_missing_attributes)
-    X, y = _build(transactions, reading, attributed, cutoff, horizon, trend_window, observation_end)
+    X, y = _build(transactions, reading, attributed, as_of, horizon, trend_window, observation_end)
     assert y is not None  # a horizon was given
     return X, y
 
@@ -160,12 +160,12 @@ def _build(
     transactions: Any,
     reading: Reading,
     attributed: tuple[pd.DataFrame | pd.Series | None, str],
-    cutoff: Any,
+    as_of: Any,
     horizon: Any,
     trend_window: Any,
     observation_end: Any,
 ) -> tuple[pd.DataFrame, pd.Series | None]:
-    """Features at each cutoff, and the labels when a ``horizon`` is given.
+    """Features at each ``as_of`` day, and the labels when a ``horizon`` is given.
 
     ``attributed`` is ``(attributes, on_missing_attributes)``.
     """
@@ -180,9 +180,8 @@ def _build(
             "trend_window is required without a horizon: pass the horizon (or trend_window) "
             "the churn model was trained with, e.g. trend_window=90."
         )
-    cutoffs, stacked = cutoff_list(cutoff)
-    argument = "as_of" if horizon_us is None else "cutoff"
-    cutoff_us = [log.end(c, "D", argument) for c in cutoffs]
+    cutoffs, stacked = cutoff_list(as_of)
+    cutoff_us = [log.end(c, "D", "as_of") for c in cutoffs]
     check_cutoffs(log, cutoffs, cutoff_us, horizon_us=horizon_us, observation_end=observation_end)
     history = sort_history(log, reading.channel_col, max(cutoff_us))
 
@@ -206,10 +205,10 @@ def _build(
 
 
 def _stacked_index(ids: pd.Index, cutoff_us: int, tz: Any) -> pd.MultiIndex:
-    """``(cutoff, customer id)`` for a stacked training set; the cutoff level is its day."""
+    """``(as_of, customer id)`` for a stacked training set; the ``as_of`` level is its day."""
     day_start = np.floor_divide(cutoff_us, US_PER_DAY) * US_PER_DAY
     stamps = us_to_datetime(np.full(len(ids), day_start), tz)
-    return pd.MultiIndex.from_arrays([stamps, ids], names=["cutoff", ids.name])
+    return pd.MultiIndex.from_arrays([stamps, ids], names=["as_of", ids.name])
 
 
 def churn_features(
@@ -229,7 +228,7 @@ def churn_features(
 ) -> pd.DataFrame:
     """Build the features of :func:`churn_dataset` at ``as_of`` without labels (score today).
 
-    A model trained on ``churn_dataset(..., cutoff=c, horizon=h)`` scores the customers of
+    A model trained on ``churn_dataset(..., as_of=c, horizon=h)`` scores the customers of
     ``churn_features(..., as_of=today, trend_window=h)`` (use the same ``trend_window`` as in
     training, which defaults to the horizon there). Nothing after ``as_of`` is needed.
 

@@ -82,7 +82,7 @@ def kaplan_meier(
     *,
     by: Any = None,
     confidence: float = 0.95,
-    ci_method: Literal["log-log", "linear"] = "log-log",
+    method: Literal["log-log", "linear"] = "log-log",
 ) -> pd.DataFrame:
     r"""Kaplan-Meier survival (retention) curve with Greenwood confidence bands.
 
@@ -98,7 +98,7 @@ def kaplan_meier(
         output then starts with a ``group`` column.
     confidence : float, default 0.95
         Confidence level of the pointwise bands, in (0, 1).
-    ci_method : {"log-log", "linear"}, default "log-log"
+    method : {"log-log", "linear"}, default "log-log"
         How the Greenwood variance becomes a band. ``"log-log"`` (the default of lifelines,
         R's ``survfit(conf.type="log-log")`` and Kalbfleisch-Prentice) builds the interval on
         ``log(-log S)`` and always stays in [0, 1]; ``"linear"`` is ``S ± z·S·sqrt(V)``
@@ -108,7 +108,7 @@ def kaplan_meier(
     -------
     pandas.DataFrame
         One row per distinct observed time (per group), sorted by (group,) time, with columns
-        ``[group,] time, at_risk, events, censored, survival, ci_low, ci_high``. ``survival``
+        ``[group,] time, at_risk, events, censored, survival, lower, upper``. ``survival``
         is S(t) just after ``time``; before the first row S = 1.
 
     Notes
@@ -141,7 +141,7 @@ def kaplan_meier(
     2   3.0        2       1  0.300000
     3   4.0        1       0  0.300000
     """
-    check_choice(ci_method, "ci_method", ["log-log", "linear"])
+    check_choice(method, "method", ["log-log", "linear"])
     if not (isinstance(confidence, (int, float)) and 0.0 < float(confidence) < 1.0):
         raise ParameterError(f"confidence must be a number in (0, 1), got {confidence!r}.")
     dur = _as_1d(durations, "durations")
@@ -223,7 +223,7 @@ def kaplan_meier(
     var = cum["gw"].to_numpy()
 
     z = float(ndtri(0.5 + float(confidence) / 2.0))
-    if ci_method == "linear":
+    if method == "linear":
         half = z * survival * np.sqrt(var)
         low = np.clip(survival - half, 0.0, 1.0)
         high = np.clip(survival + half, 0.0, 1.0)
@@ -245,8 +245,8 @@ def kaplan_meier(
             "events": d_cell.astype(np.int64),
             "censored": (n_cell - d_cell).astype(np.int64),
             "survival": survival,
-            "ci_low": low,
-            "ci_high": high,
+            "lower": low,
+            "upper": high,
         }
     )
     if groups is not None:

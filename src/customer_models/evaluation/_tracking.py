@@ -62,7 +62,7 @@ def _refuse_long_grid(
             f"{n_births:,} birth days x {n_periods:,} periods = {cells:,} model evaluations; "
             f"the last transactions are those of customers {late}. A placeholder date "
             "(1900-01-01, 9999-12-31) is usually the cause: remove such rows, or pass "
-            "origin= and end=."
+            "start= and end=."
         ),
     )
 
@@ -73,7 +73,7 @@ def transaction_tracking(
     transactions: Any,
     *,
     period: str | None = None,
-    origin: Any = None,
+    start: Any = None,
     end: Any = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
@@ -103,7 +103,7 @@ def transaction_tracking(
     period : str, optional
         Length of a tracking period (``"D"``, ``"W"``, ``"M"``, ``"7D"``...). Default: the
         model's time unit.
-    origin : date-like, optional
+    start : date-like, optional
         Start of period 1 (the start of its day). Default: the cohort's first purchase day.
     end : date-like, optional
         Last day tracked, a cut-off: purchases at any time on that day count (a
@@ -123,7 +123,7 @@ def transaction_tracking(
     -------
     DataFrame
         One row per period ``1..n`` (index ``period``) with ``start`` and ``end`` (Timestamps,
-        end exclusive), ``t`` (period end in model units since ``origin``), ``actual``,
+        end exclusive), ``t`` (period end in model units since ``start``), ``actual``,
         ``expected`` (incremental) and ``actual_cumulative``, ``expected_cumulative``.
 
     Raises
@@ -213,10 +213,10 @@ def transaction_tracking(
         birth_day = aligned.to_numpy(dtype=np.int64)
     repeat_days = days["day"].to_numpy()[days["day"].to_numpy() > first_tx]
 
-    if origin is None:
+    if start is None:
         origin_day = int(birth_day.min())
     else:
-        origin_day = int(np.floor_divide(to_instant_us(origin, "origin", tz=tz), US_PER_DAY))
+        origin_day = int(np.floor_divide(to_instant_us(start, "start", tz=tz), US_PER_DAY))
     last_day = int(day.max()) if day.size else int(birth_day.max())
     if end is None:
         end_day = last_day

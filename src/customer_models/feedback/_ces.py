@@ -61,7 +61,7 @@ def ces(
     Returns
     -------
     CESResult
-        ``score`` (mean), ``std``, ``se``, ``ci_low``, ``ci_high``, ``n``, ``effective_n``,
+        ``score`` (mean), ``std``, ``se``, ``lower``, ``upper``, ``n``, ``effective_n``,
         ``n_dropped``, ``method``, ``confidence``.
 
     Notes
@@ -117,16 +117,16 @@ def ces(
         se_a, low_a, high_a = adjusted_t_interval(
             mean, var_ml, n_eff, scale=(low, high), confidence=confidence, pseudo=CES_PSEUDO
         )
-        se, ci_low, ci_high = float(se_a), float(low_a), float(high_a)
+        se, lower, upper = float(se_a), float(low_a), float(high_a)
     else:
         se = std / float(np.sqrt(n_eff))
         half = float(t_quantile(confidence, n_eff - 1.0)) * se
-        ci_low, ci_high = max(mean - half, low), min(mean + half, high)
+        lower, upper = max(mean - half, low), min(mean + half, high)
     return CESResult(
         score=mean,
         se=se,
-        ci_low=ci_low,
-        ci_high=ci_high,
+        lower=lower,
+        upper=upper,
         n=int(x.size),
         effective_n=n_eff,
         n_dropped=n_dropped,

@@ -97,7 +97,7 @@ def csat(
     Returns
     -------
     CSATResult
-        ``score`` (percent satisfied), ``se``, ``ci_low``, ``ci_high`` (percent), ``satisfied``
+        ``score`` (percent satisfied), ``se``, ``lower``, ``upper`` (percent), ``satisfied``
         (count), ``satisfied_share``, ``n``, ``effective_n``, ``n_dropped``, ``method``,
         ``confidence``.
 
@@ -158,12 +158,12 @@ def csat(
         share, n_eff = count / x.size, float(x.size)
     else:
         share, n_eff = float(w[is_sat].sum() / w.sum()), kish_effective_n(w)
-    ci_low, ci_high = binomial_interval(share * n_eff, n_eff, confidence=confidence, method=method)
+    lower, upper = binomial_interval(share * n_eff, n_eff, confidence=confidence, method=method)
     return CSATResult(
         score=100.0 * share,
         se=100.0 * float(np.sqrt(share * (1.0 - share) / n_eff)),
-        ci_low=100.0 * float(ci_low),
-        ci_high=100.0 * float(ci_high),
+        lower=100.0 * float(lower),
+        upper=100.0 * float(upper),
         n=int(x.size),
         effective_n=n_eff,
         n_dropped=n_dropped,

@@ -93,7 +93,7 @@ def key_drivers(
     *,
     target: str,
     drivers: Sequence[str],
-    n_bootstrap: int = 200,
+    n_draws: int = 200,
     confidence: float = 0.95,
     random_state: Any = None,
     dropna: bool = False,
@@ -108,7 +108,7 @@ def key_drivers(
         Column of the overall score (e.g. likelihood to recommend, overall satisfaction).
     drivers : sequence of str
         Columns of the attribute ratings.
-    n_bootstrap : int, default 200
+    n_draws : int, default 200
         Bootstrap replicates for the percentile intervals (0 to skip them).
     confidence : float, default 0.95
         Confidence level of the intervals.
@@ -124,9 +124,9 @@ def key_drivers(
         Indexed by driver (in the given order) with ``correlation`` (Pearson r with the target),
         ``relative_weight`` (raw weight; they sum to :math:`R^2`), ``share`` (percent of
         :math:`R^2`; 0 for every driver when :math:`R^2` is 0), ``rank`` (1 = most
-        important), and ``*_ci_low``/``*_ci_high`` bootstrap percentile intervals for the
+        important), and ``*_lower``/``*_upper`` bootstrap percentile intervals for the
         three measures. ``attrs`` holds ``r_squared``, ``n``,
-        ``n_dropped``, ``n_bootstrap`` and ``n_bootstrap_failed`` (replicates whose resample had
+        ``n_dropped``, ``n_draws`` and ``n_draws_failed`` (replicates whose resample had
         a constant or collinear column, left out of the intervals).
 
     Notes
@@ -182,7 +182,7 @@ def key_drivers(
     check_str(target, "target")
     check_bool(dropna, "dropna")
     check_random_state(random_state)
-    n_bootstrap = check_number(n_bootstrap, "n_bootstrap", low=0, high=MAX_BOOTSTRAP, integer=True)
+    n_draws = check_number(n_draws, "n_draws", low=0, high=MAX_BOOTSTRAP, integer=True)
     if isinstance(drivers, str):
         drivers = [drivers]
     if not isinstance(drivers, Sequence):
@@ -262,8 +262,8 @@ def key_drivers(
     table["rank"] = table["relative_weight"].rank(ascending=False, method="min").astype(np.int64)
 
     n_failed = 0
-    if n_bootstrap > 0:
-        stack = bootstrap_correlations(matrix, n_bootstrap, as_generator(random_state))
+    if n_draws > 0:
+        stack = bootstrap_correlations(matrix, n_draws, as_generator(random_state))
         boot_corr = stack[:, :-1, -1]
         boot_w, _ = relative_weights(stack)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -273,7 +273,7 @@ def key_drivers(
         if good.sum() < 2:
             raise DataValidationError(
                 "almost every bootstrap resample had a constant or collinear column; there are "
-                "too few distinct rows for intervals. Pass n_bootstrap=0 to skip them.",
+                "too few distinct rows for intervals. Pass n_draws=0 to skip them.",
                 rule="bootstrap resamples must be usable",
                 n_rows=n,
             )
@@ -285,19 +285,19 @@ def key_drivers(
             ("share", boot_share),
         ):
             low, high = np.quantile(values[good], q, axis=0)
-            table[f"{name}_ci_low"] = low
-            table[f"{name}_ci_high"] = high
+            table[f"{name}_lower"] = low
+            table[f"{name}_upper"] = high
         table = table[
             [
                 "correlation",
-                "correlation_ci_low",
-                "correlation_ci_high",
+                "correlation_lower",
+                "correlation_upper",
                 "relative_weight",
-                "relative_weight_ci_low",
-                "relative_weight_ci_high",
+                "relative_weight_lower",
+                "relative_weight_upper",
                 "share",
-                "share_ci_low",
-                "share_ci_high",
+                "share_lower",
+                "share_upper",
                 "rank",
             ]
         ]
@@ -306,8 +306,8 @@ def key_drivers(
             "r_squared": float(r2),
             "n": n,
             "n_dropped": n_dropped,
-            "n_bootstrap": int(n_bootstrap),
-            "n_bootstrap_failed": n_failed,
+            "n_draws": int(n_draws),
+            "n_draws_failed": n_failed,
             "confidence": confidence,
         }
     )

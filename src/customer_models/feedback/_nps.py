@@ -122,21 +122,21 @@ def _bootstrap(
     shares: tuple[float, float, float],
     *,
     confidence: float,
-    n_bootstrap: int,
+    n_draws: int,
     random_state: Any,
 ) -> tuple[float, float, float]:
     rng = as_generator(random_state)
     n = x.size
     if w is None:
         # Resampling n answers with replacement = one multinomial draw of the three counts.
-        counts = rng.multinomial(n, np.asarray(shares), size=n_bootstrap)
+        counts = rng.multinomial(n, np.asarray(shares), size=n_draws)
         stats = (counts[:, 0] - counts[:, 2]) / n
     else:
         value = np.where(x >= PROMOTER_MIN, 1.0, np.where(x <= DETRACTOR_MAX, -1.0, 0.0))
-        wv, stats = w * value, np.empty(n_bootstrap)
-        chunk = max(1, min(n_bootstrap, 5_000_000 // max(n, 1)))
-        for start in range(0, n_bootstrap, chunk):  # loop over replicate blocks, not answers
-            size = min(chunk, n_bootstrap - start)
+        wv, stats = w * value, np.empty(n_draws)
+        chunk = max(1, min(n_draws, 5_000_000 // max(n, 1)))
+        for start in range(0, n_draws, chunk):  # loop over replicate blocks, not answers
+            size = min(chunk, n_draws - start)
             counts = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float64)
             den = counts @ w
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -154,7 +154,7 @@ def nps(
     method: NPSMethod = "score_cc",
     sample_weight: Any = None,
     dropna: bool = False,
-    n_bootstrap: int = 2000,
+    n_draws: int = 2000,
     random_state: Any = None,
 ) -> NPSResult:
     r"""Compute the Net Promoter Score of 0-10 answers with a confidence interval.
@@ -175,7 +175,7 @@ def nps(
     dropna : bool, default False
         Missing answers raise :class:`~customer_models.exceptions.DataValidationError` unless
         ``dropna=True``, which drops them and reports how many in ``n_dropped``.
-    n_bootstrap : int, default 2000
+    n_draws : int, default 2000
         Bootstrap replicates (``method="bootstrap"`` only).
     random_state : int or numpy.random.Generator, optional
         Seed of the bootstrap.
@@ -183,7 +183,7 @@ def nps(
     Returns
     -------
     NPSResult
-        ``score``, ``se``, ``ci_low``, ``ci_high`` (−100..100), counts and shares of promoters,
+        ``score``, ``se``, ``lower``, ``upper`` (−100..100), counts and shares of promoters,
         passives and detractors, ``n``, ``effective_n``, ``n_dropped``, ``method``,
         ``confidence``; ``to_dict()`` and ``to_series()``.
 
@@ -255,9 +255,7 @@ def nps(
     confidence = check_confidence(confidence)
     check_choice(method, "method", [*NPS_METHODS, "bootstrap"])
     if method == "bootstrap":
-        n_bootstrap = check_number(
-            n_bootstrap, "n_bootstrap", low=100, high=MAX_BOOTSTRAP, integer=True
-        )
+        n_draws = check_number(n_draws, "n_draws", low=100, high=MAX_BOOTSTRAP, integer=True)
         check_random_state(random_state)
     x, w, n_dropped = clean_scores(scores, scale=NPS_SCALE, dropna=dropna, weights=sample_weight)
     n_pro, n_pas, n_det, s_pro, s_pas, s_det = _shares(x, w)
@@ -268,7 +266,7 @@ def nps(
             w,
             (s_pro, s_pas, s_det),
             confidence=confidence,
-            n_bootstrap=int(n_bootstrap),
+            n_draws=int(n_draws),
             random_state=random_state,
         )
     else:
@@ -279,8 +277,8 @@ def nps(
     return NPSResult(
         score=100.0 * (s_pro - s_det),
         se=100.0 * se,
-        ci_low=100.0 * low,
-        ci_high=100.0 * high,
+        lower=100.0 * low,
+        upper=100.0 * high,
         n=int(x.size),
         effective_n=n_eff,
         n_dropped=n_dropped,
@@ -322,7 +320,7 @@ def nps_test(
     Returns
     -------
     NPSTestResult
-        ``difference`` (``score_a - score_b``), ``se``, ``ci_low``, ``ci_high``, ``z``,
+        ``difference`` (``score_a - score_b``), ``se``, ``lower``, ``upper``, ``z``,
         ``p_value`` and both scores and sizes.
 
     Notes
@@ -388,8 +386,8 @@ def nps_test(
         n_b=int(n_b),
         difference=score_a - score_b,
         se=100.0 * se,
-        ci_low=100.0 * max(low, -2.0),
-        ci_high=100.0 * min(high, 2.0),
+        lower=100.0 * max(low, -2.0),
+        upper=100.0 * min(high, 2.0),
         z=float(z),
         p_value=float(p_value),
         method=method,

@@ -4,7 +4,7 @@ A replicate's correlation matrix depends on its rows only through the count, the
 and the cross-products. So each *unit* (a row, or above :data:`BOOTSTRAP_UNITS` rows a random
 bucket of rows) is summarised once, a replicate draws units with replacement as a vector of
 counts, and its moments are one matrix product of those counts with the unit summaries. The
-work is ``n_bootstrap × units`` instead of ``n_bootstrap × rows``: at a million rows and 200
+work is ``n_draws × units`` instead of ``n_draws × rows``: at a million rows and 200
 replicates that is 50 times less, and no resample is ever materialised.
 
 With as many units as rows this is exactly the nonparametric bootstrap of the rows. Buckets
@@ -32,7 +32,7 @@ BOOTSTRAP_UNITS = 20_000
 #: are treated as having a constant column (the resample drew one distinct value).
 _FLAT_VARIANCE = 1e-10
 
-#: Count-matrix entries per block of replicates (bounds the memory of a large n_bootstrap).
+#: Count-matrix entries per block of replicates (bounds the memory of a large n_draws).
 _BLOCK_ENTRIES = 4_000_000
 
 
@@ -76,15 +76,15 @@ def _correlations(counts: np.ndarray, size: np.ndarray, moments: np.ndarray, k: 
 
 
 def bootstrap_correlations(
-    matrix: np.ndarray, n_bootstrap: int, rng: np.random.Generator
+    matrix: np.ndarray, n_draws: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Pearson correlation matrices of ``n_bootstrap`` bootstrap resamples of ``matrix``'s rows.
+    """Pearson correlation matrices of ``n_draws`` bootstrap resamples of ``matrix``'s rows.
 
     Parameters
     ----------
     matrix : ndarray of shape (n, k)
         Finite values; no column constant.
-    n_bootstrap : int
+    n_draws : int
         Number of replicates.
     rng : numpy.random.Generator
         Source of the resampling (and of the bucket assignment above
@@ -92,7 +92,7 @@ def bootstrap_correlations(
 
     Returns
     -------
-    ndarray of shape (n_bootstrap, k, k)
+    ndarray of shape (n_draws, k, k)
         NaN for a replicate in which some column is constant.
 
     Examples
@@ -114,9 +114,9 @@ def bootstrap_correlations(
     size, moments = _unit_moments(standardized, rng)
     units = size.size
     block = max(1, _BLOCK_ENTRIES // units)
-    out = np.empty((n_bootstrap, k, k))
-    for start in range(0, n_bootstrap, block):  # blocks of replicates, bounded memory
-        b = min(block, n_bootstrap - start)
+    out = np.empty((n_draws, k, k))
+    for start in range(0, n_draws, block):  # blocks of replicates, bounded memory
+        b = min(block, n_draws - start)
         draws = rng.integers(0, units, size=(b, units)) + units * np.arange(b)[:, None]
         counts = np.bincount(draws.ravel(), minlength=b * units).reshape(b, units)
         out[start : start + b] = _correlations(counts.astype(np.float64), size, moments, k)

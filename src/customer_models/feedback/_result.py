@@ -1,6 +1,6 @@
 """Immutable result objects shared by :func:`nps`, :func:`csat`, :func:`ces` and :func:`nps_test`.
 
-Every one-sample result carries the same core fields (``score``, ``se``, ``ci_low``, ``ci_high``,
+Every one-sample result carries the same core fields (``score``, ``se``, ``lower``, ``upper``,
 ``n``, ``effective_n``, ``n_dropped``, ``method``, ``confidence``) plus the counts that belong to
 its metric, so results of different metrics line up in one table via :meth:`to_series`.
 """
@@ -31,7 +31,7 @@ class FeedbackResult:
     se : float
         Standard error of ``score`` (same units) used to build the interval; see the
         metric's Notes for the exact formula.
-    ci_low, ci_high : float
+    lower, upper : float
         The confidence interval, clipped to the metric's range.
     n : int
         Number of answers used.
@@ -50,8 +50,8 @@ class FeedbackResult:
 
     score: float
     se: float
-    ci_low: float
-    ci_high: float
+    lower: float
+    upper: float
     n: int
     effective_n: float
     n_dropped: int = 0
@@ -72,7 +72,7 @@ class FeedbackResult:
         dropped = f", n_dropped={self.n_dropped}" if self.n_dropped else ""
         return (
             f"{type(self).__name__}(score={_fmt(self.score)}, "
-            f"ci=[{_fmt(self.ci_low)}, {_fmt(self.ci_high)}] ({level}, {self.method}), "
+            f"ci=[{_fmt(self.lower)}, {_fmt(self.upper)}] ({level}, {self.method}), "
             f"n={self.n}{dropped}" + (f", {extra}" if extra else "") + ")"
         )
 
@@ -149,7 +149,7 @@ class NPSTestResult:
         ``score_a - score_b`` (NPS points).
     se : float
         Standard error of the difference used for the interval and the test.
-    ci_low, ci_high : float
+    lower, upper : float
         Confidence interval of the difference, clipped to [−200, 200].
     z : float
         The z statistic.
@@ -167,8 +167,8 @@ class NPSTestResult:
     n_b: int
     difference: float
     se: float
-    ci_low: float
-    ci_high: float
+    lower: float
+    upper: float
     z: float
     p_value: float
     method: str
@@ -186,7 +186,7 @@ class NPSTestResult:
         level = f"{self.confidence:.0%}"
         return (
             f"NPSTestResult(difference={_fmt(self.difference)}, "
-            f"ci=[{_fmt(self.ci_low)}, {_fmt(self.ci_high)}] ({level}, {self.method}), "
+            f"ci=[{_fmt(self.lower)}, {_fmt(self.upper)}] ({level}, {self.method}), "
             f"z={self.z:.3f}, p_value={self.p_value:.4g}, "
             f"score_a={_fmt(self.score_a)}, score_b={_fmt(self.score_b)}, "
             f"n_a={self.n_a}, n_b={self.n_b})"

@@ -166,7 +166,7 @@ def feedback_summary(
     DataFrame
         Indexed by the group keys (sorted; periods labelled as pandas labels them, e.g. month
         start for ``"MS"``), one row per group present in the data, with columns ``score``,
-        ``se``, ``ci_low``, ``ci_high``, ``n``, ``effective_n``, ``n_dropped`` and the metric's
+        ``se``, ``lower``, ``upper``, ``n``, ``effective_n``, ``n_dropped`` and the metric's
         counts: ``promoters``, ``passives``, ``detractors`` and their ``*_share`` (NPS);
         ``satisfied``, ``satisfied_share`` (CSAT); ``std`` (CES). ``attrs`` holds
         ``metric``, ``method``, ``confidence`` and ``n_dropped``.
@@ -298,8 +298,8 @@ def feedback_summary(
             out = {
                 "score": 100.0 * (s_pro - s_det),
                 "se": 100.0 * se,
-                "ci_low": 100.0 * low,
-                "ci_high": 100.0 * high,
+                "lower": 100.0 * low,
+                "upper": 100.0 * high,
             }
             counts = {
                 "promoters": pro,
@@ -324,8 +324,8 @@ def feedback_summary(
             out = {
                 "score": 100.0 * share,
                 "se": 100.0 * np.sqrt(share * (1.0 - share) / n_eff),
-                "ci_low": 100.0 * low,
-                "ci_high": 100.0 * high,
+                "lower": 100.0 * low,
+                "upper": 100.0 * high,
             }
             counts, shares = {"satisfied": sat}, {"satisfied_share": share}
         else:  # ces
@@ -339,7 +339,7 @@ def feedback_summary(
             std = np.sqrt(var)
             mean = mean_c + mid
             if method == "adjusted_t":
-                se, ci_low, ci_high = adjusted_t_interval(
+                se, lower, upper = adjusted_t_interval(
                     mean,
                     var * (n_eff - 1.0) / n_eff,
                     n_eff,
@@ -350,9 +350,9 @@ def feedback_summary(
             else:
                 se = std / np.sqrt(n_eff)
                 half = t_quantile(confidence, np.where(n_eff > 1.0, n_eff - 1.0, np.nan)) * se
-                ci_low = np.maximum(mean - half, bounds[0])
-                ci_high = np.minimum(mean + half, bounds[1])
-            out = {"score": mean, "se": se, "ci_low": ci_low, "ci_high": ci_high}
+                lower = np.maximum(mean - half, bounds[0])
+                upper = np.minimum(mean + half, bounds[1])
+            out = {"score": mean, "se": se, "lower": lower, "upper": upper}
             counts, shares = {}, {"std": std}
 
     n_int = n_p.astype(np.int64)

@@ -57,7 +57,7 @@ def read_log(
     *,
     customer_col: str,
     date_col: str,
-    amount_col: str,
+    value_col: str,
     qualifying: str,
     redeemed_col: str | None,
     rules: PointRules,
@@ -74,9 +74,7 @@ def read_log(
     if redeemed_col is not None:
         needed.append(redeemed_col)
     try:
-        return _read(
-            transactions, customer_col, date_col, amount_col, needed, date_format, dayfirst
-        )
+        return _read(transactions, customer_col, date_col, value_col, needed, date_format, dayfirst)
     except MissingColumnError as err:
         columns = getattr(transactions, "columns", getattr(transactions, "column_names", ()))
         if qualifying in needed and qualifying not in list(columns):
@@ -91,7 +89,7 @@ def _read(
     transactions: Any,
     customer_col: str,
     date_col: str,
-    amount_col: str,
+    value_col: str,
     needed: list[str],
     date_format: str | None,
     dayfirst: bool | None,
@@ -100,7 +98,7 @@ def _read(
         transactions,
         customer_col=customer_col,
         date_col=date_col,
-        value_col=amount_col,
+        value_col=value_col,
         date_format=date_format,
         dayfirst=dayfirst,
         refunds="net_customer",

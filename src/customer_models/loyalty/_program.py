@@ -90,7 +90,7 @@ class LoyaltyProgram(BaseEstimator):
         the day, looking at the window that ended the day before). Defaults to the calendar
         window's period, or ``"YS"`` (every 1 January) for a rolling window.
     points : float, default 1.0
-        Points earned per currency unit of ``amount_col``.
+        Points earned per currency unit of ``value_col``.
     multipliers : dict or DataFrame, optional
         Point multipliers by row attribute, ``{column: {value: multiplier}}``, e.g.
         ``{"channel": {"app": 2.0}}``; multipliers of several columns multiply. A DataFrame
@@ -107,7 +107,7 @@ class LoyaltyProgram(BaseEstimator):
         requalify, are upgraded or are downgraded.
     soft_landing : bool, default False
         Drop at most one tier per review.
-    customer_col, date_col, amount_col : str
+    customer_col, date_col, value_col : str
         Transaction columns.
     redeemed_col : str, optional
         Column of points redeemed on each row (>= 0); redemptions use the oldest points first.
@@ -171,7 +171,7 @@ class LoyaltyProgram(BaseEstimator):
         soft_landing: bool = False,
         customer_col: str = "customer_id",
         date_col: str = "date",
-        amount_col: str = "amount",
+        value_col: str = "amount",
         redeemed_col: str | None = None,
         date_format: str | None = None,
         dayfirst: bool | None = None,
@@ -188,7 +188,7 @@ class LoyaltyProgram(BaseEstimator):
         self.soft_landing = soft_landing
         self.customer_col = customer_col
         self.date_col = date_col
-        self.amount_col = amount_col
+        self.value_col = value_col
         self.redeemed_col = redeemed_col
         self.date_format = date_format
         self.dayfirst = dayfirst
@@ -218,7 +218,7 @@ class LoyaltyProgram(BaseEstimator):
             )
         if not isinstance(self.soft_landing, (bool, np.bool_)):
             raise ParameterError(f"soft_landing must be True or False, got {self.soft_landing!r}.")
-        for name in ("customer_col", "date_col", "amount_col"):
+        for name in ("customer_col", "date_col", "value_col"):
             if not isinstance(getattr(self, name), str):
                 raise ParameterError(f"{name} must be a column name (str).")
         if self.redeemed_col is not None and not isinstance(self.redeemed_col, str):
@@ -262,7 +262,7 @@ class LoyaltyProgram(BaseEstimator):
             transactions,
             customer_col=self.customer_col,
             date_col=self.date_col,
-            amount_col=self.amount_col,
+            value_col=self.value_col,
             qualifying=spec.qualifying,
             redeemed_col=self.redeemed_col,
             rules=spec.rules,
@@ -341,7 +341,7 @@ class LoyaltyProgram(BaseEstimator):
         ----------
         transactions : DataFrame
             One row per transaction (pandas, polars or Arrow): ``customer_col``, ``date_col``,
-            ``amount_col`` (negative for refunds), plus any column the rules read.
+            ``value_col`` (negative for refunds), plus any column the rules read.
         as_of : date-like, optional
             Evaluation day, a cut-off: transactions at any time on that day count and reviews
             on that day have happened (a ``pd.Period`` means its last day). Defaults to the
