@@ -28,10 +28,11 @@ from customer_models.exceptions import (
 )
 
 __all__ = [
-    "SegmentAssignMixin",
     "Table",
     "check_column",
+    "check_int",
     "check_names",
+    "numeric_or_nan",
     "read_table",
 ]
 
@@ -95,17 +96,7 @@ class Table:
         values = self.raw(column, position=position)
         name = self.label(column) if isinstance(column, int) or self.is_frame else column
         if isinstance(values, pd.Series):
-            if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-                coerced = pd.to_numeric(values, errors="coerce")
-                check_rule(
-                    coerced.isna().to_numpy() & values.notna().to_numpy(),
-                    self.ids,
-                    rule=f"{name} must be numeric",
-                    column=name,
-                    what=self.what,
-                )
-                values = coerced
-            array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            array = numeric_or_nan(values, self.ids, column=name, what=self.what)
         else:
             try:
                 array = np.asarray(values, dtype=np.float64)
@@ -124,6 +115,35 @@ class Table:
             hint="Fill or drop missing values before segmenting.",
         )
         return array
+
+
+def numeric_or_nan(values: pd.Series, ids: Any, *, column: str, what: str = "data") -> np.ndarray:
+    """``values`` as float64 with NaN where missing; entries that are not numbers raise.
+
+    Booleans and text holding numbers are read as numbers (``"3"`` is 3.0); what they do with
+    the NaN is the caller's rule (the segmenters refuse it, profiles skip it).
+
+    Examples
+    --------
+    >>> numeric_or_nan(pd.Series(["1.5", None]), [10, 11], column="spend")
+    array([1.5, nan])
+    >>> numeric_or_nan(pd.Series(["1.5", "a lot"]), [10, 11], column="spend")
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.DataValidationError: data column 'spend': 1 of 2 rows break the
+    rule 'spend must be numeric'; first offending ids: [11].
+    """
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        coerced = pd.to_numeric(values, errors="coerce")
+        check_rule(
+            coerced.isna().to_numpy() & values.notna().to_numpy(),
+            ids,
+            rule=f"{column} must be numeric",
+            column=column,
+            what=what,
+        )
+        values = coerced
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def read_table(estimator: Any, X: Any, *, reset: bool, what: str, numeric: bool = True) -> Table:
@@ -195,31 +215,3 @@ def check_int(value: Any, name: str, *, minimum: int) -> int:
         raise ParameterError(f"{name} must be an integer >= {minimum}, got {value!r} (float).")
     result: int = check_number(value, name, low=minimum, integer=True)
     return result
-
-
-class SegmentAssignMixin:
-    """Adds :meth:`assign` (named segments) to a segmenter whose ``predict`` returns codes."""
-
-    segments_: list[str]
-
-    def predict(self, X: Any) -> np.ndarray:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def assign(self, X: Any) -> pd.Series:
-        """Segment names of ``X`` as a categorical Series on ``X``'s index.
-
-        The categories are ``segments_`` in order, so empty segments still show up in
-        ``value_counts`` and plots.
-        """
-        codes = self.predict(X)
-        index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(codes))
-        return pd.Series(
-            pd.Categorical.from_codes(codes, categories=list(self.segments_)),
-            index=index,
-            name="segment",
-        )
-
-    def fit_assign(self, X: Any, y: Any = None) -> pd.Series:
-        """Fit on ``X`` and return its segment names (see :meth:`assign`)."""
-        self.fit(X, y)  # type: ignore[attr-defined]
-        return self.assign(X)

@@ -19,7 +19,8 @@ from customer_models._validation import (
     require_columns,
 )
 from customer_models.exceptions import ParameterError
-from customer_models.segmentation._profile import align_segments
+from customer_models.segmentation._base import Table
+from customer_models.segmentation._profile import align_segments, feature_columns
 
 __all__ = ["SegmentExplanation", "explain_segments"]
 
@@ -75,7 +76,7 @@ class SegmentExplanation:
         Parameters
         ----------
         X : DataFrame
-            Customers with the ``features`` columns.
+            As in :meth:`predict`.
 
         Returns
         -------
@@ -87,8 +88,6 @@ class SegmentExplanation:
 
 
 def _matrix(df: pd.DataFrame, features: list[str]) -> np.ndarray:
-    from customer_models.segmentation._base import Table
-
     table = Table(df, "data")
     return np.column_stack([table.numeric(f) for f in features])
 
@@ -148,15 +147,7 @@ def explain_segments(
     check_not_empty(df)
     check_choice(method, "method", ["tree", "lda"])
     check_random_state(random_state)
-    if features is None:
-        features = [
-            str(c)
-            for c in df.columns
-            if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-        ]
-    if isinstance(features, str) or not isinstance(features, Sequence):
-        raise ParameterError(f"features must be a list of column names, got {features!r}.")
-    features = [check_str(f, "features") for f in features]
+    features = [check_str(f, "features") for f in feature_columns(df, features)]
     if not features:
         raise ParameterError("explain_segments needs at least one numeric feature column.")
     require_columns(df, features)

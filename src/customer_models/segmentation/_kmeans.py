@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils import check_random_state
 
-from customer_models._validation import check_bool, check_fitted, check_rule
+from customer_models._validation import check_bool, check_rule
 from customer_models._validation import check_random_state as check_random_state_of
 from customer_models.exceptions import ParameterError
-from customer_models.segmentation._base import (
-    SegmentAssignMixin,
-    Table,
-    check_column,
-    check_int,
-    check_names,
-    read_table,
-)
+from customer_models.segmentation._base import Table, check_column, check_int, check_names
+from customer_models.segmentation._segmenter import Segmenter
 from customer_models.segmentation._silhouette import silhouettes
 
 __all__ = ["KMeansSegmenter"]
@@ -33,7 +26,16 @@ _NAMES = {
 }
 
 
-class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
+class _Plan(NamedTuple):
+    """The checked parameters of a fit: ``k_range`` is None for a fixed ``n_clusters``."""
+
+    k_range: tuple[int, int] | None
+    sample_size: int
+    silhouette_size: int
+    n_init: int
+
+
+class KMeansSegmenter(Segmenter):
     """Behavioural clusters: ``log1p`` + standard scaling, k-means, clusters ranked by value.
 
     Parameters
@@ -100,6 +102,8 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
     True
     """
 
+    silhouette_scores_: dict[int, float]
+
     def __init__(
         self,
         n_clusters: int | Literal["auto"] = "auto",
@@ -125,10 +129,8 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.random_state = random_state
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = bool(self.log_transform)
-        return tags
+    def _positive_only(self) -> bool:
+        return bool(self.log_transform)
 
     def _columns(self, table: Table) -> list[str | int]:
         if self.columns is None:
@@ -153,22 +155,7 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
             X = np.log1p(X)
         return X
 
-    def fit(self, X: Any, y: Any = None) -> KMeansSegmenter:
-        """Choose k, cluster the customers and rank the clusters by value.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_customers, n_columns)
-            Customer features (e.g. the summary or :func:`behavior_features`).
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        from sklearn.cluster import KMeans  # imported here: keeps the package import light
-
+    def _check_params(self) -> _Plan:
         auto = isinstance(self.n_clusters, str)
         if auto and self.n_clusters != "auto":
             raise ParameterError(f"n_clusters must be an int or 'auto', got {self.n_clusters!r}.")
@@ -180,6 +167,7 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         sample_size = check_int(self.sample_size, "sample_size", minimum=10)
         silhouette_size = check_int(self.silhouette_size, "silhouette_size", minimum=10)
         n_init = check_int(self.n_init, "n_init", minimum=1)
+        k_range = None
         if auto:
             if isinstance(self.k_range, str) or not (
                 isinstance(self.k_range, tuple | list) and len(self.k_range) == 2
@@ -192,19 +180,64 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
                 raise ParameterError(
                     f"k_range must be (low, high) with low <= high, got {self.k_range}."
                 )
-        table = read_table(self, X, reset=True, what="data")
+            k_range = (k_lo, k_hi)
+        return _Plan(k_range, sample_size, silhouette_size, n_init)
+
+    def _value_position(self, table: Table, columns: list[str | int]) -> int:
+        """Position among the features of the column that ranks the clusters."""
+        if self.value_col is None:
+            return 0
+        labels = [table.label(c) for c in columns]
+        target = table.label(self.value_col)
+        if target not in labels:
+            raise ParameterError(
+                f"value_col {self.value_col!r} must be one of the feature columns {labels}."
+            )
+        return labels.index(target)
+
+    def _choose_k(
+        self,
+        sample: np.ndarray,
+        rng: np.random.RandomState,
+        seed: int,
+        k_range: tuple[int, int],
+        plan: _Plan,
+    ) -> tuple[int, np.ndarray]:
+        """Return the k with the best silhouette on a subsample and its centres ("auto")."""
+        from sklearn.cluster import KMeans  # imported here: keeps the package import light
+
+        k_lo, k_hi = k_range
+        n_distinct = np.unique(sample, axis=0).shape[0]
+        m = sample.shape[0]
+        # one subsample for every k, so the silhouettes are comparable
+        sub = (
+            rng.choice(m, plan.silhouette_size, replace=False)
+            if m > plan.silhouette_size
+            else slice(None)
+        )
+        candidates = {}
+        for k in range(k_lo, min(k_hi, n_distinct - 1) + 1):  # a loop over candidate k
+            model = KMeans(k, n_init=plan.n_init, random_state=seed).fit(sample)
+            sub_labels = np.unique(model.labels_[sub], return_inverse=True)[1]
+            if sub_labels.max() >= 1:
+                candidates[k] = (sub_labels, model.cluster_centers_)
+        if not candidates:
+            raise ParameterError(
+                f"n_clusters='auto' found no k in {self.k_range} with at least two "
+                f"clusters: the data has only {n_distinct} distinct point(s)."
+            )
+        scores = silhouettes(sample[sub], [labels for labels, _ in candidates.values()])
+        self.silhouette_scores_ = dict(zip(candidates, scores.tolist(), strict=True))
+        best_k = max(self.silhouette_scores_, key=self.silhouette_scores_.__getitem__)
+        return best_k, candidates[best_k][1]
+
+    def _learn(self, table: Table, plan: _Plan) -> np.ndarray:
+        from sklearn.cluster import KMeans  # imported here: keeps the package import light
+
         columns = self._columns(table)
         Z = self._features(table)
         raw = np.column_stack([table.numeric(c) for c in columns])
-        value_pos = 0
-        if self.value_col is not None:
-            labels = [table.label(c) for c in columns]
-            target = table.label(self.value_col)
-            if target not in labels:
-                raise ParameterError(
-                    f"value_col {self.value_col!r} must be one of the feature columns {labels}."
-                )
-            value_pos = labels.index(target)
+        value_pos = self._value_position(table, columns)
         self.mean_ = Z.mean(axis=0)
         scale = Z.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
@@ -212,41 +245,19 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         n = S.shape[0]
-        sample = S[rng.choice(n, sample_size, replace=False)] if n > sample_size else S
-        n_distinct = np.unique(sample, axis=0).shape[0]
-        self.silhouette_scores_: dict[int, float] = {}
-        if auto:
-            m = sample.shape[0]
-            # one subsample for every k, so the silhouettes are comparable
-            sub = (
-                rng.choice(m, silhouette_size, replace=False)
-                if m > silhouette_size
-                else slice(None)
-            )
-            candidates = {}
-            for k in range(k_lo, min(k_hi, n_distinct - 1) + 1):  # a loop over candidate k
-                model = KMeans(k, n_init=n_init, random_state=seed).fit(sample)
-                sub_labels = np.unique(model.labels_[sub], return_inverse=True)[1]
-                if sub_labels.max() >= 1:
-                    candidates[k] = (sub_labels, model.cluster_centers_)
-            if not candidates:
-                raise ParameterError(
-                    f"n_clusters='auto' found no k in {self.k_range} with at least two "
-                    f"clusters: the data has only {n_distinct} distinct point(s)."
-                )
-            scores = silhouettes(sample[sub], [labels for labels, _ in candidates.values()])
-            self.silhouette_scores_ = dict(zip(candidates, scores.tolist(), strict=True))
-            best_k = max(self.silhouette_scores_, key=self.silhouette_scores_.__getitem__)
-            best_centers = candidates[best_k][1]
-            k, init = best_k, best_centers
+        sample = S[rng.choice(n, plan.sample_size, replace=False)] if n > plan.sample_size else S
+        self.silhouette_scores_ = {}
+        if plan.k_range is not None:
+            k, init = self._choose_k(sample, rng, seed, plan.k_range, plan)
         else:
             k = check_int(self.n_clusters, "n_clusters", minimum=1)
+            n_distinct = np.unique(sample, axis=0).shape[0]
             if k > n_distinct:
                 raise ParameterError(
                     f"n_clusters={k} is more than the {n_distinct} distinct customers in the "
                     "data; ask for fewer clusters."
                 )
-            init = KMeans(k, n_init=n_init, random_state=seed).fit(sample).cluster_centers_
+            init = KMeans(k, n_init=plan.n_init, random_state=seed).fit(sample).cluster_centers_
         self.kmeans_ = KMeans(k, init=init, n_init=1, random_state=seed).fit(S)
         raw_labels = self.kmeans_.labels_
         counts = np.bincount(raw_labels, minlength=k)
@@ -261,8 +272,7 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         self.n_clusters_ = k
         self.features_ = [table.label(c) for c in columns]
         self.segments_ = self._names(k)
-        self.labels_ = self._rank[raw_labels]
-        return self
+        return self._rank[raw_labels]
 
     def _names(self, k: int) -> list[str]:
         if self.names is not None:
@@ -272,19 +282,6 @@ class KMeansSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
             return names
         return _NAMES.get(k, [f"Tier {i}" for i in range(1, k + 1)])
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Segment codes (positions in ``segments_``) of the nearest cluster centre.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-            Customers with the feature columns.
-
-        Returns
-        -------
-        ndarray of int64
-        """
-        check_fitted(self, "kmeans_")
-        table = read_table(self, X, reset=False, what="data")
+    def _codes(self, table: Table) -> np.ndarray:
         S = (self._features(table) - self.mean_) / self.scale_
         return self._rank[self.kmeans_.predict(S)]

@@ -19,8 +19,9 @@ from customer_models._validation import (
     require_columns,
 )
 from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models.segmentation._base import numeric_or_nan
 
-__all__ = ["align_segments", "segment_migration", "segment_profile"]
+__all__ = ["align_segments", "feature_columns", "segment_migration", "segment_profile"]
 
 
 def align_segments(data: pd.DataFrame, segments: Any, *, what: str = "segments") -> pd.Series:
@@ -61,20 +62,17 @@ def _categories(segments: pd.Series) -> list[Any]:
     return list(pd.unique(segments))
 
 
-def ensure_numeric_or_missing(values: pd.Series, ids: Any, *, column: str) -> np.ndarray:
-    """``values`` as float64 with NaN for missing; non-numeric or infinite entries raise."""
-    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-        coerced = pd.to_numeric(values, errors="coerce")
-        check_rule(
-            coerced.isna().to_numpy() & values.notna().to_numpy(),
-            ids,
-            rule=f"{column} must be numeric",
-            column=column,
-        )
-        values = coerced
-    x = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    check_rule(np.isinf(x), ids, rule=f"{column} must not be infinite", column=column)
-    return x
+def feature_columns(df: pd.DataFrame, features: Sequence[str] | None) -> list[Any]:
+    """``features`` as a list, or by default every numeric (not boolean) column of ``df``."""
+    if features is None:
+        return [
+            str(c)
+            for c in df.columns
+            if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+        ]
+    if isinstance(features, str) or not isinstance(features, Sequence):
+        raise ParameterError(f"features must be a list of column names, got {features!r}.")
+    return list(features)
 
 
 def segment_profile(
@@ -126,15 +124,7 @@ def segment_profile(
     df = as_pandas(data)
     check_not_empty(df)
     check_str(value_col, "value_col", allow_none=True)
-    if features is not None and (isinstance(features, str) or not isinstance(features, Sequence)):
-        raise ParameterError(f"features must be a list of column names, got {features!r}.")
-    if features is None:
-        features = [
-            str(c)
-            for c in df.columns
-            if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-        ]
-    features = list(features)
+    features = feature_columns(df, features)
     require_columns(df, [*features, *([value_col] if value_col else [])])
     seg = align_segments(df, segments)
     categories = _categories(seg)
@@ -146,7 +136,8 @@ def segment_profile(
     out["share"] = counts / len(df)
     grouped = df[features].groupby(codes) if features else None
     for f in features:
-        x = ensure_numeric_or_missing(df[f], df.index, column=f)
+        x = numeric_or_nan(df[f], df.index, column=f)
+        check_rule(np.isinf(x), df.index, rule=f"{f} must not be infinite", column=f)
         seen = ~np.isnan(x)
         n_seen = np.bincount(codes, weights=seen, minlength=k)
         with np.errstate(invalid="ignore", divide="ignore"):

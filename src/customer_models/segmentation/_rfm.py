@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from customer_models._validation import check_fitted, check_rule
+from customer_models._validation import check_fitted, check_non_negative, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.segmentation._base import (
     Table,
@@ -63,14 +63,7 @@ class RFMColumns:
         frequency = table.numeric(self.frequency_col, position=pos["frequency"])
         recency = table.numeric(self.recency_col, position=pos["recency"])
         for name, values in (("frequency", frequency), ("recency", recency)):
-            check_rule(
-                values < 0,
-                table.ids,
-                rule=f"{name} must be >= 0",
-                column=name,
-                what=table.what,
-                hint=_NEGATIVE_HINT,
-            )
+            check_non_negative(values, table.ids, column=name, what=table.what, hint=_NEGATIVE_HINT)
         if self.T_col is not None:
             T = table.numeric(self.T_col, position=pos["T"])
             check_rule(
@@ -96,6 +89,15 @@ class RFMColumns:
 def _oriented(name: str, values: np.ndarray) -> np.ndarray:
     """Values oriented so that higher earns a higher score (R: less time since last)."""
     return -values if name == "r_score" else values
+
+
+def _flip_edges(name: str, edges: np.ndarray) -> np.ndarray:
+    """Edges between the feature's own units and the oriented scale (its own inverse).
+
+    R is scored on minus the time since the last purchase, so its ascending edges are negated
+    and reversed; the other scores' edges are the same on both scales.
+    """
+    return -edges[::-1] if name == "r_score" else edges
 
 
 class RFMScorer(RFMColumns, TransformerMixin, BaseEstimator):
@@ -227,18 +229,17 @@ class RFMScorer(RFMColumns, TransformerMixin, BaseEstimator):
                     column=_FEATURE[name],
                     rule="distinct values >= n_bins",
                 )
-            oriented = tie_aware_edges(_oriented(name, values), n_bins)
-            edges[name] = -oriented[::-1] if name == "r_score" else oriented
+            edges[name] = _flip_edges(name, tie_aware_edges(_oriented(name, values), n_bins))
         self.bin_edges_ = edges
         self.n_bins_ = dict.fromkeys(edges, n_bins)
         return self
 
     def _scores(self, table: Table) -> np.ndarray:
-        columns = []
-        for name, values in self._rfm_values(table).items():
-            edges = self.bin_edges_[name]
-            oriented_edges = -edges[::-1] if name == "r_score" else edges
-            columns.append(apply_edges(_oriented(name, values), oriented_edges))
+        """Scores of a validated table (``transform`` without the input checks)."""
+        columns = [
+            apply_edges(_oriented(name, values), _flip_edges(name, self.bin_edges_[name]))
+            for name, values in self._rfm_values(table).items()
+        ]
         scores = np.column_stack(columns)
         if self.combined == "sum":
             combined = scores.sum(axis=1)

@@ -6,16 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
 
-from customer_models._validation import check_fitted
 from customer_models.exceptions import ParameterError
-from customer_models.segmentation._base import (
-    SegmentAssignMixin,
-    check_int,
-    read_table,
-)
+from customer_models.segmentation._base import Table, check_int
 from customer_models.segmentation._rfm import RFMColumns, RFMScorer
+from customer_models.segmentation._segmenter import Segmenter
 
 __all__ = ["DEFAULT_RFM_SEGMENTS", "RFMSegmenter"]
 
@@ -39,6 +34,9 @@ DEFAULT_RFM_SEGMENTS: dict[str, dict[str, tuple[int, int]]] = {
 
 _DIMS = ("r", "f", "m", "fm")
 
+#: A validated segment map: segment name -> {dimension: inclusive (low, high) range}.
+SegmentMap = dict[str, dict[str, tuple[int, int]]]
+
 
 def _as_range(value: Any, name: str, dim: str, n_bins: int) -> tuple[int, int]:
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
@@ -58,7 +56,7 @@ def _as_range(value: Any, name: str, dim: str, n_bins: int) -> tuple[int, int]:
     return lo, hi
 
 
-class RFMSegmenter(RFMColumns, SegmentAssignMixin, ClusterMixin, BaseEstimator):
+class RFMSegmenter(RFMColumns, Segmenter):
     r"""Name every customer's RFM segment from a segment map given as data.
 
     The segmenter scores the summary with an internal :class:`RFMScorer` (same column
@@ -133,12 +131,12 @@ class RFMSegmenter(RFMColumns, SegmentAssignMixin, ClusterMixin, BaseEstimator):
         self.T_col = T_col
         self.monetary_col = monetary_col
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        return tags
+    _what = "summary"
 
-    def _compile(self, n_bins: int) -> tuple[dict[str, dict[str, tuple[int, int]]], np.ndarray]:
+    def _positive_only(self) -> bool:
+        return True
+
+    def _compile(self, n_bins: int) -> tuple[SegmentMap, np.ndarray]:
         """Validate the map; return it normalised and a lookup table over (r, f, m) cells."""
         segments = DEFAULT_RFM_SEGMENTS if self.segments is None else self.segments
         if self.segments is None and n_bins != 5:
@@ -151,7 +149,7 @@ class RFMSegmenter(RFMColumns, SegmentAssignMixin, ClusterMixin, BaseEstimator):
                 "segments must be a non-empty mapping of segment name -> {dimension: range}."
             )
         has_m = self.monetary_col is not None
-        normalised: dict[str, dict[str, tuple[int, int]]] = {}
+        normalised: SegmentMap = {}
         for name, spec in segments.items():
             if not isinstance(spec, Mapping):
                 raise ParameterError(f"segment {name!r} must map dimensions to ranges.")
@@ -229,23 +227,12 @@ class RFMSegmenter(RFMColumns, SegmentAssignMixin, ClusterMixin, BaseEstimator):
                 "one segment; narrow the ranges so the segments do not share cells."
             )
 
-    def fit(self, X: Any, y: Any = None) -> RFMSegmenter:
-        """Validate the segment map, learn the score edges and segment ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_customers, n_columns)
-            The customer summary.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
+    def _check_params(self) -> tuple[int, SegmentMap, np.ndarray]:
         n_bins = check_int(self.n_bins, "n_bins", minimum=2)
-        self.segment_map_, self._lookup = self._compile(n_bins)
-        read_table(self, X, reset=True, what="summary")
+        return (n_bins, *self._compile(n_bins))
+
+    def _learn(self, table: Table, checked: tuple[int, SegmentMap, np.ndarray]) -> np.ndarray:
+        n_bins, self.segment_map_, self._lookup = checked
         self.scorer_ = RFMScorer(
             n_bins,
             frequency_col=self.frequency_col,
@@ -253,27 +240,10 @@ class RFMSegmenter(RFMColumns, SegmentAssignMixin, ClusterMixin, BaseEstimator):
             T_col=self.T_col,
             monetary_col=self.monetary_col,
             combined="sum",
-        ).fit(X)
+        ).fit(table.data)
         self.segments_ = list(self.segment_map_)
-        self.labels_ = self._codes(X)
-        return self
+        return self._codes(table)
 
-    def _codes(self, X: Any) -> np.ndarray:
-        scores = self.scorer_.transform(X)[:, :-1] - 1
+    def _codes(self, table: Table) -> np.ndarray:
+        scores = self.scorer_._scores(table)[:, :-1] - 1
         return self._lookup[tuple(scores.T)]
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Segment codes (positions in ``segments_``) of the customers in ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_customers, n_columns)
-            Customer summary with the columns used in ``fit``.
-
-        Returns
-        -------
-        ndarray of int64
-        """
-        check_fitted(self, "scorer_")
-        read_table(self, X, reset=False, what="summary")
-        return self._codes(X)

@@ -8,21 +8,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClusterMixin
 
-from customer_models._validation import (
-    check_bool,
-    check_fitted,
-    check_number,
-    check_rule,
-    check_str,
-)
+from customer_models._validation import check_bool, check_number, check_rule, check_str
 from customer_models.exceptions import ParameterError
-from customer_models.segmentation._base import (
-    SegmentAssignMixin,
-    Table,
-    read_table,
-)
+from customer_models.segmentation._base import Table
+from customer_models.segmentation._segmenter import Segmenter
 
 __all__ = ["RuleSegmenter", "band_rules"]
 
@@ -142,7 +132,7 @@ def _normalise_condition(name: str, column: Any, cond: Any) -> tuple[str, Any]:
     )
 
 
-class RuleSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
+class RuleSegmenter(Segmenter):
     """Assign segments with ordered, declarative rules on any columns (no string ``eval``).
 
     Each rule is a segment name and a mapping ``column -> condition``; a customer matches a
@@ -204,10 +194,7 @@ class RuleSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         self.rules = rules
         self.default = default
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        return tags
+    _numeric = False  # rules may test text columns (regions, channels)
 
     def _compiled(self) -> list[tuple[str, list[tuple[Any, str, Any]]]]:
         items = list(self.rules.items()) if isinstance(self.rules, Mapping) else self.rules
@@ -235,7 +222,7 @@ class RuleSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
             )
         return compiled
 
-    def _evaluate(self, table: Table) -> np.ndarray:
+    def _codes(self, table: Table) -> np.ndarray:
         compiled = self._compiled()
         codes = np.full(table.n_rows, -1, dtype=np.int64)
         position = {name: i for i, name in enumerate(self.segments_)}
@@ -282,42 +269,14 @@ class RuleSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
             codes[unmatched] = position[str(self.default)]
         return codes
 
-    def fit(self, X: Any, y: Any = None) -> RuleSegmenter:
-        """Check the rules against ``X``'s columns and segment ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-            Customer attributes (e.g. the summary joined with demographics).
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
+    def _check_params(self) -> list[str]:
         check_str(self.default, "default", allow_none=True)
         compiled = self._compiled()
         names = list(dict.fromkeys(name for name, _ in compiled))
         if self.default is not None and str(self.default) not in names:
             names.append(str(self.default))
+        return names
+
+    def _learn(self, table: Table, names: list[str]) -> np.ndarray:
         self.segments_ = names
-        table = read_table(self, X, reset=True, what="data", numeric=False)
-        self.labels_ = self._evaluate(table)
-        return self
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Segment codes (positions in ``segments_``) of the rows of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-            Data with the columns the rules use.
-
-        Returns
-        -------
-        ndarray of int64
-        """
-        check_fitted(self, "segments_")
-        table = read_table(self, X, reset=False, what="data", numeric=False)
-        return self._evaluate(table)
+        return self._codes(table)

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
 
-from customer_models._validation import check_choice, check_fitted, check_rule
+from customer_models._validation import check_choice, check_non_negative
 from customer_models.exceptions import DataValidationError, ParameterError
-from customer_models.segmentation._base import (
-    SegmentAssignMixin,
-    Table,
-    check_column,
-    check_names,
-    read_table,
-)
+from customer_models.segmentation._base import Table, check_column, check_names
 from customer_models.segmentation._binning import tie_aware_edges
+from customer_models.segmentation._segmenter import Segmenter
 
 __all__ = ["ValueSegmenter"]
 
 
-class ValueSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
+class ValueSegmenter(Segmenter):
     """Tier customers by a value column (CLV, revenue, margin), best tier first.
 
     Parameters
@@ -88,10 +82,8 @@ class ValueSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
         self.thresholds = thresholds
         self.labels = labels
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = self.method == "abc"
-        return tags
+    def _positive_only(self) -> bool:
+        return self.method == "abc"
 
     def _values(self, table: Table) -> np.ndarray:
         if self.value_col is None:
@@ -104,93 +96,95 @@ class ValueSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
             return table.numeric(0)
         return table.numeric(self.value_col, position=0)
 
-    def fit(self, X: Any, y: Any = None) -> ValueSegmenter:
-        """Learn the tier edges from the value column of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-            Customers with a value column.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
+    def _check_params(self) -> None:
         check_choice(self.method, "method", ["abc", "quantile"])
         check_column(self.value_col, "value_col", allow_none=True)
         if self.labels is not None:
             check_names(self.labels, "labels")
-        table = read_table(self, X, reset=True, what="data")
+
+    def _abc_thresholds(self) -> np.ndarray:
+        """``thresholds`` as increasing floats in (0, 1), or a :class:`ParameterError`."""
+        try:
+            if isinstance(self.thresholds, (str, bytes)):
+                raise TypeError("a string")
+            thresholds = np.asarray(self.thresholds)
+            if thresholds.dtype.kind not in "iuf":
+                raise TypeError("not numbers")
+            thresholds = thresholds.astype(np.float64)
+        except (TypeError, ValueError):
+            thresholds = np.array([np.nan])
+        if (
+            thresholds.ndim != 1
+            or not np.all(np.isfinite(thresholds))
+            or thresholds.size == 0
+            or np.any(thresholds <= 0)
+            or np.any(thresholds >= 1)
+            or np.any(np.diff(thresholds) <= 0)
+        ):
+            raise ParameterError(
+                f"thresholds must be increasing shares strictly between 0 and 1, got "
+                f"{self.thresholds!r}."
+            )
+        return thresholds
+
+    def _abc_tiers(
+        self, table: Table, values: np.ndarray, name: str
+    ) -> tuple[list[str], np.ndarray]:
+        """Tier names and value edges by cumulative value share (see Notes)."""
+        thresholds = self._abc_thresholds()
+        labels = self._labels([chr(ord("A") + i) for i in range(thresholds.size + 1)])
+        check_non_negative(
+            values,
+            table.ids,
+            column=name,
+            what=table.what,
+            hint="Negative values in data have no share of the total; clip them "
+            "or use method='quantile'.",
+        )
+        total = values.sum()
+        if total <= 0:
+            raise DataValidationError(
+                f"{name} sums to 0, so value shares are undefined; ABC tiers need some "
+                "positive value.",
+                column=name,
+                rule="total value > 0",
+            )
+        ordered = np.sort(values)[::-1]
+        share = np.cumsum(ordered) / total
+        idx = np.minimum(np.searchsorted(share, thresholds, side="left"), ordered.size - 1)
+        return labels, ordered[idx]
+
+    def _quantile_tiers(
+        self, table: Table, values: np.ndarray, name: str
+    ) -> tuple[list[str], np.ndarray]:
+        """Tier names and value edges of equal-count, tie-safe tiers."""
+        labels = self._labels(["high", "medium", "low"])
+        n_tiers = len(labels)
+        n_distinct = np.unique(values).size
+        if n_distinct < n_tiers:
+            raise DataValidationError(
+                f"{name} has only {n_distinct} distinct value(s) in {table.n_rows} "
+                f"sample(s), fewer than the {n_tiers} tiers asked for; give fewer labels.",
+                column=name,
+                rule="distinct values >= number of tiers",
+            )
+        return labels, tie_aware_edges(values, n_tiers)[::-1]
+
+    def _learn(self, table: Table, checked: None) -> np.ndarray:
         values = self._values(table)
         name = table.label(self.value_col if self.value_col is not None else 0)
-        if self.method == "abc":
-            try:
-                if isinstance(self.thresholds, (str, bytes)):
-                    raise TypeError("a string")
-                thresholds = np.asarray(self.thresholds)
-                if thresholds.dtype.kind not in "iuf":
-                    raise TypeError("not numbers")
-                thresholds = thresholds.astype(np.float64)
-            except (TypeError, ValueError):
-                thresholds = np.array([np.nan])
-            if (
-                thresholds.ndim != 1
-                or not np.all(np.isfinite(thresholds))
-                or thresholds.size == 0
-                or np.any(thresholds <= 0)
-                or np.any(thresholds >= 1)
-                or np.any(np.diff(thresholds) <= 0)
-            ):
-                raise ParameterError(
-                    f"thresholds must be increasing shares strictly between 0 and 1, got "
-                    f"{self.thresholds!r}."
-                )
-            labels = self._labels([chr(ord("A") + i) for i in range(thresholds.size + 1)])
-            check_rule(
-                values < 0,
-                table.ids,
-                rule=f"{name} must be >= 0",
-                column=name,
-                what=table.what,
-                hint="Negative values in data have no share of the total; clip them "
-                "or use method='quantile'.",
-            )
-            total = values.sum()
-            if total <= 0:
-                raise DataValidationError(
-                    f"{name} sums to 0, so value shares are undefined; ABC tiers need some "
-                    "positive value.",
-                    column=name,
-                    rule="total value > 0",
-                )
-            ordered = np.sort(values)[::-1]
-            share = np.cumsum(ordered) / total
-            idx = np.minimum(np.searchsorted(share, thresholds, side="left"), ordered.size - 1)
-            edges = ordered[idx]
-        else:
-            labels = self._labels(["high", "medium", "low"])
-            n_tiers = len(labels)
-            n_distinct = np.unique(values).size
-            if n_distinct < n_tiers:
-                raise DataValidationError(
-                    f"{name} has only {n_distinct} distinct value(s) in {table.n_rows} "
-                    f"sample(s), fewer than the {n_tiers} tiers asked for; give fewer labels.",
-                    column=name,
-                    rule="distinct values >= number of tiers",
-                )
-            edges = tie_aware_edges(values, n_tiers)[::-1]
+        tiers = self._abc_tiers if self.method == "abc" else self._quantile_tiers
+        labels, edges = tiers(table, values, name)
         self.value_edges_ = np.asarray(edges, dtype=np.float64)
         self.segments_ = labels
-        self.labels_ = self._codes(values)
+        codes = self._tiers(values)
         total = values.sum()
-        shares = np.bincount(self.labels_, weights=values, minlength=len(labels))
+        shares = np.bincount(codes, weights=values, minlength=len(self.segments_))
         self.value_share_ = {
             label: float(s / total) if total != 0 else 0.0
-            for label, s in zip(labels, shares, strict=True)
+            for label, s in zip(self.segments_, shares, strict=True)
         }
-        return self
+        return codes
 
     def _labels(self, default: list[str]) -> list[str]:
         if self.labels is None:
@@ -205,23 +199,10 @@ class ValueSegmenter(SegmentAssignMixin, ClusterMixin, BaseEstimator):
             raise ParameterError(f"labels must be at least 2 distinct names, got {labels!r}.")
         return labels
 
-    def _codes(self, values: np.ndarray) -> np.ndarray:
+    def _tiers(self, values: np.ndarray) -> np.ndarray:
         ascending = self.value_edges_[::-1]
         n = ascending.size
         return (n - np.searchsorted(ascending, values, side="right")).astype(np.int64)
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Tier codes (positions in ``segments_``; 0 is the best tier).
-
-        Parameters
-        ----------
-        X : DataFrame or array-like
-            Customers with the value column.
-
-        Returns
-        -------
-        ndarray of int64
-        """
-        check_fitted(self, "value_edges_")
-        table = read_table(self, X, reset=False, what="data")
-        return self._codes(self._values(table))
+    def _codes(self, table: Table) -> np.ndarray:
+        return self._tiers(self._values(table))
