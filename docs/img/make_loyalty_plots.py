@@ -31,7 +31,7 @@ def main() -> None:
         soft_landing=True,
     )
     dates = pd.date_range("2024-03-31", "2025-12-31", freq="QE")
-    history = program.history(tx, dates=dates)
+    history = program.history(tx, as_of=dates)
 
     shares = history.tiers.apply(lambda col: col.value_counts(sort=False)).T
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=DPI, layout="constrained")

@@ -38,7 +38,7 @@ def test_as_of_is_a_whole_day_and_periods_mean_their_last_day():
     by_period = program.tiers_at(TX, as_of=pd.Period("2024-03", "M"))
     pd.testing.assert_frame_equal(by_period, program.tiers_at(TX, as_of="2024-03-31"))
     assert by_period.loc[2, "tier"] == "Gold"
-    history = program.history(TX, dates=pd.period_range("2024-01", periods=3, freq="M"))
+    history = program.history(TX, as_of=pd.period_range("2024-01", periods=3, freq="M"))
     assert history.tiers.columns.tolist() == list(
         pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"])
     )

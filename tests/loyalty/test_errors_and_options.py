@@ -91,8 +91,8 @@ def test_bad_data_names_rule_and_ids(tx):
         LoyaltyProgram(TIERS, redeemed_col="redeemed").tiers_at(bad)
     with pytest.raises(CustomerModelsError, match="as_of"):
         LoyaltyProgram(TIERS).tiers_at(tx, as_of="someday")
-    with pytest.raises(ParameterError, match="dates"):
-        LoyaltyProgram(TIERS).history(tx, dates="2024-01-01")
+    with pytest.raises(ParameterError, match="as_of must be a list"):
+        LoyaltyProgram(TIERS).history(tx, as_of="2024-01-01")
 
 
 def test_same_day_rows_are_netted_and_dates_as_strings(tx):

@@ -107,7 +107,7 @@ def test_inputs_are_not_mutated(tx, spec):
     before = tx.copy(deep=True)
     program = build(spec)
     program.tiers_at(tx)
-    program.history(tx, dates=[tx["date"].min(), tx["date"].max()])
+    program.history(tx, as_of=[tx["date"].min(), tx["date"].max()])
     pd.testing.assert_frame_equal(tx, before)
 
 
@@ -137,7 +137,7 @@ def test_points_never_negative_without_refunds(tx, spec):
 def test_history_last_date_matches_evaluate(tx, spec):
     program = build(spec)
     dates = [tx["date"].min(), tx["date"].min() + pd.Timedelta(days=100), tx["date"].max()]
-    history = program.history(tx, dates=dates)
+    history = program.history(tx, as_of=dates)
     last = program.tiers_at(tx, as_of=tx["date"].max())["tier"]
     pd.testing.assert_series_equal(
         history.tiers[pd.Timestamp(tx["date"].max())], last, check_names=False

@@ -152,7 +152,7 @@ def test_worked_year_points(program, transactions):
 
 def test_worked_year_history(program, transactions):
     dates = ["2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31"]
-    history = program.history(transactions, dates=dates)
+    history = program.history(transactions, as_of=dates)
     tiers = history.tiers.astype(object).where(history.tiers.notna(), None)
     assert tiers.to_dict(orient="list") == {
         pd.Timestamp("2024-03-31"): ["Base", "Gold", "Silver", None, "Base"],

@@ -431,14 +431,14 @@ class LoyaltyProgram(BaseEstimator):
         )
         return result
 
-    def history(self, transactions: Any, dates: Iterable[Any]) -> TierHistory:
-        """Tier of every customer on each of ``dates``, and the migrations between them.
+    def history(self, transactions: Any, as_of: Iterable[Any]) -> TierHistory:
+        """Tier of every customer on each of the ``as_of`` days, and the migrations between them.
 
         Parameters
         ----------
         transactions : DataFrame
             As in :meth:`tiers_at`.
-        dates : list of date-like or DatetimeIndex
+        as_of : list of date-like or DatetimeIndex
             Evaluation days, cut-offs as ``as_of`` in :meth:`tiers_at` (each whole day; a
             ``pd.Period`` means its last day), e.g. ``pd.date_range("2024-03-31", periods=4,
             freq="QE")`` or ``pd.period_range("2024Q1", periods=4, freq="Q")``. Sorted and
@@ -451,13 +451,16 @@ class LoyaltyProgram(BaseEstimator):
             consecutive dates); ``matrix()`` gives one transition as a cross table.
         """
         spec = self._spec()
-        if isinstance(dates, (str, pd.Timestamp, pd.Period)) or not isinstance(dates, Iterable):
-            raise ParameterError("dates must be a list of dates, e.g. ['2024-06-30', ...].")
-        dates = list(dates)
+        if isinstance(as_of, (str, pd.Timestamp, pd.Period)) or not isinstance(as_of, Iterable):
+            raise ParameterError(
+                "as_of must be a list of dates, e.g. ['2024-06-30', ...]; for one day use "
+                "tiers_at(transactions, as_of=...)."
+            )
+        dates = list(as_of)
         if not dates:
-            raise ParameterError("dates must name at least one date.")
+            raise ParameterError("as_of must name at least one date.")
         log = self._read(spec, transactions)
-        days = sorted({day_of(d, name="dates", tz=log.tz) for d in dates})
+        days = sorted({day_of(d, name="as_of", tz=log.tz) for d in dates})
         daily, _ = self._prepare(spec, log, days[-1])
         categories = pd.CategoricalDtype(list(spec.tiers.names), ordered=True)
         stamps = [pd.Timestamp(d) for d in days_to_datetime(np.array(days))]
