@@ -361,6 +361,11 @@ def test_sample_weight_equals_fitting_the_expanded_rows(case):
     pd.testing.assert_series_equal(expanded.params_, weighted.params_, rtol=1e-9)
     assert expanded.log_likelihood_ == pytest.approx(weighted.log_likelihood_, rel=1e-12)
     assert expanded.time_unit_ == weighted.time_unit_ == data.attrs["time_unit"]
+    # weights are counts: doubling every one doubles the data, not the estimates
+    doubled = case.cls().fit(rows, sample_weight=2.0 * counts)
+    assert doubled.n_customers_ == 2 * weighted.n_customers_
+    pd.testing.assert_series_equal(doubled.params_, weighted.params_, rtol=1e-7)
+    assert doubled.log_likelihood_ == pytest.approx(2 * weighted.log_likelihood_, rel=1e-9)
 
 
 def test_clone_gives_an_unfitted_twin_that_refits_identically(case):
@@ -370,6 +375,8 @@ def test_clone_gives_an_unfitted_twin_that_refits_identically(case):
     assert type(twin) is case.cls
     assert twin.get_params() == model.get_params()
     assert not hasattr(twin, "params_")
+    configured = case.cls(penalizer_coef=0.001, time_unit="W")
+    assert clone(configured).get_params() == {"penalizer_coef": 0.001, "time_unit": "W"}
     with pytest.raises(NotFittedError, match="fit"):
         case.shape.predict(twin, data)
     shuffled = data.sample(frac=1.0, random_state=3)
@@ -388,6 +395,7 @@ def test_a_model_ends_a_pipeline(case):
     pipeline.fit(data, model__sample_weight=weights)
     pd.testing.assert_series_equal(pipeline[-1].params_, case.model.params_, rtol=1e-12)
     assert pipeline[-1].time_unit_ == case.model.time_unit_
+    assert pipeline[-1].n_customers_ == case.model.n_customers_
     assert not hasattr(clone(pipeline)[-1], "params_")
 
 

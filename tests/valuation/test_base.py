@@ -6,8 +6,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from customer_models import ConvergenceWarning, DataValidationError, ParameterError
 from customer_models.valuation import BetaGeoModel, ParetoNBDModel, compress_patterns
@@ -95,30 +93,6 @@ def test_boundary_fit_warns_with_advice():
     assert "time unit" in str(record[0].message)
     assert not model.convergence_.success
     assert model.convergence_.at_boundary
-
-
-def test_weights_column_and_array_agree(cdnow):
-    counts = cdnow.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
-    a = BetaGeoModel().fit(counts, sample_weight="n")
-    b = BetaGeoModel().fit(counts, sample_weight=counts["n"].to_numpy())
-    pd.testing.assert_series_equal(a.params_, b.params_)
-    assert a.n_customers_ == 2357
-
-
-def test_a_model_ends_a_pipeline_and_survives_clone(cdnow):
-    """``fit(X, y=None, *, sample_weight=None)``: the last step of a scikit-learn Pipeline."""
-    counts = cdnow.groupby(["frequency", "recency", "T"]).size().rename("n").reset_index()
-    direct = BetaGeoModel(penalizer_coef=0.001).fit(counts, sample_weight="n")
-    select = FunctionTransformer(lambda frame: frame[["frequency", "recency", "T"]])
-    pipeline = Pipeline([("columns", select), ("model", BetaGeoModel(penalizer_coef=0.001))])
-    pipeline.fit(counts, model__sample_weight=counts["n"].to_numpy())
-    np.testing.assert_allclose(pipeline[-1].params_, direct.params_, rtol=1e-10)
-    assert pipeline[-1].n_customers_ == 2357
-    fresh = clone(pipeline)
-    assert fresh[-1].get_params() == {"penalizer_coef": 0.001, "time_unit": None}
-    assert not hasattr(fresh[-1], "params_")
-    total = direct.log_likelihood(counts, sample_weight="n")
-    assert total == pytest.approx(direct.log_likelihood_, rel=1e-12)
 
 
 def test_bad_weights_raise(cdnow):

@@ -54,16 +54,6 @@ def test_cohort_to_data_rows():
     assert len(ShiftedBetaGeoModel.cohort_to_data([10, 10, 7])) == 2
 
 
-def test_per_customer_rows_give_the_same_fit():
-    rows = ShiftedBetaGeoModel.cohort_to_data(REGULAR)
-    customers = rows.loc[rows.index.repeat(rows["weight"])].drop(columns="weight")
-    customers = customers.sample(frac=1.0, random_state=1).reset_index(drop=True)
-    weighted = ShiftedBetaGeoModel().fit(rows, sample_weight="weight")
-    individual = ShiftedBetaGeoModel().fit(customers)
-    np.testing.assert_allclose(individual.params_, weighted.params_, rtol=1e-9)
-    assert individual.log_likelihood_ == pytest.approx(weighted.log_likelihood_, rel=1e-12)
-
-
 def test_gradient_matches_finite_differences():
     d = np.array([1, 2, 3, 7, 7, 0, 40])
     c = np.array([1, 1, 1, 1, 0, 0, 0])
@@ -240,20 +230,6 @@ def test_bad_cohorts_and_arguments():
         model.retention_rate(0)
     with pytest.raises(ParameterError, match="discount_rate"):
         model.expected_lifetime(discount_rate=-0.1)
-
-
-def test_save_and_load_round_trip(tmp_path):
-    from customer_models.valuation import load_model
-
-    rows = ShiftedBetaGeoModel.cohort_to_data(HIGH_END)
-    model = ShiftedBetaGeoModel(time_unit="Y").fit(rows, sample_weight="weight")
-    path = tmp_path / "sbg.json"
-    model.save(path)
-    loaded = load_model(path)
-    assert type(loaded) is ShiftedBetaGeoModel
-    assert loaded.time_unit_ == "Y"
-    pd.testing.assert_series_equal(loaded.params_, model.params_)
-    np.testing.assert_array_equal(loaded.survival(np.arange(10)), model.survival(np.arange(10)))
 
 
 def test_derl_caps_the_series_with_a_clear_error():
