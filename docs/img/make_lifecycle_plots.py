@@ -35,6 +35,31 @@ COLORS = {
 }
 
 
+def _heatmap(
+    ax: plt.Axes, values: np.ndarray, shown: np.ndarray, *, vmax: float, fontsize: int, **imshow
+) -> mpl.image.AxesImage:
+    """Shares as a blue heatmap, each ``shown`` cell labelled in percent (white on dark cells)."""
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=vmax, **imshow)
+    for i, j in zip(*np.nonzero(shown), strict=True):
+        color = "white" if values[i, j] > 0.6 * vmax else "black"
+        ax.text(
+            j, i, f"{values[i, j]:.0%}", ha="center", va="center", color=color, fontsize=fontsize
+        )
+    return image
+
+
+def _save(
+    fig: plt.Figure, ax: plt.Axes, name: str, *, title: str, xlabel: str = "", ylabel: str
+) -> None:
+    """Label the axes and title the figure, write ``name`` at the docs' resolution, close it."""
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.savefig(OUT / name, dpi=DPI)
+    plt.close(fig)
+
+
 def stage_flow() -> None:
     tx = load_cdnow_transactions()  # 23,570 customers acquired in Q1 1997
     dates = pd.date_range("1997-01-31", "1998-06-30", freq="ME")
@@ -48,12 +73,15 @@ def stage_flow() -> None:
         labels=list(STAGES),
         colors=[COLORS[s] for s in STAGES],
     )
-    ax.set_title("CDNOW: lifecycle stages at each month end (adaptive thresholds)")
-    ax.set_ylabel("customers")
     ax.set_xlim(counts.index[0], counts.index[-1])
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    fig.savefig(OUT / "lifecycle_stage_flow.png", dpi=DPI)
-    plt.close(fig)
+    _save(
+        fig,
+        ax,
+        "lifecycle_stage_flow.png",
+        title="CDNOW: lifecycle stages at each month end (adaptive thresholds)",
+        ylabel="customers",
+    )
 
     flows = stage_transitions(tx, ["1997-09-30", "1997-12-31"], classifier=clf)
     matrix = (
@@ -65,21 +93,18 @@ def stage_flow() -> None:
     )
     shares = matrix.to_numpy()
     fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-    im = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    image = _heatmap(ax, shares, shares > 0, vmax=1.0, fontsize=8)
     ax.set_xticks(range(len(STAGES)), STAGES, rotation=45, ha="right")
     ax.set_yticks(range(len(STAGES)), STAGES)
-    for i in range(len(STAGES)):
-        for j in range(len(STAGES)):
-            value = shares[i, j]
-            if value > 0:
-                color = "white" if value > 0.6 else "black"
-                ax.text(j, i, f"{value:.0%}", ha="center", va="center", color=color, fontsize=8)
-    ax.set_xlabel("stage on 1997-12-31")
-    ax.set_ylabel("stage on 1997-09-30")
-    ax.set_title("CDNOW: share moving from each stage in one quarter")
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.savefig(OUT / "lifecycle_transitions.png", dpi=DPI)
-    plt.close(fig)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    _save(
+        fig,
+        ax,
+        "lifecycle_transitions.png",
+        title="CDNOW: share moving from each stage in one quarter",
+        xlabel="stage on 1997-12-31",
+        ylabel="stage on 1997-09-30",
+    )
 
 
 def km_plot() -> None:
@@ -101,12 +126,15 @@ def km_plot() -> None:
             alpha=0.25,
         )
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("tenure (months)")
-    ax.set_ylabel("share still subscribed")
-    ax.set_title("IBM Telco: Kaplan-Meier retention by contract (95% log-log bands)")
     ax.legend(frameon=False)
-    fig.savefig(OUT / "lifecycle_kaplan_meier.png", dpi=DPI)
-    plt.close(fig)
+    _save(
+        fig,
+        ax,
+        "lifecycle_kaplan_meier.png",
+        title="IBM Telco: Kaplan-Meier retention by contract (95% log-log bands)",
+        xlabel="tenure (months)",
+        ylabel="share still subscribed",
+    )
 
 
 def cohort_heatmap() -> None:
@@ -114,23 +142,21 @@ def cohort_heatmap() -> None:
     table = cohort_retention(tx, cohort="M")
     values = table.to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
-    im = ax.imshow(values, cmap="Blues", vmin=0, vmax=0.5, aspect="auto")
+    shown = np.isfinite(values) & (np.arange(values.shape[1]) > 0)  # month 0 is 100%
+    image = _heatmap(ax, values, shown, vmax=0.5, fontsize=7, aspect="auto")
     ax.set_yticks(range(len(table)), table.index.astype(str))
     ax.set_xticks(range(table.shape[1]), table.columns)
-    for i in range(table.shape[0]):
-        for j in range(table.shape[1]):
-            value = values[i, j]
-            if np.isfinite(value) and j > 0:
-                ax.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7)
-    ax.set_xlabel("months since the first purchase")
-    ax.set_ylabel("cohort (first purchase)")
-    ax.set_title("Simulated shop: share of each monthly cohort active in month k")
-    fig.colorbar(im, ax=ax, fraction=0.03)
-    fig.savefig(OUT / "lifecycle_cohort_heatmap.png", dpi=DPI)
-    plt.close(fig)
+    fig.colorbar(image, ax=ax, fraction=0.03)
+    _save(
+        fig,
+        ax,
+        "lifecycle_cohort_heatmap.png",
+        title="Simulated shop: share of each monthly cohort active in month k",
+        xlabel="months since the first purchase",
+        ylabel="cohort (first purchase)",
+    )
 
 
 if __name__ == "__main__":
-    stage_flow()
-    km_plot()
-    cohort_heatmap()
+    for make_figure in (stage_flow, km_plot, cohort_heatmap):
+        make_figure()
