@@ -48,14 +48,8 @@ def _heatmap(
     return image
 
 
-def _save(
-    fig: plt.Figure, ax: plt.Axes, name: str, *, title: str, xlabel: str = "", ylabel: str
-) -> None:
-    """Label the axes and title the figure, write ``name`` at the docs' resolution, close it."""
-    if xlabel:
-        ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
+def _save(fig: plt.Figure, name: str) -> None:
+    """Write the figure to ``name`` at the docs' resolution and close it."""
     fig.savefig(OUT / name, dpi=DPI)
     plt.close(fig)
 
@@ -75,13 +69,10 @@ def stage_flow() -> None:
     )
     ax.set_xlim(counts.index[0], counts.index[-1])
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    _save(
-        fig,
-        ax,
-        "lifecycle_stage_flow.png",
-        title="CDNOW: lifecycle stages at each month end (adaptive thresholds)",
-        ylabel="customers",
+    ax.set(
+        ylabel="customers", title="CDNOW: lifecycle stages at each month end (adaptive thresholds)"
     )
+    _save(fig, "lifecycle_stage_flow.png")
 
     flows = stage_transitions(tx, ["1997-09-30", "1997-12-31"], classifier=clf)
     matrix = (
@@ -97,14 +88,12 @@ def stage_flow() -> None:
     ax.set_xticks(range(len(STAGES)), STAGES, rotation=45, ha="right")
     ax.set_yticks(range(len(STAGES)), STAGES)
     fig.colorbar(image, ax=ax, fraction=0.046)
-    _save(
-        fig,
-        ax,
-        "lifecycle_transitions.png",
-        title="CDNOW: share moving from each stage in one quarter",
+    ax.set(
         xlabel="stage on 1997-12-31",
         ylabel="stage on 1997-09-30",
+        title="CDNOW: share moving from each stage in one quarter",
     )
+    _save(fig, "lifecycle_transitions.png")
 
 
 def km_plot() -> None:
@@ -127,14 +116,12 @@ def km_plot() -> None:
         )
     ax.set_ylim(0, 1.02)
     ax.legend(frameon=False)
-    _save(
-        fig,
-        ax,
-        "lifecycle_kaplan_meier.png",
-        title="IBM Telco: Kaplan-Meier retention by contract (95% log-log bands)",
+    ax.set(
         xlabel="tenure (months)",
         ylabel="share still subscribed",
+        title="IBM Telco: Kaplan-Meier retention by contract (95% log-log bands)",
     )
+    _save(fig, "lifecycle_kaplan_meier.png")
 
 
 def cohort_heatmap() -> None:
@@ -147,14 +134,12 @@ def cohort_heatmap() -> None:
     ax.set_yticks(range(len(table)), table.index.astype(str))
     ax.set_xticks(range(table.shape[1]), table.columns)
     fig.colorbar(image, ax=ax, fraction=0.03)
-    _save(
-        fig,
-        ax,
-        "lifecycle_cohort_heatmap.png",
-        title="Simulated shop: share of each monthly cohort active in month k",
+    ax.set(
         xlabel="months since the first purchase",
         ylabel="cohort (first purchase)",
+        title="Simulated shop: share of each monthly cohort active in month k",
     )
+    _save(fig, "lifecycle_cohort_heatmap.png")
 
 
 if __name__ == "__main__":
