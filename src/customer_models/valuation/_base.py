@@ -50,17 +50,13 @@ Optional declarations:
     differences of the gradient. See :mod:`customer_models.valuation._optimize`.
 ``_penalty_scale_columns`` : mapping (class attribute)
     Parameters measured in the unit of a data column, e.g. ``{"alpha": "T"}``: the penalty
-    divides them by that column's mean over the rows fitted, so ``penalizer_coef`` acts on
-    unit-free numbers (see :func:`~customer_models.valuation._fit_objective.penalty_scale`).
+    divides them by that column's largest value over the rows fitted, so ``penalizer_coef``
+    acts on unit-free numbers (see :func:`~customer_models.valuation._fit_objective.penalty_scale`).
     Default: none (every parameter is unit-free).
 ``_optimizer_coordinates() -> Coordinates | None`` (classmethod)
     Coordinates in which the fit's Newton stage steps (Hessian by differences there), for a
     likelihood that is far from quadratic in log space (Pareto/NBD along its low-dropout
     ridge). Default None: log space.
-
-Each concrete class registers itself by name when it is created (``load_model`` finds it
-there, see :mod:`customer_models.valuation._registry`): the classes of this package always,
-a class defined elsewhere when its statement says ``register=True``.
 
 Family bases derive their own hooks the same way (``_derive_hooks``): e.g.
 :class:`~customer_models.valuation.PurchaseModel` derives the new-customer expectation from
@@ -123,7 +119,7 @@ from customer_models.valuation._fit_rows import (
 from customer_models.valuation._io import save_model
 from customer_models.valuation._optimize import Coordinates, maximize
 from customer_models.valuation._patterns import Patterns
-from customer_models.valuation._registry import register as register_class
+from customer_models.valuation._registry import register
 
 __all__ = ["ValuationModel"]
 
@@ -142,10 +138,10 @@ class ValuationModel(BaseEstimator):
     penalizer_coef : float, default 0.0
         L2 penalty on the unit-free parameters: the optimizer minimizes
         ``-loglik / n_customers + penalizer_coef * sum((params / scale) ** 2)``, where
-        ``scale`` is 1 for a unit-free parameter and the data's mean of the column a
-        parameter is measured in otherwise (the mean ``T`` for BG/NBD's ``alpha``), so the
-        same data in days, weeks or months gives the same predictions. (lifetimes penalizes
-        ``sum(params ** 2)``, which depends on the time unit.) Helps when a fit runs to a
+        ``scale`` is 1 for a unit-free parameter and the largest value in the data of the
+        column a parameter is measured in otherwise (the longest customer age ``max T`` for
+        BG/NBD's ``alpha``, as lifetimes rescales time before it penalizes), so the same data
+        in days, weeks or months gives the same predictions. Helps when a fit runs to a
         boundary; biases the estimates.
     time_unit : str, optional
         Unit of recency/T and of every ``t`` (e.g. ``"W"``, ``"D"``). Default: the data's
@@ -192,10 +188,10 @@ class ValuationModel(BaseEstimator):
     #: ``{parameter: column}`` for parameters measured in a column's unit (penalty scale).
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {}
 
-    def __init_subclass__(cls, *, register: bool | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._derive_hooks()
-        register_class(cls, requested=register)  # load_model finds the class by name
+        register(cls)  # load_model finds the class by name
 
     def __init__(self, *, penalizer_coef: float = 0.0, time_unit: str | None = None) -> None:
         self.penalizer_coef = penalizer_coef

@@ -9,6 +9,7 @@ distribution in :mod:`customer_models.valuation._bgnbd_predictions`, the closed-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from customer_models.valuation._bgnbd_likelihood import (
@@ -50,8 +51,9 @@ class BetaGeoModel(PurchaseModel):
     Parameters
     ----------
     penalizer_coef : float, default 0.0
-        L2 penalty ``penalizer_coef * sum(params ** 2)`` added to the mean negative
-        log-likelihood.
+        L2 penalty ``penalizer_coef * (r**2 + (alpha / max T)**2 + a**2 + b**2)`` added to
+        the mean negative log-likelihood (unit-free: see
+        :class:`~customer_models.valuation.ValuationModel`).
     time_unit : str, optional
         Unit of recency/T/t; default ``data.attrs["time_unit"]``.
 
@@ -95,6 +97,7 @@ class BetaGeoModel(PurchaseModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
+    _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T"}
     _separable_expectation = True
     _loglik_kernel = kernel(log_likelihood_kernel)
     _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)

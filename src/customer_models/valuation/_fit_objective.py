@@ -12,22 +12,59 @@ gradient convergence is judged on), so the Newton driver in
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from customer_models.valuation._derivatives import Derivatives
 
-__all__ = ["FD_STEP", "Coordinates", "Objective", "Reparametrized"]
+__all__ = ["FD_STEP", "Coordinates", "Objective", "Reparametrized", "penalty_scale"]
 
 #: Forward-difference step of the Hessian from an analytic gradient.
 FD_STEP = 1e-6
 
 
+def penalty_scale(
+    param_names: Sequence[str],
+    scale_columns: Mapping[str, str],
+    column_names: Sequence[str],
+    columns: tuple[np.ndarray, ...],
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Divisors that make the penalized parameters unit-free.
+
+    A parameter measured in the unit of a data column (``scale_columns[name] = column``,
+    e.g. BG/NBD's ``alpha`` in the unit of ``T``) is divided by that column's largest value
+    over the rows fitted (rows of positive weight); every other parameter by 1. The penalty
+    thus sees time measured in units of the longest customer age ``T`` (lifetimes rescales
+    BG/NBD, MBG/NBD and Pareto/NBD data so that ``max T = 1`` before it penalizes, so their
+    penalized fits agree), and the same data in days, weeks or months (or in cents or euros)
+    gives the same penalty, so the same predictions.
+
+    Examples
+    --------
+    >>> penalty_scale(["r", "alpha"], {"alpha": "T"}, ["x", "T"],
+    ...               (np.zeros(2), np.array([7.0, 21.0])), np.array([1.0, 1.0])).tolist()
+    [1.0, 21.0]
+    """
+    position = {name: j for j, name in enumerate(column_names)}
+    scale = np.ones(len(param_names))
+    used = weights > 0
+    for i, name in enumerate(param_names):
+        column = scale_columns.get(name)
+        if column is None or not used.any():
+            continue
+        largest = float(np.max(columns[position[column]][used]))
+        scale[i] = largest if math.isfinite(largest) and largest > 0 else 1.0
+    return scale
+
+
 class Objective:
     """Penalized mean negative log-likelihood in log-parameter space.
 
-    ``f(theta) = -sum(w * ll) / n + penalizer * sum(exp(theta) ** 2)`` with its gradient and
-    Hessian in ``theta = log(params)``.
+    ``f(theta) = -sum(w * ll) / n + penalizer * sum((exp(theta) / scale) ** 2)`` with its
+    gradient and Hessian in ``theta = log(params)``; ``scale`` (default ones) makes the
+    penalized parameters unit-free (:func:`penalty_scale`).
     """
 
     def __init__(
@@ -37,12 +74,14 @@ class Objective:
         weights: np.ndarray,
         n_total: float,
         penalizer: float,
+        scale: np.ndarray | None = None,
     ) -> None:
         self.derivatives = derivatives
         self.columns = columns
         self.weights = weights
         self.n_total = n_total
         self.penalizer = penalizer
+        self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
         self.n_evaluations = 0
         self.analytic_hessian = False
 
@@ -53,11 +92,12 @@ class Objective:
         self.n_evaluations += 1
         with np.errstate(all="ignore"):
             ll, grad, hess = self.derivatives(params, self.weights, *self.columns, hessian=hessian)
-        value = -ll / self.n_total + self.penalizer * float(params @ params)
-        g_nat = -np.asarray(grad) / self.n_total + 2.0 * self.penalizer * params
+        inverse_sq = np.ones(params.size) if self.scale is None else 1.0 / self.scale**2
+        value = -ll / self.n_total + self.penalizer * float(params @ (inverse_sq * params))
+        g_nat = -np.asarray(grad) / self.n_total + 2.0 * self.penalizer * inverse_sq * params
         h_nat = None
         if hess is not None:
-            h_nat = -np.asarray(hess) / self.n_total + 2.0 * self.penalizer * np.eye(params.size)
+            h_nat = -np.asarray(hess) / self.n_total + 2.0 * self.penalizer * np.diag(inverse_sq)
         return value, params, g_nat, h_nat
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:

@@ -223,6 +223,7 @@ class GammaGammaModel(ValuationModel):
     param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES
     required_columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0)
+    _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"v": "monetary_value"}
 
     _loglik_kernel = kernel(log_likelihood_kernel)
     _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)

@@ -246,6 +246,7 @@ def maximize(
     penalizer: float,
     bound: float,
     coordinates: Coordinates | None = None,
+    penalty_scale: np.ndarray | None = None,
 ) -> OptimizationResult:
     """Maximize the weighted log-likelihood over ``theta = log(params)`` in ``[-bound, bound]``.
 
@@ -259,10 +260,14 @@ def maximize(
     theta0 : numpy.ndarray
         Starting point (log scale).
     penalizer, bound : float
-        L2 penalty on the natural parameters; box on the log parameters.
+        L2 penalty on the natural parameters divided by ``penalty_scale``; box on the log
+        parameters.
     coordinates : Coordinates, optional
         Where the Newton stage steps (default: log space). Everything returned is in log
         space.
+    penalty_scale : numpy.ndarray, optional
+        Divisor of each parameter in the penalty (default ones; see
+        :func:`~customer_models.valuation._fit_objective.penalty_scale`).
 
     Returns
     -------
@@ -281,14 +286,19 @@ def maximize(
     (2.8, 2.8)
     """
     n_total = float(weights.sum())
-    full = Objective(derivatives, columns, weights, n_total, penalizer)
+    full = Objective(derivatives, columns, weights, n_total, penalizer, penalty_scale)
     sample = coarse_sample(columns, weights)
     if sample is None:
         coarse = full
     else:
         sample_columns, sample_weights = sample
         coarse = Objective(
-            derivatives, sample_columns, sample_weights, float(sample_weights.sum()), penalizer
+            derivatives,
+            sample_columns,
+            sample_weights,
+            float(sample_weights.sum()),
+            penalizer,
+            penalty_scale,
         )
     res = _lbfgsb(coarse, theta0, bound, _COARSE_OPTIONS)
     start = np.asarray(res.x, dtype=np.float64)

@@ -9,6 +9,7 @@ DERT in :mod:`customer_models.valuation._dert`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
@@ -51,8 +52,9 @@ class ParetoNBDModel(PurchaseModel):
     Parameters
     ----------
     penalizer_coef : float, default 0.0
-        L2 penalty ``penalizer_coef * sum(params ** 2)`` on the mean negative
-        log-likelihood.
+        L2 penalty ``penalizer_coef * (r**2 + (alpha / max T)**2 + s**2 + (beta / max T)**2)``
+        on the mean negative log-likelihood (unit-free: see
+        :class:`~customer_models.valuation.ValuationModel`).
     time_unit : str, optional
         Unit of recency/T/t; default ``data.attrs["time_unit"]``.
 
@@ -97,6 +99,7 @@ class ParetoNBDModel(PurchaseModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
+    _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T", "beta": "T"}
     _separable_expectation = True
     _loglik_kernel = kernel(log_likelihood_kernel)
     _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
