@@ -58,6 +58,10 @@ Optional declarations:
     likelihood that is far from quadratic in log space (Pareto/NBD along its low-dropout
     ridge). Default None: log space.
 
+Each concrete class registers itself by name when it is created (``load_model`` finds it
+there, see :mod:`customer_models.valuation._registry`): the classes of this package always,
+a class defined elsewhere when its statement says ``register=True``.
+
 Family bases derive their own hooks the same way (``_derive_hooks``): e.g.
 :class:`~customer_models.valuation.PurchaseModel` derives the new-customer expectation from
 the conditional one.
@@ -119,7 +123,7 @@ from customer_models.valuation._fit_rows import (
 from customer_models.valuation._io import save_model
 from customer_models.valuation._optimize import Coordinates, maximize
 from customer_models.valuation._patterns import Patterns
-from customer_models.valuation._registry import register
+from customer_models.valuation._registry import register as register_class
 
 __all__ = ["ValuationModel"]
 
@@ -188,10 +192,10 @@ class ValuationModel(BaseEstimator):
     #: ``{parameter: column}`` for parameters measured in a column's unit (penalty scale).
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {}
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, register: bool | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._derive_hooks()
-        register(cls)  # load_model finds the class by name
+        register_class(cls, requested=register)  # load_model finds the class by name
 
     def __init__(self, *, penalizer_coef: float = 0.0, time_unit: str | None = None) -> None:
         self.penalizer_coef = penalizer_coef
