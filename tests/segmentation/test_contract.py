@@ -79,3 +79,20 @@ def test_feature_name_mismatch_is_reported(cdnow_summary):
     seg = RFMSegmenter().fit(cdnow_summary)
     with pytest.raises(ValueError, match="feature names should match"):
         seg.predict(cdnow_summary.assign(extra=1.0))
+
+
+def test_a_failed_fit_leaves_the_segmenter_unfitted(cdnow_summary):
+    # fit stores labels_ only once everything it learns is valid, so predict never runs on
+    # half-learned state (a rule on a missing column used to leave segments_ behind).
+    bad = cdnow_summary.drop(columns="monetary_value")
+    estimators = [
+        RFMSegmenter(),
+        RuleSegmenter([("Big", {"monetary_value": (50, None)})]),
+        ValueSegmenter(value_col="monetary_value"),
+        KMeansSegmenter(2, columns=["frequency", "monetary_value"], random_state=0),
+    ]
+    for est in estimators:
+        with pytest.raises(ValueError, match="monetary_value"):
+            est.fit(bad)
+        with pytest.raises(NotFittedError, match="not fitted"):
+            est.predict(cdnow_summary)
