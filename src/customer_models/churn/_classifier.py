@@ -11,6 +11,7 @@ from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit, cro
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, validate_data
 
+from customer_models._progress import Progress, ProgressLike, check_progress
 from customer_models._validation import (
     check_choice,
     check_fitted,
@@ -92,6 +93,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         unnamed or its name contains "churn", as Telco's ``churn`` column). Any other pair
         ("stayed"/"left", "active"/"lapsed", 1/2) raises a ParameterError listing the labels
         instead of guessing (taking the larger label would silently score retention).
+    progress : bool, tqdm-compatible class or callable, optional
+        Report the fit's steps (the cross-validation of each candidate family, the
+        importances, the final fit): ``True`` for a tqdm bar (or lines on stderr without
+        tqdm), a class such as ``tqdm.tqdm``, or a callable ``progress(done, total, desc)``.
+        Silent by default.
 
     Attributes
     ----------
@@ -157,6 +163,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         n_repeats: int = 2,
         random_state: Any = 0,
         pos_label: Any = None,
+        progress: ProgressLike = None,
     ) -> None:
         self.estimator = estimator
         self.C = C
@@ -166,6 +173,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.n_repeats = n_repeats
         self.random_state = random_state
         self.pos_label = pos_label
+        self.progress = progress
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -184,6 +192,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         check_number(self.max_categories, "max_categories", low=2, integer=True)
         check_number(self.n_repeats, "n_repeats", low=0, high=1_000, integer=True)
         check_random_state(self.random_state)
+        check_progress(self.progress)
 
     def _frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
         """X as a DataFrame; arrays and lists go through sklearn's check_array first."""
@@ -305,7 +314,21 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
         smaller = int(np.bincount(target, minlength=2).min())
         splitter = self._splitter(len(target), smaller)
-        candidates = list(_ESTIMATORS) if self.estimator == "auto" else [self.estimator]
+        candidates: list[str] = list(_ESTIMATORS) if self.estimator == "auto" else [self.estimator]
+        steps = len(candidates) + (1 if self.n_repeats else 0) + 1
+        with Progress(self.progress, steps, "ChurnClassifier.fit") as progress:
+            self._fit_steps(frame, target, splitter, candidates, progress)
+        return self
+
+    def _fit_steps(
+        self,
+        frame: pd.DataFrame,
+        target: np.ndarray,
+        splitter: Any,
+        candidates: list[str],
+        progress: Progress,
+    ) -> None:
+        """Cross-validate the candidates, then importances, final fit and calibration."""
         results: dict[str, dict[str, Any]] = {}
         for name in candidates:
             results[name] = cross_validate(
@@ -318,6 +341,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
                 return_indices=True,
                 error_score="raise",
             )
+            progress.advance()
         scores = np.vstack([results[name]["test_score"] for name in candidates])
         self.cv_scores_ = pd.DataFrame(
             scores,
@@ -329,8 +353,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         self.chosen_model_ = candidates[int(np.argmax(scores.mean(axis=1)))]
 
         self.feature_importances_ = self._importances(frame, target, results[self.chosen_model_])
+        if self.n_repeats:
+            progress.advance()
 
         final = self._candidate(self.chosen_model_).fit(frame, target)
+        progress.advance()
         method = self.calibration
         if method == "auto":
             method = "none" if self.chosen_model_ == "logistic" else "sigmoid"
@@ -340,7 +367,6 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             held_out, scores_out = out_of_fold_scores(results[self.chosen_model_], frame)
             calibrator = fit_calibrator(method, scores_out, target[held_out])
             self.estimator_ = CalibratedModel(final, calibrator, method)
-        return self
 
     def _splitter(self, n_rows: int, smaller: int) -> Any:
         """Return the internal split: k stratified folds, or one 80/20 split of a large table."""

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._progress import Progress, ProgressLike, check_progress
 from customer_models._validation import (
     as_generator,
     as_pandas,
@@ -97,6 +98,7 @@ def key_drivers(
     confidence: float = 0.95,
     random_state: Any = None,
     dropna: bool = False,
+    progress: ProgressLike = None,
 ) -> pd.DataFrame:
     r"""Rank attribute ratings by importance for an overall score (correlations, relative weights).
 
@@ -117,6 +119,10 @@ def key_drivers(
     dropna : bool, default False
         Missing values raise unless ``dropna=True``, which drops incomplete rows (listwise)
         and reports how many in ``attrs["n_dropped"]``.
+    progress : bool, tqdm-compatible class or callable, optional
+        Report the bootstrap replicates as they are done: ``True`` for a tqdm bar (or lines on
+        stderr without tqdm), a class such as ``tqdm.tqdm``, or a callable
+        ``progress(done, total, desc)``. Silent by default.
 
     Returns
     -------
@@ -182,6 +188,7 @@ def key_drivers(
     check_str(target, "target")
     check_bool(dropna, "dropna")
     check_random_state(random_state)
+    check_progress(progress)
     n_draws = check_number(n_draws, "n_draws", low=0, high=MAX_BOOTSTRAP, integer=True)
     if isinstance(drivers, str):
         drivers = [drivers]
@@ -263,7 +270,8 @@ def key_drivers(
 
     n_failed = 0
     if n_draws > 0:
-        stack = bootstrap_correlations(matrix, n_draws, as_generator(random_state))
+        with Progress(progress, n_draws, "key_drivers bootstrap") as bar:
+            stack = bootstrap_correlations(matrix, n_draws, as_generator(random_state), bar)
         boot_corr = stack[:, :-1, -1]
         boot_w, _ = relative_weights(stack)
         with np.errstate(invalid="ignore", divide="ignore"):

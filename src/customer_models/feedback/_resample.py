@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from customer_models._progress import Progress
+
 __all__ = ["BOOTSTRAP_UNITS", "bootstrap_correlations"]
 
 #: Rows are resampled one by one up to this many rows, as random buckets of rows above it.
@@ -76,7 +78,10 @@ def _correlations(counts: np.ndarray, size: np.ndarray, moments: np.ndarray, k: 
 
 
 def bootstrap_correlations(
-    matrix: np.ndarray, n_draws: int, rng: np.random.Generator
+    matrix: np.ndarray,
+    n_draws: int,
+    rng: np.random.Generator,
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """Pearson correlation matrices of ``n_draws`` bootstrap resamples of ``matrix``'s rows.
 
@@ -89,6 +94,8 @@ def bootstrap_correlations(
     rng : numpy.random.Generator
         Source of the resampling (and of the bucket assignment above
         :data:`BOOTSTRAP_UNITS` rows).
+    progress : Progress, optional
+        Advanced by the replicates of each block as it is done.
 
     Returns
     -------
@@ -120,4 +127,6 @@ def bootstrap_correlations(
         draws = rng.integers(0, units, size=(b, units)) + units * np.arange(b)[:, None]
         counts = np.bincount(draws.ravel(), minlength=b * units).reshape(b, units)
         out[start : start + b] = _correlations(counts.astype(np.float64), size, moments, k)
+        if progress is not None:
+            progress.advance(b)
     return out
