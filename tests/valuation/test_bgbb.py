@@ -404,43 +404,20 @@ def test_not_fitted_and_from_params_errors(donations):
 
 
 @pytest.mark.parametrize(
-    ("frame", "column", "rule"),
-    [
-        (
-            {"frequency": [1, 2], "recency": [3, 7], "n_periods": [6, 6]},
-            "recency",
-            "recency <= n_periods",
-        ),
-        (
-            {"frequency": [0, 2], "recency": [2, 3], "n_periods": [6, 6]},
-            "recency",
-            "recency == 0 when frequency == 0",
-        ),
-        (
-            {"frequency": [4, 2], "recency": [3, 3], "n_periods": [6, 6]},
-            "frequency",
-            "frequency <= recency",
-        ),
-        (
-            {"frequency": [1.5, 2], "recency": [3, 3], "n_periods": [6, 6]},
-            "frequency",
-            "whole number",
-        ),
-        (
-            {"frequency": [1, 2], "recency": [3, 3], "n_periods": [6, 6.5]},
-            "n_periods",
-            "whole number",
-        ),
-        ({"frequency": [-1, 2], "recency": [0, 3], "n_periods": [6, 6]}, "frequency", ">= 0"),
-        (
-            {"frequency": [1, np.nan], "recency": [3, 3], "n_periods": [6, 6]},
-            "frequency",
-            "missing",
-        ),
+    ("columns", "column", "rule"),
+    [  # (frequency, recency, n_periods) of two customers, one of whom breaks the rule
+        (([1, 2], [3, 7], [6, 6]), "recency", "recency <= n_periods"),
+        (([0, 2], [2, 3], [6, 6]), "recency", "recency == 0 when frequency == 0"),
+        (([4, 2], [3, 3], [6, 6]), "frequency", "frequency <= recency"),
+        (([1.5, 2], [3, 3], [6, 6]), "frequency", "whole number"),
+        (([1, 2], [3, 3], [6, 6.5]), "n_periods", "whole number"),
+        (([-1, 2], [0, 3], [6, 6]), "frequency", ">= 0"),
+        (([1, np.nan], [3, 3], [6, 6]), "frequency", "missing"),
     ],
 )
-def test_bad_inputs_raise_clear_errors(frame, column, rule):
-    df = pd.DataFrame(frame, index=["a", "b"])
+def test_bad_inputs_raise_clear_errors(columns, column, rule):
+    names = ("frequency", "recency", "n_periods")
+    df = pd.DataFrame(dict(zip(names, columns, strict=True)), index=["a", "b"])
     with pytest.raises(DataValidationError, match=rule) as info:
         BetaGeoBetaBinomModel().fit(df)
     assert info.value.column == column

@@ -27,16 +27,7 @@ from customer_models.valuation._dert import bg_family_dert
 from customer_models.valuation._kernels import kernel
 from customer_models.valuation._purchase import PurchaseModel
 
-__all__ = [
-    "BetaGeoModel",
-    "expected_purchases_kernel",
-    "expected_purchases_new_customer_kernel",
-    "log_likelihood_derivatives_kernel",
-    "log_likelihood_gradient_kernel",
-    "log_likelihood_kernel",
-    "probability_alive_kernel",
-    "probability_of_purchases_kernel",
-]
+__all__ = ["BetaGeoModel"]  # and the kernels above, by name
 
 
 class BetaGeoModel(PurchaseModel):

@@ -225,8 +225,7 @@ class GammaGammaModel(ValuationModel):
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0)
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"v": "monetary_value"}
 
-    _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)  # and the likelihood
 
     @classmethod
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:

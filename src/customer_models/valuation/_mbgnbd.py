@@ -16,16 +16,7 @@ from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._dert import bg_family_dert
 from customer_models.valuation._kernels import kernel
 
-__all__ = [
-    "ModifiedBetaGeoModel",
-    "expected_purchases_kernel",
-    "expected_purchases_new_customer_kernel",
-    "log_likelihood_derivatives_kernel",
-    "log_likelihood_gradient_kernel",
-    "log_likelihood_kernel",
-    "probability_alive_kernel",
-    "probability_of_purchases_kernel",
-]
+__all__ = ["ModifiedBetaGeoModel"]  # and its kernels, under the BG/NBD names
 
 log_likelihood_kernel = partial(_bgnbd.log_likelihood_kernel, modified=True)
 log_likelihood_gradient_kernel = partial(_bgnbd.log_likelihood_gradient_kernel, modified=True)

@@ -30,16 +30,7 @@ from customer_models.valuation._pareto_nbd_predictions import (
 )
 from customer_models.valuation._purchase import PurchaseModel
 
-__all__ = [
-    "MeanDropoutCoordinates",
-    "ParetoNBDModel",
-    "expected_purchases_kernel",
-    "expected_purchases_new_customer_kernel",
-    "log_likelihood_gradient_kernel",
-    "log_likelihood_kernel",
-    "probability_alive_kernel",
-    "probability_of_purchases_kernel",
-]
+__all__ = ["MeanDropoutCoordinates", "ParetoNBDModel"]  # and the kernels above
 
 
 class ParetoNBDModel(PurchaseModel):

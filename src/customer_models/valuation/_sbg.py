@@ -24,6 +24,11 @@ __all__ = ["ShiftedBetaGeoModel"]
 PARAM_NAMES = ("alpha", "beta")
 
 
+def _alpha_beta(params: np.ndarray) -> tuple[float, float]:
+    alpha, beta = (float(v) for v in np.asarray(params, dtype=float))
+    return alpha, beta
+
+
 def log_likelihood_gradient_kernel(
     params: np.ndarray, duration: np.ndarray, churned: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -41,7 +46,7 @@ def log_likelihood_gradient_kernel(
     >>> grad.shape
     (2, 2)
     """
-    alpha, beta = (float(v) for v in np.asarray(params, dtype=float))
+    alpha, beta = _alpha_beta(params)
     d = np.asarray(duration, dtype=float)
     died = np.asarray(churned, dtype=float) > 0.5
     ln_ab = betaln(alpha, beta)
@@ -86,9 +91,8 @@ def survival_kernel(params: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     >>> float(survival_kernel(np.array([1.0, 1.0]), 1))
     0.5
     """
-    alpha, beta = (float(v) for v in np.asarray(params, dtype=float))
-    t_arr = np.asarray(t, dtype=float)
-    return np.exp(betaln(alpha, beta + t_arr) - betaln(alpha, beta))
+    alpha, beta = _alpha_beta(params)
+    return np.exp(betaln(alpha, beta + np.asarray(t, dtype=float)) - betaln(alpha, beta))
 
 
 def retention_rate_kernel(params: np.ndarray, t: np.ndarray | float) -> np.ndarray:
@@ -100,7 +104,7 @@ def retention_rate_kernel(params: np.ndarray, t: np.ndarray | float) -> np.ndarr
     >>> float(retention_rate_kernel(np.array([1.0, 1.0]), 1))
     0.5
     """
-    alpha, beta = (float(v) for v in np.asarray(params, dtype=float))
+    alpha, beta = _alpha_beta(params)
     t_arr = np.asarray(t, dtype=float)
     return (beta + t_arr - 1.0) / (alpha + beta + t_arr - 1.0)
 
@@ -206,7 +210,7 @@ def discounted_expected_residual_lifetime_kernel(
     >>> np.round(k, 3).tolist()
     [2.965, 5.894]
     """
-    alpha, beta = (float(v) for v in np.asarray(params, dtype=float))
+    alpha, beta = _alpha_beta(params)
     s = np.asarray(periods_survived, dtype=float)
     d = float(discount_rate)
     if d == 0.0:
@@ -320,8 +324,7 @@ class ShiftedBetaGeoModel(ContractualModel):
     param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0)
 
-    _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)  # and the likelihood
     _survival_kernel = kernel(survival_kernel)
     _retention_kernel = kernel(retention_rate_kernel)
     _residual_lifetime_kernel = kernel(discounted_expected_residual_lifetime_kernel)
