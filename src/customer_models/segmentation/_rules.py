@@ -11,7 +11,7 @@ import pandas as pd
 
 from customer_models._validation import check_bool, check_number, check_rule, check_str
 from customer_models.exceptions import ParameterError
-from customer_models.segmentation._base import Table
+from customer_models.segmentation._base import Table, check_names
 from customer_models.segmentation._segmenter import Segmenter
 
 __all__ = ["RuleSegmenter", "band_rules"]
@@ -57,10 +57,8 @@ def band_rules(
     if isinstance(edges, (str, bytes)) or not isinstance(edges, Sequence | np.ndarray):
         raise ParameterError(f"edges must be an increasing sequence of numbers, got {edges!r}.")
     cuts = [check_number(e, "edges") for e in edges]
-    if labels is not None and (
-        isinstance(labels, str | bytes) or not isinstance(labels, Sequence | np.ndarray)
-    ):
-        raise ParameterError(f"labels must be a list of names, got {labels!r}.")
+    if labels is not None:
+        labels = check_names(labels, "labels")
     if len(cuts) < 1 or any(b <= a for a, b in pairwise(cuts)):
         raise ParameterError(f"edges must be a non-empty increasing sequence, got {edges!r}.")
     bounds: list[tuple[float | None, float | None]] = list(pairwise(cuts))
