@@ -10,6 +10,7 @@ outside the package, it asks with ``register=True``).
 # --8<-- [start:model]
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
@@ -67,6 +68,7 @@ class NBDModel(PurchaseModel, register=True):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha")
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0)
+    _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T"}  # alpha is in T's unit
     _separable_expectation = True  # E[X(t)] = P(alive) g(x, T, t): CLV's fast path
     _loglik_kernel = kernel(log_likelihood)  # gradient and Hessian: derived, numeric
     _alive_kernel = kernel(probability_alive)
