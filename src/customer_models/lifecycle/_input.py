@@ -11,6 +11,8 @@ from sklearn.utils import check_array
 
 from customer_models._validation import (
     as_pandas,
+    check_finite,
+    check_non_negative,
     check_not_empty,
     check_rule,
     ensure_numeric,
@@ -147,21 +149,8 @@ def purchase_columns(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarr
     arrays = []
     for column in SUMMARY_COLUMNS:
         values = ensure_numeric(sub[column], sub_ids, column=column, what="summary")
-        check_rule(
-            ~np.isfinite(values),
-            sub_ids,
-            rule=f"{column} must be finite",
-            column=column,
-            what="summary",
-        )
-        check_rule(
-            values < 0,
-            sub_ids,
-            rule=f"{column} must be >= 0",
-            column=column,
-            what="summary",
-            hint=_NEGATIVE_HINT,
-        )
+        check_finite(values, sub_ids, column=column, what="summary")
+        check_non_negative(values, sub_ids, column=column, what="summary", hint=_NEGATIVE_HINT)
         full = np.zeros(len(df))
         full[buyers] = values
         arrays.append(full)
