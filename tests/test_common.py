@@ -3,9 +3,11 @@
 Part 1 runs one contract over every model class of the valuation registry (the registry
 ``load_model`` reads, so a new model is picked up as soon as its module is imported):
 fit, ``from_params``, save/load, no mutation of the caller's frame, index alignment, the
-time-unit check, ``sample_weight`` against expanded rows, ``clone`` and ``Pipeline``, and
-``log_likelihood``. Each model is fitted on the bundled data set of its shape, chosen by its
-``required_columns``. Every expected value comes from the fitted model itself.
+time-unit check, ``sample_weight`` against expanded rows, ``clone`` and ``Pipeline``,
+``log_likelihood``, and a declared analytic gradient against central differences. Each
+model is fitted on the bundled data set of its shape, chosen by its ``required_columns``.
+Every expected value comes from the fitted model itself. The registry also holds the suite's
+own worked example, the toy NBD model of docs/contributing.md (tests/_toy_model.py).
 
 Part 2 runs scikit-learn's estimator checks (``estimator_checks_generator``) over every
 public estimator of ``customer_models.__all__``: each is either checked, with its accepted
@@ -50,6 +52,7 @@ from customer_models.segmentation import (
     ValueSegmenter,
 )
 from customer_models.valuation import ShiftedBetaGeoModel, ValuationModel, load_model
+from customer_models.valuation._derivatives import CentralDifferenceGradient
 from customer_models.valuation._registry import MODEL_CLASSES
 
 # ==================================================================== part 1: valuation models
@@ -233,6 +236,22 @@ def test_fit_sets_the_fitted_state(case):
     assert model.bic_ == pytest.approx(
         k * math.log(model.n_customers_) - 2 * model.log_likelihood_, rel=1e-14
     )
+
+
+def test_a_declared_gradient_is_the_derivative_of_the_log_likelihood(case):
+    """Per row, against central differences, at the estimates and at another point."""
+    gradient = case.cls._loglik_gradient_kernel
+    if isinstance(gradient, CentralDifferenceGradient):
+        pytest.skip(f"{case.cls.__name__} declares no analytic gradient (it is derived)")
+    columns = case.model._patterns(case.data(), case.shape.weight, check_unit=True).columns
+    differences = CentralDifferenceGradient(case.cls._loglik_kernel)
+    k = len(case.cls.param_names)
+    for params in (case.model.params_.to_numpy(), np.linspace(0.5, 3.0, k) ** 1.7):
+        ll, grad = gradient(params, *columns)
+        ll_ref, grad_ref = differences(params, *columns)
+        np.testing.assert_array_equal(ll, ll_ref)
+        scale = np.abs(grad_ref).max(axis=0)  # per parameter
+        assert np.all(np.abs(grad - grad_ref) <= 1e-6 * scale + 1e-12), case.cls.__name__
 
 
 def test_log_likelihood_is_finite_and_the_fitted_total(case):
