@@ -108,8 +108,8 @@ def km_plot() -> None:
         ax.step(t, s, where="post", color=color, label=str(group))
         ax.fill_between(
             t,
-            np.r_[1.0, curve["ci_low"]],
-            np.r_[1.0, curve["ci_high"]],
+            np.r_[1.0, curve["lower"]],
+            np.r_[1.0, curve["upper"]],
             step="post",
             color=color,
             alpha=0.25,
