@@ -42,6 +42,17 @@ def _all_histories(n: int):
 # --- direct reference implementation (one special-function call per row and term) ---
 
 
+def _log_death_term(params, x, t_x, i):
+    """log B_i of eq. (5): alive through t_x + i opportunities, then gone."""
+    alpha, beta, gamma, delta = (float(v) for v in params)
+    return (
+        betaln(alpha + x, beta + t_x - x + i)
+        - betaln(alpha, beta)
+        + betaln(gamma + 1.0, delta + t_x + i)
+        - betaln(gamma, delta)
+    )
+
+
 def _direct_log_terms(
     params: np.ndarray, x: np.ndarray, t_x: np.ndarray, n: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -55,12 +66,7 @@ def _direct_log_terms(
     k_max = int(n_terms.max()) if n_terms.size else 0
     for i in range(k_max):
         active = n_terms > i
-        log_b = (
-            betaln(alpha + x, beta + t_x - x + i)
-            - ln_ab
-            + betaln(gamma + 1.0, delta + t_x + i)
-            - ln_gd
-        )
+        log_b = _log_death_term(params, x, t_x, i)
         log_l = np.where(active, np.logaddexp(log_l, log_b), log_l)
     return log_a, log_l
 
@@ -92,12 +98,7 @@ def _direct_gradient(params, x, t_x, n):
     k_max = int(n_terms.max()) if n_terms.size else 0
     for i in range(k_max):
         active = n_terms > i
-        log_b = (
-            betaln(alpha + x, beta + t_x - x + i)
-            - ln_ab
-            + betaln(gamma + 1.0, delta + t_x + i)
-            - ln_gd
-        )
+        log_b = _log_death_term(params, x, t_x, i)
         w = np.where(active, np.exp(log_b - log_l), 0.0)
         psi_abt = digamma(alpha + beta + t_x + i)
         psi_gdt = digamma(gamma + delta + t_x + i + 1.0)
