@@ -44,7 +44,7 @@ def main(n_customers: int = 1_000_000) -> None:
 
     ours, t_ours, mem_ours = _timed(
         lambda: customer_lifetime_value(
-            model, spend, summary, horizon=12, time_unit="4.345W", discount_rate=0.01
+            model, spend, summary, horizon=12, horizon_unit="4.345W", discount_rate=0.01
         )
     )
     rows = [("customer_models", t_ours, mem_ours)]

@@ -215,7 +215,7 @@ def test_every_model_and_segmenter_accepts_what_the_summary_produces(cdnow_with_
         )
         bgnbd = cm.BetaGeoModel().fit(summary)
         spend = cm.GammaGammaModel().fit(summary)
-        clv = cm.customer_lifetime_value(bgnbd, spend, summary, horizon=12, time_unit="M")
+        clv = cm.customer_lifetime_value(bgnbd, spend, summary, horizon=12, horizon_unit="M")
         assert np.isfinite(clv).all()
         assert (clv >= 0).all()
         segments = cm.RFMSegmenter().fit(summary).assign(summary)

@@ -77,7 +77,7 @@ def test_a_model_of_ones_own_satisfies_the_protocol_and_gets_its_clv():
     assert isinstance(model, FittedPurchaseModel)
     data = pd.DataFrame({"monetary_value": [10.0, 25.0]}, index=["a", "b"])
     clv = cm.customer_lifetime_value(
-        model, None, data, horizon=12, time_unit="M", discount_rate=0.01
+        model, None, data, horizon=12, horizon_unit="M", discount_rate=0.01
     )
     weeks_per_month = 365.25 / 12 / 7
     discounted = sum(2.0 * weeks_per_month / 1.01**i for i in range(1, 13))
@@ -89,7 +89,13 @@ def test_a_model_of_ones_own_gets_the_continuous_clv_by_quadrature():
     model = WeeklyRate(2.0)
     data = pd.DataFrame({"monetary_value": [10.0]}, index=["a"])
     clv = cm.customer_lifetime_value(
-        model, None, data, horizon=52, time_unit="W", discount_rate=0.01, discounting="continuous"
+        model,
+        None,
+        data,
+        horizon=52,
+        horizon_unit="W",
+        discount_rate=0.01,
+        discounting="continuous",
     )
     delta = math.log1p(0.01)
     expected = 10.0 * 2.0 * (1.0 - math.exp(-delta * 52)) / delta

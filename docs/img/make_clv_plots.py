@@ -48,7 +48,9 @@ def main() -> None:
     )
     model = ParetoNBDModel().fit(data)
     spend = GammaGammaModel().fit(data)
-    clv = customer_lifetime_value(model, spend, data, horizon=12, time_unit="M", discount_rate=0.01)
+    clv = customer_lifetime_value(
+        model, spend, data, horizon=12, horizon_unit="M", discount_rate=0.01
+    )
     # the sBG curve is fitted on the cohort it is drawn over (Fader & Hardie 2007, "Regular")
     regular = ShiftedBetaGeoModel(time_unit="Y").fit(
         ShiftedBetaGeoModel.cohort_to_data(REGULAR), sample_weight="weight"

@@ -96,7 +96,7 @@ def compare() -> pd.DataFrame:
         theirs_buyers["monetary_value"], time=12, discount_rate=0.01, freq="D",
     )  # fmt: skip
     clv_ours = cm.customer_lifetime_value(
-        bg, gg, buyers, horizon=12, time_unit="30D", discount_rate=0.01
+        bg, gg, buyers, horizon=12, horizon_unit="30D", discount_rate=0.01
     )
     rows["CLV, 12 months of 30 days, 1%/month"] = np.abs(
         clv_ours.to_numpy() - clv_theirs.to_numpy()

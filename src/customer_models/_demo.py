@@ -33,7 +33,7 @@ def _valuation_section(transactions: pd.DataFrame, split: pd.DataFrame) -> str:
     spend = GammaGammaModel().fit(split)
     evaluation = evaluate_holdout(bgnbd, split)
     clv = customer_lifetime_value(
-        bgnbd, spend, split, horizon=12, time_unit="M", discount_rate=0.01
+        bgnbd, spend, split, horizon=12, horizon_unit="M", discount_rate=0.01
     )
     params = ", ".join(f"{k}={v:.3f}" for k, v in bgnbd.params_.items())
     predicted = evaluation.customers["predicted_purchases"].sum()

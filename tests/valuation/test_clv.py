@@ -48,7 +48,7 @@ def test_matches_lifetimes_weekly(cdnow_summary, lifetimes_bg, spend, rate):
         freq="W",
     )
     ours = customer_lifetime_value(
-        _model_like(lifetimes_bg), spend, s, horizon=12, time_unit="4.345W", discount_rate=rate
+        _model_like(lifetimes_bg), spend, s, horizon=12, horizon_unit="4.345W", discount_rate=rate
     )
     np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-6)
     assert ours.name == "clv"
@@ -75,21 +75,21 @@ def test_matches_lifetimes_daily(cdnow_summary, lifetimes_bg, spend):
     )
     model = BetaGeoModel.from_params(time_unit="D", **bg.params_.to_dict())
     ours = customer_lifetime_value(
-        model, spend, days, horizon=6, time_unit="30D", discount_rate=0.02
+        model, spend, days, horizon=6, horizon_unit="30D", discount_rate=0.02
     )
     np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-6)
 
 
 def test_units_convert_through_days(cdnow_summary, spend):
     model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
-    yearly = customer_lifetime_value(model, spend, cdnow_summary, horizon=1, time_unit="Y")
-    monthly = customer_lifetime_value(model, spend, cdnow_summary, horizon=12, time_unit="M")
+    yearly = customer_lifetime_value(model, spend, cdnow_summary, horizon=1, horizon_unit="Y")
+    monthly = customer_lifetime_value(model, spend, cdnow_summary, horizon=12, horizon_unit="M")
     direct = model.expected_purchases(cdnow_summary, t=365.25 / 7) * spend
     np.testing.assert_allclose(yearly.to_numpy(), direct.to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(monthly.to_numpy(), direct.to_numpy(), rtol=1e-10)
     # The same parameters declared daily: a year is 365.25 model units, not 52.18.
     daily = customer_lifetime_value(
-        model, spend, cdnow_summary, horizon=1, time_unit="Y", model_time_unit="D"
+        model, spend, cdnow_summary, horizon=1, horizon_unit="Y", model_time_unit="D"
     )
     direct_days = model.expected_purchases(cdnow_summary, t=365.25) * spend
     np.testing.assert_allclose(daily.to_numpy(), direct_days.to_numpy(), rtol=1e-10)
@@ -98,17 +98,17 @@ def test_units_convert_through_days(cdnow_summary, spend):
 def test_model_without_time_unit_is_an_error(cdnow_summary, spend):
     model = BetaGeoModel.from_params(**CDNOW_BGNBD)
     with pytest.raises(ParameterError, match="model_time_unit"):
-        customer_lifetime_value(model, spend, cdnow_summary, horizon=12, time_unit="M")
+        customer_lifetime_value(model, spend, cdnow_summary, horizon=12, horizon_unit="M")
     out = customer_lifetime_value(
-        model, spend, cdnow_summary, horizon=12, time_unit="M", model_time_unit="W"
+        model, spend, cdnow_summary, horizon=12, horizon_unit="M", model_time_unit="W"
     )
     assert np.isfinite(out).all()
 
 
 def test_bad_arguments(cdnow_summary, spend):
     model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
-    with pytest.raises(ParameterError, match="time_unit"):
-        customer_lifetime_value(model, spend, cdnow_summary, horizon=12, time_unit="fortnight")
+    with pytest.raises(ParameterError, match="horizon_unit"):
+        customer_lifetime_value(model, spend, cdnow_summary, horizon=12, horizon_unit="fortnight")
     with pytest.raises(ParameterError, match="horizon"):
         customer_lifetime_value(model, spend, cdnow_summary, horizon=0)
     with pytest.raises(ParameterError, match="continuous"):
@@ -211,7 +211,7 @@ def test_bgnbd_dert_matches_numerical_integration(cdnow_summary, horizon_months)
         ones,
         rows,
         horizon=horizon_months,
-        time_unit="M",
+        horizon_unit="M",
         discount_rate=0.01,
         discounting="continuous",
     )
@@ -259,7 +259,7 @@ def test_pareto_dert_closed_form_matches_numerical_integration(cdnow_summary, ho
         pd.Series(1.0, index=rows.index),
         rows,
         horizon=horizon_months,
-        time_unit="M",
+        horizon_unit="M",
         discount_rate=0.015,
         discounting="continuous",
     )
@@ -314,14 +314,16 @@ def test_bgbb_discrete_clv_is_the_discounted_sum_of_its_expectations():
         alpha=1.204, beta=0.75, gamma=0.657, delta=2.783, time_unit="Y"
     )
     data = _donors()
-    clv = customer_lifetime_value(model, None, data, horizon=30, time_unit="Y", discount_rate=0.1)
+    clv = customer_lifetime_value(
+        model, None, data, horizon=30, horizon_unit="Y", discount_rate=0.1
+    )
     cumulative = np.array([model.expected_purchases(data, t=k).to_numpy() for k in range(31)])
     by_hand = (np.diff(cumulative, axis=0) / 1.1 ** np.arange(1, 31)[:, None]).sum(axis=0)
     np.testing.assert_allclose(clv.to_numpy(), by_hand * data["monetary_value"], rtol=1e-12)
-    flat = customer_lifetime_value(model, None, data, horizon=30, time_unit="Y")
+    flat = customer_lifetime_value(model, None, data, horizon=30, horizon_unit="Y")
     np.testing.assert_allclose(flat.to_numpy(), cumulative[-1] * data["monetary_value"])
     with pytest.raises(ParameterError, match="whole number"):  # months of a yearly model
-        customer_lifetime_value(model, None, data, horizon=18, time_unit="M")
+        customer_lifetime_value(model, None, data, horizon=18, horizon_unit="M")
 
 
 def test_infinite_horizon_per_customer_rates_in_one_call(cdnow_summary):

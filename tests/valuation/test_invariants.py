@@ -159,7 +159,7 @@ def test_clv_grid_is_finite_non_negative_without_clipping(name: str, discounting
                 None,
                 data,
                 horizon=18,
-                time_unit="M",
+                horizon_unit="M",
                 discount_rate=rate,
                 discounting=discounting,
             )
@@ -180,7 +180,7 @@ def test_issue_clv_point_is_not_millions() -> None:
     """The reported $50 customer valued at 3.78 million over 18 months (a = 13)."""
     model = BetaGeoModel.from_params(time_unit="W", r=1.0, alpha=1.0, a=13.0, b=1.0)
     data = _summary().iloc[:1]
-    clv = customer_lifetime_value(model, None, data, horizon=18, time_unit="M")
+    clv = customer_lifetime_value(model, None, data, horizon=18, horizon_unit="M")
     assert 0.0 <= float(clv.iloc[0]) <= 50.0 * 2.0  # at most E[X] ~ 1.08 purchases of $50
 
 

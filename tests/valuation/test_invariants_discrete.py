@@ -174,7 +174,7 @@ def test_bgbb_discrete_clv_finite_and_non_negative(
     )
     data.attrs["time_unit"] = "Y"
     clv = customer_lifetime_value(
-        model, None, data, horizon=horizon, time_unit="Y", discount_rate=rate
+        model, None, data, horizon=horizon, horizon_unit="Y", discount_rate=rate
     )
     assert np.all(np.isfinite(clv)), clv
     assert np.all(clv >= 0.0), clv

@@ -13,11 +13,19 @@ from customer_models.valuation._checks import check_frequency_recency
 from customer_models.valuation._clv import customer_lifetime_value
 from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._gamma_gamma import GammaGammaModel
-from customer_models.valuation._intervals import prediction_interval
+from customer_models.valuation._intervals import confidence_interval
 from customer_models.valuation._io import load_model, save_model
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
+from customer_models.valuation._outcome_intervals import prediction_interval
 from customer_models.valuation._pareto_nbd import ParetoNBDModel
 from customer_models.valuation._patterns import Patterns, compress_patterns
+from customer_models.valuation._predictive import (
+    next_purchase_cdf,
+    next_purchase_quantile,
+    probability_alive_at,
+    purchase_distribution,
+    purchase_pmf,
+)
 from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._sbg import ShiftedBetaGeoModel
 
@@ -34,8 +42,14 @@ __all__ = [
     "ValuationModel",
     "check_frequency_recency",
     "compress_patterns",
+    "confidence_interval",
     "customer_lifetime_value",
     "load_model",
+    "next_purchase_cdf",
+    "next_purchase_quantile",
     "prediction_interval",
+    "probability_alive_at",
+    "purchase_distribution",
+    "purchase_pmf",
     "save_model",
 ]

@@ -1,7 +1,7 @@
 """Customer lifetime value: discounted expected purchases times expected spend times margin.
 
 Time units are explicit everywhere. The caller states the unit of the horizon and of the
-discount rate (``time_unit``); the transaction model carries its own unit (``time_unit_``,
+discount rate (``horizon_unit``); the transaction model carries its own unit (``time_unit_``,
 recorded at ``fit`` from the summary's ``attrs["time_unit"]``). The two are converted through
 their length in days (a month is 365.25/12 days), so a weekly model and a monthly horizon can
 never be mixed silently.
@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pandas, check_choice
+from customer_models._validation import as_generator, as_pandas, check_choice
 from customer_models.exceptions import CustomerModelsError
 from customer_models.typing import FittedPurchaseModel, FittedSpendModel
 from customer_models.valuation._clv_args import (
@@ -45,13 +45,8 @@ from customer_models.valuation._clv_quadrature import (
     infinite_dert,
     non_negative,
 )
-from customer_models.valuation._intervals import (
-    _check_level,
-    _chunked_quantiles,
-    _draw_params,
-    _rng,
-    _with_params,
-)
+from customer_models.valuation._intervals import chunked_quantiles
+from customer_models.valuation._param_draws import check_draw_options, draw_params, with_params
 
 __all__ = ["customer_lifetime_value"]
 
@@ -137,23 +132,34 @@ def _clv_interval(
     data: pd.DataFrame,
     *,
     options: dict[str, Any],
-    level: float,
+    confidence: float,
     n_draws: int,
     method: str,
+    fit_data: pd.DataFrame | None,
     random_state: int | np.random.Generator | None,
     chunk_size: int | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper CLV quantiles over joint draws of both models' parameters."""
+    """Lower and upper CLV quantiles over joint draws of both models' parameters.
+
+    The bootstrap refits the transaction model on resamples of ``fit_data`` and the spend
+    model on resamples of its rows with ``frequency > 0`` (refused without ``fit_data``).
+    """
     check_choice(method, "method", ["laplace", "bootstrap"])
-    level, n_draws, chunk_size = _check_level(level, n_draws, chunk_size, random_state)
-    rng = _rng(random_state)
-    tm_draws = _draw_params(transaction_model, int(n_draws), rng, method, data)
+    confidence, n_draws, chunk_size = check_draw_options(
+        confidence, n_draws, chunk_size, random_state
+    )
+    rng = as_generator(random_state)
+    tm_draws = draw_params(
+        transaction_model, int(n_draws), rng, method, fit_data, what="transaction_model"
+    )
     if spend_model is not None and hasattr(spend_model, "params_"):
-        spend_fit = data
-        if method == "bootstrap" and "frequency" in data.columns:
-            spend_fit = data.loc[data["frequency"].to_numpy() > 0]
-        sm_draws = _draw_params(spend_model, int(n_draws), rng, method, spend_fit)
-        sms: list[Any] = [_with_params(spend_model, d) for d in sm_draws]
+        spend_fit = fit_data
+        if fit_data is not None and "frequency" in fit_data.columns:
+            spend_fit = fit_data.loc[fit_data["frequency"].to_numpy() > 0]
+        sm_draws = draw_params(
+            spend_model, int(n_draws), rng, method, spend_fit, what="spend_model"
+        )
+        sms: list[Any] = [with_params(spend_model, d) for d in sm_draws]
     else:
         sms = [spend_model] * int(n_draws)
     rate, margin = options["rate"], options["margin"]
@@ -174,7 +180,7 @@ def _clv_interval(
             **rest,
         )
 
-    return _chunked_quantiles(len(data), int(n_draws), evaluate, level, chunk_size)
+    return chunked_quantiles(len(data), int(n_draws), evaluate, confidence, chunk_size)
 
 
 def _checked_finite(values: np.ndarray, index: pd.Index) -> np.ndarray:
@@ -194,14 +200,15 @@ def customer_lifetime_value(
     data: Any,
     *,
     horizon: float,
-    time_unit: str = "M",
+    horizon_unit: str = "M",
     discount_rate: float | pd.Series = 0.0,
     discounting: Literal["discrete", "continuous"] = "discrete",
     margin: float | pd.Series = 1.0,
     model_time_unit: str | None = None,
-    interval: float | None = None,
+    confidence: float | None = None,
     n_draws: int = 200,
     method: Literal["laplace", "bootstrap"] = "laplace",
+    fit_data: Any = None,
     random_state: int | np.random.Generator | None = None,
     chunk_size: int | None = None,
 ) -> pd.Series | pd.DataFrame:
@@ -224,14 +231,14 @@ def customer_lifetime_value(
     data : DataFrame
         Customer summary with the columns the models need, indexed by customer id.
     horizon : float
-        Length of the projection, in ``time_unit`` periods (``numpy.inf`` for the infinite
+        Length of the projection, in ``horizon_unit`` periods (``numpy.inf`` for the infinite
         horizon, continuous discounting only).
-    time_unit : str, default "M"
+    horizon_unit : str, default "M"
         Unit of ``horizon`` and period of ``discount_rate``: ``"D"``, ``"W"``, ``"M"``
         (365.25/12 days), ``"Q"``, ``"Y"``, optionally with a multiple (``"30D"``,
         ``"4.345W"``, lifetimes' months for daily and weekly models).
     discount_rate : float or Series, default 0.0
-        Effective discount rate per ``time_unit`` period, a scalar or per customer.
+        Effective discount rate per ``horizon_unit`` period, a scalar or per customer.
     discounting : {"discrete", "continuous"}, default "discrete"
         ``"discrete"``: purchases of period i (i = 1..horizon) are discounted by
         ``(1 + d)^i``, as in lifetimes. ``"continuous"``: the discounted expected residual
@@ -242,16 +249,22 @@ def customer_lifetime_value(
         Profit margin applied to spend, a scalar or per customer (may be negative).
     model_time_unit : str, optional
         Unit of the transaction model's recency/T; default ``transaction_model.time_unit_``.
-    interval : float, optional
-        If given (e.g. 0.9), also return the lower and upper quantiles of CLV over parameter
-        draws of both models (see :func:`prediction_interval`).
+    confidence : float, optional
+        If given (e.g. 0.9), also return a confidence interval of the (expected) CLV: the
+        lower and upper quantiles over parameter draws of both models (see
+        :func:`confidence_interval`). This is parameter uncertainty only; a customer's
+        realised value varies far more.
     n_draws, method, random_state, chunk_size
-        Parameter draws for ``interval`` (see :func:`prediction_interval`).
+        Parameter draws for ``confidence`` (see :func:`confidence_interval`).
+    fit_data : DataFrame, optional
+        The data the models were fitted on; required by ``method="bootstrap"``, which refits
+        the transaction model on resamples of it and the spend model on resamples of its
+        rows with ``frequency > 0``. The scored ``data`` is never refitted in its place.
 
     Returns
     -------
     Series or DataFrame
-        Series ``"clv"`` on ``data``'s index; with ``interval``, a DataFrame with columns
+        Series ``"clv"`` on ``data``'s index; with ``confidence``, a DataFrame with columns
         ``clv``, ``lower`` and ``upper``. Never NaN; negative only with negative margins.
 
     Raises
@@ -284,7 +297,7 @@ def customer_lifetime_value(
     ...     def probability_alive(self, data):
     ...         return pd.Series(1.0, index=data.index)
     >>> data = pd.DataFrame({"monetary_value": [10.0, 20.0]}, index=["a", "b"])
-    >>> customer_lifetime_value(Constant(), None, data, horizon=1, time_unit="Y").round(2)
+    >>> customer_lifetime_value(Constant(), None, data, horizon=1, horizon_unit="Y").round(2)
     a    521.79
     b   1043.57
     Name: clv, dtype: float64
@@ -292,8 +305,8 @@ def customer_lifetime_value(
     frame = as_pandas(data, what="data")
     check_fitted_model(transaction_model, "transaction_model")
     check_choice(discounting, "discounting", ["discrete", "continuous"])
-    horizon = checked_horizon(horizon, time_unit)
-    ratio = units_ratio(time_unit, model_unit(transaction_model, model_time_unit))
+    horizon = checked_horizon(horizon, horizon_unit)
+    ratio = units_ratio(horizon_unit, model_unit(transaction_model, model_time_unit))
     rate = per_customer(discount_rate, frame.index, "discount_rate", non_negative=True)
     margins = per_customer(margin, frame.index, "margin", non_negative=False)
     check_infinite_horizon(horizon, discounting, rate, frame.index)
@@ -308,16 +321,18 @@ def customer_lifetime_value(
         _clv_point(transaction_model, spend_model, frame, **options), frame.index
     )
     clv = pd.Series(values, index=frame.index, name="clv")
-    if interval is None:
+    if confidence is None:
         return clv
+    fit_frame = None if fit_data is None else as_pandas(fit_data, what="fit_data")
     lower, upper = _clv_interval(
         transaction_model,
         spend_model,
         frame,
         options=options,
-        level=interval,
+        confidence=confidence,
         n_draws=n_draws,
         method=method,
+        fit_data=fit_frame,
         random_state=random_state,
         chunk_size=chunk_size,
     )

@@ -47,18 +47,18 @@ def period_days(value: Any, argument: str) -> float | None:
     return multiple * TIME_UNIT_DAYS[unit]
 
 
-def units_ratio(time_unit: str, model_time_unit: str) -> float:
+def units_ratio(horizon_unit: str, model_time_unit: str) -> float:
     """How many model time units one caller period lasts."""
-    caller = period_days(time_unit, "time_unit")
+    caller = period_days(horizon_unit, "horizon_unit")
     model = period_days(model_time_unit, "model_time_unit")
     if caller is None or model is None:
-        if time_unit == model_time_unit:
+        if horizon_unit == model_time_unit:
             return 1.0
-        bad = time_unit if caller is None else model_time_unit
+        bad = horizon_unit if caller is None else model_time_unit
         raise ParameterError(
-            f"Cannot convert between time_unit={time_unit!r} and the model's unit "
+            f"Cannot convert between horizon_unit={horizon_unit!r} and the model's unit "
             f"{model_time_unit!r}: unit {bad!r} is not one of {list(TIME_UNIT_DAYS)} (optionally "
-            "with a multiple, e.g. '4.345W'). Use the model's own unit as time_unit."
+            "with a multiple, e.g. '4.345W'). Use the model's own unit as horizon_unit."
         )
     return caller / model
 
@@ -81,11 +81,11 @@ def check_fitted_model(model: Any, what: str) -> None:
     check_fitted(model, "params_", how=f"fit the {what} (or use from_params(...)) first")
 
 
-def checked_horizon(horizon: Any, time_unit: str) -> float:
-    """Return the horizon as a float > 0 in ``time_unit`` periods (``inf`` allowed)."""
+def checked_horizon(horizon: Any, horizon_unit: str) -> float:
+    """Return the horizon as a float > 0 in ``horizon_unit`` periods (``inf`` allowed)."""
     return float(
         check_number(
-            horizon, f"horizon ({time_unit} periods)", low=0.0, low_inclusive=False, finite=False
+            horizon, f"horizon ({horizon_unit} periods)", low=0.0, low_inclusive=False, finite=False
         )
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models.valuation._intervals import _with_params
+from customer_models.valuation._param_draws import with_params as _with_params
 from customer_models.valuation._patterns import distinct_rows
 
 __all__ = ["CumulativeFn", "alive_probability", "cumulative_fn", "per_row_fn"]

@@ -1,0 +1,385 @@
+"""Per-customer predictive distributions of a fitted purchase model.
+
+What a customer will do in the next ``t`` (not only what is expected): the distribution of the
+purchase count ``X(T, T+t)`` (:func:`purchase_pmf`, :func:`purchase_distribution`: quantiles
+and P(at least one purchase)), P(alive at ``T + t``) (:func:`probability_alive_at`) and the
+time to the next purchase (:func:`next_purchase_cdf`, :func:`next_purchase_quantile`). All are
+built on each model's ``probability_of_purchases`` kernel, evaluated once per distinct history
+and count; the counts are walked upwards only as far as each customer needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from customer_models._validation import as_pandas, check_number
+from customer_models.exceptions import CustomerModelsError, ParameterError
+from customer_models.valuation._predictive_source import MAX_COUNT, TAIL, pmf_source, scan
+from customer_models.valuation._special import pfq_series
+
+__all__ = [
+    "next_purchase_cdf",
+    "next_purchase_quantile",
+    "probability_alive_at",
+    "purchase_distribution",
+    "purchase_pmf",
+]
+
+#: Terms of the positive 2F1 series of the BG-family survival before it is refused.
+_SURVIVAL_MAX_TERMS = 200_000
+#: Bisection steps in log time for the next-purchase quantile (relative precision ~1e-12).
+_BISECTIONS = 50
+#: Default horizon of the next-purchase quantile, in multiples of the largest T.
+_MAX_TIME_FACTOR = 1e4
+
+
+def expected_purchases_of(model: Any, data: Any, t: Any) -> np.ndarray:
+    """``model.expected_purchases(data, t=t)`` per row, once per distinct history (fast path)."""
+    from customer_models.valuation._discrete import DiscretePurchaseModel
+    from customer_models.valuation._param_draws import evaluator
+    from customer_models.valuation._purchase import PurchaseModel
+
+    frame = as_pandas(data, what="data")
+    if not isinstance(model, PurchaseModel | DiscretePurchaseModel):
+        return np.asarray(model.expected_purchases(frame, t=t), dtype=np.float64)
+    ev = evaluator(model, frame, "expected_purchases", float(t))
+    values = ev.evaluate(model.params_.to_numpy(dtype=np.float64), slice(0, ev.n_patterns))
+    return np.asarray(values, dtype=np.float64)[ev.inverse]
+
+
+def _checked_levels(quantiles: Any) -> list[float]:
+    values = list(np.atleast_1d(np.asarray(quantiles, dtype=object)))
+    if not values:
+        raise ParameterError("quantiles must hold at least one level in (0, 1).")
+    return [
+        float(check_number(q, "quantiles", low=0.0, high=1.0 - 1e-9, low_inclusive=False))
+        for q in values
+    ]
+
+
+def purchase_pmf(
+    model: Any,
+    data: Any,
+    *,
+    t: float,
+    tail: float = TAIL,
+    max_count: int = MAX_COUNT,
+) -> pd.DataFrame:
+    """Probability of each purchase count in the next ``t``, per customer.
+
+    ``P(X(T, T+t) = k | frequency, recency, T)`` for ``k = 0, 1, ..., K``, where ``K`` is the
+    first count after which every customer's remaining mass is below ``tail`` (a customer's
+    row is zero past its own stop).
+
+    Parameters
+    ----------
+    model : fitted purchase model
+        BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, or a model with ``probability_of_purchases``.
+    data : DataFrame
+        Customer summary with the columns the model needs.
+    t : float
+        Horizon in the model's time unit (whole opportunities for BG/BB), a scalar.
+    tail : float, default 1e-10
+        Stop a customer's row once ``1 - sum(pmf) < tail`` (1e-13 to 0.5; the kernels sum
+        to 1 within about 1e-14).
+    max_count : int, default 100,000
+        Refuse (naming the customers) rather than walk past this count.
+
+    Returns
+    -------
+    DataFrame
+        One column per count ``0..K`` (integer labels), on ``data``'s index; rows sum to
+        ``1 - tail`` or more. Memory is customers × (K + 1): for quantiles on large tables use
+        :func:`purchase_distribution`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from customer_models.valuation import BetaGeoModel
+    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    >>> p = purchase_pmf(m, one, t=39)
+    >>> round(float(p.sum(axis=1).iloc[0]), 9), round(float((p.columns * p.iloc[0]).sum()), 3)
+    (1.0, 1.226)
+    """
+    tol = float(check_number(tail, "tail", low=1e-13, high=0.5))
+    cap = int(check_number(max_count, "max_count", low=1, integer=True))
+    source = pmf_source(model, data, t)
+    res = scan(source, source.fixed(), full=True, tail=tol, max_count=cap)
+    assert res.pmf is not None
+    table = res.pmf[source.inverse]
+    return pd.DataFrame(table, index=source.index, columns=pd.RangeIndex(table.shape[1]))
+
+
+def purchase_distribution(
+    model: Any,
+    data: Any,
+    *,
+    t: float,
+    quantiles: Sequence[float] = (0.05, 0.5, 0.95),
+    max_count: int = MAX_COUNT,
+) -> pd.DataFrame:
+    """Return expected purchases, P(at least one purchase) and count quantiles in the next t.
+
+    Parameters
+    ----------
+    model : fitted purchase model
+        BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, or a model with ``probability_of_purchases``.
+    data : DataFrame
+        Customer summary with the columns the model needs.
+    t : float
+        Horizon in the model's time unit (whole opportunities for BG/BB), a scalar.
+    quantiles : sequence of float, default (0.05, 0.5, 0.95)
+        Levels in (0, 1 - 1e-9]; the level-``q`` quantile is the smallest count ``k`` with
+        ``P(X <= k) >= q``.
+    max_count : int, default 100,000
+        Refuse rather than walk past this count.
+
+    Returns
+    -------
+    DataFrame
+        ``expected_purchases`` (when the model has it), ``probability_any`` (``P(X >= 1)``) and
+        one column ``q{level}`` per level (e.g. ``q0.95``), on ``data``'s index. Memory is
+        O(customers): counts are walked per chunk of distinct histories and each customer
+        stops at its highest quantile.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from customer_models.valuation import BetaGeoModel
+    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    >>> purchase_distribution(m, one, t=39).round(3).iloc[0].tolist()
+    [1.226, 0.555, 0.0, 1.0, 4.0]
+    """
+    levels = _checked_levels(quantiles)
+    cap = int(check_number(max_count, "max_count", low=1, integer=True))
+    source = pmf_source(model, data, t)
+    res = scan(source, source.fixed(), levels=levels, max_count=cap)
+    inv = source.inverse
+    out: dict[str, np.ndarray] = {}
+    if hasattr(model, "expected_purchases"):
+        out["expected_purchases"] = expected_purchases_of(model, data, t)
+    out["probability_any"] = np.clip(1.0 - res.p0[inv], 0.0, 1.0)
+    for q, values in zip(levels, res.quantile, strict=True):
+        out[f"q{q:g}"] = values[inv]
+    return pd.DataFrame(out, index=source.index)
+
+
+def _bg_survival(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shift: float) -> Any:
+    """P(alive at T+t | alive at T) of the BG family: ``E[(1 + p t/(α+T))^-(r+x)]``.
+
+    Alive at ``T`` the posterior is ``λ ~ Gamma(r+x, α+T)``, ``p ~ Beta(a, b+x+shift)``; dropout
+    happens only at a purchase (with probability ``p``), so a customer alive at ``T`` is alive
+    at ``T+t`` with probability ``E[(1-p)^N] = exp(-λ p t)`` for ``N ~ Poisson(λ t)`` purchases;
+    integrating ``λ`` gives ``(1 + p u)^-r'`` with ``u = t/(α+T)``, and ``p`` gives
+    ``2F1(r', a; a+b'; -u) = (1+u)^-r' 2F1(r', b'; a+b'; u/(1+u))`` (Pfaff), a series of
+    positive terms.
+    """
+    r, alpha, a, b = (float(v) for v in params)
+    rp = r + x
+    bp = b + x + shift
+    u = t / (alpha + T)
+    w = u / (1.0 + u)
+    series, ok = pfq_series([rp, bp], [a + bp], w, max_terms=_SURVIVAL_MAX_TERMS)
+    if not np.all(ok):
+        raise CustomerModelsError(
+            f"P(alive at T+t) needs more than {_SURVIVAL_MAX_TERMS} series terms for "
+            f"{int((~ok).sum())} histories (t = {t:g} is very long against alpha + T); use a "
+            "shorter t."
+        )
+    return np.exp(-rp * np.log1p(u) + np.log(series))
+
+
+def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
+    """Probability that each customer is still alive ``t`` after the end of observation.
+
+    ``P(alive at T + t | history) = P(alive at T) × P(alive at T + t | alive at T)``:
+    Pareto/NBD ``× ((β+T)/(β+T+t))^s`` (the posterior of the dropout rate given alive at
+    ``T`` is ``Gamma(s, β+T)``); BG/NBD and MBG/NBD ``× (1+u)^-(r+x) 2F1(r+x, b'; a+b';
+    u/(1+u))``, ``u = t/(α+T)``, ``b' = b+x`` (MBG/NBD ``b+x+1``), because a BG customer can
+    drop out only right after a purchase; BG/BB: ``probability_alive(periods_ahead=t)``.
+
+    Parameters
+    ----------
+    model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel or BetaGeoBetaBinomModel
+    data : DataFrame
+        Customer summary with the columns the model needs.
+    t : float
+        Time after ``T`` in the model's unit (whole opportunities for BG/BB), a scalar >= 0.
+
+    Returns
+    -------
+    pandas.Series
+        ``probability_alive`` on ``data``'s index; at ``t = 0`` the model's
+        ``probability_alive``.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005), "Counting Your Customers the Easy
+    Way: An Alternative to the Pareto/NBD Model", Marketing Science 24(2), 275-284 (the
+    dropout-at-purchase structure and the posterior given alive); Fader, P. S. and Hardie,
+    B. G. S. (2005), "A Note on Deriving the Pareto/NBD Model and Related Expressions" (the
+    posterior of the dropout rate given alive).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from customer_models.valuation import ParetoNBDModel
+    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    >>> p0 = float(m.probability_alive(one).iloc[0])
+    >>> p52 = float(probability_alive_at(m, one, t=52).iloc[0])
+    >>> round(p52 / p0, 6) == round(((11.669 + 38.86) / (11.669 + 38.86 + 52)) ** 0.606, 6)
+    True
+    """
+    from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
+    from customer_models.valuation._bgnbd import BetaGeoModel
+    from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
+    from customer_models.valuation._pareto_nbd import ParetoNBDModel
+
+    frame = as_pandas(data, what="data")
+    if isinstance(model, BetaGeoBetaBinomModel):
+        m = int(check_number(t, "t", low=0, integer=True))
+        return pd.Series(
+            np.asarray(model.probability_alive(frame, periods_ahead=m), dtype=np.float64),
+            index=frame.index,
+            name="probability_alive",
+        )
+    if not isinstance(model, BetaGeoModel | ParetoNBDModel):
+        raise ParameterError(
+            f"probability_alive_at knows BG/NBD, MBG/NBD, Pareto/NBD and BG/BB; got "
+            f"{type(model).__name__}."
+        )
+    horizon = float(check_number(t, "t", low=0.0))
+    alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
+    params = model.params_.to_numpy(dtype=np.float64)
+    x = frame["frequency"].to_numpy(dtype=np.float64)
+    T = frame["T"].to_numpy(dtype=np.float64)
+    if isinstance(model, ParetoNBDModel):
+        s, beta = params[2], params[3]
+        survival = np.exp(-s * np.log1p(horizon / (beta + T)))
+    else:
+        shift = 1.0 if isinstance(model, ModifiedBetaGeoModel) else 0.0
+        survival = _bg_survival(params, x, T, horizon, shift)
+    return pd.Series(alive * survival, index=frame.index, name="probability_alive")
+
+
+def _no_purchase(model: Any, data: Any) -> tuple[Any, Any, pd.Index]:
+    """``(fn(times) -> P(X(T, T+times) = 0) per pattern, inverse, index)`` (continuous models)."""
+    from customer_models.valuation._purchase import PurchaseModel
+
+    if not isinstance(model, PurchaseModel) or type(model)._pmf_kernel is None:
+        raise ParameterError(
+            "The time to the next purchase needs a continuous-time purchase model with a "
+            f"purchase-count pmf (BG/NBD, MBG/NBD, Pareto/NBD); got {type(model).__name__}."
+        )
+    source = pmf_source(model, data, 0.0)
+    x, t_x, T = source.columns
+    kernel = type(model)._pmf_kernel
+    theta = model.params_.to_numpy(dtype=np.float64)
+
+    def p0(times: np.ndarray) -> np.ndarray:
+        return np.asarray(kernel(theta, 0.0, x, t_x, T, times), dtype=np.float64)
+
+    return p0, source.inverse, source.index
+
+
+def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
+    """Probability that each customer's next purchase comes within ``t`` after ``T``.
+
+    ``P(next purchase <= T + t) = 1 - P(X(T, T+t) = 0)``, exactly; the distribution is
+    defective (a customer who has dropped out never buys again), so it tends to the
+    probability of ever buying again, not to 1.
+
+    Parameters
+    ----------
+    model : fitted BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
+    data : DataFrame
+        Customer summary (``frequency``, ``recency``, ``T``).
+    t : float
+        Time after ``T`` in the model's unit, >= 0.
+
+    Returns
+    -------
+    pandas.Series
+        ``next_purchase_cdf`` on ``data``'s index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from customer_models.valuation import BetaGeoModel
+    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    >>> round(float(next_purchase_cdf(m, one, t=39).iloc[0]), 3)
+    0.555
+    """
+    horizon = float(check_number(t, "t", low=0.0))
+    p0, inverse, index = _no_purchase(model, data)
+    n = int(inverse.max()) + 1 if inverse.size else 0
+    values = 1.0 - p0(np.full(n, horizon))
+    return pd.Series(np.clip(values, 0.0, 1.0)[inverse], index=index, name="next_purchase_cdf")
+
+
+def next_purchase_quantile(
+    model: Any, data: Any, *, q: float = 0.5, max_time: float | None = None
+) -> pd.Series:
+    """Time after ``T`` by which each customer has made the next purchase with probability q.
+
+    The smallest ``t`` with ``next_purchase_cdf(t) >= q``, found by bisection in ``log t``
+    (50 steps, relative precision about 1e-12) between ``max_time × e^-40`` and ``max_time``.
+
+    Parameters
+    ----------
+    model : fitted BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
+    data : DataFrame
+        Customer summary (``frequency``, ``recency``, ``T``).
+    q : float, default 0.5
+        Probability in (0, 1).
+    max_time : float, optional
+        Longest time looked at (model units); default 10,000 × the largest ``T``. Customers
+        whose probability of buying within ``max_time`` is below ``q`` get ``inf`` (for
+        many, the probability of ever buying again is below ``q``).
+
+    Returns
+    -------
+    pandas.Series
+        ``next_purchase_quantile`` on ``data``'s index (model time units, ``inf`` as above).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from customer_models.valuation import BetaGeoModel
+    >>> from customer_models.valuation import ParetoNBDModel
+    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    >>> df = pd.DataFrame({"frequency": [2, 0], "recency": [30.43, 0], "T": [38.86] * 2})
+    >>> t_q = next_purchase_quantile(m, df, q=0.25)
+    >>> t_q.round(2).tolist()
+    [7.38, inf]
+    >>> round(float(next_purchase_cdf(m, df.head(1), t=t_q.iloc[0]).iloc[0]), 6)
+    0.25
+    """
+    level = float(
+        check_number(q, "q", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    )
+    p0, inverse, index = _no_purchase(model, data)
+    n = int(inverse.max()) + 1 if inverse.size else 0
+    frame = as_pandas(data, what="data")
+    if max_time is None:
+        horizon = _MAX_TIME_FACTOR * max(float(frame["T"].max()), 1.0)
+    else:
+        horizon = float(check_number(max_time, "max_time", low=0.0, low_inclusive=False))
+    reach = 1.0 - p0(np.full(n, horizon))
+    lo = np.full(n, np.log(horizon) - 40.0)
+    hi = np.full(n, np.log(horizon))
+    for _ in range(_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        above = 1.0 - p0(np.exp(mid)) >= level
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    values = np.where(reach >= level, np.exp(hi), np.inf)
+    return pd.Series(values[inverse], index=index, name="next_purchase_quantile")
