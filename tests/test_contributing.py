@@ -83,7 +83,7 @@ def test_the_toy_is_registered_and_loadable_by_name():
 
 
 def test_cdnow_fit_is_the_published_nbd():
-    """Fader, Hardie and Lee (2005), BG/NBD paper, Table 1: r 0.385, alpha 12.072, LL -9763.7."""
+    """The NBD on CDNOW as Fader, Hardie and Lee (2005) report it: r, alpha, log-likelihood."""
     model = NBDModel().fit(load_cdnow_summary())
     assert model.convergence_.success
     assert model.params_.round(3).tolist() == [0.385, 12.072]
