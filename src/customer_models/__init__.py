@@ -95,6 +95,7 @@ from customer_models.valuation import (
     probability_alive_at,
     purchase_distribution,
     purchase_pmf,
+    value_distribution,
 )
 
 __all__ = [
@@ -170,5 +171,6 @@ __all__ = [
     "stage_transitions",
     "stages_at",
     "transaction_tracking",
+    "value_distribution",
     "with_time_unit",
 ]

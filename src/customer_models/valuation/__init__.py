@@ -11,6 +11,7 @@ from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
 from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._checks import check_frequency_recency
 from customer_models.valuation._clv import customer_lifetime_value
+from customer_models.valuation._clv_distribution import value_distribution
 from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._gamma_gamma import GammaGammaModel
 from customer_models.valuation._intervals import confidence_interval
@@ -52,4 +53,5 @@ __all__ = [
     "purchase_distribution",
     "purchase_pmf",
     "save_model",
+    "value_distribution",
 ]
