@@ -7,11 +7,13 @@ whose message says what went wrong and what to try.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from customer_models.valuation._identification import describe_ridge, identification
 from customer_models.valuation._optimize import OptimizationResult
 
 __all__ = ["ConvergenceReport", "diagnose"]
@@ -49,6 +51,18 @@ class ConvergenceReport:
         Parameters that ran towards 0 or infinity (outside 1e-5 .. 1e5).
     moved_from_start : bool
         False when the optimizer stayed at its initial point.
+    flat_ridge : bool
+        True when the optimum is on a flat ridge of the likelihood: the Hessian (in
+        log-parameter space) is singular or indefinite, or its weakest direction has a
+        standard deviation above 1 (a 95% interval wider than a factor of about 50), so some
+        combination of the parameters is weakly identified.
+    ridge_parameters : tuple of str
+        The parameters on that ridge (the largest loadings of the eigenvector of the
+        smallest Hessian eigenvalue), e.g. ``("a", "b")`` for BG/NBD when hardly anyone drops
+        out; empty without a ridge.
+    weakest_sd : float
+        Standard deviation (log space) of the weakest combination of log-parameters,
+        ``1 / sqrt(smallest eigenvalue)``; ``inf`` when that eigenvalue is not positive.
     message : str
         What the optimizer did (L-BFGS-B start, on a sample of customers for large data; Newton
         steps on all patterns; the largest gradient reached), then any problems and what to try.
@@ -68,6 +82,10 @@ class ConvergenceReport:
     at_boundary: tuple[str, ...] = ()
     moved_from_start: bool = True
     message: str = ""
+    # the identification read-out is derived from the Hessian; model files store the message
+    flat_ridge: bool = field(default=False, compare=False)
+    ridge_parameters: tuple[str, ...] = field(default=(), compare=False)
+    weakest_sd: float = field(default=math.nan, compare=False)
 
 
 def _covariance(params: np.ndarray, hess_total: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -125,6 +143,9 @@ def diagnose(
         )
     if not pos_def:
         problems.append("the Hessian is not positive definite (no standard errors)")
+    found = identification(param_names, result.hessian * n_total)
+    if found.flat_ridge:
+        problems.append(describe_ridge(found))
     message = result.message
     if problems:
         message += "; problems: " + "; ".join(problems) + ". " + _ADVICE
@@ -136,5 +157,8 @@ def diagnose(
         at_boundary=at_boundary,
         moved_from_start=moved,
         message=message,
+        flat_ridge=found.flat_ridge,
+        ridge_parameters=found.parameters,
+        weakest_sd=found.weakest_sd,
     )
     return covariance, report
