@@ -78,3 +78,21 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             + " | ".join(str(r[h]).ljust(w) for h, w in zip(headers, widths, strict=True))
             + " |"
         )
+
+
+def print_markdown_table(rows: list[dict[str, Any]], right: set[str] | frozenset[str]) -> None:
+    """Like :func:`print_table`, with the columns in ``right`` right-aligned (``---:``)."""
+    headers = list(rows[0])
+    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in headers]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
+    rule = (
+        "-" * (w + 1) + ":" if h in right else "-" * (w + 2)
+        for h, w in zip(headers, widths, strict=True)
+    )
+    print("|" + "|".join(rule) + "|")
+    for r in rows:
+        cells = (
+            str(r[h]).rjust(w) if h in right else str(r[h]).ljust(w)
+            for h, w in zip(headers, widths, strict=True)
+        )
+        print("| " + " | ".join(cells) + " |")

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import machine, measure, print_table
+from _common import machine, measure, print_markdown_table
 from scipy import special
 from threadpoolctl import threadpool_limits
 
@@ -402,7 +402,7 @@ def run_case(case: Case, repeat: int) -> dict[str, Any]:
         row.update({"peak MiB": "-", "agrees": f"ERROR {type(exc).__name__}: {exc}"[:120]})
         return row
     ratio = t_ours / t_floor if t_floor > 0 else float("nan")
-    flag = " **" if ratio > 3 and t_ours >= MIN_FLAG_SECONDS else ""
+    flag = " (>3x)" if ratio > 3 and t_ours >= MIN_FLAG_SECONDS else ""
     row.update(
         {
             "s": f"{t_ours:.3f}",
@@ -1337,7 +1337,7 @@ def main() -> None:
             rows = run_size(n, args.repeat, args.only, args.interval_customers)
         print()
         print(f"{n:,} customers ({time.perf_counter() - start:.0f} s in all)")
-        print_table(rows)
+        print_markdown_table(rows, right={"rows", "s", "floor s", "ratio", "peak MiB"})
         print()
 
 
