@@ -264,7 +264,7 @@ def evaluate_holdout(
     the holdout; on the CDNOW 1/10 sample, BG/NBD scores 0.608 with P(alive) and 0.161 with
     P(X >= 1).) The log score is the mean of ``-log P(X = X_observed)`` (a pmf under 1e-300
     counts as 1e-300). The interval of each customer is the central one of its predictive
-    distribution, ``lower`` the smallest count with ``P(X <= lower) > (1 - c) / 2`` and
+    distribution, ``lower`` the smallest count with ``P(X <= lower) >= (1 - c) / 2`` and
     ``upper`` the smallest with ``P(X <= upper) >= (1 + c) / 2``: it holds at least ``c`` of
     the probability, so a well-specified model covers about ``c`` or more (counts are
     discrete).

@@ -90,9 +90,10 @@ def holdout_scores(
     """P(at least one purchase), ``-log P(X = actual)`` and the central interval per customer.
 
     The interval ``[lower, upper]`` of the holdout count is the central one of the model's
-    predictive distribution: ``lower`` the smallest ``k`` with ``P(X <= k) > (1 - c) / 2``,
+    predictive distribution: ``lower`` the smallest ``k`` with ``P(X <= k) >= (1 - c) / 2``,
     ``upper`` the smallest ``k`` with ``P(X <= k) >= (1 + c) / 2``, so it holds at least
-    ``c`` of the probability (counts are discrete).
+    ``c`` of the probability (counts are discrete), as
+    :func:`customer_models.valuation.prediction_interval` defines it.
 
     Examples
     --------
@@ -137,7 +138,7 @@ def holdout_scores(
         hit = observed[rows] == k
         at_actual[rows[hit]] = pmf[hit]
         cdf[rows] += pmf
-        new_lower = (lower[rows] < 0) & (cdf[rows] > low_q)
+        new_lower = (lower[rows] < 0) & (cdf[rows] >= low_q)
         lower[rows[new_lower]] = k
         new_upper = (upper[rows] < 0) & (cdf[rows] >= high_q * (1.0 - 1e-12))
         upper[rows[new_upper]] = k
