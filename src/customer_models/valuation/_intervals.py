@@ -202,12 +202,14 @@ def confidence_interval(
     if not hasattr(model, quantity):
         raise ParameterError(f"{type(model).__name__} has no method {quantity}().")
     fit_frame = None if fit_data is None else as_pandas(fit_data, what="fit_data")
-    fitted_params(model)
-    if quantity == "expected_purchases":
+    theta = fitted_params(model).to_numpy(dtype=np.float64)
+    ev = evaluator(model, frame, quantity, t)
+    if ev.fast:  # the model's kernel on the distinct histories, at the fitted parameters
+        point = ev.evaluate(theta, slice(0, ev.n_patterns))[ev.inverse]
+    elif quantity == "expected_purchases":
         point = np.asarray(model.expected_purchases(frame, t=t), dtype=np.float64)
     else:
         point = np.asarray(getattr(model, quantity)(frame), dtype=np.float64)
-    ev = evaluator(model, frame, quantity, t)
     if method == "delta":
         lower, upper = _delta_interval(model, ev, quantity, confidence)
     else:

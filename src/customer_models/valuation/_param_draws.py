@@ -158,7 +158,8 @@ class PatternEvaluator:
     """A prediction as a function of the parameter vector, on the distinct histories of ``data``.
 
     ``evaluate(params, rows)`` returns the prediction for the patterns ``rows`` (a slice of
-    ``range(n_patterns)``); ``inverse`` maps every row of ``data`` to its pattern.
+    ``range(n_patterns)``); ``inverse`` maps every row of ``data`` to its pattern; ``fast`` is
+    False when the model has no declared kernel (one model per call through ``from_params``).
     """
 
     def __init__(
@@ -166,10 +167,12 @@ class PatternEvaluator:
         n_patterns: int,
         inverse: np.ndarray,
         evaluate: Callable[[np.ndarray, slice], np.ndarray],
+        fast: bool = True,
     ) -> None:
         self.n_patterns = n_patterns
         self.inverse = inverse
         self.evaluate = evaluate
+        self.fast = fast
 
 
 def _kernel_for(model: Any, quantity: str) -> tuple[Any, str] | None:
@@ -280,4 +283,4 @@ def evaluator(model: Any, frame: pd.DataFrame, quantity: str, t: float | None) -
             return np.asarray(drawn.expected_purchases(chunk, t=t), dtype=np.float64)
         return np.asarray(getattr(drawn, quantity)(chunk), dtype=np.float64)
 
-    return PatternEvaluator(len(frame), np.arange(len(frame)), by_method)
+    return PatternEvaluator(len(frame), np.arange(len(frame)), by_method, fast=False)

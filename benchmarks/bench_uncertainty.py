@@ -1,0 +1,249 @@
+"""Uncertainty: speed of the predictive distributions and intervals, and their coverage.
+
+Sections (run all, or name some: ``python benchmarks/bench_uncertainty.py speed big coverage``):
+
+``speed``
+    ``confidence_interval`` for the 2,357 CDNOW customers x 500 Laplace draws, per model: now
+    (distinct histories through the kernels) against the previous algorithm (one model per
+    draw through ``from_params`` and the public method on every row; reproduced here by hiding
+    the kernels behind a wrapper), and the delta method; the delta interval's coverage of the
+    Laplace draws of each customer's expectation.
+``big``
+    1,000,000 simulated BG/NBD customers at daily resolution in weeks: outcome quantiles and
+    P(>=1) (``purchase_distribution``), ``prediction_interval``, and ``confidence_interval``
+    (500 Laplace draws; delta), for BG/NBD and Pareto/NBD; the previous algorithm timed on 20
+    draws and scaled to 500 (linear in draws).
+``coverage``
+    Outcome intervals on data simulated from each model (achieved share of simulated holdout
+    counts inside the interval, and the model's own mean coverage), and confidence intervals of
+    the expectation over refits on simulated data (delta and Laplace).
+
+Figures are wall times on whatever machine runs it; tests never assert timings.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import customer_models as cm
+from customer_models.valuation import (
+    BetaGeoBetaBinomModel,
+    BetaGeoModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+)
+
+BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+PNBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+BGBB = {"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.783}
+HOLDOUT = 39.0
+
+
+def _hidden(model: Any) -> Any:
+    """The model seen only through from_params and its public method: the previous path.
+
+    ``confidence_interval`` finds no kernels on it, so it rebuilds one model per draw and
+    predicts every row through ``expected_purchases``, which is what it did before.
+    """
+    kind = type(model)
+
+    class HiddenModel:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.params_ = inner.params_
+            self.covariance_ = inner.covariance_
+            self.time_unit_ = inner.time_unit_
+
+        @classmethod
+        def from_params(cls, *, time_unit: str | None = None, **params: float) -> Any:
+            return cls(kind.from_params(time_unit=time_unit, **params))
+
+        def expected_purchases(self, data: pd.DataFrame, *, t: float) -> Any:
+            return self.inner.expected_purchases(data, t=t)
+
+    return HiddenModel(model)
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+# ------------------------------------------------------------------ simulators
+def _poisson_times(rng: np.random.Generator, lam: np.ndarray, end: np.ndarray) -> tuple:
+    n = rng.poisson(lam * end)
+    owner = np.repeat(np.arange(lam.size), n)
+    times = rng.uniform(size=owner.size) * end[owner]
+    order = np.lexsort((times, owner))
+    owner, times = owner[order], times[order]
+    start = np.concatenate([[0], np.cumsum(n)[:-1]])
+    return owner, times, np.arange(owner.size) - start[owner] + 1
+
+
+def simulate(kind: str, n: int, seed: int, t: float = HOLDOUT) -> tuple[pd.DataFrame, np.ndarray]:
+    """Summary (weeks) and holdout counts in (T, T+t] from a model's generative process."""
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(20.0, 60.0, n)
+    if kind == "pnbd":
+        lam = rng.gamma(PNBD["r"], 1.0 / PNBD["alpha"], n)
+        life = rng.exponential(1.0 / rng.gamma(PNBD["s"], 1.0 / PNBD["beta"], n))
+        owner, times, _ = _poisson_times(rng, lam, np.minimum(life, T + t))
+    else:
+        lam = rng.gamma(BG["r"], 1.0 / BG["alpha"], n)
+        last = rng.geometric(rng.beta(BG["a"], BG["b"], n)) - (1 if kind == "mbg" else 0)
+        owner, times, rank = _poisson_times(rng, lam, T + t)
+        keep = rank <= last[owner]
+        owner, times = owner[keep], times[keep]
+    cal = times <= T[owner]
+    x = np.bincount(owner[cal], minlength=n).astype(float)
+    t_x = np.zeros(n)
+    np.maximum.at(t_x, owner[cal], times[cal])
+    y = np.bincount(owner[~cal], minlength=n).astype(float)
+    return pd.DataFrame({"frequency": x, "recency": t_x, "T": T}), y
+
+
+def simulate_bgbb(n: int, seed: int, t: int = 5) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    p = rng.beta(BGBB["alpha"], BGBB["beta"], n)
+    death = rng.geometric(rng.beta(BGBB["gamma"], BGBB["delta"], n))
+    n_periods = rng.integers(4, 12, n)
+    i = np.arange(1, int(n_periods.max()) + t + 1)[None, :]
+    buys = (rng.uniform(size=(n, i.size)) < p[:, None]) & (i < death[:, None])
+    cal = i <= n_periods[:, None]
+    data = pd.DataFrame(
+        {
+            "frequency": (buys & cal).sum(axis=1),
+            "recency": np.where(buys & cal, i, 0).max(axis=1),
+            "n_periods": n_periods,
+        }
+    ).astype(float)
+    y = (buys & ~cal & (i <= n_periods[:, None] + t)).sum(axis=1).astype(float)
+    return data, y
+
+
+def daily(data: pd.DataFrame) -> pd.DataFrame:
+    """Round a weekly summary to whole days (as rfm_summary(freq='D', time_unit='W'))."""
+    out = np.floor(data * 7.0) / 7.0
+    out["recency"] = np.minimum(out["recency"], out["T"])
+    return out
+
+
+# ------------------------------------------------------------------ sections
+def speed() -> None:
+    cdnow = cm.load_cdnow_summary()
+    print("\n## confidence_interval: 2,357 CDNOW customers x 500 Laplace draws (t = 52 weeks)\n")
+    print("| model | before (s) | now (s) | ratio | delta method (s) | delta covers draws |")
+    print("|---|---:|---:|---:|---:|---|")
+    for cls in (BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel):
+        model = cls().fit(cdnow)
+        before, _ = _timed(
+            lambda m=model: cm.confidence_interval(
+                _hidden(m), cdnow, t=52, n_draws=500, random_state=0
+            )
+        )
+        now, lap = _timed(
+            lambda m=model: cm.confidence_interval(m, cdnow, t=52, n_draws=500, random_state=0)
+        )
+        fast, delta = _timed(lambda m=model: cm.confidence_interval(m, cdnow, t=52, method="delta"))
+        # coverage of the delta interval against the Laplace draws of each expectation
+        from customer_models.valuation._param_draws import draw_params, evaluator
+
+        ev = evaluator(model, cdnow, "expected_purchases", 52.0)
+        draws = draw_params(model, 2000, np.random.default_rng(1), "laplace", None)
+        values = np.stack([ev.evaluate(d, slice(0, ev.n_patterns)) for d in draws])[:, ev.inverse]
+        lo, hi = delta["lower"].to_numpy(), delta["upper"].to_numpy()
+        share = ((values >= lo) & (values <= hi)).mean(axis=0)
+        q05, q50, q95 = np.quantile(share, [0.05, 0.5, 0.95])
+        print(
+            f"| {cls.__name__} | {before:.2f} | {now:.2f} | {before / now:.1f}x | {fast:.3f} | "
+            f"median {q50:.3f} (5-95%: {q05:.3f}-{q95:.3f}) of 2,000 draws in the 90% interval |"
+        )
+        del lap
+
+
+def big(n: int = 1_000_000) -> None:
+    data = daily(simulate("bg", n, seed=0)[0])
+    print(f"\n## {n:,} simulated customers (daily resolution in weeks), t = 52 weeks\n")
+    print("| model | purchase_distribution (q0.05, q0.95, P(>=1)) | prediction_interval |")
+    print("|---|---:|---:|")
+    for cls, params in ((BetaGeoModel, BG), (ParetoNBDModel, PNBD)):
+        model = cls.from_params(**params)
+        dist, _ = _timed(
+            lambda m=model: cm.purchase_distribution(m, data, t=52, quantiles=[0.05, 0.95])
+        )
+        pi, _ = _timed(lambda m=model: cm.prediction_interval(m, data, t=52))
+        print(f"| {cls.__name__} | {dist:.2f} s | {pi:.2f} s |")
+    print("\n| model | confidence_interval 500 draws | delta | before, 20 draws (x25 = 500) |")
+    print("|---|---:|---:|---:|")
+    fit_rows = data.sample(20_000, random_state=0)
+    for cls in (BetaGeoModel, ParetoNBDModel):
+        model = cls().fit(fit_rows)
+        now, _ = _timed(
+            lambda m=model: cm.confidence_interval(m, data, t=52, n_draws=500, random_state=0)
+        )
+        fast, _ = _timed(lambda m=model: cm.confidence_interval(m, data, t=52, method="delta"))
+        old, _ = _timed(
+            lambda m=model: cm.confidence_interval(
+                _hidden(m), data, t=52, n_draws=20, random_state=0
+            )
+        )
+        print(f"| {cls.__name__} | {now:.1f} s | {fast:.2f} s | {old:.1f} s ({25 * old:.0f} s) |")
+
+
+def coverage(reps: int = 200) -> None:
+    print("\n## Outcome prediction intervals on simulated data (share of holdout counts inside)\n")
+    print("| model | customers | confidence | achieved | model coverage (mean) |")
+    print("|---|---:|---:|---:|---:|")
+    cases = [
+        ("BG/NBD", BetaGeoModel.from_params(**BG), *simulate("bg", 50_000, 21), HOLDOUT),
+        ("MBG/NBD", ModifiedBetaGeoModel.from_params(**BG), *simulate("mbg", 50_000, 22), HOLDOUT),
+        ("Pareto/NBD", ParetoNBDModel.from_params(**PNBD), *simulate("pnbd", 30_000, 23), HOLDOUT),
+        ("BG/BB", BetaGeoBetaBinomModel.from_params(**BGBB), *simulate_bgbb(50_000, 24), 5),
+    ]
+    for name, model, data, y, t in cases:
+        for conf in (0.5, 0.8, 0.9, 0.95):
+            out = cm.prediction_interval(model, data, t=t, confidence=conf)
+            inside = ((out["lower"] <= y) & (y <= out["upper"])).mean()
+            print(
+                f"| {name} | {len(data):,} | {conf} | {inside:.3f} | {out['coverage'].mean():.3f} |"
+            )
+    print(
+        f"\n## Confidence intervals of the expectation: {reps} refits on 10,000 simulated "
+        "BG/NBD customers each (nominal 0.9)\n"
+    )
+    ref = pd.DataFrame(
+        {"frequency": [0.0, 2.0, 10.0], "recency": [0.0, 30.0, 38.0], "T": [40.0] * 3},
+        index=["x=0", "x=2, t_x=30", "x=10, t_x=38"],
+    )
+    truth = BetaGeoModel.from_params(**BG).expected_purchases(ref, t=HOLDOUT).to_numpy()
+    hits: dict[str, list[np.ndarray]] = {"delta": [], "laplace (200 draws)": []}
+    for rep in range(reps):
+        data, _ = simulate("bg", 10_000, seed=1_000 + rep, t=1.0)
+        model = BetaGeoModel().fit(data)
+        for method, kwargs in (("delta", {"method": "delta"}), ("laplace (200 draws)", {})):
+            out = cm.confidence_interval(
+                model, ref, t=HOLDOUT, n_draws=200, random_state=rep, **kwargs
+            )
+            hits[method].append(((out["lower"] <= truth) & (truth <= out["upper"])).to_numpy())
+    print("| method | " + " | ".join(ref.index) + " |")
+    print("|---|" + "---:|" * len(ref))
+    for method, values in hits.items():
+        cov = np.mean(values, axis=0)
+        print(f"| {method} | " + " | ".join(f"{c:.3f}" for c in cov) + " |")
+
+
+def main(argv: list[str]) -> None:
+    sections = argv or ["speed", "big", "coverage"]
+    for name in sections:
+        {"speed": speed, "big": big, "coverage": coverage}[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
