@@ -1,0 +1,415 @@
+"""compare_models: the table on CDNOW, the baseline, ranking and ties, LR tests, refusals."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from _toy_model import NBDModel
+from scipy.stats import chi2, poisson
+
+from customer_models import calibration_holdout_split, load_cdnow_transactions
+from customer_models.evaluation import evaluate_holdout, transaction_tracking
+from customer_models.evaluation._compare import compare_models
+from customer_models.evaluation._compare_parts import (
+    BASELINE,
+    decile_table,
+    likelihood_ratio_tests,
+    rank_rows,
+)
+from customer_models.exceptions import (
+    ConvergenceWarning,
+    DataValidationError,
+    MissingColumnError,
+    ParameterError,
+)
+from customer_models.valuation import (
+    BetaGeoBetaBinomModel,
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+)
+
+CAL, END = "1997-09-30", "1998-06-30"
+CANDIDATES = [BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel]
+
+
+@pytest.fixture(scope="module")
+def tx():
+    return load_cdnow_transactions(sample=True)
+
+
+@pytest.fixture(scope="module")
+def split(tx):
+    return calibration_holdout_split(tx, calibration_end=CAL, observation_end=END, time_unit="W")
+
+
+@pytest.fixture(scope="module")
+def cdnow(tx):
+    """The CDNOW comparison of docs/model_choice.md (39-week calibration, 39-week holdout)."""
+    return compare_models(
+        CANDIDATES, transactions=tx, calibration_end=CAL, observation_end=END, time_unit="W"
+    )
+
+
+# ----------------------------------------------------------------- CDNOW: the published fits
+
+
+def test_cdnow_fits_are_the_published_ones(cdnow):
+    table = cdnow.table
+    # Fader, Hardie & Lee (2005): BG/NBD r, alpha, a, b = 0.243, 4.414, 0.793, 2.426, LL -9582.4
+    assert table.loc["BetaGeoModel", "log_likelihood"] == pytest.approx(-9582.43, abs=0.01)
+    bg = cdnow.parameters.query("model == 'BetaGeoModel'").set_index("parameter")["coef"]
+    np.testing.assert_allclose(bg.to_numpy(), [0.243, 4.414, 0.793, 2.426], atol=6e-4)
+    # Pareto/NBD: R BTYD / lifetimes, LL -9594.98; MBG/NBD: lifetimes' fit
+    assert table.loc["ParetoNBDModel", "log_likelihood"] == pytest.approx(-9594.98, abs=0.01)
+    mbg = cdnow.parameters.query("model == 'ModifiedBetaGeoModel'")["coef"].to_numpy()
+    np.testing.assert_allclose(mbg, [0.525, 6.183, 0.891, 1.614], atol=6e-4)
+    assert table.loc["ModifiedBetaGeoModel", "log_likelihood"] == pytest.approx(-9582.14, abs=0.01)
+    n = 2357
+    for name in ("BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"):
+        ll = table.loc[name, "log_likelihood"]
+        assert table.loc[name, "n_params"] == 4
+        assert table.loc[name, "aic"] == pytest.approx(8 - 2 * ll)
+        assert table.loc[name, "bic"] == pytest.approx(4 * np.log(n) - 2 * ll)
+        assert table.loc[name, "converged"]
+        assert table.loc[name, "convergence"] == ""
+
+
+def test_cdnow_holdout_columns_are_evaluate_holdouts(cdnow, split, tx):
+    """Each row repeats what evaluate_holdout and transaction_tracking say of that fit."""
+    for name in ("BetaGeoModel", "ParetoNBDModel"):
+        model = type(cdnow.models[name])().fit(split)
+        metrics = evaluate_holdout(model, split).metrics
+        row = cdnow.table.loc[name]
+        assert row["holdout_log_score"] == pytest.approx(metrics["log_score"], rel=1e-12)
+        for column in ("brier", "interval_coverage", "mae", "rmse", "bias_pct"):
+            assert row[column] == pytest.approx(metrics[column], rel=1e-12)
+        track = transaction_tracking(model, split, tx)
+        actual, expected = (
+            track["actual_cumulative"].iloc[-1],
+            track["expected_cumulative"].iloc[-1],
+        )
+        assert row["tracking_error_pct"] == pytest.approx(100 * (expected - actual) / actual)
+        assert row["tracking_mae"] == pytest.approx(
+            np.mean(np.abs(track["expected"] - track["actual"]))
+        )
+        np.testing.assert_allclose(cdnow.tracking[name], track["expected_cumulative"])
+    np.testing.assert_array_equal(cdnow.tracking["actual"], track["actual_cumulative"])
+
+
+def test_cdnow_ranking_and_the_numbers_of_the_docs_page(cdnow):
+    """The values docs/model_choice.md quotes (rounded as there)."""
+    table = cdnow.table
+    assert table.index.tolist() == [
+        "ModifiedBetaGeoModel",
+        "BetaGeoModel",
+        "ParetoNBDModel",
+        BASELINE,
+    ]
+    assert table["rank"].tolist() == [1, 2, 3, 4]
+    assert (table["tie"] == "").all()
+    assert table["holdout_log_score"].round(4).tolist() == [0.9821, 0.9845, 0.9872, 57.4909]
+    assert table["bias_pct"].round(1).tolist() == [-16.2, -12.1, -11.5, 55.7]
+    assert table["mae"].round(3).tolist() == [0.765, 0.785, 0.755, 1.024]
+    assert table["brier"].round(4).tolist() == [0.1614, 0.1612, 0.1619, 0.2120]
+    assert table["interval_coverage"].round(3).tolist() == [0.946, 0.947, 0.951, 0.850]
+    assert table["decile_max_error"].round(3).tolist() == [0.337, 0.339, 0.266, 3.512]
+    assert table["tracking_error_pct"].round(1).tolist() == [-6.6, -4.0, -1.5, 24.4]
+    assert table["log_likelihood"].iloc[:3].round(1).tolist() == [-9582.1, -9582.4, -9595.0]
+    assert cdnow.likelihood_ratio.empty  # nothing nested among the shipped models
+
+
+def test_baseline_row_is_the_same_rate_poisson_forecast(cdnow, split):
+    x, T = split["frequency"].to_numpy(float), split["T"].to_numpy(float)
+    actual = split["frequency_holdout"].to_numpy(float)
+    mean = x / T * split["duration_holdout"].to_numpy(float)
+    row = cdnow.table.loc[BASELINE]
+    assert row["mae"] == pytest.approx(np.mean(np.abs(mean - actual)))
+    assert row["bias_pct"] == pytest.approx(100 * (mean.sum() - actual.sum()) / actual.sum())
+    log_score = -np.log(np.maximum(poisson.pmf(actual, mean), 1e-300))
+    assert row["holdout_log_score"] == pytest.approx(log_score.mean(), rel=1e-9)
+    assert row["brier"] == pytest.approx(np.mean((1 - np.exp(-mean) - (actual > 0)) ** 2))
+    assert row["n_params"] == 0
+    assert np.isnan(row["log_likelihood"])
+    pooled = x.sum() / T.sum()
+    assert row["params"] == f"pooled rate={pooled:.4g}"
+    # its tracking line: the pooled rate times each customer's age, summed
+    assert cdnow.tracking[BASELINE].is_monotonic_increasing
+
+
+def test_deciles_are_means_over_sorted_groups(cdnow, split):
+    model = cdnow.models["BetaGeoModel"]
+    predicted = model.expected_purchases(split, t=39.0).to_numpy()
+    actual = split["frequency_holdout"].to_numpy(float)
+    order = np.argsort(-predicted, kind="stable")
+    groups = np.array_split(order, 10)
+    table = cdnow.deciles.loc["BetaGeoModel"]
+    for k, rows in enumerate(groups, start=1):
+        assert table.loc[k, "n_customers"] == rows.size
+        assert table.loc[k, "predicted"] == pytest.approx(predicted[rows].mean())
+        assert table.loc[k, "actual"] == pytest.approx(actual[rows].mean())
+    worst = max(abs(predicted[r].mean() - actual[r].mean()) for r in groups)
+    assert cdnow.table.loc["BetaGeoModel", "decile_max_error"] == pytest.approx(worst)
+
+
+def test_decile_table_with_fewer_customers_than_groups():
+    out = decile_table(np.array([1.0, 3.0]), np.array([0.0, 2.0]))
+    assert out["n_customers"].tolist() == [1, 1]
+    assert out["predicted"].tolist() == [3.0, 1.0]
+
+
+# ----------------------------------------------------------------- ranking and ties
+
+
+def test_ties_break_by_fewer_parameters_then_name():
+    table = pd.DataFrame(
+        {
+            "holdout_log_score": [1.0, 1.0 + 1e-12, 0.5, 1.0, 2.0],
+            "n_params": [4, 2, 4, 4, 0],
+        },
+        index=["Zeta", "Small", "Best", "Alpha", "Last"],
+    )
+    rank, notes = rank_rows(table)
+    assert dict(zip(table.index, rank, strict=True)) == {
+        "Best": 1,
+        "Small": 2,
+        "Alpha": 3,
+        "Zeta": 4,
+        "Last": 5,
+    }
+    assert notes[2] == ""
+    assert notes[4] == ""
+    assert "tied with Small, Alpha" in notes[0]
+    assert "fewer parameters" in notes[0]
+
+
+def test_the_same_class_twice_is_named_apart_and_the_callers_instance_stays_unfitted(split):
+    mine = BetaGeoModel(penalizer_coef=0.01)
+    result = compare_models([BetaGeoModel, mine], split)
+    assert set(result.table.index) == {"BetaGeoModel", "BetaGeoModel#2", BASELINE}
+    assert not hasattr(mine, "params_")
+    assert result.models["BetaGeoModel#2"].penalizer_coef == 0.01
+    penalized = result.table.loc["BetaGeoModel#2", "log_likelihood"]
+    assert penalized < result.table.loc["BetaGeoModel", "log_likelihood"]
+
+
+def test_dict_names_and_no_mutation(split):
+    before = split.copy()
+    result = compare_models({"bg": BetaGeoModel, "pnbd": ParetoNBDModel}, split)
+    pd.testing.assert_frame_equal(split, before)
+    assert result.tracking is None
+    assert "tracking_mae" not in result.table.columns
+    assert set(result.table.index) == {"bg", "pnbd", BASELINE}
+
+
+def test_sample_weight_is_passed_to_every_fit(split):
+    cols = ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"]
+    head = split[cols].iloc[:300]
+    doubled = compare_models([BetaGeoModel], head, sample_weight=np.full(len(head), 2.0))
+    single = compare_models([BetaGeoModel], head)
+    ll2 = doubled.table.loc["BetaGeoModel", "log_likelihood"]
+    assert ll2 == pytest.approx(2 * single.table.loc["BetaGeoModel", "log_likelihood"], rel=1e-6)
+
+
+# ----------------------------------------------------------------- likelihood-ratio tests
+
+
+def test_a_declared_nested_pair_gets_its_statistic_and_chi_square_p_value(split):
+    """NBD inside Pareto/NBD is declared here only to check the arithmetic (see the docs)."""
+    cols = ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = compare_models(
+            [NBDModel, ParetoNBDModel], split[cols], nested=[("NBDModel", "ParetoNBDModel", 2)]
+        )
+    lr = result.likelihood_ratio.iloc[0]
+    ll = result.table["log_likelihood"]
+    statistic = 2 * (ll["ParetoNBDModel"] - ll["NBDModel"])
+    assert statistic > 100  # CDNOW customers do drop out
+    assert lr["statistic"] == pytest.approx(statistic)
+    assert lr["p_value"] == pytest.approx(chi2.sf(statistic, 2))
+    assert lr["df"] == 2
+    assert lr["note"] == ""
+
+
+def test_a_general_fit_below_its_special_case_is_flagged():
+    table = pd.DataFrame({"log_likelihood": [-10.0, -10.5]}, index=["A", "B"])
+    row = likelihood_ratio_tests(table, [("A", "B", 1)]).iloc[0]
+    assert row["statistic"] == 0.0
+    assert row["p_value"] == 1.0
+    assert "refit" in row["note"]
+
+
+@pytest.mark.parametrize(
+    ("nested", "match"),
+    [
+        ([("BetaGeoModel", "Nope", 1)], "'Nope' that is not in the comparison"),
+        ([("BetaGeoModel", BASELINE, 1)], "not in the comparison"),
+        ([("BetaGeoModel", "BetaGeoModel", 1)], "with itself"),
+        ([("BetaGeoModel", "ParetoNBDModel", True)], "df must be"),
+        ("BetaGeoModel", "list of"),
+        ([("BetaGeoModel", "ParetoNBDModel", 0)], "df must be a whole number >= 1"),
+        ([("BetaGeoModel", "ParetoNBDModel")], "triples"),
+    ],
+)
+def test_bad_nested_pairs_are_refused_before_any_fit(split, nested, match):
+    with pytest.raises(ParameterError, match=match):
+        compare_models([BetaGeoModel, ParetoNBDModel], split, nested=nested)
+
+
+# ----------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize(
+    ("candidates", "match"),
+    [
+        ([], "candidates is empty"),
+        ("BetaGeoModel", "list of model classes"),
+        ([GammaGammaModel], "not a purchase model"),
+        ([int], "must be a valuation model class or instance"),
+        ({BASELINE: BetaGeoModel}, "differ from"),
+    ],
+)
+def test_bad_candidates_are_refused(split, candidates, match):
+    with pytest.raises(ParameterError, match=match):
+        compare_models(candidates, split)
+
+
+def test_a_candidate_that_cannot_be_fitted_refuses_the_call_naming_it(split):
+    with pytest.raises(MissingColumnError, match=r"candidate 'BetaGeoBetaBinomModel'.*n_periods"):
+        compare_models([BetaGeoModel, BetaGeoBetaBinomModel], split)
+    bad = split.assign(n_periods=np.ceil(split["T"]))  # recency not whole: BG/BB refuses
+    with pytest.raises(
+        DataValidationError, match="BetaGeoBetaBinomModel' cannot be fitted"
+    ) as info:
+        compare_models([BetaGeoBetaBinomModel], bad)
+    assert info.value.column == "recency"  # the model's own error, its attributes kept
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "needs data"),
+        ({"calibration_end": CAL}, "needs data"),
+    ],
+)
+def test_incomplete_inputs_are_refused(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        compare_models([BetaGeoModel], **kwargs)
+
+
+def test_data_and_calibration_end_together_are_refused(split):
+    with pytest.raises(ParameterError, match="either data"):
+        compare_models([BetaGeoModel], split, calibration_end=CAL)
+
+
+def test_missing_holdout_column_is_named(split):
+    with pytest.raises(MissingColumnError, match="frequency_holdout"):
+        compare_models([BetaGeoModel], split.drop(columns="frequency_holdout"))
+
+
+# ----------------------------------------------------------------- simulated: the true model wins
+
+
+def simulate_holdout(n, params, model, *, t_holdout=39.0, seed=0):
+    """Calibration (T uniform on 26-39 weeks) and holdout counts from the model's story."""
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(26.0, 39.0, n)
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    end = T + t_holdout
+    if model == "pareto":  # exponential lifetime at a Gamma(s, beta) rate
+        mu = rng.gamma(params["s"], 1.0 / params["beta"], n)
+        tau = rng.exponential(1.0, n) / mu
+        span = np.minimum(tau, T)
+        x = rng.poisson(lam * span).astype(float)
+        t_x = np.where(x > 0, span * rng.uniform(size=n) ** (1.0 / np.maximum(x, 1)), 0.0)
+        x_hold = rng.poisson(lam * np.clip(np.minimum(tau, end) - T, 0.0, None))
+    else:  # BG/NBD: drop out after each repeat purchase w.p. p ~ Beta(a, b)
+        p = rng.beta(params["a"], params["b"], n)
+        x, t_x, x_hold = np.zeros(n), np.zeros(n), np.zeros(n)
+        active, clock = np.arange(n), np.zeros(n)
+        while active.size:
+            clock = clock + rng.exponential(1.0, active.size) / lam[active]
+            bought = clock < end[active]
+            calib = bought & (clock < T[active])
+            x[active[calib]] += 1
+            t_x[active[calib]] = clock[calib]
+            x_hold[active[bought & ~calib]] += 1
+            keep = bought & (rng.uniform(size=active.size) >= p[active])
+            active, clock = active[keep], clock[keep]
+    out = pd.DataFrame(
+        {
+            "frequency": x.astype(np.int64),
+            "recency": t_x,
+            "T": T,
+            "frequency_holdout": np.asarray(x_hold, dtype=np.int64),
+            "duration_holdout": np.full(n, t_holdout),
+        }
+    )
+    out.attrs["time_unit"] = "W"
+    return out
+
+
+TRUE = {
+    "BetaGeoModel": ("bgnbd", {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}),
+    "ParetoNBDModel": ("pareto", {"r": 0.5, "alpha": 4.0, "s": 1.5, "beta": 20.0}),
+}
+
+
+def _share_first(true_name, reps, n, first_seed):
+    process, params = TRUE[true_name]
+    wins = 0
+    for rep in range(reps):
+        data = simulate_holdout(n, params, process, seed=first_seed + rep)
+        with warnings.catch_warnings():
+            # the wrong candidate often fits to a ridge: the table's convergence column says so
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            table = compare_models([BetaGeoModel, ParetoNBDModel], data).table
+        wins += int(table.index[0] == true_name)
+        assert table.index[-1] == BASELINE  # the naive forecast never beats a fitted model
+    return wins / reps
+
+
+@pytest.mark.parametrize("true_name", sorted(TRUE))
+def test_the_generating_model_ranks_first_on_simulated_data(true_name):
+    """3 replications of 500 customers: 3 of 3 (benchmarks/bench_compare.py: the large run)."""
+    assert _share_first(true_name, reps=3, n=500, first_seed=0) == 1.0
+
+
+def simulate_bgbb_holdout(n, params, n_periods, holdout, seed):
+    """BG/BB: at each opportunity a living customer transacts w.p. p, then dies w.p. theta."""
+    rng = np.random.default_rng(seed)
+    p = rng.beta(params["alpha"], params["beta"], n)
+    theta = rng.beta(params["gamma"], params["delta"], n)
+    death = rng.geometric(theta)  # first opportunity at which the customer is dead
+    i = np.arange(1, n_periods + holdout + 1)[None, :]
+    buys = (rng.uniform(size=(n, i.size)) < p[:, None]) & (i < death[:, None])
+    cal = i <= n_periods
+    return pd.DataFrame(
+        {
+            "frequency": (buys & cal).sum(axis=1),
+            "recency": np.where(buys & cal, i, 0).max(axis=1),
+            "n_periods": np.full(n, n_periods),
+            "frequency_holdout": (buys & ~cal).sum(axis=1),
+            "duration_holdout": np.full(n, holdout),
+        }
+    )
+
+
+def test_discrete_data_compare_bgbb_with_its_baseline():
+    """Donation-like data (6 opportunities, 5 ahead): BG/BB recovers its parameters and wins."""
+    params = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}  # FHS 2010 donations
+    data = simulate_bgbb_holdout(6000, params, 6, 5, seed=3)
+    result = compare_models([BetaGeoBetaBinomModel], data)
+    assert result.table.index.tolist() == ["BetaGeoBetaBinomModel", BASELINE]
+    fitted = result.parameters.set_index("parameter")
+    for name, value in params.items():
+        assert abs(fitted.loc[name, "coef"] - value) < 4 * fitted.loc[name, "se"]
+    x, n = data["frequency"].to_numpy(float), data["n_periods"].to_numpy(float)
+    mean = x / n * 5
+    actual = data["frequency_holdout"].to_numpy(float)
+    assert result.table.loc[BASELINE, "mae"] == pytest.approx(np.mean(np.abs(mean - actual)))
