@@ -9,7 +9,7 @@ import pytest
 from customer_models import calibration_holdout_split
 from customer_models.evaluation import evaluate_holdout
 from customer_models.exceptions import DataValidationError, ParameterError
-from customer_models.valuation import BetaGeoModel, ParetoNBDModel
+from customer_models.valuation import BetaGeoModel, ParetoNBDModel, prediction_interval
 
 BG_PARAMS = {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}
 
@@ -89,6 +89,17 @@ def test_log_score_and_interval_from_the_model_pmf(holdout, bgnbd):
     assert np.all(cdf[lower, cols] >= 0.1)
     inside = (c["lower"] <= c["actual_purchases"]) & (c["actual_purchases"] <= c["upper"])
     assert result.metrics["interval_coverage"] == pytest.approx(inside.mean())
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ParetoNBDModel])
+def test_intervals_are_the_library_prediction_intervals(holdout, cls):
+    """evaluate_holdout scores the intervals prediction_interval gives (same definition)."""
+    model = cls().fit(holdout)
+    for confidence in (0.8, 0.9):
+        c = evaluate_holdout(model, holdout, confidence=confidence).customers
+        band = prediction_interval(model, holdout, t=39.0, confidence=confidence)
+        np.testing.assert_array_equal(c["lower"], band["lower"])
+        np.testing.assert_array_equal(c["upper"], band["upper"])
 
 
 def _simulate_bgnbd_holdout(n, params, t_holdout, seed):
