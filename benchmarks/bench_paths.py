@@ -711,6 +711,110 @@ def tracking_floor(
     return actual.astype(float), values @ counts
 
 
+def predictive_cases(summary: pd.DataFrame, state: dict[str, Any]) -> list[Case]:
+    """The predictive distributions (present from the commit that added them)."""
+    names = (
+        "probability_alive_at",
+        "next_purchase_cdf",
+        "next_purchase_quantile",
+        "purchase_pmf",
+        "purchase_distribution",
+        "value_distribution",
+    )
+    if not all(hasattr(cm, name) for name in names):
+        return []
+    n = len(summary)
+    args = (summary["frequency"], summary["recency"], summary["T"])
+    sub = summary.iloc[: state["interval_customers"]]  # value_distribution: slow per customer
+
+    def params() -> pd.Series:
+        return state["bg"].params_
+
+    def posterior() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        p = params()
+        alive = numpy_alive(p, *args)
+        shape = p["r"] + summary["frequency"].to_numpy(float)
+        return alive, shape, p["alpha"] + summary["T"].to_numpy(float)
+
+    def cdf_floor() -> np.ndarray:  # alive buyers buy in (T, T+t] unless Poisson gives 0
+        alive, shape, scale = posterior()
+        return alive * (1.0 - (scale / (scale + 26.0)) ** shape)
+
+    def quantile_floor() -> np.ndarray:
+        alive, shape, scale = posterior()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = scale * ((1.0 - 0.5 / alive) ** (-1.0 / shape) - 1.0)
+        return np.where(alive > 0.5, t, np.inf)
+
+    def alive_at_floor() -> np.ndarray:
+        p = params()
+        x = summary["frequency"].to_numpy(float)
+        u = 26.0 / (p["alpha"] + summary["T"].to_numpy(float))
+        stay = (1.0 + u) ** -(p["r"] + x) * special.hyp2f1(
+            p["r"] + x, p["b"] + x, p["a"] + p["b"] + x, u / (1.0 + u)
+        )
+        return numpy_alive(p, *args) * stay
+
+    def finite_check(o: Any, f: Any) -> str:
+        o, f = np.asarray(o, dtype=float), np.asarray(f, dtype=float)
+        same_inf = bool(np.array_equal(np.isinf(o), np.isinf(f)))
+        keep = np.isfinite(o) & np.isfinite(f)
+        return verdict(max_rel(o[keep], f[keep]), 1e-6) if same_inf else "DIFF (inf)"
+
+    kernel = "log_likelihood (kernel)"
+    return [
+        Case(
+            "probability_alive_at(26)",
+            lambda: cm.probability_alive_at(state["bg"], summary, t=26.0),
+            "numpy closed form (hyp2f1)",
+            alive_at_floor,
+            lambda o, f: verdict(max_rel(o, f), 1e-6),
+            n,
+        ),
+        Case(
+            "next_purchase_cdf(26)",
+            lambda: cm.next_purchase_cdf(state["bg"], summary, t=26.0),
+            "numpy closed form",
+            cdf_floor,
+            lambda o, f: verdict(max_rel(o, f), 1e-6),
+            n,
+        ),
+        Case(
+            "next_purchase_quantile(0.5)",
+            lambda: cm.next_purchase_quantile(state["bg"], summary, q=0.5),
+            "numpy closed form (inverted)",
+            quantile_floor,
+            finite_check,
+            n,
+        ),
+        Case(
+            "purchase_pmf(52)",
+            lambda: cm.purchase_pmf(state["bg"], summary, t=52.0),
+            kernel,
+            lambda: state["bg"].log_likelihood(summary),
+            lambda o, f: f"{o.shape[1]} counts",
+            n,
+        ),
+        Case(
+            "purchase_distribution(52)",
+            lambda: cm.purchase_distribution(state["bg"], summary, t=52.0),
+            kernel,
+            lambda: state["bg"].log_likelihood(summary),
+            None,
+            n,
+        ),
+        Case(
+            "value_distribution(52)",
+            lambda: cm.value_distribution(state["bg"], state["gg"], sub, t=52.0),
+            kernel,
+            lambda: state["bg"].log_likelihood(sub),
+            None,
+            len(sub),
+            slow=True,
+        ),
+    ]
+
+
 def segmentation_cases(
     data: Data, summary: pd.DataFrame, cal_summary: pd.DataFrame, state: dict[str, Any]
 ) -> list[Case]:
@@ -1001,7 +1105,6 @@ def lifecycle_churn_cases(data: Data, summary: pd.DataFrame, state: dict[str, An
             lambda o, f: f"chose {o.chosen_model_}",
             len(state["churn"][0]) if "churn" in state else n,
             slow=True,
-            feeds=True,
         )
     )
 
@@ -1299,6 +1402,7 @@ def run_size(
     builders: list[Callable[[], list[Case]]] = [
         lambda: summary_cases(data, state),
         lambda: valuation_cases(data, summary, split, state),
+        lambda: predictive_cases(summary, state),
         lambda: segmentation_cases(data, summary, cal_summary, state),
         lambda: lifecycle_churn_cases(data, summary, state),
         lambda: feedback_loyalty_cases(data, state),
