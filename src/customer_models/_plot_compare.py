@@ -37,7 +37,8 @@ def plot_model_comparison(
     Returns
     -------
     matplotlib.axes.Axes
-        The line "Actual" and one dashed line per model, in the table's rank order.
+        The line "Actual" and one dashed line per model, in the table's rank order (the
+        baseline dash-dotted).
 
     Examples
     --------
@@ -69,7 +70,8 @@ def plot_model_comparison(
     periods = track.index.to_numpy()
     ax.plot(periods, track["actual"].to_numpy(), color="black", linewidth=2, label="Actual")
     for name in names:
-        ax.plot(periods, track[name].to_numpy(), linestyle="--", label=name)
+        style = "-." if name.startswith("baseline") else "--"
+        ax.plot(periods, track[name].to_numpy(), linestyle=style, label=name)
     if end_us is not None:
         ends = pd.DatetimeIndex(track["end"])
         if ends.tz is not None:

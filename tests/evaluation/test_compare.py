@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from customer_models.valuation import (
     ParetoNBDModel,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 CAL, END = "1997-09-30", "1998-06-30"
 CANDIDATES = [BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel]
 
@@ -121,6 +123,51 @@ def test_cdnow_ranking_and_the_numbers_of_the_docs_page(cdnow):
     assert table["tracking_error_pct"].round(1).tolist() == [-6.6, -4.0, -1.5, 24.4]
     assert table["log_likelihood"].iloc[:3].round(1).tolist() == [-9582.1, -9582.4, -9595.0]
     assert cdnow.likelihood_ratio.empty  # nothing nested among the shipped models
+
+
+def _page_row(name, row):
+    def number(column, spec):
+        value = row[column]
+        return "–" if np.isnan(value) else format(value, spec)
+
+    cells = [
+        name,
+        str(row["rank"]),
+        number("log_likelihood", ",.1f"),
+        number("aic", ",.1f"),
+        number("bic", ",.1f"),
+        number("holdout_log_score", ".4f"),
+        number("brier", ".4f"),
+        number("interval_coverage", ".3f"),
+        number("mae", ".3f"),
+        number("rmse", ".3f"),
+        number("bias_pct", "+.1f"),
+        number("decile_max_error", ".3f"),
+        number("tracking_error_pct", "+.1f"),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def test_docs_page_shows_the_computed_table_and_its_reading(cdnow):
+    page = (ROOT / "docs" / "model_choice.md").read_text(encoding="utf-8")
+    table = cdnow.table
+    for name, row in table.iterrows():
+        assert _page_row(name, row) in page, name
+    models = table.drop(BASELINE)
+    score = models["holdout_log_score"]
+    margin = score["BetaGeoModel"] - score["ModifiedBetaGeoModel"]
+    assert f"{margin:.4f} nats per" in page
+    assert models["brier"].idxmin() == "BetaGeoModel"
+    for column in ("mae", "rmse", "decile_max_error"):
+        assert models[column].idxmin() == "ParetoNBDModel"
+    assert models["tracking_error_pct"].abs().idxmin() == "ParetoNBDModel"
+    assert models["interval_coverage"].between(0.945, 0.955).all()
+    assert models["bias_pct"].between(-16.25, -11.45).all()
+    baseline = table.loc[BASELINE]
+    for column in ("holdout_log_score", "brier", "mae", "rmse", "decile_max_error"):
+        assert baseline[column] > 1.2 * models[column].max()
+    assert baseline["tracking_mae"] > 2 * models["tracking_mae"].max()
+    assert -np.log(1e-300) == pytest.approx(690.8, abs=0.05)
 
 
 def test_baseline_row_is_the_same_rate_poisson_forecast(cdnow, split):
@@ -413,3 +460,33 @@ def test_discrete_data_compare_bgbb_with_its_baseline():
     mean = x / n * 5
     actual = data["frequency_holdout"].to_numpy(float)
     assert result.table.loc[BASELINE, "mae"] == pytest.approx(np.mean(np.abs(mean - actual)))
+
+
+# ----------------------------------------------------------------- the plot
+
+
+def test_plot_draws_actual_and_every_model_from_the_tracking_table(cdnow):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from customer_models._plot_compare import plot_model_comparison
+
+    ax = plot_model_comparison(cdnow, calibration_end=CAL)
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["Actual", *cdnow.table.index, "End of calibration"]
+    for line, column in zip(ax.lines, ["actual", *cdnow.table.index], strict=False):
+        np.testing.assert_array_equal(line.get_ydata(), cdnow.tracking[column].to_numpy())
+    assert ax.lines[-1].get_xdata()[0] == 39.0  # the 39th weekly period ends on 1997-09-30
+    ax2 = plot_model_comparison(cdnow, baseline=False)
+    assert BASELINE not in [line.get_label() for line in ax2.lines]
+    plt.close("all")
+
+
+def test_plot_refuses_a_comparison_without_tracking(split):
+    pytest.importorskip("matplotlib")
+    from customer_models._plot_compare import plot_model_comparison
+
+    result = compare_models([BetaGeoModel], split.iloc[:300])
+    with pytest.raises(ParameterError, match="transactions"):
+        plot_model_comparison(result)
