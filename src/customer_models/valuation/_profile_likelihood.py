@@ -47,10 +47,18 @@ class _Profile:
         self.j = j
         self.f_hat = f_hat
         self.others = np.delete(np.arange(theta_hat.size), j)
-        self.start = theta_hat[self.others].copy()
+        self.home = theta_hat[self.others].copy()
+        self.start = self.home.copy()
         self.n_total = objective.n_total
+        self.cache: dict[float, float] = {}
 
     def __call__(self, value: float) -> float:
+        value = float(value)
+        if value not in self.cache:  # one answer per point: the root search sees one function
+            self.cache[value] = self._deviance(value)
+        return self.cache[value]
+
+    def _deviance(self, value: float) -> float:
         theta = np.empty(self.others.size + 1)
         theta[self.j] = value
 
@@ -60,9 +68,11 @@ class _Profile:
             return f, grad[self.others]
 
         if self.others.size:
+            # start from the last solution or the estimates, whichever fits better here
+            start = min((self.start, self.home), key=lambda rest: inner(rest)[0])
             res = optimize.minimize(
                 inner,
-                self.start,
+                start,
                 jac=True,
                 method="L-BFGS-B",
                 bounds=[(-LOG_BOUND, LOG_BOUND)] * self.others.size,
@@ -89,7 +99,7 @@ def _one_side(
         at_edge = side * candidate >= LOG_BOUND
         candidate = edge if at_edge else candidate
         deviance = profile(candidate)
-        if deviance >= target:
+        if deviance >= target and profile(inside) < target:
             root = optimize.brentq(
                 lambda v: profile(v) - target,
                 min(inside, candidate),
@@ -100,6 +110,8 @@ def _one_side(
                 full_output=False,
             )
             return float(root), True
+        if deviance >= target:  # the deviance already reached it closer in (rounding)
+            return inside, True
         if at_edge:
             return edge, False
         inside = candidate
