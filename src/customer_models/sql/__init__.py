@@ -1,0 +1,19 @@
+"""The customer summary inside the database, through Ibis.
+
+Requires the ``sql`` extra (``pip install "customer_models[sql]"``, which installs
+``ibis-framework[duckdb]``); importing ``customer_models`` never imports Ibis, only this
+module's functions do. Other Ibis backends (PostgreSQL, BigQuery, Snowflake, ...) need their
+own Ibis extra, e.g. ``ibis-framework[postgres]``.
+
+:func:`rfm_summary` and :func:`calibration_holdout_split` take an Ibis table and return the
+same pandas frame as :func:`customer_models.rfm_summary` and
+:func:`customer_models.calibration_holdout_split` on the same rows: the validation runs as one
+aggregate query, the summary as one query that groups by customer and purchase period in the
+database, and only one row per customer is fetched.
+"""
+
+from __future__ import annotations
+
+from customer_models.sql._api import calibration_holdout_split, rfm_summary
+
+__all__ = ["calibration_holdout_split", "rfm_summary"]
