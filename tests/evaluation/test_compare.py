@@ -409,7 +409,7 @@ TRUE = {
 
 def _share_first(true_name, reps, n, first_seed):
     process, params = TRUE[true_name]
-    wins = 0
+    wins, tables = 0, []
     for rep in range(reps):
         data = simulate_holdout(n, params, process, seed=first_seed + rep)
         with warnings.catch_warnings():
@@ -418,13 +418,21 @@ def _share_first(true_name, reps, n, first_seed):
             table = compare_models([BetaGeoModel, ParetoNBDModel], data).table
         wins += int(table.index[0] == true_name)
         assert table.index[-1] == BASELINE  # the naive forecast never beats a fitted model
-    return wins / reps
+        tables.append(table)
+    return wins / reps, tables
 
 
 @pytest.mark.parametrize("true_name", sorted(TRUE))
 def test_the_generating_model_ranks_first_on_simulated_data(true_name):
     """3 replications of 500 customers: 3 of 3 (benchmarks/bench_compare.py: the large run)."""
-    assert _share_first(true_name, reps=3, n=500, first_seed=0) == 1.0
+    share, tables = _share_first(true_name, reps=3, n=500, first_seed=0)
+    assert share == 1.0
+    # the wrong candidate is behind by more than two standard errors: "worse than"
+    wrong = next(name for name in TRUE if name != true_name)
+    rows = [table.loc[wrong] for table in tables]
+    assert [row["score_gap"] > 2 * row["score_gap_se"] for row in rows] == [True] * 3
+    assert rows[0]["recommendation"].startswith(f"worse than {true_name} by")
+    assert tables[0].loc[true_name, "recommendation"] == "best holdout log score"
 
 
 def simulate_bgbb_holdout(n, params, n_periods, holdout, seed):
@@ -490,3 +498,42 @@ def test_plot_refuses_a_comparison_without_tracking(split):
     result = compare_models([BetaGeoModel], split.iloc[:300])
     with pytest.raises(ParameterError, match="transactions"):
         plot_model_comparison(result)
+
+
+# ----------------------------------------------------------------- gaps and recommendations
+
+
+def test_score_gaps_are_paired_differences_to_the_best(cdnow, split):
+    best = cdnow.models["ModifiedBetaGeoModel"]
+    other = cdnow.models["ParetoNBDModel"]
+    a = evaluate_holdout(best, split).customers["log_score"].to_numpy()
+    b = evaluate_holdout(other, split).customers["log_score"].to_numpy()
+    row = cdnow.table.loc["ParetoNBDModel"]
+    assert row["score_gap"] == pytest.approx(np.mean(b - a))
+    assert row["score_gap_se"] == pytest.approx(np.std(b - a, ddof=1) / np.sqrt(a.size))
+    assert cdnow.table["score_gap"].iloc[0] == 0.0
+
+
+def test_cdnow_recommendations(cdnow):
+    """On CDNOW the three models are within two standard errors of each other."""
+    text = cdnow.table["recommendation"]
+    assert text.iloc[0] == (
+        "best holdout log score; purchase timing is consistent with Poisson "
+        "(k = 0.99 ± 0.05), as these models assume"
+    )
+    for name in ("BetaGeoModel", "ParetoNBDModel"):
+        assert text[name].startswith("as good as ModifiedBetaGeoModel on this holdout")
+    gap = cdnow.table.loc["BetaGeoModel", ["score_gap", "score_gap_se"]].round(4).tolist()
+    assert gap == [0.0023, 0.0017]
+    assert f"gap {gap[0]:.4f} ± {gap[1]:.4f}" in text["BetaGeoModel"]
+    assert text[BASELINE].startswith("naive reference: ModifiedBetaGeoModel beats it by")
+    assert cdnow.regularity["n_customers"] == 736
+
+
+def test_regularity_notes():
+    from customer_models.evaluation._compare_parts import _regularity_note
+
+    assert "more regular" in _regularity_note(pd.Series({"k": 2.5, "se": 0.1}))
+    assert "clumpier" in _regularity_note(pd.Series({"k": 0.5, "se": 0.05}))
+    assert "consistent" in _regularity_note(pd.Series({"k": 1.6, "se": 0.4}))
+    assert _regularity_note(None) == ""

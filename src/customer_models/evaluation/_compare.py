@@ -22,9 +22,16 @@ from customer_models.evaluation._compare_parts import (
     decile_table,
     likelihood_ratio_tests,
     rank_rows,
+    recommend,
 )
 from customer_models.evaluation._holdout import evaluate_holdout
-from customer_models.exceptions import ConvergenceWarning, CustomerModelsError, ParameterError
+from customer_models.evaluation._regularity import estimate_regularity
+from customer_models.exceptions import (
+    ConvergenceWarning,
+    CustomerModelsError,
+    DataValidationError,
+    ParameterError,
+)
 from customer_models.valuation._base import ValuationModel
 
 __all__ = ["ModelComparison", "compare_models"]
@@ -50,9 +57,12 @@ class ModelComparison:
         ``tracking_error_pct`` (100 x (expected - actual) / actual cumulative repeat
         transactions at the last period), ``fit_seconds``, ``converged`` (the optimizer's
         success flag), ``convergence`` (the fit's ConvergenceWarning text, "" if none),
-        ``params`` (the
-        estimates as text) and ``tie`` (why rows with tied scores are in that order; "" if
-        no tie).
+        ``params`` (the estimates as text), ``tie`` (why rows with tied scores are in that
+        order; "" if no tie), ``score_gap`` and ``score_gap_se`` (the mean per-customer
+        difference of holdout log scores to the rank-1 row and its paired standard error)
+        and ``recommendation`` (a plain-language verdict: best, as good as the best within
+        two standard errors, or worse; the best row also says whether the purchase timing
+        is as regular as the candidates assume, see ``regularity``).
     parameters : DataFrame
         The estimates of every candidate: columns ``model``, ``parameter``, ``coef``, ``se``.
     deciles : DataFrame
@@ -66,6 +76,10 @@ class ModelComparison:
         column per model (expected); None without ``transactions``.
     models : dict
         The fitted candidates (and the baseline) by name.
+    regularity : Series or None
+        :func:`estimate_regularity` of the transaction log (``k``, ``se``, ``n_customers``,
+        ``var_m``); None without ``transactions`` or with fewer than two customers with
+        three purchase days.
     """
 
     table: pd.DataFrame
@@ -74,6 +88,7 @@ class ModelComparison:
     likelihood_ratio: pd.DataFrame
     tracking: pd.DataFrame | None
     models: dict[str, Any]
+    regularity: pd.Series | None = None
 
 
 def _named(candidates: Any) -> list[tuple[str, Any]]:
@@ -322,6 +337,7 @@ def compare_models(
     rows: dict[str, dict[str, Any]] = {}
     deciles: dict[str, pd.DataFrame] = {}
     tracks: dict[str, pd.DataFrame] = {}
+    scores: dict[str, np.ndarray] = {}
     estimates = []
     troubled = []
     for name, model in models.items():
@@ -342,6 +358,7 @@ def compare_models(
             "params": ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items()),
         }
         deciles[name] = part["deciles"]
+        scores[name] = evaluation.customers["log_score"].to_numpy(dtype=np.float64)
         estimates.append(
             pd.DataFrame(
                 {
@@ -369,6 +386,7 @@ def compare_models(
         "params": f"pooled rate={baseline.pooled_rate_:.4g}",
     }
     deciles[BASELINE] = part["deciles"]
+    scores[BASELINE] = evaluation.customers["log_score"].to_numpy(dtype=np.float64)
     if tracked:
         tracks[BASELINE] = evaluation.tracking
     if troubled:
@@ -379,7 +397,11 @@ def compare_models(
             stacklevel=2,
         )
     models_out: dict[str, Any] = {**models, BASELINE: baseline}
+    regularity = _regularity(transactions, customer_col, date_col) if tracked else None
     table = _table(rows, tracked)
+    table["score_gap"], table["score_gap_se"], table["recommendation"] = recommend(
+        table, scores, regularity
+    )
     return ModelComparison(
         table=table,
         parameters=pd.concat(estimates, ignore_index=True),
@@ -387,7 +409,18 @@ def compare_models(
         likelihood_ratio=likelihood_ratio_tests(table, tests),
         tracking=_tracking(tracks) if tracked else None,
         models=models_out,
+        regularity=regularity,
     )
+
+
+def _regularity(transactions: Any, customer_col: str, date_col: str) -> pd.Series | None:
+    """Return the log's inter-purchase regularity, or None when too few customers show it."""
+    try:
+        return estimate_regularity(transactions, customer_col=customer_col, date_col=date_col)
+    except DataValidationError as err:
+        if err.rule in {"at least 2 customers with 3 purchase days", "inter-purchase ratios vary"}:
+            return None
+        raise
 
 
 _COLUMNS = [

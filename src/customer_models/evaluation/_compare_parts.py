@@ -21,6 +21,7 @@ __all__ = [
     "decile_table",
     "likelihood_ratio_tests",
     "rank_rows",
+    "recommend",
 ]
 
 #: Name of the naive row of the comparison table.
@@ -230,3 +231,57 @@ def likelihood_ratio_tests(
         )
     columns = ["restricted", "general", "statistic", "df", "p_value", "note"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _regularity_note(regularity: pd.Series | None) -> str:
+    """Say what the inter-purchase regularity means for the (k = 1) candidates."""
+    if regularity is None:
+        return ""
+    k, se = float(regularity["k"]), float(regularity["se"])
+    text = f"k = {k:.2f} ± {se:.2f}"
+    if k >= 1.5 and k - 2.0 * se > 1.0:
+        return (
+            f"purchase timing is more regular than Poisson ({text}); these models assume "
+            "k = 1, an Erlang-k model (MBG/CNBD-k) may forecast better"
+        )
+    if k <= 2.0 / 3.0 and k + 2.0 * se < 1.0:
+        return f"purchase timing is clumpier than Poisson ({text}); these models assume k = 1"
+    return f"purchase timing is consistent with Poisson ({text}), as these models assume"
+
+
+def recommend(
+    table: pd.DataFrame, scores: dict[str, np.ndarray], regularity: pd.Series | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Gap to the best row's log score (paired, with its SE) and a plain-language verdict.
+
+    ``table`` is sorted by rank; ``scores`` holds each row's per-customer log scores.
+    """
+    names = [str(name) for name in table.index]
+    best = names[0]
+    gap = np.zeros(len(names))
+    se = np.zeros(len(names))
+    texts = []
+    for i, name in enumerate(names):
+        diff = scores[name] - scores[best]
+        gap[i] = float(diff.mean())
+        se[i] = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
+        if i == 0:
+            if name == BASELINE:
+                text = "no candidate beats the naive forecast: check the split and the data"
+            else:
+                note = _regularity_note(regularity)
+                text = "best holdout log score" + (f"; {note}" if note else "")
+        elif name == BASELINE:
+            text = f"naive reference: {best} beats it by {gap[i]:.4f} nats per customer"
+        elif gap[i] < 2.0 * se[i]:
+            text = (
+                f"as good as {best} on this holdout (gap {gap[i]:.4f} ± {se[i]:.4f} nats per "
+                "customer): prefer it if it is simpler or better on what you use"
+            )
+        else:
+            text = (
+                f"worse than {best} by {gap[i]:.4f} nats per customer "
+                f"({gap[i] / se[i]:.1f} standard errors)"
+            )
+        texts.append(text)
+    return gap, se, texts
