@@ -99,7 +99,7 @@ def _profile_deviance_by_hand(model, data, j, value):
 
     def negative(rest):
         p = p_hat.copy()
-        p[others] = np.exp(rest)
+        p[others] = np.exp(np.clip(rest, -25.0, 25.0))  # the box fit searches
         p[j] = value
         m = type(model).from_params(**dict(zip(names, p, strict=True)), time_unit="W")
         return -m.log_likelihood(data)
@@ -142,6 +142,27 @@ def test_profile_intervals_say_when_the_data_do_not_bound_a_parameter():
     assert table.loc[["r", "alpha"], "bounded"].all()
     assert table.loc["b", "lower"] > 0  # the lower side is bounded by the data
     assert table.loc["b", "lower"] < 5 * 21 < table.loc["b", "coef"] * 1e6
+
+
+def test_profile_intervals_near_the_boundary_are_consistent():
+    """p ~ Beta(2, 40): an inexact inner fit once made the root bracket change sign."""
+    data = _simulate(2000, {"r": 0.5, "alpha": 4.0, "a": 2.0, "b": 40.0}, seed=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = BetaGeoModel().fit(data)
+    table = profile_likelihood_intervals(model, data)
+    assert (table["lower"] <= table["coef"]).all()
+    assert (table["coef"] <= table["upper"]).all()
+    assert table.loc[["r", "alpha"], "bounded"].all()
+    # a's upper side is bounded only by the search box (b would have to leave it): unbounded
+    assert table.loc["a", "upper"] == math.inf
+    assert table.loc["b", "upper"] == math.inf
+    finite = table[table["bounded"]]
+    for name in finite.index:  # every bound found is where the deviance hits the quantile
+        j = list(model.param_names).index(name)
+        for side in ("lower", "upper"):
+            deviance = _profile_deviance_by_hand(model, data, j, finite.loc[name, side])
+            assert deviance == pytest.approx(stats.chi2.ppf(0.95, 1), abs=0.02)
 
 
 def test_profile_interval_errors(cdnow):

@@ -42,15 +42,33 @@ _INNER_OPTIONS = {"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-9, "maxcor": 20}
 class _Profile:
     """Profile deviance of one parameter, warm-started from the last solution."""
 
-    def __init__(self, objective: Objective, theta_hat: np.ndarray, j: int, f_hat: float):
+    def __init__(
+        self,
+        objective: Objective,
+        theta_hat: np.ndarray,
+        j: int,
+        f_hat: float,
+        slope: np.ndarray,
+    ) -> None:
         self.objective = objective
         self.j = j
         self.f_hat = f_hat
         self.others = np.delete(np.arange(theta_hat.size), j)
+        self.center = float(theta_hat[j])
         self.home = theta_hat[self.others].copy()
+        self.slope = slope[self.others]  # E[theta_others | theta_j] per unit of theta_j
         self.start = self.home.copy()
         self.n_total = objective.n_total
         self.cache: dict[float, float] = {}
+        self.solutions: dict[float, np.ndarray] = {}
+
+    def at_box(self, value: float) -> bool:
+        """Whether another parameter sits at the search box's edge at ``value``.
+
+        Then the box, not the data, raised the deviance there.
+        """
+        rest = self.solutions.get(float(value))
+        return rest is not None and bool(np.any(np.abs(rest) > LOG_BOUND - 1.0))
 
     def __call__(self, value: float) -> float:
         value = float(value)
@@ -68,8 +86,10 @@ class _Profile:
             return f, grad[self.others]
 
         if self.others.size:
-            # start from the last solution or the estimates, whichever fits better here
-            start = min((self.start, self.home), key=lambda rest: inner(rest)[0])
+            # start from the last solution, the estimates or the quadratic approximation's
+            # conditional mean (which follows a ridge), whichever fits best here
+            ridge = np.clip(self.home + (value - self.center) * self.slope, -LOG_BOUND, LOG_BOUND)
+            start = min((self.start, self.home, ridge), key=lambda rest: inner(rest)[0])
             res = optimize.minimize(
                 inner,
                 start,
@@ -81,6 +101,7 @@ class _Profile:
             f_min = float(res.fun)
             if math.isfinite(f_min):
                 self.start = np.asarray(res.x, dtype=np.float64)
+                self.solutions[value] = self.start
         else:
             f_min = inner(np.empty(0))[0]
         if not math.isfinite(f_min):
@@ -109,6 +130,9 @@ def _one_side(
                 maxiter=MAX_ROOT_STEPS,
                 full_output=False,
             )
+            profile(root)
+            if profile.at_box(root):
+                return edge, False
             return float(root), True
         if deviance >= target:  # the deviance already reached it closer in (rounding)
             return inside, True
@@ -142,8 +166,9 @@ def profile_likelihood_intervals(
     DataFrame
         Index ``param``; columns ``coef`` (the estimate), ``lower``, ``upper`` and
         ``bounded`` (False when the likelihood never drops far enough on one side within the
-        search box ``exp(+-25)``: the data do not bound the parameter there, and the bound
-        is reported as ``0`` or ``inf``).
+        search box ``exp(+-25)``, or drops only because another parameter reaches the box:
+        the data do not bound the parameter there, and the bound is reported as ``0`` or
+        ``inf``).
 
     Raises
     ------
@@ -205,17 +230,23 @@ def profile_likelihood_intervals(
     target = float(stats.chi2.ppf(confidence, 1))
     covariance = getattr(model, "covariance_", None)
     se_log = np.full(params.size, 0.5)
+    cov_log = np.zeros((params.size, params.size))
     if covariance is not None:
+        cov_log = covariance.to_numpy() / np.outer(params, params)
         with np.errstate(invalid="ignore"):
-            se = np.sqrt(np.diag(covariance.to_numpy())) / params
+            se = np.sqrt(np.diag(cov_log))
         se_log = np.where(np.isfinite(se) & (se > 0), se, 0.5)
+        if not np.all(np.isfinite(cov_log)):
+            cov_log = np.zeros_like(cov_log)
     lower = np.empty(params.size)
     upper = np.empty(params.size)
     bounded = np.ones(params.size, dtype=bool)
     for j in range(params.size):
         step = float(np.clip(math.sqrt(target) * se_log[j], 1e-3, 5.0))
         for side, out in ((-1.0, lower), (1.0, upper)):
-            profile = _Profile(objective, theta_hat, j, f_hat)
+            var = cov_log[j, j]
+            slope = cov_log[:, j] / var if var > 0 else np.zeros(params.size)
+            profile = _Profile(objective, theta_hat, j, f_hat, slope)
             value, found = _one_side(profile, float(theta_hat[j]), step, side, target)
             bounded[j] &= found
             out[j] = math.exp(value) if found else (0.0 if side < 0 else math.inf)
