@@ -523,9 +523,14 @@ def test_cdnow_recommendations(cdnow):
     )
     for name in ("BetaGeoModel", "ParetoNBDModel"):
         assert text[name].startswith("as good as ModifiedBetaGeoModel on this holdout")
+    page = (ROOT / "docs" / "model_choice.md").read_text(encoding="utf-8")
     gap = cdnow.table.loc["BetaGeoModel", ["score_gap", "score_gap_se"]].round(4).tolist()
     assert gap == [0.0023, 0.0017]
     assert f"gap {gap[0]:.4f} ± {gap[1]:.4f}" in text["BetaGeoModel"]
+    assert "paired standard error of that gap is 0.0017" in page
+    pareto = cdnow.table.loc["ParetoNBDModel", ["score_gap", "score_gap_se"]]
+    assert f"gap is {pareto['score_gap']:.4f} ± {pareto['score_gap_se']:.4f}" in page
+    assert "On the CDNOW sample, 736 customers give `k = 0.99 ± 0.05`" in page
     assert text[BASELINE].startswith("naive reference: ModifiedBetaGeoModel beats it by")
     assert cdnow.regularity["n_customers"] == 736
 

@@ -99,3 +99,9 @@ def test_refuses_too_few_customers_and_perfect_regularity():
     )
     with pytest.raises(DataValidationError, match="perfectly regular"):
         estimate_regularity(regular)
+
+
+def test_day_resolution_biases_k_upwards_when_customers_rebuy_within_days():
+    """The caveat of docs/model_choice.md: Poisson timing, gaps of ~10 days, read as k > 1."""
+    result = estimate_regularity(_erlang_log(4000, 1, mean_days=10.0, seed=5))
+    assert result["k"] - 1.0 > 4 * result["se"]
