@@ -349,6 +349,11 @@ def test_incomplete_inputs_are_refused(kwargs, match):
         compare_models([BetaGeoModel], **kwargs)
 
 
+def test_bad_confidence_is_refused_before_any_fit():
+    with pytest.raises(ParameterError, match="confidence"):
+        compare_models([BetaGeoModel], None, confidence=1.5)
+
+
 def test_data_and_calibration_end_together_are_refused(split):
     with pytest.raises(ParameterError, match="either data"):
         compare_models([BetaGeoModel], split, calibration_end=CAL)

@@ -12,7 +12,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from customer_models._validation import as_pandas, check_not_empty, require_columns
+from customer_models._validation import (
+    as_pandas,
+    check_not_empty,
+    check_number,
+    require_columns,
+)
 from customer_models.evaluation._compare_parts import (
     BASELINE,
     NESTED_PAIRS,
@@ -311,6 +316,9 @@ def compare_models(
     >>> round(float(result.table.loc["BetaGeoModel", "log_likelihood"]), 1)
     -9582.4
     """
+    confidence = check_number(
+        confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
     pairs = _named(candidates)
     models = {name: _instance(name, candidate) for name, candidate in pairs}
     tests = check_pairs(NESTED_PAIRS if nested is None else nested, list(models))
