@@ -124,7 +124,7 @@ def _check_params(
         if value is not None:
             raise ParameterError(
                 f"{name}= is not supported on a database table: cast the date column in Ibis "
-                "first, e.g. table.mutate(date=table.date.as_timestamp('%Y-%m-%d'))."
+                "first, e.g. table.mutate(date=table.date.cast('timestamp')) for ISO 8601 strings."
             )
     if date_unit is not None:
         raise ParameterError(
@@ -170,7 +170,7 @@ def prepare(
         raise DataValidationError(
             f"transactions column {date_col!r} has type {date_type}; on a database table the "
             "dates must be timestamps or dates: cast them in Ibis first, e.g. "
-            f"table.mutate({date_col}=table.{date_col}.as_timestamp('%Y-%m-%d')).",
+            f"table.mutate({date_col}=table.{date_col}.cast('timestamp')) for ISO 8601 strings.",
             column=date_col,
             rule=f"{date_col} must be a timestamp or a date",
         )
