@@ -326,6 +326,17 @@ def test_bad_candidates_are_refused(split, candidates, match):
         compare_models(candidates, split)
 
 
+class _NoPmfNBD(NBDModel, register=False):
+    """The toy NBD without its purchase-count distribution."""
+
+    _pmf_kernel = None
+
+
+def test_a_candidate_without_a_pmf_is_refused(split):
+    with pytest.raises(ParameterError, match=r"'_NoPmfNBD'.*no purchase-count distribution"):
+        compare_models([_NoPmfNBD], split.iloc[:300])
+
+
 def test_a_candidate_that_cannot_be_fitted_refuses_the_call_naming_it(split):
     with pytest.raises(MissingColumnError, match=r"candidate 'BetaGeoBetaBinomModel'.*n_periods"):
         compare_models([BetaGeoModel, BetaGeoBetaBinomModel], split)

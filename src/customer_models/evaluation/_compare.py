@@ -280,7 +280,8 @@ def compare_models(
     Raises
     ------
     ParameterError
-        A candidate is not a purchase model, names collide, or the inputs are incomplete.
+        A candidate is not a purchase model or has no purchase-count distribution (no
+        log score to rank it by), names collide, or the inputs are incomplete.
     MissingColumnError, DataValidationError
         A candidate cannot be fitted on the data (its required columns are missing or its
         data rules fail, e.g. BG/BB on continuous recency): the whole call is refused and
@@ -353,6 +354,12 @@ def compare_models(
         if problems:
             troubled.append(name)
         evaluation = evaluate_holdout(model, frame, **options)
+        if "log_score" not in evaluation.metrics:
+            raise ParameterError(
+                f"candidate {name!r} ({type(model).__name__}) has no purchase-count "
+                "distribution (probability_of_purchases), so its holdout log score, the "
+                "ranking criterion, cannot be computed; compare it with evaluate_holdout."
+            )
         part = _row(evaluation, len(model.param_names), tracked)
         summary = model.summary_
         rows[name] = {
