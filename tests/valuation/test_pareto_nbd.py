@@ -345,7 +345,8 @@ def test_low_dropout_fit_reaches_the_reference_optimum(seed, interior):
     keeps rising along s -> infinity at fixed s/beta (the constant-dropout limit), so the
     optimum is that limit and only r, alpha and s/beta are comparable; the fit must say so in
     its convergence report. On seed 8 the maximum is inside (s = 0.27, beta = 44: z up to
-    0.8 there, the optimizer's path crosses the region near 1) and all four parameters compare.
+    0.8 there, the optimizer's path crosses the region near 1) and all four parameters compare,
+    but s and beta are determined only together (a flat ridge), which the report must flag.
     """
     data = _simulate_pareto(2_000, 0.55, 10.6, 2.0, 800.0, seed=seed)
     with warnings.catch_warnings():
@@ -360,7 +361,8 @@ def test_low_dropout_fit_reaches_the_reference_optimum(seed, interior):
     np.testing.assert_allclose(fit[:2], ref_params[:2], rtol=1e-3)
     np.testing.assert_allclose(fit[2] / fit[3], ref_params[2] / ref_params[3], rtol=1e-3)
     if interior:
-        assert model.convergence_.success, model.convergence_.message
+        assert model.convergence_.flat_ridge, model.convergence_.message
+        assert model.convergence_.ridge_parameters == ("s", "beta")
         np.testing.assert_allclose(fit, ref_params, rtol=1e-3)
     else:
         assert not model.convergence_.success
