@@ -276,3 +276,28 @@ def test_bgbb_distribution_and_alive_match_simulation():
     for k in range(pmf.shape[1]):
         _within(pmf[:, k], y == k)
     _within(cm.probability_alive_at(model, data, t=5).to_numpy(), alive)
+
+
+class _Counts:
+    """A model of one's own: only probability_of_purchases and expected_purchases."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.params_ = inner.params_
+
+    def probability_of_purchases(self, data, *, n, t):
+        return self.inner.probability_of_purchases(data, n=n, t=t)
+
+    def expected_purchases(self, data, *, t):
+        return self.inner.expected_purchases(data, t=t)
+
+
+def test_a_model_of_ones_own_gets_the_same_distribution(cdnow_summary):
+    model = BetaGeoModel().fit(cdnow_summary)
+    data = cdnow_summary.head(60)
+    fast = cm.purchase_distribution(model, data, t=26, quantiles=[0.1, 0.9])
+    slow = cm.purchase_distribution(_Counts(model), data, t=26, quantiles=[0.1, 0.9])
+    pd.testing.assert_frame_equal(fast, slow, rtol=1e-12)
+    a = cm.prediction_interval(model, data, t=26)
+    b = cm.prediction_interval(_Counts(model), data, t=26)
+    pd.testing.assert_frame_equal(a, b, rtol=1e-12)

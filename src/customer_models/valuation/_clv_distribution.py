@@ -89,7 +89,7 @@ def value_distribution(
     margin : float, default 1.0
         Profit margin, > 0.
     quantiles : sequence of float, default (0.05, 0.5, 0.95)
-        Levels in (0, 1); columns ``q{level}``. A quantile is 0 when ``P(no purchase)``
+        Levels in (0, 1 - 1e-9]; columns ``q{level}``. A quantile is 0 when ``P(no purchase)``
         reaches its level.
     thresholds : sequence of float, optional
         Values ``c >= 0``; columns ``p_above_{c}`` hold ``P(value > c)``.
@@ -115,11 +115,7 @@ def value_distribution(
     frame = as_pandas(data, what="data")
     gain = float(check_number(margin, "margin", low=0.0, low_inclusive=False))
     levels = [
-        float(
-            check_number(
-                q, "quantiles", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-            )
-        )
+        float(check_number(q, "quantiles", low=0.0, high=1.0 - 1e-9, low_inclusive=False))
         for q in quantiles
     ]
     cuts = [float(check_number(c, "thresholds", low=0.0)) for c in thresholds]
