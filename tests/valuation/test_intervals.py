@@ -184,3 +184,17 @@ def test_errors(cdnow_summary):
         confidence_interval(Rate(), cdnow_summary)
     with pytest.raises(ParameterError, match="quantity"):
         confidence_interval(Rate(), cdnow_summary, quantity="clv", t=1)
+
+
+@pytest.mark.parametrize("quantity", ["expected_purchases", "probability_alive"])
+def test_batched_draws_equal_one_at_a_time(cdnow_summary, quantity):
+    """Pareto/NBD evaluates 16 draws per broadcast kernel call: the same numbers."""
+    from customer_models.valuation._param_draws import draw_params, evaluator
+
+    model = ParetoNBDModel().fit(cdnow_summary)
+    t = 52.0 if quantity == "expected_purchases" else None
+    ev = evaluator(model, cdnow_summary, quantity, t)
+    draws = draw_params(model, 7, np.random.default_rng(0), "laplace", None)
+    rows = slice(0, ev.n_patterns)
+    one = np.stack([ev.evaluate(d, rows) for d in draws])
+    np.testing.assert_allclose(ev.evaluate_many(draws, rows), one, rtol=1e-13, atol=1e-300)

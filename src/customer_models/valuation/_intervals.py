@@ -37,6 +37,8 @@ __all__ = ["confidence_interval"]
 
 #: Target number of floats held at once (draws × patterns in a chunk): 32 MB.
 _CELLS_PER_CHUNK = 4_000_000
+#: Parameter draws evaluated in one broadcast kernel call (where the kernel allows it).
+_DRAW_BATCH = 16
 #: Step in the log-parameters of the delta method's central differences.
 _DELTA_STEP = 1e-5
 
@@ -49,8 +51,12 @@ def chunked_quantiles(
     evaluate: Callable[[int, slice], np.ndarray],
     confidence: float,
     chunk_size: int | None,
+    evaluate_many: Callable[[slice, slice], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Quantiles over draws of ``evaluate(draw, rows)``, holding one chunk of rows at a time.
+
+    ``evaluate_many(draws, rows)``, if given, evaluates a slice of draws at once (shape
+    ``(draws, rows)``), ``_DRAW_BATCH`` at a time.
 
     Examples
     --------
@@ -67,8 +73,13 @@ def chunked_quantiles(
     for start in range(0, n_rows, size):
         rows = slice(start, min(start + size, n_rows))
         block = np.empty((n_draws, rows.stop - rows.start))
-        for k in range(n_draws):
-            block[k] = evaluate(k, rows)
+        if evaluate_many is not None:
+            for first in range(0, n_draws, _DRAW_BATCH):
+                ks = slice(first, min(first + _DRAW_BATCH, n_draws))
+                block[ks] = evaluate_many(ks, rows)
+        else:
+            for k in range(n_draws):
+                block[k] = evaluate(k, rows)
         lower[rows], upper[rows] = np.quantile(block, [alpha, 1.0 - alpha], axis=0)
     return lower, upper
 
@@ -219,8 +230,11 @@ def confidence_interval(
         def evaluate(k: int, rows: slice) -> np.ndarray:
             return ev.evaluate(draws[k], rows)
 
+        def evaluate_many(ks: slice, rows: slice) -> np.ndarray:
+            return ev.evaluate_many(draws[ks], rows)
+
         lower, upper = chunked_quantiles(
-            ev.n_patterns, int(n_draws), evaluate, confidence, chunk_size
+            ev.n_patterns, int(n_draws), evaluate, confidence, chunk_size, evaluate_many
         )
     inv = ev.inverse
     return pd.DataFrame(

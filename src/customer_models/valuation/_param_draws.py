@@ -168,11 +168,30 @@ class PatternEvaluator:
         inverse: np.ndarray,
         evaluate: Callable[[np.ndarray, slice], np.ndarray],
         fast: bool = True,
+        batched: Callable[[np.ndarray, slice], np.ndarray] | None = None,
     ) -> None:
         self.n_patterns = n_patterns
         self.inverse = inverse
         self.evaluate = evaluate
         self.fast = fast
+        self._batched = batched
+
+    def evaluate_many(self, params: np.ndarray, rows: slice) -> np.ndarray:
+        """``evaluate`` for a stack of parameter vectors ``(n, n_params)``: shape ``(n, rows)``.
+
+        One broadcast kernel call where the kernel broadcasts over parameters (Pareto/NBD,
+        whose P(alive) is the cost), else one call per vector.
+        """
+        if self._batched is not None:
+            return self._batched(params, rows)
+        return np.stack([self.evaluate(p, rows) for p in params])
+
+
+def _broadcasts(model: Any) -> bool:
+    """Return True for a model whose kernels broadcast over stacked parameter vectors (tested)."""
+    from customer_models.valuation._pareto_nbd import ParetoNBDModel
+
+    return isinstance(model, ParetoNBDModel)
 
 
 def _kernel_for(model: Any, quantity: str) -> tuple[Any, str] | None:
@@ -274,7 +293,17 @@ def evaluator(model: Any, frame: pd.DataFrame, quantity: str, t: float | None) -
             out = np.asarray(kernel(np.asarray(params, dtype=np.float64), *part, *args))
             return np.broadcast_to(out, part[0].shape).astype(np.float64)
 
-        return PatternEvaluator(cols[0].size, patterns.inverse, by_kernel)
+        batched = None
+        if _broadcasts(model) and family == "continuous":
+
+            def batched(params: np.ndarray, rows: slice) -> np.ndarray:
+                part = [c[rows][None, :] for c in cols]
+                args = (t,) if quantity == "expected_purchases" else ()
+                stack = np.asarray(params, dtype=np.float64).T[:, :, None]
+                out = np.asarray(kernel(stack, *part, *args), dtype=np.float64)
+                return np.broadcast_to(out, (stack.shape[1], part[0].shape[1])).copy()
+
+        return PatternEvaluator(cols[0].size, patterns.inverse, by_kernel, batched=batched)
 
     def by_method(params: np.ndarray, rows: slice) -> np.ndarray:
         drawn = with_params(model, params)
