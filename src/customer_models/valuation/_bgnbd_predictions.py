@@ -269,5 +269,22 @@ def probability_of_purchases_kernel(
     x = np.asarray(x, dtype=np.float64)
     alive = probability_alive_kernel(params, x, t_x, T, modified=modified)
     n = np.asarray(n, dtype=np.float64)
-    pmf = _pmf_new(n, t, r + x, alpha + T, a, b + x + beta_shift(modified))
+    pmf = _pmf_given_alive(n, x, T, t, r, alpha, a, b + beta_shift(modified))
     return conditional_pmf(alive, pmf, n)
+
+
+def _pmf_given_alive(
+    n: np.ndarray, x: np.ndarray, T: Any, t: Any, r: Any, alpha: Any, a: Any, b: Any
+) -> np.ndarray:
+    """`_pmf_new` under the posterior given alive, once per distinct ``(n, x, T, t)`` row."""
+    if any(np.ndim(v) for v in (r, alpha, a, b)):  # parameters per row: nothing repeats
+        return _pmf_new(n, t, r + x, alpha + T, a, b + x)
+    arrays = np.broadcast_arrays(n, x, np.asarray(T, dtype=np.float64), np.asarray(t, float))
+    shape = arrays[0].shape
+    flat = [np.ascontiguousarray(v).ravel() for v in arrays]
+    distinct = distinct_rows(flat)
+    if distinct is None:
+        nn, xx, TT, tt = flat
+        return _pmf_new(nn, tt, r + xx, alpha + TT, a, b + xx).reshape(shape)
+    (nn, xx, TT, tt), inverse = distinct
+    return _pmf_new(nn, tt, r + xx, alpha + TT, a, b + xx)[inverse].reshape(shape)
