@@ -17,6 +17,7 @@ so that a loaded machine slows them alike; the table shows medians. The log is
 DuckDB is an in-memory database in this process; PostgreSQL (``--postgres URL``) is a server.
 
 Run:  python benchmarks/bench_sql.py --customers 1000000 [--postgres postgresql://...]
+      [--postgres-customers 100000] [--no-duckdb] [--repeat 3]
 """
 
 from __future__ import annotations
