@@ -80,3 +80,35 @@ def test_unfitted_model_cannot_be_saved(tmp_path):
 
     with pytest.raises(NotFittedError):
         BetaGeoModel().save(tmp_path / "m.json")
+
+
+def test_the_identification_read_out_survives_a_round_trip(cdnow, tmp_path):
+    import dataclasses
+
+    model = BetaGeoModel().fit(cdnow)
+    assert not model.convergence_.flat_ridge
+    assert 0.0 < model.convergence_.weakest_sd < 1.0
+    # a ridge report, as a fit on weakly identified data writes it
+    model.convergence_ = dataclasses.replace(
+        model.convergence_, flat_ridge=True, ridge_parameters=("a", "b"), weakest_sd=3.5
+    )
+    model.save(tmp_path / "ridge.json")
+    loaded = load_model(tmp_path / "ridge.json").convergence_
+    assert loaded == model.convergence_
+    assert (loaded.flat_ridge, loaded.ridge_parameters, loaded.weakest_sd) == (
+        True,
+        ("a", "b"),
+        3.5,
+    )
+
+
+def test_a_file_without_the_identification_read_out_loads_with_its_defaults(cdnow, tmp_path):
+    path = tmp_path / "old.json"
+    BetaGeoModel().fit(cdnow).save(path)
+    payload = json.loads(path.read_text())
+    for key in ("flat_ridge", "ridge_parameters", "weakest_sd"):
+        del payload["convergence"][key]
+    path.write_text(json.dumps(payload))
+    loaded = load_model(path).convergence_
+    assert (loaded.flat_ridge, loaded.ridge_parameters) == (False, ())
+    assert loaded.weakest_sd != loaded.weakest_sd  # NaN: not known

@@ -82,10 +82,10 @@ class ConvergenceReport:
     at_boundary: tuple[str, ...] = ()
     moved_from_start: bool = True
     message: str = ""
-    # the identification read-out is derived from the Hessian; model files store the message
-    flat_ridge: bool = field(default=False, compare=False)
-    ridge_parameters: tuple[str, ...] = field(default=(), compare=False)
-    weakest_sd: float = field(default=math.nan, compare=False)
+    # the identification read-out of the Hessian (model files store it too)
+    flat_ridge: bool = False
+    ridge_parameters: tuple[str, ...] = ()
+    weakest_sd: float = field(default=math.nan, compare=False)  # NaN != NaN: not compared
 
 
 def _covariance(params: np.ndarray, hess_total: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -83,6 +83,9 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
             "at_boundary": list(conv.at_boundary),
             "moved_from_start": bool(conv.moved_from_start),
             "message": str(conv.message),
+            "flat_ridge": bool(conv.flat_ridge),
+            "ridge_parameters": list(conv.ridge_parameters),
+            "weakest_sd": _num(conv.weakest_sd),
         },
     }
     try:
@@ -90,6 +93,11 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
             json.dump(payload, fh, indent=2, allow_nan=False)
     except OSError as exc:
         raise ModelFileError(f"cannot write the model file {os.fspath(path)!s}: {exc}.") from None
+
+
+def _float_or_nan(value: Any) -> float:
+    """A stored number; JSON has no NaN, so a missing value is stored as null."""
+    return math.nan if value is None else float(value)
 
 
 def _fail(path: Any, why: str) -> ModelFileError:
@@ -182,13 +190,15 @@ def load_model(path: str | os.PathLike[str]) -> Any:
             model.convergence_ = ConvergenceReport(
                 success=bool(conv["success"]),
                 n_iterations=int(conv["n_iterations"]),
-                gradient_norm=math.nan
-                if conv["gradient_norm"] is None
-                else float(conv["gradient_norm"]),
+                gradient_norm=_float_or_nan(conv["gradient_norm"]),
                 hessian_positive_definite=bool(conv["hessian_positive_definite"]),
                 at_boundary=tuple(str(v) for v in conv.get("at_boundary", ())),
                 moved_from_start=bool(conv.get("moved_from_start", True)),
                 message=str(conv.get("message", "")),
+                # files written before the identification read-out have none of these
+                flat_ridge=bool(conv.get("flat_ridge", False)),
+                ridge_parameters=tuple(str(v) for v in conv.get("ridge_parameters", ())),
+                weakest_sd=_float_or_nan(conv.get("weakest_sd")),
             )
     except ModelFileError:
         raise
