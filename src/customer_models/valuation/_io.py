@@ -96,7 +96,7 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
 
 
 def _float_or_nan(value: Any) -> float:
-    """A stored number; JSON has no NaN, so a missing value is stored as null."""
+    """Return a stored number; JSON has no NaN, so a missing value was stored as null."""
     return math.nan if value is None else float(value)
 
 
