@@ -268,6 +268,15 @@ def test_missing_dates_values_and_non_finite(con):
     only_inf = finite.assign(amount=[1.0, 2.0, np.inf, 3.0])
     error = _same_error(only_inf, _table(con, "inf", only_inf), value_col="amount")
     assert error.examples == [2]
+    # A NaN stored as NaN (not NULL) is missing, as pandas reads it.
+    nan = pa.Table.from_pandas(only_inf, preserve_index=False).set_column(
+        2, "amount", pa.array([1.0, float("nan"), 2.0, 3.0], from_pandas=False)
+    )
+    nan_table = con.create_table("cm_test_nan", nan, overwrite=True)
+    assert int(nan_table.amount.isnull().sum().to_pyarrow().as_py()) == 0
+    error = _same_error(nan.to_pandas(), nan_table, value_col="amount")
+    assert error.rule == "amount must not be missing"
+    assert error.examples == [1]
 
 
 def test_wrong_types_and_unsupported_options(con):

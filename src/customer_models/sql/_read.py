@@ -212,12 +212,12 @@ def _checked(
         "first": base[TS].min(),
         "last": base[TS].max(),
     }
-    non_finite = None
     if value is not None:
-        stats["no_value"] = _count(_missing(value))
         if value_type.is_floating():
-            non_finite = value.isnan() | value.isinf()
-            stats["non_finite"] = _count(non_finite)
+            stats["no_value"] = _count(_missing(value) | value.isnan())
+            stats["non_finite"] = _count(value.isinf())
+        else:
+            stats["no_value"] = _count(_missing(value))
         stats["negative"] = _count(value < 0)
         kept = value >= 0
         stats["first_kept"] = base[TS].min(where=kept)
@@ -239,17 +239,33 @@ def _checked(
         )
     date = table[date_col]
     if found["no_date"]:
-        _refuse(int(found["no_date"]), n, _examples(table, _missing(date), customer_col),
-                rule=f"{date_col} must not be missing", column=date_col)  # fmt: skip
+        _refuse(
+            int(found["no_date"]),
+            n,
+            _examples(table, _missing(date), customer_col),
+            rule=f"{date_col} must not be missing",
+            column=date_col,
+        )
     if value_col is not None:
         raw = table[value_col]
-        if found["no_value"]:
-            _refuse(int(found["no_value"]), n, _examples(table, _missing(raw), customer_col),
-                    rule=f"{value_col} must not be missing", column=value_col)  # fmt: skip
+        floating = value_type.is_floating()
+        if found["no_value"]:  # NaN is missing, as pandas reads it
+            missing = _missing(raw) | raw.isnan() if floating else _missing(raw)
+            _refuse(
+                int(found["no_value"]),
+                n,
+                _examples(table, missing, customer_col),
+                rule=f"{value_col} must not be missing",
+                column=value_col,
+            )
         if found.get("non_finite"):
-            _refuse(int(found["non_finite"]), n,
-                    _examples(table, raw.isnan() | raw.isinf(), customer_col),
-                    rule=f"{value_col} must be finite", column=value_col)  # fmt: skip
+            _refuse(
+                int(found["non_finite"]),
+                n,
+                _examples(table, raw.isinf(), customer_col),
+                rule=f"{value_col} must be finite",
+                column=value_col,
+            )
         negative = int(found["negative"])
         if negative and refunds == "error":
             _refuse(
