@@ -109,7 +109,8 @@ def retention_targets(
     """
     probability = _series(churn_probability, "churn_probability")
     worth = _series(value, "value")
-    if isinstance(churn_probability, pd.Series) and isinstance(value, pd.Series):
+    both_series = isinstance(churn_probability, pd.Series) and isinstance(value, pd.Series)
+    if both_series and not probability.index.equals(worth.index):
         unmatched = ~worth.index.isin(probability.index)
         missing = ~probability.index.isin(worth.index)
         check_rule(
@@ -119,7 +120,7 @@ def retention_targets(
             what="retention_targets input",
         )
         worth = worth.reindex(probability.index)
-    elif len(probability) != len(worth):
+    elif not both_series and len(probability) != len(worth):
         raise DataValidationError(
             f"churn_probability has {len(probability)} customers but value has {len(worth)}.",
             rule="same length",
@@ -179,4 +180,5 @@ def retention_targets(
             "selected": within & (net > 0),
         },
         index=index[order],
+        copy=False,  # the columns are fresh arrays: no consolidation copy (a third of the time)
     )
