@@ -66,9 +66,12 @@ def messy_log(seed: int = 7, n_customers: int = 150) -> pd.DataFrame:
 @pytest.fixture(scope="module", params=BACKENDS)
 def con(request):
     if request.param == "duckdb":
-        return ibis.duckdb.connect()
-    pytest.importorskip("psycopg")
-    return ibis.connect(POSTGRES)
+        connection = ibis.duckdb.connect()
+    else:
+        pytest.importorskip("psycopg")
+        connection = ibis.connect(POSTGRES)
+    yield connection
+    connection.disconnect()
 
 
 def _table(con, name: str, frame: pd.DataFrame):
