@@ -30,6 +30,8 @@ pytestmark = [
 ]
 
 POSTGRES = os.environ.get("CUSTOMER_MODELS_TEST_POSTGRES")
+#: Table names carry the process id: pytest-xdist workers share the PostgreSQL database.
+SUFFIX = os.getpid()
 BACKENDS = [
     "duckdb",
     pytest.param(
@@ -76,7 +78,9 @@ def con(request):
 
 def _table(con, name: str, frame: pd.DataFrame):
     return con.create_table(
-        f"cm_test_{name}", pa.Table.from_pandas(frame, preserve_index=False), overwrite=True
+        f"cm_test_{name}_{SUFFIX}",
+        pa.Table.from_pandas(frame, preserve_index=False),
+        overwrite=True,
     )
 
 
@@ -275,7 +279,7 @@ def test_missing_dates_values_and_non_finite(con):
     nan = pa.Table.from_pandas(only_inf, preserve_index=False).set_column(
         2, "amount", pa.array([1.0, float("nan"), 2.0, 3.0], from_pandas=False)
     )
-    nan_table = con.create_table("cm_test_nan", nan, overwrite=True)
+    nan_table = con.create_table(f"cm_test_nan_{SUFFIX}", nan, overwrite=True)
     assert int(nan_table.amount.isnull().sum().to_pyarrow().as_py()) == 0
     error = _same_error(nan.to_pandas(), nan_table, value_col="amount")
     assert error.rule == "amount must not be missing"
