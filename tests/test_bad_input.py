@@ -339,11 +339,11 @@ add(
 )
 add("BetaGeoModel", "save(None)", lambda: BG.save(None), "path")
 
-# ---- customer_lifetime_value and prediction_interval -------------------------------------
+# ---- customer_lifetime_value and confidence_interval -------------------------------------
 
 
 def _clv(**kwargs: Any) -> object:
-    params: dict[str, Any] = {"horizon": 12, "time_unit": "M", "model_time_unit": "D"}
+    params: dict[str, Any] = {"horizon": 12, "horizon_unit": "M", "model_time_unit": "D"}
     params.update(kwargs)
     return cm.customer_lifetime_value(BG, GG, SUMMARY, **params)
 
@@ -364,24 +364,35 @@ numbers("customer_lifetime_value", "margin", lambda v: _clv(margin=v))
 numbers(
     "customer_lifetime_value",
     "n_draws",
-    lambda v: _clv(interval=0.9, n_draws=v),
+    lambda v: _clv(confidence=0.9, n_draws=v),
     extra=(("one", 1),),
 )
 add(
     "customer_lifetime_value",
-    "interval=1.5",
-    lambda: _clv(interval=1.5),
-    "interval|level",
+    "confidence=1.5",
+    lambda: _clv(confidence=1.5),
+    "confidence",
 )
 add("customer_lifetime_value", "discounting='x'", lambda: _clv(discounting="x"), "discounting")
-add("customer_lifetime_value", "method='x'", lambda: _clv(interval=0.9, method="x"), "method")
+add("customer_lifetime_value", "method='x'", lambda: _clv(confidence=0.9, method="x"), "method")
 add(
     "customer_lifetime_value",
     "random_state='a'",
-    lambda: _clv(interval=0.9, random_state="a"),
+    lambda: _clv(confidence=0.9, random_state="a"),
     "random_state",
 )
-add("customer_lifetime_value", "time_unit='fortnight'", lambda: _clv(time_unit="fortnight"), "unit")
+add(
+    "customer_lifetime_value",
+    "horizon_unit='fortnight'",
+    lambda: _clv(horizon_unit="fortnight"),
+    "unit",
+)
+add(
+    "customer_lifetime_value",
+    "bootstrap without fit_data",
+    lambda: _clv(confidence=0.9, method="bootstrap", n_draws=2),
+    "fit_data",
+)
 add(
     "customer_lifetime_value",
     "data list",
@@ -393,38 +404,38 @@ add(
 def _interval(**kwargs: Any) -> object:
     params: dict[str, Any] = {"t": 30, "n_draws": 20, "random_state": 0}
     params.update(kwargs)
-    return cm.prediction_interval(BG, SUMMARY.head(5), **params)
+    return cm.confidence_interval(BG, SUMMARY.head(5), **params)
 
 
 numbers(
-    "prediction_interval",
-    "level",
-    lambda v: _interval(level=v),
+    "confidence_interval",
+    "confidence",
+    lambda v: _interval(confidence=v),
     extra=(("zero", 0.0), ("one", 1.0)),
 )
 numbers(
-    "prediction_interval",
+    "confidence_interval",
     "n_draws",
     lambda v: _interval(n_draws=v),
     extra=(("one", 1), ("fraction", 20.5), ("huge", 10**12)),
 )
 numbers(
-    "prediction_interval", "t", lambda v: _interval(t=v), none_ok=False, extra=(("negative", -1.0),)
+    "confidence_interval", "t", lambda v: _interval(t=v), none_ok=False, extra=(("negative", -1.0),)
 )
 numbers(
-    "prediction_interval",
+    "confidence_interval",
     "chunk_size",
     lambda v: _interval(chunk_size=v),
     none_ok=True,
     extra=(("zero", 0),),
 )
-add("prediction_interval", "random_state='a'", lambda: _interval(random_state="a"), "random_state")
-add("prediction_interval", "random_state=-1", lambda: _interval(random_state=-1), "random_state")
-add("prediction_interval", "quantity='x'", lambda: _interval(quantity="x"), "quantity")
-add("prediction_interval", "method='x'", lambda: _interval(method="x"), "method")
-add("prediction_interval", "data list", lambda: cm.prediction_interval(BG, [1], t=3), "DataFrame")
+add("confidence_interval", "random_state='a'", lambda: _interval(random_state="a"), "random_state")
+add("confidence_interval", "random_state=-1", lambda: _interval(random_state=-1), "random_state")
+add("confidence_interval", "quantity='x'", lambda: _interval(quantity="x"), "quantity")
+add("confidence_interval", "method='x'", lambda: _interval(method="x"), "method")
+add("confidence_interval", "data list", lambda: cm.confidence_interval(BG, [1], t=3), "DataFrame")
 add(
-    "prediction_interval",
+    "confidence_interval",
     "fit_data a list",
     lambda: _interval(method="bootstrap", fit_data=[1]),
     "fit_data",
@@ -524,8 +535,8 @@ numbers(
 )
 numbers(
     "nps",
-    "n_bootstrap",
-    lambda v: cm.nps(SCORES, method="bootstrap", n_bootstrap=v, random_state=0),
+    "n_draws",
+    lambda v: cm.nps(SCORES, method="bootstrap", n_draws=v, random_state=0),
     extra=(("zero", 0), ("huge", 10**12)),
 )
 add("nps", "method='x'", lambda: cm.nps(SCORES, method="x"), "method")
@@ -621,7 +632,7 @@ def _drivers(**kwargs: Any) -> object:
     params: dict[str, Any] = {
         "target": "score",
         "drivers": ["price", "speed"],
-        "n_bootstrap": 20,
+        "n_draws": 20,
         "random_state": 0,
     }
     params.update(kwargs)
@@ -630,8 +641,8 @@ def _drivers(**kwargs: Any) -> object:
 
 numbers(
     "key_drivers",
-    "n_bootstrap",
-    lambda v: _drivers(n_bootstrap=v),
+    "n_draws",
+    lambda v: _drivers(n_draws=v),
     extra=(("negative", -1), ("huge", 10**12)),
 )
 numbers("key_drivers", "confidence", lambda v: _drivers(confidence=v), extra=(("one", 1.0),))
@@ -1085,9 +1096,9 @@ numbers(
 )
 add(
     "kaplan_meier",
-    "ci_method='x'",
-    lambda: cm.kaplan_meier([1, 2, 3], [1, 0, 1], ci_method="x"),
-    "ci_method",
+    "method='x'",
+    lambda: cm.kaplan_meier([1, 2, 3], [1, 0, 1], method="x"),
+    "method",
 )
 add(
     "kaplan_meier",
@@ -1121,27 +1132,27 @@ add(
 )
 add(
     "churn_dataset",
-    "cutoff unparseable",
-    lambda: cm.churn_dataset(TX, cutoff="soon", horizon=30),
-    "cutoff",
+    "as_of unparseable",
+    lambda: cm.churn_dataset(TX, as_of="soon", horizon=30),
+    "as_of",
 )
 add(
     "churn_dataset",
     "horizon='a'",
-    lambda: cm.churn_dataset(TX, cutoff="2025-01-01", horizon="a"),
+    lambda: cm.churn_dataset(TX, as_of="2025-01-01", horizon="a"),
     "horizon",
 )
 add(
     "churn_dataset",
     "horizon=None",
-    lambda: cm.churn_dataset(TX, cutoff="2025-01-01", horizon=None),
+    lambda: cm.churn_dataset(TX, as_of="2025-01-01", horizon=None),
     "horizon",
 )
 add(
     "churn_dataset",
     "duplicated amount",
     lambda: cm.churn_dataset(
-        _dup(TX, "amount"), cutoff="2025-01-01", horizon=30, value_col="amount"
+        _dup(TX, "amount"), as_of="2025-01-01", horizon=30, value_col="amount"
     ),
     "amount",
 )
@@ -1595,21 +1606,150 @@ add(
     "spend",
 )
 add(
+    "confidence_interval",
+    "bootstrap without fit_data",
+    lambda: _interval(method="bootstrap"),
+    "fit_data",
+)
+
+
+def _outcome(**kwargs: Any) -> object:
+    params: dict[str, Any] = {"t": 30}
+    params.update(kwargs)
+    return cm.prediction_interval(BG, SUMMARY.head(5), **params)
+
+
+numbers(
+    "prediction_interval",
+    "confidence",
+    lambda v: _outcome(confidence=v),
+    extra=(("zero", 0.0), ("one", 1.0)),
+)
+numbers(
+    "prediction_interval", "t", lambda v: _outcome(t=v), none_ok=False, extra=(("negative", -1.0),)
+)
+add("prediction_interval", "method='x'", lambda: _outcome(method="x"), "method")
+add(
+    "prediction_interval",
+    "parameter_uncertainty='yes'",
+    lambda: _outcome(parameter_uncertainty="yes"),
+    "parameter_uncertainty",
+)
+add(
+    "prediction_interval",
+    "bootstrap without fit_data",
+    lambda: _outcome(parameter_uncertainty=True, method="bootstrap", n_draws=2),
+    "fit_data",
+)
+add("prediction_interval", "data list", lambda: cm.prediction_interval(BG, [1], t=3), "DataFrame")
+add(
+    "prediction_interval",
+    "model not fitted",
+    lambda: cm.prediction_interval(cm.BetaGeoModel(), SUMMARY, t=3),
+    "fitted",
+)
+add(
+    "prediction_interval",
+    "a spend model",
+    lambda: cm.prediction_interval(GG, SUMMARY, t=3),
+    "probability_of_purchases",
+)
+numbers(
+    "purchase_pmf",
+    "t",
+    lambda v: cm.purchase_pmf(BG, SUMMARY.head(5), t=v),
+    none_ok=False,
+    extra=(("negative", -1.0),),
+)
+add("purchase_pmf", "tail=0", lambda: cm.purchase_pmf(BG, SUMMARY.head(5), t=3, tail=0), "tail")
+add(
+    "purchase_pmf",
+    "max_count too small",
+    lambda: cm.purchase_pmf(BG, SUMMARY.head(50), t=300, max_count=2),
+    "max_count",
+)
+add(
+    "purchase_distribution",
+    "quantiles=[1.0]",
+    lambda: cm.purchase_distribution(BG, SUMMARY.head(5), t=3, quantiles=[1.0]),
+    "quantiles",
+)
+add(
+    "purchase_distribution",
+    "quantiles=[]",
+    lambda: cm.purchase_distribution(BG, SUMMARY.head(5), t=3, quantiles=[]),
+    "quantiles",
+)
+add(
+    "probability_alive_at",
+    "t negative",
+    lambda: cm.probability_alive_at(BG, SUMMARY.head(5), t=-1),
+    "t",
+)
+add(
+    "probability_alive_at",
+    "a spend model",
+    lambda: cm.probability_alive_at(GG, SUMMARY.head(5), t=1),
+    "probability_alive_at",
+)
+add(
+    "next_purchase_cdf",
+    "t negative",
+    lambda: cm.next_purchase_cdf(BG, SUMMARY.head(5), t=-1),
+    "t",
+)
+add(
+    "next_purchase_quantile",
+    "q=1",
+    lambda: cm.next_purchase_quantile(BG, SUMMARY.head(5), q=1.0),
+    "q",
+)
+add(
+    "next_purchase_quantile",
+    "max_time=0",
+    lambda: cm.next_purchase_quantile(BG, SUMMARY.head(5), max_time=0),
+    "max_time",
+)
+add(
+    "value_distribution",
+    "spend a Series",
+    lambda: cm.value_distribution(BG, SUMMARY["monetary_value"], SUMMARY.head(5), t=3),
+    "GammaGammaModel",
+)
+add(
+    "value_distribution",
+    "margin=0",
+    lambda: cm.value_distribution(BG, GG, SUMMARY.head(5), t=3, margin=0),
+    "margin",
+)
+add(
+    "value_distribution",
+    "quantiles=[1.5]",
+    lambda: cm.value_distribution(BG, GG, SUMMARY.head(5), t=3, quantiles=[1.5]),
+    "quantiles",
+)
+add(
+    "value_distribution",
+    "thresholds=[-1]",
+    lambda: cm.value_distribution(BG, GG, SUMMARY.head(5), t=3, thresholds=[-1]),
+    "thresholds",
+)
+add(
     "segment_profile",
     "value_col with NaN",
     lambda: cm.segment_profile(FEATURES.assign(v=np.nan), SEGMENTS, value_col="v"),
     "v",
 )
 add(
-    "prediction_interval",
+    "confidence_interval",
     "quantity the model lacks",
     lambda: _interval(quantity="expected_spend"),
     "expected_spend",
 )
 add(
-    "prediction_interval",
+    "confidence_interval",
     "model not fitted",
-    lambda: cm.prediction_interval(cm.BetaGeoModel(), SUMMARY, t=3),
+    lambda: cm.confidence_interval(cm.BetaGeoModel(), SUMMARY, t=3),
     "fitted",
 )
 add(
@@ -1668,6 +1808,79 @@ add(
     "an empty frame",
     lambda: cm.split_customers(SUMMARY.iloc[:0]),
     "empty",
+)
+
+
+# ---- model choice and profile likelihood ----------------------------------------------------
+_SPLIT = cm.calibration_holdout_split(TX, calibration_end=TX["date"].quantile(0.5).normalize())
+add("compare_models", "no candidates", lambda: cm.compare_models([], _SPLIT), "candidates")
+add(
+    "compare_models",
+    "a candidate named by a string",
+    lambda: cm.compare_models(["BetaGeoModel"], _SPLIT),
+    "valuation model class or instance",
+)
+add(
+    "compare_models",
+    "a spend model as candidate",
+    lambda: cm.compare_models([cm.GammaGammaModel], _SPLIT),
+    "not a purchase model",
+)
+add(
+    "compare_models",
+    "a summary without holdout columns",
+    lambda: cm.compare_models([cm.BetaGeoModel], SUMMARY),
+    "frequency_holdout",
+)
+add(
+    "compare_models",
+    "transactions without calibration_end",
+    lambda: cm.compare_models([cm.BetaGeoModel], transactions=TX),
+    "calibration_end",
+)
+add(
+    "compare_models",
+    "confidence=2",
+    lambda: cm.compare_models([cm.BetaGeoModel], _SPLIT, confidence=2),
+    "confidence",
+)
+add(
+    "estimate_regularity",
+    "missing customer column",
+    lambda: cm.estimate_regularity(TX, customer_col="nope"),
+    "nope",
+)
+add(
+    "estimate_regularity",
+    "a list instead of a table",
+    lambda: cm.estimate_regularity([1, 2]),
+    "DataFrame",
+)
+_CDNOW = cm.load_cdnow_summary()
+_BG_CDNOW = cm.BetaGeoModel().fit(_CDNOW)
+add(
+    "profile_likelihood_intervals",
+    "confidence='x'",
+    lambda: cm.profile_likelihood_intervals(_BG_CDNOW, _CDNOW, confidence="x"),
+    "confidence",
+)
+add(
+    "profile_likelihood_intervals",
+    "an unfitted model",
+    lambda: cm.profile_likelihood_intervals(cm.BetaGeoModel(), _CDNOW),
+    "not fitted",
+)
+add(
+    "profile_likelihood_intervals",
+    "data the model was not fitted on",
+    lambda: cm.profile_likelihood_intervals(_BG_CDNOW, _CDNOW.head(100)),
+    "maximum of this data",
+)
+add(
+    "profile_likelihood_intervals",
+    "not a model",
+    lambda: cm.profile_likelihood_intervals("x", _CDNOW),
+    "valuation model",
 )
 
 
@@ -1862,7 +2075,7 @@ FINITE: list[Finite] = [
             ),
             target="score",
             drivers=["x", "z"],
-            n_bootstrap=50,
+            n_draws=50,
             random_state=0,
         ),
     ),
@@ -1873,7 +2086,7 @@ FINITE: list[Finite] = [
             pd.DataFrame({"score": [5, 5, 5, 5, 5, 5], "x": [1, 2, 3, 4, 5, 6]}),
             target="score",
             drivers=["x"],
-            n_bootstrap=10,
+            n_draws=10,
             random_state=0,
         ),
     ),
@@ -1969,6 +2182,7 @@ EXEMPT: dict[str, str] = {
     "NPSTestResult": "a result container built by nps_test()",
     "ChurnEvaluation": "a result container built by evaluate_churn()",
     "HoldoutEvaluation": "a result container built by evaluate_holdout()",
+    "ModelComparison": "a result container built by compare_models()",
     "ConvergenceReport": "a result container built by fit()",
     "SegmentExplanation": "a result container built by explain_segments() (predict is covered)",
     "load_cdnow_summary": "a dataset loader without arguments",
@@ -2147,6 +2361,12 @@ PLOT_CASES: list[Case] = [
         lambda: _plot("plot_calibration_purchases_vs_holdout", BG, SUMMARY),
         "holdout",
     ),
+    Case(
+        "plot_model_comparison",
+        "not a comparison",
+        lambda: _plot("plot_model_comparison", "x"),
+        "compare_models",
+    ),
 ]
 
 
@@ -2177,7 +2397,7 @@ NO_MUTATION: list[tuple[str, Callable[[pd.DataFrame], object], Callable[[], pd.D
     (
         "key_drivers",
         lambda d: cm.key_drivers(
-            d, target="score", drivers=["price", "speed"], n_bootstrap=10, random_state=0
+            d, target="score", drivers=["price", "speed"], n_draws=10, random_state=0
         ),
         SURVEY.copy,
     ),

@@ -35,24 +35,24 @@ def test_nps_is_finite(scores: list[int], data: st.DataObject, method: str) -> N
             cm.nps(scores, sample_weight=w, method=method)
         return
     result = cm.nps(scores, sample_weight=w, method=method)
-    assert _finite([result.score, result.se, result.ci_low, result.ci_high])
+    assert _finite([result.score, result.se, result.lower, result.upper])
     assert 0.0 < result.effective_n <= len(scores) + 1e-9
     if method == "wald":  # the adjusted Wald interval is centred on the adjusted estimate
-        assert result.ci_low <= result.score <= result.ci_high
+        assert result.lower <= result.score <= result.upper
 
 
 @_SETTINGS
 @given(st.lists(st.integers(1, 5), min_size=1, max_size=40))
 def test_csat_is_finite(scores: list[int]) -> None:
     result = cm.csat(scores)
-    assert _finite([result.score, result.se, result.ci_low, result.ci_high])
+    assert _finite([result.score, result.se, result.lower, result.upper])
 
 
 @_SETTINGS
 @given(st.lists(st.integers(1, 7), min_size=2, max_size=40))
 def test_ces_is_finite(scores: list[int]) -> None:
     result = cm.ces(scores)
-    assert _finite([result.score, result.se, result.ci_low, result.ci_high])
+    assert _finite([result.score, result.se, result.lower, result.upper])
 
 
 @_SETTINGS
@@ -68,7 +68,7 @@ def test_feedback_summary_groups_with_answers_are_finite(rows: list[tuple]) -> N
             cm.feedback_summary(frame, score_col="score", by="group", weight_col="w")
         return
     table = cm.feedback_summary(frame, score_col="score", by="group", weight_col="w")
-    assert _finite(table[["score", "se", "ci_low", "ci_high", "effective_n"]])
+    assert _finite(table[["score", "se", "lower", "upper", "effective_n"]])
 
 
 @_SETTINGS
@@ -83,7 +83,7 @@ def test_key_drivers_is_finite_or_refused(rows: list[tuple]) -> None:
     frame = pd.DataFrame(rows, columns=["score", "a", "b", "c"])
     try:
         table = cm.key_drivers(
-            frame, target="score", drivers=["a", "b", "c"], n_bootstrap=20, random_state=0
+            frame, target="score", drivers=["a", "b", "c"], n_draws=20, random_state=0
         )
     except CustomerModelsError:
         return  # constant or collinear columns, too few usable resamples

@@ -10,9 +10,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from customer_models import load_cdnow_transactions
-from customer_models._plot_compare import plot_model_comparison
-from customer_models.evaluation._compare import compare_models
+from customer_models import compare_models, load_cdnow_transactions
+from customer_models.plotting import plot_model_comparison
 from customer_models.valuation import BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel
 
 DPI = 160  # docs figures: sharp on high-density screens and in slides

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._plot_compare import plot_model_comparison
 from customer_models._validation import (
     as_pandas,
     check_bool,
@@ -31,6 +32,7 @@ __all__ = [
     "plot_clv_distribution",
     "plot_frequency_fit",
     "plot_frequency_recency_matrix",
+    "plot_model_comparison",
     "plot_survival",
     "plot_tracking",
 ]

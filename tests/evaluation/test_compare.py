@@ -11,9 +11,8 @@ import pytest
 from _toy_model import NBDModel
 from scipy.stats import chi2, poisson
 
-from customer_models import calibration_holdout_split, load_cdnow_transactions
+from customer_models import calibration_holdout_split, compare_models, load_cdnow_transactions
 from customer_models.evaluation import evaluate_holdout, transaction_tracking
-from customer_models.evaluation._compare import compare_models
 from customer_models.evaluation._compare_parts import (
     BASELINE,
     decile_table,
@@ -494,7 +493,7 @@ def test_plot_draws_actual_and_every_model_from_the_tracking_table(cdnow):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from customer_models._plot_compare import plot_model_comparison
+    from customer_models.plotting import plot_model_comparison
 
     ax = plot_model_comparison(cdnow, calibration_end=CAL)
     labels = [line.get_label() for line in ax.lines]
@@ -509,7 +508,7 @@ def test_plot_draws_actual_and_every_model_from_the_tracking_table(cdnow):
 
 def test_plot_refuses_a_comparison_without_tracking(split):
     pytest.importorskip("matplotlib")
-    from customer_models._plot_compare import plot_model_comparison
+    from customer_models.plotting import plot_model_comparison
 
     result = compare_models([BetaGeoModel], split.iloc[:300])
     with pytest.raises(ParameterError, match="transactions"):

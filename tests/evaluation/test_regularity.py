@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from customer_models import load_cdnow_transactions
-from customer_models.evaluation._regularity import estimate_regularity
+from customer_models import estimate_regularity, load_cdnow_transactions
 from customer_models.exceptions import DataValidationError
 
 

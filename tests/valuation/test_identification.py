@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
+from customer_models import profile_likelihood_intervals
 from customer_models.exceptions import ConvergenceWarning, ParameterError
 from customer_models.valuation import (
     BetaGeoModel,
@@ -17,7 +18,6 @@ from customer_models.valuation import (
     ParetoNBDModel,
 )
 from customer_models.valuation._identification import RIDGE_SD, identification
-from customer_models.valuation._profile_likelihood import profile_likelihood_intervals
 
 
 def _simulate(n, params, model="bgnbd", seed=0):

@@ -27,6 +27,7 @@ from customer_models.valuation._predictive import (
     purchase_distribution,
     purchase_pmf,
 )
+from customer_models.valuation._profile_likelihood import profile_likelihood_intervals
 from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._sbg import ShiftedBetaGeoModel
 
@@ -50,6 +51,7 @@ __all__ = [
     "next_purchase_quantile",
     "prediction_interval",
     "probability_alive_at",
+    "profile_likelihood_intervals",
     "purchase_distribution",
     "purchase_pmf",
     "save_model",

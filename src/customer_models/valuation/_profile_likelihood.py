@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from customer_models._validation import check_number
 from customer_models.exceptions import ParameterError
+from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._fit_objective import Objective, penalty_scale
 from customer_models.valuation._fit_result import LOG_BOUND, require_fitted
 
@@ -196,6 +197,11 @@ def profile_likelihood_intervals(
     >>> bool(table["bounded"].all())
     True
     """
+    if not isinstance(model, ValuationModel):
+        raise ParameterError(
+            "model must be a fitted valuation model (BetaGeoModel, ParetoNBDModel, ...), "
+            f"got {type(model).__name__}."
+        )
     require_fitted(model)
     confidence = check_number(
         confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
