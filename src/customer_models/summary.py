@@ -67,16 +67,52 @@ def _summary_frame(
     return summary
 
 
-def _check_end(log: TransactionLog, end_us: int, argument: str) -> None:
-    first = int(log.us.min())
-    if end_us < first:
+def _check_end(end_us: int, first_us: int, argument: str, date_col: str, n_rows: int) -> None:
+    """Refuse an end of data before the first purchase (in memory and in the database)."""
+    if end_us < first_us:
         raise DataValidationError(
             f"{argument} ({_show(end_us)}) is before every purchase (the first is "
-            f"{_show(first)}); nothing is left to summarise.",
-            column=log.date_col,
+            f"{_show(first_us)}); nothing is left to summarise.",
+            column=date_col,
             rule=f"{argument} >= first purchase",
-            n_rows=len(log),
+            n_rows=n_rows,
         )
+
+
+def _check_calibration_end(first_us: int, cal_us: int, end_us: int, date_col: str) -> None:
+    """Refuse a calibration end outside ``[first purchase, observation_end)``."""
+    if not first_us <= cal_us < end_us:
+        raise DataValidationError(
+            f"calibration_end ({_show(cal_us)}, the end of its period) must fall between the "
+            f"first purchase ({_show(first_us)}) and observation_end ({_show(end_us)}), "
+            "in an earlier period than the latter.",
+            column=date_col,
+            rule="first purchase <= calibration_end < observation_end",
+        )
+
+
+def _add_holdout(
+    summary: pd.DataFrame,
+    n_hold: np.ndarray,
+    hold_total: np.ndarray | None,
+    holdout_periods: int,
+    freq: str,
+    time_unit: str,
+) -> pd.DataFrame:
+    """Add the holdout columns (per customer, in the summary's order) to ``summary``.
+
+    ``n_hold`` and ``hold_total`` are each customer's holdout purchase periods and their total
+    value (None without a value column); ``holdout_periods`` is the holdout length in ``freq``
+    periods.
+    """
+    summary["frequency_holdout"] = n_hold
+    if hold_total is not None:
+        summary["monetary_value_holdout"] = np.divide(
+            hold_total, n_hold, out=np.zeros(n_hold.size), where=n_hold > 0
+        )
+    scale = TIME_UNIT_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
+    summary["duration_holdout"] = float(holdout_periods * scale)
+    return summary
 
 
 def _show(us: int) -> str:
@@ -223,7 +259,7 @@ def rfm_summary(
         refunds=refunds,
     )
     end_us = log.end(observation_end, freq)
-    _check_end(log, end_us, "observation_end")
+    _check_end(end_us, int(log.us.min()), "observation_end", log.date_col, len(log))
     log = log.take(log.us <= end_us)
     reduced = reduce_purchases(log, period_codes(log.us, freq), freq)
     return _summary_frame(
@@ -315,15 +351,7 @@ def calibration_holdout_split(
     )
     end_us = log.end(observation_end, freq)
     cal_us = log.cutoff(calibration_end, freq, "calibration_end")
-    first_us = int(log.us.min())
-    if not first_us <= cal_us < end_us:
-        raise DataValidationError(
-            f"calibration_end ({_show(cal_us)}, the end of its period) must fall between the "
-            f"first purchase ({_show(first_us)}) and observation_end ({_show(end_us)}), "
-            "in an earlier period than the latter.",
-            column=date_col,
-            rule="first purchase <= calibration_end < observation_end",
-        )
+    _check_calibration_end(int(log.us.min()), cal_us, end_us, date_col)
     periods = period_codes(log.us, freq)
     cal_period, end_period = (int(p) for p in period_codes(np.array([cal_us, end_us]), freq))
     in_cal = log.us <= cal_us
@@ -352,14 +380,8 @@ def calibration_holdout_split(
             n_hold[position] = held.n_periods
             if held.total_value is not None:
                 hold_total[position] = held.total_value
-    summary["frequency_holdout"] = n_hold
-    if value_col is not None:
-        summary["monetary_value_holdout"] = np.divide(
-            hold_total, n_hold, out=np.zeros(n), where=n_hold > 0
-        )
-    scale = TIME_UNIT_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
-    summary["duration_holdout"] = float((end_period - cal_period) * scale)
-    return summary
+    total = None if value_col is None else hold_total
+    return _add_holdout(summary, n_hold, total, end_period - cal_period, freq, time_unit)
 
 
 def with_time_unit(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:

@@ -7,18 +7,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._time import TIME_UNIT_DAYS
 from customer_models._transactions import RefundPolicy
-from customer_models.exceptions import DataValidationError
 from customer_models.sql._read import CID, PERIOD, Prepared, prepare
 from customer_models.sql._summary import (
     end_of,
     no_purchase_error,
     per_customer,
     reduced_from,
-    show,
 )
-from customer_models.summary import _summary_frame
+from customer_models.summary import (
+    _add_holdout,
+    _check_calibration_end,
+    _check_end,
+    _summary_frame,
+)
 
 __all__ = ["calibration_holdout_split", "rfm_summary"]
 
@@ -125,14 +127,7 @@ def rfm_summary(
         date_unit=date_unit,
     )
     end_us, end_period = end_of(prepared, observation_end)
-    if end_us < prepared.first_us:
-        raise DataValidationError(
-            f"observation_end ({show(end_us)}) is before every purchase (the first is "
-            f"{show(prepared.first_us)}); nothing is left to summarise.",
-            column=date_col,
-            rule="observation_end >= first purchase",
-            n_rows=prepared.n_rows,
-        )
+    _check_end(end_us, prepared.first_us, "observation_end", date_col, prepared.n_rows)
     rows = prepared.table.filter(prepared.table[PERIOD] <= end_period)
     fetched = per_customer(rows, prepared).to_pyarrow().to_pandas()
     if len(fetched) == 0:
@@ -220,14 +215,7 @@ def calibration_holdout_split(
     )
     end_us, end_period = end_of(prepared, observation_end)
     cal_us, cal_period = end_of(prepared, calibration_end, "calibration_end")
-    if not prepared.first_us <= cal_us < end_us:
-        raise DataValidationError(
-            f"calibration_end ({show(cal_us)}, the end of its period) must fall between the "
-            f"first purchase ({show(prepared.first_us)}) and observation_end "
-            f"({show(end_us)}), in an earlier period than the latter.",
-            column=date_col,
-            rule="first purchase <= calibration_end < observation_end",
-        )
+    _check_calibration_end(prepared.first_us, cal_us, end_us, date_col)
     rows, period = prepared.table, prepared.table[PERIOD]
     calibration = per_customer(rows.filter(period <= cal_period), prepared)
     hold = per_customer(
@@ -252,12 +240,8 @@ def calibration_holdout_split(
     n_hold = fetched["h_n"].fillna(0).to_numpy(dtype=np.int64)
     if hold_rows.any() and not n_hold.any():  # as in memory: every holdout period nets <= 0
         raise no_purchase_error(value_col, int(hold_rows.sum()))
-    summary["frequency_holdout"] = n_hold
+    hold_total = None
     if prepared.has_value:
         hold_total = fetched["h_total"].fillna(0.0).to_numpy(dtype=np.float64)
-        summary["monetary_value_holdout"] = np.divide(
-            hold_total, n_hold, out=np.zeros(n_hold.size), where=n_hold > 0
-        )
-    scale = TIME_UNIT_DAYS[prepared.freq] / TIME_UNIT_DAYS[prepared.time_unit]
-    summary["duration_holdout"] = float((end_period - cal_period) * scale)
-    return summary
+    periods = end_period - cal_period
+    return _add_holdout(summary, n_hold, hold_total, periods, prepared.freq, prepared.time_unit)

@@ -19,7 +19,7 @@ from customer_models._time import cutoff_us, period_codes
 from customer_models.exceptions import DataValidationError
 from customer_models.sql._read import CID, PERIOD, TS, VALUE, Prepared, count_true, ibis_module
 
-__all__ = ["end_of", "no_purchase_error", "per_customer", "reduced_from", "show"]
+__all__ = ["end_of", "no_purchase_error", "per_customer", "reduced_from"]
 
 _NET = ("net_period", "net_customer")
 
@@ -30,11 +30,6 @@ def end_of(prepared: Prepared, value: Any, argument: str = "observation_end") ->
         value = pd.Timestamp(prepared.last_us, unit="us")
     end_us = cutoff_us(value, prepared.freq, argument)
     return end_us, int(period_codes(np.array([end_us]), prepared.freq)[0])
-
-
-def show(us: int) -> str:
-    """Show a microsecond instant as the in-memory messages show it."""
-    return str(pd.DatetimeIndex(np.array([us], dtype="datetime64[us]"))[0])
 
 
 def per_customer(rows: Any, prepared: Prepared, *, buyers_only: bool = True) -> Any:
