@@ -24,7 +24,7 @@ import pandas as pd
 
 from customer_models._validation import as_generator, as_pandas, check_bool, check_choice
 from customer_models.valuation._param_draws import check_draw_options, draw_params
-from customer_models.valuation._predictive import expected_purchases_of
+from customer_models.valuation._predictive import per_customer_frame
 from customer_models.valuation._predictive_source import MAX_COUNT, pmf_source, scan
 
 __all__ = ["prediction_interval"]
@@ -114,13 +114,7 @@ def prediction_interval(
 
     a = (1.0 - level) / 2.0
     res = scan(source, pmf, levels=[a, 1.0 - a], max_count=max_count)
-    inv = source.inverse
-    lower, upper = res.quantile[0], res.quantile[1]
     coverage = res.cdf_at[1] - (res.cdf_at[0] - res.pmf_at[0])
-    out: dict[str, np.ndarray] = {}
-    if hasattr(model, "expected_purchases"):
-        out["expected_purchases"] = expected_purchases_of(model, frame, t)
-    out["lower"] = lower[inv]
-    out["upper"] = upper[inv]
-    out["coverage"] = np.clip(coverage, 0.0, 1.0)[inv]
-    return pd.DataFrame(out, index=source.index)
+    columns = {"lower": res.quantile[0], "upper": res.quantile[1]}
+    columns["coverage"] = np.clip(coverage, 0.0, 1.0)
+    return per_customer_frame(model, frame, t, source, columns)

@@ -51,6 +51,21 @@ def expected_purchases_of(model: Any, data: Any, t: Any) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)[ev.inverse]
 
 
+def per_customer_frame(
+    model: Any, data: Any, t: Any, source: Any, columns: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """Return ``expected_purchases`` (if the model has it) and per-pattern ``columns`` per row.
+
+    ``columns`` hold one value per distinct history of ``source``; the frame is on ``data``'s
+    index (every customer gets its pattern's values).
+    """
+    out: dict[str, np.ndarray] = {}
+    if hasattr(model, "expected_purchases"):
+        out["expected_purchases"] = expected_purchases_of(model, data, t)
+    out.update({name: values[source.inverse] for name, values in columns.items()})
+    return pd.DataFrame(out, index=source.index)
+
+
 def _checked_levels(quantiles: Any) -> list[float]:
     values = list(np.atleast_1d(np.asarray(quantiles, dtype=object)))
     if not values:
@@ -160,14 +175,9 @@ def purchase_distribution(
     cap = int(check_number(max_count, "max_count", low=1, integer=True))
     source = pmf_source(model, data, t)
     res = scan(source, source.fixed(), levels=levels, max_count=cap)
-    inv = source.inverse
-    out: dict[str, np.ndarray] = {}
-    if hasattr(model, "expected_purchases"):
-        out["expected_purchases"] = expected_purchases_of(model, data, t)
-    out["probability_any"] = np.clip(1.0 - res.p0[inv], 0.0, 1.0)
-    for q, values in zip(levels, res.quantile, strict=True):
-        out[f"q{q:g}"] = values[inv]
-    return pd.DataFrame(out, index=source.index)
+    columns = {"probability_any": np.clip(1.0 - res.p0, 0.0, 1.0)}
+    columns.update({f"q{q:g}": v for q, v in zip(levels, res.quantile, strict=True)})
+    return per_customer_frame(model, data, t, source, columns)
 
 
 def _bg_survival(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shift: float) -> Any:

@@ -76,6 +76,14 @@ class PurchaseModel(ValuationModel):
         cols, index = self._prepare(data)
         return cols["frequency"], cols["recency"], cols["T"], index
 
+    def _wrap_rows(
+        self, values: np.ndarray, x: np.ndarray, index: pd.Index | None, name: str
+    ) -> pd.Series | np.ndarray:
+        """Wrap a kernel result, broadcasting a scalar (all-scalar inputs) to the rows of x."""
+        return self._wrap(
+            np.broadcast_to(values, x.shape).copy() if values.ndim < 1 else values, index, name
+        )
+
     def probability_alive(self, data: Any) -> pd.Series | np.ndarray:
         """Probability that each customer is still active at the end of observation (T).
 
@@ -131,9 +139,7 @@ class PurchaseModel(ValuationModel):
         horizon = check_horizon(t)
         x, t_x, T, index = self._columns_xtt(data)
         e = type(self)._expected_kernel(self._params_array(), x, t_x, T, horizon)
-        return self._wrap(
-            np.broadcast_to(e, x.shape).copy() if e.ndim < 1 else e, index, "expected_purchases"
-        )
+        return self._wrap_rows(e, x, index, "expected_purchases")
 
     def probability_of_purchases(self, data: Any, *, n: Any, t: Any) -> pd.Series | np.ndarray:
         """Probability of exactly ``n`` purchases in the next ``t`` time units, given history.
@@ -173,11 +179,7 @@ class PurchaseModel(ValuationModel):
         horizon = check_horizon(t)
         x, t_x, T, index = self._columns_xtt(data)
         p = kernel(self._params_array(), counts, x, t_x, T, horizon)
-        return self._wrap(
-            np.broadcast_to(p, x.shape).copy() if p.ndim < 1 else p,
-            index,
-            "probability_of_purchases",
-        )
+        return self._wrap_rows(p, x, index, "probability_of_purchases")
 
     def expected_purchases_new_customer(self, *, t: Any) -> float | np.ndarray:
         """Return the expected repeat purchases of a new customer in its first ``t`` time units.
