@@ -65,11 +65,15 @@ def _date_zone(transactions: Any, date_col: str) -> Any:
     return getattr(dtype, "tz", None)
 
 
-def _global_end(transactions: Any, date_col: str, observation_end: Any) -> Any:
+def _observation_end(
+    transactions: Any, date_col: str, observation_end: Any, freq: str
+) -> tuple[Any, Any]:
+    """Return ``observation_end`` (default: the last date) and the last instant of its period."""
     _date_zone(transactions, date_col)
-    if observation_end is not None:
-        return observation_end
-    return pd.Timestamp(transactions[date_col].max().compute())
+    end = observation_end
+    if end is None:
+        end = pd.Timestamp(transactions[date_col].max().compute())
+    return end, _period_end(transactions, date_col, end, freq, "observation_end")
 
 
 def _period_end(transactions: Any, date_col: str, value: Any, freq: str, argument: str) -> Any:
@@ -188,7 +192,7 @@ def rfm_summary(
     True
     """
     _check_collection(transactions, "rfm_summary input")
-    end = _global_end(transactions, date_col, observation_end)
+    end, end_cut = _observation_end(transactions, date_col, observation_end, freq)
     kwargs = {
         "customer_col": customer_col,
         "date_col": date_col,
@@ -199,7 +203,6 @@ def rfm_summary(
         "include_first_transaction": include_first_transaction,
         "refunds": refunds,
     }
-    end_cut = _period_end(transactions, date_col, end, freq, "observation_end")
     shuffled = _by_customer(transactions, customer_col, npartitions)
     meta = _meta_from_sample(
         _with_customer_column(transactions, customer_col), _summary.rfm_summary, kwargs
@@ -244,8 +247,7 @@ def calibration_holdout_split(
     1882
     """
     _check_collection(transactions, "calibration_holdout_split input")
-    end = _global_end(transactions, date_col, observation_end)
-    end_cut = _period_end(transactions, date_col, end, freq, "observation_end")
+    end, end_cut = _observation_end(transactions, date_col, observation_end, freq)
     cal_cut = _period_end(transactions, date_col, calibration_end, freq, "calibration_end")
     first = pd.Timestamp(transactions[date_col].min().compute())
     if not first <= cal_cut < end_cut:

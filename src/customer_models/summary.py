@@ -67,6 +67,34 @@ def _summary_frame(
     return summary
 
 
+def _summary_until(
+    log: TransactionLog,
+    periods: np.ndarray,
+    keep: np.ndarray,
+    end_period: int,
+    freq: str,
+    time_unit: str,
+    customer_col: str,
+    include_first_transaction: bool,
+) -> tuple[Reduced, pd.DataFrame]:
+    """Summarise the rows ``keep`` of ``log`` at ``end_period``; return the reduction too.
+
+    ``periods`` are the ``freq`` periods of every row of ``log``; the split matches its holdout
+    rows to the returned reduction.
+    """
+    reduced = reduce_purchases(log.take(keep), periods[keep], freq)
+    summary = _summary_frame(
+        reduced,
+        end_period=end_period,
+        freq=freq,
+        time_unit=time_unit,
+        customer_col=customer_col,
+        include_first_transaction=include_first_transaction,
+        tz=log.tz,
+    )
+    return reduced, summary
+
+
 def _check_end(end_us: int, first_us: int, argument: str, date_col: str, n_rows: int) -> None:
     """Refuse an end of data before the first purchase (in memory and in the database)."""
     if end_us < first_us:
@@ -260,17 +288,19 @@ def rfm_summary(
     )
     end_us = log.end(observation_end, freq)
     _check_end(end_us, int(log.us.min()), "observation_end", log.date_col, len(log))
-    log = log.take(log.us <= end_us)
-    reduced = reduce_purchases(log, period_codes(log.us, freq), freq)
-    return _summary_frame(
-        reduced,
-        end_period=int(period_codes(np.array([end_us]), freq)[0]),
-        freq=freq,
-        time_unit=time_unit,
-        customer_col=customer_col,
-        include_first_transaction=include_first_transaction,
-        tz=log.tz,
+    end_period = int(period_codes(np.array([end_us]), freq)[0])
+    keep = log.us <= end_us
+    _, summary = _summary_until(
+        log,
+        period_codes(log.us, freq),
+        keep,
+        end_period,
+        freq,
+        time_unit,
+        customer_col,
+        include_first_transaction,
     )
+    return summary
 
 
 def calibration_holdout_split(
@@ -355,15 +385,8 @@ def calibration_holdout_split(
     periods = period_codes(log.us, freq)
     cal_period, end_period = (int(p) for p in period_codes(np.array([cal_us, end_us]), freq))
     in_cal = log.us <= cal_us
-    reduced = reduce_purchases(log.take(in_cal), periods[in_cal], freq)
-    summary = _summary_frame(
-        reduced,
-        end_period=cal_period,
-        freq=freq,
-        time_unit=time_unit,
-        customer_col=customer_col,
-        include_first_transaction=include_first_transaction,
-        tz=log.tz,
+    reduced, summary = _summary_until(
+        log, periods, in_cal, cal_period, freq, time_unit, customer_col, include_first_transaction
     )
     # Holdout: purchase periods (and their value) of calibration customers.
     n = len(reduced.uniques)
