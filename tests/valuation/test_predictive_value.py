@@ -74,3 +74,56 @@ def test_expected_value_is_clv_without_discounting(cdnow_summary):
         cm.value_distribution(bg, data["monetary_value"], data, t=52)
     with pytest.raises(ParameterError, match="margin"):
         cm.value_distribution(bg, gg, data, t=52, margin=0)
+
+
+def test_quantiles_and_cdf_match_the_dense_sum_and_mpmath(cdnow_summary):
+    """The fast path (pruned terms, Newton over a block) against the full sum of every term.
+
+    ``_cdf`` evaluates ``P(N = 0) + Σ P(N = n) I_z(n p, q')`` over every count with no pruning;
+    the quantile is the smallest value whose CDF reaches its level, so the CDF there equals the
+    level and 1e-6 below it is under the level. One customer's CDF is also summed in mpmath.
+    """
+    bg = BetaGeoModel.from_params(**BG)
+    gg = GammaGammaModel.from_params(**GG)
+    data = cdnow_summary.iloc[::4]
+    levels = [0.05, 0.5, 0.9, 0.99]
+    out = cm.value_distribution(
+        bg, gg, data, t=52, margin=0.5, quantiles=levels, thresholds=[0.0, 10.0, 250.0]
+    )
+    pmf = cm.purchase_pmf(bg, data, t=52).to_numpy()
+    p, shape, rate = _spend_posterior(gg, data)
+    for q in levels:
+        s = out[f"q{q:g}"].to_numpy() / 0.5
+        inner = pmf[:, 0] < q
+        assert (s[~inner] == 0).all()
+        assert (s[inner] > 0).all()
+        np.testing.assert_allclose(_cdf(pmf, p, shape, rate, s)[inner], q, atol=1e-10)
+        assert (_cdf(pmf, p, shape, rate, s * (1 - 1e-6))[inner] < q).all()
+    for c in (0.0, 10.0, 250.0):
+        dense = 1.0 - _cdf(pmf, p, shape, rate, np.full(len(data), c / 0.5))
+        np.testing.assert_allclose(out[f"p_above_{c:g}"], np.clip(dense, 0, 1), atol=1e-13)
+    mpmath = pytest.importorskip("mpmath")
+    i = int(np.argmax(data["frequency"].to_numpy()))  # the longest pmf
+    s = float(out["q0.5"].iloc[i]) / 0.5
+    z = mpmath.mpf(s) / (s + rate[i])
+    exact = pmf[i, 0] + sum(
+        pmf[i, n] * mpmath.betainc(n * p, shape[i], 0, z, regularized=True)
+        for n in range(1, pmf.shape[1])
+    )
+    assert abs(float(exact) - 0.5) < 1e-10
+
+
+def test_compressed_rows_give_each_customer_its_own_answer(cdnow_summary):
+    """Duplicated and shuffled customers get the values of their own history, row by row."""
+    bg = BetaGeoModel.from_params(**BG)
+    gg = GammaGammaModel.from_params(**GG)
+    base = cdnow_summary.iloc[:200]
+    once = cm.value_distribution(bg, gg, base, t=39, thresholds=[50.0])
+    pick = np.random.default_rng(3).permutation(np.tile(np.arange(200), 3))
+    big = base.iloc[pick].copy()
+    big.index = [f"c{i}" for i in range(len(big))]
+    before = big.copy()
+    many = cm.value_distribution(bg, gg, big, t=39, thresholds=[50.0])
+    np.testing.assert_allclose(many.to_numpy(), once.to_numpy()[pick], rtol=1e-12)
+    assert list(many.index) == list(big.index)
+    pd.testing.assert_frame_equal(big, before)  # the input is not modified

@@ -10,7 +10,9 @@ beta-prime, so ``P(Z_1 + ... + Z_n <= s) = I_{s/(s+γ')}(n p, q')`` exactly. Hen
 
 ``P(V <= c) = P(N = 0) + Σ_{n>=1} P(N = n) I_{z}(n p, q')``, ``z = (c/margin) / (c/margin + γ')``
 
-with no simulation; quantiles come from a safeguarded Newton iteration on this CDF.
+with no simulation. The CDF is evaluated once per distinct (history, spend posterior) row, the
+pmf once per distinct history, in blocks; quantiles come from a safeguarded Newton iteration on
+this CDF over all rows of a block at once (:mod:`._value_cdf`).
 """
 
 from __future__ import annotations
@@ -20,18 +22,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import betainc, betaln
+from scipy.special import betainc
 
 from customer_models._validation import as_pandas, check_number
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._predictive import purchase_pmf
+from customer_models.valuation._patterns import _group_rows
+from customer_models.valuation._predictive_source import PmfSource, pmf_source, scan
+from customer_models.valuation._value_cdf import ValueBlock
 
 __all__ = ["value_distribution"]
 
-#: Customers per block of the CDF evaluation (bounds memory at block × counts).
-_BLOCK = 512
-#: Newton/bisection steps of a quantile (Newton converges in about ten).
-_ITERATIONS = 100
+#: Value rows per block (bounds memory at block × counts).
+_BLOCK = 8192
 
 
 def _spend_posterior(spend_model: Any, frame: pd.DataFrame) -> tuple[float, np.ndarray, np.ndarray]:
@@ -120,72 +122,49 @@ def value_distribution(
     ]
     cuts = [float(check_number(c, "thresholds", low=0.0)) for c in thresholds]
     p, shape, rate = _spend_posterior(spend_model, frame)
-    pmf = purchase_pmf(transaction_model, frame, t=t).to_numpy()
-    counts = np.arange(pmf.shape[1], dtype=np.float64)
-    mean_spend = p * rate / (shape - 1.0) if np.all(shape > 1.0) else None
+    source = pmf_source(transaction_model, frame, t)
+    # value rows: distinct (history, spend posterior); the pmf once per distinct history
+    # sorted by frequency first: rows of a block have pmfs of similar length
+    x = frame["frequency"].to_numpy(dtype=np.float64)
+    inverse, first = _group_rows([x, source.inverse, shape, rate], sort=True)
+    pattern, v_shape, v_rate = source.inverse[first], shape[first], rate[first]
+    n_rows = first.size
+    results = {f"q{q:g}": np.zeros(n_rows) for q in levels}
+    results |= {f"p_above_{c:g}": np.zeros(n_rows) for c in cuts}
+    mean_count = np.zeros(n_rows)
+    by_row = np.argsort(inverse, kind="stable")  # the customers of a block: one slice
+    edges = np.searchsorted(inverse[by_row], np.arange(0, n_rows + _BLOCK, _BLOCK))
+    for i, start in enumerate(range(0, n_rows, _BLOCK)):
+        rows = np.arange(start, min(start + _BLOCK, n_rows))
+        pats, local = np.unique(pattern[rows], return_inverse=True)
+        pmf = _pattern_pmf(source, pats, by_row[edges[i] : edges[i + 1]])[local]
+        mean_count[rows] = pmf @ np.arange(pmf.shape[1], dtype=np.float64)
+        block = ValueBlock(pmf, p, v_shape[rows], v_rate[rows])
+        for q in levels:
+            results[f"q{q:g}"][rows] = gain * block.quantile(q)
+        for c in cuts:
+            above = 1.0 - block.cdf(np.full(rows.size, c / gain))
+            results[f"p_above_{c:g}"][rows] = np.clip(above, 0.0, 1.0)
     out: dict[str, np.ndarray] = {}
-    if mean_spend is not None:
-        out["expected_value"] = gain * (pmf @ counts) * mean_spend
-    n_rows = pmf.shape[0]
-    # rows sorted by the length of their pmf, so each block carries only the counts it needs
-    length = pmf.shape[1] - np.argmax(pmf[:, ::-1] > 0, axis=1)
-    order = np.argsort(length, kind="stable")
-    blocks = []
-    for start in range(0, n_rows, _BLOCK):
-        rows = order[start : start + _BLOCK]
-        blocks.append((rows, pmf[rows, : max(int(length[rows].max()), 1)]))
-    for q in levels:
-        values = np.zeros(n_rows)
-        for rows, part in blocks:
-            values[rows] = _quantile(part, p, shape[rows], rate[rows], q)
-        out[f"q{q:g}"] = gain * values
-    for c in cuts:
-        above = np.zeros(n_rows)
-        for rows, part in blocks:
-            s = np.full(rows.size, c / gain)
-            above[rows] = 1.0 - _cdf(part, p, shape[rows], rate[rows], s)
-        out[f"p_above_{c:g}"] = np.clip(above, 0.0, 1.0)
+    if np.all(shape > 1.0):
+        out["expected_value"] = gain * mean_count[inverse] * (p * rate / (shape - 1.0))
+    out |= {name: values[inverse] for name, values in results.items()}
     return pd.DataFrame(out, index=frame.index)
 
 
-def _quantile(pmf: np.ndarray, p: float, shape: np.ndarray, rate: np.ndarray, q: float) -> Any:
-    """Smallest s with P(S <= s) >= q (0 where P(N = 0) >= q).
+def _pattern_pmf(source: PmfSource, patterns: np.ndarray, customers: np.ndarray) -> Any:
+    """Return the complete count pmf (tail 1e-10) of the sorted ``patterns`` of ``source``.
 
-    Safeguarded Newton in ``z = s/(s + γ')`` on [0, 1), where the CDF is
-    ``P(N = 0) + Σ P(N = n) I_z(n p, q')`` and its derivative the matching mixture of beta
-    densities: a Newton step inside the bracket, else a bisection.
+    ``customers`` are rows of the summary with these patterns: refusals name them.
     """
-    out = np.zeros(pmf.shape[0])
-    todo = np.flatnonzero(pmf[:, 0] < q)
-    if todo.size == 0:
-        return out
-    pm, sh = pmf[todo], shape[todo][:, None]
-    a = np.arange(1, pm.shape[1], dtype=np.float64)[None, :] * p
-    log_b = betaln(a, sh)
-    lo, hi = np.zeros(todo.size), np.ones(todo.size)
-    z = np.full(todo.size, 0.5)
-    act = np.arange(todo.size)  # rows still iterating
-    for _ in range(_ITERATIONS):
-        za = z[act]
-        zz = np.broadcast_to(za[:, None], (act.size, a.shape[1]))
-        w, sa, lb = pm[act], sh[act], log_b[act]
-        cdf = w[:, 0] + np.einsum("ij,ij->i", w[:, 1:], betainc(a, sa, zz))
-        below = cdf < q
-        lo[act] = np.where(below, za, lo[act])
-        hi[act] = np.where(below, hi[act], za)
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            dens = np.einsum(
-                "ij,ij->i",
-                w[:, 1:],
-                np.exp((a - 1.0) * np.log(zz) + (sa - 1.0) * np.log1p(-zz) - lb),
-            )
-            step = za - (cdf - q) / dens
-        inside = np.isfinite(step) & (step > lo[act]) & (step < hi[act])
-        new = np.where(inside, step, 0.5 * (lo[act] + hi[act]))
-        done = (np.abs(new - za) <= 1e-15 + 1e-12 * za) | (hi[act] - lo[act] <= 1e-15)
-        z[act] = new
-        act = act[~done]
-        if act.size == 0:
-            break
-    out[todo] = rate[todo] * z / (1.0 - z)
-    return out
+    local = np.searchsorted(patterns, source.inverse[customers])
+    sub = PmfSource(
+        patterns.size,
+        local,
+        source.index[customers],
+        lambda params, k, rows: source.pmf(params, k, patterns[rows]),
+        source.support,
+    )
+    res = scan(sub, sub.fixed(), full=True)
+    assert res.pmf is not None
+    return res.pmf
