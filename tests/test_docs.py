@@ -29,6 +29,19 @@ def _module(name: str, path: Path):
     return module
 
 
+def _table_row(*cells: object) -> str:
+    """One row of a markdown table, as the docs write it."""
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _assert_lifecycle_shows(marker: str, texts: list[str]) -> None:
+    """Assert that docs/lifecycle.md shows every text between ``<!-- marker -->`` and the end."""
+    page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
+    block = page.split(f"<!-- {marker} -->", 1)[1].split("<!-- end -->", 1)[0]
+    for text in texts:
+        assert text in block, f"docs/lifecycle.md ({marker}) should show {text!r}"
+
+
 def _reference_entries() -> dict[str, str]:
     """``{dotted name: reference page}`` for every autodoc block in docs/reference/."""
     entries: dict[str, str] = {}
@@ -275,7 +288,7 @@ def _stage_rows(summary, classifier) -> list[str]:
     rows = []
     for stage in STAGE_ORDER:
         median = "–" if pd.isna(silence[stage]) else f"{silence[stage]:,.0f}"
-        rows.append(f"| `{stage}` | {counts[stage]:,} | {median} |")
+        rows.append(_table_row(f"`{stage}`", f"{counts[stage]:,}", median))
     return rows
 
 
@@ -285,10 +298,7 @@ def test_lifecycle_stage_table_on_cdnow_master(mode, end):
     tx = cm.load_cdnow_transactions()
     summary = cm.rfm_summary(tx, observation_end=end)
     rows = _stage_rows(summary, cm.LifecycleStageClassifier(mode))
-    page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
-    block = page.split(f"<!-- stages {mode} {end} -->", 1)[1].split("<!-- end -->", 1)[0]
-    for row in rows:
-        assert row in block, f"docs/lifecycle.md ({mode}, {end}) should show {row}"
+    _assert_lifecycle_shows(f"stages {mode} {end}", rows)
 
 
 def _active_poisson_customers(n=100_000, seed=0, end=365.0):
@@ -356,27 +366,22 @@ def test_adaptive_false_alarm_rates_on_simulated_active_customers():
     columns = ["at_risk", "lapsed", "previous", "prior"]
     rates = frame.groupby("group", observed=True)[columns].mean()
     rates.loc["all repeat buyers"] = frame[columns].mean()
-    page = (DOCS / "lifecycle.md").read_text(encoding="utf-8")
-    block = page.split("<!-- false alarms -->", 1)[1].split("<!-- end -->", 1)[0]
-    for group, row in rates.iterrows():
-        line = (
-            f"| {group} | {row['at_risk']:.1%} | {row['lapsed']:.1%} | {row['previous']:.1%} | "
-            f"{row['prior']:.1%} |"
-        )
-        assert line in block, f"docs/lifecycle.md should show {line}"
+    lines = [
+        _table_row(group, *(f"{row[c]:.1%}" for c in columns)) for group, row in rates.iterrows()
+    ]
+    _assert_lifecycle_shows("false alarms", lines)
     # one-time buyers: the windows against every first return, also those after the data ends
     one_time = ~repeat
     later = [(first_return > w).mean() for w in (clf.at_risk_threshold_, clf.lapsed_threshold_)]
     flagged = stages[one_time].isin(["at_risk", "lapsed"]).mean()
-    block = page.split("<!-- one-time false alarms -->", 1)[1].split("<!-- end -->", 1)[0]
-    for claim in [
+    claims = [
         f"{clf.at_risk_threshold_:.0f} and {clf.lapsed_threshold_:.0f} days",
         f"{later[0]:.1%} of all first returns",
         f"{later[1]:.1%} for the lapsed window",
         f"{one_time.sum():,} customers",
         f"{flagged:.0%} of them",
-    ]:
-        assert claim in block, f"docs/lifecycle.md should say {claim!r}"
+    ]
+    _assert_lifecycle_shows("one-time false alarms", claims)
 
 
 @pytest.mark.parametrize(
@@ -440,10 +445,9 @@ def test_lifecycle_repeat_buyer_thresholds_on_cdnow_master():
         f"{tenure.min():.0f} to {tenure.max():.0f} days before the end of the year",
     ]:
         assert claim in page, f"docs/lifecycle.md should say {claim!r}"
-    block = page.split("<!-- repeat thresholds -->", 1)[1].split("<!-- end -->", 1)[0]
-    for group, row in table.iterrows():
-        line = (
-            f"| {group} | {int(row['customers']):,} | {row['gap']:,.0f} | {row['at_risk']:,.0f} | "
-            f"{row['lapsed']:,.0f} |"
-        )
-        assert line in block, f"docs/lifecycle.md should show {line}"
+    days = ("gap", "at_risk", "lapsed")
+    lines = [
+        _table_row(group, f"{int(row['customers']):,}", *(f"{row[c]:,.0f}" for c in days))
+        for group, row in table.iterrows()
+    ]
+    _assert_lifecycle_shows("repeat thresholds", lines)

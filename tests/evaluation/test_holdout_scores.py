@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_compare import simulate_holdout  # the BG/NBD story, simulated (tests/evaluation)
 
 from customer_models import calibration_holdout_split
 from customer_models.evaluation import evaluate_holdout
@@ -102,38 +103,9 @@ def test_intervals_are_the_library_prediction_intervals(holdout, cls):
         np.testing.assert_array_equal(c["upper"], band["upper"])
 
 
-def _simulate_bgnbd_holdout(n, params, t_holdout, seed):
-    """(x, t_x, T) in calibration and the holdout count, from the BG/NBD story."""
-    rng = np.random.default_rng(seed)
-    T = rng.uniform(26.0, 52.0, n)
-    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
-    p = rng.beta(params["a"], params["b"], n)
-    end = T + t_holdout
-    x, t_x, x_hold = np.zeros(n), np.zeros(n), np.zeros(n)
-    active, clock = np.arange(n), np.zeros(n)
-    while active.size:
-        clock = clock + rng.exponential(1.0, active.size) / lam[active]
-        bought = clock < end[active]
-        calib = bought & (clock < T[active])
-        x[active[calib]] += 1
-        t_x[active[calib]] = clock[calib]
-        x_hold[active[bought & ~calib]] += 1
-        keep = bought & (rng.uniform(size=active.size) >= p[active])
-        active, clock = active[keep], clock[keep]
-    return pd.DataFrame(
-        {
-            "frequency": x,
-            "recency": t_x,
-            "T": T,
-            "frequency_holdout": x_hold,
-            "duration_holdout": np.full(n, float(t_holdout)),
-        }
-    )
-
-
 def test_scores_on_the_models_own_process():
     """With the true parameters the scores are what a calibrated forecast scores."""
-    data = _simulate_bgnbd_holdout(4000, BG_PARAMS, 26.0, seed=11)
+    data = simulate_holdout(4000, BG_PARAMS, "bgnbd", t_holdout=26.0, seed=11)
     model = BetaGeoModel.from_params(**BG_PARAMS)
     result = evaluate_holdout(model, data, confidence=0.9)
     c = result.customers
