@@ -282,14 +282,16 @@ def evaluator(model: Any, frame: pd.DataFrame, quantity: str, t: float | None) -
             if fast is not None:
                 return PatternEvaluator(cols[0].size, patterns.inverse, fast)
 
+        # The kernels' arguments after the columns: the horizon of an expectation; BG/BB's
+        # P(alive) one period ahead; nothing for the others.
+        args: tuple[Any, ...] = ()
+        if quantity == "expected_purchases" and family != "spend":
+            args = (t,)
+        elif family == "discrete":
+            args = (1.0,)
+
         def by_kernel(params: np.ndarray, rows: slice) -> np.ndarray:
             part = [c[rows] for c in cols]
-            if family == "continuous":
-                args = (t,) if quantity == "expected_purchases" else ()
-            elif family == "discrete":
-                args = (t,) if quantity == "expected_purchases" else (1.0,)
-            else:
-                args = ()
             out = np.asarray(kernel(np.asarray(params, dtype=np.float64), *part, *args))
             return np.broadcast_to(out, part[0].shape).astype(np.float64)
 
@@ -298,7 +300,6 @@ def evaluator(model: Any, frame: pd.DataFrame, quantity: str, t: float | None) -
 
             def batched(params: np.ndarray, rows: slice) -> np.ndarray:
                 part = [c[rows][None, :] for c in cols]
-                args = (t,) if quantity == "expected_purchases" else ()
                 stack = np.asarray(params, dtype=np.float64).T[:, :, None]
                 out = np.asarray(kernel(stack, *part, *args), dtype=np.float64)
                 return np.broadcast_to(out, (stack.shape[1], part[0].shape[1])).copy()

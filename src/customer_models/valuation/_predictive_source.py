@@ -164,16 +164,6 @@ def pmf_source(model: Any, data: Any, t: Any) -> PmfSource:
         columns, _ = model._prepare(frame)
         patterns = compress_patterns([columns[c] for c in model.required_columns])
         x, t_x, age = patterns.columns
-        factored = None if discrete else _factored(model, theta, patterns.columns, horizon)
-        if factored is not None:
-            return PmfSource(
-                patterns.weights.size,
-                patterns.inverse,
-                frame.index,
-                factored,
-                None,
-                patterns.columns,
-            )
 
         def by_kernel(params: np.ndarray | None, k: np.ndarray, rows: np.ndarray) -> np.ndarray:
             p = theta if params is None else np.asarray(params, dtype=np.float64)
@@ -185,11 +175,12 @@ def pmf_source(model: Any, data: Any, t: Any) -> PmfSource:
                 out = kernel(p, kk, xr, tr, ar, horizon)
             return np.broadcast_to(np.asarray(out, dtype=np.float64), (rows.size, kk.size))
 
+        factored = None if discrete else _factored(model, theta, patterns.columns, horizon)
         return PmfSource(
             patterns.weights.size,
             patterns.inverse,
             frame.index,
-            by_kernel,
+            by_kernel if factored is None else factored,
             int(horizon) if discrete else None,
             patterns.columns,
         )
