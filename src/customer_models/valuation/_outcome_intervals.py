@@ -47,12 +47,8 @@ def prediction_interval(
 
     Parameters
     ----------
-    model : fitted purchase model
-        BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, or a model with ``probability_of_purchases``.
-    data : DataFrame
-        Customer summary with the columns the model needs.
-    t : float
-        Horizon in the model's time unit (whole opportunities for BG/BB), a scalar.
+    model, data, t
+        As in :func:`purchase_pmf`.
     confidence : float, default 0.9
         Each interval holds at least this probability under the model (see Notes).
     parameter_uncertainty : bool, default False

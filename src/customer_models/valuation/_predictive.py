@@ -142,12 +142,8 @@ def purchase_distribution(
 
     Parameters
     ----------
-    model : fitted purchase model
-        BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, or a model with ``probability_of_purchases``.
-    data : DataFrame
-        Customer summary with the columns the model needs.
-    t : float
-        Horizon in the model's time unit (whole opportunities for BG/BB), a scalar.
+    model, data, t
+        As in :func:`purchase_pmf`.
     quantiles : sequence of float, default (0.05, 0.5, 0.95)
         Levels in (0, 1 - 1e-9]; the level-``q`` quantile is the smallest count ``k`` with
         ``P(X <= k) >= q``.
