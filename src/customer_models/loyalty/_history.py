@@ -39,7 +39,7 @@ class TierHistory:
     >>> program = LoyaltyProgram([("Base", 0), ("Gold", 100)], window="365D")
     >>> tx = pd.DataFrame({"customer_id": [1, 1, 2], "amount": [50.0, 60.0, 10.0],
     ...                    "date": pd.to_datetime(["2024-01-05", "2024-03-01", "2024-02-01"])})
-    >>> history = program.history(tx, dates=["2024-01-31", "2024-03-31"])
+    >>> history = program.history(tx, as_of=["2024-01-31", "2024-03-31"])
     >>> history.matrix()
     to_tier    Base  Gold
     from_tier
