@@ -74,7 +74,9 @@ class ValueBlock:
         self.rate = rate[self.order]
         self.b = shape[self.order][:, None]
         self.a = np.arange(1, pmf.shape[1], dtype=np.float64)[None, :] * p
-        self.log_beta = betaln(self.a, self.b)
+        # B(n p, b) once per distinct b (b = q + p x: few values per block of similar x)
+        b_values, b_index = np.unique(self.b[:, 0], return_inverse=True)
+        self.log_beta = betaln(self.a, b_values[:, None])[b_index]
         self.log_w = np.log(np.where(self.used, self.w, 1.0))
         self.concave = (self.a >= 1.0) & (self.b >= 1.0)
 
