@@ -30,7 +30,6 @@ markdown table per size.
 from __future__ import annotations
 
 import argparse
-import inspect
 import time
 import warnings
 from collections.abc import Callable
@@ -54,53 +53,27 @@ WEEK = 7.0
 MIN_FLAG_SECONDS = 0.05  # ratios of faster paths are timer noise and call overhead: not flagged
 
 
-# -- parameter renames in flight (issue #17 sessions): accept both spellings ---------------
-# Remove these adapters once the renames have landed: ``prediction_interval`` ->
-# ``confidence_interval``, ``level=`` -> ``confidence=``, ``LoyaltyProgram(amount_col=)`` ->
-# ``value_col=``, ``churn_dataset(cutoff=)`` -> ``as_of=``, ``customer_lifetime_value(time_unit=,
-# interval=)`` -> ``horizon_unit=, confidence=``, ``key_drivers(n_bootstrap=)`` -> ``n_draws=``.
-
-
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return False
-
-
-def renamed(fn: Callable[..., Any], new: str, old: str, value: Any) -> dict[str, Any]:
-    """``{new: value}`` if ``fn`` takes ``new``, else ``{old: value}``."""
-    return {new if _accepts(fn, new) else old: value}
-
-
-def interval_function() -> Callable[..., Any]:
-    return getattr(cm, "confidence_interval", None) or cm.prediction_interval
+# -- calls with the parameters every path here shares ---------------------------------------
 
 
 def interval_call(model: Any, data: Any, **kwargs: Any) -> pd.DataFrame:
-    fn = interval_function()
-    return fn(model, data, **renamed(fn, "confidence", "level", 0.9), **kwargs)
+    return cm.confidence_interval(model, data, confidence=0.9, **kwargs)
 
 
 def churn_dataset_call(tx: pd.DataFrame, at: pd.Timestamp, **kwargs: Any) -> Any:
-    return cm.churn_dataset(tx, **renamed(cm.churn_dataset, "as_of", "cutoff", at), **kwargs)
+    return cm.churn_dataset(tx, as_of=at, **kwargs)
 
 
 def clv_call(*args: Any, confidence: float | None = None, **kwargs: Any) -> Any:
-    fn = cm.customer_lifetime_value
-    extra = renamed(fn, "horizon_unit", "time_unit", "4.345W")
-    if confidence is not None:
-        extra.update(renamed(fn, "confidence", "interval", confidence))
-    return fn(*args, **extra, **kwargs)
+    return cm.customer_lifetime_value(*args, horizon_unit="4.345W", confidence=confidence, **kwargs)
 
 
 def key_drivers_call(data: Any, **kwargs: Any) -> Any:
-    return cm.key_drivers(data, **renamed(cm.key_drivers, "n_draws", "n_bootstrap", 200), **kwargs)
+    return cm.key_drivers(data, n_draws=200, **kwargs)
 
 
 def loyalty_program(tiers: Any, **kwargs: Any) -> Any:
-    init = cm.LoyaltyProgram.__init__
-    return cm.LoyaltyProgram(tiers, **renamed(init, "value_col", "amount_col", "amount"), **kwargs)
+    return cm.LoyaltyProgram(tiers, value_col="amount", **kwargs)
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -561,16 +534,14 @@ def valuation_cases(
             slow=True,
         )
     )
-    fn = interval_function()
-    methods = ["laplace", "delta"] if "delta" in str(inspect.signature(fn)) else ["laplace"]
-    for method in methods:
+    for method in ["laplace", "delta"]:
         draws = 500 if method == "laplace" else 0
         factor = 500 if method == "laplace" else 5  # delta: point + 4 parameter derivatives
         label = "500 draws" if draws else "delta method"
         floor_label = f"{factor} x numpy closed form"
         cases.append(
             Case(
-                f"{fn.__name__} expected_purchases(52) ({method}, {label})",
+                f"confidence_interval expected_purchases(52) ({method}, {label})",
                 lambda method=method: interval_call(
                     state["bg"], sub, t=52.0, method=method, random_state=0
                 ),
@@ -584,7 +555,7 @@ def valuation_cases(
         )
         cases.append(
             Case(
-                f"{fn.__name__} probability_alive ({method}, {label})",
+                f"confidence_interval probability_alive ({method}, {label})",
                 lambda method=method: interval_call(
                     state["bg"], sub, quantity="probability_alive", method=method, random_state=0
                 ),
