@@ -270,6 +270,40 @@ def test_refund_only_customer_has_no_purchase():
     assert s["total_value"].tolist() == [1.0, 3.0]
 
 
+@pytest.mark.parametrize("refunds", ["net_period", "net_customer"])
+def test_a_holdout_of_refunds_only_counts_no_holdout_purchase(refunds):
+    # both customers buy in the calibration period; in the holdout they only return goods
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2],
+            "date": pd.to_datetime(
+                ["2024-01-01", "2024-02-01", "2024-03-10", "2024-01-05", "2024-03-10"]
+            ),
+            "amount": [10.0, 5.0, -5.0, 7.0, -7.0],
+        }
+    )
+    split = calibration_holdout_split(
+        tx, calibration_end="2024-02-28", value_col="amount", refunds=refunds
+    )
+    assert split["frequency_holdout"].tolist() == [0, 0]
+    assert split["monetary_value_holdout"].tolist() == [0.0, 0.0]
+    assert split["frequency"].tolist() == [1, 0]
+    # a holdout with one real purchase still counts it
+    more = pd.concat(
+        [
+            tx,
+            pd.DataFrame(
+                {"customer_id": [2], "date": [pd.Timestamp("2024-03-20")], "amount": [4.0]}
+            ),
+        ]
+    )
+    split = calibration_holdout_split(
+        more, calibration_end="2024-02-28", value_col="amount", refunds=refunds
+    )
+    assert split["frequency_holdout"].tolist() == [0, 1]
+    assert split["monetary_value_holdout"].tolist() == [0.0, 4.0]
+
+
 def test_not_a_dataframe():
     with pytest.raises(ParameterError, match="must be a pandas DataFrame"):
         rfm_summary([1, 2, 3])

@@ -320,6 +320,10 @@ def _reduce_rows(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduced
     )
 
 
+#: The rule of the refusal when no period of a netted log is a purchase.
+NO_PURCHASE_RULE = "some period with a positive net value"
+
+
 def _reduce_netted(log: TransactionLog, periods: np.ndarray) -> Reduced:
     """Refunds netted within their period: a period is a purchase unless a refund cancels it.
 
@@ -347,7 +351,7 @@ def _reduce_netted(log: TransactionLog, periods: np.ndarray) -> Reduced:
             f"no customer has a purchase: every period of {log.value_col} nets to <= 0 "
             "after refunds.",
             column=log.value_col,
-            rule="some period with a positive net value",
+            rule=NO_PURCHASE_RULE,
             n_rows=len(log),
         )
     recode = np.cumsum(buyers) - 1

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._reductions import Reduced, reduce_purchases
+from customer_models._reductions import NO_PURCHASE_RULE, Reduced, reduce_purchases
 from customer_models._time import (
     TIME_UNIT_DAYS,
     DateUnit,
@@ -398,13 +398,28 @@ def calibration_holdout_split(
         known = reduced.uniques.get_indexer(hold_log.ids) >= 0
         if known.any():
             hold_log = hold_log.take(known)
-            held = reduce_purchases(hold_log, periods[in_hold][known], freq)
-            position = reduced.uniques.get_indexer(held.uniques)
-            n_hold[position] = held.n_periods
-            if held.total_value is not None:
-                hold_total[position] = held.total_value
+            held = _holdout_purchases(hold_log, periods[in_hold][known], freq)
+            if held is not None:
+                position = reduced.uniques.get_indexer(held.uniques)
+                n_hold[position] = held.n_periods
+                if held.total_value is not None:
+                    hold_total[position] = held.total_value
     total = None if value_col is None else hold_total
     return _add_holdout(summary, n_hold, total, end_period - cal_period, freq, time_unit)
+
+
+def _holdout_purchases(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduced | None:
+    """Reduce the holdout to its purchase periods; None when every one nets to <= 0.
+
+    Refunds alone in the holdout are no purchases: the customers' holdout counts are 0, which
+    is an answer, not an error (unlike a whole log without a purchase).
+    """
+    try:
+        return reduce_purchases(log, periods, freq)
+    except DataValidationError as err:
+        if err.rule != NO_PURCHASE_RULE:
+            raise
+        return None
 
 
 def with_time_unit(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:

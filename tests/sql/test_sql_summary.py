@@ -243,6 +243,23 @@ def _same_error(frame, table, *, same_count=True, **options):
     return sql.value
 
 
+@pytest.mark.parametrize("refunds", ["net_period", "net_customer"])
+def test_a_holdout_of_refunds_only_equals_in_memory(con, refunds):
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b"],
+            "date": pd.to_datetime(
+                ["2024-01-01", "2024-02-01", "2024-03-10", "2024-01-05", "2024-03-10"]
+            ),
+            "amount": [10.0, 5.0, -5.0, 7.0, -7.0],
+        }
+    )
+    options = {"calibration_end": "2024-02-28", "value_col": "amount", "refunds": refunds}
+    expected = cm.calibration_holdout_split(frame, **options)
+    assert expected["frequency_holdout"].tolist() == [0, 0]
+    _same(cms.calibration_holdout_split(_table(con, "refund_holdout", frame), **options), expected)
+
+
 def test_refunds_error_policy_is_the_in_memory_error(messy):
     frame, table = messy
     error = _same_error(frame, table, **MESSY, value_col="amount")

@@ -221,7 +221,7 @@ def calibration_holdout_split(
     hold = per_customer(
         rows.filter((period > cal_period) & (period <= end_period)), prepared, buyers_only=False
     )
-    hold_columns = {"h_id": hold[CID], "h_n": hold.n_periods, "h_rows": hold.n_tx}
+    hold_columns = {"h_id": hold[CID], "h_n": hold.n_periods}
     if prepared.has_value:
         hold_columns["h_total"] = hold.total
     hold = hold.select(**hold_columns)
@@ -236,10 +236,7 @@ def calibration_holdout_split(
     )
     # Holdout columns, in the summary's (sorted) order.
     fetched = fetched.set_index(CID).reindex(summary.index)
-    hold_rows = fetched["h_rows"].fillna(0).to_numpy(dtype=np.int64)
     n_hold = fetched["h_n"].fillna(0).to_numpy(dtype=np.int64)
-    if hold_rows.any() and not n_hold.any():  # as in memory: every holdout period nets <= 0
-        raise no_purchase_error(value_col, int(hold_rows.sum()))
     hold_total = None
     if prepared.has_value:
         hold_total = fetched["h_total"].fillna(0.0).to_numpy(dtype=np.float64)
