@@ -127,3 +127,36 @@ def test_compressed_rows_give_each_customer_its_own_answer(cdnow_summary):
     np.testing.assert_allclose(many.to_numpy(), once.to_numpy()[pick], rtol=1e-12)
     assert list(many.index) == list(big.index)
     pd.testing.assert_frame_equal(big, before)  # the input is not modified
+
+
+@pytest.mark.parametrize("spend", [GG, {"p": 0.6, "q": 1.5, "v": 2.0}])
+def test_discrete_model_and_spend_shape_below_one_match_the_dense_sum(spend):
+    """BG/BB counts (bounded support); p < 1 (the one-purchase term is not log-concave: exact)."""
+    from customer_models.valuation import BetaGeoBetaBinomModel
+
+    rng = np.random.default_rng(4)
+    n_periods = rng.integers(4, 12, 300).astype(float)
+    x = rng.binomial(n_periods.astype(int), 0.4).astype(float)
+    recency = np.where(x > 0, np.minimum(n_periods, x + rng.integers(0, 4, 300)), 0.0)
+    data = pd.DataFrame(
+        {
+            "frequency": x,
+            "recency": recency,
+            "n_periods": n_periods,
+            "monetary_value": np.where(x > 0, rng.gamma(5.0, 4.0, 300), 0.0),
+        }
+    )
+    bb = BetaGeoBetaBinomModel.from_params(alpha=1.204, beta=0.75, gamma=0.657, delta=2.783)
+    gg = GammaGammaModel.from_params(**spend)
+    levels = [0.3, 0.5, 0.99, 1 - 1e-9]
+    out = cm.value_distribution(bb, gg, data, t=5, quantiles=levels, thresholds=[20.0])
+    pmf = cm.purchase_pmf(bb, data, t=5).to_numpy()
+    assert pmf.shape[1] == 6  # at most t = 5 purchases
+    p, shape, rate = _spend_posterior(gg, data)
+    for q in levels:
+        s = out[f"q{q:g}"].to_numpy()
+        inner = pmf[:, 0] < q
+        np.testing.assert_allclose(_cdf(pmf, p, shape, rate, s)[inner], q, atol=1e-12)
+        assert (s[~inner] == 0).all()
+    dense = 1.0 - _cdf(pmf, p, shape, rate, np.full(len(data), 20.0))
+    np.testing.assert_allclose(out["p_above_20"], np.clip(dense, 0, 1), atol=1e-13)
