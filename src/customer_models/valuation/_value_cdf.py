@@ -10,13 +10,14 @@ and its density (in ``z``) the matching mixture of beta densities. Most terms of
 saturated (``I_z`` is 0 or 1 to rounding) at any ``z``; for ``a, b >= 1`` the beta density is
 log-concave, so its tails are bounded by the tangent of the log density:
 ``I_z(a, b) <= f(z) / (log f)'(z)`` where the slope is positive and
-``1 - I_z(a, b) <= f(z) / -(log f)'(z)`` where it is negative. Terms whose bound is below
-``_SATURATED`` are set to 0 or 1 without calling the incomplete beta; terms with weight below
-``_NEGLIGIBLE`` are left out. Both errors are far below the 1e-10 tail of the pmf.
+``1 - I_z(a, b) <= f(z) / -(log f)'(z)`` where it is negative. Terms whose bound times their
+weight is below ``_SATURATED`` are set to 0 or 1 without calling the incomplete beta; terms with
+weight below ``_NEGLIGIBLE`` are left out. Both errors are far below the 1e-10 tail of the pmf.
 
-Quantiles are found for all rows (and all levels) of a block at once by a safeguarded Newton
-iteration in ``y = log(z / (1 - z)) = log(s / γ')`` (a bisection step in the bracket when Newton
-leaves it), with a bounded number of iterations.
+Quantiles are found for all rows of a block at once by a safeguarded Halley iteration in
+``y = log(z / (1 - z)) = log(s / γ')`` (the first two derivatives are cheap sums of the beta
+terms; a bisection step in the bracket when Halley leaves it), with a bounded number of steps.
+Rows are held in order of pmf length and evaluated in chunks that carry only their own counts.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from scipy.special import betainc, betaln
 
 __all__ = ["ValueBlock"]
 
-#: A term whose tail bound is below this is taken as exactly 0 or 1.
+#: A term whose weighted tail bound is below this is taken as exactly 0 or 1.
 _SATURATED = 1e-15
 #: Terms with a pmf weight below this are left out of the sum.
 _NEGLIGIBLE = 1e-18
@@ -36,7 +37,7 @@ _NEGLIGIBLE = 1e-18
 _LAST_STEP = 1e-6
 #: Rows per evaluation chunk (each chunk carries the counts of its longest pmf).
 _CHUNK = 1024
-#: Newton/bisection steps of a quantile (Newton in log-odds converges in about six).
+#: Halley/bisection steps of a quantile (Halley converges in two to four).
 _ITERATIONS = 100
 
 
