@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -125,3 +125,69 @@ def test_silent_by_default(ratings, capsys):
     captured = capsys.readouterr()
     assert captured.err == ""
     assert captured.out == ""
+
+
+@pytest.fixture(scope="module")
+def cdnow_fits() -> tuple[pd.DataFrame, cm.BetaGeoModel, cm.GammaGammaModel]:
+    summary = cm.load_cdnow_summary()
+    return summary, cm.BetaGeoModel().fit(summary), cm.GammaGammaModel().fit(summary)
+
+
+def _recorder() -> tuple[list[tuple[int, int, str]], Any]:
+    seen: list[tuple[int, int, str]] = []
+    return seen, lambda done, total, desc: seen.append((done, total, desc))
+
+
+def test_confidence_interval_reports_each_bootstrap_refit(cdnow_fits):
+    summary, bg, _ = cdnow_fits
+    seen, report = _recorder()
+    kwargs = {"t": 10.0, "method": "bootstrap", "n_draws": 100, "fit_data": summary}
+    out = cm.confidence_interval(bg, summary.head(5), random_state=1, progress=report, **kwargs)
+    silent = cm.confidence_interval(bg, summary.head(5), random_state=1, **kwargs)
+    pd.testing.assert_frame_equal(out, silent)
+    assert [d for d, _, _ in seen] == list(range(1, 101))
+    assert {(t, desc) for _, t, desc in seen} == {(100, "bootstrap refits of the model")}
+
+
+def test_clv_reports_the_refits_of_both_models(cdnow_fits):
+    summary, bg, gg = cdnow_fits
+    seen, report = _recorder()
+    cm.customer_lifetime_value(
+        bg,
+        gg,
+        summary.head(5),
+        horizon=12,
+        confidence=0.9,
+        method="bootstrap",
+        n_draws=100,
+        fit_data=summary,
+        random_state=0,
+        progress=report,
+    )
+    descs = [desc for _, _, desc in seen]
+    assert descs.count("bootstrap refits of the transaction_model") == 100
+    assert descs.count("bootstrap refits of the spend_model") == 100
+
+
+def test_prediction_interval_reports_refits_and_laplace_reports_nothing(cdnow_fits):
+    summary, bg, _ = cdnow_fits
+    seen, report = _recorder()
+    common = {"t": 10.0, "parameter_uncertainty": True, "n_draws": 100, "random_state": 0}
+    cm.prediction_interval(
+        bg, summary.head(3), method="bootstrap", fit_data=summary, progress=report, **common
+    )
+    assert len(seen) == 100
+    seen.clear()
+    cm.confidence_interval(bg, summary.head(3), t=10.0, progress=report)  # laplace: no refits
+    assert seen == []
+
+
+@pytest.mark.parametrize("bad", ["yes", 3])
+def test_the_intervals_refuse_bad_progress_values(bad, cdnow_fits):
+    summary, bg, gg = cdnow_fits
+    with pytest.raises(ParameterError, match="progress must be"):
+        cm.confidence_interval(bg, summary, t=1.0, progress=bad)
+    with pytest.raises(ParameterError, match="progress must be"):
+        cm.prediction_interval(bg, summary, t=1.0, progress=bad)
+    with pytest.raises(ParameterError, match="progress must be"):
+        cm.customer_lifetime_value(bg, gg, summary, horizon=1, progress=bad)

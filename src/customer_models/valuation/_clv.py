@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._progress import ProgressLike, check_progress
 from customer_models._validation import as_generator, as_pandas, check_choice
 from customer_models.exceptions import CustomerModelsError
 from customer_models.typing import FittedPurchaseModel, FittedSpendModel
@@ -138,6 +139,7 @@ def _clv_interval(
     fit_data: pd.DataFrame | None,
     random_state: int | np.random.Generator | None,
     chunk_size: int | None,
+    progress: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper CLV quantiles over joint draws of both models' parameters.
 
@@ -150,14 +152,20 @@ def _clv_interval(
     )
     rng = as_generator(random_state)
     tm_draws = draw_params(
-        transaction_model, int(n_draws), rng, method, fit_data, what="transaction_model"
+        transaction_model,
+        int(n_draws),
+        rng,
+        method,
+        fit_data,
+        what="transaction_model",
+        progress=progress,
     )
     if spend_model is not None and hasattr(spend_model, "params_"):
         spend_fit = fit_data
         if fit_data is not None and "frequency" in fit_data.columns:
             spend_fit = fit_data.loc[fit_data["frequency"].to_numpy() > 0]
         sm_draws = draw_params(
-            spend_model, int(n_draws), rng, method, spend_fit, what="spend_model"
+            spend_model, int(n_draws), rng, method, spend_fit, what="spend_model", progress=progress
         )
         sms: list[Any] = [with_params(spend_model, d) for d in sm_draws]
     else:
@@ -211,6 +219,7 @@ def customer_lifetime_value(
     fit_data: Any = None,
     random_state: int | np.random.Generator | None = None,
     chunk_size: int | None = None,
+    progress: ProgressLike = None,
 ) -> pd.Series | pd.DataFrame:
     """Discounted customer lifetime value over a horizon, one value per customer.
 
@@ -260,6 +269,10 @@ def customer_lifetime_value(
         The data the models were fitted on; required by ``method="bootstrap"``, which refits
         the transaction model on resamples of it and the spend model on resamples of its
         rows with ``frequency > 0``. The scored ``data`` is never refitted in its place.
+    progress : bool, tqdm-compatible class or callable, optional
+        Report the bootstrap refits (``method="bootstrap"``), the slow part: ``True`` for a
+        tqdm bar (or lines on stderr without tqdm), a class such as ``tqdm.tqdm``, or a
+        callable ``progress(done, total, desc)``. Silent by default.
 
     Returns
     -------
@@ -303,6 +316,7 @@ def customer_lifetime_value(
     Name: clv, dtype: float64
     """
     frame = as_pandas(data, what="data")
+    check_progress(progress)
     check_fitted_model(transaction_model, "transaction_model")
     check_choice(discounting, "discounting", ["discrete", "continuous"])
     horizon = checked_horizon(horizon, horizon_unit)
@@ -335,5 +349,6 @@ def customer_lifetime_value(
         fit_data=fit_frame,
         random_state=random_state,
         chunk_size=chunk_size,
+        progress=progress,
     )
     return pd.DataFrame({"clv": values, "lower": lower, "upper": upper}, index=frame.index)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from customer_models._progress import ProgressLike, check_progress
 from customer_models._validation import as_generator, as_pandas, check_choice, check_number
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._param_draws import (
@@ -134,6 +135,7 @@ def confidence_interval(
     fit_data: Any = None,
     random_state: int | np.random.Generator | None = None,
     chunk_size: int | None = None,
+    progress: ProgressLike = None,
 ) -> pd.DataFrame:
     """Per-customer expectation with a confidence interval from parameter uncertainty.
 
@@ -169,6 +171,10 @@ def confidence_interval(
         Seed; the same seed gives the same interval.
     chunk_size : int, optional
         Distinct histories per chunk (default: about 4 million / n_draws).
+    progress : bool, tqdm-compatible class or callable, optional
+        Report the bootstrap refits (``method="bootstrap"``), the slow part: ``True`` for a
+        tqdm bar (or lines on stderr without tqdm), a class such as ``tqdm.tqdm``, or a
+        callable ``progress(done, total, desc)``. Silent by default.
 
     Returns
     -------
@@ -203,6 +209,7 @@ def confidence_interval(
     frame = as_pandas(data, what="data")
     check_choice(quantity, "quantity", list(_QUANTITIES))
     check_choice(method, "method", ["laplace", "bootstrap", "delta"])
+    check_progress(progress)
     confidence, n_draws, chunk_size = check_draw_options(
         confidence, n_draws, chunk_size, random_state
     )
@@ -225,7 +232,7 @@ def confidence_interval(
         lower, upper = _delta_interval(model, ev, quantity, confidence)
     else:
         rng = as_generator(random_state)
-        draws = draw_params(model, int(n_draws), rng, method, fit_frame)
+        draws = draw_params(model, int(n_draws), rng, method, fit_frame, progress=progress)
 
         def evaluate(k: int, rows: slice) -> np.ndarray:
             return ev.evaluate(draws[k], rows)

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._progress import ProgressLike, check_progress
 from customer_models._validation import as_generator, as_pandas, check_bool, check_choice
 from customer_models.valuation._param_draws import check_draw_options, draw_params
 from customer_models.valuation._predictive import per_customer_frame
@@ -42,6 +43,7 @@ def prediction_interval(
     fit_data: Any = None,
     random_state: int | np.random.Generator | None = None,
     max_count: int = MAX_COUNT,
+    progress: ProgressLike = None,
 ) -> pd.DataFrame:
     """Per-customer interval of the purchase count in the next ``t`` (the outcome).
 
@@ -66,6 +68,10 @@ def prediction_interval(
         Seed of the parameter draws.
     max_count : int, default 100,000
         Refuse rather than walk the counts past this.
+    progress : bool, tqdm-compatible class or callable, optional
+        Report the bootstrap refits (``method="bootstrap"``), the slow part: ``True`` for a
+        tqdm bar (or lines on stderr without tqdm), a class such as ``tqdm.tqdm``, or a
+        callable ``progress(done, total, desc)``. Silent by default.
 
     Returns
     -------
@@ -94,13 +100,15 @@ def prediction_interval(
     """
     frame = as_pandas(data, what="data")
     check_bool(parameter_uncertainty, "parameter_uncertainty")
+    check_progress(progress)
     check_choice(method, "method", ["laplace", "bootstrap"])
     level, draws_n, _ = check_draw_options(confidence, n_draws, None, random_state)
     source = pmf_source(model, frame, t)
     pmf = source.fixed()
     if parameter_uncertainty:
         fit_frame = None if fit_data is None else as_pandas(fit_data, what="fit_data")
-        draws = draw_params(model, int(draws_n), as_generator(random_state), method, fit_frame)
+        rng = as_generator(random_state)
+        draws = draw_params(model, int(draws_n), rng, method, fit_frame, progress=progress)
 
         def pmf(k: np.ndarray, rows: np.ndarray) -> np.ndarray:
             total = np.zeros((rows.size, k.size))

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._progress import Progress
 from customer_models._validation import check_fitted, check_number, check_random_state
 from customer_models.exceptions import CustomerModelsError, ParameterError
 from customer_models.valuation._patterns import compress_patterns, distinct_rows
@@ -97,8 +98,12 @@ def draw_params(
     fit_data: pd.DataFrame | None,
     *,
     what: str = "model",
+    progress: Any = None,
 ) -> np.ndarray:
     """Parameter draws, shape ``(n_draws, n_params)``, in the order of ``model.params_``.
+
+    ``progress`` (see :mod:`customer_models._progress`) reports the bootstrap refits, one step
+    per refit; Laplace draws are one vectorized call and report nothing.
 
     Examples
     --------
@@ -122,9 +127,11 @@ def draw_params(
         )
     n = len(fit_data)
     draws = np.empty((n_draws, params.size))
-    for k in range(n_draws):
-        counts = rng.multinomial(n, np.full(n, 1.0 / n))
-        draws[k] = fitted_params(_refit(model, fit_data, counts)).to_numpy(dtype=np.float64)
+    with Progress(progress, n_draws, f"bootstrap refits of the {what}") as bar:
+        for k in range(n_draws):
+            counts = rng.multinomial(n, np.full(n, 1.0 / n))
+            draws[k] = fitted_params(_refit(model, fit_data, counts)).to_numpy(dtype=np.float64)
+            bar.advance()
     return draws
 
 
