@@ -228,6 +228,28 @@ def test_next_purchase_cdf_is_one_minus_p0(cdnow_summary):
         assert abs(float(at.iloc[0]) - 0.2) < 1e-9
 
 
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_bg_next_purchase_quantile_closed_form_equals_bisection(cls, cdnow_summary):
+    from customer_models.valuation._predictive import _no_purchase, _quantile_by_bisection
+
+    model = cls().fit(cdnow_summary)
+    data = cdnow_summary.head(300)
+    for level, max_time in ((0.2, None), (0.5, 60.0)):
+        closed = cm.next_purchase_quantile(model, data, q=level, max_time=max_time).to_numpy()
+        horizon = 1e4 * float(cdnow_summary["T"].head(300).max()) if max_time is None else max_time
+        p0, inverse, _ = _no_purchase(model, data)
+        bisected = _quantile_by_bisection(p0, int(inverse.max()) + 1, horizon, level)[inverse]
+        np.testing.assert_array_equal(np.isinf(closed), np.isinf(bisected))
+        finite = np.isfinite(closed)
+        assert 20 < finite.sum() < len(data)  # both kinds of customer are in the test
+        np.testing.assert_allclose(closed[finite], bisected[finite], rtol=1e-9)
+        at = cm.next_purchase_cdf(model, data[finite], t=1.0)  # the CDF at the quantile is q
+        for cid, t_q in zip(data.index[finite][:10], closed[finite][:10], strict=True):
+            one = cm.next_purchase_cdf(model, data.loc[[cid]], t=float(t_q))
+            assert abs(float(one.iloc[0]) - level) < 1e-10
+        assert at.between(0, 1).all()
+
+
 def test_bad_models_are_refused():
     spend = cm.GammaGammaModel.from_params(p=6.25, q=3.74, v=15.44)
     data = pd.DataFrame({"frequency": [1.0], "recency": [1.0], "T": [2.0]})

@@ -18,6 +18,7 @@ import pandas as pd
 
 from customer_models._validation import as_pandas, check_number
 from customer_models.exceptions import CustomerModelsError, ParameterError
+from customer_models.valuation._patterns import distinct_rows
 from customer_models.valuation._predictive_source import MAX_COUNT, TAIL, pmf_source, scan
 from customer_models.valuation._special import pfq_series
 
@@ -31,6 +32,8 @@ __all__ = [
 
 #: Terms of the positive 2F1 series of the BG-family survival before it is refused.
 _SURVIVAL_MAX_TERMS = 200_000
+#: Rows per block of the survival series (its temporaries are rows x terms).
+_SURVIVAL_BLOCK = 16_384
 #: Bisection steps in log time for the next-purchase quantile (relative precision ~1e-12).
 _BISECTIONS = 50
 #: Default horizon of the next-purchase quantile, in multiples of the largest T.
@@ -186,6 +189,20 @@ def _bg_survival(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shi
     ``2F1(r', a; a+b'; -u) = (1+u)^-r' 2F1(r', b'; a+b'; u/(1+u))`` (Pfaff), a series of
     positive terms.
     """
+    distinct = distinct_rows([x, T])  # it depends on the customer only through (x, T)
+    if distinct is not None:
+        (xd, Td), inverse = distinct
+        return _bg_survival(params, xd, Td, t, shift)[inverse]
+    out = np.empty(x.size)
+    for start in range(0, x.size, _SURVIVAL_BLOCK):  # bounds the series' temporaries
+        rows = slice(start, start + _SURVIVAL_BLOCK)
+        out[rows] = _bg_survival_rows(params, x[rows], T[rows], t, shift)
+    return out
+
+
+def _bg_survival_rows(
+    params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shift: float
+) -> np.ndarray:
     r, alpha, a, b = (float(v) for v in params)
     rp = r + x
     bp = b + x + shift
@@ -198,7 +215,7 @@ def _bg_survival(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shi
             f"{int((~ok).sum())} histories (t = {t:g} is very long against alpha + T); use a "
             "shorter t."
         )
-    return np.exp(-rp * np.log1p(u) + np.log(series))
+    return np.asarray(np.exp(-rp * np.log1p(u) + np.log(series)))
 
 
 def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
@@ -336,7 +353,10 @@ def next_purchase_quantile(
 ) -> pd.Series:
     """Time after ``T`` by which each customer has made the next purchase with probability q.
 
-    The smallest ``t`` with ``next_purchase_cdf(t) >= q``, found by bisection in ``log t``
+    The smallest ``t`` with ``next_purchase_cdf(t) >= q``. BG/NBD and MBG/NBD in closed form:
+    a customer alive at ``T`` who makes no purchase stays alive (dropout happens only at a
+    purchase), so ``P(no purchase in t) = 1 - P(alive) + P(alive) ((α+T)/(α+T+t))^(r+x)`` and
+    ``t = (α+T) [(1 - q/P(alive))^(-1/(r+x)) - 1]``; Pareto/NBD by bisection in ``log t``
     (50 steps, relative precision about 1e-12) between ``max_time × e^-40`` and ``max_time``.
 
     Parameters
@@ -372,13 +392,25 @@ def next_purchase_quantile(
     level = float(
         check_number(q, "q", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     )
-    p0, inverse, index = _no_purchase(model, data)
-    n = int(inverse.max()) + 1 if inverse.size else 0
     frame = as_pandas(data, what="data")
     if max_time is None:
         horizon = _MAX_TIME_FACTOR * max(float(frame["T"].max()), 1.0)
     else:
         horizon = float(check_number(max_time, "max_time", low=0.0, low_inclusive=False))
+    from customer_models.valuation._bgnbd import BetaGeoModel
+
+    if isinstance(model, BetaGeoModel):  # MBG/NBD too
+        values = _bg_next_purchase_quantile(model, frame, level, horizon)
+        return pd.Series(values, index=frame.index, name="next_purchase_quantile")
+    p0, inverse, index = _no_purchase(model, data)
+    values = _quantile_by_bisection(
+        p0, int(inverse.max()) + 1 if inverse.size else 0, horizon, level
+    )
+    return pd.Series(values[inverse], index=index, name="next_purchase_quantile")
+
+
+def _quantile_by_bisection(p0: Any, n: int, horizon: float, level: float) -> np.ndarray:
+    """Smallest ``t`` with ``1 - p0(t) >= level`` per pattern (``inf`` past ``horizon``)."""
     reach = 1.0 - p0(np.full(n, horizon))
     lo = np.full(n, np.log(horizon) - 40.0)
     hi = np.full(n, np.log(horizon))
@@ -387,5 +419,19 @@ def next_purchase_quantile(
         above = 1.0 - p0(np.exp(mid)) >= level
         hi = np.where(above, mid, hi)
         lo = np.where(above, lo, mid)
-    values = np.where(reach >= level, np.exp(hi), np.inf)
-    return pd.Series(values[inverse], index=index, name="next_purchase_quantile")
+    return np.where(reach >= level, np.exp(hi), np.inf)
+
+
+def _bg_next_purchase_quantile(
+    model: Any, frame: pd.DataFrame, level: float, horizon: float
+) -> np.ndarray:
+    """Return the BG family's next-purchase quantile in closed form (`next_purchase_quantile`)."""
+    alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
+    r, alpha = (float(v) for v in model.params_.to_numpy(dtype=np.float64)[:2])
+    rp = r + frame["frequency"].to_numpy(dtype=np.float64)
+    scale = alpha + frame["T"].to_numpy(dtype=np.float64)
+    reachable = alive > level
+    share = np.where(reachable, level / np.where(reachable, alive, 1.0), 0.0)
+    with np.errstate(over="ignore"):  # a huge t is past the horizon: inf below
+        t = scale * np.expm1(-np.log1p(-share) / rp)
+    return np.where(reachable & (t <= horizon), t, np.inf)
