@@ -181,7 +181,12 @@ def test_every_scoring_path_equals_in_memory(client, transactions):
     scorers = {
         "expected purchases": functools.partial(bgnbd.expected_purchases, t=52),
         "CLV": functools.partial(
-            cm.customer_lifetime_value, bgnbd, spend, horizon=12, horizon_unit="M", discount_rate=0.01
+            cm.customer_lifetime_value,
+            bgnbd,
+            spend,
+            horizon=12,
+            horizon_unit="M",
+            discount_rate=0.01,
         ),
         "segments": lambda df: segmenter.assign(df[rfm_columns]),
         "stages": stages.assign,
