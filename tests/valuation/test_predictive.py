@@ -10,6 +10,7 @@ by a quantile, against the simulated counts, within 4 binomial standard errors.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import mpmath as mp
@@ -248,6 +249,25 @@ def test_bg_next_purchase_quantile_closed_form_equals_bisection(cls, cdnow_summa
             one = cm.next_purchase_cdf(model, data.loc[[cid]], t=float(t_q))
             assert abs(float(one.iloc[0]) - level) < 1e-10
         assert at.between(0, 1).all()
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_bg_next_purchase_cdf_closed_form_is_one_minus_p0(cls, cdnow_summary):
+    model = cls().fit(cdnow_summary)
+    data = cdnow_summary.head(300)
+    p0 = model.probability_of_purchases(data, n=0, t=13).to_numpy()
+    cdf = cm.next_purchase_cdf(model, data, t=13).to_numpy()
+    np.testing.assert_allclose(cdf, 1.0 - p0, atol=1e-14)
+    # a near-dead customer: the closed form keeps relative precision where 1 - P(X=0) cancels
+    dead = cm.with_time_unit(
+        pd.DataFrame({"frequency": [20.0], "recency": [1.0], "T": [78.0]}), "W"
+    )
+    tiny = float(cm.next_purchase_cdf(model, dead, t=1e-6).iloc[0])
+    r, alpha = model.params_.iloc[:2]
+    alive = float(model.probability_alive(dead).iloc[0])
+    exact = alive * -math.expm1(-(r + 20.0) * math.log1p(1e-6 / (alpha + 78.0)))
+    assert 0.0 < tiny < 1e-6
+    assert tiny == pytest.approx(exact, rel=1e-12)
 
 
 def test_bad_models_are_refused():

@@ -317,7 +317,9 @@ def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
 
     ``P(next purchase <= T + t) = 1 - P(X(T, T+t) = 0)``, exactly; the distribution is
     defective (a customer who has dropped out never buys again), so it tends to the
-    probability of ever buying again, not to 1.
+    probability of ever buying again, not to 1. For BG/NBD and MBG/NBD it is
+    ``P(alive) [1 - ((α+T)/(α+T+t))^(r+x)]`` (see :func:`next_purchase_quantile`), computed
+    with ``expm1`` so that it keeps its relative precision for customers unlikely to buy.
 
     Parameters
     ----------
@@ -342,6 +344,16 @@ def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
     0.555
     """
     horizon = float(check_number(t, "t", low=0.0))
+    from customer_models.valuation._bgnbd import BetaGeoModel
+
+    if isinstance(model, BetaGeoModel):  # MBG/NBD too
+        frame = as_pandas(data, what="data")
+        alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
+        r, alpha = (float(v) for v in model.params_.to_numpy(dtype=np.float64)[:2])
+        rp = r + frame["frequency"].to_numpy(dtype=np.float64)
+        u = horizon / (alpha + frame["T"].to_numpy(dtype=np.float64))
+        values = alive * -np.expm1(-rp * np.log1p(u))
+        return pd.Series(values, index=frame.index, name="next_purchase_cdf")
     p0, inverse, index = _no_purchase(model, data)
     n = int(inverse.max()) + 1 if inverse.size else 0
     values = 1.0 - p0(np.full(n, horizon))
