@@ -17,7 +17,7 @@ from scipy.special import betainc, betaln, exprel, gammaln, polygamma, xlogy
 
 from customer_models.valuation._bgnbd_likelihood import beta_shift, probability_alive_kernel
 from customer_models.valuation._btyd_common import conditional_pmf, in_chunks, unpack4
-from customer_models.valuation._patterns import distinct_rows
+from customer_models.valuation._patterns import on_distinct_rows
 from customer_models.valuation._special import pfq_series
 
 __all__ = [
@@ -148,24 +148,18 @@ def _mean_given_alive(rp: Any, u: Any, a: Any, bp: Any) -> np.ndarray:
     distinct pairs among a million customers in benchmarks/bench_paths.py), so it is evaluated
     once per distinct argument row, in blocks of rows that bound the series' temporaries.
     """
-    arrs = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (rp, u, a, bp)))
-    shape = arrs[0].shape
-    flat = [np.ascontiguousarray(v).ravel() for v in arrs]
-    distinct = distinct_rows(flat)
-    if distinct is None:
-        return _mean_given_alive_rows(*flat).reshape(shape)
-    rows, inverse = distinct
-    return _mean_given_alive_rows(*rows)[inverse].reshape(shape)
+    return on_distinct_rows(
+        lambda *rows: in_chunks(_mean_given_alive_block, _SERIES_BLOCK, *rows), (rp, u, a, bp)
+    )
 
 
-def _mean_given_alive_rows(
+def _mean_given_alive_block(
     rp: np.ndarray, u: np.ndarray, a: np.ndarray, bp: np.ndarray
 ) -> np.ndarray:
-    """`_mean_given_alive` of flat rows, in blocks of `_SERIES_BLOCK` rows."""
+    """`_mean_given_alive` of one block of flat rows: the series, the quadrature where not."""
     out = np.zeros(u.size)
-    positive = np.flatnonzero(u > 0)
-    for start in range(0, positive.size, _SERIES_BLOCK):
-        pos = positive[start : start + _SERIES_BLOCK]
+    pos = np.flatnonzero(u > 0)
+    if pos.size:
         vals, ok = _mean_given_alive_series(rp[pos], u[pos], a[pos], bp[pos])
         out[pos[ok]] = vals[ok]
         rest = pos[~ok]
@@ -279,12 +273,6 @@ def _pmf_given_alive(
     """`_pmf_new` under the posterior given alive, once per distinct ``(n, x, T, t)`` row."""
     if any(np.ndim(v) for v in (r, alpha, a, b)):  # parameters per row: nothing repeats
         return _pmf_new(n, t, r + x, alpha + T, a, b + x)
-    arrays = np.broadcast_arrays(n, x, np.asarray(T, dtype=np.float64), np.asarray(t, float))
-    shape = arrays[0].shape
-    flat = [np.ascontiguousarray(v).ravel() for v in arrays]
-    distinct = distinct_rows(flat)
-    if distinct is None:
-        nn, xx, TT, tt = flat
-        return _pmf_new(nn, tt, r + xx, alpha + TT, a, b + xx).reshape(shape)
-    (nn, xx, TT, tt), inverse = distinct
-    return _pmf_new(nn, tt, r + xx, alpha + TT, a, b + xx)[inverse].reshape(shape)
+    return on_distinct_rows(
+        lambda nn, xx, TT, tt: _pmf_new(nn, tt, r + xx, alpha + TT, a, b + xx), (n, x, T, t)
+    )

@@ -18,7 +18,8 @@ import pandas as pd
 
 from customer_models._validation import as_pandas, check_number
 from customer_models.exceptions import CustomerModelsError, ParameterError
-from customer_models.valuation._patterns import distinct_rows
+from customer_models.valuation._btyd_common import in_chunks
+from customer_models.valuation._patterns import on_distinct_rows
 from customer_models.valuation._predictive_source import MAX_COUNT, TAIL, pmf_source, scan
 from customer_models.valuation._special import pfq_series
 
@@ -189,15 +190,14 @@ def _bg_survival(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shi
     ``2F1(r', a; a+b'; -u) = (1+u)^-r' 2F1(r', b'; a+b'; u/(1+u))`` (Pfaff), a series of
     positive terms.
     """
-    distinct = distinct_rows([x, T])  # it depends on the customer only through (x, T)
-    if distinct is not None:
-        (xd, Td), inverse = distinct
-        return _bg_survival(params, xd, Td, t, shift)[inverse]
-    out = np.empty(x.size)
-    for start in range(0, x.size, _SURVIVAL_BLOCK):  # bounds the series' temporaries
-        rows = slice(start, start + _SURVIVAL_BLOCK)
-        out[rows] = _bg_survival_rows(params, x[rows], T[rows], t, shift)
-    return out
+
+    # it depends on the customer only through (x, T); blocks bound the series' temporaries
+    def blocks(xd: np.ndarray, Td: np.ndarray) -> np.ndarray:
+        return in_chunks(
+            lambda xb, Tb: _bg_survival_rows(params, xb, Tb, t, shift), _SURVIVAL_BLOCK, xd, Td
+        )
+
+    return on_distinct_rows(blocks, (x, T))
 
 
 def _bg_survival_rows(
@@ -348,11 +348,8 @@ def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
 
     if isinstance(model, BetaGeoModel):  # MBG/NBD too
         frame = as_pandas(data, what="data")
-        alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
-        r, alpha = (float(v) for v in model.params_.to_numpy(dtype=np.float64)[:2])
-        rp = r + frame["frequency"].to_numpy(dtype=np.float64)
-        u = horizon / (alpha + frame["T"].to_numpy(dtype=np.float64))
-        values = alive * -np.expm1(-rp * np.log1p(u))
+        alive, rp, scale = _bg_alive_rate(model, frame)
+        values = alive * -np.expm1(-rp * np.log1p(horizon / scale))
         return pd.Series(values, index=frame.index, name="next_purchase_cdf")
     p0, inverse, index = _no_purchase(model, data)
     n = int(inverse.max()) + 1 if inverse.size else 0
@@ -434,14 +431,22 @@ def _quantile_by_bisection(p0: Any, n: int, horizon: float, level: float) -> np.
     return np.where(reach >= level, np.exp(hi), np.inf)
 
 
+def _bg_alive_rate(model: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``P(alive)``, ``r + x`` and ``alpha + T`` of each customer (BG family).
+
+    Alive and not buying in ``t`` has probability ``P(alive) ((alpha+T)/(alpha+T+t))^(r+x)``.
+    """
+    alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
+    r, alpha = (float(v) for v in model.params_.to_numpy(dtype=np.float64)[:2])
+    rp = r + frame["frequency"].to_numpy(dtype=np.float64)
+    return alive, rp, alpha + frame["T"].to_numpy(dtype=np.float64)
+
+
 def _bg_next_purchase_quantile(
     model: Any, frame: pd.DataFrame, level: float, horizon: float
 ) -> np.ndarray:
     """Return the BG family's next-purchase quantile in closed form (`next_purchase_quantile`)."""
-    alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
-    r, alpha = (float(v) for v in model.params_.to_numpy(dtype=np.float64)[:2])
-    rp = r + frame["frequency"].to_numpy(dtype=np.float64)
-    scale = alpha + frame["T"].to_numpy(dtype=np.float64)
+    alive, rp, scale = _bg_alive_rate(model, frame)
     reachable = alive > level
     share = np.where(reachable, level / np.where(reachable, alive, 1.0), 0.0)
     with np.errstate(over="ignore"):  # a huge t is past the horizon: inf below
