@@ -17,8 +17,8 @@ import time
 import warnings
 
 import numpy as np
-import pandas as pd
 
+from customer_models.datasets import make_holdout_summary
 from customer_models.evaluation._compare import compare_models
 from customer_models.exceptions import ConvergenceWarning
 from customer_models.valuation import BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel
@@ -27,51 +27,8 @@ from customer_models.valuation import BetaGeoModel, ModifiedBetaGeoModel, Pareto
 TRUE = {
     "BetaGeoModel": ("bgnbd", {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}),
     "ModifiedBetaGeoModel": ("mbgnbd", {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}),
-    "ParetoNBDModel": ("pareto", {"r": 0.5, "alpha": 4.0, "s": 1.5, "beta": 20.0}),
+    "ParetoNBDModel": ("pareto_nbd", {"r": 0.5, "alpha": 4.0, "s": 1.5, "beta": 20.0}),
 }
-
-
-def simulate_holdout(
-    n: int, params: dict[str, float], model: str, *, t_holdout: float = 39.0, seed: int = 0
-) -> pd.DataFrame:
-    """Calibration summary and holdout counts from the model's story (continuous time)."""
-    rng = np.random.default_rng(seed)
-    T = rng.uniform(26.0, 39.0, n)
-    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
-    end = T + t_holdout
-    if model == "pareto":
-        mu = rng.gamma(params["s"], 1.0 / params["beta"], n)
-        tau = rng.exponential(1.0, n) / mu
-        span = np.minimum(tau, T)
-        x = rng.poisson(lam * span).astype(np.float64)
-        t_x = np.where(x > 0, span * rng.uniform(size=n) ** (1.0 / np.maximum(x, 1)), 0.0)
-        x_hold = rng.poisson(lam * np.clip(np.minimum(tau, end) - T, 0.0, None))
-    else:
-        p = rng.beta(params["a"], params["b"], n)
-        x, t_x, x_hold = np.zeros(n), np.zeros(n), np.zeros(n)
-        alive = np.ones(n, dtype=bool) if model == "bgnbd" else rng.uniform(size=n) >= p
-        active = np.flatnonzero(alive)
-        clock = np.zeros(active.size)
-        while active.size:
-            clock = clock + rng.exponential(1.0, active.size) / lam[active]
-            bought = clock < end[active]
-            calib = bought & (clock < T[active])
-            x[active[calib]] += 1
-            t_x[active[calib]] = clock[calib]
-            x_hold[active[bought & ~calib]] += 1
-            keep = bought & (rng.uniform(size=active.size) >= p[active])
-            active, clock = active[keep], clock[keep]
-    out = pd.DataFrame(
-        {
-            "frequency": x.astype(np.int64),
-            "recency": t_x,
-            "T": T,
-            "frequency_holdout": np.asarray(x_hold, dtype=np.int64),
-            "duration_holdout": np.full(n, t_holdout),
-        }
-    )
-    out.attrs["time_unit"] = "W"
-    return out
 
 
 def main(argv: list[str]) -> None:
@@ -86,7 +43,7 @@ def main(argv: list[str]) -> None:
         first, margins = 0, []
         start = time.perf_counter()
         for rep in range(reps):
-            data = simulate_holdout(n, params, process, seed=1000 + rep)
+            data = make_holdout_summary(n, params, process=process, random_state=1000 + rep)
             with warnings.catch_warnings():
                 # a wrong candidate often fits to a ridge; the table records it
                 warnings.simplefilter("ignore", ConvergenceWarning)

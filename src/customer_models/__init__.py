@@ -30,6 +30,7 @@ from customer_models.datasets import (
     load_cdnow_summary,
     load_cdnow_transactions,
     load_donations,
+    make_holdout_summary,
     make_transactions,
 )
 from customer_models.evaluation import (
@@ -161,6 +162,7 @@ __all__ = [
     "load_cdnow_transactions",
     "load_donations",
     "load_model",
+    "make_holdout_summary",
     "make_transactions",
     "next_purchase_cdf",
     "next_purchase_quantile",

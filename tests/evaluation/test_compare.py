@@ -12,6 +12,7 @@ from _toy_model import NBDModel
 from scipy.stats import chi2, poisson
 
 from customer_models import calibration_holdout_split, compare_models, load_cdnow_transactions
+from customer_models.datasets import make_holdout_summary
 from customer_models.evaluation import evaluate_holdout, transaction_tracking
 from customer_models.evaluation._compare_parts import (
     BASELINE,
@@ -377,48 +378,9 @@ def test_missing_holdout_column_is_named(split):
 # ----------------------------------------------------------------- simulated: the true model wins
 
 
-def simulate_holdout(n, params, model, *, t_holdout=39.0, seed=0):
-    """Calibration (T uniform on 26-39 weeks) and holdout counts from the model's story."""
-    rng = np.random.default_rng(seed)
-    T = rng.uniform(26.0, 39.0, n)
-    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
-    end = T + t_holdout
-    if model == "pareto":  # exponential lifetime at a Gamma(s, beta) rate
-        mu = rng.gamma(params["s"], 1.0 / params["beta"], n)
-        tau = rng.exponential(1.0, n) / mu
-        span = np.minimum(tau, T)
-        x = rng.poisson(lam * span).astype(float)
-        t_x = np.where(x > 0, span * rng.uniform(size=n) ** (1.0 / np.maximum(x, 1)), 0.0)
-        x_hold = rng.poisson(lam * np.clip(np.minimum(tau, end) - T, 0.0, None))
-    else:  # BG/NBD: drop out after each repeat purchase w.p. p ~ Beta(a, b)
-        p = rng.beta(params["a"], params["b"], n)
-        x, t_x, x_hold = np.zeros(n), np.zeros(n), np.zeros(n)
-        active, clock = np.arange(n), np.zeros(n)
-        while active.size:
-            clock = clock + rng.exponential(1.0, active.size) / lam[active]
-            bought = clock < end[active]
-            calib = bought & (clock < T[active])
-            x[active[calib]] += 1
-            t_x[active[calib]] = clock[calib]
-            x_hold[active[bought & ~calib]] += 1
-            keep = bought & (rng.uniform(size=active.size) >= p[active])
-            active, clock = active[keep], clock[keep]
-    out = pd.DataFrame(
-        {
-            "frequency": x.astype(np.int64),
-            "recency": t_x,
-            "T": T,
-            "frequency_holdout": np.asarray(x_hold, dtype=np.int64),
-            "duration_holdout": np.full(n, t_holdout),
-        }
-    )
-    out.attrs["time_unit"] = "W"
-    return out
-
-
 TRUE = {
     "BetaGeoModel": ("bgnbd", {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}),
-    "ParetoNBDModel": ("pareto", {"r": 0.5, "alpha": 4.0, "s": 1.5, "beta": 20.0}),
+    "ParetoNBDModel": ("pareto_nbd", {"r": 0.5, "alpha": 4.0, "s": 1.5, "beta": 20.0}),
 }
 
 
@@ -426,7 +388,7 @@ def _share_first(true_name, reps, n, first_seed):
     process, params = TRUE[true_name]
     wins, tables = 0, []
     for rep in range(reps):
-        data = simulate_holdout(n, params, process, seed=first_seed + rep)
+        data = make_holdout_summary(n, params, process=process, random_state=first_seed + rep)
         with warnings.catch_warnings():
             # the wrong candidate often fits to a ridge: the table's convergence column says so
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_compare import simulate_holdout  # the BG/NBD story, simulated (tests/evaluation)
 
 from customer_models import calibration_holdout_split
+from customer_models.datasets import make_holdout_summary
 from customer_models.evaluation import evaluate_holdout
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.valuation import BetaGeoModel, ParetoNBDModel, prediction_interval
@@ -105,7 +105,7 @@ def test_intervals_are_the_library_prediction_intervals(holdout, cls):
 
 def test_scores_on_the_models_own_process():
     """With the true parameters the scores are what a calibrated forecast scores."""
-    data = simulate_holdout(4000, BG_PARAMS, "bgnbd", t_holdout=26.0, seed=11)
+    data = make_holdout_summary(4000, BG_PARAMS, holdout=26.0, random_state=11)
     model = BetaGeoModel.from_params(**BG_PARAMS)
     result = evaluate_holdout(model, data, confidence=0.9)
     c = result.customers

@@ -15,11 +15,14 @@ from customer_models.datasets._simulate import (
     DEFAULT_SIMULATION_PARAMS,
     make_transactions,
 )
+from customer_models.datasets._simulate_summary import SUMMARY_PROCESSES, make_holdout_summary
 
 __all__ = [
     "DEFAULT_SIMULATION_PARAMS",
+    "SUMMARY_PROCESSES",
     "load_cdnow_summary",
     "load_cdnow_transactions",
     "load_donations",
+    "make_holdout_summary",
     "make_transactions",
 ]
