@@ -20,6 +20,7 @@ __all__ = [
     "check_not_empty",
     "check_rule",
     "ensure_numeric",
+    "refuse_rows",
 ]
 
 
@@ -62,11 +63,38 @@ def check_rule(
     n_bad = int(mask.sum())
     if n_bad == 0:
         return
-    examples = offending_ids(ids, mask)
+    refuse_rows(
+        n_bad, mask.size, offending_ids(ids, mask), rule=rule, column=column, what=what, hint=hint
+    )
+
+
+def refuse_rows(
+    n_bad: int,
+    n_total: int,
+    examples: list[Any],
+    *,
+    rule: str,
+    column: str | None = None,
+    what: str = "data",
+    hint: str = "",
+) -> None:
+    """Raise the message of :func:`check_rule` from a count and a few ids already fetched.
+
+    For data that is not in memory (a database table), where the caller counts and fetches
+    the offending ids itself.
+
+    Examples
+    --------
+    >>> refuse_rows(3, 10, ["a", "b"], rule="x must be >= 0", column="x", what="table")
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.DataValidationError: table column 'x': 3 of 10 rows break the rule
+    'x must be >= 0'; first offending ids: ['a', 'b'].
+    """
     where = f"{what} column {column!r}" if column is not None else what
-    noun = "row breaks" if n_bad == 1 and mask.size == 1 else "rows break"
+    noun = "row breaks" if n_bad == 1 and n_total == 1 else "rows break"
     message = (
-        f"{where}: {n_bad} of {mask.size} {noun} the rule {rule!r}; "
+        f"{where}: {n_bad} of {n_total} {noun} the rule {rule!r}; "
         f"first offending ids: {examples}."
     )
     if hint:

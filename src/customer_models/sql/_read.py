@@ -18,6 +18,7 @@ from customer_models._time import TIME_UNIT_DAYS, normalize_unit
 from customer_models._transactions import REFUND_POLICIES
 from customer_models._validation import require_columns
 from customer_models._validation._messages import N_EXAMPLES
+from customer_models._validation._rules import refuse_rows
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["Prepared", "count_true", "ibis_module", "period_code", "prepare"]
@@ -89,20 +90,6 @@ def count_true(condition: Any) -> Any:
 
 
 _count = count_true
-
-
-def _refuse(
-    n_bad: int, n_total: int, examples: list[Any], *, rule: str, column: str, hint: str = ""
-) -> None:
-    """Raise the message of :func:`check_rule` from a count and a few ids fetched."""
-    noun = "row breaks" if n_bad == 1 and n_total == 1 else "rows break"
-    message = (
-        f"transactions column {column!r}: {n_bad} of {n_total} {noun} the rule {rule!r}; "
-        f"first offending ids: {examples}."
-    )
-    if hint:
-        message += f" {hint}"
-    raise DataValidationError(message, column=column, rule=rule, n_rows=n_bad, examples=examples)
 
 
 def _examples(table: Any, bad: Any, customer_col: str) -> list[Any]:
@@ -239,41 +226,45 @@ def _checked(
         )
     date = table[date_col]
     if found["no_date"]:
-        _refuse(
+        refuse_rows(
             int(found["no_date"]),
             n,
             _examples(table, _missing(date), customer_col),
             rule=f"{date_col} must not be missing",
             column=date_col,
+            what="transactions",
         )
     if value_col is not None:
         raw = table[value_col]
         floating = value_type.is_floating()
         if found["no_value"]:  # NaN is missing, as pandas reads it
             missing = _missing(raw) | raw.isnan() if floating else _missing(raw)
-            _refuse(
+            refuse_rows(
                 int(found["no_value"]),
                 n,
                 _examples(table, missing, customer_col),
                 rule=f"{value_col} must not be missing",
                 column=value_col,
+                what="transactions",
             )
         if found.get("non_finite"):
-            _refuse(
+            refuse_rows(
                 int(found["non_finite"]),
                 n,
                 _examples(table, raw.isinf(), customer_col),
                 rule=f"{value_col} must be finite",
                 column=value_col,
+                what="transactions",
             )
         negative = int(found["negative"])
         if negative and refunds == "error":
-            _refuse(
+            refuse_rows(
                 negative,
                 n,
                 _examples(table, raw < 0, customer_col),
                 rule=f"{value_col} must be >= 0",
                 column=value_col,
+                what="transactions",
                 hint=_REFUND_HINT,
             )
         if refunds == "drop" and negative:
