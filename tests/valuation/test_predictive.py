@@ -276,7 +276,7 @@ def test_bad_models_are_refused():
     with pytest.raises(ParameterError, match="probability_of_purchases"):
         cm.purchase_pmf(spend, data, t=1)
     with pytest.raises(ParameterError, match="continuous-time"):
-        cm.next_purchase_cdf(BetaGeoBetaBinomModel.from_params(**BGBB), data, t=1)
+        cm.next_purchase_cdf(spend, data, t=1)
 
 
 # ------------------------------------------------------------------ against simulation

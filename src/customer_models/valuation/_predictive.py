@@ -18,9 +18,20 @@ import pandas as pd
 
 from customer_models._validation import as_pandas, check_number
 from customer_models.exceptions import CustomerModelsError, ParameterError
+from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
+from customer_models.valuation._bgbb_next_purchase import (
+    bgbb_next_purchase_cdf,
+    bgbb_next_purchase_quantile,
+)
+from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._btyd_common import in_chunks
+from customer_models.valuation._discrete import DiscretePurchaseModel
+from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
+from customer_models.valuation._param_draws import evaluator
+from customer_models.valuation._pareto_nbd import ParetoNBDModel
 from customer_models.valuation._patterns import on_distinct_rows
 from customer_models.valuation._predictive_source import MAX_COUNT, TAIL, pmf_source, scan
+from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._special import pfq_series
 
 __all__ = [
@@ -43,10 +54,6 @@ _MAX_TIME_FACTOR = 1e4
 
 def expected_purchases_of(model: Any, data: Any, t: Any) -> np.ndarray:
     """``model.expected_purchases(data, t=t)`` per row, once per distinct history (fast path)."""
-    from customer_models.valuation._discrete import DiscretePurchaseModel
-    from customer_models.valuation._param_draws import evaluator
-    from customer_models.valuation._purchase import PurchaseModel
-
     frame = as_pandas(data, what="data")
     if not isinstance(model, PurchaseModel | DiscretePurchaseModel):
         return np.asarray(model.expected_purchases(frame, t=t), dtype=np.float64)
@@ -260,11 +267,6 @@ def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
     >>> round(p52 / p0, 6) == round(((11.669 + 38.86) / (11.669 + 38.86 + 52)) ** 0.606, 6)
     True
     """
-    from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
-    from customer_models.valuation._bgnbd import BetaGeoModel
-    from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
-    from customer_models.valuation._pareto_nbd import ParetoNBDModel
-
     frame = as_pandas(data, what="data")
     if isinstance(model, BetaGeoBetaBinomModel):
         m = int(check_number(t, "t", low=0, integer=True))
@@ -294,8 +296,6 @@ def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
 
 def _no_purchase(model: Any, data: Any) -> tuple[Any, Any, pd.Index]:
     """``(fn(times) -> P(X(T, T+times) = 0) per pattern, inverse, index)`` (continuous models)."""
-    from customer_models.valuation._purchase import PurchaseModel
-
     if not isinstance(model, PurchaseModel) or type(model)._pmf_kernel is None:
         raise ParameterError(
             "The time to the next purchase needs a continuous-time purchase model with a "
@@ -320,14 +320,17 @@ def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
     probability of ever buying again, not to 1. For BG/NBD and MBG/NBD it is
     ``P(alive) [1 - ((α+T)/(α+T+t))^(r+x)]`` (see :func:`next_purchase_quantile`), computed
     with ``expm1`` so that it keeps its relative precision for customers unlikely to buy.
+    For BG/BB, ``t`` counts opportunities and the CDF is the sum of the closed-form
+    probabilities that the next transaction comes at opportunity ``n + i``, ``i = 1..t``
+    (:mod:`._bgbb_next_purchase`).
 
     Parameters
     ----------
-    model : fitted BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
+    model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel or BetaGeoBetaBinomModel
     data : DataFrame
-        Customer summary (``frequency``, ``recency``, ``T``).
+        Customer summary (``frequency``, ``recency``, ``T``; BG/BB ``n_periods``).
     t : float
-        Time after ``T`` in the model's unit, >= 0.
+        Time after ``T`` in the model's unit, >= 0 (whole opportunities for BG/BB).
 
     Returns
     -------
@@ -343,9 +346,12 @@ def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
     >>> round(float(next_purchase_cdf(m, one, t=39).iloc[0]), 3)
     0.555
     """
+    if isinstance(model, BetaGeoBetaBinomModel):
+        frame = as_pandas(data, what="data")
+        m = int(check_number(t, "t", low=0, integer=True))
+        values = bgbb_next_purchase_cdf(model, frame, m)
+        return pd.Series(values, index=frame.index, name="next_purchase_cdf")
     horizon = float(check_number(t, "t", low=0.0))
-    from customer_models.valuation._bgnbd import BetaGeoModel
-
     if isinstance(model, BetaGeoModel):  # MBG/NBD too
         frame = as_pandas(data, what="data")
         alive, rp, scale = _bg_alive_rate(model, frame)
@@ -367,16 +373,18 @@ def next_purchase_quantile(
     purchase), so ``P(no purchase in t) = 1 - P(alive) + P(alive) ((α+T)/(α+T+t))^(r+x)`` and
     ``t = (α+T) [(1 - q/P(alive))^(-1/(r+x)) - 1]``; Pareto/NBD by bisection in ``log t``
     (50 steps, relative precision about 1e-12) between ``max_time × e^-40`` and ``max_time``.
+    BG/BB: the smallest whole number of opportunities, found by walking them upwards.
 
     Parameters
     ----------
-    model : fitted BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
+    model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel or BetaGeoBetaBinomModel
     data : DataFrame
-        Customer summary (``frequency``, ``recency``, ``T``).
+        Customer summary (``frequency``, ``recency``, ``T``; BG/BB ``n_periods``).
     q : float, default 0.5
         Probability in (0, 1).
     max_time : float, optional
-        Longest time looked at (model units); default 10,000 × the largest ``T``. Customers
+        Longest time looked at (model units); default 10,000 × the largest ``T`` (BG/BB:
+        ``n_periods``, at most 1,000,000 opportunities). Customers
         whose probability of buying within ``max_time`` is below ``q`` get ``inf`` (for
         many, the probability of ever buying again is below ``q``).
 
@@ -402,12 +410,12 @@ def next_purchase_quantile(
         check_number(q, "q", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     )
     frame = as_pandas(data, what="data")
+    if isinstance(model, BetaGeoBetaBinomModel):
+        return _bgbb_quantile(model, frame, level, max_time)
     if max_time is None:
         horizon = _MAX_TIME_FACTOR * max(float(frame["T"].max()), 1.0)
     else:
         horizon = float(check_number(max_time, "max_time", low=0.0, low_inclusive=False))
-    from customer_models.valuation._bgnbd import BetaGeoModel
-
     if isinstance(model, BetaGeoModel):  # MBG/NBD too
         values = _bg_next_purchase_quantile(model, frame, level, horizon)
         return pd.Series(values, index=frame.index, name="next_purchase_quantile")
@@ -416,6 +424,13 @@ def next_purchase_quantile(
         p0, int(inverse.max()) + 1 if inverse.size else 0, horizon, level
     )
     return pd.Series(values[inverse], index=index, name="next_purchase_quantile")
+
+
+def _bgbb_quantile(model: Any, frame: pd.DataFrame, level: float, max_time: Any) -> pd.Series:
+    """BG/BB's next-purchase quantile in whole opportunities (see `next_purchase_quantile`)."""
+    top = None if max_time is None else int(check_number(max_time, "max_time", low=1, integer=True))
+    values = bgbb_next_purchase_quantile(model, frame, level, top, factor=_MAX_TIME_FACTOR)
+    return pd.Series(values, index=frame.index, name="next_purchase_quantile")
 
 
 def _quantile_by_bisection(p0: Any, n: int, horizon: float, level: float) -> np.ndarray:
