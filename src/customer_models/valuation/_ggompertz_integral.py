@@ -1,0 +1,152 @@
+r"""The fixed-grid quadrature of the GGompertz/NBD model: exponentially weighted integrals.
+
+Every integral of the model (likelihood, expected purchases, count distribution) is brought to
+
+.. math::
+
+    \int_0^Y e^{-m y} G(y)\, dy
+
+by a change of variable that makes its steepest factor exactly exponential (the purchase
+factor ``(α + τ)^-(r+x)`` in ``y = log((α + τ)/(α + t_x))``, the Pareto-like tail of the
+lifetime in ``y = log(1 + c u)``), with ``G`` slowly varying. The weight is then integrated
+exactly by ``v = (1 − e^(−m y)) / (1 − e^(−m Y))``, which leaves ``W ∫_0^1 G(y(v)) dv``
+with ``W = (1 − e^(−mY))/m``. For a large ``m Y`` the remaining integrand has a logarithmic
+boundary layer at ``v = 1``, which a double-exponential (tanh-sinh) rule on a fixed grid
+integrates to double precision; the grid's complement ``1 − v`` is computed directly, so
+nodes next to ``v = 1`` keep their precision. Everything is in log space and vectorized:
+``(rows, nodes)`` arrays, evaluated in blocks of bounded size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.special import expit, logsumexp
+
+__all__ = [
+    "BLOCK_ROWS",
+    "NODES",
+    "log_exp_weighted_integral",
+    "log_one_plus_expm1",
+    "rows_in_blocks",
+]
+
+#: tanh-sinh step and half-width: ``t_j = j h`` for ``|t_j| <= T_MAX`` (h = 1/16, 135 nodes);
+#: at ``|t| = 4.2`` the nodes are within 1e-45 of the ends, beyond which nothing is left.
+_STEP = 1.0 / 16.0
+_T_MAX = 4.2
+#: Rows per block: (rows, nodes) temporaries stay near 10 MB each.
+BLOCK_ROWS = 8_192
+
+
+def _tanh_sinh_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t = np.arange(-_T_MAX, _T_MAX + _STEP / 2, _STEP)
+    w = np.pi * np.sinh(t)
+    v, one_minus_v = expit(w), expit(-w)
+    weight = _STEP * np.pi * np.cosh(t) * v * one_minus_v
+    return v, one_minus_v, np.log(weight)
+
+
+#: Nodes ``v`` on (0, 1), their complements ``1 − v`` and the log quadrature weights.
+_V, _ONE_MINUS_V, _LOG_W = _tanh_sinh_grid()
+NODES = _V.size
+
+
+def log_one_plus_expm1(kappa: Any, z: Any) -> np.ndarray:
+    """``log(1 + κ (e^z − 1))`` for ``κ > 0``, ``z >= 0``, without overflow or cancellation.
+
+    Examples
+    --------
+    >>> round(float(log_one_plus_expm1(2.0, 1e-12)), 20)
+    2e-12
+    >>> float(log_one_plus_expm1(0.5, 1e4))  # z + log(κ) for large z
+    9999.306852819439
+    """
+    kappa, z = np.broadcast_arrays(np.asarray(kappa, float), np.asarray(z, float))
+    small = z <= 1.0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        direct = np.log1p(kappa * np.expm1(np.where(small, z, 0.0)))
+        large_z = np.where(small, 2.0, z)
+        big = large_z + np.log(kappa + np.exp(-large_z) * (1.0 - kappa))
+    return np.asarray(np.where(small, direct, big))
+
+
+def _log_exprel(q: np.ndarray) -> np.ndarray:
+    """``log((e^q − 1)/q)``, 0 at q = 0, for any real q."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        tiny = np.abs(q) < 1e-14
+        qs = np.where(tiny, 1.0, q)
+        big = qs > 30.0
+        direct = np.log(np.expm1(np.where(big, 1.0, qs)) / np.where(big, 1.0, qs))
+        asym = qs - np.log(np.where(big, qs, 1.0)) + np.log1p(-np.exp(-np.where(big, qs, 30.0)))
+    return np.asarray(np.where(tiny, q / 2.0, np.where(big, asym, direct)))
+
+
+def log_exp_weighted_integral(
+    m: np.ndarray, Y: np.ndarray, log_g: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``log ∫_0^Y e^(−m y) G(y) dy`` per row, with ``log_g`` evaluated on a (rows, nodes) grid.
+
+    Parameters
+    ----------
+    m, Y : ndarray
+        1-D arrays of rows: the weight's rate (any real) and the upper limit (>= 0).
+    log_g : callable
+        ``y (rows, nodes) -> log G(y)`` of the same shape; it sees the rows in order.
+
+    Returns
+    -------
+    ndarray
+        ``log`` of the integral per row; ``-inf`` where ``Y = 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m, Y = np.array([3.0, -0.5, 0.0]), np.array([2.0, 5.0, 1.0])
+    >>> got = np.exp(log_exp_weighted_integral(m, Y, lambda y: np.zeros_like(y)))
+    >>> np.allclose(got, [-np.expm1(-6.0) / 3.0, np.expm1(2.5) / 0.5, 1.0], rtol=1e-14)
+    True
+    >>> ref = (1 - 7 * np.exp(-6.0)) / 9.0  # ∫_0^2 y e^(-3y) dy
+    >>> bool(np.isclose(np.exp(log_exp_weighted_integral(m[:1], Y[:1], np.log))[0], ref,
+    ...                 rtol=1e-13))
+    True
+    """
+    m = m[:, None]
+    Y = Y[:, None]
+    q = -m * Y
+    v, one_minus_v = _V[None, :], _ONE_MINUS_V[None, :]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        tiny = np.abs(q) < 1e-14
+        small = np.abs(q) < 1.0
+        m_safe = np.where(tiny, 1.0, m)
+        y_small = -np.log1p(v * np.expm1(np.where(small, q, 0.0))) / m_safe
+        y_large = -np.logaddexp(np.log(one_minus_v), np.log(v) + q) / m_safe
+        y = np.where(tiny, v * Y, np.where(small, y_small, y_large))
+        y = np.clip(y, 0.0, Y)  # rounding at the ends
+        log_weight = np.log(Y[:, 0]) + _log_exprel(q[:, 0])
+        terms = _LOG_W[None, :] + log_g(y)
+        total = logsumexp(terms, axis=1)
+    return np.asarray(log_weight + total)
+
+
+def rows_in_blocks(fn: Callable[..., np.ndarray], *arrays: Any) -> np.ndarray:
+    """``fn(*rows)`` on the broadcast, flattened arrays, in blocks of :data:`BLOCK_ROWS` rows.
+
+    Returns the result in the broadcast shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows_in_blocks(lambda a, b: a * b, np.arange(3.0), 2.0).tolist()
+    [0.0, 2.0, 4.0]
+    """
+    arrs = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in arrays))
+    shape = arrs[0].shape
+    flat = [np.ascontiguousarray(a).ravel() for a in arrs]
+    out = np.empty(flat[0].size)
+    for start in range(0, out.size, BLOCK_ROWS):
+        part = slice(start, start + BLOCK_ROWS)
+        out[part] = fn(*(a[part] for a in flat))
+    return out.reshape(shape)
