@@ -62,7 +62,7 @@ def test_cdnow_profile_chooses_k1(cls, cdnow_litt):
     model = cls().fit(cdnow_litt)
     assert model.params_["k"] == 1.0
     profile = model.profile_
-    assert profile.index.tolist() == list(range(1, 13))
+    assert profile.index.tolist() == [1, 2, 3]  # worse twice in a row: the profile stops
     assert profile["log_likelihood"].idxmax() == 1
     assert profile["converged"].all()
     assert model.log_likelihood_ == profile.loc[1, "log_likelihood"]
@@ -136,6 +136,7 @@ def test_profile_recovers_k_and_parameters_of_simulated_data(modified):
         z = (summary.loc[name, "coef"] - truth[name]) / summary.loc[name, "se"]
         assert abs(z) < 3.5, (name, z)
     ll = model.profile_["log_likelihood"]
+    assert ll.index.tolist() == [1, 2, 3, 4, 5]
     assert ll[3] - max(ll[2], ll[4]) > 10  # a clear optimum
 
 
@@ -229,3 +230,37 @@ def test_new_customer_expectation_at_k3_matches_simulated_frequencies():
     expected = float(model.expected_purchases_new_customer(t=40.0))
     sd = sim["frequency"].std() / math.sqrt(len(sim))
     assert abs(sim["frequency"].mean() - expected) < 4 * sd
+
+
+def test_the_numbers_of_the_docs_page(cdnow_litt):
+    """docs/models_cnbd.md: the CDNOW profile, the chosen k, customer 1's predictions."""
+    from customer_models.evaluation._regularity import estimate_regularity
+
+    shown = {
+        BetaGeoCNBDModel: (
+            [-9582.4, -9855.3, -10393.6],
+            [0.243, 4.414, 0.793, 2.426],
+            0.727,
+            1.226,
+        ),
+        ModifiedBetaGeoCNBDModel: (
+            [-9582.1, -9853.3, -10394.4],
+            [0.525, 6.183, 0.891, 1.614],
+            0.706,
+            1.263,
+        ),
+    }
+    for cls, (profile, params, alive, expected) in shown.items():
+        model = cls().fit(cdnow_litt)
+        assert model.profile_["log_likelihood"].round(1).tolist() == profile
+        assert model.params_.round(3).tolist() == [1.0, *params]
+        one = cdnow_litt.loc[[1]]
+        assert round(float(model.probability_alive(one).iloc[0]), 3) == alive
+        assert round(float(model.expected_purchases(one, t=39).iloc[0]), 3) == expected
+    bg = BetaGeoModel().fit(cdnow_litt)
+    assert BetaGeoCNBDModel().fit(cdnow_litt).aic_ - bg.aic_ == pytest.approx(2.0, abs=1e-4)
+    tx = load_cdnow_transactions(sample=True)
+    regularity = estimate_regularity(tx[tx["date"] <= "1997-09-30"])
+    assert round(regularity["k"], 2) == 1.05
+    assert round(regularity["se"], 2) == 0.06
+    assert regularity["n_customers"] == 507

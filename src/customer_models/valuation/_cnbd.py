@@ -97,7 +97,8 @@ class BetaGeoCNBDModel(PurchaseModel):
     ----------
     k : int, optional
         Erlang shape. None (default) chooses it by profiling the likelihood over
-        ``1 .. max_k``; an integer holds it there (``k = 1`` needs no litt column).
+        ``k = 1, 2, ...`` up to ``max_k``, stopping once it fell twice in a row (BTYDplus'
+        rule); an integer holds it there (``k = 1`` needs no litt column).
     max_k : int, default 12
         Largest ``k`` of the profile (BTYDplus' grid is 1..12).
     penalizer_coef : float, default 0.0
@@ -111,7 +112,7 @@ class BetaGeoCNBDModel(PurchaseModel):
     params_ : pandas.Series
         ``k, r, alpha, a, b``.
     profile_ : pandas.DataFrame
-        After ``fit``: one row per ``k`` tried, with its log-likelihood, parameters and
+        After ``fit``: one row per ``k`` tried (in order), with its log-likelihood, parameters and
         whether the fit converged (not saved to files).
     covariance_, summary_, log_likelihood_, aic_, bic_, n_customers_, convergence_, time_unit_
         See :class:`~customer_models.valuation.ValuationModel`. The standard errors are
@@ -305,7 +306,7 @@ class BetaGeoCNBDModel(PurchaseModel):
         scale = penalty_scale(_FREE, self._penalty_scale_columns, _HISTORY, cols, pw)
         mean_x = max(dot(pw, cols[0]) / n_total, 0.1)
         mean_T = max(dot(pw, cols[2]) / n_total, 1e-3)
-        rows, best = [], None
+        rows, objectives, best = [], [], None
         for k in candidates:
             start = np.array([1.0, mean_T / (k * mean_x), 1.0, 1.0])  # rate r / (k alpha)
             theta0 = np.log(np.clip(start, 1e-8, 1e8))
@@ -325,6 +326,9 @@ class BetaGeoCNBDModel(PurchaseModel):
             rows.append((k, ll, *params, bool(result.optimizer_success)))
             if best is None or objective > best[0]:
                 best = (objective, k, ll, result, theta0)
+            objectives.append(objective)
+            if len(objectives) >= 3 and objectives[-1] < objectives[-2] < objectives[-3]:
+                break  # BTYDplus' rule: worse twice in a row, k is past the optimum
         assert best is not None
         _, k, ll, result, theta0 = best
         cov4, report = diagnose(_FREE, result, theta0, n_total, log_bound=LOG_BOUND)
