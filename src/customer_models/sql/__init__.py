@@ -9,11 +9,19 @@ own Ibis extra, e.g. ``ibis-framework[postgres]``.
 same pandas frame as :func:`customer_models.rfm_summary` and
 :func:`customer_models.calibration_holdout_split` on the same rows: the validation runs as one
 aggregate query, the summary as one query that groups by customer and purchase period in the
-database, and only one row per customer is fetched.
+database, and only one row per customer is fetched. :func:`write_scores` writes scores
+back in chunks with the model's JSON alongside, and :func:`probability_alive_expression` is
+BG/NBD's P(alive) as an expression the database evaluates (or ``ibis.to_sql`` prints).
 """
 
 from __future__ import annotations
 
 from customer_models.sql._api import calibration_holdout_split, rfm_summary
+from customer_models.sql._scores import probability_alive_expression, write_scores
 
-__all__ = ["calibration_holdout_split", "rfm_summary"]
+__all__ = [
+    "calibration_holdout_split",
+    "probability_alive_expression",
+    "rfm_summary",
+    "write_scores",
+]

@@ -15,7 +15,7 @@ from customer_models.valuation._clv_distribution import value_distribution
 from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._gamma_gamma import GammaGammaModel
 from customer_models.valuation._intervals import confidence_interval
-from customer_models.valuation._io import load_model, save_model
+from customer_models.valuation._io import load_model, model_from_json, model_to_json, save_model
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
 from customer_models.valuation._outcome_intervals import prediction_interval
 from customer_models.valuation._pareto_nbd import ParetoNBDModel
@@ -47,6 +47,8 @@ __all__ = [
     "confidence_interval",
     "customer_lifetime_value",
     "load_model",
+    "model_from_json",
+    "model_to_json",
     "next_purchase_cdf",
     "next_purchase_quantile",
     "prediction_interval",

@@ -21,7 +21,14 @@ from customer_models.exceptions import ModelFileError, ParameterError
 from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._registry import MODEL_CLASSES
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_model", "save_model"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "load_model",
+    "model_from_json",
+    "model_to_json",
+    "save_model",
+]
 
 FORMAT_NAME = "customer_models.valuation"
 FORMAT_VERSION = 1
@@ -40,25 +47,28 @@ def _num(value: Any) -> float | None:
     return None if not math.isfinite(value) else value
 
 
-def save_model(model: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` (fitted or built with ``from_params``) to ``path`` as JSON.
+def model_to_json(model: Any) -> str:
+    """Return ``model`` (fitted or built with ``from_params``) as the JSON text of a model file.
+
+    The text :func:`save_model` writes, for storing a model where a file is not the place
+    (a database table next to the scores it made, a key-value store).
 
     Examples
     --------
-    >>> import tempfile, pathlib, json
-    >>> from customer_models.valuation import ParetoNBDModel
-    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     save_model(m, pathlib.Path(d) / "m.json")
-    ...     json.loads((pathlib.Path(d) / "m.json").read_text())["class"]
-    'ParetoNBDModel'
+    >>> import json
+    >>> from customer_models.valuation import BetaGeoModel
+    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="W")
+    >>> json.loads(model_to_json(m))["params"]["alpha"]
+    4.414
     """
-    _check_path(path)
+    return json.dumps(_payload(model), indent=2, allow_nan=False)
 
+
+def _payload(model: Any) -> dict[str, Any]:
     model._require_fitted()
     cov = model.covariance_
     conv = getattr(model, "convergence_", None)
-    payload = {
+    return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "class": type(model).__name__,
@@ -88,9 +98,26 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
             "weakest_sd": _num(conv.weakest_sd),
         },
     }
+
+
+def save_model(model: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` (fitted or built with ``from_params``) to ``path`` as JSON.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> from customer_models.valuation import ParetoNBDModel
+    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_model(m, pathlib.Path(d) / "m.json")
+    ...     json.loads((pathlib.Path(d) / "m.json").read_text())["class"]
+    'ParetoNBDModel'
+    """
+    _check_path(path)
+    text = model_to_json(model)
     try:
         with open(path, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=2, allow_nan=False)
+            fh.write(text)
     except OSError as exc:
         raise ModelFileError(f"cannot write the model file {os.fspath(path)!s}: {exc}.") from None
 
@@ -100,8 +127,8 @@ def _float_or_nan(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-def _fail(path: Any, why: str) -> ModelFileError:
-    return ModelFileError(f"{os.fspath(path)!s} is not a customer_models model file: {why}.")
+def _fail(source: str, why: str) -> ModelFileError:
+    return ModelFileError(f"{source} is not a customer_models model file: {why}.")
 
 
 def load_model(path: str | os.PathLike[str]) -> Any:
@@ -140,10 +167,40 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     _check_path(path)
     try:
         with open(path, encoding="utf-8") as fh:
-            payload = json.load(fh)
+            text = fh.read()
     except FileNotFoundError:
         raise ModelFileError(f"No model file at {os.fspath(path)!s}.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(os.fspath(path), f"not readable text ({exc})") from None
+    return _from_text(text, os.fspath(path))
+
+
+def model_from_json(text: str) -> Any:
+    """Return the model whose JSON text :func:`model_to_json` (or a model file) holds.
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load_model` does, for text that is not a model.
+
+    Examples
+    --------
+    >>> from customer_models.valuation import BetaGeoModel
+    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="W")
+    >>> model_from_json(model_to_json(m)).params_["b"]
+    np.float64(2.426)
+    """
+    if not isinstance(text, (str, bytes)):
+        raise ParameterError(f"text must be the JSON text of a model, got {type(text).__name__}.")
+    return _from_text(text, "the text")
+
+
+def _from_text(text: str | bytes, source: str) -> Any:
+    """Parse and check a model's JSON; ``source`` names it in errors (a path or 'the text')."""
+    path = source
+    try:
+        payload = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail(path, f"not valid JSON ({exc})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise _fail(path, f"its 'format' is not {FORMAT_NAME!r}")
