@@ -118,7 +118,7 @@ def plot_regularity(
     n_bins = check_number(bins, "bins", low=2, high=200)
     if n_bins != int(n_bins):
         raise ParameterError(f"bins must be a whole number in 2..200, got {bins!r}.")
-    reader = {
+    reader: dict[str, Any] = {
         "customer_col": customer_col,
         "date_col": date_col,
         "date_format": date_format,
