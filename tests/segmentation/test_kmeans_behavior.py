@@ -220,3 +220,33 @@ def test_auto_k_scores_are_sklearn_silhouettes_on_the_subsample():
     for k, score in seg.silhouette_scores_.items():
         labels = KMeans(k, n_init=3, random_state=seed).fit(scaled).labels_
         assert score == pytest.approx(silhouette_score(scaled[sub], labels[sub]), abs=1e-12)
+
+
+@pytest.mark.parametrize("k_true", [2, 4, 6])
+def test_auto_k_equals_sklearn_silhouette_choice_on_blobs(k_true):
+    """More customers than ``sample_size``: k is chosen on the sample, the clusters refined on all.
+
+    The k with the best ``sklearn.metrics.silhouette_score`` of a full-data scikit-learn
+    k-means (an independent computation, on its own subsample) is the blobs' known k, and the
+    segmenter chooses the same k and the same clusters.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.datasets import make_blobs
+    from sklearn.metrics import silhouette_score
+
+    corners = np.array([[0, 0, 0], [8, 0, 0], [0, 8, 0], [0, 0, 8], [8, 8, 0], [8, 0, 8]])
+    points, truth = make_blobs(8_000, centers=corners[:k_true], random_state=k_true)
+    seg = KMeansSegmenter(log_transform=False, k_range=(2, 7), random_state=1).fit(points)
+    scaled = (points - points.mean(axis=0)) / points.std(axis=0)
+    labels = {k: KMeans(k, n_init=3, random_state=0).fit(scaled).labels_ for k in range(2, 8)}
+    scores = {
+        k: silhouette_score(scaled, lab, sample_size=3_000, random_state=0)
+        for k, lab in labels.items()
+    }
+    assert max(scores, key=scores.get) == k_true
+    assert seg.n_clusters_ == k_true
+    assert adjusted_rand_score(truth, seg.labels_) > 0.99
+    assert adjusted_rand_score(labels[k_true], seg.labels_) > 0.99
+    # at the true k the clustering is unique (below it, which blobs merge is not), so the
+    # segmenter's score is the silhouette of the same clustering on other points
+    assert seg.silhouette_scores_[k_true] == pytest.approx(scores[k_true], abs=0.01)

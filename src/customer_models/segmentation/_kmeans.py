@@ -51,12 +51,15 @@ class KMeansSegmenter(Segmenter):
         mean). It must be one of ``columns``. Default: the first feature.
     k_range : (int, int), default=(2, 8)
         Inclusive range of k tried by ``"auto"``.
-    sample_size : int, default=20_000
+    sample_size : int, default=5_000
         Customers sampled (seeded) to fit the candidate k-means and the k-means++ start; the
-        final clusters are refined by Lloyd iterations on every customer.
+        final clusters are refined by Lloyd iterations on every customer, starting from the
+        chosen candidate's centres. The cost of choosing k depends on this size and
+        ``silhouette_size``, not on the number of customers.
     silhouette_size : int, default=5_000
         Customers of that sample (seeded) on which the silhouette of each candidate k is
-        computed (the silhouette is quadratic in the number of customers).
+        computed (the silhouette is quadratic in the number of customers; with the
+        defaults it is the whole sample).
     log_transform : bool, default=True
         Apply ``log1p`` to the features before scaling (needs non-negative features; skewed
         money and counts cluster much better on the log scale).
@@ -111,7 +114,7 @@ class KMeansSegmenter(Segmenter):
         columns: Sequence[str | int] | None = None,
         value_col: str | int | None = None,
         k_range: tuple[int, int] = (2, 8),
-        sample_size: int = 20_000,
+        sample_size: int = 5_000,
         silhouette_size: int = 5_000,
         log_transform: bool = True,
         names: Sequence[str] | None = None,
@@ -140,9 +143,11 @@ class KMeansSegmenter(Segmenter):
             raise ParameterError("columns must be a non-empty list of column names/positions.")
         return [check_column(c, "columns") for c in columns]
 
-    def _features(self, table: Table) -> np.ndarray:
-        columns = self._columns(table)
-        X = np.column_stack([table.numeric(c) for c in columns])
+    def _features(self, table: Table, raw: np.ndarray | None = None) -> np.ndarray:
+        """Return the (``log1p``) features; ``raw``: the feature columns, if read already."""
+        if raw is None:
+            raw = np.column_stack([table.numeric(c) for c in self._columns(table)])
+        X = raw
         if self.log_transform:
             bad = (X < 0).any(axis=1)
             check_rule(
@@ -235,8 +240,8 @@ class KMeansSegmenter(Segmenter):
         from sklearn.cluster import KMeans  # imported here: keeps the package import light
 
         columns = self._columns(table)
-        Z = self._features(table)
         raw = np.column_stack([table.numeric(c) for c in columns])
+        Z = self._features(table, raw)
         value_pos = self._value_position(table, columns)
         self.mean_ = Z.mean(axis=0)
         scale = Z.std(axis=0)
@@ -258,7 +263,8 @@ class KMeansSegmenter(Segmenter):
                     "data; ask for fewer clusters."
                 )
             init = KMeans(k, n_init=plan.n_init, random_state=seed).fit(sample).cluster_centers_
-        self.kmeans_ = KMeans(k, init=init, n_init=1, random_state=seed).fit(S)
+        # S is this fit's own array: no copy of it for sklearn's centring (copy_x=False)
+        self.kmeans_ = KMeans(k, init=init, n_init=1, random_state=seed, copy_x=False).fit(S)
         raw_labels = self.kmeans_.labels_
         counts = np.bincount(raw_labels, minlength=k)
         means = np.bincount(raw_labels, weights=raw[:, value_pos], minlength=k) / np.maximum(
