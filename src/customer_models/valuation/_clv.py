@@ -47,7 +47,7 @@ from customer_models.valuation._clv_quadrature import (
     non_negative,
 )
 from customer_models.valuation._intervals import chunked_quantiles
-from customer_models.valuation._param_draws import check_draw_options, draw_params, with_params
+from customer_models.valuation._param_draws import check_draw_options, joint_draws, with_params
 
 __all__ = ["customer_lifetime_value"]
 
@@ -151,25 +151,14 @@ def _clv_interval(
         confidence, n_draws, chunk_size, random_state
     )
     rng = as_generator(random_state)
-    tm_draws = draw_params(
-        transaction_model,
-        int(n_draws),
-        rng,
-        method,
-        fit_data,
-        what="transaction_model",
-        progress=progress,
+    tm_draws, sm_draws = joint_draws(
+        transaction_model, spend_model, int(n_draws), rng, method, fit_data, progress
     )
-    if spend_model is not None and hasattr(spend_model, "params_"):
-        spend_fit = fit_data
-        if fit_data is not None and "frequency" in fit_data.columns:
-            spend_fit = fit_data.loc[fit_data["frequency"].to_numpy() > 0]
-        sm_draws = draw_params(
-            spend_model, int(n_draws), rng, method, spend_fit, what="spend_model", progress=progress
-        )
-        sms: list[Any] = [with_params(spend_model, d) for d in sm_draws]
-    else:
-        sms = [spend_model] * int(n_draws)
+    sms: list[Any] = (
+        [spend_model] * int(n_draws)
+        if sm_draws is None
+        else [with_params(spend_model, d) for d in sm_draws]
+    )
     rate, margin = options["rate"], options["margin"]
     rest = {k: v for k, v in options.items() if k not in ("rate", "margin")}
 

@@ -18,40 +18,63 @@ this CDF over all rows of a block at once (:mod:`._value_cdf`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy.special import betainc
 
-from customer_models._validation import as_pandas, check_number
+from customer_models._progress import ProgressLike, check_progress
+from customer_models._validation import (
+    as_generator,
+    as_pandas,
+    check_bool,
+    check_choice,
+    check_number,
+    check_random_state,
+)
 from customer_models.exceptions import ParameterError
+from customer_models.valuation._gamma_gamma import GammaGammaModel
+from customer_models.valuation._param_draws import MAX_DRAWS, joint_draws
 from customer_models.valuation._patterns import _group_rows
 from customer_models.valuation._predictive_source import PmfSource, pmf_source, scan
-from customer_models.valuation._value_cdf import ValueBlock
+from customer_models.valuation._value_cdf import MixtureBlock, ValueBlock
 
 __all__ = ["value_distribution"]
 
 #: Value rows per block (bounds memory at block × counts).
 _BLOCK = 8192
+#: Fewest value rows per block of a mixture over parameter draws (one pmf per draw and block).
+_MIN_MIX_BLOCK = 256
 
 
-def _spend_posterior(spend_model: Any, frame: pd.DataFrame) -> tuple[float, np.ndarray, np.ndarray]:
-    from customer_models.valuation._gamma_gamma import GammaGammaModel
+def _spend_rows(spend_model: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the Gamma-Gamma parameters and each row's ``x`` and ``x m`` (0 without spend).
 
+    The posterior of the spend rate is ``Gamma(q + p x, v + x m)`` at any parameters.
+    """
     if not isinstance(spend_model, GammaGammaModel):
         raise ParameterError(
             "spend_model must be a fitted GammaGammaModel (the spend distribution per purchase "
             f"is needed, not only its mean); got {type(spend_model).__name__}."
         )
     spend_model.expected_spend(frame)  # validates the columns and the fitted parameters
-    p, q, v = (float(c) for c in spend_model.params_.to_numpy(dtype=np.float64))
     x = frame["frequency"].to_numpy(dtype=np.float64)
     m = frame["monetary_value"].to_numpy(dtype=np.float64)
     valid = (x > 0) & (m > 0)  # as expected_spend: no valid spend, the prior
-    shape = q + p * np.where(valid, x, 0.0)
-    rate = v + np.where(valid, x * m, 0.0)
-    return p, shape, rate
+    params = spend_model.params_.to_numpy(dtype=np.float64)
+    return params, np.where(valid, x, 0.0), np.where(valid, x * m, 0.0)
+
+
+def _posterior(params: np.ndarray, xv: np.ndarray, xm: np.ndarray) -> tuple[float, Any, Any]:
+    """``p`` and the posterior shape and rate of the spend rate at ``params = (p, q, v)``."""
+    p, q, v = (float(c) for c in params)
+    return p, q + p * xv, v + xm
+
+
+def _spend_posterior(spend_model: Any, frame: pd.DataFrame) -> tuple[float, Any, Any]:
+    """``p`` and each row's posterior shape and rate at the fitted spend parameters."""
+    return _posterior(*_spend_rows(spend_model, frame))
 
 
 def _cdf(pmf: np.ndarray, p: float, shape: np.ndarray, rate: np.ndarray, s: np.ndarray) -> Any:
@@ -71,6 +94,12 @@ def value_distribution(
     margin: float = 1.0,
     quantiles: Sequence[float] = (0.05, 0.5, 0.95),
     thresholds: Sequence[float] = (),
+    parameter_uncertainty: bool = False,
+    method: Literal["laplace", "bootstrap"] = "laplace",
+    n_draws: int = 100,
+    fit_data: Any = None,
+    random_state: int | np.random.Generator | None = None,
+    progress: ProgressLike = None,
 ) -> pd.DataFrame:
     """Quantiles of each customer's value over the next ``t`` and P(value > threshold).
 
@@ -95,12 +124,30 @@ def value_distribution(
         reaches its level.
     thresholds : sequence of float, optional
         Values ``c >= 0``; columns ``p_above_{c}`` hold ``P(value > c)``.
+    parameter_uncertainty : bool, default False
+        Mix the value distribution over ``n_draws`` joint draws of both models' parameters
+        (``method``, as in :func:`customer_lifetime_value` with ``confidence``): the quantiles
+        then also carry the estimation uncertainty of the parameters. Costs about
+        ``n_draws`` times the fixed-parameter distribution; memory stays O(customers)
+        (value rows are evaluated in blocks of at least 256 rows, 8,192 / n_draws).
+    method : {"laplace", "bootstrap"}, default "laplace"
+        Parameter draws: normal draws of the log-parameters with each model's covariance, or
+        refits on customer resamples of ``fit_data`` (the spend model on its rows with
+        ``frequency > 0``).
+    n_draws : int, default 100
+        Parameter draws of the mixture, 2 to 100,000.
+    fit_data : DataFrame, optional
+        The data the models were fitted on (bootstrap only; never the scored rows).
+    random_state : int or numpy Generator, optional
+        Seed of the parameter draws.
+    progress : bool, tqdm-compatible class or callable, optional
+        Report the bootstrap refits (see :func:`confidence_interval`).
 
     Returns
     -------
     DataFrame
-        ``expected_value`` (``margin E[N] E[Z]``), the quantile and threshold columns, on
-        ``data``'s index.
+        ``expected_value`` (``margin E[N] E[Z]`` at the fitted parameters), the quantile and
+        threshold columns, on ``data``'s index.
 
     Examples
     --------
@@ -121,39 +168,70 @@ def value_distribution(
         for q in quantiles
     ]
     cuts = [float(check_number(c, "thresholds", low=0.0)) for c in thresholds]
-    p, shape, rate = _spend_posterior(spend_model, frame)
+    check_bool(parameter_uncertainty, "parameter_uncertainty")
+    check_choice(method, "method", ["laplace", "bootstrap"])
+    check_progress(progress)
+    n_mix = int(check_number(n_draws, "n_draws", low=2, high=MAX_DRAWS, integer=True))
+    check_random_state(random_state)
+    spend_params, xv, xm = _spend_rows(spend_model, frame)
     source = pmf_source(transaction_model, frame, t)
     # value rows: distinct (history, spend posterior); the pmf once per distinct history
     # sorted by frequency first: rows of a block have pmfs of similar length
     x = frame["frequency"].to_numpy(dtype=np.float64)
-    inverse, first = _group_rows([x, source.inverse, shape, rate], sort=True)
-    pattern, v_shape, v_rate = source.inverse[first], shape[first], rate[first]
+    inverse, first = _group_rows([x, source.inverse, xv, xm], sort=True)
+    pattern, v_x, v_xm = source.inverse[first], xv[first], xm[first]
+    draws: list[tuple[np.ndarray | None, np.ndarray]] = [(None, spend_params)]
+    if parameter_uncertainty:
+        fit_frame = None if fit_data is None else as_pandas(fit_data, what="fit_data")
+        tm, sm = joint_draws(
+            transaction_model,
+            spend_model,
+            n_mix,
+            as_generator(random_state),
+            method,
+            fit_frame,
+            progress,
+        )
+        assert sm is not None  # a GammaGammaModel has parameters
+        draws = list(zip(tm, sm, strict=True))
     n_rows = first.size
+    size = _BLOCK if len(draws) == 1 else max(_MIN_MIX_BLOCK, _BLOCK // len(draws))
     results = {f"q{q:g}": np.zeros(n_rows) for q in levels}
     results |= {f"p_above_{c:g}": np.zeros(n_rows) for c in cuts}
     mean_count = np.zeros(n_rows)
     by_row = np.argsort(inverse, kind="stable")  # the customers of a block: one slice
-    edges = np.searchsorted(inverse[by_row], np.arange(0, n_rows + _BLOCK, _BLOCK))
-    for i, start in enumerate(range(0, n_rows, _BLOCK)):
-        rows = np.arange(start, min(start + _BLOCK, n_rows))
+    edges = np.searchsorted(inverse[by_row], np.arange(0, n_rows + size, size))
+    for i, start in enumerate(range(0, n_rows, size)):
+        rows = np.arange(start, min(start + size, n_rows))
         pats, local = np.unique(pattern[rows], return_inverse=True)
-        pmf = _pattern_pmf(source, pats, by_row[edges[i] : edges[i + 1]])[local]
-        mean_count[rows] = pmf @ np.arange(pmf.shape[1], dtype=np.float64)
-        block = ValueBlock(pmf, p, v_shape[rows], v_rate[rows])
+        customers = by_row[edges[i] : edges[i + 1]]
+        fitted = _pattern_pmf(source, pats, customers)[local]
+        mean_count[rows] = fitted @ np.arange(fitted.shape[1], dtype=np.float64)
+        parts = []
+        for tm_d, sm_d in draws:
+            pmf = fitted if tm_d is None else _pattern_pmf(source, pats, customers, tm_d)[local]
+            p, shape, rate = _posterior(sm_d, v_x[rows], v_xm[rows])
+            parts.append(ValueBlock(pmf, p, shape, rate))
+        block: ValueBlock | MixtureBlock = parts[0] if len(parts) == 1 else MixtureBlock(parts)
         for q in levels:
             results[f"q{q:g}"][rows] = gain * block.quantile(q)
         for c in cuts:
             above = 1.0 - block.cdf(np.full(rows.size, c / gain))
             results[f"p_above_{c:g}"][rows] = np.clip(above, 0.0, 1.0)
     out: dict[str, np.ndarray] = {}
+    p, shape, rate = _posterior(spend_params, xv, xm)
     if np.all(shape > 1.0):
         out["expected_value"] = gain * mean_count[inverse] * (p * rate / (shape - 1.0))
     out |= {name: values[inverse] for name, values in results.items()}
     return pd.DataFrame(out, index=frame.index)
 
 
-def _pattern_pmf(source: PmfSource, patterns: np.ndarray, customers: np.ndarray) -> Any:
+def _pattern_pmf(
+    source: PmfSource, patterns: np.ndarray, customers: np.ndarray, params: Any = None
+) -> Any:
     """Return the complete count pmf (tail 1e-10) of the sorted ``patterns`` of ``source``.
+
+    At the fitted parameters, or at the transaction model's parameter vector ``params``.
 
     ``customers`` are rows of the summary with these patterns: refusals name them.
     """
@@ -165,6 +243,6 @@ def _pattern_pmf(source: PmfSource, patterns: np.ndarray, customers: np.ndarray)
         lambda params, k, rows: source.pmf(params, k, patterns[rows]),
         source.support,
     )
-    res = scan(sub, sub.fixed(), full=True)
+    res = scan(sub, sub.fixed(params), full=True)
     assert res.pmf is not None
     return res.pmf

@@ -37,6 +37,7 @@ __all__ = [
     "check_draw_options",
     "draw_params",
     "evaluator",
+    "joint_draws",
     "log_covariance",
     "with_params",
 ]
@@ -133,6 +134,40 @@ def draw_params(
             draws[k] = fitted_params(_refit(model, fit_data, counts)).to_numpy(dtype=np.float64)
             bar.advance()
     return draws
+
+
+def joint_draws(
+    transaction_model: Any,
+    spend_model: Any,
+    n_draws: int,
+    rng: np.random.Generator,
+    method: str,
+    fit_data: pd.DataFrame | None,
+    progress: Any = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Draws of a transaction model's and a spend model's parameters (None without a model).
+
+    The bootstrap refits the transaction model on resamples of ``fit_data`` and the spend
+    model on resamples of its rows with ``frequency > 0`` (the rows it is fitted on).
+    """
+    tm = draw_params(
+        transaction_model,
+        n_draws,
+        rng,
+        method,
+        fit_data,
+        what="transaction_model",
+        progress=progress,
+    )
+    if spend_model is None or not hasattr(spend_model, "params_"):
+        return tm, None
+    spend_fit = fit_data
+    if fit_data is not None and "frequency" in fit_data.columns:
+        spend_fit = fit_data.loc[fit_data["frequency"].to_numpy() > 0]
+    sm = draw_params(
+        spend_model, n_draws, rng, method, spend_fit, what="spend_model", progress=progress
+    )
+    return tm, sm
 
 
 def with_params(model: Any, values: np.ndarray) -> Any:

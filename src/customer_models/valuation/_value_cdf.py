@@ -22,12 +22,13 @@ Rows are held in order of pmf length and evaluated in chunks that carry only the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from scipy.special import betainc, betaln
 
-__all__ = ["ValueBlock"]
+__all__ = ["MixtureBlock", "ValueBlock", "solve_increasing"]
 
 #: A term whose weighted tail bound is below this is taken as exactly 0 or 1.
 _SATURATED = 1e-15
@@ -67,6 +68,8 @@ class ValueBlock:
         length = np.where(used.any(axis=1), last, 0)
         # rows held in order of their pmf length: a chunk of rows spans only its own counts
         self.order = np.argsort(length, kind="stable")
+        self.position = np.empty_like(self.order)
+        self.position[self.order] = np.arange(self.order.size)
         pmf = pmf[self.order]
         self.length = length[self.order]
         self.used = used[self.order]
@@ -140,43 +143,135 @@ class ValueBlock:
 
     def _sorted_quantile(self, q: float, todo: np.ndarray) -> Any:
         out = np.zeros(self.w0.size)
-        # start: the q-quantile of the count given a purchase, times the mean spend per purchase
+
+        def terms(act: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
+            return self._terms(todo[act], _odds_to_z(y))
+
+        out[todo] = self.rate[todo] * np.exp(solve_increasing(terms, q, self._start(todo, q)))
+        return out
+
+    def _start(self, todo: np.ndarray, q: float) -> Any:
+        """Start in log-odds: the q-quantile of the count given a purchase × the mean spend."""
         w = self.w[todo]
         cum = (np.cumsum(w, axis=1) + self.w0[todo, None]) >= q
         n_q = 1.0 + np.argmax(cum, axis=1)
         b = self.b[todo, 0]
-        y = np.log(np.maximum(n_q * self.a[0, 0] / np.maximum(b, 0.5), 1e-300))
-        lo, hi = np.full(todo.size, -np.inf), np.full(todo.size, np.inf)
-        act = np.arange(todo.size)
-        for _ in range(_ITERATIONS):
-            ya = y[act]
-            z = np.where(ya > 0, 1.0 / (1.0 + np.exp(-ya)), np.exp(ya) / (1.0 + np.exp(ya)))
-            z = np.clip(z, 1e-300, 1.0 - 1e-16)
-            cdf, g1, g2 = self._terms(todo[act], z)
-            below = cdf < q
-            lo[act] = np.where(below, ya, lo[act])
-            hi[act] = np.where(below, hi[act], ya)
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                gap = cdf - q  # Halley's step (cubic convergence; the derivatives are cheap)
-                step = ya - 2.0 * gap * g1 / (2.0 * g1 * g1 - gap * g2)
-            inside = np.isfinite(step) & (step > lo[act]) & (step < hi[act])
-            l_a, h_a = lo[act], hi[act]
-            mid = np.where(
-                np.isfinite(l_a) & np.isfinite(h_a),
-                0.5 * (l_a + h_a),
-                np.where(np.isfinite(l_a), l_a + 2.0, h_a - 2.0),
-            )
-            tol = 1e-12 * np.maximum(1.0, np.abs(ya))
-            narrow = h_a - l_a <= tol  # bracketed to rounding: the upper end (CDF >= q)
-            # a Halley step this small leaves an error of order its cube: converged
-            small = np.isfinite(step) & (
-                np.abs(step - ya) <= _LAST_STEP * np.maximum(1.0, np.abs(ya))
-            )
-            done = narrow | small
-            new = np.where(inside, step, mid)
-            y[act] = np.where(narrow, h_a, np.where(small, step, new))
-            act = act[~done]
-            if act.size == 0:
-                break
-        out[todo] = self.rate[todo] * np.exp(y)
+        return np.log(np.maximum(n_q * self.a[0, 0] / np.maximum(b, 0.5), 1e-300))
+
+    # ---- the same in the caller's row order and in log value (for mixtures over draws)
+    @property
+    def p_zero(self) -> Any:
+        """``P(S = 0) = P(N = 0)`` per row, in the caller's order."""
+        out = np.empty_like(self.w0)
+        out[self.order] = self.w0
         return out
+
+    def start(self, rows: np.ndarray, q: float) -> Any:
+        """Return a starting log value for the ``q`` quantile of ``rows`` (caller's order)."""
+        pos = self.position[rows]
+        return self._start(pos, q) + np.log(self.rate[pos])
+
+    def terms_at(self, rows: np.ndarray, log_s: np.ndarray) -> tuple[Any, Any, Any]:
+        """CDF at ``exp(log_s)`` of ``rows`` (caller's order) and its derivatives in ``log s``."""
+        pos = self.position[rows]
+        perm = np.argsort(pos, kind="stable")
+        z = _odds_to_z((log_s - np.log(self.rate[pos]))[perm])
+        parts = self._terms(pos[perm], z)
+        back = np.empty_like(perm)
+        back[perm] = np.arange(perm.size)
+        return tuple(np.asarray(v)[back] for v in parts)  # type: ignore[return-value]
+
+
+class MixtureBlock:
+    """The equal-weight mixture of the value CDFs of several blocks of the same value rows.
+
+    One :class:`ValueBlock` per parameter draw (the count pmf and the spend posterior at that
+    draw); the mixture's CDF is the mean of theirs, its quantiles solve the mean CDF in
+    ``log s`` (the derivatives are means too).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> one = ValueBlock(np.array([[0.5, 0.5]]), 2.0, np.array([3.0]), np.array([1.0]))
+    >>> two = ValueBlock(np.array([[0.2, 0.8]]), 2.0, np.array([3.0]), np.array([2.0]))
+    >>> mix = MixtureBlock([one, two])
+    >>> s = np.array([1.5])
+    >>> bool(np.isclose(mix.cdf(s)[0], (one.cdf(s)[0] + two.cdf(s)[0]) / 2))
+    True
+    >>> q = mix.quantile(0.7)
+    >>> round(float(mix.cdf(q)[0]), 9)
+    0.7
+    """
+
+    def __init__(self, blocks: list[ValueBlock]) -> None:
+        self.blocks = blocks
+        self.p_zero = np.mean([b.p_zero for b in blocks], axis=0)
+
+    def cdf(self, s: np.ndarray) -> Any:
+        """``P(S <= s)`` per row (``s >= 0``)."""
+        return np.mean([b.cdf(s) for b in self.blocks], axis=0)
+
+    def quantile(self, q: float) -> Any:
+        """Smallest ``s`` with ``P(S <= s) >= q`` per row (0 where ``P(N = 0) >= q``)."""
+        out = np.zeros(self.p_zero.size)
+        todo = np.flatnonzero(self.p_zero < q)
+        if todo.size == 0:
+            return out
+        start = np.mean([b.start(todo, q) for b in self.blocks], axis=0)
+
+        def terms(act: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
+            parts = [b.terms_at(todo[act], y) for b in self.blocks]
+            return tuple(np.mean(v, axis=0) for v in zip(*parts, strict=True))  # type: ignore[return-value]
+
+        out[todo] = np.exp(solve_increasing(terms, q, start))
+        return out
+
+
+def _odds_to_z(y: np.ndarray) -> Any:
+    """``z = 1/(1 + e^-y)`` without overflow, kept inside (0, 1)."""
+    z = np.where(
+        y > 0, 1.0 / (1.0 + np.exp(-np.abs(y))), np.exp(-np.abs(y)) / (1.0 + np.exp(-np.abs(y)))
+    )
+    return np.clip(z, 1e-300, 1.0 - 1e-16)
+
+
+def solve_increasing(
+    terms: Callable[[np.ndarray, np.ndarray], tuple[Any, Any, Any]], q: float, y: np.ndarray
+) -> Any:
+    """Solve ``F(y) = q`` per row for an increasing ``F`` given by ``terms(rows, y)``.
+
+    ``terms`` returns ``F`` and its first two derivatives in ``y`` for the rows asked for. A
+    safeguarded Halley iteration (a bisection step in the bracket when Halley leaves it; the
+    bracket grows by 2 in ``y`` until it holds the root); the result has ``F(y) >= q`` to
+    rounding.
+    """
+    y = np.array(y, dtype=np.float64)
+    lo, hi = np.full(y.size, -np.inf), np.full(y.size, np.inf)
+    act = np.arange(y.size)
+    for _ in range(_ITERATIONS):
+        ya = y[act]
+        cdf, g1, g2 = terms(act, ya)
+        below = cdf < q
+        lo[act] = np.where(below, ya, lo[act])
+        hi[act] = np.where(below, hi[act], ya)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            gap = cdf - q  # Halley's step (cubic convergence; the derivatives are cheap)
+            step = ya - 2.0 * gap * g1 / (2.0 * g1 * g1 - gap * g2)
+        inside = np.isfinite(step) & (step > lo[act]) & (step < hi[act])
+        l_a, h_a = lo[act], hi[act]
+        mid = np.where(
+            np.isfinite(l_a) & np.isfinite(h_a),
+            0.5 * (l_a + h_a),
+            np.where(np.isfinite(l_a), l_a + 2.0, h_a - 2.0),
+        )
+        tol = 1e-12 * np.maximum(1.0, np.abs(ya))
+        narrow = h_a - l_a <= tol  # bracketed to rounding: the upper end (CDF >= q)
+        # a Halley step this small leaves an error of order its cube: converged
+        small = np.isfinite(step) & (np.abs(step - ya) <= _LAST_STEP * np.maximum(1.0, np.abs(ya)))
+        done = narrow | small
+        new = np.where(inside, step, mid)
+        y[act] = np.where(narrow, h_a, np.where(small, step, new))
+        act = act[~done]
+        if act.size == 0:
+            break
+    return y
