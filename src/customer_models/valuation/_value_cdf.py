@@ -221,7 +221,8 @@ class MixtureBlock:
 
         def terms(act: np.ndarray, y: np.ndarray) -> tuple[Any, Any, Any]:
             parts = [b.terms_at(todo[act], y) for b in self.blocks]
-            return tuple(np.mean(v, axis=0) for v in zip(*parts, strict=True))  # type: ignore[return-value]
+            cdf, g1, g2 = (np.mean(v, axis=0) for v in zip(*parts, strict=True))
+            return cdf, g1, g2
 
         out[todo] = np.exp(solve_increasing(terms, q, start))
         return out
