@@ -187,3 +187,77 @@ def test_a_refused_scores_frame_is_a_data_error():
     frame = pd.DataFrame({"p": [0.1, 0.2]}, index=["a", "a"])
     with pytest.raises(DataValidationError, match="first offending ids"):
         cms.write_scores(con, "x", frame)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"n_bins": 3, "combined": "sum"},
+        {"n_bins": 9},
+        {"T_col": None, "monetary_col": None},
+    ],
+)
+def test_sql_rfm_scores_equal_transform(con, options):
+    """CDNOW's summary plus refunds netted (negative monetary) and heavy ties."""
+    tx = cm.load_cdnow_transactions()
+    summary = cm.rfm_summary(tx, value_col="amount", time_unit="W")[
+        ["frequency", "recency", "T", "monetary_value"]
+    ]
+    summary.loc[summary.index[:40], "monetary_value"] = -5.0  # net refunds rank lowest
+    scorer = cm.RFMScorer(**options).fit(summary)
+    table = cms.write_scores(con, _name("rfm"), summary, overwrite=True)
+    exprs = cms.rfm_score_expressions(scorer, table)
+    assert list(exprs) == list(scorer.get_feature_names_out())
+    got = table.select("customer_id", **exprs).to_pyarrow().to_pandas().set_index("customer_id")
+    expected = scorer.transform(summary)
+    np.testing.assert_array_equal(got.loc[summary.index].to_numpy(), expected)
+    # customers never seen in fit: beyond both ends of every feature get the end scores
+    new = pd.DataFrame(
+        {
+            "frequency": [0, 10**6],
+            "recency": [0.0, 1e4],
+            "T": [1e4, 1e4],
+            "monetary_value": [-1e9, 1e9],
+        },
+        index=pd.Index([10**9, 10**9 + 1], name="customer_id"),
+    )
+    new_table = cms.write_scores(con, _name("rfm_new"), new, overwrite=True)
+    got_new = new_table.select("customer_id", **cms.rfm_score_expressions(scorer, new_table))
+    got_new = got_new.to_pyarrow().to_pandas().set_index("customer_id").loc[new.index]
+    np.testing.assert_array_equal(got_new.to_numpy(), scorer.transform(new))
+
+
+def test_sql_rfm_scores_are_null_where_an_input_is_null():
+    con = ibis.duckdb.connect()
+    summary = cm.load_cdnow_summary()
+    scorer = cm.RFMScorer().fit(summary)
+    frame = summary.head(3).astype({"frequency": "float64"})
+    frame.iloc[1, frame.columns.get_loc("frequency")] = np.nan
+    table = con.create_table("s", pa.Table.from_pandas(frame.reset_index()))
+    out = table.select(**cms.rfm_score_expressions(scorer, table)).to_pyarrow().to_pandas()
+    assert out["f_score"].isna().tolist() == [False, True, False]
+    assert out["rfm_score"].isna().tolist() == [False, True, False]
+    assert out["r_score"].notna().all()
+
+
+def test_rfm_score_expressions_refuses_what_it_cannot_read():
+    summary = cm.load_cdnow_summary()
+    table = ibis.memtable(pa.Table.from_pandas(summary.reset_index()))
+    by_position = cm.RFMScorer(frequency_col=0, recency_col=1, T_col=2, monetary_col=3)
+    by_position.fit(summary.to_numpy())
+    cases = [
+        (lambda: cms.rfm_score_expressions(cm.RFMScorer(), table), "fit"),
+        (lambda: cms.rfm_score_expressions(by_position, table), "by column name"),
+        (lambda: cms.rfm_score_expressions(BetaGeoModel(), table), "RFMScorer"),
+        (
+            lambda: cms.rfm_score_expressions(
+                cm.RFMScorer().fit(summary), table.drop("monetary_value")
+            ),
+            "no column 'monetary_value'",
+        ),
+    ]
+    for call, needle in cases:
+        with pytest.raises(CustomerModelsError) as info:
+            call()
+        assert needle in str(info.value), needle
