@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import customer_models._customer_blocks as customer_blocks
 import customer_models._reductions as reductions
 from customer_models import (
     DataValidationError,
@@ -415,45 +414,40 @@ def _fallback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reductions, "_time_key", refuse)
 
 
-class _CountingPool(ThreadPoolExecutor):
-    submitted = 0
-
-    def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        type(self).submitted += 1
-        return super().submit(*args, **kwargs)
-
-
 @pytest.mark.parametrize("ids", ["int", "sparse-int", "uint", "str"])
 @pytest.mark.parametrize("resolution", ["day", "second", "us"])
 @pytest.mark.parametrize("freq", ["D", "W", "M", "Q", "Y", "h"])
-@pytest.mark.parametrize("threads", [False, True])
-def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, threads, monkeypatch):
-    """The one-sort path (time packed into the key) and the general path agree exactly.
+@pytest.mark.parametrize("blocks", [False, True])
+def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, blocks, monkeypatch):
+    """The customer-block path (time packed into the key) and the general path agree exactly.
 
-    With ``threads`` the sort and the run counting overlap the spend passes on a second
-    thread (forced at this size; by default only from a million rows).
+    With ``blocks`` the log is cut into chunks of 512 rows and blocks of 16 customers (forced
+    at this size; by default chunks of 2**18 rows and blocks of 2**16 customers), so the
+    partition and the per-block reduction run many times.
     """
     tx = _messy_log(7, ids, resolution)
-    pool = type("Pool", (_CountingPool,), {"submitted": 0})
-    monkeypatch.setattr(reductions, "ThreadPoolExecutor", pool)
-    monkeypatch.setattr(reductions, "_two_cores", lambda: True)
-    monkeypatch.setattr(reductions, "PARALLEL_MIN_ROWS", 0 if threads else 10**12)
+    if blocks:
+        monkeypatch.setattr(customer_blocks, "BLOCK_BITS", 4)
+        monkeypatch.setattr(customer_blocks, "CHUNK_ROWS", 512)
     packed = reductions._time_key
-    steps: list[int] = []
+    layouts: list[customer_blocks.Packing] = []
 
-    def spy(*args: np.ndarray) -> tuple[np.ndarray, int, int, np.ndarray]:
-        key, span, step, scratch = packed(*args)
-        steps.append(step)
-        return key, span, step, scratch
+    def spy(*args: object) -> customer_blocks.Packing:
+        layout = packed(*args)  # type: ignore[arg-type]
+        layouts.append(layout)
+        return layout
 
     monkeypatch.setattr(reductions, "_time_key", spy)
     fast = rfm_summary(tx, value_col="amount", freq=freq)
-    assert steps == [{"day": 86_400 * 10**6, "second": 10**6, "us": 1}[resolution]]
-    assert pool.submitted == (2 if threads else 0)  # the sort, then the run counting
+    assert [(p.step, p.block_bits) for p in layouts] == [(1, 4 if blocks else 16)]
     cal = calibration_holdout_split(tx, value_col="amount", freq=freq, calibration_end="2021-12-31")
+    first = rfm_summary(tx, value_col="amount", freq=freq, include_first_transaction=True)
     _fallback_only(monkeypatch)
     general = rfm_summary(tx, value_col="amount", freq=freq)
     pd.testing.assert_frame_equal(fast, general)
+    pd.testing.assert_frame_equal(
+        first, rfm_summary(tx, value_col="amount", freq=freq, include_first_transaction=True)
+    )
     pd.testing.assert_frame_equal(
         cal,
         calibration_holdout_split(tx, value_col="amount", freq=freq, calibration_end="2021-12-31"),
@@ -461,6 +455,30 @@ def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, threads,
     assert fast.index.is_monotonic_increasing
     assert int(fast["n_transactions"].sum()) == len(tx)
     np.testing.assert_allclose(fast["total_value"].sum(), tx["amount"].sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("years", "unit", "step", "block_bits"),
+    [(10, "s", 10**6, 16), (10, "ms", 10**3, 16), (5, "us", 1, 14)],
+)
+def test_long_spans_pack_coarser_time_or_smaller_blocks(years, unit, step, block_bits):
+    """Spans over 2.2 years at microseconds: lossless coarser time, else fewer customer bits."""
+    rng = np.random.default_rng(5)
+    n = 6_000
+    start = np.datetime64("2015-01-01", "us").astype(np.int64)
+    unit_us = {"s": 10**6, "ms": 10**3, "us": 1}[unit]
+    instants = start + rng.integers(0, years * 365 * 86_400 * 10**6 // unit_us, n) * unit_us
+    low, high = int(instants.min()), int(instants.max())
+    layout = customer_blocks.pack_time(low, high, instants - low)
+    assert (layout.step, layout.block_bits) == (step, block_bits)
+    customer = rng.integers(0, 1_500, n)
+    tx = pd.DataFrame({"customer_id": customer, "date": instants.astype("datetime64[us]")})
+    days = pd.Series(instants.astype("datetime64[us]")).dt.floor("D")
+    per_customer = pd.DataFrame({"c": customer, "d": days, "t": tx["date"]}).groupby("c")
+    result = rfm_summary(tx)
+    np.testing.assert_array_equal(result["frequency"], per_customer["d"].nunique() - 1)
+    np.testing.assert_array_equal(result["first_purchase"], per_customer["t"].min())
+    np.testing.assert_array_equal(result["last_purchase"], per_customer["t"].max())
 
 
 def test_time_too_fine_for_one_key_falls_back():
@@ -472,8 +490,9 @@ def test_time_too_fine_for_one_key_falls_back():
     )
     customer = rng.integers(0, 5_000, n)
     tx = pd.DataFrame({"customer_id": customer, "date": instants.astype("datetime64[us]")})
+    low = int(instants.min())
     with pytest.raises(OverflowError):
-        reductions._time_key(customer.astype(np.int64), 5_000, instants)
+        customer_blocks.pack_time(low, int(instants.max()), instants - low)
     result = rfm_summary(tx)
     days = pd.Series(instants.astype("datetime64[us]")).dt.floor("D")
     per_customer = pd.DataFrame({"c": customer, "d": days}).groupby("c")["d"]

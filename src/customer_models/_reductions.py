@@ -16,15 +16,13 @@ sort-with-permutation path of :func:`_reduce_netted`.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from customer_models._customer_blocks import Packing, pack_time, reduce_blocks
 from customer_models._time import period_codes
 from customer_models._transactions import TransactionLog
 from customer_models.exceptions import DataValidationError
@@ -63,6 +61,9 @@ class Reduced:
     last_us: np.ndarray
     total_value: np.ndarray | None
     first_period_value: np.ndarray | None
+    #: The arrays are the reduction's own: the summary frame may reuse them in place
+    #: (fresh 80 MB arrays cost page faults at 10M customers).
+    owned: bool = False
 
 
 def _sorted_runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -79,183 +80,72 @@ def _block_ends(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return last - counts + 1, last
 
 
-#: Logs with at least this many rows overlap independent passes on two cores.
-PARALLEL_MIN_ROWS = 1_000_000
-
-_B = TypeVar("_B")
-_F = TypeVar("_F")
-
-
-def _two_cores() -> bool:
-    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    return (len(cores) if cores is not None else os.cpu_count() or 1) > 1
-
-
-def _concurrently(
-    background: Callable[[], _B] | None,
-    foreground: Callable[[], _F] | None,
-    *,
-    parallel: bool,
-) -> tuple[_B | None, _F | None]:
-    """Run ``background`` on a second thread while ``foreground`` runs here; both results.
-
-    numpy releases the GIL in sorts and ufunc loops, so a sort or an elementwise pass in the
-    background runs beside a bincount (which holds the GIL) here. At millions of rows the
-    bincount and gather passes are bound by cache misses, so overlapping them with the
-    sequential passes is the cheapest speed-up there is. One extra thread at most, only with
-    ``parallel`` and at least two usable cores; a ``None`` task is skipped.
-    """
-    if background is None or foreground is None or not (parallel and _two_cores()):
-        return (
-            None if background is None else background(),
-            None if foreground is None else foreground(),
-        )
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="customer_models") as pool:
-        pending = pool.submit(background)
-        here = foreground()
-        return pending.result(), here
-
-
-#: Resolutions tried for packing time into the sort key: day, second, millisecond, microsecond.
-_US_STEPS = (86_400 * 10**6, 10**6, 10**3, 1)
-
-
-def _row_customers(ids: pd.Series) -> tuple[np.ndarray, int, Any]:
-    """Per-row customer number, how many numbers there are, and the id of each number.
+def _row_customers(ids: pd.Series) -> tuple[np.ndarray, int, int, Any]:
+    """Per-row customer numbers as ``values - low``, how many numbers, and their ids.
 
     Integer ids over a compact range are numbered by their offset from the smallest id (no
     hashing and no per-row remap; some numbers may be unused); other ids by sorted factorize
-    codes. Numbers increase with the ids, so customers sorted by number are sorted by id.
+    codes (``low`` 0). Numbers increase with the ids, so customers sorted by number are sorted
+    by id.
     """
     values = ids.to_numpy()
     if values.dtype.kind in "iu" and values.size:
         low, high = int(values.min()), int(values.max())
         if high - low < 4 * values.size + 1024:
-            numbers = np.subtract(values, low, dtype=np.int64, casting="unsafe")  # in range
-            return numbers, high - low + 1, (low, values.dtype)
+            return values, low, high - low + 1, (low, values.dtype)
     codes, uniques = customer_codes(ids)
-    return codes, len(uniques), pd.Index(uniques)
+    return codes, 0, len(uniques), pd.Index(uniques)
 
 
 def _ids_of(numbers: np.ndarray, id_of: Any) -> pd.Index:
     if isinstance(id_of, pd.Index):
         return id_of[numbers]
     low, dtype = id_of
+    if numbers.size and int(numbers[-1]) - int(numbers[0]) + 1 == numbers.size:
+        start = low + int(numbers[0])
+        return pd.Index(np.arange(start, start + numbers.size, dtype=dtype))
     return pd.Index((numbers + low).astype(dtype))
 
 
-def _time_key(
-    numbers: np.ndarray, n_numbers: int, us: np.ndarray
-) -> tuple[np.ndarray, int, int, np.ndarray]:
-    """Pack ``(number, time)`` into one int64 per row (unsorted); return it, the span and step.
+def _time_key(log: TransactionLog, end_us: int) -> Packing:
+    """Layout of the (customer, time) key of the rows up to ``end_us``; OverflowError if none."""
+    low = int(log.us.min())
+    high = min(int(log.us.max()), end_us)
+    return pack_time(low, high, log.us - low if high - low >= 2**46 else None)
 
-    The time is ``(us - min) // step`` with the coarsest step that loses nothing. The fourth
-    value is a spent row-sized int64 buffer for the caller to reuse. Raises OverflowError when
-    the pair does not fit in 63 bits (the caller falls back).
+
+def _reduce_sorted(log: TransactionLog, end_us: int, freq: str) -> Reduced:
+    """Every row up to ``end_us`` is a purchase: customer blocks, each sorted in cache.
+
+    See :mod:`customer_models._customer_blocks`.
     """
-    low = int(us.min())
-    offset = us - low
-    span_us = int(offset.max()) + 1
-    key = np.empty_like(offset)  # also the scratch of the divisibility checks
-    for step in _US_STEPS:
-        span = -(-span_us // step)
-        if n_numbers * span >= 2**62:
-            continue
-        if step > 1 and bool(np.remainder(offset, step, out=key).any()):
-            continue
-        if step > 1:
-            np.floor_divide(offset, step, out=offset)
-        np.multiply(numbers, span, out=key)
-        key += offset
-        return key, span, step, offset
-    raise OverflowError("customer and time do not fit in one int64 key")
+    values, low, n_numbers, id_of = _row_customers(log.ids)
+    packing = _time_key(log, end_us)
+    out = reduce_blocks(values, low, n_numbers, log.us, log.amounts, end_us, freq, packing)
+    if bool(out.present.all()):
+        numbers = np.arange(n_numbers)  # sorted: _ids_of makes the ids as one range
 
+        def pick(array: np.ndarray) -> np.ndarray:
+            return array
 
-def _reduce_sorted(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduced:
-    """Every row is a purchase: one sort by (customer, time) gives every reduction.
+    else:
+        numbers = np.flatnonzero(out.present)
 
-    After the sort each customer is a block of rows in time order, so the first and last
-    instants are the block ends and distinct purchase periods are runs; only the spend needs
-    the rows in their original order (bincounts by customer number). The spend's random
-    access passes overlap the sort and the run counting on a second core (see
-    :func:`_concurrently`).
-    """
-    numbers, n_numbers, id_of = _row_customers(log.ids)
-    key, span, step, scratch = _time_key(numbers, n_numbers, log.us)
-    values = log.amounts
-    parallel = key.size >= PARALLEL_MIN_ROWS
-    sort = None if key.size < 2 or bool((key[1:] >= key[:-1]).all()) else key.sort
-    total = _concurrently(
-        sort,
-        None if values is None else lambda: np.bincount(numbers, values, n_numbers),
-        parallel=parallel,
-    )[1]
-    # Split in place: fresh row-sized arrays cost page faults as well as memory at 10M rows.
-    number = np.floor_divide(key, span, out=scratch)
-    new_customer = np.empty(key.size, dtype=bool)
-    new_customer[0] = True
-    np.not_equal(number[1:], number[:-1], out=new_customer[1:])
-    first_row = np.flatnonzero(new_customer)
-    last_row = np.append(first_row[1:], key.size) - 1
-    present = number[first_row]
-    del number, scratch
-    us = np.remainder(key, span, out=key)
-    us *= step
-    us += int(log.us.min())
-    first_us, last_us = us[first_row], us[last_row]
-    period = period_codes(us, freq, out=us)  # the instants are not needed any more
-    first_period = period[first_row]
+        def pick(array: np.ndarray) -> np.ndarray:
+            return array[numbers]
 
-    def count_periods() -> np.ndarray:
-        new_period = np.empty(key.size, dtype=bool)
-        new_period[0] = True
-        np.not_equal(period[1:], period[:-1], out=new_period[1:])
-        new_period |= new_customer  # a period run starts each customer's block
-        return np.add.reduceat(new_period, first_row, dtype=np.int64)
-
-    def first_period_value() -> np.ndarray | None:
-        if values is None:
-            return None
-        return _first_period_value(numbers, n_numbers, present, periods, first_period, values)
-
-    n_periods, first_value = _concurrently(count_periods, first_period_value, parallel=parallel)
-    assert n_periods is not None  # count_periods always runs
     return Reduced(
-        _ids_of(present, id_of),
-        first_period,
-        period[last_row],
-        n_periods,
-        last_row - first_row + 1,
-        first_us,
-        last_us,
-        None if total is None else total[present],
-        first_value,
+        _ids_of(numbers, id_of),
+        pick(out.first_period),
+        pick(out.last_period),
+        pick(out.n_periods),
+        pick(out.n_transactions),
+        pick(out.first_us),
+        pick(out.last_us),
+        None if out.total_value is None else pick(out.total_value),
+        None if out.first_period_value is None else pick(out.first_period_value),
+        owned=True,
     )
-
-
-def _first_period_value(
-    numbers: np.ndarray,
-    n_numbers: int,
-    present: np.ndarray,
-    periods: np.ndarray,
-    first_period: np.ndarray,
-    values: np.ndarray,
-) -> np.ndarray:
-    """Value of each present customer's first purchase period, rows in their original order.
-
-    Rows are random access into a per-customer array, so it is kept narrow (first periods as
-    16-bit offsets where they fit): at millions of customers this pass is bound by cache
-    misses, not by arithmetic. ``periods`` is overwritten (its last use; the reduction's own).
-    """
-    low = int(first_period.min())
-    span = int(periods.max()) - low + 1
-    narrow = np.uint16 if span < 2**16 else np.uint32 if span < 2**32 else np.int64
-    first_by_number = np.zeros(n_numbers, dtype=narrow)
-    first_by_number[present] = first_period - low
-    relative = np.subtract(periods, low, out=periods)
-    in_first = np.equal(relative, first_by_number[numbers])
-    sums = np.bincount(numbers[in_first], values[in_first], n_numbers)
-    return sums[present]
 
 
 def _periods_per_customer(
@@ -291,12 +181,8 @@ def _first_last(codes: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarr
     return first, last
 
 
-def _reduce_rows(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduced:
-    """Every transaction row is a purchase (no refunds to net)."""
-    try:
-        return _reduce_sorted(log, periods, freq)
-    except OverflowError:  # many customers over a long span at microsecond resolution
-        pass
+def _reduce_rows(log: TransactionLog, periods: np.ndarray) -> Reduced:
+    """Every transaction row is a purchase: the general path (any time span)."""
     codes, uniques = customer_codes(log.ids)
     n = len(uniques)
     n_periods, first_period, last_period = _periods_per_customer(codes, periods, n)
@@ -388,12 +274,28 @@ def _reduce_netted(log: TransactionLog, periods: np.ndarray) -> Reduced:
     )
 
 
-def reduce_purchases(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduced:
-    """Reduce ``log`` to one row of facts per customer.
+def reduce_purchases(
+    log: TransactionLog, freq: str, *, end_us: int | None = None, periods: np.ndarray | None = None
+) -> Reduced:
+    """Reduce the rows of ``log`` up to ``end_us`` (default: all) to one row per customer.
 
-    ``periods`` (each row's period at ``freq``) must be a fresh array: it may be overwritten.
+    ``periods`` (each row's period at ``freq``, optional) saves recomputing them on the paths
+    that need them (refunds to net, keys too wide for one int64).
     """
     netting = log.refunds in ("net_period", "net_customer")
-    if netting and log.amounts is not None and bool((log.amounts < 0).any()):
+    netting = netting and log.amounts is not None and bool((log.amounts < 0).any())
+    if end_us is None:
+        end_us = int(log.us.max())
+    if not netting:
+        try:
+            return _reduce_sorted(log, end_us, freq)
+        except OverflowError:  # many customers over a long span at microsecond resolution
+            pass
+    if periods is None:
+        periods = period_codes(log.us, freq)
+    if int(log.us.max()) > end_us:
+        keep = log.us <= end_us
+        log, periods = log.take(keep), periods[keep]
+    if netting:
         return _reduce_netted(log, periods)
-    return _reduce_rows(log, periods, freq)
+    return _reduce_rows(log, periods)

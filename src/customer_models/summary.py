@@ -38,22 +38,39 @@ def _summary_frame(
     tz: Any,
 ) -> pd.DataFrame:
     scale = TIME_UNIT_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
-    repeat = red.n_periods - 1
-    frequency = red.n_periods if include_first_transaction else repeat
+    # An owned reduction's arrays become the columns in place (no fresh 80 MB arrays at 10M).
+    reuse = red.owned and red.first_period.dtype == np.float64
+    recency = np.subtract(
+        red.last_period, red.first_period, out=red.last_period if reuse else None, dtype=float
+    )
+    recency *= scale
+    t = np.subtract(
+        end_period, red.first_period, out=red.first_period if reuse else None, dtype=float
+    )
+    t *= scale
+    n_periods = red.n_periods
+    repeat = np.subtract(n_periods, 1, out=n_periods if red.owned else None)
+    count = repeat + 1 if include_first_transaction else repeat
+    monetary = None
+    if red.total_value is not None and red.first_period_value is not None:
+        spare = red.first_period_value if red.owned else None  # free once used here
+        numerator = (
+            red.total_value
+            if include_first_transaction
+            else np.subtract(red.total_value, red.first_period_value, out=spare)
+        )
+        # Mean value per purchase period; 0 for customers without repeat periods.
+        has = count > 0
+        monetary = np.divide(numerator, count, out=spare, where=has)
+        monetary[~has] = 0.0
+    frequency = count
     columns: dict[str, Any] = {
         "frequency": frequency.astype(np.int64, copy=False),
-        "recency": (red.last_period - red.first_period) * scale,
-        "T": (end_period - red.first_period) * scale,
+        "recency": recency,
+        "T": t,
     }
-    if red.total_value is not None and red.first_period_value is not None:
-        if include_first_transaction:
-            numerator, count = red.total_value, red.n_periods
-        else:
-            numerator, count = red.total_value - red.first_period_value, repeat
-        # Mean value per purchase period; 0 for customers without repeat periods.
-        columns["monetary_value"] = np.divide(
-            numerator, count, out=np.zeros(count.size), where=count > 0
-        )
+    if monetary is not None:
+        columns["monetary_value"] = monetary
     columns["first_purchase"] = us_to_datetime(red.first_us, tz)
     columns["last_purchase"] = us_to_datetime(red.last_us, tz)
     columns["n_transactions"] = red.n_transactions.astype(np.int64, copy=False)
@@ -69,20 +86,20 @@ def _summary_frame(
 
 def _summary_until(
     log: TransactionLog,
-    periods: np.ndarray,
-    keep: np.ndarray,
+    end_us: int,
     end_period: int,
     freq: str,
     time_unit: str,
     customer_col: str,
     include_first_transaction: bool,
+    periods: np.ndarray | None = None,
 ) -> tuple[Reduced, pd.DataFrame]:
-    """Summarise the rows ``keep`` of ``log`` at ``end_period``; return the reduction too.
+    """Summarise the rows of ``log`` up to ``end_us`` at ``end_period``; the reduction too.
 
-    ``periods`` are the ``freq`` periods of every row of ``log``; the split matches its holdout
-    rows to the returned reduction.
+    ``periods`` (the ``freq`` periods of every row of ``log``, optional) is reused where the
+    reduction needs them; the split matches its holdout rows to the returned reduction.
     """
-    reduced = reduce_purchases(log.take(keep), periods[keep], freq)
+    reduced = reduce_purchases(log, freq, end_us=end_us, periods=periods)
     summary = _summary_frame(
         reduced,
         end_period=end_period,
@@ -289,16 +306,8 @@ def rfm_summary(
     end_us = log.end(observation_end, freq)
     _check_end(end_us, int(log.us.min()), "observation_end", log.date_col, len(log))
     end_period = int(period_codes(np.array([end_us]), freq)[0])
-    keep = log.us <= end_us
     _, summary = _summary_until(
-        log,
-        period_codes(log.us, freq),
-        keep,
-        end_period,
-        freq,
-        time_unit,
-        customer_col,
-        include_first_transaction,
+        log, end_us, end_period, freq, time_unit, customer_col, include_first_transaction
     )
     return summary
 
@@ -386,7 +395,14 @@ def calibration_holdout_split(
     cal_period, end_period = (int(p) for p in period_codes(np.array([cal_us, end_us]), freq))
     in_cal = log.us <= cal_us
     reduced, summary = _summary_until(
-        log, periods, in_cal, cal_period, freq, time_unit, customer_col, include_first_transaction
+        log,
+        cal_us,
+        cal_period,
+        freq,
+        time_unit,
+        customer_col,
+        include_first_transaction,
+        periods,
     )
     # Holdout: purchase periods (and their value) of calibration customers.
     n = len(reduced.uniques)
@@ -415,7 +431,7 @@ def _holdout_purchases(log: TransactionLog, periods: np.ndarray, freq: str) -> R
     is an answer, not an error (unlike a whole log without a purchase).
     """
     try:
-        return reduce_purchases(log, periods, freq)
+        return reduce_purchases(log, freq, periods=periods)
     except DataValidationError as err:
         if err.rule != NO_PURCHASE_RULE:
             raise
