@@ -1,0 +1,380 @@
+"""BG/NBD and MBG/NBD with static covariates: kernels, fit, predictions, errors, persistence."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+from scipy.special import betaln, gammaln
+from sklearn.base import clone
+
+from customer_models import load_cdnow_summary
+from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
+from customer_models.valuation import (
+    BetaGeoModel,
+    ModifiedBetaGeoModel,
+    customer_lifetime_value,
+    load_model,
+)
+from customer_models.valuation._bgnbd_covariates import (
+    BetaGeoCovariateModel,
+    ModifiedBetaGeoCovariateModel,
+)
+from customer_models.valuation._bgnbd_likelihood import (
+    log_likelihood_derivatives_kernel,
+    log_likelihood_gradient_kernel,
+    log_likelihood_rows_hessian_kernel,
+)
+from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
+from customer_models.valuation._covariates import Link, one_hot_covariates, standardize
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _covariate_sim import simulate_bgnbd
+
+
+def _simulated(n: int, seed: int, *, modified: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    z1 = rng.normal(size=n)
+    z2 = rng.integers(0, 2, n).astype(float)
+    z = np.column_stack([z1, z2])
+    data = simulate_bgnbd(
+        n,
+        r=0.8,
+        alpha=5.0,
+        a=0.8,
+        b=3.0,
+        z_purchase=z,
+        z_dropout=z2[:, None],
+        gamma=np.array([0.4, -0.3]),
+        delta_a=np.array([0.5]),
+        delta_b=np.array([-0.3]),
+        modified=modified,
+        rng=rng,
+    )
+    out = data.assign(z1=z1, z2=z2).set_axis([f"c{i}" for i in range(n)])
+    out.attrs["time_unit"] = "W"
+    return out
+
+
+TRUTH = {
+    "r": 0.8,
+    "alpha": 5.0,
+    "a": 0.8,
+    "b": 3.0,
+    "gamma:z1": 0.4,
+    "gamma:z2": -0.3,
+    "delta_a:z2": 0.5,
+    "delta_b:z2": -0.3,
+}
+
+
+def _model(**kw) -> BetaGeoCovariateModel:
+    return BetaGeoCovariateModel(["z1", "z2"], dropout_covariates=["z2"], **kw)
+
+
+# ---------------------------------------------------------------- per-row kernel
+@pytest.mark.parametrize("modified", [False, True])
+def test_row_hessian_matches_the_aggregate_kernel_and_differences(modified):
+    rng = np.random.default_rng(3)
+    n = 50
+    x = rng.integers(0, 8, n).astype(float)
+    T = rng.uniform(10, 40, n)
+    t_x = np.where(x > 0, rng.uniform(0, 1, n) * T, 0.0)
+    p = np.array([0.6, 3.0, 0.9, 2.2])
+    w = rng.uniform(0.5, 2, n)
+    ll, g, h = log_likelihood_rows_hessian_kernel(p, x, t_x, T, modified=modified)
+    ll0, g0, h0 = log_likelihood_derivatives_kernel(
+        p, w, x, t_x, T, hessian=True, modified=modified
+    )
+    assert np.isclose(w @ ll, ll0, rtol=1e-12)
+    np.testing.assert_allclose(w @ g, g0, rtol=1e-10)
+    np.testing.assert_allclose(np.einsum("i,ijk->jk", w, h), h0, rtol=1e-9, atol=1e-9)
+    # per-row parameters (4, n): central differences of the per-row analytic gradient
+    rows = p[:, None] * np.exp(rng.normal(scale=0.3, size=(4, n)))
+    _, g_rows, h_rows = log_likelihood_rows_hessian_kernel(rows, x, t_x, T, modified=modified)
+    _, g_ref = log_likelihood_gradient_kernel(rows, x, t_x, T, modified=modified)
+    np.testing.assert_allclose(g_rows, g_ref, rtol=1e-12, atol=1e-12)
+    for j in range(4):
+        eps = 1e-6 * rows[j]
+        up, down = rows.copy(), rows.copy()
+        up[j] += eps
+        down[j] -= eps
+        diff = (
+            log_likelihood_gradient_kernel(up, x, t_x, T, modified=modified)[1]
+            - log_likelihood_gradient_kernel(down, x, t_x, T, modified=modified)[1]
+        ) / (2 * eps[:, None])
+        np.testing.assert_allclose(h_rows[:, :, j], diff, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_chain_rule_gradient_and_hessian_against_differences(shared):
+    data = _simulated(400, 5)
+    z = data[["z1", "z2"]].to_numpy()
+    if shared:
+        links = [
+            Link("gamma", ((1, -1.0),), ("z1", "z2"), "purchase"),
+            Link("delta", ((2, 1.0), (3, 1.0)), ("z2",), "dropout"),
+        ]
+    else:
+        links = [
+            Link("gamma", ((1, -1.0),), ("z1", "z2"), "purchase"),
+            Link("delta_a", ((2, 1.0),), ("z2",), "dropout"),
+            Link("delta_b", ((3, 1.0),), ("z2",), "dropout"),
+        ]
+    layout = LinkLayout.build(4, links, ["z1", "z2"], standardize(z, np.ones(400)).constant)
+    cols = tuple(data[c].to_numpy() for c in ("frequency", "recency", "T"))
+    w = np.ones(400)
+    theta = np.concatenate([np.log([0.7, 4.0, 0.9, 2.5]), np.linspace(-0.3, 0.4, layout.size - 4)])
+
+    def total(th):
+        return _derivatives(log_likelihood_rows_hessian_kernel, layout, th, cols, z, w)
+
+    _ll, g, h = total(theta)
+    for t in range(layout.size):
+        e = np.zeros(layout.size)
+        e[t] = 1e-6
+        up, down = total(theta + e), total(theta - e)
+        assert np.isclose((up[0] - down[0]) / 2e-6, g[t], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose((up[1] - down[1]) / 2e-6, h[:, t], rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------- fit properties
+@pytest.mark.parametrize(
+    ("cls", "null_cls"),
+    [(BetaGeoCovariateModel, BetaGeoModel), (ModifiedBetaGeoCovariateModel, ModifiedBetaGeoModel)],
+)
+def test_zero_valued_covariates_give_exactly_the_no_covariate_fit(cls, null_cls):
+    data = load_cdnow_summary().assign(zero=0.0, one=1.0)
+    model = cls(["zero"], dropout_covariates=["zero", "one"]).fit(data)
+    null = null_cls().fit(data)
+    np.testing.assert_array_equal(model.params_.to_numpy()[:4], null.params_.to_numpy())
+    assert (model.params_.to_numpy()[4:] == 0).all()
+    assert model.log_likelihood_ == null.log_likelihood_
+    np.testing.assert_array_equal(model.covariance_.to_numpy()[:4, :4], null.covariance_.to_numpy())
+    assert model.summary_["se"].iloc[4:].isna().all()
+    assert model.likelihood_ratio_test_["statistic"] == 0.0
+    pd.testing.assert_series_equal(model.probability_alive(data), null.probability_alive(data))
+
+
+def test_shifting_a_covariate_moves_only_the_intercepts():
+    data = _simulated(3000, 11)
+    fit = _model().fit(data)
+    shifted = _model().fit(data.assign(z1=data["z1"] + 7.0, z2=data["z2"] - 3.0))
+    coefs = fit.params_.index[4:]
+    np.testing.assert_allclose(shifted.params_[coefs], fit.params_[coefs], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        shifted.summary_.loc[coefs, "se"], fit.summary_.loc[coefs, "se"], rtol=1e-5
+    )
+    assert np.isclose(shifted.log_likelihood_, fit.log_likelihood_, rtol=1e-10)
+    # alpha_i = alpha exp(-gamma'z): the intercept absorbs the shift exactly
+    expected_alpha = fit.params_["alpha"] * np.exp(
+        7.0 * fit.params_["gamma:z1"] - 3.0 * fit.params_["gamma:z2"]
+    )
+    assert np.isclose(shifted.params_["alpha"], expected_alpha, rtol=1e-6)
+    moved = data.assign(z1=data["z1"] + 7.0, z2=data["z2"] - 3.0)
+    np.testing.assert_allclose(
+        shifted.expected_purchases(moved, t=10), fit.expected_purchases(data, t=10), rtol=1e-6
+    )
+
+
+def _independent_negative_loglik(theta, x, t_x, T, z1, z2):
+    """Hand-written per-customer BG/NBD likelihood (FHL 2005 eq. 6) with the links."""
+    r, alpha0, a0, b0 = np.exp(theta[:4])
+    g1, g2, da, db = theta[4:]
+    total = 0.0
+    for xi, txi, Ti, u, v in zip(x, t_x, T, z1, z2, strict=True):  # one customer at a time
+        alpha = alpha0 * np.exp(-(g1 * u + g2 * v))
+        a = a0 * np.exp(da * v)
+        b = b0 * np.exp(db * v)
+        common = gammaln(r + xi) - gammaln(r) + r * np.log(alpha)
+        stay = np.exp(betaln(a, b + xi) - betaln(a, b) - (r + xi) * np.log(alpha + Ti))
+        drop = 0.0
+        if xi > 0:
+            drop = np.exp(betaln(a + 1, b + xi - 1) - betaln(a, b) - (r + xi) * np.log(alpha + txi))
+        total += common + np.log(stay + drop)
+    return -total
+
+
+def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
+    data = _simulated(300, 21)
+    cols = [data[c].to_numpy() for c in ("frequency", "recency", "T", "z1", "z2")]
+    start = np.concatenate([np.log([1.0, 5.0, 1.0, 3.0]), np.zeros(4)])
+    ref = optimize.minimize(
+        _independent_negative_loglik,
+        start,
+        args=tuple(cols),
+        method="Nelder-Mead",
+        options={"maxiter": 20000, "maxfev": 20000, "xatol": 1e-8, "fatol": 1e-10},
+    )
+    ref = optimize.minimize(
+        _independent_negative_loglik, ref.x, args=tuple(cols), method="BFGS", options={"gtol": 1e-7}
+    )
+    model = _model().fit(data)
+    ours = model.params_.to_numpy()
+    expected = np.concatenate([np.exp(ref.x[:4]), ref.x[4:]])
+    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-8)
+    np.testing.assert_allclose(ours, expected, rtol=2e-3, atol=2e-3)
+    assert np.isclose(
+        model.log_likelihood(data),
+        -_independent_negative_loglik(np.concatenate([np.log(ours[:4]), ours[4:]]), *cols),
+        rtol=1e-12,
+    )
+
+
+def test_categorical_covariates_are_compressed_and_give_the_same_fit():
+    data = _simulated(4000, 8)
+    data = data.assign(z1=np.round(data["z1"]))  # few levels: the fit compresses rows
+    weights = np.ones(len(data))
+    a = _model().fit(data)
+    b = _model().fit(pd.concat([data, data.iloc[:0]]), sample_weight=weights)
+    doubled = _model().fit(pd.concat([data, data]).set_axis(range(2 * len(data))))
+    np.testing.assert_allclose(a.params_, b.params_, rtol=1e-12)
+    np.testing.assert_allclose(doubled.params_, a.params_, rtol=1e-6, atol=1e-8)
+    assert np.isclose(doubled.log_likelihood_, 2 * a.log_likelihood_, rtol=1e-10)
+
+
+def test_penalizer_shrinks_the_coefficients_towards_zero():
+    data = _simulated(2000, 4)
+    free = _model().fit(data)
+    shrunk = _model(penalizer={"purchase": 10.0}).fit(data)
+    coefs = ["gamma:z1", "gamma:z2"]
+    assert (np.abs(shrunk.params_[coefs]) < 0.05 * np.abs(free.params_[coefs])).all()
+    assert np.isclose(shrunk.params_["delta_a:z2"], free.params_["delta_a:z2"], rtol=0.5)
+    with pytest.raises(ParameterError, match="penalizer keys"):
+        _model(penalizer={"spend": 1.0}).fit(data)
+
+
+def test_parameter_recovery_z_scores_and_coverage():
+    z_scores = {k: [] for k in TRUTH}
+    for seed in range(40):
+        fit = _model().fit(_simulated(3000, 100 + seed))
+        for k, true in TRUTH.items():
+            z_scores[k].append((fit.params_[k] - true) / fit.summary_.loc[k, "se"])
+    for k, zs in z_scores.items():
+        zs = np.asarray(zs)
+        coverage = np.mean(np.abs(zs) < 1.96)
+        # 40 fits: the mean of N(0,1) z-scores has sd 0.16, the coverage of 95% sd 0.034
+        assert abs(zs.mean()) < 0.5, (k, zs.mean())
+        assert 0.65 < zs.std() < 1.4, (k, zs.std())
+        assert coverage >= 0.85, (k, coverage)
+
+
+# ---------------------------------------------------------------- predictions
+def test_predictions_equal_bgnbd_at_each_customers_own_parameters():
+    data = _simulated(500, 2).iloc[:40]
+    model = BetaGeoCovariateModel.from_params(time_unit="W", **TRUTH)
+    for cid, row in data.iterrows():
+        alpha = 5.0 * np.exp(-(0.4 * row["z1"] - 0.3 * row["z2"]))
+        a, b = 0.8 * np.exp(0.5 * row["z2"]), 3.0 * np.exp(-0.3 * row["z2"])
+        ref = BetaGeoModel.from_params(r=0.8, alpha=alpha, a=a, b=b, time_unit="W")
+        one = data.loc[[cid]]
+        for method, kw in [
+            ("probability_alive", {}),
+            ("expected_purchases", {"t": 13.0}),
+            ("probability_of_purchases", {"n": 2, "t": 13.0}),
+        ]:
+            assert np.isclose(
+                getattr(model, method)(one, **kw).iloc[0],
+                getattr(ref, method)(one[["frequency", "recency", "T"]], **kw).iloc[0],
+                rtol=1e-12,
+            ), method
+        new = model.expected_purchases_new_customer(t=20.0, covariates=row[["z1", "z2"]].to_dict())
+        assert np.isclose(new.iloc[0], ref.expected_purchases_new_customer(t=20.0), rtol=1e-12)
+
+
+def test_clv_uses_each_customers_covariates():
+    data = _simulated(300, 9).iloc[:30]
+    model = BetaGeoCovariateModel.from_params(time_unit="W", **TRUTH)
+    data = data.assign(monetary_value=20.0)
+    clv = customer_lifetime_value(
+        model, None, data, horizon=6, horizon_unit="M", discount_rate=0.01
+    )
+    for cid in data.index[:5]:
+        row = data.loc[cid]
+        ref = BetaGeoModel.from_params(
+            r=0.8,
+            alpha=5.0 * np.exp(-(0.4 * row["z1"] - 0.3 * row["z2"])),
+            a=0.8 * np.exp(0.5 * row["z2"]),
+            b=3.0 * np.exp(-0.3 * row["z2"]),
+            time_unit="W",
+        )
+        one = customer_lifetime_value(
+            ref, None, data.loc[[cid]], horizon=6, horizon_unit="M", discount_rate=0.01
+        )
+        assert np.isclose(clv[cid], one.iloc[0], rtol=1e-10)
+
+
+def test_new_customer_expectation_per_profile():
+    model = BetaGeoCovariateModel.from_params(time_unit="W", **TRUTH)
+    profiles = pd.DataFrame({"z1": [0.0, 1.0], "z2": [0.0, 0.0]}, index=["base", "plus"])
+    e = model.expected_purchases_new_customer(t=26.0, covariates=profiles)
+    assert list(e.index) == ["base", "plus"]
+    assert e["plus"] > e["base"]
+    with pytest.raises(ParameterError, match="pass covariates="):
+        model.expected_purchases_new_customer(t=26.0)
+    with pytest.raises(DataValidationError, match="does not use"):
+        model.expected_purchases_new_customer(t=26.0, covariates=profiles.assign(extra=1.0))
+
+
+# ---------------------------------------------------------------- errors and the one-hot path
+def test_covariate_errors_name_the_column_the_rule_and_ids():
+    data = _simulated(200, 1)
+    with pytest.raises(CustomerModelsError, match="z1"):
+        _model().fit(data.drop(columns="z1"))
+    with pytest.raises(DataValidationError, match=r"z2.*finite.*c3"):
+        _model().fit(data.assign(z2=data["z2"].where(data.index != "c3")))
+    with pytest.raises(DataValidationError, match="one_hot_covariates"):
+        _model().fit(data.assign(z2=np.where(data["z2"] > 0, "web", "shop")))
+    with pytest.raises(ParameterError, match="list of column"):
+        BetaGeoCovariateModel("z1").fit(data)
+    with pytest.raises(ParameterError, match="own columns"):
+        BetaGeoCovariateModel(["T"]).fit(data)
+    with pytest.raises(ParameterError, match="more than once"):
+        BetaGeoCovariateModel(["z1", "z1"]).fit(data)
+    fitted = _model().fit(data)
+    with pytest.raises(CustomerModelsError, match="z2"):
+        fitted.probability_alive(data.drop(columns="z2"))
+
+
+def test_one_hot_path_for_a_categorical_column():
+    data = _simulated(3000, 6)
+    data["channel"] = np.where(data["z2"] > 0, "web", "shop")
+    encoded = one_hot_covariates(data, ["channel"])
+    assert "channel" not in encoded.columns
+    assert "channel" in data.columns
+    via_dummies = BetaGeoCovariateModel(["channel_web"]).fit(encoded)
+    direct = BetaGeoCovariateModel(["z2"]).fit(data)
+    np.testing.assert_allclose(
+        via_dummies.params_.to_numpy(), direct.params_.to_numpy(), rtol=1e-12
+    )
+
+
+# ---------------------------------------------------------------- persistence, sklearn
+def test_json_round_trip_keeps_coefficient_names(tmp_path):
+    data = _simulated(1500, 12)
+    model = _model(dropout_link="shared", time_unit="W").fit(data)
+    assert "delta:z2" in model.params_.index
+    path = tmp_path / "cov.json"
+    model.save(path)
+    loaded = load_model(path)
+    assert type(loaded) is BetaGeoCovariateModel
+    pd.testing.assert_series_equal(loaded.params_, model.params_)
+    pd.testing.assert_frame_equal(loaded.summary_, model.summary_)
+    assert loaded.get_params()["purchase_covariates"] == ["z1", "z2"]
+    pd.testing.assert_series_equal(
+        loaded.expected_purchases(data, t=5), model.expected_purchases(data, t=5)
+    )
+    rebuilt = BetaGeoCovariateModel.from_params(time_unit="W", **model.params_.to_dict())
+    assert rebuilt.dropout_link == "shared"
+    pd.testing.assert_series_equal(rebuilt.probability_alive(data), model.probability_alive(data))
+
+
+def test_clone_and_get_params():
+    model = _model(penalizer=0.1)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert not hasattr(copy, "params_")
