@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _behavior_peer import pandas_behavior
 from _common import machine, measure, print_markdown_table
 from scipy import special
 from threadpoolctl import threadpool_limits
@@ -308,21 +309,6 @@ def churn_floor(tx: pd.DataFrame, at: pd.Timestamp) -> tuple[pd.DataFrame, pd.Se
     return X, y
 
 
-def pandas_behavior(tx: pd.DataFrame) -> pd.DataFrame:
-    ordered = tx.sort_values(["customer_id", "date"], kind="stable")
-    g = ordered.groupby("customer_id")
-    gaps = g["date"].diff().dt.total_seconds() / SECONDS_PER_DAY
-    ordered = ordered.assign(gap=gaps, weekend=ordered["date"].dt.day_of_week >= 5)
-    return ordered.groupby("customer_id").agg(
-        n_orders=("amount", "size"),
-        total_value=("amount", "sum"),
-        aov=("amount", "mean"),
-        ipt_mean=("gap", "mean"),
-        ipt_std=("gap", "std"),
-        weekend_share=("weekend", "mean"),
-    )
-
-
 # -- checks ------------------------------------------------------------------------------------
 
 
@@ -416,14 +402,24 @@ def valuation_cases(
             lambda t: t * max(state[name].convergence_.n_iterations, 1),
         )
 
+    def alive_and_expected(name: str, X: pd.DataFrame, t: float) -> Callable[[], Any]:
+        return lambda: (state[name].probability_alive(X), state[name].expected_purchases(X, t=t))
+
+    def kernel_case(name: str, cls: Any, X: pd.DataFrame, t: float) -> Case:
+        return Case(
+            f"{cls.__name__} P(alive) + expected_purchases({t:g})",
+            alive_and_expected(name, X, t),
+            "log_likelihood (kernel)",
+            lambda: state[name].log_likelihood(X),
+            None,
+            len(X),
+        )
+
     cases.append(fit_case("bg", cm.BetaGeoModel, summary))
     cases.append(
         Case(
             "BetaGeo P(alive) + expected_purchases(52)",
-            lambda: (
-                state["bg"].probability_alive(summary),
-                state["bg"].expected_purchases(summary, t=52.0),
-            ),
+            alive_and_expected("bg", summary, 52.0),
             "numpy closed form",
             lambda: numpy_bgnbd(
                 state["bg"].params_, summary["frequency"], summary["recency"], summary["T"], 52.0
@@ -434,33 +430,9 @@ def valuation_cases(
     )
     for name, cls in (("pnbd", cm.ParetoNBDModel), ("mbg", cm.ModifiedBetaGeoModel)):
         cases.append(fit_case(name, cls, summary))
-        cases.append(
-            Case(
-                f"{cls.__name__} P(alive) + expected_purchases(52)",
-                lambda name=name: (
-                    state[name].probability_alive(summary),
-                    state[name].expected_purchases(summary, t=52.0),
-                ),
-                "log_likelihood (kernel)",
-                lambda name=name: state[name].log_likelihood(summary),
-                None,
-                n,
-            )
-        )
+        cases.append(kernel_case(name, cls, summary, 52.0))
     cases.append(fit_case("bgbb", cm.BetaGeoBetaBinomModel, bgbb))
-    cases.append(
-        Case(
-            "BetaGeoBetaBinomModel P(alive) + expected_purchases(12)",
-            lambda: (
-                state["bgbb"].probability_alive(bgbb),
-                state["bgbb"].expected_purchases(bgbb, t=12),
-            ),
-            "log_likelihood (kernel)",
-            lambda: state["bgbb"].log_likelihood(bgbb),
-            None,
-            len(bgbb),
-        )
-    )
+    cases.append(kernel_case("bgbb", cm.BetaGeoBetaBinomModel, bgbb, 12))
     cases.append(fit_case("sbg", cm.ShiftedBetaGeoModel, data.contracts))
     cases.append(fit_case("gg", cm.GammaGammaModel, repeat_buyers))
     cases.append(
@@ -474,13 +446,13 @@ def valuation_cases(
         )
     )
 
-    def clv_floor() -> np.ndarray:
-        params = state["bg"].params_
-        args = (summary["frequency"], summary["recency"], summary["T"])
-        spend = numpy_gg(state["gg"].params_, summary["frequency"], summary["monetary_value"])
-        total, previous = np.zeros(n), np.zeros(n)
+    def clv_floor(frame: pd.DataFrame = summary) -> np.ndarray:
+        """12 monthly horizons of BG/NBD x Gamma-Gamma CLV in closed form, 1% a month."""
+        args = (frame["frequency"], frame["recency"], frame["T"])
+        spend = numpy_gg(state["gg"].params_, frame["frequency"], frame["monetary_value"])
+        total, previous = np.zeros(len(frame)), np.zeros(len(frame))
         for m in range(1, 13):
-            expected = numpy_bgnbd(params, *args, 4.345 * m)[1]
+            expected = numpy_bgnbd(state["bg"].params_, *args, 4.345 * m)[1]
             total += (expected - previous) * spend / 1.01**m
             previous = expected
         return total
@@ -503,16 +475,6 @@ def valuation_cases(
     sub_n = len(sub)
     sub_args = (sub["frequency"], sub["recency"], sub["T"])
 
-    def point_clv_floor() -> np.ndarray:
-        params = state["bg"].params_
-        spend = numpy_gg(state["gg"].params_, sub["frequency"], sub["monetary_value"])
-        total, previous = np.zeros(sub_n), np.zeros(sub_n)
-        for m in range(1, 13):
-            expected = numpy_bgnbd(params, *sub_args, 4.345 * m)[1]
-            total += (expected - previous) * spend / 1.01**m
-            previous = expected
-        return total
-
     cases.append(
         Case(
             "customer_lifetime_value confidence=0.9 (laplace, 200 draws)",
@@ -527,7 +489,7 @@ def valuation_cases(
                 random_state=0,
             ),
             "200 x numpy closed-form CLV",
-            point_clv_floor,
+            lambda: clv_floor(sub),
             None,
             sub_n,
             lambda t: 200 * t,

@@ -2,15 +2,17 @@
 
 Run: ``python benchmarks/bench_segmentation.py [n_customers]`` (default 1_000_000).
 
-Times (best of ``REPEAT`` runs) and peak traced memory (tracemalloc: numpy and pandas buffers)
-for:
+Times (best of ``REPEAT`` runs, one BLAS/OpenMP thread) and peak traced memory (tracemalloc:
+numpy and pandas buffers) for:
 
 1. RFM scoring + default segments (``RFMSegmenter.fit_assign``) vs the usual hand-rolled pandas
    approach (``pd.qcut`` on ranks to dodge duplicate edges, then a score-string lookup);
 2. ``behavior_features`` on the ~4.4M simulated transactions vs a pandas ``groupby`` version
    of the same features;
 3. ``KMeansSegmenter(n_clusters="auto")`` on the 1M customers (log1p + scaling, k in 2..8
-   fitted on a seeded 20k sample, silhouette on 5k of it, final Lloyd refinement on all customers).
+   fitted and scored by the silhouette on one seeded 5k sample, then one Lloyd refinement on
+   all customers) against scikit-learn ``KMeans(chosen k, n_init=3)`` on the same scaled
+   features.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _behavior_peer import pandas_behavior
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 import customer_models as cm
 from customer_models.segmentation import (
@@ -73,39 +79,6 @@ def pandas_rfm(summary: pd.DataFrame) -> pd.Series:
     return pd.Series(np.select(conditions, names, default="?"), index=summary.index)
 
 
-def pandas_behavior(tx: pd.DataFrame) -> pd.DataFrame:
-    """The same core features with pandas groupby (sort, diff, agg)."""
-    ordered = tx.sort_values(["customer_id", "date"], kind="stable")
-    gaps = ordered.groupby("customer_id")["date"].diff().dt.total_seconds() / 86_400
-    ordered = ordered.assign(
-        gap=gaps,
-        weekend=ordered["date"].dt.day_of_week >= 5,
-        # same-time orders share their average order number (as behavior_features does)
-        i=ordered.groupby("customer_id")["date"].rank(method="average") - 1.0,
-    )
-    ordered["iv"] = ordered["i"] * ordered["amount"]
-    ordered["ii"] = ordered["i"] * ordered["i"]
-    g = ordered.groupby("customer_id")
-    out = g.agg(
-        n_orders=("amount", "size"),
-        total_value=("amount", "sum"),
-        aov=("amount", "mean"),
-        ipt_mean=("gap", "mean"),
-        ipt_std=("gap", "std"),
-        weekend_share=("weekend", "mean"),
-        s_i=("i", "sum"),
-        s_iv=("iv", "sum"),
-        s_ii=("ii", "sum"),
-    )
-    n = out["n_orders"]
-    den = n * out["s_ii"] - out["s_i"] ** 2
-    out["spend_trend"] = ((n * out["s_iv"] - out["s_i"] * out["total_value"]) / den).where(
-        den > 1e-9 * (n * out["s_ii"]).clip(lower=1.0), 0.0
-    )
-    out["ipt_cv"] = out["ipt_std"] / out["ipt_mean"]
-    return out.drop(columns=["s_i", "s_iv", "s_ii"])
-
-
 def main(n_customers: int = 1_000_000) -> None:
     t0 = time.perf_counter()
     tx = cm.make_transactions(n_customers, random_state=42)
@@ -125,13 +98,13 @@ def main(n_customers: int = 1_000_000) -> None:
     )
 
     t_ours, m_ours, feats = measure(lambda: behavior_features(tx))
-    t_pd, m_pd, peer = measure(lambda: pandas_behavior(tx), repeat=1)
+    t_pd, m_pd, peer = measure(lambda: pandas_behavior(tx, spend_trend=True), repeat=1)
     np.testing.assert_allclose(feats["spend_trend"], peer["spend_trend"], atol=1e-6)
     np.testing.assert_allclose(feats["aov"], peer["aov"], rtol=1e-12)
     rows.append(("behavior_features", len(tx), t_ours, m_ours, "pandas groupby", t_pd, m_pd))
     shuffled = tx.sample(frac=1.0, random_state=0)
     t_ours, m_ours, _ = measure(lambda: behavior_features(shuffled))
-    t_pd, m_pd, _ = measure(lambda: pandas_behavior(shuffled), repeat=1)
+    t_pd, m_pd, _ = measure(lambda: pandas_behavior(shuffled, spend_trend=True), repeat=1)
     rows.append(
         ("behavior_features (shuffled rows)", len(tx), t_ours, m_ours, "pandas groupby", t_pd, m_pd)
     )
@@ -142,7 +115,12 @@ def main(n_customers: int = 1_000_000) -> None:
     t_km, m_km, km = measure(
         lambda: KMeansSegmenter(value_col="monetary_value", random_state=0).fit(X), repeat=1
     )
-    rows.append(("KMeansSegmenter auto-k", len(X), t_km, m_km, "-", np.nan, np.nan))
+    scaled = StandardScaler().fit_transform(np.log1p(X.to_numpy()))
+    t_sk, m_sk, _ = measure(
+        lambda: KMeans(km.n_clusters_, n_init=3, random_state=0).fit(scaled), repeat=1
+    )
+    peer = f"sklearn KMeans({km.n_clusters_}, n_init=3)"
+    rows.append(("KMeansSegmenter auto-k", len(X), t_km, m_km, peer, t_sk, m_sk))
 
     print()
     print(
@@ -169,4 +147,7 @@ def main(n_customers: int = 1_000_000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    # one BLAS/OpenMP thread on both sides: on a shared machine, thread pools that spin
+    # against other jobs make timings of either side swing by several times
+    with threadpool_limits(1):
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
