@@ -261,3 +261,81 @@ def test_rfm_score_expressions_refuses_what_it_cannot_read():
         with pytest.raises(CustomerModelsError) as info:
             call()
         assert needle in str(info.value), needle
+
+
+def _stage_summary() -> pd.DataFrame:
+    """CDNOW weekly, plus prospects, rows on the thresholds and promoter scores."""
+    summary = cm.rfm_summary(
+        cm.load_cdnow_transactions(), time_unit="W", observation_end="1998-03-31"
+    )[["frequency", "recency", "T"]].astype("float64")
+    rng = np.random.default_rng(4)
+    summary["nps"] = np.where(
+        rng.random(len(summary)) < 0.2, np.nan, rng.integers(0, 11, len(summary))
+    )
+    classifier = cm.LifecycleStageClassifier(method="absolute").fit(cm.with_time_unit(summary, "W"))
+    edge = pd.DataFrame(
+        {
+            "frequency": [np.nan, np.nan, 3.0, 3.0, 0.0, 5.0],
+            "recency": [np.nan, np.nan, 1.0, 1.0, 0.0, 2.0],
+            "T": [
+                np.nan,
+                np.nan,
+                1.0 + classifier.at_risk_threshold_,
+                1.0 + classifier.lapsed_threshold_,
+                classifier.new_threshold_,
+                60.0,
+            ],
+            "nps": [np.nan, 9.0, 10.0, 9.0, np.nan, 8.0],
+        },
+        index=pd.Index([-1, -2, -3, -4, -5, -6], name=summary.index.name),
+    )
+    return cm.with_time_unit(pd.concat([summary, edge]), "W")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"method": "absolute"},
+        {"method": "absolute", "nps_col": "nps", "loyal_min_purchases": 3},
+        {"method": "probabilistic", "model": "bg"},
+        {"method": "probabilistic", "model": "mbg", "p_at_risk": 0.6, "p_lapsed": 0.3},
+    ],
+)
+def test_sql_stages_equal_assign(con, options):
+    summary = _stage_summary()
+    buyers = summary.dropna(subset=["frequency"])
+    models = {"bg": BetaGeoModel, "mbg": ModifiedBetaGeoModel}
+    if "model" in options:
+        options = {
+            **options,
+            "model": models[options["model"]]().fit(buyers[["frequency", "recency", "T"]]),
+        }
+    classifier = cm.LifecycleStageClassifier(**options).fit(buyers)
+    table = cms.write_scores(con, _name("stages"), summary, overwrite=True)
+    stage = cms.stage_expression(classifier, table, time_unit="W")
+    got = table.select("customer_id", stage=stage).to_pyarrow().to_pandas()
+    got = got.set_index("customer_id")["stage"].loc[summary.index]
+    expected = classifier.assign(summary).astype(str)
+    assert (got.to_numpy() == expected.to_numpy()).all(), (got != expected.to_numpy()).sum()
+    assert set(expected) >= {"prospect", "new", "lapsed"}
+
+
+def test_stage_expression_refuses_what_it_cannot_write():
+    summary = _stage_summary()
+    buyers = summary.dropna(subset=["frequency"])
+    table = ibis.memtable(pa.Table.from_pandas(summary.reset_index()))
+    adaptive = cm.LifecycleStageClassifier(method="adaptive").fit(buyers)
+    absolute = cm.LifecycleStageClassifier(method="absolute").fit(buyers)
+    pareto = ParetoNBDModel.from_params(r=0.55, alpha=10.6, s=0.61, beta=11.7, time_unit="W")
+    probabilistic = cm.LifecycleStageClassifier(method="probabilistic", model=pareto).fit(buyers)
+    cases = [
+        (lambda: cms.stage_expression(adaptive, table, time_unit="W"), "Score it in Python"),
+        (lambda: cms.stage_expression(absolute, table, time_unit="D"), "'D'"),
+        (lambda: cms.stage_expression(cm.LifecycleStageClassifier(), table, time_unit="W"), "fit"),
+        (lambda: cms.stage_expression(probabilistic, table, time_unit="W"), "closed form"),
+        (lambda: cms.stage_expression(absolute, table.drop("T"), time_unit="W"), "no column 'T'"),
+    ]
+    for call, needle in cases:
+        with pytest.raises(CustomerModelsError) as info:
+            call()
+        assert needle in str(info.value), needle

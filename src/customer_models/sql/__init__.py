@@ -19,11 +19,13 @@ from __future__ import annotations
 from customer_models.sql._api import calibration_holdout_split, rfm_summary
 from customer_models.sql._rfm import rfm_score_expressions
 from customer_models.sql._scores import probability_alive_expression, write_scores
+from customer_models.sql._stages import stage_expression
 
 __all__ = [
     "calibration_holdout_split",
     "probability_alive_expression",
     "rfm_score_expressions",
     "rfm_summary",
+    "stage_expression",
     "write_scores",
 ]
