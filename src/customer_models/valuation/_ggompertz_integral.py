@@ -27,7 +27,9 @@ from scipy.special import expit, logsumexp
 
 __all__ = [
     "BLOCK_ROWS",
+    "LOG_NODE_WEIGHTS",
     "NODES",
+    "exp_weighted_nodes",
     "log_exp_weighted_integral",
     "log_one_plus_expm1",
     "rows_in_blocks",
@@ -50,7 +52,7 @@ def _tanh_sinh_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 #: Nodes ``v`` on (0, 1), their complements ``1 − v`` and the log quadrature weights.
-_V, _ONE_MINUS_V, _LOG_W = _tanh_sinh_grid()
+_V, _ONE_MINUS_V, LOG_NODE_WEIGHTS = _tanh_sinh_grid()
 NODES = _V.size
 
 
@@ -113,6 +115,24 @@ def log_exp_weighted_integral(
     ...                 rtol=1e-13))
     True
     """
+    y, log_weight = exp_weighted_nodes(m, Y)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        total = logsumexp(LOG_NODE_WEIGHTS[None, :] + log_g(y), axis=1)
+    return np.asarray(log_weight + total)
+
+
+def exp_weighted_nodes(m: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes ``y`` (rows, nodes) and ``log W`` (rows,) of :func:`log_exp_weighted_integral`.
+
+    ``∫_0^Y e^(−m y) G(y) dy = W Σ_j w_j G(y_j)`` with ``w_j = exp(LOG_NODE_WEIGHTS[j])``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y, log_w = exp_weighted_nodes(np.array([0.0]), np.array([2.0]))
+    >>> float(y.min()) >= 0.0, float(y.max()) <= 2.0, float(np.exp(log_w[0]))
+    (True, True, 2.0)
+    """
     m = m[:, None]
     Y = Y[:, None]
     q = -m * Y
@@ -126,9 +146,7 @@ def log_exp_weighted_integral(
         y = np.where(tiny, v * Y, np.where(small, y_small, y_large))
         y = np.clip(y, 0.0, Y)  # rounding at the ends
         log_weight = np.log(Y[:, 0]) + _log_exprel(q[:, 0])
-        terms = _LOG_W[None, :] + log_g(y)
-        total = logsumexp(terms, axis=1)
-    return np.asarray(log_weight + total)
+    return y, np.asarray(log_weight)
 
 
 def rows_in_blocks(fn: Callable[..., np.ndarray], *arrays: Any) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from customer_models.valuation._ggompertz_likelihood import (
+    log_likelihood_gradient_kernel,
     log_likelihood_kernel,
     probability_alive_kernel,
 )
@@ -68,8 +69,8 @@ class GGompertzNBDModel(PurchaseModel):
     The integrals (likelihood, expectation, count distribution) are evaluated on a fixed
     135-node tanh-sinh grid after a change of variable that makes their steepest factor
     exactly exponential (see :mod:`customer_models.valuation._ggompertz_integral`), for all
-    rows at once. The gradient and Hessian are derived by central differences (the
-    contract's default). There is no closed-form DERT: ``customer_lifetime_value`` integrates
+    rows at once. The gradient is analytic (the integral's derivative on the same nodes);
+    the Hessian comes from differences of it. There is no closed-form DERT: ``customer_lifetime_value`` integrates
     the expectation, once per distinct ``(frequency, T)`` (``_separable_expectation``).
 
     References
@@ -93,6 +94,7 @@ class GGompertzNBDModel(PurchaseModel):
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T"}
     _separable_expectation = True  # given alive, the lifetime posterior depends on T only
     _loglik_kernel = kernel(log_likelihood_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
     _alive_kernel = kernel(probability_alive_kernel)
     _expected_kernel = kernel(expected_purchases_kernel)
     _pmf_kernel = kernel(probability_of_purchases_kernel)
@@ -103,6 +105,6 @@ class GGompertzNBDModel(PurchaseModel):
         init = super()._initial_params(columns, weights)
         _, _, T = columns
         horizon = max(float(np.max(T)), 1e-3)
-        init[2] = 0.1 / horizon  # hazard growth: a tenth per observation span
+        init[2] = 1.0 / horizon  # hazard growth e^(bT) = e at the longest observation
         init[4] = 1.0
         return init
