@@ -70,8 +70,9 @@ class GGompertzNBDModel(PurchaseModel):
     135-node tanh-sinh grid after a change of variable that makes their steepest factor
     exactly exponential (see :mod:`customer_models.valuation._ggompertz_integral`), for all
     rows at once. The gradient is analytic (the integral's derivative on the same nodes);
-    the Hessian comes from differences of it. There is no closed-form DERT: ``customer_lifetime_value`` integrates
-    the expectation, once per distinct ``(frequency, T)`` (``_separable_expectation``).
+    the Hessian comes from differences of it. There is no closed-form DERT:
+    ``customer_lifetime_value`` integrates the expectation, once per distinct
+    ``(frequency, T)`` (``_separable_expectation``).
 
     References
     ----------
