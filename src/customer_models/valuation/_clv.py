@@ -28,6 +28,7 @@ from customer_models.valuation._clv_args import (
     check_fitted_model,
     check_infinite_horizon,
     checked_horizon,
+    checked_start,
     model_unit,
     per_customer,
     period_days,
@@ -104,6 +105,16 @@ def _continuous(
     return non_negative(finite_dert(model, data, params, cumulative, horizon, delta, infinite))
 
 
+def _window(full: np.ndarray, early: np.ndarray) -> np.ndarray:
+    """``full - early`` (both discounted expected purchases), rounding below 0 taken as 0.
+
+    A difference below ``-1e-12 full`` is not rounding and is reported (`non_negative`).
+    """
+    diff = full - early
+    rounding = (diff < 0) & (diff >= -1e-12 * np.abs(full))
+    return non_negative(np.where(rounding, 0.0, diff))
+
+
 def _clv_point(
     transaction_model: Any,
     spend_model: Any,
@@ -114,15 +125,19 @@ def _clv_point(
     rate: np.ndarray,
     margin: np.ndarray,
     discounting: str,
+    start: float = 0.0,
     params: np.ndarray | None = None,
 ) -> np.ndarray:
     """CLV per row of ``data``; ``params`` replaces the transaction model's parameters."""
     cumulative = cumulative_fn(transaction_model, data, params)
     if discounting == "discrete":
-        purchases = discrete_sum(cumulative, horizon, ratio, rate)
+        purchases = discrete_sum(cumulative, horizon, ratio, rate, start)
     else:
         delta = np.log1p(rate) / ratio  # force of interest per model time unit
         purchases = _continuous(transaction_model, data, cumulative, horizon * ratio, delta, params)
+        if start > 0:  # the window (start, horizon]: the value from now less that up to start
+            early = _continuous(transaction_model, data, cumulative, start * ratio, delta, params)
+            purchases = _window(purchases, early)
     spend = spend_per_purchase(spend_model, data)
     return purchases * spend * margin
 
@@ -198,6 +213,7 @@ def customer_lifetime_value(
     *,
     horizon: float,
     horizon_unit: str = "M",
+    start: float = 0.0,
     discount_rate: float | pd.Series = 0.0,
     discounting: Literal["discrete", "continuous"] = "discrete",
     margin: float | pd.Series = 1.0,
@@ -235,6 +251,11 @@ def customer_lifetime_value(
         Unit of ``horizon`` and period of ``discount_rate``: ``"D"``, ``"W"``, ``"M"``
         (365.25/12 days), ``"Q"``, ``"Y"``, optionally with a multiple (``"30D"``,
         ``"4.345W"``, lifetimes' months for daily and weekly models).
+    start : float, default 0.0
+        Start of the window, in ``horizon_unit`` periods after the end of observation: the
+        value of the purchases in ``(start, horizon]``, still discounted from now (the
+        purchases of period ``i`` by ``(1 + d)^i``, continuous ``exp(-δt)``), so that
+        ``CLV(start=s) = CLV(horizon) - CLV(horizon=s)``. ``0 <= start < horizon``.
     discount_rate : float or Series, default 0.0
         Effective discount rate per ``horizon_unit`` period, a scalar or per customer.
     discounting : {"discrete", "continuous"}, default "discrete"
@@ -280,8 +301,8 @@ def customer_lifetime_value(
     Notes
     -----
     Discrete: ``CLV_i = m_i s_i Σ_{k=1}^{n} (E[X(t_k)] − E[X(t_{k−1})]) (1 + d_i)^{−k}`` with
-    ``t_k = k`` periods converted to model units. Continuous:
-    ``CLV_i = m_i s_i ∫_0^H exp(−δ_i t) dE[X(t)]``.
+    ``t_k = k`` periods converted to model units (with ``start``, ``t_k`` is clipped to
+    ``[start, H]``). Continuous: ``CLV_i = m_i s_i ∫_start^H exp(−δ_i t) dE[X(t)]``.
 
     References
     ----------
@@ -309,6 +330,7 @@ def customer_lifetime_value(
     check_fitted_model(transaction_model, "transaction_model")
     check_choice(discounting, "discounting", ["discrete", "continuous"])
     horizon = checked_horizon(horizon, horizon_unit)
+    first = checked_start(start, horizon, horizon_unit)
     ratio = units_ratio(horizon_unit, model_unit(transaction_model, model_time_unit))
     rate = per_customer(discount_rate, frame.index, "discount_rate", non_negative=True)
     margins = per_customer(margin, frame.index, "margin", non_negative=False)
@@ -319,6 +341,7 @@ def customer_lifetime_value(
         "rate": rate,
         "margin": margins,
         "discounting": discounting,
+        "start": first,
     }
     values = _checked_finite(
         _clv_point(transaction_model, spend_model, frame, **options), frame.index

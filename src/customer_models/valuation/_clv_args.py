@@ -20,6 +20,7 @@ __all__ = [
     "check_fitted_model",
     "check_infinite_horizon",
     "checked_horizon",
+    "checked_start",
     "model_unit",
     "per_customer",
     "period_days",
@@ -88,6 +89,17 @@ def checked_horizon(horizon: Any, horizon_unit: str) -> float:
             horizon, f"horizon ({horizon_unit} periods)", low=0.0, low_inclusive=False, finite=False
         )
     )
+
+
+def checked_start(start: Any, horizon: float, horizon_unit: str) -> float:
+    """Return the start of the window, ``0 <= start < horizon`` and finite, as a float."""
+    value = float(check_number(start, f"start ({horizon_unit} periods)", low=0.0))
+    if value >= horizon:
+        raise ParameterError(
+            f"start={value:g} must be before the end of the window, horizon={horizon:g} "
+            f"({horizon_unit} periods): the value is of the purchases in (start, horizon]."
+        )
+    return value
 
 
 def check_infinite_horizon(

@@ -89,13 +89,16 @@ def check_increments(increment: np.ndarray, current: np.ndarray) -> None:
 
 
 def discrete_sum(
-    cumulative: CumulativeFn, horizon: float, ratio: float, rate: np.ndarray
+    cumulative: CumulativeFn, horizon: float, ratio: float, rate: np.ndarray, start: float = 0.0
 ) -> np.ndarray:
     """Sum over periods i of (E[X(t_i)] - E[X(t_(i-1))]) / (1 + d)^i (lifetimes' convention).
 
-    Vectorized over blocks of period ends (one kernel call per block, not per period); the
-    number of periods is capped at `MAX_DISCRETE_PERIODS`. Increments are never clipped: a
-    decreasing expectation raises (see `check_increments`).
+    Only the purchases in ``(start, horizon]`` count: period ``i`` covers ``(i - 1, i]``
+    clipped to that window and keeps its discount ``(1 + d)^-i`` (periods counted from the
+    end of observation), so a window is the difference of two values from now. Vectorized
+    over blocks of period ends (one kernel call per block, not per period); the number of
+    periods is capped at `MAX_DISCRETE_PERIODS`. Increments are never clipped: a decreasing
+    expectation raises (see `check_increments`).
     """
     n_periods = math.ceil(horizon - 1e-9)
     if n_periods > MAX_DISCRETE_PERIODS:
@@ -108,8 +111,10 @@ def discrete_sum(
     log_growth = np.log1p(rate)
     total = np.zeros_like(rate)
     previous = np.zeros_like(rate)
+    if start > 0:
+        previous = np.asarray(cumulative(start * ratio), dtype=np.float64).reshape(-1)
     step = max(1, _DISCRETE_BLOCK // max(rate.size, 1))
-    for first in range(1, n_periods + 1, step):
+    for first in range(math.floor(start + 1e-9) + 1, n_periods + 1, step):
         ends = np.minimum(np.arange(first, min(first + step, n_periods + 1), dtype=float), horizon)
         current = np.asarray(cumulative(ends * ratio), dtype=np.float64).reshape(ends.size, -1)
         increment = np.diff(current, axis=0, prepend=previous[None, :])
