@@ -46,3 +46,25 @@ def simulate_bgnbd(
     safe_x = np.maximum(x, 1)
     t_x = np.where(x > 0, T * rng.beta(safe_x, np.maximum(counts - x + 1, 1)), 0.0)
     return pd.DataFrame({"frequency": x.astype(float), "recency": t_x, "T": T})
+
+
+def simulate_spend(
+    x: np.ndarray,
+    *,
+    p: float,
+    q: float,
+    v: float,
+    z: np.ndarray,
+    theta: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Mean spend of ``x`` transactions under Gamma-Gamma with ``v_i = v exp(theta'z_i)``.
+
+    ``nu_i ~ Gamma(q, rate v_i)``; the mean of ``x`` transactions ``Gamma(p, rate nu_i)`` is
+    ``Gamma(p x, rate x nu_i)``; 0 without repeat purchases.
+    """
+    v_i = v * np.exp(z @ theta)
+    nu = rng.gamma(q, 1.0 / v_i)
+    safe = np.maximum(x, 1.0)
+    mean = rng.gamma(p * safe, 1.0 / (safe * nu))
+    return np.where(x > 0, mean, 0.0)

@@ -50,7 +50,6 @@ from customer_models.valuation._bgnbd_predictions import (
     probability_of_purchases_kernel,
 )
 from customer_models.valuation._checks import attrs_time_unit, check_count, check_horizon
-from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._covariate_fit import (
     LinkLayout,
     covariance_original,
@@ -314,25 +313,6 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
         cov = np.full((layout.size, layout.size), np.nan)
         cov[:4, :4] = null.covariance_.to_numpy()
         return values, cov
-
-    def _report(self, fit: Any, values: np.ndarray) -> ConvergenceReport:
-        names = self._all_names()
-        edge = tuple(n for n, v in zip(names[:4], values[:4], strict=True) if not 1e-5 < v < 1e5)
-        success = fit.gradient_norm < 1e-5 and fit.positive_definite and not edge
-        message = f"Newton on the chain-rule Hessian: {fit.n_iterations} steps, {fit.message}"
-        if not fit.positive_definite:
-            message += "; the Hessian is not positive definite (try penalizer=0.01)"
-        if edge:
-            message += f"; parameters {list(edge)} ran towards 0 or infinity"
-        return ConvergenceReport(
-            success=bool(success),
-            n_iterations=int(fit.n_iterations),
-            gradient_norm=float(fit.gradient_norm),
-            hessian_positive_definite=bool(fit.positive_definite),
-            at_boundary=edge,
-            moved_from_start=True,
-            message=message,
-        )
 
     # ------------------------------------------------------------------ evaluation
     def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:

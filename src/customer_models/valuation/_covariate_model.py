@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from customer_models.exceptions import DataValidationError, ModelFileError, ParameterError
+from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._covariates import Link, covariate_matrix
 from customer_models.valuation._fit_result import LOG_BOUND, information_criteria
 from customer_models.valuation._fit_rows import as_frame
@@ -187,6 +188,26 @@ class CovariateMixin:
         self.n_customers_ = float(n)
         self.aic_, self.bic_ = information_criteria(
             values.size, self.log_likelihood_, self.n_customers_
+        )
+
+    def _report(self, fit: Any, values: np.ndarray) -> ConvergenceReport:
+        names = self._all_names()
+        k = len(self.param_names)
+        edge = tuple(n for n, v in zip(names[:k], values[:k], strict=True) if not 1e-5 < v < 1e5)
+        success = fit.gradient_norm < 1e-5 and fit.positive_definite and not edge
+        message = f"Newton on the chain-rule Hessian: {fit.n_iterations} steps, {fit.message}"
+        if not fit.positive_definite:
+            message += "; the Hessian is not positive definite (try penalizer=0.01)"
+        if edge:
+            message += f"; parameters {list(edge)} ran towards 0 or infinity"
+        return ConvergenceReport(
+            success=bool(success),
+            n_iterations=int(fit.n_iterations),
+            gradient_norm=float(fit.gradient_norm),
+            hessian_positive_definite=bool(fit.positive_definite),
+            at_boundary=edge,
+            moved_from_start=True,
+            message=message,
         )
 
     # ------------------------------------------------------------------ per-row parameters
