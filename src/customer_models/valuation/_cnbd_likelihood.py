@@ -102,17 +102,33 @@ def phase_weights(
 
 
 def _branches(
-    k: int, r: Any, alpha: Any, a: Any, b: Any, x: Any, t_x: Any, T: Any, modified: bool
+    k: int,
+    r: Any,
+    alpha: Any,
+    a: Any,
+    b: Any,
+    x: Any,
+    t_x: Any,
+    T: Any,
+    modified: bool,
+    moments: bool = True,
 ) -> tuple[Any, ...]:
-    """Return ``(A, alive, dead, repeat, bx1, R, log_s, mean_j, harmonic)`` of the likelihood."""
+    """Return ``(A, alive, dead, repeat, bx1, R, log_s, mean_j, harmonic)``.
+
+    Without ``moments`` (P(alive) needs neither), ``A``, ``mean_j`` and ``harmonic`` are None.
+    """
     x = np.asarray(x, dtype=np.float64)
     t_x = np.asarray(t_x, dtype=np.float64)
     T = np.asarray(T, dtype=np.float64)
     shift = 1.0 if modified else 0.0
     R = r + k * x
-    A = gammaln(R) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + shift) - betaln(a, b)
+    A = (
+        gammaln(R) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + shift) - betaln(a, b)
+        if moments
+        else None
+    )
     u = (T - t_x) / (alpha + T)
-    log_s, _, mean_j, harmonic = phase_weights(R, u, k, moments=True)
+    log_s, _, mean_j, harmonic = phase_weights(R, u, k, moments=moments)
     alive = log_s - R * np.log(alpha + T)
     repeat = (x > 0) | modified  # the "dropped out after the last purchase" branch exists
     bx1 = np.where(repeat, b + x - 1.0 + shift, 1.0)
@@ -230,5 +246,5 @@ def probability_alive_kernel(
     0.7576
     """
     k, r, alpha, a, b = _unpack(params)
-    _, alive, dead, repeat, *_ = _branches(k, r, alpha, a, b, x, t_x, T, modified)
+    _, alive, dead, repeat, *_ = _branches(k, r, alpha, a, b, x, t_x, T, modified, moments=False)
     return np.asarray(np.where(repeat, expit(alive - dead), 1.0))

@@ -16,8 +16,9 @@ and it happens if the customer survived the ``m - 1`` coins before it (chance
   ``C(L) = c_1 + ... + c_L``: a sum of positive terms, accumulated by recursion until a
   geometric bound on the rest is below ``1e-15`` of the total.
 
-``k = 1`` gives the BG/NBD (MBG/NBD) expressions. Everything is evaluated once per distinct
-row of ``(x, t_x, T, t)``.
+``k = 1`` gives the BG/NBD (MBG/NBD) expressions. Only the weights ``w_j`` depend on ``t_x``:
+the per-``j`` series and incomplete beta functions are evaluated once per distinct row of
+``(x, T, t)`` (a customer base repeats them), the weights once per customer.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import betainc, betaln
+from scipy.special import betainc, betaln, gammaln
 
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._btyd_common import conditional_pmf
@@ -34,27 +35,30 @@ from customer_models.valuation._cnbd_likelihood import (
     phase_weights,
     probability_alive_kernel,
 )
-from customer_models.valuation._patterns import on_distinct_rows
+from customer_models.valuation._patterns import distinct_rows
 
 __all__ = ["expected_purchases_kernel", "probability_of_purchases_kernel"]
 
 #: Relative size of the neglected rest of the expectation's series.
 _REL_TOL = 1e-15
 #: Most terms of the series per phase count; reached only for horizons far beyond the data.
-_MAX_TERMS = 2_000_000
+_MAX_TERMS = 10_000_000
+#: Row-by-term cells per block of the series (bounds its temporaries to a few MiB).
+_BLOCK_CELLS = 1 << 18
 
 
-def _posterior(
-    k: int, r: Any, alpha: Any, b: Any, x: Any, t_x: Any, T: Any, t: Any, modified: bool
-) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-    """``R``, the phase weights ``w_j``, ``b'``, ``log q`` and ``log(1 - q)`` given alive."""
-    R = r + k * x
-    A = alpha + T
-    _, weights, _, _ = phase_weights(R, (T - t_x) / A, k)
-    b_post = b + x + (1.0 if modified else 0.0)
-    log_q = np.log(t) - np.log(A + t)
-    log_1mq = np.log(A) - np.log(A + t)
-    return R, weights, b_post, log_q, log_1mq
+def _flat_rows(*arrays: Any) -> tuple[tuple[int, ...], list[np.ndarray]]:
+    arrs = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in arrays))
+    return arrs[0].shape, [np.ascontiguousarray(v).ravel() for v in arrs]
+
+
+def _per_distinct(fn: Any, key: list[np.ndarray]) -> list[np.ndarray]:
+    """``fn(*key)`` (a list of k row arrays), evaluated once per distinct row of ``key``."""
+    found = distinct_rows(key)
+    if found is None:
+        return list(fn(*key))
+    rows, inverse = found
+    return [v[inverse] for v in fn(*rows)]
 
 
 def _series(
@@ -66,72 +70,86 @@ def _series(
     j: int,
     k: int,
 ) -> np.ndarray:
-    """``sum_i NB(i; R, q) C(floor((i + j) / k))`` for rows with ``q > 0``."""
-    n_rows = R.size
-    out = np.zeros(n_rows)
-    idx = np.arange(n_rows)
-    log_pmf = R * log_1mq
-    level = np.full(n_rows, j // k)  # L = floor((i + j) / k) at i = 0
-    c_next = np.ones(n_rows)  # c_(L+1), starting at c_1 = 1
-    cum = np.zeros(n_rows)  # C(L)
-    for m in range(1, j // k + 1):  # not reached for j < k
-        cum += c_next
-        c_next = c_next * (bp + m - 1.0) / (a + bp + m - 1.0)
+    """``sum_i NB(i; R, q) C(floor((i + j) / k))`` for rows with ``q > 0``, in blocks of terms.
+
+    Each block evaluates ``log NB(i)`` directly (log-gamma functions, no recursion error) and
+    ``C`` as a running sum of ``c_L`` at the terms where ``L`` steps up. After each block a row
+    stops once the geometric bound on its rest, ``NB(i) / k [(i+j) ρ/(1-ρ) + ρ/(1-ρ)^2]`` with
+    ``ρ = max(q (R+i)/(i+1), q)`` the largest later term ratio (``C(L) <= L``), is below
+    ``1e-15`` of its sum (or below the smallest float).
+    """
+    out = np.zeros(R.size)
+    idx = np.arange(R.size)
+    base = R * log_1mq - gammaln(R)
+    lb = betaln(a, bp)
+    carry = np.zeros(R.size)  # C(L) before the block
     q = np.exp(log_q)
-    for i in range(_MAX_TERMS):
-        out[idx] += np.exp(log_pmf) * cum
-        ratio = np.maximum(q * (R + i) / (i + 1.0), q)  # bounds every later term ratio
-        # rest <= pmf(i) / k [ (i + j) rho / (1 - rho) + rho / (1 - rho)^2 ] (C(L) <= L)
+    start = 0
+    while start < _MAX_TERMS:
+        width = int(np.clip(_BLOCK_CELLS // max(idx.size, 1), 16, 8192))
+        n = start + np.arange(width, dtype=np.float64)
+        log_pmf = gammaln(R[:, None] + n) - gammaln(n + 1.0) + base[:, None] + n * log_q[:, None]
+        steps = np.flatnonzero(((start + np.arange(width) + j) % k == 0) & (n + j >= k))
+        increments = np.zeros((idx.size, width))
+        if steps.size:
+            level = (n[steps] + j) // k
+            increments[:, steps] = np.exp(
+                betaln(a[:, None], bp[:, None] + level - 1.0) - lb[:, None]
+            )
+        cum = carry[:, None] + np.cumsum(increments, axis=1)
+        out[idx] += np.einsum("ij,ij->i", np.exp(log_pmf), cum)
+        carry = cum[:, -1]
+        last = n[-1]
+        ratio = np.maximum(q * (R + last) / (last + 1.0), q)
         small = ratio < 1.0
         gap = np.where(small, 1.0 - ratio, 1.0)
-        log_rest = log_pmf + np.log(ratio * ((i + j + 1.0) / gap + 1.0 / gap**2) / k)
+        log_rest = log_pmf[:, -1] + np.log(ratio * ((last + j) / gap + 1.0 / gap**2) / k)
         acc = out[idx]
         log_acc = np.log(acc, out=np.full(acc.size, -np.inf), where=acc > 0)
         done = small & ((log_rest < np.log(_REL_TOL) + log_acc) | (log_rest < -745.0))
         if done.all():
             return out
-        if done.any():
-            keep = ~done
-            idx, R, a, bp, log_q, log_1mq, q = (v[keep] for v in (idx, R, a, bp, log_q, log_1mq, q))
-            log_pmf, level, c_next, cum = log_pmf[keep], level[keep], c_next[keep], cum[keep]
-        log_pmf = log_pmf + np.log(R + i) - np.log(i + 1.0) + log_q
-        if (i + 1 + j) % k == 0:  # one more purchase epoch is reached
-            level = level + 1
-            cum = cum + c_next
-            c_next = c_next * (bp + level - 1.0) / (a + bp + level - 1.0)
+        keep = ~done
+        idx, R, a, bp, log_q, log_1mq, q, base, lb, carry = (
+            v[keep] for v in (idx, R, a, bp, log_q, log_1mq, q, base, lb, carry)
+        )
+        start += width
     raise ParameterError(
-        "the expected purchases need more than 2,000,000 terms at this horizon: t is far "
+        "the expected purchases need more than 10,000,000 terms at this horizon: t is far "
         "beyond the time the data and the parameters describe; use a shorter horizon."
     )
 
 
-def _expected_alive_rows(
+def _given_phase(
     k: int,
     modified: bool,
     x: np.ndarray,
-    t_x: np.ndarray,
     T: np.ndarray,
     t: np.ndarray,
     r: np.ndarray,
     alpha: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
-) -> np.ndarray:
-    out = np.zeros(x.size)
+) -> list[np.ndarray]:
+    """``E[N | alive, J = j]`` for ``j < k``: the series of each row (0 where ``t = 0``)."""
+    R = r + k * x
+    A = alpha + T
+    bp = b + x + (1.0 if modified else 0.0)
     pos = np.flatnonzero(t > 0)
-    if pos.size == 0:
-        return out
-    x, t_x, T, t, r, alpha, a, b = (v[pos] for v in (x, t_x, T, t, r, alpha, a, b))
-    R, weights, bp, log_q, log_1mq = _posterior(k, r, alpha, b, x, t_x, T, t, modified)
-    total = np.zeros(pos.size)
-    for j, w in enumerate(weights):
-        live = np.flatnonzero(w > 0)
-        if live.size:
-            total[live] += w[live] * _series(
-                R[live] + j, a[live], bp[live], log_q[live], log_1mq[live], j, k
-            )
-    out[pos] = total
+    out = []
+    log_q = np.log(t[pos]) - np.log(A[pos] + t[pos])
+    log_1mq = np.log(A[pos]) - np.log(A[pos] + t[pos])
+    for j in range(k):
+        g = np.zeros(x.size)
+        if pos.size:
+            g[pos] = _series(R[pos] + j, a[pos], bp[pos], log_q, log_1mq, j, k)
+        out.append(g)
     return out
+
+
+def _weights(k: int, r: Any, alpha: Any, x: Any, t_x: Any, T: Any) -> list[np.ndarray]:
+    """Posterior weights of ``J``, the phases completed since the last purchase, given alive."""
+    return phase_weights(r + k * x, (T - t_x) / (alpha + T), k)[1]
 
 
 def expected_purchases_kernel(
@@ -149,29 +167,33 @@ def expected_purchases_kernel(
     """
     k = erlang_k(params)
     p = np.asarray(params, dtype=np.float64)
-    alive = probability_alive_kernel(params, x, t_x, T, modified=modified)
-    given_alive = on_distinct_rows(
-        lambda *rows: _expected_alive_rows(k, modified, *rows),
-        (x, t_x, T, t, p[1], p[2], p[3], p[4]),
+    shape, (xf, txf, Tf, tf, r, alpha, a, b) = _flat_rows(x, t_x, T, t, p[1], p[2], p[3], p[4])
+    weights = _weights(k, r, alpha, xf, txf, Tf)
+    series = _per_distinct(
+        lambda *rows: _given_phase(k, modified, *rows), [xf, Tf, tf, r, alpha, a, b]
     )
-    return np.asarray(alive * given_alive)
+    given_alive = np.sum([w * g for w, g in zip(weights, series, strict=True)], axis=0)
+    alive = probability_alive_kernel(params, x, t_x, T, modified=modified)
+    return np.asarray(alive * given_alive.reshape(shape))
 
 
-def _pmf_alive_rows(
+def _pmf_given_phase(
     k: int,
     modified: bool,
     n: np.ndarray,
     x: np.ndarray,
-    t_x: np.ndarray,
     T: np.ndarray,
     t: np.ndarray,
     r: np.ndarray,
     alpha: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
-) -> np.ndarray:
-    R, weights, bp, log_q, _ = _posterior(k, r, alpha, b, x, t_x, T, t, modified)
-    q = np.exp(log_q)
+) -> list[np.ndarray]:
+    """``P(N = n | alive, J = j)`` for ``j < k``."""
+    R = r + k * x
+    A = alpha + T
+    bp = b + x + (1.0 if modified else 0.0)
+    q = t / (A + t)
     lb = betaln(a, bp)
     c_n = np.where(n > 0, np.exp(betaln(a, bp + np.maximum(n - 1.0, 0.0)) - lb), 1.0)
     c_n1 = np.exp(betaln(a, bp + n) - lb)
@@ -179,11 +201,7 @@ def _pmf_alive_rows(
     def tail(m: np.ndarray, shape: np.ndarray) -> np.ndarray:  # P(NB(shape, q) >= m)
         return np.where(m <= 0, 1.0, betainc(np.maximum(m, 1.0), shape, q))
 
-    total = np.zeros(n.size)
-    for j, w in enumerate(weights):
-        Rj = R + j
-        total += w * (c_n * tail(n * k - j, Rj) - c_n1 * tail((n + 1.0) * k - j, Rj))
-    return np.clip(total, 0.0, 1.0)
+    return [c_n * tail(n * k - j, R + j) - c_n1 * tail((n + 1.0) * k - j, R + j) for j in range(k)]
 
 
 def probability_of_purchases_kernel(
@@ -201,10 +219,15 @@ def probability_of_purchases_kernel(
     """
     k = erlang_k(params)
     p = np.asarray(params, dtype=np.float64)
-    alive = probability_alive_kernel(params, x, t_x, T, modified=modified)
-    counts = np.asarray(n, dtype=np.float64)
-    given_alive = on_distinct_rows(
-        lambda *rows: _pmf_alive_rows(k, modified, *rows),
-        (counts, x, t_x, T, t, p[1], p[2], p[3], p[4]),
+    shape, (nf, xf, txf, Tf, tf, r, alpha, a, b) = _flat_rows(
+        n, x, t_x, T, t, p[1], p[2], p[3], p[4]
     )
-    return conditional_pmf(alive, given_alive, counts)
+    weights = _weights(k, r, alpha, xf, txf, Tf)
+    terms = _per_distinct(
+        lambda *rows: _pmf_given_phase(k, modified, *rows), [nf, xf, Tf, tf, r, alpha, a, b]
+    )
+    given_alive = np.clip(
+        np.sum([w * g for w, g in zip(weights, terms, strict=True)], axis=0), 0.0, 1.0
+    )
+    alive = probability_alive_kernel(params, x, t_x, T, modified=modified)
+    return conditional_pmf(alive, given_alive.reshape(shape), np.asarray(n, dtype=np.float64))
