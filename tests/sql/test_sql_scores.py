@@ -339,3 +339,31 @@ def test_stage_expression_refuses_what_it_cannot_write():
         with pytest.raises(CustomerModelsError) as info:
             call()
         assert needle in str(info.value), needle
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"monetary_col": None},
+        {
+            "n_bins": 3,
+            "segments": {
+                "top": {"r": (3, 3), "f": (2, 3), "m": (1, 3)},
+                "rest": {"r": (1, 2), "f": (1, 3), "m": (1, 3)},
+                "fading": {"r": (3, 3), "f": (1, 1), "m": (1, 3)},
+            },
+        },
+    ],
+)
+def test_sql_rfm_segments_equal_assign(con, options):
+    summary = cm.rfm_summary(cm.load_cdnow_transactions(), value_col="amount", time_unit="W")[
+        ["frequency", "recency", "T", "monetary_value"]
+    ]
+    segmenter = cm.RFMSegmenter(**options).fit(summary)
+    table = cms.write_scores(con, _name("segments"), summary, overwrite=True)
+    got = table.select("customer_id", s=cms.rfm_segment_expression(segmenter, table))
+    got = got.to_pyarrow().to_pandas().set_index("customer_id")["s"].loc[summary.index]
+    expected = segmenter.assign(summary).astype(str)
+    assert (got.to_numpy() == expected.to_numpy()).all()
+    assert got.nunique() >= 2  # several segments, not one by accident

@@ -17,7 +17,7 @@ BG/NBD's P(alive) as an expression the database evaluates (or ``ibis.to_sql`` pr
 from __future__ import annotations
 
 from customer_models.sql._api import calibration_holdout_split, rfm_summary
-from customer_models.sql._rfm import rfm_score_expressions
+from customer_models.sql._rfm import rfm_score_expressions, rfm_segment_expression
 from customer_models.sql._scores import probability_alive_expression, write_scores
 from customer_models.sql._stages import stage_expression
 
@@ -25,6 +25,7 @@ __all__ = [
     "calibration_holdout_split",
     "probability_alive_expression",
     "rfm_score_expressions",
+    "rfm_segment_expression",
     "rfm_summary",
     "stage_expression",
     "write_scores",

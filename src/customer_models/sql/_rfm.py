@@ -14,9 +14,10 @@ import numpy as np
 from customer_models._validation import check_fitted
 from customer_models.exceptions import ParameterError
 from customer_models.segmentation._rfm import RFMScorer, _flip_edges
+from customer_models.segmentation._rfm_segments import RFMSegmenter
 from customer_models.sql._read import ibis_module
 
-__all__ = ["rfm_score_expressions"]
+__all__ = ["rfm_score_expressions", "rfm_segment_expression"]
 
 
 def _column(table: Any, name: Any, argument: str) -> Any:
@@ -95,3 +96,59 @@ def rfm_score_expressions(scorer: RFMScorer, table: Any) -> dict[str, Any]:
             combined = combined * 10 + part
     scores["rfm_score"] = combined.cast("int64")
     return scores
+
+
+def rfm_segment_expression(segmenter: RFMSegmenter, table: Any) -> Any:
+    """Return the RFM segment of every row of a summary table as an Ibis expression.
+
+    The segmenter's scores (:func:`rfm_score_expressions` of its ``scorer_``), its ``fm``
+    score ``(f + m + 1) // 2`` (round half up) and one ``CASE`` over its segment map, whose
+    rectangles partition the score grid: equal to ``segmenter.assign`` (as strings).
+
+    Parameters
+    ----------
+    segmenter : RFMSegmenter
+        Fitted, with its columns given by name.
+    table : ibis.expr.types.Table
+        A customer summary with those columns.
+
+    Returns
+    -------
+    ibis.expr.types.StringColumn
+        One of ``segmenter.segments_`` per row (NULL where an input is NULL).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> import pyarrow as pa
+    >>> import customer_models as cm
+    >>> from customer_models.sql import rfm_segment_expression
+    >>> summary = cm.load_cdnow_summary()
+    >>> segmenter = cm.RFMSegmenter().fit(summary)
+    >>> table = ibis.memtable(pa.Table.from_pandas(summary.reset_index()))
+    >>> sql = table.select("customer_id", segment=rfm_segment_expression(segmenter, table))
+    >>> sql.order_by("customer_id").limit(2).to_pyarrow()["segment"].to_pylist()
+    ['Potential Loyalists', 'Lost']
+    >>> segmenter.assign(summary.head(2)).astype(str).tolist()
+    ['Potential Loyalists', 'Lost']
+    """
+    ibis = ibis_module()
+    if not isinstance(segmenter, RFMSegmenter):
+        raise ParameterError(
+            f"segmenter must be a fitted RFMSegmenter, got {type(segmenter).__name__}."
+        )
+    check_fitted(segmenter, "segment_map_")
+    scores = rfm_score_expressions(segmenter.scorer_, table)
+    dims = {"r": scores["r_score"], "f": scores["f_score"]}
+    if "m_score" in scores:
+        dims["m"] = scores["m_score"]
+        dims["fm"] = (scores["f_score"] + scores["m_score"] + 1) // 2
+    else:
+        dims["fm"] = scores["f_score"]
+    branches = []
+    for name, spec in segmenter.segment_map_.items():  # a few segments, not customers
+        inside = ibis.literal(True)
+        for dim, (low, high) in spec.items():
+            inside = inside & dims[dim].between(int(low), int(high))
+        branches.append((inside, name))
+    return ibis.cases(*branches, else_=ibis.null("string"))
