@@ -62,7 +62,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()
     print(machine())
-    rows = []
+    rows: list[dict[str, object]] = []
+    predictions: list[dict[str, object]] = []
     for modified in (True, False):
         cnbd, floor = (
             (ModifiedBetaGeoCNBDModel, ModifiedBetaGeoModel)
@@ -95,7 +96,31 @@ def main() -> None:
                     "converged": bool(profiled.convergence_.success and fixed.convergence_.success),
                 }
             )
+            for name, call in (
+                ("probability_alive", lambda m, d=data: m.probability_alive(d)),
+                ("expected_purchases t=52", lambda m, d=data: m.expected_purchases(d, t=52.0)),
+                (
+                    "probability_of_purchases n=2 t=52",
+                    lambda m, d=data: m.probability_of_purchases(d, n=2, t=52.0),
+                ),
+            ):
+                t_ours, mem_ours, _ = measure(partial(call, fixed), 1)
+                t_ref, mem_ref, _ = measure(partial(call, ref), 1)
+                predictions.append(
+                    {
+                        "model": cnbd.__name__,
+                        "customers": n,
+                        "prediction": name,
+                        "k=3 (s)": round(t_ours, 2),
+                        "floor k=1 (s)": round(t_ref, 2),
+                        "ratio": round(t_ours / t_ref, 1),
+                        "peak MiB": round(mem_ours, 1),
+                        "peak MiB floor": round(mem_ref, 1),
+                    }
+                )
     print_table(rows)
+    print()
+    print_table(predictions)
 
 
 if __name__ == "__main__":
