@@ -71,8 +71,9 @@ def _summary_frame(
     }
     if monetary is not None:
         columns["monetary_value"] = monetary
-    columns["first_purchase"] = us_to_datetime(red.first_us, tz)
-    columns["last_purchase"] = us_to_datetime(red.last_us, tz)
+    for name, us in (("first_purchase", red.first_us), ("last_purchase", red.last_us)):
+        # A naive datetime64 view becomes the column without a copy (an index is copied).
+        columns[name] = us.view("datetime64[us]") if tz is None else us_to_datetime(us, tz)
     columns["n_transactions"] = red.n_transactions.astype(np.int64, copy=False)
     if red.total_value is not None:
         columns["total_value"] = red.total_value
