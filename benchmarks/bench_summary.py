@@ -10,11 +10,16 @@ The floor is what any sort-based summary must do: code the customer ids (hashing
 days, pack (customer, day) into an int64 key and sort it.
 
 Run:  python benchmarks/bench_summary.py --sizes 100000 300000 1000000 3000000 10000000
+Scaling (issue #12: 10M at most 12x the 1M time), the integrator's command:
+      python benchmarks/bench_summary.py --sizes 1000000 10000000 --repeat 5 --skip lifetimes pandas
+It prints, for every implementation, the ratio of its median time at the largest size to
+the smallest, and the load average before and after (measure on an idle machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -145,7 +150,9 @@ def polars_summary(frame: object, end: pd.Timestamp) -> pd.DataFrame:
     return out.to_pandas().set_index("customer_id")[CORE]
 
 
-def run_size(n: int, repeat: int, skip: list[str]) -> list[dict[str, object]]:
+def run_size(
+    n: int, repeat: int, skip: list[str]
+) -> tuple[list[dict[str, object]], dict[str, float]]:
     tx = independent_log(n)
     end = tx["date"].max()
     input_mb = tx.memory_usage(deep=True).sum() / 2**20
@@ -203,7 +210,31 @@ def run_size(n: int, repeat: int, skip: list[str]) -> list[dict[str, object]]:
             }
         )
     print_table(rows)
-    return rows
+    return rows, {name: statistics.median(times[name]) for name in peers}
+
+
+def print_scaling(medians: dict[int, dict[str, float]]) -> None:
+    """Ratio of each implementation's median at the largest size to the smallest."""
+    small, large = min(medians), max(medians)
+    if small == large:
+        return
+    print(f"\nscaling {large:,} / {small:,} customers (issue #12 asks ours <= 12x from 1M to 10M):")
+    print_table(
+        [
+            {
+                "implementation": name,
+                f"{small:,} s": f"{medians[small][name]:.3f}",
+                f"{large:,} s": f"{medians[large][name]:.3f}",
+                "ratio": f"{medians[large][name] / medians[small][name]:.1f}x",
+            }
+            for name in medians[small]
+            if name in medians[large]
+        ]
+    )
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in load)
 
 
 def main() -> None:
@@ -213,11 +244,17 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=["lifetimes"], help="peers to skip")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    rows = []
+    load_before = os.getloadavg()
+    rows: list[dict[str, object]] = []
+    medians: dict[int, dict[str, float]] = {}
     for n in args.sizes:
-        rows += run_size(n, args.repeat, args.skip)
+        size_rows, medians[n] = run_size(n, args.repeat, args.skip)
+        rows += size_rows
     print("\nall sizes:")
     print_table(rows)
+    print_scaling(medians)
+    after = os.getloadavg()
+    print(f"load average (1, 5, 15 min) before {_load(load_before)}, after {_load(after)}")
 
 
 if __name__ == "__main__":
