@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import itertools
+import operator
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -500,3 +503,54 @@ def test_time_too_fine_for_one_key_falls_back():
     np.testing.assert_array_equal(
         result["recency"], (per_customer.max() - per_customer.min()).dt.days
     )
+
+
+def _in_row_order(values: pd.Series) -> float:
+    """Sum left to right, as one pass over the log does (pandas' own sum is compensated)."""
+    return float(list(itertools.accumulate(values.to_numpy(), operator.add))[-1])
+
+
+@pytest.mark.parametrize("ids", ["int", "str"])
+@pytest.mark.parametrize("blocks", [False, True])
+def test_equals_a_plain_pandas_groupby_bit_for_bit(ids, blocks, monkeypatch):
+    """Every column against an independent pandas groupby on a messy log, with a cut-off.
+
+    Unsorted rows, several purchases a day, ties, second-resolution times, customers whose
+    every purchase is after the cut-off; sums taken in row order, so equality is exact.
+    """
+    if blocks:
+        monkeypatch.setattr(customer_blocks, "BLOCK_BITS", 5)
+        monkeypatch.setattr(customer_blocks, "CHUNK_ROWS", 700)
+    tx = _messy_log(11, ids, "second", n_rows=6_000)
+    end = pd.Timestamp("2021-11-30 13:00")
+    ours = rfm_summary(tx, value_col="amount", observation_end=end)
+
+    kept = tx[tx["date"] < end.normalize() + pd.Timedelta(days=1)]
+    kept = kept.assign(day=kept["date"].dt.floor("D"))
+    by_customer = kept.groupby("customer_id")
+    first_day = by_customer["day"].transform("min")
+    first_value = kept[kept["day"] == first_day].groupby("customer_id")["amount"]
+    days = by_customer["day"]
+    expected = pd.DataFrame(
+        {
+            "frequency": days.nunique() - 1,
+            "recency": (days.max() - days.min()).dt.days.astype(float),
+            "T": (end.normalize() - days.min()).dt.days.astype(float),
+            "total_value": by_customer["amount"].agg(_in_row_order),
+            "first_value": first_value.agg(_in_row_order),
+            "first_purchase": by_customer["date"].min(),
+            "last_purchase": by_customer["date"].max(),
+            "n_transactions": by_customer.size(),
+        }
+    )
+    repeat = expected["frequency"].to_numpy()
+    spend = (expected["total_value"] - expected["first_value"]).to_numpy()
+    expected["monetary_value"] = np.divide(
+        spend, repeat, out=np.zeros(repeat.size), where=repeat > 0
+    )
+    assert len(ours) == len(expected) < tx["customer_id"].nunique()
+    for column in expected.columns.drop("first_value"):
+        np.testing.assert_array_equal(
+            ours[column].to_numpy(), expected[column].to_numpy(), err_msg=column
+        )
+    np.testing.assert_array_equal(ours.index.to_numpy(), expected.index.to_numpy())
