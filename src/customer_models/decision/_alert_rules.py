@@ -8,6 +8,7 @@ rule fires too often.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,9 @@ class Fired:
     after: np.ndarray
     statistic: np.ndarray
     severity: np.ndarray
-    reason: np.ndarray  # str per fired customer
+    #: formats the reason of the alerts kept: (before, after, statistic) -> str array; called
+    #: after the flood cap, so text is built only for the alerts reported
+    reason: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def _fmt(values: np.ndarray, spec: str) -> np.ndarray:
@@ -79,10 +82,13 @@ class AliveDrop:
         a = ensure_numeric(after[self.column], after.index, column=self.column, what="after")
         drop = b - a
         ids, b, a, drop = _pick(drop > thr, before.index, b, a, drop)
-        reason = np.char.add(
-            np.char.add(np.char.add("P(alive) fell from ", _fmt(b, "%.2f")), " to "),
-            np.char.add(_fmt(a, "%.2f"), f" (by more than {thr:g})"),
-        )
+
+        def reason(b: np.ndarray, a: np.ndarray, _: np.ndarray) -> np.ndarray:
+            return np.char.add(
+                np.char.add(np.char.add("P(alive) fell from ", _fmt(b, "%.2f")), " to "),
+                np.char.add(_fmt(a, "%.2f"), f" (by more than {thr:g})"),
+            )
+
         return Fired(len(before), ids, b, a, drop, drop, reason)
 
 
@@ -131,10 +137,13 @@ class GradeDrop:
         fell = a - b
         ids, b, a, fell = _pick(fell >= steps, before.index, b, a, fell)
         labels = np.asarray(names, dtype=str)
-        reason = np.char.add(
-            np.char.add("grade dropped from ", labels[b.astype(np.int64)]),
-            np.char.add(" to ", labels[a.astype(np.int64)]),
-        )
+
+        def reason(b: np.ndarray, a: np.ndarray, _: np.ndarray) -> np.ndarray:
+            return np.char.add(
+                np.char.add("grade dropped from ", labels[b.astype(np.int64) - 1]),
+                np.char.add(" to ", labels[a.astype(np.int64) - 1]),
+            )
+
         # before/after hold grade positions (1 = best grade) so the table stays numeric
         return Fired(len(before), ids, b + 1, a + 1, fell, fell, reason)
 
@@ -214,13 +223,14 @@ class PurchasesBelowExpected:
             p[candidate] = np.minimum(cdf, 1.0)
         fire = p < alpha
         ids, e, o, pf = _pick(fire, ids, expected, observed, p)
-        reason = np.char.add(
-            np.char.add(
-                np.char.add(_fmt(o, "%.0f"), " purchases where the model expected "),
-                _fmt(e, "%.2f"),
-            ),
-            np.char.add(" (P(X <= observed) = ", np.char.add(_fmt(pf, "%.3g"), ")")),
-        )
+
+        def reason(e: np.ndarray, o: np.ndarray, pf: np.ndarray) -> np.ndarray:
+            text = np.char.add(_fmt(o, "%.0f"), " purchases where the model expected ")
+            return np.char.add(
+                np.char.add(text, _fmt(e, "%.2f")),
+                np.char.add(" (P(X <= observed) = ", np.char.add(_fmt(pf, "%.3g"), ")")),
+            )
+
         severity = -np.log(np.maximum(pf, 1e-300))
         return Fired(len(before), ids, e, o, pf, severity, reason)
 
@@ -263,10 +273,14 @@ class TierAtRisk:
             left = np.full(len(after), float(days))
         fire = (need > 0) & (left <= horizon)
         ids, n, d = _pick(fire, after.index, need, left)
-        reason = np.char.add(
-            np.char.add("needs ", _fmt(n, "%.2f")),
-            np.char.add(
-                " more to keep the tier at the review in ", np.char.add(_fmt(d, "%.0f"), " days")
-            ),
-        )
+
+        def reason(d: np.ndarray, n: np.ndarray, _: np.ndarray) -> np.ndarray:
+            return np.char.add(
+                np.char.add("needs ", _fmt(n, "%.2f")),
+                np.char.add(
+                    " more to keep the tier at the review in ",
+                    np.char.add(_fmt(d, "%.0f"), " days"),
+                ),
+            )
+
         return Fired(len(after), ids, d, n, n, n, reason)

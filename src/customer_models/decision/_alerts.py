@@ -132,9 +132,11 @@ def snapshot_alerts(
                 "name='alive_crash')."
             )
         names.append(rule.name)
-    common = b.index.intersection(a.index, sort=False)
-    b_common = b.loc[common]
-    a_common = a.loc[common]
+    if b.index.equals(a.index):  # the usual case: no 1M-row reindex of every column
+        b_common, a_common = b, a
+    else:
+        common = b.index.intersection(a.index, sort=False)
+        b_common, a_common = b.loc[common], a.loc[common]
     id_name = b.index.name or a.index.name or "customer_id"
     pieces, rows = [], []
     for rule in rules:
@@ -151,7 +153,9 @@ def snapshot_alerts(
                 {
                     id_name: fired.ids[order],
                     "rule": rule.name,
-                    "reason": fired.reason[order].astype(object),
+                    "reason": fired.reason(
+                        fired.before[order], fired.after[order], fired.statistic[order]
+                    ).astype(object),
                     "before": fired.before[order],
                     "after": fired.after[order],
                     "statistic": fired.statistic[order],

@@ -29,8 +29,7 @@ def _components(components: Any, names: list[str] | None = None) -> pd.DataFrame
     check_not_empty(frame, what=_WHAT)
     if names is not None:
         require_columns(frame, names, what=_WHAT)
-        frame = frame[names]
-    for column in frame.columns:
+    for column in frame.columns if names is None else names:
         values = frame[column]
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
             raise DataValidationError(
@@ -177,23 +176,27 @@ class HealthScore(BaseEstimator):
         if self.weights is not None:
             names, w = self._set_weights()
             frame = _components(components, names)
-            x = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-            present = ~np.isnan(x)
-            total_w = present @ w
+            total = np.zeros(len(frame))
+            total_w = np.zeros(len(frame))
+            for name, weight in zip(names, w, strict=True):  # one pass per component
+                x = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+                present = ~np.isnan(x)
+                total += np.where(present, x, 0.0) * weight
+                total_w += present * weight
             check_rule(
                 total_w <= 0,
                 frame.index,
                 rule="at least one weighted health component must be present",
                 what=_WHAT,
             )
-            health = 100.0 * (np.where(present, x, 0.0) @ w) / total_w
+            health = 100.0 * total / np.where(total_w > 0, total_w, 1.0)
             return pd.Series(health, index=frame.index, name="health")
         if getattr(self, "coef_", None) is None:
             raise NotFittedError(
                 "This HealthScore is not fitted yet; call fit(components, y) first or give "
                 "weights=."
             )
-        frame = _components(components, self.components_)
+        frame = _components(components, self.components_)[self.components_]
         X, _ = self._design(frame, self.missing_indicators_)
         eta = X @ self.coef_.to_numpy() + self.intercept_
         # 100 * P(stay) = 100 * (1 - sigmoid(eta)) = 100 * sigmoid(-eta), stable for any eta

@@ -173,7 +173,10 @@ class Scorecard(BaseEstimator):
         require_columns(frame, [c.column for c in criteria], what="scorecard input")
         parts = {c.name: c.points_of(frame[c.column]) for c in criteria}
         out = pd.DataFrame(parts, index=frame.index)
-        out["points"] = np.sum(np.vstack(list(parts.values())), axis=0)
+        total = np.zeros(len(frame))
+        for points in parts.values():  # a few criteria: one vector add each
+            total += points
+        out["points"] = total
         return out
 
     def score(self, customers: Any) -> pd.DataFrame:
