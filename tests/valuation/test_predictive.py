@@ -92,7 +92,11 @@ def simulate_pnbd(n, params, t, *, seed=0, tail=400.0):
 
 
 def simulate_bgbb(n, params, t, *, seed=0):
-    """BG/BB: at each opportunity a living customer transacts w.p. p, then dies w.p. θ."""
+    """BG/BB: at each opportunity a living customer transacts w.p. p, then dies w.p. θ.
+
+    Returns the summary, the holdout counts of the next ``t`` opportunities, whether the
+    customer is alive after them, and the opportunities until the next transaction.
+    """
     rng = np.random.default_rng(seed)
     p = rng.beta(params["alpha"], params["beta"], n)
     theta = rng.beta(params["gamma"], params["delta"], n)
@@ -105,8 +109,10 @@ def simulate_bgbb(n, params, t, *, seed=0):
     x = (buys & cal).sum(axis=1)
     t_x = np.where(buys & cal, i, 0).max(axis=1)
     y = (buys & ~cal & (i <= n_periods[:, None] + t)).sum(axis=1)
+    later = buys & ~cal  # opportunities after n until the next transaction (inf: none by t)
+    nxt = np.where(later.any(axis=1), np.argmax(later, axis=1) + 1.0 - n_periods, np.inf)
     data = pd.DataFrame({"frequency": x, "recency": t_x, "n_periods": n_periods}).astype(float)
-    return data, y.astype(float), death > n_periods + t
+    return data, y.astype(float), death > n_periods + t, nxt
 
 
 @cache
@@ -312,7 +318,7 @@ def test_alive_and_next_purchase_match_simulation(cls, params, sim):
 
 @pytest.mark.slow
 def test_bgbb_distribution_and_alive_match_simulation():
-    data, y, alive = _bgbb_sim()
+    data, y, alive, _ = _bgbb_sim()
     model = BetaGeoBetaBinomModel.from_params(**BGBB)
     pmf = cm.purchase_pmf(model, data, t=5).to_numpy()
     for k in range(pmf.shape[1]):

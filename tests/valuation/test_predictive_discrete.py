@@ -13,12 +13,11 @@ import mpmath as mp
 import numpy as np
 import pandas as pd
 import pytest
+from test_predictive import BGBB, _within, simulate_bgbb
 
 import customer_models as cm
 from customer_models.exceptions import CustomerModelsError
 from customer_models.valuation import BetaGeoBetaBinomModel
-
-BGBB = {"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.783}
 
 
 def _model():
@@ -101,33 +100,8 @@ def test_quantile_refuses_an_unbounded_walk():
         cm.next_purchase_quantile(_model(), _histories(), q=0.5, max_time=10**7)
 
 
-def simulate_next(n_customers, *, ahead, seed):
-    """BG/BB histories and the opportunity (after n) of each customer's next transaction."""
-    rng = np.random.default_rng(seed)
-    p = rng.beta(BGBB["alpha"], BGBB["beta"], n_customers)
-    theta = rng.beta(BGBB["gamma"], BGBB["delta"], n_customers)
-    n = rng.integers(1, 10, n_customers)
-    total = int(n.max() + ahead)
-    death = rng.geometric(theta)  # first opportunity at which the customer is dead
-    i = np.arange(1, total + 1)[None, :]
-    buys = (rng.uniform(size=(n_customers, total)) < p[:, None]) & (i < death[:, None])
-    cal = i <= n[:, None]
-    x = (buys & cal).sum(axis=1)
-    t_x = np.where(buys & cal, i, 0).max(axis=1)
-    later = buys & ~cal
-    nxt = np.where(later.any(axis=1), np.argmax(later, axis=1) + 1 - n, np.inf)
-    data = pd.DataFrame({"frequency": x, "recency": t_x, "n_periods": n}).astype(float)
-    return data, nxt
-
-
-def _within(predicted, observed, z=4.0):
-    expected = float(np.sum(predicted))
-    sd = float(np.sqrt(np.sum(predicted * (1.0 - predicted))))
-    assert abs(float(np.sum(observed)) - expected) <= z * sd + 1.0, (expected, observed.sum())
-
-
 def test_next_purchase_matches_simulation():
-    data, nxt = simulate_next(20_000, ahead=40, seed=11)
+    data, _, _, nxt = simulate_bgbb(20_000, BGBB, 40, seed=11)
     model = _model()
     for m in (1, 3, 10, 40):
         _within(cm.next_purchase_cdf(model, data, t=m).to_numpy(), nxt <= m)

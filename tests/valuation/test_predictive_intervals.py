@@ -75,7 +75,7 @@ def test_outcome_interval_covers_the_simulated_count(cls, params, sim):
 
 @pytest.mark.slow
 def test_bgbb_outcome_interval_covers_the_simulated_count():
-    data, y, _ = simulate_bgbb(15_000, BGBB, 5, seed=14)
+    data, y, _, _ = simulate_bgbb(15_000, BGBB, 5, seed=14)
     model = BetaGeoBetaBinomModel.from_params(**BGBB)
     for confidence in (0.8, 0.9):
         _check(cm.prediction_interval(model, data, t=5, confidence=confidence), y, confidence)

@@ -280,9 +280,7 @@ def customer_lifetime_value(
         the transaction model on resamples of it and the spend model on resamples of its
         rows with ``frequency > 0``. The scored ``data`` is never refitted in its place.
     progress : bool, tqdm-compatible class or callable, optional
-        Report the bootstrap refits (``method="bootstrap"``), the slow part: ``True`` for a
-        tqdm bar (or lines on stderr without tqdm), a class such as ``tqdm.tqdm``, or a
-        callable ``progress(done, total, desc)``. Silent by default.
+        Report the bootstrap refits, as in :func:`confidence_interval`.
 
     Returns
     -------

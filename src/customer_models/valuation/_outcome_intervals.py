@@ -69,9 +69,7 @@ def prediction_interval(
     max_count : int, default 100,000
         Refuse rather than walk the counts past this.
     progress : bool, tqdm-compatible class or callable, optional
-        Report the bootstrap refits (``method="bootstrap"``), the slow part: ``True`` for a
-        tqdm bar (or lines on stderr without tqdm), a class such as ``tqdm.tqdm``, or a
-        callable ``progress(done, total, desc)``. Silent by default.
+        Report the bootstrap refits, as in :func:`confidence_interval`.
 
     Returns
     -------

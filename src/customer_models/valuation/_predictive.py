@@ -172,11 +172,11 @@ def purchase_distribution(
     Examples
     --------
     >>> import pandas as pd
-    >>> from customer_models.valuation import BetaGeoModel
-    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-    >>> purchase_distribution(m, one, t=39).round(3).iloc[0].tolist()
-    [1.226, 0.555, 0.0, 1.0, 4.0]
+    >>> from customer_models.valuation import ParetoNBDModel
+    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    >>> row = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    >>> purchase_distribution(m, row, t=39).round(3).iloc[0].tolist()
+    [1.455, 0.592, 0.0, 1.0, 5.0]
     """
     levels = _checked_levels(quantiles)
     cap = int(check_number(max_count, "max_count", low=1, integer=True))
@@ -340,11 +340,11 @@ def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
     Examples
     --------
     >>> import pandas as pd
-    >>> from customer_models.valuation import BetaGeoModel
-    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-    >>> round(float(next_purchase_cdf(m, one, t=39).iloc[0]), 3)
-    0.555
+    >>> from customer_models.valuation import ModifiedBetaGeoModel
+    >>> mbg = ModifiedBetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> history = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    >>> round(float(next_purchase_cdf(mbg, history, t=39).iloc[0]), 3)
+    0.591
     """
     if isinstance(model, BetaGeoBetaBinomModel):
         frame = as_pandas(data, what="data")

@@ -139,12 +139,12 @@ def pmf_source(model: Any, data: Any, t: Any) -> PmfSource:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from customer_models.valuation import BetaGeoModel
-    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    >>> df = pd.DataFrame({"frequency": [2, 2], "recency": [30.43] * 2, "T": [38.86] * 2})
-    >>> src = pmf_source(m, df, 39)
+    >>> from customer_models.valuation import ParetoNBDModel
+    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    >>> two = pd.DataFrame({"frequency": [2, 2], "recency": [30.43] * 2, "T": [38.86] * 2})
+    >>> src = pmf_source(m, two, 39)
     >>> src.n_patterns, src.pmf(None, np.arange(3.0), np.array([0])).round(3).tolist()
-    (1, [[0.445, 0.239, 0.144]])
+    (1, [[0.408, 0.219, 0.152]])
     """
     from customer_models.valuation._discrete import DiscretePurchaseModel
     from customer_models.valuation._param_draws import fitted_params, with_params
