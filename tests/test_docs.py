@@ -81,13 +81,14 @@ def test_the_optional_modules_have_reference_pages():
     assert entries.get("customer_models.plotting") == "plotting.md"
     assert entries.get("customer_models.dask") == "dask.md"
     assert entries.get("customer_models.sql") == "sql.md"
+    assert entries.get("customer_models.spark") == "spark.md"
 
 
 def test_every_reference_entry_names_a_public_object():
     for name in _reference_entries():
         parts = name.split(".")[1:]
         obj = cm
-        if parts and parts[0] in ("plotting", "dask", "sql"):
+        if parts and parts[0] in ("plotting", "dask", "sql", "spark"):
             continue  # optional extras, imported on their own
         for part in parts:
             assert hasattr(obj, part), f"docs/reference names {name}, which does not exist"
