@@ -322,7 +322,7 @@ def test_new_customer_expectation_per_profile():
 
 # ---------------------------------------------------------------- errors and the one-hot path
 def test_covariate_errors_name_the_column_the_rule_and_ids():
-    data = _simulated(200, 1)
+    data = _simulated(2000, 1)
     with pytest.raises(CustomerModelsError, match="z1"):
         _model().fit(data.drop(columns="z1"))
     with pytest.raises(DataValidationError, match=r"z2.*finite.*c3"):

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.special import expit, gammaln, polygamma, psi
 
 from customer_models.valuation._btyd_common import by_count, unpack4
+from customer_models.valuation._covariate_special import trigamma
 from customer_models.valuation._optimize import dot
 from customer_models.valuation._patterns import count_grid
 
@@ -263,6 +264,8 @@ def log_likelihood_rows_hessian_kernel(
     """
     x = np.asarray(x, dtype=np.float64)
     r, alpha, a, b = (np.broadcast_to(v, x.shape) for v in unpack4(params))
+    r0 = float(r.flat[0]) if r.size else 1.0
+    common_r = bool(np.all(r == r0))  # covariates act on alpha, a, b: r is one number
     shift = beta_shift(modified)
     bm, abm = b + shift, a + b + shift
     repeat = (x > 0) | modified
@@ -274,9 +277,13 @@ def log_likelihood_rows_hessian_kernel(
     d = np.where(repeat, np.log(a) - np.log(bx1) + rx * (log_aT - log_atx), -np.inf)
     w4 = expit(d)
     w3 = 1.0 - w4
+
+    def of_rx(fn: Any) -> np.ndarray:  # fn(r + x), once per distinct count when r is common
+        return by_count(fn, r0, x) if common_r else np.asarray(fn(rx))
+
     psi_ab, psi_abk = psi(a + b), psi(abm + x)
     ll = (
-        gammaln(rx)
+        of_rx(gammaln)
         - gammaln(r)
         + r * np.log(alpha)
         + gammaln(a + b)
@@ -288,21 +295,21 @@ def log_likelihood_rows_hessian_kernel(
     )
     grad = np.stack(
         [
-            psi(rx) - psi(r) + np.log(alpha) - log_aT + w4 * (log_aT - log_atx),
+            of_rx(psi) - psi(r) + np.log(alpha) - log_aT + w4 * (log_aT - log_atx),
             r / alpha - rx * (w3 * inv_aT + w4 * inv_atx),
             psi_ab - psi_abk + w4 / a,
             psi_ab + psi(bm + x) - psi(b) - psi_abk - w4 * inv_bx1,
         ],
         axis=-1,
     )
-    tri_ab = polygamma(1, a + b) - polygamma(1, abm + x)
+    tri_ab = trigamma(a + b) - trigamma(abm + x)
     h = np.empty((*x.shape, 4, 4))
-    h[..., 0, 0] = polygamma(1, rx) - polygamma(1, r)
+    h[..., 0, 0] = of_rx(trigamma) - trigamma(r)
     h[..., 0, 1] = 1.0 / alpha - (w3 * inv_aT + w4 * inv_atx)
     h[..., 1, 1] = -r / alpha**2 + rx * (w3 * inv_aT**2 + w4 * inv_atx**2)
     h[..., 2, 2] = tri_ab - w4 / a**2
     h[..., 2, 3] = tri_ab
-    h[..., 3, 3] = tri_ab + polygamma(1, bm + x) - polygamma(1, b) + w4 * inv_bx1**2
+    h[..., 3, 3] = tri_ab + trigamma(bm + x) - trigamma(b) + w4 * inv_bx1**2
     h[..., 0, 2] = h[..., 0, 3] = h[..., 1, 2] = h[..., 1, 3] = 0.0
     # the mixture term w3 w4 (grad A3 - grad A4)(grad A3 - grad A4)'
     c = w3 * w4

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln, polygamma, psi
+from scipy.special import gammaln, psi
 
 from customer_models._validation import check_str
 from customer_models.exceptions import ConvergenceWarning, ParameterError
@@ -47,6 +47,7 @@ from customer_models.valuation._covariate_fit import (
     unknowns_start,
 )
 from customer_models.valuation._covariate_model import CovariateMixin, likelihood_ratio
+from customer_models.valuation._covariate_special import trigamma
 from customer_models.valuation._covariates import (
     Link,
     check_covariate_names,
@@ -108,7 +109,7 @@ def spend_rows_hessian_kernel(
     p, q, v = (np.broadcast_to(a, np.shape(x)) for a in np.asarray(params, dtype=np.float64))
     px, xm = p * x, x * m
     s = v + xm
-    psi_pq, tri_pq = psi(px + q), polygamma(1, px + q)
+    psi_pq, tri_pq = psi(px + q), trigamma(px + q)
     ll = spend_log_likelihood_kernel(params, x, m)
     grad = np.stack(
         [
@@ -119,10 +120,10 @@ def spend_rows_hessian_kernel(
         axis=-1,
     )
     h = np.empty((*np.shape(x), 3, 3))
-    h[..., 0, 0] = x**2 * (tri_pq - polygamma(1, px))
+    h[..., 0, 0] = x**2 * (tri_pq - trigamma(px))
     h[..., 0, 1] = h[..., 1, 0] = x * tri_pq
     h[..., 0, 2] = h[..., 2, 0] = -x / s
-    h[..., 1, 1] = tri_pq - polygamma(1, q)
+    h[..., 1, 1] = tri_pq - trigamma(q)
     h[..., 1, 2] = h[..., 2, 1] = 1.0 / v - 1.0 / s
     h[..., 2, 2] = -q / v**2 + (px + q) / s**2
     return ll, grad, h

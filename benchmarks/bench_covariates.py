@@ -1,0 +1,144 @@
+"""Covariate models at scale: BG/NBD and Gamma-Gamma with 5 continuous covariates.
+
+One process, simulated customers from the models' generative processes with known
+coefficients (tests/valuation/_covariate_sim.py). Prints fit times, the scoring time of
+P(alive) + E[X(t)], the peak resident memory above the level before each step as a multiple
+of the summary frame's size, the no-covariate fit on the same data (the floor: the same
+customers without covariates), and the recovered coefficients against the truth.
+
+    python benchmarks/bench_covariates.py --n 1000000
+    python benchmarks/bench_covariates.py --n 100000 --recovery 100   # coverage of 95% CIs
+
+pymc-marketing is not compared in this version (see README_covariates.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "valuation"))
+
+from _common import PeakRSS, machine
+from _covariate_sim import simulate_bgnbd, simulate_spend
+
+from customer_models.valuation import BetaGeoModel, GammaGammaModel
+from customer_models.valuation._bgnbd_covariates import BetaGeoCovariateModel
+from customer_models.valuation._gamma_gamma_covariates import (
+    GammaGammaCovariateModel,
+)
+
+COLUMNS = [f"z{j}" for j in range(5)]
+GAMMA = np.array([0.3, -0.2, 0.1, 0.0, 0.15])
+DELTA_A = np.array([0.2, 0.0, -0.1, 0.1, 0.0])
+DELTA_B = np.array([-0.1, 0.1, 0.0, 0.0, 0.2])
+THETA = np.array([0.2, -0.1, 0.0, 0.1, 0.05])
+
+
+def simulate(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 5))
+    data = simulate_bgnbd(
+        n,
+        r=0.8,
+        alpha=5.0,
+        a=0.8,
+        b=3.0,
+        z_purchase=z,
+        z_dropout=z,
+        gamma=GAMMA,
+        delta_a=DELTA_A,
+        delta_b=DELTA_B,
+        rng=rng,
+    )
+    data["monetary_value"] = simulate_spend(
+        data["frequency"].to_numpy(), p=6.0, q=4.0, v=15.0, z=z, theta=THETA, rng=rng
+    )
+    for j, c in enumerate(COLUMNS):
+        data[c] = z[:, j]
+    data.attrs["time_unit"] = "W"
+    return data
+
+
+def timed(fn):
+    with PeakRSS() as mem:
+        start = time.perf_counter()
+        out = fn()
+        elapsed = time.perf_counter() - start
+    return elapsed, mem.peak_above_baseline_mb, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--recovery", type=int, default=0, help="repeated fits for coverage")
+    parser.add_argument("--recovery-n", type=int, default=20_000)
+    args = parser.parse_args()
+    print(machine(), "(measured under load: other jobs share the machine)")
+    data = simulate(args.n, 1)
+    frame_mb = data.memory_usage(index=True, deep=True).sum() / 2**20
+    print(f"{args.n:,} customers, 5 continuous covariates; summary frame {frame_mb:.0f} MiB")
+    bg = BetaGeoCovariateModel(COLUMNS, dropout_covariates=COLUMNS, time_unit="W")
+    rows = []
+    t, mb, _ = timed(lambda: BetaGeoModel(time_unit="W").fit(data))
+    rows.append(("BG/NBD without covariates (floor)", t, mb))
+    t, mb, _ = timed(lambda: bg.fit(data))
+    rows.append(("BG/NBD fit, 5 + 5 + 5 coefficients", t, mb))
+    t, mb, _ = timed(lambda: (bg.probability_alive(data), bg.expected_purchases(data, t=52)))
+    rows.append(("score P(alive) + E[X(52)]", t, mb))
+    gg = GammaGammaCovariateModel(COLUMNS)
+    t, mb, _ = timed(lambda: GammaGammaModel().fit(data))
+    rows.append(("Gamma-Gamma without covariates (floor)", t, mb))
+    t, mb, _ = timed(lambda: gg.fit(data))
+    rows.append(("Gamma-Gamma fit, 5 coefficients", t, mb))
+    t, mb, _ = timed(lambda: gg.expected_spend(data))
+    rows.append(("score expected_spend", t, mb))
+    print("\n| step | seconds | peak MiB | peak / frame |\n|---|---:|---:|---:|")
+    for name, t, mb in rows:
+        print(f"| {name} | {t:.2f} | {mb:.0f} | {mb / frame_mb:.2f}x |")
+    print(f"\nBG/NBD fit: {bg.convergence_.message}")
+    truth = dict(zip([f"gamma:{c}" for c in COLUMNS], GAMMA, strict=True))
+    truth |= dict(zip([f"delta_a:{c}" for c in COLUMNS], DELTA_A, strict=True))
+    truth |= dict(zip([f"delta_b:{c}" for c in COLUMNS], DELTA_B, strict=True))
+    table = bg.summary_.loc[list(truth), ["coef", "se"]].assign(truth=pd.Series(truth))
+    table["z"] = (table["coef"] - table["truth"]) / table["se"]
+    print(table.round(4).to_string())
+    spend_truth = pd.Series(dict(zip([f"theta:{c}" for c in COLUMNS], THETA, strict=True)))
+    spend = gg.summary_.loc[spend_truth.index, ["coef", "se"]].assign(truth=spend_truth)
+    spend["z"] = (spend["coef"] - spend["truth"]) / spend["se"]
+    print(spend.round(4).to_string())
+    if args.recovery:
+        recovery(args.recovery, args.recovery_n, truth, spend_truth)
+
+
+def recovery(n_fits: int, n: int, truth: dict, spend_truth: pd.Series) -> None:
+    """z-scores of repeated fits on fresh simulations: mean, sd and coverage of 95% CIs."""
+    zs, zs_spend = [], []
+    for seed in range(n_fits):
+        data = simulate(n, 1000 + seed)
+        bg = BetaGeoCovariateModel(COLUMNS, dropout_covariates=COLUMNS, time_unit="W").fit(data)
+        s = bg.summary_.loc[list(truth)]
+        zs.append((s["coef"] - pd.Series(truth)) / s["se"])
+        g = GammaGammaCovariateModel(COLUMNS).fit(data).summary_.loc[spend_truth.index]
+        zs_spend.append((g["coef"] - spend_truth) / g["se"])
+    for label, frame in (("BG/NBD", pd.DataFrame(zs)), ("Gamma-Gamma", pd.DataFrame(zs_spend))):
+        out = pd.DataFrame(
+            {
+                "mean z": frame.mean(),
+                "sd z": frame.std(),
+                "coverage 95%": (frame.abs() < 1.959964).mean(),
+            }
+        )
+        print(f"\n{label}: {n_fits} fits of {n:,} simulated customers")
+        print(out.round(3).to_string())
+        print(f"overall coverage {float((frame.abs() < 1.959964).to_numpy().mean()):.3f}")
+
+
+if __name__ == "__main__":
+    main()
