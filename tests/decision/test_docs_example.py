@@ -1,0 +1,90 @@
+"""The worked example of docs/decision.md, run as written: its tables and counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import customer_models as cm
+from customer_models.decision import (
+    AliveDrop,
+    GradeDrop,
+    PurchasesBelowExpected,
+    Scorecard,
+    health_components,
+    snapshot_alerts,
+)
+
+CARD = Scorecard(
+    [
+        {"name": "rhythm", "bands": [(0, 0.05, 0), (0.05, 0.2, 20), (0.2, 0.5, 35), (0.5, 1, 50)]},
+        {"name": "frequency", "bands": [(0, 1, 0), (1, 3, 10), (3, None, 25)]},
+        {
+            "name": "spend",
+            "column": "monetary_value",
+            "bands": [(0, 20, 0), (20, 50, 10), (50, None, 25)],
+        },
+    ],
+    grades=[("A", 70), ("B", 45), ("C", 20), ("D", None)],
+    version="cdnow-1",
+)
+
+#: The grade table of docs/decision.md: customers, share, holdout churn rate.
+DOCS_GRADES = {
+    "A": (3365, 0.143, 0.268),
+    "B": (2970, 0.126, 0.475),
+    "C": (6379, 0.271, 0.777),
+    "D": (10856, 0.461, 0.857),
+}
+#: The alert counts of docs/decision.md.
+DOCS_ALERTS = {"alive_drop": 425, "grade_drop": 209, "purchases_below_expected": 118}
+
+
+@pytest.fixture(scope="module")
+def example(cdnow_split):
+    split, model = cdnow_split
+    split = cm.with_time_unit(split, "W")
+    customers = split.join(health_components(split, model, t=39))
+    scores = CARD.score(customers)
+    return split, model, customers, scores
+
+
+def test_grade_table(example) -> None:
+    split, _, customers, scores = example
+    explained = CARD.explain(customers)
+    np.testing.assert_allclose(
+        explained[["rhythm", "frequency", "spend"]].sum(axis=1), scores["points"]
+    )
+    churned = split["frequency_holdout"].eq(0)
+    counts = scores["grade"].value_counts(sort=False)
+    rates = churned.groupby(scores["grade"], observed=False).mean()
+    for grade, (n, share, rate) in DOCS_GRADES.items():
+        assert counts[grade] == n
+        assert round(n / len(split), 3) == share
+        assert round(float(rates[grade]), 3) == rate
+    # grades rank churn: every grade churns less than the next one down
+    assert rates.is_monotonic_increasing
+
+
+def test_alert_counts(example) -> None:
+    split, model, customers, scores = example
+    tx = cm.load_cdnow_transactions()
+    late = cm.rfm_summary(tx, observation_end="1998-06-30", freq="W", value_col="amount")
+    late = late.loc[split.index]
+    # the later summary is the calibration summary plus the holdout
+    np.testing.assert_array_equal(late["T"], split["T"] + 39)
+    np.testing.assert_array_equal(
+        late["frequency"], split["frequency"] + split["frequency_holdout"]
+    )
+    late = cm.with_time_unit(late.join(health_components(late, model, t=39)), "W")
+    before = cm.with_time_unit(customers.join(scores[["grade"]]), "W")
+    after = cm.with_time_unit(late.join(CARD.score(late)[["grade"]]), "W")
+    rules = [AliveDrop(0.5, column="alive"), GradeDrop(2), PurchasesBelowExpected(model, alpha=0.2)]
+    report = snapshot_alerts(before, after, rules, max_share=0.05)
+    assert report.summary["n_fired"].to_dict() == DOCS_ALERTS
+    assert not report.summary["capped"].any()
+    alive = report.alerts[report.alerts["rule"] == "alive_drop"]
+    drop = before["alive"] - after["alive"]
+    assert set(alive["customer_id"]) == set(drop.index[drop > 0.5])
+    assert isinstance(report.alerts, pd.DataFrame)
