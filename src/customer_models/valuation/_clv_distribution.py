@@ -91,6 +91,7 @@ def value_distribution(
     data: Any,
     *,
     t: float,
+    start: float = 0.0,
     margin: float = 1.0,
     quantiles: Sequence[float] = (0.05, 0.5, 0.95),
     thresholds: Sequence[float] = (),
@@ -117,6 +118,10 @@ def value_distribution(
         ``frequency``, ``recency``, ``T`` (or ``n_periods``) and ``monetary_value``.
     t : float
         Horizon in the transaction model's time unit, a scalar.
+    start : float, default 0.0
+        Start of the window after ``T`` (model units): the value of the purchases in
+        ``(T + start, T + start + t]``. Pareto/NBD only for ``start > 0`` (its count over a
+        later window is a closed form: see :func:`pmf_source`); others are refused.
     margin : float, default 1.0
         Profit margin, > 0.
     quantiles : sequence of float, default (0.05, 0.5, 0.95)
@@ -174,7 +179,8 @@ def value_distribution(
     n_mix = int(check_number(n_draws, "n_draws", low=2, high=MAX_DRAWS, integer=True))
     check_random_state(random_state)
     spend_params, xv, xm = _spend_rows(spend_model, frame)
-    source = pmf_source(transaction_model, frame, t)
+    first_time = float(check_number(start, "start", low=0.0))
+    source = pmf_source(transaction_model, frame, t, first_time)
     # value rows: distinct (history, spend posterior); the pmf once per distinct history
     # sorted by frequency first: rows of a block have pmfs of similar length
     x = frame["frequency"].to_numpy(dtype=np.float64)

@@ -81,7 +81,7 @@ def _horizon(t: Any, discrete: bool) -> float:
 
 
 def _factored(
-    model: Any, theta: np.ndarray, cols: tuple[np.ndarray, ...], t: float
+    model: Any, theta: np.ndarray, cols: tuple[np.ndarray, ...], t: float, start: float = 0.0
 ) -> Callable[[np.ndarray | None, np.ndarray, np.ndarray], np.ndarray] | None:
     """``P(k) = P(alive) g(k | x, T) + (1 - P(alive)) [k = 0]`` with ``g`` per (x, T) pair.
 
@@ -89,6 +89,12 @@ def _factored(
     process under the posterior given alive, which depends on ``(x, T)`` only (not on
     ``t_x``), so ``g`` is evaluated once per distinct pair and per count, and P(alive) once
     per history. The same formula as the models' ``probability_of_purchases`` kernels.
+
+    ``start`` (Pareto/NBD only): the count in ``(T + start, T + start + t]``. Being alive at
+    ``T + start`` depends on the dropout rate only, so it multiplies P(alive) by
+    ``((β+T)/(β+T+start))^s`` and turns the posterior given alive into ``Gamma(s,
+    β+T+start)``; the purchase rate's posterior is unchanged (Poisson increments are
+    independent of the unobserved purchases before ``T + start``).
     """
     from customer_models.valuation import _bgnbd_predictions as bgp
     from customer_models.valuation import _pareto_nbd_predictions as pnp
@@ -97,6 +103,13 @@ def _factored(
     from customer_models.valuation._pareto_nbd import ParetoNBDModel
 
     given: Callable[..., np.ndarray]
+    if start > 0 and not isinstance(model, ParetoNBDModel):
+        raise ParameterError(
+            "A window that starts after T (start > 0) has a closed-form count distribution "
+            f"for Pareto/NBD only; got {type(model).__name__} (in the BG family being alive "
+            "at T + start depends on the purchase rate too). Use start=0, or "
+            "customer_lifetime_value(start=) for the expected value."
+        )
     if isinstance(model, BetaGeoModel):
         shift = 1.0 if isinstance(model, ModifiedBetaGeoModel) else 0.0
 
@@ -106,7 +119,10 @@ def _factored(
     elif isinstance(model, ParetoNBDModel):
 
         def given(p: np.ndarray, k: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
-            return pnp._pmf_new(k, t, p[0] + x, p[1] + T, p[2], p[3] + T)
+            return pnp._pmf_new(k, t, p[0] + x, p[1] + T, p[2], p[3] + T + start)
+
+        def survive(p: np.ndarray, T: np.ndarray) -> np.ndarray:
+            return np.asarray(np.exp(-p[2] * np.log1p(start / (p[3] + T))))
 
     else:
         return None
@@ -128,13 +144,18 @@ def _factored(
         needed, local = np.unique(pair[rows], return_inverse=True)
         kk = np.asarray(k, dtype=np.float64)[None, :]
         g = np.asarray(given(p, kk, x_u[needed, None], T_u[needed, None]), dtype=np.float64)
+        if start > 0:  # alive at T + start (the rest buys nothing in the window)
+            alive = alive * survive(p, T_u[needed])[local]
         return alive[:, None] * g[local] + (1.0 - alive)[:, None] * (kk == 0)
 
     return pmf
 
 
-def pmf_source(model: Any, data: Any, t: Any) -> PmfSource:
+def pmf_source(model: Any, data: Any, t: Any, start: float = 0.0) -> PmfSource:
     """Build the :class:`PmfSource` of ``model`` on ``data`` for the horizon ``t`` (scalar).
+
+    ``start > 0``: the count in ``(T + start, T + start + t]`` (Pareto/NBD only, see
+    `_factored`).
 
     Examples
     --------
@@ -175,7 +196,9 @@ def pmf_source(model: Any, data: Any, t: Any) -> PmfSource:
                 out = kernel(p, kk, xr, tr, ar, horizon)
             return np.broadcast_to(np.asarray(out, dtype=np.float64), (rows.size, kk.size))
 
-        factored = None if discrete else _factored(model, theta, patterns.columns, horizon)
+        if start > 0 and discrete:
+            _factored(model, theta, patterns.columns, horizon, start)  # refuses
+        factored = None if discrete else _factored(model, theta, patterns.columns, horizon, start)
         return PmfSource(
             patterns.weights.size,
             patterns.inverse,
@@ -184,6 +207,8 @@ def pmf_source(model: Any, data: Any, t: Any) -> PmfSource:
             int(horizon) if discrete else None,
             patterns.columns,
         )
+    if start > 0:
+        _factored(model, theta, (), 0.0, start)  # refuses every model but Pareto/NBD
     if not hasattr(model, "probability_of_purchases"):
         raise ParameterError(
             f"{type(model).__name__} has no probability_of_purchases(data, n=, t=), so it has "
