@@ -17,11 +17,13 @@ BG/NBD's P(alive) as an expression the database evaluates (or ``ibis.to_sql`` pr
 from __future__ import annotations
 
 from customer_models.sql._api import calibration_holdout_split, rfm_summary
+from customer_models.sql._behavior import behavior_features
 from customer_models.sql._rfm import rfm_score_expressions, rfm_segment_expression
 from customer_models.sql._scores import probability_alive_expression, write_scores
 from customer_models.sql._stages import stage_expression
 
 __all__ = [
+    "behavior_features",
     "calibration_holdout_split",
     "probability_alive_expression",
     "rfm_score_expressions",

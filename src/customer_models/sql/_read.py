@@ -135,12 +135,16 @@ def prepare(
     date_format: Any = None,
     dayfirst: Any = None,
     date_unit: Any = None,
+    extra: tuple[str, ...] = (),
 ) -> Prepared:
-    """Validate the table as :func:`read_transactions` does and return the prepared table."""
+    """Validate the table as :func:`read_transactions` does and return the prepared table.
+
+    ``extra`` columns are kept, under their own names, next to the internal ones.
+    """
     freq, ibis = _check_params(table, date_format, dayfirst, date_unit, refunds, freq)
     time_unit = freq if time_unit is None else normalize_unit(time_unit, "time_unit")
     assert time_unit in TIME_UNIT_DAYS
-    needed = [customer_col, date_col] + ([value_col] if value_col is not None else [])
+    needed = [customer_col, date_col, *extra] + ([value_col] if value_col is not None else [])
     require_columns(pd.DataFrame(columns=list(table.columns)), needed, what="transactions")
     schema = table.schema()
     date_type = schema[date_col]
@@ -173,6 +177,7 @@ def prepare(
     columns: dict[str, Any] = {CID: table[customer_col], TS: ts}
     if value_col is not None:
         columns[VALUE] = table[value_col].cast("float64")
+    columns.update({name: table[name] for name in extra})
     base = table.select(**columns)
     return _checked(
         base, table, ibis, customer_col, date_col, value_col, value_type, refunds, freq, time_unit

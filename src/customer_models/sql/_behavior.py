@@ -1,0 +1,186 @@
+"""Behaviour features of a database table: one window query, one row per customer fetched.
+
+The database computes each customer's sums (orders, value, gaps between consecutive orders
+and their centred squares, order-number moments for the spend trend, weekend, time-of-day and
+channel counts); the features are then formed from those sums with the formulas of
+:func:`customer_models.behavior_features`, so both paths give the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from customer_models._validation._messages import N_EXAMPLES
+from customer_models._validation._rules import refuse_rows
+from customer_models.exceptions import ParameterError
+from customer_models.segmentation._behavior import _DAYPARTS
+from customer_models.sql._read import CID, TS, VALUE, _missing, ibis_module, prepare
+
+__all__ = ["behavior_features"]
+
+_US_PER_DAY = 86_400 * 10**6
+_US_PER_DAYPART = _US_PER_DAY // 4
+#: More distinct channels than this is a column of ids, not of channels.
+_MAX_CHANNELS = 200
+
+
+def _channels(rows: Any, channel_col: str, customer_col: str) -> list[Any]:
+    """Return the sorted distinct channels; refuse missing ones (naming customers), too many."""
+    column = rows[channel_col]
+    n_missing = int(rows.filter(_missing(column)).count().to_pyarrow().as_py())
+    if n_missing:
+        ids = rows.filter(_missing(column)).select(CID).limit(N_EXAMPLES).to_pyarrow()
+        refuse_rows(
+            n_missing,
+            int(rows.count().to_pyarrow().as_py()),
+            [v.as_py() for v in ids.column(0)],
+            rule=f"{channel_col} must not be missing",
+            column=channel_col,
+            what="transactions",
+        )
+    names = rows.select(column).distinct().limit(_MAX_CHANNELS + 1).to_pyarrow().column(0)
+    values = sorted(v.as_py() for v in names)
+    if len(values) > _MAX_CHANNELS:
+        raise ParameterError(
+            f"channel_col {channel_col!r} has more than {_MAX_CHANNELS} distinct values: one "
+            "share column each would be too many; is it an id column?"
+        )
+    return values
+
+
+def behavior_features(
+    table: Any,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    value_col: str = "amount",
+    channel_col: str | None = None,
+    time_of_day: bool | str = "auto",
+    refunds: str = "error",
+) -> pd.DataFrame:
+    """Per-customer behaviour features of a database table, computed in the database.
+
+    The same frame as :func:`customer_models.behavior_features` on the same rows (columns,
+    sorted customer index, values to 1e-9): order value, inter-purchase times, the spend
+    trend (tied timestamps share their average order number), weekend, time-of-day and
+    channel shares.
+
+    Parameters
+    ----------
+    table : ibis.expr.types.Table
+        One row per transaction, dates as timestamps without time zone or dates.
+    customer_col, date_col, value_col, channel_col, time_of_day, refunds
+        As in :func:`customer_models.behavior_features` (``refunds`` "error" or "drop").
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id (sorted).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> import pandas as pd
+    >>> import pyarrow as pa
+    >>> import customer_models.sql as cms
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, 2],
+    ...     "date": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-31", "2024-01-06"]),
+    ...     "amount": [10.0, 20.0, 30.0, 5.0],
+    ... })
+    >>> f = cms.behavior_features(ibis.memtable(pa.Table.from_pandas(tx)))
+    >>> f.loc[1, ["n_orders", "aov", "ipt_mean", "spend_trend"]].tolist()
+    [3.0, 20.0, 15.0, 10.0]
+    """
+    if time_of_day not in (True, False, "auto"):
+        raise ParameterError(f"time_of_day must be True, False or 'auto', got {time_of_day!r}.")
+    if refunds not in ("error", "drop"):
+        raise ParameterError(
+            f"refunds={refunds!r}: behaviour features describe orders row by row, so refunds "
+            "can only be refused ('error') or ignored ('drop') here."
+        )
+    prepared = prepare(
+        table,
+        customer_col=customer_col,
+        date_col=date_col,
+        value_col=value_col,
+        freq="D",
+        time_unit=None,
+        refunds=refunds,
+        extra=() if channel_col is None else (channel_col,),
+    )
+    ibis = ibis_module()
+    rows = prepared.table
+    channels = [] if channel_col is None else _channels(rows, channel_col, customer_col)
+    ts = rows[TS]
+    since_midnight = ts.delta(ts.truncate("D"), unit="microsecond").cast("int64")
+    previous = ts.lag().over(group_by=CID, order_by=TS)
+    gap = ts.delta(previous, unit="microsecond").cast("float64") / float(_US_PER_DAY)
+    ties = rows[CID].count().over(group_by=[CID, TS])
+    rank = ibis.rank().over(group_by=CID, order_by=TS)  # 0-based, ties share the lowest
+    step = rows.mutate(
+        _gap=gap,
+        _i=rank.cast("float64") + (ties.cast("float64") - 1.0) / 2.0,
+        _weekend=ibis.ifelse(ts.day_of_week.index() >= 5, 1, 0),  # no bool casts in SQL
+        _part=since_midnight // _US_PER_DAYPART,
+        _timed=ibis.ifelse(since_midnight != 0, 1, 0),
+    )
+    centred = step.mutate(_dev=step._gap - step._gap.mean().over(group_by=CID))
+    sums: dict[str, Any] = {
+        "n": centred.count(),
+        "total": centred[VALUE].sum(),
+        "sum_gap": centred._gap.sum(),
+        "ss": (centred._dev * centred._dev).sum(),
+        "s_ii": (centred._i * centred._i).sum(),
+        "s_iv": (centred._i * centred[VALUE]).sum(),
+        "weekend": centred._weekend.sum(),
+        "timed": centred._timed.max(),
+    }
+    for k, label in enumerate(_DAYPARTS):
+        sums[f"part_{label}"] = ibis.ifelse(centred._part == k, 1, 0).sum()
+    for k, name in enumerate(channels):
+        sums[f"channel_{k}"] = ibis.ifelse(centred[channel_col] == name, 1, 0).sum()
+    fetched = centred.group_by(CID).aggregate(**sums).to_pyarrow().to_pandas()
+    fetched = fetched.sort_values(CID, kind="stable").reset_index(drop=True)
+    out = _features(fetched, time_of_day, channels)
+    index = pd.Index(fetched[CID].to_numpy(), name=customer_col)
+    return pd.DataFrame(out, index=index)
+
+
+def _features(f: pd.DataFrame, time_of_day: bool | str, channels: list[Any]) -> dict[str, Any]:
+    """Return the features from the per-customer sums, with the in-memory formulas."""
+    n = f["n"].to_numpy(dtype=np.float64)
+    total = f["total"].to_numpy(dtype=np.float64)
+    m = n - 1.0
+    sum_gap = f["sum_gap"].fillna(0.0).to_numpy(dtype=np.float64)
+    ss = f["ss"].fillna(0.0).to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ipt_mean = np.where(m > 0, sum_gap / np.where(m > 0, m, 1.0), np.nan)
+        ipt_std = np.where(m > 1, np.sqrt(ss / np.where(m > 1, m - 1.0, 1.0)), np.nan)
+        ipt_cv = np.where(ipt_mean > 0, ipt_std / np.where(ipt_mean > 0, ipt_mean, 1.0), np.nan)
+    s_i = n * (n - 1.0) / 2.0
+    s_ii = f["s_ii"].to_numpy(dtype=np.float64)
+    s_iv = f["s_iv"].to_numpy(dtype=np.float64)
+    denominator = n * s_ii - s_i * s_i
+    safe = denominator > 1e-9 * np.maximum(n * s_ii, 1.0)
+    trend = np.zeros(n.size)
+    trend[safe] = (n[safe] * s_iv[safe] - s_i[safe] * total[safe]) / denominator[safe]
+    out: dict[str, Any] = {
+        "n_orders": n,
+        "total_value": total,
+        "aov": total / n,
+        "ipt_mean": ipt_mean,
+        "ipt_std": ipt_std,
+        "ipt_cv": ipt_cv,
+        "spend_trend": trend,
+        "weekend_share": f["weekend"].to_numpy(dtype=np.float64) / n,
+    }
+    if time_of_day is True or (time_of_day == "auto" and bool(f["timed"].max() > 0)):
+        for label in _DAYPARTS:
+            out[f"{label}_share"] = f[f"part_{label}"].to_numpy(dtype=np.float64) / n
+    for k, name in enumerate(channels):
+        out[f"channel_{name}_share"] = f[f"channel_{k}"].to_numpy(dtype=np.float64) / n
+    return out
