@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -15,27 +13,6 @@ from customer_models.exceptions import CustomerModelsError, DataValidationError
 ibis = pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 cms = pytest.importorskip("customer_models.sql")
-
-POSTGRES = os.environ.get("CUSTOMER_MODELS_TEST_POSTGRES")
-SUFFIX = os.getpid()
-BACKENDS = [
-    "duckdb",
-    pytest.param(
-        "postgres",
-        marks=pytest.mark.skipif(not POSTGRES, reason="CUSTOMER_MODELS_TEST_POSTGRES not set"),
-    ),
-]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def con(request):
-    if request.param == "duckdb":
-        connection = ibis.duckdb.connect()
-    else:
-        pytest.importorskip("psycopg")
-        connection = ibis.connect(POSTGRES)
-    yield connection
-    connection.disconnect()
 
 
 def messy_log(seed: int = 3, n_customers: int = 300) -> pd.DataFrame:
@@ -58,14 +35,6 @@ def messy_log(seed: int = 3, n_customers: int = 300) -> pd.DataFrame:
     )
 
 
-def _table(con, name, frame):
-    return con.create_table(
-        f"cm_test_{name}_{SUFFIX}",
-        pa.Table.from_pandas(frame, preserve_index=False),
-        overwrite=True,
-    )
-
-
 @pytest.mark.parametrize(
     "options",
     [
@@ -74,9 +43,9 @@ def _table(con, name, frame):
         {"refunds": "drop", "time_of_day": True, "channel_col": "channel"},
     ],
 )
-def test_messy_log_equals_in_memory(con, options):
+def test_messy_log_equals_in_memory(put, options):
     frame = messy_log()
-    table = _table(con, "behavior", frame)
+    table = put("behavior", frame)
     columns = {"customer_col": "cust", "date_col": "when", "value_col": "amount"}
     expected = cm.behavior_features(frame, **columns, **options)
     result = cms.behavior_features(table, **columns, **options)
@@ -87,9 +56,9 @@ def test_messy_log_equals_in_memory(con, options):
     assert result["ipt_std"].notna().sum() > 100
 
 
-def test_cdnow_dates_without_times_have_no_time_of_day_columns(con):
+def test_cdnow_dates_without_times_have_no_time_of_day_columns(put):
     frame = cm.load_cdnow_transactions(sample=True)
-    table = _table(con, "behavior_cdnow", frame)
+    table = put("behavior_cdnow", frame)
     expected = cm.behavior_features(frame)
     result = cms.behavior_features(table)
     assert "night_share" not in result.columns

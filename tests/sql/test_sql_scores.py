@@ -30,30 +30,9 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
 ]
 
-POSTGRES = os.environ.get("CUSTOMER_MODELS_TEST_POSTGRES")
-SUFFIX = os.getpid()
-BACKENDS = [
-    "duckdb",
-    pytest.param(
-        "postgres",
-        marks=pytest.mark.skipif(not POSTGRES, reason="CUSTOMER_MODELS_TEST_POSTGRES not set"),
-    ),
-]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def con(request):
-    if request.param == "duckdb":
-        connection = ibis.duckdb.connect()
-    else:
-        pytest.importorskip("psycopg")
-        connection = ibis.connect(POSTGRES)
-    yield connection
-    connection.disconnect()
-
 
 def _name(stem: str) -> str:
-    return f"cm_test_{stem}_{SUFFIX}"
+    return f"cm_test_{stem}_{os.getpid()}"
 
 
 @pytest.fixture(scope="module")

@@ -29,16 +29,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
 ]
 
-POSTGRES = os.environ.get("CUSTOMER_MODELS_TEST_POSTGRES")
 #: Table names carry the process id: pytest-xdist workers share the PostgreSQL database.
 SUFFIX = os.getpid()
-BACKENDS = [
-    "duckdb",
-    pytest.param(
-        "postgres",
-        marks=pytest.mark.skipif(not POSTGRES, reason="CUSTOMER_MODELS_TEST_POSTGRES not set"),
-    ),
-]
 
 
 def messy_log(seed: int = 7, n_customers: int = 150) -> pd.DataFrame:
@@ -63,17 +55,6 @@ def messy_log(seed: int = 7, n_customers: int = 150) -> pd.DataFrame:
             "amount": amount,
         }
     )
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def con(request):
-    if request.param == "duckdb":
-        connection = ibis.duckdb.connect()
-    else:
-        pytest.importorskip("psycopg")
-        connection = ibis.connect(POSTGRES)
-    yield connection
-    connection.disconnect()
 
 
 def _table(con, name: str, frame: pd.DataFrame):
