@@ -320,3 +320,18 @@ def test_pareto_dert_grid(horizon: float) -> None:
             ]
         )
         assert_close(got, ref, rows)
+
+
+def test_gamma_ratio_and_digamma_difference_by_region_against_mpmath() -> None:
+    """Both regions (plain difference, Stirling series of the difference) stay at ~1e-15."""
+    from customer_models.valuation._special import digamma_difference, log_gamma_ratio
+
+    rng = np.random.default_rng(11)
+    w = np.exp(rng.uniform(np.log(16.0), np.log(1e9), 400))  # both arguments >= 16
+    c = np.exp(rng.uniform(np.log(1e-6), np.log(1e6), 400))
+    with mp.workdps(40):
+        pairs = [(mp.mpf(a), mp.mpf(b)) for a, b in zip(w, c, strict=True)]
+        lgr = [float(mp.loggamma(a + b) - mp.loggamma(a)) for a, b in pairs]
+        dd = [float(mp.digamma(a + b) - mp.digamma(a)) for a, b in pairs]
+    np.testing.assert_allclose(log_gamma_ratio(w, c), lgr, rtol=5e-15, atol=0)
+    np.testing.assert_allclose(digamma_difference(w, c), dd, rtol=5e-15, atol=0)

@@ -29,6 +29,7 @@ re-exported here.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,9 @@ from threadpoolctl import threadpool_limits
 
 from customer_models.valuation._derivatives import Derivatives, dot, gradient_derivatives
 from customer_models.valuation._fit_objective import Coordinates, Objective, Reparametrized
+
+#: Called once per optimizer iteration (an L-BFGS-B iteration or an accepted Newton step).
+OnStep = Callable[[], Any]
 
 #: The coordinate view under its former private name (the tests use it).
 _Reparametrized = Reparametrized
@@ -63,6 +67,13 @@ NEWTON_TOL = 1e-9
 _HESSIAN_REUSE_GRAD = 1e-8
 _COARSE_OPTIONS = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20}
 _STRICT_OPTIONS = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20}
+#: On a sample the L-BFGS-B optimum only starts Newton on all patterns (the sample's own optimum
+#: is a few standard errors from the full one): a gradient of 1e-7 is close enough, and at
+#: 1e-8, the rounding level of the sample's mean log-likelihood, its line search can spend
+#: dozens of passes failing to decrease the value before it stops ("ABNORMAL"). Not when the
+#: model names Newton coordinates: Newton then finishes on the sample, and each of its steps
+#: with a difference Hessian costs k + 1 passes where an L-BFGS-B iteration costs one.
+_SAMPLE_OPTIONS = {**_COARSE_OPTIONS, "gtol": 1e-7}
 
 
 @dataclass
@@ -125,8 +136,11 @@ def _newton(
     bound: float,
     start_hessian: np.ndarray | None = None,
     max_steps: int = 50,
+    on_step: OnStep | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int, bool]:
     """Damped Newton steps; returns ``(theta, value, grad, hess, steps, converged)``.
+
+    ``on_step`` is called after each accepted step (progress reports).
 
     With an analytic Hessian every step uses a fresh one. A difference Hessian costs ``k``
     extra passes, so it is reused (chord steps) while each step still shrinks the gradient
@@ -180,6 +194,8 @@ def _newton(
         shrink = _largest(cand_grad) / max(_largest(grad), 1e-300)
         theta, value, grad = cand, cand_value, cand_grad
         steps += 1
+        if on_step is not None:
+            on_step()
         if analytic:
             hess, hess_at, hess_grad = cand_hess, theta, _largest(grad)
         elif shrink > 0.1 and _log_largest(objective, theta, grad) >= NEWTON_TOL:
@@ -196,6 +212,7 @@ def _newton_in(
     theta: np.ndarray,
     bound: float,
     start_hessian: np.ndarray | None = None,
+    on_step: OnStep | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, int, bool]:
     """:func:`_newton` in ``coordinates``; the result in log space.
 
@@ -203,10 +220,10 @@ def _newton_in(
     as without coordinates.
     """
     if coordinates is None:
-        return _newton(objective, theta, bound, start_hessian)
+        return _newton(objective, theta, bound, start_hessian, on_step=on_step)
     view = Reparametrized(objective, coordinates)
     phi, value, grad, hess, steps, _ = _newton(
-        view, coordinates.from_theta(theta), bound, start_hessian
+        view, coordinates.from_theta(theta), bound, start_hessian, on_step=on_step
     )
     theta, grad, hess = view.to_log_space(phi, grad, hess)
     return theta, value, grad, hess, steps, _largest(grad) < NEWTON_TOL
@@ -221,7 +238,11 @@ def _describe(result: optimize.OptimizeResult) -> str:
 
 
 def _lbfgsb(
-    objective: Objective, theta0: np.ndarray, bound: float, options: dict[str, Any]
+    objective: Objective,
+    theta0: np.ndarray,
+    bound: float,
+    options: dict[str, Any],
+    on_step: OnStep | None = None,
 ) -> optimize.OptimizeResult:
     return optimize.minimize(
         objective,
@@ -230,6 +251,7 @@ def _lbfgsb(
         method="L-BFGS-B",
         bounds=[(-bound, bound)] * theta0.size,
         options=options,
+        callback=None if on_step is None else (lambda _theta: on_step()),
     )
 
 
@@ -247,6 +269,7 @@ def maximize(
     bound: float,
     coordinates: Coordinates | None = None,
     penalty_scale: np.ndarray | None = None,
+    on_step: OnStep | None = None,
 ) -> OptimizationResult:
     """Maximize the weighted log-likelihood over ``theta = log(params)`` in ``[-bound, bound]``.
 
@@ -268,6 +291,9 @@ def maximize(
     penalty_scale : numpy.ndarray, optional
         Divisor of each parameter in the penalty (default ones; see
         :func:`~customer_models.valuation._fit_objective.penalty_scale`).
+    on_step : callable, optional
+        Called with no arguments after every iteration of every stage (L-BFGS-B iterations,
+        Newton steps), e.g. ``Progress.advance``; it does not change the result.
 
     Returns
     -------
@@ -300,7 +326,8 @@ def maximize(
             penalizer,
             penalty_scale,
         )
-    res = _lbfgsb(coarse, theta0, bound, _COARSE_OPTIONS)
+    loose = coarse is not full and coordinates is None
+    res = _lbfgsb(coarse, theta0, bound, _SAMPLE_OPTIONS if loose else _COARSE_OPTIONS, on_step)
     start = np.asarray(res.x, dtype=np.float64)
     start_hessian = None
     if coarse is not full:
@@ -309,7 +336,10 @@ def maximize(
             # the model's coordinates let Newton finish on the sample in cheap passes (the
             # L-BFGS-B stop can be far along a flat ridge); its last Hessian starts all data
             phi, _, _, start_hessian, _, _ = _newton(
-                Reparametrized(coarse, coordinates), coordinates.from_theta(start), bound
+                Reparametrized(coarse, coordinates),
+                coordinates.from_theta(start),
+                bound,
+                on_step=on_step,
             )
             start = coordinates.to_theta(phi)
         else:
@@ -317,7 +347,7 @@ def maximize(
             if not coarse.analytic_hessian:
                 start_hessian = coarse_hessian
     theta, value, grad, hess, steps, converged = _newton_in(
-        full, coordinates, start, bound, start_hessian
+        full, coordinates, start, bound, start_hessian, on_step
     )
     n_iterations = int(res.nit) + steps
     where = "all patterns" if coarse is full else f"a sample of {int(coarse.n_total):,} customers"
@@ -325,9 +355,9 @@ def maximize(
     if not converged:
         # Newton could not finish (e.g. the Hessian is indefinite on the way): a strict
         # quasi-Newton run on all patterns, then Newton again from where it stopped.
-        strict = _lbfgsb(full, theta, bound, _STRICT_OPTIONS)  # theta is no worse than start
+        strict = _lbfgsb(full, theta, bound, _STRICT_OPTIONS, on_step)  # no worse than start
         theta, value, grad, hess, steps, converged = _newton_in(
-            full, coordinates, np.asarray(strict.x, dtype=np.float64), bound
+            full, coordinates, np.asarray(strict.x, dtype=np.float64), bound, on_step=on_step
         )
         n_iterations += int(strict.nit) + steps
         stages += [

@@ -47,17 +47,25 @@ def log_a0_term(
         distinct = distinct_rows([np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)])
         if distinct is not None:
             (x_u, t_u), inverse = distinct
-            log_j, grads = log_a0_term(r, alpha, s, beta, x_u, t_u, grad, dedup=False)
+            # the pairs are distinct: no second grouping of them inside hyp2f1_1bc
+            log_j, grads = _log_j_anchored(
+                float(r), float(alpha), float(s), float(beta), x_u, t_u, grad, dedup=False
+            )
             return log_j[inverse], None if grads is None else [g[inverse] for g in grads]
     if scalar:
-        return _log_j_anchored(float(r), float(alpha), float(s), float(beta), x, t, grad)
-    return _log_j_direct(r, alpha, s, beta, x, t, grad)
+        return _log_j_anchored(
+            float(r), float(alpha), float(s), float(beta), x, t, grad, dedup=dedup
+        )
+    return _log_j_direct(r, alpha, s, beta, x, t, grad, dedup=dedup)
 
 
 def _log_j_direct(
-    r: Any, alpha: Any, s: Any, beta: Any, x: Any, t: Any, grad: bool
+    r: Any, alpha: Any, s: Any, beta: Any, x: Any, t: Any, grad: bool, dedup: bool = True
 ) -> tuple[np.ndarray, list[np.ndarray] | None]:
-    """``log_j`` from ``2F1(1, B; C; z)`` (:func:`hyp2f1_1bc`: series or quadrature by region)."""
+    """``log_j`` from ``2F1(1, B; C; z)`` (:func:`hyp2f1_1bc`: series or quadrature by region).
+
+    ``dedup=False`` when the rows are known distinct (the 2F1 arguments are then too).
+    """
     case1 = alpha >= beta
     la, lb = np.log(alpha + t), np.log(beta + t)
     big = np.where(case1, alpha + t, beta + t)
@@ -65,7 +73,7 @@ def _log_j_direct(
     eps = np.where(case1, beta + t, alpha + t) / big  # 1 - z without cancellation
     B = np.where(case1, r + x, s + 1.0)
     C = r + s + x + 1.0
-    log_f, f_b, f_c, f_z = hyp2f1_1bc(B, C, z, eps=eps)
+    log_f, f_b, f_c, f_z = hyp2f1_1bc(B, C, z, eps=eps, dedup=dedup)
     log_j = log_f + np.where(case1, -s * lb - (r + x) * la, -(r + x - 1.0) * la - (s + 1.0) * lb)
     if not grad:
         return log_j, None
@@ -96,7 +104,14 @@ _SEGMENT_CHUNK = 1 << 17  # panels per vectorized pass (bounded memory)
 
 
 def _log_j_anchored(
-    r: float, alpha: float, s: float, beta: float, x: np.ndarray, t: np.ndarray, grad: bool
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    x: np.ndarray,
+    t: np.ndarray,
+    grad: bool,
+    dedup: bool = True,
 ) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """``log_j`` for many ``(x, t)`` rows with one parameter vector.
 
@@ -120,7 +135,7 @@ def _log_j_anchored(
         near[np.flatnonzero(near)[panels > _SEGMENT_MAX_PANELS]] = False
     direct = np.flatnonzero(~near)
     if direct.size:
-        lj, g = _log_j_direct(r, alpha, s, beta, x[direct], t[direct], grad)
+        lj, g = _log_j_direct(r, alpha, s, beta, x[direct], t[direct], grad, dedup=dedup)
         log_j[direct] = lj
         if grads is not None and g is not None:
             for out, v in zip(grads, g, strict=True):
@@ -131,7 +146,7 @@ def _log_j_anchored(
     groups, inverse = np.unique(x[rows], return_inverse=True)
     t_anchor = np.full(groups.size, -np.inf)
     np.maximum.at(t_anchor, inverse, t[rows])
-    lj_a, g_a = _log_j_direct(r, alpha, s, beta, groups, t_anchor, grad)
+    lj_a, g_a = _log_j_direct(r, alpha, s, beta, groups, t_anchor, grad, dedup=False)
     n_a = r + s + groups
     log_ja = lj_a - np.log(n_a)  # log J(t_A)
     panels = _segment_panels(r, alpha, s, beta, x[rows], t[rows], t_anchor[inverse])

@@ -29,12 +29,18 @@ __all__ = [
 def _core(
     params: Any, x: Any, t_x: Any, T: Any, grad: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Return (loglik, P(alive), gradient or None)."""
+    """Return (loglik, P(alive), gradient or None).
+
+    The gradient rows are filled in place in a ``(4, n)`` array (returned as its ``(n, 4)``
+    view): on a large fit every fresh row array is a page-faulting allocation, and terms
+    that do not depend on the row (``r / alpha``, ``log beta``, ``s / beta``) stay scalars.
+    """
     r, alpha, s, beta = unpack4(params)
     x = np.asarray(x, dtype=np.float64)
     N = r + s + x
+    log_at, log_bt = np.log(alpha + T), np.log(beta + T)
     A1 = by_count(gammaln, r, x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    l1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    l1 = -(r + x) * log_at - s * log_bt
     l2, g2 = log_a0_term(r, alpha, s, beta, x, t_x, grad)
     l3, g3 = log_a0_term(r, alpha, s, beta, x, T, grad)
     l3 = np.minimum(l3, l2)  # A_0 >= 0 exactly; guard rounding
@@ -52,21 +58,24 @@ def _core(
     w1 = alive
     w2 = 1.0 - w1
     v = np.exp(log_c + l2 - lterm)  # = w2 / (1 - q), finite even when t_x == T
-    dA1 = [
-        by_count(psi, r, x) - psi(r) + np.log(alpha),
-        r / alpha + 0.0 * x,
-        np.log(beta) + 0.0 * x,
-        s / beta + 0.0 * x,
-    ]
-    dl1 = [
-        -np.log(alpha + T),
-        -(r + x) / (alpha + T),
-        -np.log(beta + T) + 0.0 * x,
-        -s / (beta + T) + 0.0 * x,
-    ]
-    dlogc = [-1.0 / N, 0.0 * x, 1.0 / s - 1.0 / N, 0.0 * x]
-    g = [dA1[i] + w1 * dl1[i] + w2 * dlogc[i] + v * (g2[i] - q * g3[i]) for i in range(4)]
-    return ll, alive, np.stack(g, axis=-1)
+    # g_i = dA1_i + w1 dl1_i + w2 dlogc_i + v (g2_i - q g3_i), with dlogc = (-1/N, 0, 1/s - 1/N, 0)
+    inv_n = 1.0 / N
+    out = np.empty((4, x.size))
+    tmp = np.empty(x.size)
+    dA1 = (by_count(psi, r, x) - psi(r) + np.log(alpha), r / alpha, np.log(beta), s / beta)
+    dl1 = (-log_at, -(r + x) / (alpha + T), -log_bt, -s / (beta + T))
+    for i, row in enumerate(out):
+        np.multiply(w1, dl1[i], out=row)
+        row += dA1[i]  # dA1 + w1 dl1 (the same sum as dA1 + w1 dl1, in either order)
+        if i == 0:
+            row -= w2 * inv_n
+        elif i == 2:
+            row += w2 * (1.0 / s - inv_n)
+        np.multiply(q, g3[i], out=tmp)
+        np.subtract(g2[i], tmp, out=tmp)
+        tmp *= v
+        row += tmp
+    return ll, alive, out.T
 
 
 def log_likelihood_kernel(params: Any, x: Any, t_x: Any, T: Any) -> np.ndarray:

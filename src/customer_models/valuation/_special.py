@@ -331,54 +331,117 @@ _LGAMMA_COEF = (
 _PSI_COEF = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12, -3617 / 8160)
 #: Where the Stirling series (8 terms) is exact to float64: both arguments at least this.
 _STIRLING_MIN = 16.0
+#: The plain difference of two ``gammaln``/``digamma`` values is used unless it would lose
+#: more than this factor of the result's precision (4 bits: relative errors stay below 4e-15
+#: on an mpmath grid, against 5e-16 for the series); only there is the Stirling series of
+#: the difference worth its cost.
+_PLAIN_LOSS = 16.0
+
+
+def _stirling_rows(w: Any, c: Any, *, psi: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Broadcast ``w``, ``c`` and mark the rows that need the Stirling series of the difference.
+
+    A difference ``f(w + c) - f(w)`` of two values of size ``|f(y)|``, ``y = max(w, w + c)``,
+    carries an absolute error of ``eps |f(y)|``; its result is about ``|c| f'(y)``. The loss
+    factor is ``y / |c|`` for log-gamma (``f ~ y log y``, ``f' ~ log y``) and ``y log y / |c|``
+    for digamma (``f ~ log y``, ``f' ~ 1/y``). Rows with both arguments at least
+    ``_STIRLING_MIN`` and a loss above ``_PLAIN_LOSS`` take the series; the others (small
+    arguments, or ``c`` not small next to ``w``) the plain difference.
+    """
+    w, c = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(c, dtype=float))
+    y = w + c
+    top = np.maximum(w, y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = top * np.log(np.maximum(top, 1.0)) if psi else top
+        series = (np.minimum(w, y) >= _STIRLING_MIN) & (loss > _PLAIN_LOSS * np.abs(c))
+    return w, c, series
+
+
+def _by_region(
+    w: np.ndarray,
+    c: np.ndarray,
+    series: np.ndarray,
+    plain: Any,
+    stirling: Any,
+) -> np.ndarray:
+    """``plain(w, c)`` on the rows outside ``series``, ``stirling(w, c)`` on those inside."""
+    if not series.any():
+        return np.asarray(plain(w, c))
+    if series.all():
+        return np.asarray(stirling(w, c))
+    out = np.empty(w.shape)
+    rest = ~series
+    out[rest] = plain(w[rest], c[rest])
+    out[series] = stirling(w[series], c[series])
+    return out
+
+
+def _horner(coefficients: Sequence[float], u: np.ndarray) -> np.ndarray:
+    """``sum_j coefficients[j] u^j``."""
+    total = np.full_like(u, coefficients[-1])
+    for coef in coefficients[-2::-1]:
+        total = total * u + coef
+    return total
+
+
+def _log_gamma_ratio_plain(w: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return np.asarray(gammaln(w + c) - gammaln(w))
+
+
+def _log_gamma_ratio_stirling(w: np.ndarray, c: np.ndarray) -> np.ndarray:
+    z = w + c
+    out = (w - 0.5) * np.log1p(c / w) + c * np.log(z) - c
+    out -= _LGAMMA_COEF[0] * c / (w * z)  # 1/(12 z) - 1/(12 w), exact difference
+    # the other terms, sum_k C_k y^(1 - 2k) for k >= 2, in Horner form in u = 1/y^2
+    uz, uw = 1.0 / (z * z), 1.0 / (w * w)
+    out += uz / z * _horner(_LGAMMA_COEF[1:], uz) - uw / w * _horner(_LGAMMA_COEF[1:], uw)
+    return np.asarray(out)
+
+
+def _digamma_difference_plain(w: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return np.asarray(digamma(w + c) - digamma(w))
+
+
+def _digamma_difference_stirling(w: np.ndarray, c: np.ndarray) -> np.ndarray:
+    z = w + c
+    out = np.log1p(c / w) + 0.5 * c / (w * z)  # log z - 1/(2z), minus the same at w
+    uz, uw = 1.0 / (z * z), 1.0 / (w * w)
+    out += _PSI_COEF[0] * c * (w + z) * uz * uw  # -(1/(12 z^2) - 1/(12 w^2)), exact
+    # the other terms, -sum_k D_k y^(-2k) for k >= 2, in Horner form in u = 1/y^2
+    out -= uz * uz * _horner(_PSI_COEF[1:], uz) - uw * uw * _horner(_PSI_COEF[1:], uw)
+    return np.asarray(out)
 
 
 def log_gamma_ratio(w: Any, c: Any) -> np.ndarray:
     """``log Γ(w + c) − log Γ(w)`` to float64 precision of the result, for ``w, w + c > 0``.
 
     The difference of two ``gammaln`` loses their size (``gammaln(1e7)`` is 1.5e8, so the
-    difference carries an absolute error of 1e-8); for large arguments the Stirling series of
-    the difference is used instead, with ``log1p`` and exact differences of its terms.
+    difference carries an absolute error of 1e-8). Where it would lose more than 4 bits of
+    the result (large arguments, ``c`` small next to them) the Stirling series of the
+    difference is used instead, with ``log1p`` and exact differences of its leading terms;
+    elsewhere the plain difference, which is exact enough there and much cheaper.
 
     Examples
     --------
     >>> round(float(log_gamma_ratio(1e7, 1e-3)), 12)
     0.016118095601
     """
-    w, c = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(c, dtype=float))
-    large = np.minimum(w, w + c) >= _STIRLING_MIN
+    w, c, series = _stirling_rows(w, c, psi=False)
     with np.errstate(divide="ignore", invalid="ignore"):
-        wl = np.where(large, w, _STIRLING_MIN)
-        cl = np.where(large, c, 0.0)
-        z = wl + cl
-        out = (wl - 0.5) * np.log1p(cl / wl) + cl * np.log(z) - cl
-        out -= _LGAMMA_COEF[0] * cl / (wl * z)  # 1/(12 z) - 1/(12 w), exact difference
-        for k, coef in enumerate(_LGAMMA_COEF[1:], start=2):
-            out += coef * (z ** (1 - 2 * k) - wl ** (1 - 2 * k))
-    small = ~large
-    if small.any():
-        out = np.where(small, gammaln(w + c) - gammaln(np.where(small, w, 1.0)), out)
-    return out
+        return _by_region(w, c, series, _log_gamma_ratio_plain, _log_gamma_ratio_stirling)
 
 
 def digamma_difference(w: Any, c: Any) -> np.ndarray:
     """``ψ(w + c) − ψ(w)`` to float64 precision of the result, for ``w, w + c > 0``.
+
+    Chooses between the plain difference and the Stirling series by region, as
+    :func:`log_gamma_ratio` does.
 
     Examples
     --------
     >>> f"{float(digamma_difference(1e7, 1e-3)):.6e}"
     '1.000000e-10'
     """
-    w, c = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(c, dtype=float))
-    large = np.minimum(w, w + c) >= _STIRLING_MIN
+    w, c, series = _stirling_rows(w, c, psi=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        wl = np.where(large, w, _STIRLING_MIN)
-        cl = np.where(large, c, 0.0)
-        z = wl + cl
-        out = np.log1p(cl / wl) + 0.5 * cl / (wl * z)  # log z - 1/(2z), minus the same at w
-        for k, coef in enumerate(_PSI_COEF, start=1):
-            out -= coef * (z ** (-2 * k) - wl ** (-2 * k))
-    small = ~large
-    if small.any():
-        out = np.where(small, digamma(w + c) - digamma(np.where(small, w, 1.0)), out)
-    return out
+        return _by_region(w, c, series, _digamma_difference_plain, _digamma_difference_stirling)
