@@ -191,3 +191,78 @@ def test_the_intervals_refuse_bad_progress_values(bad, cdnow_fits):
         cm.prediction_interval(bg, summary, t=1.0, progress=bad)
     with pytest.raises(ParameterError, match="progress must be"):
         cm.customer_lifetime_value(bg, gg, summary, horizon=1, progress=bad)
+
+
+# ----------------------------------------------------------------------------- valuation fits
+
+
+def _fit_tables(model: Any) -> tuple[np.ndarray, float, np.ndarray]:
+    return model.params_.to_numpy(), model.log_likelihood_, model.covariance_.to_numpy()
+
+
+@pytest.mark.parametrize(
+    ("model_class", "coarse_sample"),
+    [
+        (cm.BetaGeoModel, False),
+        (cm.ParetoNBDModel, False),
+        (cm.GammaGammaModel, False),
+        (cm.GammaGammaModel, True),  # the two-stage fit: L-BFGS-B on a sample, Newton on all
+    ],
+)
+def test_a_fit_reports_its_iterations_with_an_unknown_total(model_class, coarse_sample):
+    if coarse_sample:  # 45,000 distinct patterns (continuous spend): over twice the sample
+        rng = np.random.default_rng(5)
+        x = 1.0 + rng.poisson(2.0, 45_000)
+        nu = rng.gamma(3.7, 1.0 / 15.0, 45_000)  # Gamma-Gamma: q = 3.7, v = 15, p = 6
+        data = pd.DataFrame({"frequency": x, "monetary_value": rng.gamma(6.0 * x, 1.0 / nu) / x})
+    else:
+        data = cm.load_cdnow_summary()
+    seen, report = _recorder()
+    reported = model_class().fit(data, progress=report)
+    silent = model_class().fit(data)
+    for got, expected in zip(_fit_tables(reported), _fit_tables(silent), strict=True):
+        np.testing.assert_array_equal(got, expected)  # reporting changes nothing
+    if coarse_sample:
+        assert "a sample of 20,000 customers" in silent.convergence_.message
+    done = [d for d, _, _ in seen]
+    assert done == list(range(1, len(done) + 1))  # one call per iteration, counting up
+    assert done[-1] == silent.convergence_.n_iterations
+    assert {(t, desc) for _, t, desc in seen} == {(None, f"{model_class.__name__}.fit iterations")}
+
+
+def test_a_fit_reports_to_a_tqdm_compatible_class_with_total_none():
+    RecordingBar.instances.clear()
+    model = cm.BetaGeoModel().fit(cm.load_cdnow_summary(), progress=RecordingBar)
+    (bar,) = RecordingBar.instances
+    assert (bar.total, bar.desc, bar.closed) == (None, "BetaGeoModel.fit iterations", True)
+    assert bar.n == model.convergence_.n_iterations > 0
+
+
+def test_a_real_tqdm_bar_counts_fit_iterations():
+    out = io.StringIO()
+
+    class Bar(tqdm.tqdm):  # type: ignore[misc]
+        def __init__(self, **kwargs):
+            super().__init__(file=out, **kwargs)
+
+    model = cm.ParetoNBDModel().fit(cm.load_cdnow_summary(), progress=Bar)
+    text = out.getvalue()
+    assert "ParetoNBDModel.fit iterations" in text
+    assert f"{model.convergence_.n_iterations}it" in text  # no total: a plain count
+
+
+def test_unknown_total_without_tqdm_prints_the_count(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    with Progress(True, None, "fit") as bar:
+        bar.advance()
+        bar.advance(2)
+    assert capsys.readouterr().err.splitlines() == ["fit: 1", "fit: 3"]
+
+
+def test_a_fit_is_silent_by_default_and_refuses_bad_progress(capsys):
+    summary = cm.load_cdnow_summary()
+    cm.GammaGammaModel().fit(summary)
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "")
+    with pytest.raises(ParameterError, match="progress must be"):
+        cm.BetaGeoModel().fit(summary, progress="yes")

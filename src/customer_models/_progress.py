@@ -10,8 +10,10 @@ Every function or estimator with a ``progress`` parameter accepts the same value
 - any other callable: called as ``progress(done, total, desc)`` after each step, e.g. to log
   or to update a dashboard.
 
-Progress is reported per block of work (a fold, a block of replicates), never per customer,
-so reporting costs nothing measurable.
+Progress is reported per block of work (a fold, a block of replicates, an optimizer
+iteration), never per customer, so reporting costs nothing measurable. When the number of
+steps is not known in advance (the iterations of a model fit), ``total`` is None: a tqdm bar
+then counts without a percentage, and a callback gets ``total=None``.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ def check_progress(progress: Any) -> None:
 class Progress:
     """Report ``total`` steps of one task to whatever ``progress`` names.
 
-    Use as a context manager; ``advance(n)`` after each block of work.
+    Use as a context manager; ``advance(n)`` after each block of work. ``total=None`` when
+    the number of steps is unknown (``done`` then only counts up).
 
     Examples
     --------
@@ -62,15 +65,21 @@ class Progress:
     ...         bar.advance()
     >>> seen
     [(1, 3, 'refits'), (2, 3, 'refits'), (3, 3, 'refits')]
+    >>> seen.clear()
+    >>> with Progress(report, None, "iterations") as bar:
+    ...     bar.advance()
+    ...     bar.advance()
+    >>> seen
+    [(1, None, 'iterations'), (2, None, 'iterations')]
     """
 
-    def __init__(self, progress: Any, total: int, desc: str) -> None:
+    def __init__(self, progress: Any, total: int | None, desc: str) -> None:
         check_progress(progress)
-        self.total = int(total)
+        self.total = None if total is None else int(total)
         self.desc = desc
         self.done = 0
         self._bar: Any = None
-        self._callback: Callable[[int, int, str], Any] | None = None
+        self._callback: Callable[[int, int | None, str], Any] | None = None
         if progress is True:
             progress = _default_bar()
         if isinstance(progress, type):  # a tqdm-compatible class
@@ -80,7 +89,9 @@ class Progress:
 
     def advance(self, n: int = 1) -> None:
         """Record ``n`` more finished steps."""
-        self.done = min(self.total, self.done + int(n))
+        self.done += int(n)
+        if self.total is not None:
+            self.done = min(self.total, self.done)
         if self._bar is not None:
             self._bar.update(n)
         elif self._callback is not None:
@@ -113,5 +124,6 @@ def _default_bar() -> Callable[..., Any]:
     return tqdm
 
 
-def _print_step(done: int, total: int, desc: str) -> None:
-    print(f"{desc}: {done}/{total}", file=sys.stderr, flush=True)
+def _print_step(done: int, total: int | None, desc: str) -> None:
+    count = f"{done}" if total is None else f"{done}/{total}"
+    print(f"{desc}: {count}", file=sys.stderr, flush=True)

@@ -86,6 +86,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from customer_models._progress import Progress, check_progress
 from customer_models._validation import (
     check_not_empty,
     check_number,
@@ -355,7 +356,9 @@ class ValuationModel(BaseEstimator):
         )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X: Any, y: None = None, *, sample_weight: Any = None) -> ValuationModel:
+    def fit(
+        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
+    ) -> ValuationModel:
         """Fit the model by maximum likelihood.
 
         Parameters
@@ -368,6 +371,11 @@ class ValuationModel(BaseEstimator):
         sample_weight : None, str or array-like
             Per-row counts: a column name of ``X`` or an array. Identical rows are
             compressed into weighted patterns automatically anyway.
+        progress : bool, tqdm-compatible class or callable, optional
+            Report the optimizer's iterations (L-BFGS-B iterations and Newton steps) as
+            they happen: ``True`` for a tqdm bar, a tqdm-compatible class, or a callable
+            ``progress(done, total, desc)``; ``total`` is None (the count is not known in
+            advance). Silent by default; the fit is the same either way.
 
         Returns
         -------
@@ -381,6 +389,7 @@ class ValuationModel(BaseEstimator):
         """
         penalizer = check_number(self.penalizer_coef, "penalizer_coef", low=0.0)
         check_str(self.time_unit, "time_unit", allow_none=True)
+        check_progress(progress)
         patterns = self._patterns(X, sample_weight, check_unit=False)
         cols, pw = patterns.columns, patterns.weights
         n_total = float(pw.sum())
@@ -393,18 +402,20 @@ class ValuationModel(BaseEstimator):
             )
         derivatives = self._loglik_derivatives()
         theta0 = np.log(np.clip(self._initial_params(cols, pw), 1e-8, 1e8))
-        result = maximize(
-            derivatives,
-            cols,
-            pw,
-            theta0,
-            penalizer=penalizer,
-            bound=LOG_BOUND,
-            coordinates=self._optimizer_coordinates(),
-            penalty_scale=penalty_scale(
-                self.param_names, self._penalty_scale_columns, self.required_columns, cols, pw
-            ),
-        )
+        with Progress(progress, None, f"{type(self).__name__}.fit iterations") as bar:
+            result = maximize(
+                derivatives,
+                cols,
+                pw,
+                theta0,
+                penalizer=penalizer,
+                bound=LOG_BOUND,
+                coordinates=self._optimizer_coordinates(),
+                penalty_scale=penalty_scale(
+                    self.param_names, self._penalty_scale_columns, self.required_columns, cols, pw
+                ),
+                on_step=bar.advance if progress else None,
+            )
         params = np.exp(result.theta)
         ll_total = dot(pw, self._loglik_kernel(params, *cols))
         covariance, report = diagnose(
