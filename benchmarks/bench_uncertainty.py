@@ -19,6 +19,14 @@ Sections (run all, or name some: ``python benchmarks/bench_uncertainty.py speed 
     each purchase's spend drawn from the model): now against the previous algorithm (a copy
     below: the full pmf per customer, the dense compound CDF at every Newton/bisection step in
     blocks of 512 customers), timed on up to 10,000 customers and scaled linearly beyond.
+``extras``
+    ``value_distribution(parameter_uncertainty=True)`` (20 and 100 joint Laplace draws of
+    BG/NBD and Gamma-Gamma fitted on 20,000 simulated customers) against the fixed-parameter
+    distribution on 10,000 and 100,000 customers; BG/BB ``next_purchase_cdf`` and
+    ``next_purchase_quantile`` for 1,000,000 simulated customers (with the largest difference
+    from ``1 - P(X(n, n+m) = 0)``); ``customer_lifetime_value(start=)`` over months 4-12
+    against the value from now for 1,000,000 BG/NBD customers; the process's peak resident
+    memory after each.
 ``coverage``
     Outcome intervals on data simulated from each model (achieved share of simulated holdout
     counts inside the interval, and the model's own mean coverage), and confidence intervals of
@@ -29,6 +37,7 @@ Figures are wall times on whatever machine runs it; tests never assert timings.
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -307,6 +316,58 @@ def value(sizes: tuple[int, ...] = (3_000, 100_000, 1_000_000), before_max: int 
         print(f"| {n:,} | {rows:,} | {now:.2f} | {label} | {scaled / now:.0f}x | {diff:.1e} |")
 
 
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
+def extras() -> None:
+    print("\n## value_distribution with parameter uncertainty (52 weeks, q0.05/q0.5/q0.95)\n")
+    fit = simulate_spend(20_000, seed=11)
+    bg = BetaGeoModel().fit(fit)
+    gg = GammaGammaModel().fit(fit.loc[fit["frequency"] > 0])
+    print("| customers | draws | fixed (s) | with draws (s) | ratio | peak RSS (GB) |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n, draws in ((10_000, 20), (10_000, 100), (100_000, 20)):
+        data = simulate_spend(n, seed=12)
+        fixed, _ = _timed(lambda d=data: cm.value_distribution(bg, gg, d, t=52.0))
+        mixed, _ = _timed(
+            lambda d=data, k=draws: cm.value_distribution(
+                bg, gg, d, t=52.0, parameter_uncertainty=True, n_draws=k, random_state=0
+            )
+        )
+        print(
+            f"| {n:,} | {draws} | {fixed:.2f} | {mixed:.2f} | {mixed / fixed:.0f}x | "
+            f"{_peak_gb():.2f} |"
+        )
+    print("\n## BG/BB time to the next transaction, 1,000,000 simulated customers\n")
+    model = BetaGeoBetaBinomModel.from_params(**BGBB)
+    data, _ = simulate_bgbb(1_000_000, seed=13)
+    print("| work | seconds | largest difference from 1 - P(X = 0) | peak RSS (GB) |")
+    print("|---|---:|---:|---:|")
+    for m in (1, 10, 100):
+        sec, cdf = _timed(lambda mm=m: cm.next_purchase_cdf(model, data, t=mm))
+        p0 = model.probability_of_purchases(data, n=0, t=m).to_numpy()
+        diff = float(np.max(np.abs(cdf.to_numpy() - (1.0 - p0))))
+        print(f"| next_purchase_cdf, t = {m} | {sec:.2f} | {diff:.1e} | {_peak_gb():.2f} |")
+    for q in (0.1, 0.5):
+        sec, _ = _timed(lambda qq=q: cm.next_purchase_quantile(model, data, q=qq))
+        print(
+            f"| next_purchase_quantile, q = {q} (max_time default) | {sec:.2f} | | "
+            f"{_peak_gb():.2f} |"
+        )
+    print("\n## customer_lifetime_value(start=4, horizon=12 months), 1,000,000 BG/NBD customers\n")
+    data, _ = simulate("bg", 1_000_000, seed=14)
+    data = cm.with_time_unit(daily(data).assign(monetary_value=20.0), "W")
+    model = BetaGeoModel.from_params(time_unit="W", **BG)
+    print("| discounting | from now (s) | window (s) | ratio | peak RSS (GB) |")
+    print("|---|---:|---:|---:|---:|")
+    for disc in ("discrete", "continuous"):
+        kw = {"horizon": 12, "horizon_unit": "M", "discount_rate": 0.01, "discounting": disc}
+        now, _ = _timed(lambda k=kw: cm.customer_lifetime_value(model, None, data, **k))
+        win, _ = _timed(lambda k=kw: cm.customer_lifetime_value(model, None, data, start=4, **k))
+        print(f"| {disc} | {now:.2f} | {win:.2f} | {win / now:.2f} | {_peak_gb():.2f} |")
+
+
 def coverage(reps: int = 200) -> None:
     print("\n## Outcome prediction intervals on simulated data (share of holdout counts inside)\n")
     print("| model | customers | confidence | achieved | model coverage (mean) |")
@@ -350,9 +411,10 @@ def coverage(reps: int = 200) -> None:
 
 
 def main(argv: list[str]) -> None:
-    sections = argv or ["speed", "big", "value", "coverage"]
+    sections = argv or ["speed", "big", "value", "extras", "coverage"]
+    table = {"speed": speed, "big": big, "value": value, "extras": extras, "coverage": coverage}
     for name in sections:
-        {"speed": speed, "big": big, "value": value, "coverage": coverage}[name]()
+        table[name]()
 
 
 if __name__ == "__main__":
