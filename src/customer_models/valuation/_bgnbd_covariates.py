@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from customer_models._progress import check_progress
 from customer_models._validation import check_choice, check_str
 from customer_models.exceptions import ConvergenceWarning, ParameterError
 from customer_models.valuation._bgnbd import BetaGeoModel
@@ -225,7 +226,9 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
         return cols["frequency"], cols["recency"], cols["T"], params, index
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, X: Any, y: None = None, *, sample_weight: Any = None) -> BetaGeoCovariateModel:
+    def fit(
+        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
+    ) -> BetaGeoCovariateModel:
         """Fit by maximum likelihood (Newton's method with the analytic chain-rule Hessian).
 
         Parameters
@@ -237,11 +240,15 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
             Unused.
         sample_weight : None, str or array-like
             Per-row counts (a column name or an array).
+        progress : bool, tqdm-compatible class or callable, optional
+            Validated as in :meth:`ValuationModel.fit`; the covariate fit (a few Newton
+            steps) reports nothing yet.
 
         Returns
         -------
         self
         """
+        check_progress(progress)
         penalizer = check_penalizer(self.penalizer, ("purchase", "dropout"))
         check_str(self.time_unit, "time_unit", allow_none=True)
         links = self._links()

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, psi
 
+from customer_models._progress import check_progress
 from customer_models._validation import check_str
 from customer_models.exceptions import ConvergenceWarning, ParameterError
 from customer_models.valuation._base import ValuationModel
@@ -193,7 +194,9 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
         index = None if from_arrays else frame.index
         return cols["frequency"], cols["monetary_value"], params, index
 
-    def fit(self, X: Any, y: None = None, *, sample_weight: Any = None) -> GammaGammaCovariateModel:
+    def fit(
+        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
+    ) -> GammaGammaCovariateModel:
         """Fit on the customers with valid spend (Newton on the chain-rule Hessian).
 
         Parameters
@@ -204,11 +207,15 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
             Unused.
         sample_weight : None, str or array-like
             Per-row counts.
+        progress : bool, tqdm-compatible class or callable, optional
+            Validated as in :meth:`ValuationModel.fit`; the covariate fit (a few Newton
+            steps) reports nothing yet.
 
         Returns
         -------
         self
         """
+        check_progress(progress)
         penalizer = check_penalizer(self.penalizer, ("spend",))
         check_str(self.time_unit, "time_unit", allow_none=True)
         links = self._links()
