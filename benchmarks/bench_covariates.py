@@ -8,6 +8,7 @@ customers without covariates), and the recovered coefficients against the truth.
 
     python benchmarks/bench_covariates.py --n 1000000
     python benchmarks/bench_covariates.py --n 100000 --recovery 100   # coverage of 95% CIs
+    python benchmarks/bench_covariates.py --guide     # the example of docs/covariates.md
 
 pymc-marketing is not compared in this version (see README_covariates.md).
 """
@@ -79,7 +80,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--recovery", type=int, default=0, help="repeated fits for coverage")
     parser.add_argument("--recovery-n", type=int, default=20_000)
+    parser.add_argument("--guide", action="store_true", help="the docs/covariates.md example")
     args = parser.parse_args()
+    if args.guide:
+        guide()
+        return
     print(machine(), "(measured under load: other jobs share the machine)")
     data = simulate(args.n, 1)
     frame_mb = data.memory_usage(index=True, deep=True).sum() / 2**20
@@ -138,6 +143,49 @@ def recovery(n_fits: int, n: int, truth: dict, spend_truth: pd.Series) -> None:
         print(f"\n{label}: {n_fits} fits of {n:,} simulated customers")
         print(out.round(3).to_string())
         print(f"overall coverage {float((frame.abs() < 1.959964).to_numpy().mean()):.3f}")
+
+
+def guide() -> None:
+    """The example of docs/covariates.md: acquisition channel and region, known truth."""
+    from customer_models.valuation._covariates import one_hot_covariates
+
+    rng = np.random.default_rng(7)
+    n = 50_000
+    channel = rng.choice(["shop", "web", "app"], n, p=[0.5, 0.3, 0.2])
+    region = rng.choice(["north", "south"], n)
+    z = np.column_stack([channel == "web", channel == "app", region == "south"]).astype(float)
+    truth_gamma = np.array([0.3, 0.5, -0.2])  # web and app buy more often, south less
+    truth_da = np.array([0.4, 0.0, 0.0])  # web customers drop out sooner
+    truth_theta = np.array([0.0, 0.2, 0.0])  # app customers spend 22% more per purchase
+    data = simulate_bgnbd(
+        n, r=0.8, alpha=5.0, a=0.8, b=3.0, z_purchase=z, z_dropout=z,
+        gamma=truth_gamma, delta_a=truth_da, delta_b=np.zeros(3), rng=rng,
+    )  # fmt: skip
+    data["monetary_value"] = simulate_spend(
+        data["frequency"].to_numpy(), p=6.0, q=4.0, v=15.0, z=z, theta=truth_theta, rng=rng
+    )
+    data["channel"] = pd.Categorical(channel, categories=["shop", "web", "app"])
+    data["region"] = region
+    data.attrs["time_unit"] = "W"
+    encoded = one_hot_covariates(data, ["channel", "region"])
+    names = ["channel_web", "channel_app", "region_south"]
+    bg = BetaGeoCovariateModel(names, dropout_covariates=names).fit(encoded)
+    gg = GammaGammaCovariateModel(names).fit(encoded)
+    truth = dict(zip([f"gamma:{c}" for c in names], truth_gamma, strict=True))
+    truth |= dict(zip([f"delta_a:{c}" for c in names], truth_da, strict=True))
+    truth |= dict.fromkeys([f"delta_b:{c}" for c in names], 0.0)
+    truth |= dict(zip([f"theta:{c}" for c in names], truth_theta, strict=True))
+    table = pd.concat([bg.summary_, gg.summary_.iloc[3:]])
+    table = table.loc[list(truth), ["coef", "lower", "upper"]].assign(truth=pd.Series(truth))
+    table["covered"] = (table["lower"] <= table["truth"]) & (table["truth"] <= table["upper"])
+    print(table.round(3).to_string())
+    print(bg.likelihood_ratio_test_.round(2).to_string())
+    profiles = pd.DataFrame(
+        {"channel_web": [0.0, 1.0, 0.0], "channel_app": [0.0, 0.0, 1.0], "region_south": 0.0},
+        index=["shop, north", "web, north", "app, north"],
+    )
+    print(bg.expected_purchases_new_customer(t=52.0, covariates=profiles).round(3).to_string())
+    print(gg.population_mean_spend(profiles).round(2).to_string())
 
 
 if __name__ == "__main__":
