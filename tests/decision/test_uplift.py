@@ -165,3 +165,17 @@ def test_bad_input_is_refused_by_name(call, needle):
     with pytest.raises(CustomerModelsError) as info:
         call(X, y, t.astype(int))
     assert needle in str(info.value)
+
+
+def test_greedy_is_the_skip_greedy_rule_row_by_row():
+    rng = np.random.default_rng(14)
+    value, cost = rng.normal(3.0, 3.0, 800), rng.choice([0.0, 0.5, 1.0, 4.0, 9.0], 800)
+    budget = 120.0
+    plan = allocate_budget(value, cost, budget, method="greedy")
+    expected, left = np.zeros(800, dtype=bool), budget
+    expected[(cost == 0) & (value > 0)] = True
+    paid = np.flatnonzero((cost > 0) & (value > 0) & (cost <= budget))
+    for i in paid[np.argsort(-(value[paid] / cost[paid]), kind="stable")]:
+        if cost[i] <= left:
+            expected[i], left = True, left - cost[i]
+    np.testing.assert_array_equal(plan.selected.to_numpy(), expected)

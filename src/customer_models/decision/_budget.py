@@ -120,19 +120,19 @@ def _greedy(value: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarray:
     if fits.all():
         chosen[order] = True
         return chosen
-    # the prefix that fits, then each further customer that still fits (a few passes over
-    # the rest in arrays, not one Python step per customer)
-    first_miss = int(np.argmin(fits))
-    chosen[order[:first_miss]] = True
-    left = budget - float(cost[order[:first_miss]].sum())
-    rest = order[first_miss:]
-    while rest.size and left > 0:
+    # Then, in rounds: drop who no longer fits, take the longest prefix that fits. Each round
+    # takes a prefix in one array step and drops at least the customer that ended it.
+    left = budget
+    rest = order
+    while rest.size:
         rest = rest[cost[rest] <= left]
         if not rest.size:
             break
-        chosen[rest[0]] = True
-        left -= float(cost[rest[0]])
-        rest = rest[1:]
+        prefix = np.cumsum(cost[rest]) <= left
+        k = rest.size if prefix.all() else int(np.argmin(prefix))
+        chosen[rest[:k]] = True
+        left -= float(cost[rest[:k]].sum())
+        rest = rest[k:]
     return chosen
 
 
