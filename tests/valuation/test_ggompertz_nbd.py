@@ -324,3 +324,35 @@ def test_customer_lifetime_value_is_the_discounted_expectation(cdnow):
         (cumulative[i] - cumulative[i - 1]) * 20.0 / (1 + d) ** i for i in range(1, months + 1)
     )
     np.testing.assert_allclose(clv.to_numpy(), expected, rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_compare_models_on_cdnow_takes_both_new_models():
+    """39-week calibration: the NBD ranks last among the models, GGompertz/NBD ties Pareto/NBD.
+
+    On CDNOW GGompertz/NBD's fit is Pareto/NBD's limit, so their holdout scores agree; the
+    NBD, with no dropout, overpredicts the holdout and ranks below every BTYD model.
+    """
+    from customer_models import compare_models, load_cdnow_transactions
+    from customer_models.valuation import BetaGeoModel
+    from customer_models.valuation._nbd import NegativeBinomialModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = compare_models(
+            [NegativeBinomialModel, BetaGeoModel, ParetoNBDModel, GGompertzNBDModel],
+            transactions=load_cdnow_transactions(sample=True),
+            calibration_end="1997-09-30",
+            observation_end="1998-06-30",
+            time_unit="W",
+        )
+    table = result.table
+    assert {"NegativeBinomialModel", "GGompertzNBDModel"} <= set(table.index)
+    assert table.loc["NegativeBinomialModel", "n_params"] == 2
+    assert table.loc["GGompertzNBDModel", "n_params"] == 5
+    btyd = ["BetaGeoModel", "ParetoNBDModel", "GGompertzNBDModel"]
+    assert (table.loc[btyd, "rank"] < table.loc["NegativeBinomialModel", "rank"]).all()
+    gg, pnbd = table.loc["GGompertzNBDModel"], table.loc["ParetoNBDModel"]
+    assert gg["log_likelihood"] == pytest.approx(pnbd["log_likelihood"], abs=1e-3)
+    assert gg["holdout_log_score"] == pytest.approx(pnbd["holdout_log_score"], rel=1e-4)
+    assert table.loc["NegativeBinomialModel", "bias_pct"] > 40  # no dropout: overpredicts

@@ -28,11 +28,11 @@ from scipy.special import expit, softmax
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._ggompertz_integral import (
     BLOCK_ROWS,
-    LOG_NODE_WEIGHTS,
-    exp_weighted_nodes,
-    log_exp_weighted_integral,
     log_one_plus_expm1,
+    log_split_integral,
+    log_sum_exp_rows,
     rows_in_blocks,
+    split_nodes,
 )
 from customer_models.valuation._special import digamma_difference, log_gamma_ratio
 
@@ -72,16 +72,44 @@ def log_terms(
     A = -r * np.log1p(T / alpha) - x * np.log(alpha + T) - s * log_one_plus_expm1(inv_beta, b * T)
     a = alpha + t_x
     m = r + x - 1.0
-    Y = np.log1p((T - t_x) / a)
+    Y = np.log1p((_dying_cut(inv_beta, b, s, t_x, T) - t_x) / a)
 
     def log_g(y: np.ndarray) -> np.ndarray:
         z = b[:, None] * (t_x[:, None] + a[:, None] * np.expm1(y))
         return z - (s[:, None] + 1.0) * log_one_plus_expm1(inv_beta[:, None], z)
 
-    integral = log_exp_weighted_integral(m, Y, log_g)
+    integral = log_split_integral(m, Y, _gompertz_split(inv_beta, b, a, alpha), log_g)
     with np.errstate(divide="ignore"):
         B = np.log(s * b / beta) - r * np.log1p(t_x / alpha) - (x - 1.0) * np.log(a) + integral
     return np.asarray(A), np.asarray(B)
+
+
+#: The integral stops where the lifetime survival has fallen by this factor (log) from t_x:
+#: beyond it the integrand's share is below e^-60 of the part before (it is at most
+#: S(τ_c) (α+τ_c)^-(r+x) against at least (S(t_x) − S(τ_c)) (α+τ_c)^-(r+x)).
+_LOG_SURVIVAL_DROP = 60.0
+
+
+def _dying_cut(
+    inv_beta: np.ndarray, b: np.ndarray, s: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """``min(T, τ_c)`` with ``S(τ_c) = e^(−60) S(t_x)``: the likelihood integral's upper limit."""
+    level = log_one_plus_expm1(inv_beta, b * t_x) + _LOG_SURVIVAL_DROP / s
+    with np.errstate(over="ignore"):
+        cut = np.log1p(np.expm1(level) / inv_beta) / b
+    return np.asarray(np.minimum(T, np.maximum(cut, t_x)))
+
+
+def _gompertz_split(
+    inv_beta: np.ndarray, b: np.ndarray, a: np.ndarray, alpha: np.ndarray
+) -> np.ndarray:
+    """``y`` of ``τ* = log(1 + β)/b``, where ``e^(bτ) − 1 = β``: the lifetime changes regime.
+
+    Below it the gamma/Gompertz survival is Pareto-like, beyond it Gompertz's hazard takes
+    over; the quadrature splits there so that each panel's nodes cluster at the change.
+    """
+    tau = np.log1p(1.0 / inv_beta) / b
+    return np.asarray(np.log1p(np.maximum(tau + alpha - a, 0.0) / a))
 
 
 def _loglik_rows(*rows: np.ndarray) -> np.ndarray:
@@ -113,21 +141,24 @@ def _gradient_rows(*rows: np.ndarray) -> np.ndarray:
     d_T = log_one_plus_expm1(inv_beta, bT)
     A = -r * np.log1p(T / alpha) - x * np.log(alpha + T) - s * d_T
     a = alpha + t_x
-    y, log_weight = exp_weighted_nodes(r + x - 1.0, np.log1p((T - t_x) / a))
+    upper = _dying_cut(inv_beta, b, s, t_x, T)
+    m = r + x - 1.0
+    split = _gompertz_split(inv_beta, b, a, alpha)
+    y, log_w = split_nodes(m, np.log1p((upper - t_x) / a), split)
     tau = t_x[:, None] + a[:, None] * np.expm1(y)
     z = b[:, None] * tau
     d_z = log_one_plus_expm1(inv_beta[:, None], z)
     log_g = z - (s[:, None] + 1.0) * d_z
-    terms = LOG_NODE_WEIGHTS[None, :] + log_g
+    terms = log_w + log_g
     with np.errstate(divide="ignore"):
         B = (
             np.log(s * b / beta)
             - r * np.log1p(t_x / alpha)
             - (x - 1.0) * np.log(a)
-            + log_weight
-            + logsumexp_rows(terms)
+            + log_sum_exp_rows(terms)
         )
-    omega = softmax(terms, axis=1)  # the integrand's share at each node
+    with np.errstate(invalid="ignore"):
+        omega = softmax(terms, axis=1)  # the integrand's share at each node (NaN if none)
 
     def mean(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.einsum("ij,ij->i", omega, values))
@@ -162,12 +193,6 @@ def _gradient_rows(*rows: np.ndarray) -> np.ndarray:
     out[:, 0] = log_gamma_ratio(r, x) + total
     out[:, 1:] = grad
     return out
-
-
-def logsumexp_rows(terms: np.ndarray) -> np.ndarray:
-    """``log Σ_j exp(terms[i, j])`` per row."""
-    top = np.max(terms, axis=1)
-    return np.asarray(top + np.log(np.einsum("ij->i", np.exp(terms - top[:, None]))))
 
 
 def log_likelihood_gradient_kernel(

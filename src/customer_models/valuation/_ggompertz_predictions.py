@@ -27,8 +27,8 @@ from scipy.special import xlogy
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._btyd_common import conditional_pmf
 from customer_models.valuation._ggompertz_integral import (
-    log_exp_weighted_integral,
     log_one_plus_expm1,
+    log_split_integral,
     rows_in_blocks,
 )
 from customer_models.valuation._ggompertz_likelihood import probability_alive_kernel, unpack5
@@ -57,6 +57,13 @@ def _lifetime_scale(
     return kappa, kappa * b, np.minimum(t, cut)
 
 
+def _gompertz_split(kappa: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``u* = log(1 + 1/κ)/b``, where ``κ (e^(bu) − 1) = 1``: the residual lifetime changes
+    from its Pareto-like to its Gompertz regime (the quadrature splits there).
+    """
+    return np.asarray(np.log1p(1.0 / kappa) / b)
+
+
 def log_mean_residual_lifetime(
     b: np.ndarray, s: np.ndarray, beta: np.ndarray, T: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
@@ -75,7 +82,9 @@ def log_mean_residual_lifetime(
         u = np.expm1(y) / c[:, None]
         return s[:, None] * (y - log_one_plus_expm1(kappa[:, None], b[:, None] * u))
 
-    return np.asarray(log_exp_weighted_integral(s - 1.0, np.log1p(c * horizon), log_g) - np.log(c))
+    split = np.log1p(c * _gompertz_split(kappa, b))
+    integral = log_split_integral(s - 1.0, np.log1p(c * horizon), split, log_g)
+    return np.asarray(integral - np.log(c))
 
 
 def _expected_rows(*rows: np.ndarray) -> np.ndarray:
@@ -142,7 +151,8 @@ def _pmf_rows(*rows: np.ndarray) -> np.ndarray:
         return density + _log_nbd(n[:, None], shape[:, None], scale[:, None], u)
 
     with np.errstate(divide="ignore"):
-        dead = log_exp_weighted_integral(s, np.log1p(c * horizon), log_g)
+        split = np.log1p(c * _gompertz_split(kappa, b))
+        dead = log_split_integral(s, np.log1p(c * horizon), split, log_g)
     alive_through = log_survival_t + _log_nbd(n, shape, scale, t)
     return np.asarray(np.exp(np.logaddexp(alive_through, dead)))
 
