@@ -41,6 +41,7 @@ from customer_models._validation import check_choice, check_str
 from customer_models.exceptions import ConvergenceWarning, ParameterError
 from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._bgnbd_likelihood import (
+    log_likelihood_gradient_kernel,
     log_likelihood_kernel,
     log_likelihood_rows_hessian_kernel,
     probability_alive_kernel,
@@ -67,6 +68,7 @@ from customer_models.valuation._covariates import (
     standardize,
 )
 from customer_models.valuation._fit_rows import as_frame, row_ids
+from customer_models.valuation._kernels import kernel
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
 from customer_models.valuation._patterns import compress_patterns
 from customer_models.valuation._purchase import PurchaseModel
@@ -95,6 +97,11 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
         L2 penalty on the coefficients of the standardized covariates, one number or
         ``{"purchase": ..., "dropout": ...}``: the fit minimizes ``-LL / n + sum_process
         penalizer_process * sum(beta_std ** 2)``.
+    penalizer_coef : float, default 0.0
+        The plain model's penalty (see :class:`~customer_models.valuation.BetaGeoModel`),
+        applied to the no-covariate fit that starts the fit and is the null model of
+        ``likelihood_ratio_test_`` (so with only constant covariates the result is that
+        penalized fit); the covariate fit itself penalizes the coefficients only.
     time_unit : str, optional
         Unit of recency/T/t; default ``data.attrs["time_unit"]``.
 
@@ -149,8 +156,12 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
     }
     _modified: ClassVar[bool] = False
     _null_class: ClassVar[type[BetaGeoModel]] = BetaGeoModel
-    # No class-level kernels: the parameters are per customer, so every prediction (and CLV,
-    # which then asks the public methods) goes through this class's own methods.
+    # The likelihood kernels of the model's own parameters (its value at z = 0), for the
+    # contract tests and tools that evaluate kernels; the fit uses the per-row ones.
+    _loglik_kernel = kernel(log_likelihood_kernel)
+    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
+    # No class-level prediction kernels: the parameters are per customer, so every
+    # prediction (and CLV, which then asks the public methods) goes through the methods.
     _alive_kernel = None
     _expected_kernel = None
     _pmf_kernel = None
@@ -165,12 +176,14 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
         dropout_covariates: Any = None,
         dropout_link: str = "separate",
         penalizer: Any = 0.0,
+        penalizer_coef: float = 0.0,
         time_unit: str | None = None,
     ) -> None:
         self.purchase_covariates = purchase_covariates
         self.dropout_covariates = dropout_covariates
         self.dropout_link = dropout_link
         self.penalizer = penalizer
+        self.penalizer_coef = penalizer_coef
         self.time_unit = time_unit
 
     # ------------------------------------------------------------------ declaration
@@ -259,7 +272,7 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
         w = self._weights(X, sample_weight, n_rows, row_ids(index, n_rows))
         z_all = covariate_matrix(frame, covariates, "data")
         base_cols = [cols[c] for c in self.required_columns]
-        null = self._null_class(time_unit=self.time_unit).fit(
+        null = self._null_class(penalizer_coef=self.penalizer_coef, time_unit=self.time_unit).fit(
             pd.DataFrame(dict(zip(self.required_columns, base_cols, strict=True))),
             sample_weight=w,
         )
@@ -460,3 +473,5 @@ class ModifiedBetaGeoCovariateModel(BetaGeoCovariateModel):
 
     _modified: ClassVar[bool] = True
     _null_class: ClassVar[type[BetaGeoModel]] = ModifiedBetaGeoModel
+    _loglik_kernel = kernel(partial(log_likelihood_kernel, modified=True))
+    _loglik_gradient_kernel = kernel(partial(log_likelihood_gradient_kernel, modified=True))

@@ -58,7 +58,8 @@ from customer_models.valuation._covariates import (
     standardize,
 )
 from customer_models.valuation._fit_rows import as_frame, row_ids
-from customer_models.valuation._gamma_gamma import GammaGammaModel
+from customer_models.valuation._gamma_gamma import GammaGammaModel, log_likelihood_gradient_kernel
+from customer_models.valuation._kernels import kernel
 from customer_models.valuation._patterns import compress_patterns
 
 __all__ = [
@@ -144,6 +145,11 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
         Columns of the summary acting on spend (``theta``).
     penalizer : float, default 0.0
         L2 penalty on the coefficients of the standardized covariates.
+    penalizer_coef : float, default 0.0
+        The plain model's penalty, applied to the no-covariate fit (start and null model),
+        as in :class:`~customer_models.valuation._bgnbd_covariates.BetaGeoCovariateModel`.
+    time_unit : str, optional
+        Unit label carried to ``time_unit_`` (spend has no time).
 
     Attributes
     ----------
@@ -164,14 +170,22 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
     required_columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
     _link_prefixes: ClassVar[dict[str, str]] = {"theta": "spend"}
+    # the model's own likelihood at z = 0 (contract tests); the fit uses the per-row kernel
+    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
     _check_data = GammaGammaModel._check_data
     _fit_mask = GammaGammaModel._fit_mask
 
     def __init__(
-        self, spend_covariates: Any = None, *, penalizer: Any = 0.0, time_unit: str | None = None
+        self,
+        spend_covariates: Any = None,
+        *,
+        penalizer: Any = 0.0,
+        penalizer_coef: float = 0.0,
+        time_unit: str | None = None,
     ) -> None:
         self.spend_covariates = spend_covariates
         self.penalizer = penalizer
+        self.penalizer_coef = penalizer_coef
         self.time_unit = time_unit
 
     def _links(self) -> list[Link]:
@@ -225,7 +239,7 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
         n_rows = len(frame)
         w = self._weights(X, sample_weight, n_rows, row_ids(index, n_rows))
         z_all = covariate_matrix(frame, covariates, "data")
-        null = GammaGammaModel().fit(
+        null = GammaGammaModel(penalizer_coef=self.penalizer_coef).fit(
             pd.DataFrame({c: cols[c] for c in self.required_columns}), sample_weight=w
         )
         keep = np.asarray(self._fit_mask(cols)) & (w > 0)
