@@ -26,10 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from customer_models._time import period_codes
 
-__all__ = ["BLOCK_BITS", "CHUNK_ROWS", "Packing", "PerCustomer", "pack_time", "reduce_blocks"]
+__all__ = ["BLOCK_BITS", "CHUNK_ROWS", "Packing", "Reduced", "pack_time", "reduce_blocks"]
 
 #: Customers per block: ``2**BLOCK_BITS`` (tables of 64k entries, 512 KiB, stay in L2 cache).
 BLOCK_BITS = 16
@@ -82,12 +83,12 @@ def pack_time(low_us: int, high_us: int, offsets: np.ndarray | None = None) -> P
     raise OverflowError("customer and time do not fit in one int64 key")
 
 
-@dataclass
-class PerCustomer:
-    """Per-customer-number results of :func:`reduce_blocks` (numbers not in ``present`` unset)."""
+@dataclass(frozen=True)
+class Reduced:
+    """Per-customer reductions over the purchase periods."""
 
-    present: np.ndarray  # bool per number: the customer has a kept row
-    first_period: np.ndarray  # float64 (exact): recency and T are computed in place
+    uniques: pd.Index
+    first_period: np.ndarray  # float64 here (exact): recency and T are computed in place
     last_period: np.ndarray
     n_periods: np.ndarray
     n_transactions: np.ndarray
@@ -95,6 +96,9 @@ class PerCustomer:
     last_us: np.ndarray
     total_value: np.ndarray | None
     first_period_value: np.ndarray | None
+    #: The arrays are the reduction's own: the summary frame may reuse them in place
+    #: (fresh 80 MB arrays cost page faults at 10M customers).
+    owned: bool = False
 
 
 def _chunk_key(
@@ -188,9 +192,13 @@ def _reduce_block(
     packing: Packing,
     freq: str,
     base: int,
-    out: PerCustomer,
+    present: np.ndarray,
+    out: Reduced,
 ) -> None:
-    """Reduce one block's rows (unsorted keys, values in row order) into ``out``."""
+    """Reduce one block's rows (unsorted keys, values in row order) into ``out``.
+
+    ``present`` (one flag per customer number) is set for the block's customers.
+    """
     time_mask = (1 << packing.time_bits) - 1
     ordered = np.sort(keys)
     local = ordered >> packing.time_bits
@@ -202,13 +210,13 @@ def _reduce_block(
     last_row = np.empty_like(first_row)
     last_row[:-1] = first_row[1:] - 1
     last_row[-1] = m - 1
-    present = local[first_row]
-    span = int(present[-1]) - int(present[0]) + 1
+    customers = local[first_row]
+    span = int(customers[-1]) - int(customers[0]) + 1
     # Customers of a block are usually consecutive numbers: a slice writes faster.
     number: slice | np.ndarray = (
-        slice(base + int(present[0]), base + int(present[0]) + span)
-        if span == present.size
-        else present + base
+        slice(base + int(customers[0]), base + int(customers[0]) + span)
+        if span == customers.size
+        else customers + base
     )
     instants = np.bitwise_and(ordered, time_mask, out=local)  # ``local`` is spent
     if packing.step > 1:
@@ -227,22 +235,22 @@ def _reduce_block(
     first_period = period[first_row]
     out.first_period[number] = first_period
     out.last_period[number] = period[last_row]
-    out.present[number] = True
+    present[number] = True
     if values is None or out.total_value is None or out.first_period_value is None:
         return
     # Spend in the rows' original order (bit-identical to one bincount over the whole log).
     size = 1 << packing.block_bits
     row_local = keys >> packing.time_bits
-    out.total_value[number] = np.bincount(row_local, values, size)[present]
+    out.total_value[number] = np.bincount(row_local, values, size)[customers]
     first_of = np.zeros(size, dtype=np.int64)
-    first_of[present] = first_period
+    first_of[customers] = first_period
     row_time = np.bitwise_and(keys, time_mask)
     if packing.step > 1:
         row_time *= packing.step
     row_time += packing.low_us
     in_first = period_codes(row_time, freq, out=row_time) == first_of[row_local]
     first_sums = np.bincount(row_local[in_first], values[in_first], size)
-    out.first_period_value[number] = first_sums[present]
+    out.first_period_value[number] = first_sums[customers]
 
 
 def reduce_blocks(
@@ -254,20 +262,22 @@ def reduce_blocks(
     end_us: int,
     freq: str,
     packing: Packing,
-) -> PerCustomer:
-    """Reduce the rows with ``us <= end_us`` to per-customer-number facts.
+) -> tuple[np.ndarray, Reduced]:
+    """Reduce the rows with ``us <= end_us`` to facts per customer number.
+
+    Returns which numbers have a kept row and the facts of every number (unset where not).
 
     ``ids - low`` is each row's customer number in ``0..n_numbers-1`` (integer ids by offset,
-    or factorized codes with ``low=0``). Raises OverflowError when the packing's blocks would
-    be too many for one partition pass (the caller falls back).
+    or factorized codes with ``low=0``).
     """
     bits = packing.block_bits
     n_blocks = max(1, -(-n_numbers // (1 << bits)))
     keys, partitioned_values, starts, ends = _partition(
         _Rows(ids, low), us, values, end_us, n_blocks, packing
     )
-    out = PerCustomer(
-        present=np.zeros(n_numbers, dtype=bool),
+    present = np.zeros(n_numbers, dtype=bool)
+    out = Reduced(
+        uniques=pd.RangeIndex(n_numbers),  # customer numbers; the caller maps them to ids
         first_period=np.empty(n_numbers, dtype=np.float64),
         last_period=np.empty(n_numbers, dtype=np.float64),
         n_periods=np.empty(n_numbers, dtype=np.int64),
@@ -276,6 +286,7 @@ def reduce_blocks(
         last_us=np.empty(n_numbers, dtype=np.int64),
         total_value=None if values is None else np.empty(n_numbers),
         first_period_value=None if values is None else np.empty(n_numbers),
+        owned=True,
     )
     for b in range(n_blocks):
         piece_starts, piece_ends = starts[:, b].tolist(), ends[:, b].tolist()
@@ -287,5 +298,5 @@ def reduce_blocks(
             if partitioned_values is None
             else _gather(partitioned_values, piece_starts, piece_ends)
         )
-        _reduce_block(block_keys, block_values, packing, freq, b << bits, out)
-    return out
+        _reduce_block(block_keys, block_values, packing, freq, b << bits, present, out)
+    return present, out

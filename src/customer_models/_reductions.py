@@ -16,13 +16,13 @@ sort-with-permutation path of :func:`_reduce_netted`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from customer_models._customer_blocks import Packing, pack_time, reduce_blocks
+from customer_models._customer_blocks import Packing, Reduced, pack_time, reduce_blocks
 from customer_models._time import period_codes
 from customer_models._transactions import TransactionLog
 from customer_models.exceptions import DataValidationError
@@ -46,24 +46,6 @@ def customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
             return remap[offset], pd.Index(uniques.astype(values.dtype))
     codes, uniques = pd.factorize(ids, sort=True)
     return codes.astype(np.int64, copy=False), pd.Index(uniques)
-
-
-@dataclass(frozen=True)
-class Reduced:
-    """Per-customer reductions over the purchase periods."""
-
-    uniques: pd.Index
-    first_period: np.ndarray
-    last_period: np.ndarray
-    n_periods: np.ndarray
-    n_transactions: np.ndarray
-    first_us: np.ndarray
-    last_us: np.ndarray
-    total_value: np.ndarray | None
-    first_period_value: np.ndarray | None
-    #: The arrays are the reduction's own: the summary frame may reuse them in place
-    #: (fresh 80 MB arrays cost page faults at 10M customers).
-    owned: bool = False
 
 
 def _sorted_runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -121,31 +103,16 @@ def _reduce_sorted(log: TransactionLog, end_us: int, freq: str) -> Reduced:
     """
     values, low, n_numbers, id_of = _row_customers(log.ids)
     packing = _time_key(log, end_us)
-    out = reduce_blocks(values, low, n_numbers, log.us, log.amounts, end_us, freq, packing)
-    if bool(out.present.all()):
-        numbers = np.arange(n_numbers)  # sorted: _ids_of makes the ids as one range
-
-        def pick(array: np.ndarray) -> np.ndarray:
-            return array
-
-    else:
-        numbers = np.flatnonzero(out.present)
-
-        def pick(array: np.ndarray) -> np.ndarray:
-            return array[numbers]
-
-    return Reduced(
-        _ids_of(numbers, id_of),
-        pick(out.first_period),
-        pick(out.last_period),
-        pick(out.n_periods),
-        pick(out.n_transactions),
-        pick(out.first_us),
-        pick(out.last_us),
-        None if out.total_value is None else pick(out.total_value),
-        None if out.first_period_value is None else pick(out.first_period_value),
-        owned=True,
-    )
+    present, out = reduce_blocks(values, low, n_numbers, log.us, log.amounts, end_us, freq, packing)
+    if bool(present.all()):
+        return replace(out, uniques=_ids_of(np.arange(n_numbers), id_of))
+    numbers = np.flatnonzero(present)
+    columns: dict[str, Any] = {
+        name: None if array is None else array[numbers]
+        for name, array in vars(out).items()
+        if isinstance(array, np.ndarray) or array is None
+    }
+    return replace(out, uniques=_ids_of(numbers, id_of), **columns)
 
 
 def _periods_per_customer(

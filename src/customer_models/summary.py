@@ -165,12 +165,28 @@ def _show(us: int) -> str:
     return str(us_to_datetime(np.array([us]))[0])
 
 
-def _read(
-    transactions: Any, *, freq: str, time_unit: str | None, **reader: Any
-) -> tuple[str, str, TransactionLog]:
-    """Canonical ``freq`` and ``time_unit`` (default: ``freq``) and the validated log."""
-    freq = normalize_unit(freq, "freq")
-    time_unit = freq if time_unit is None else normalize_unit(time_unit, "time_unit")
+#: Parameters of the public functions that go to the transaction reader as they are.
+_READER_OPTIONS = (
+    "customer_col",
+    "date_col",
+    "value_col",
+    "date_format",
+    "dayfirst",
+    "date_unit",
+    "refunds",
+)
+
+
+def _read(transactions: Any, arguments: dict[str, Any]) -> tuple[str, str, TransactionLog]:
+    """Canonical ``freq`` and ``time_unit`` (default: ``freq``) and the validated log.
+
+    ``arguments`` are the caller's parameters (its ``locals()`` on entry): one place maps
+    them to the reader for :func:`rfm_summary` and :func:`calibration_holdout_split`.
+    """
+    freq = normalize_unit(arguments["freq"], "freq")
+    unit = arguments["time_unit"]
+    time_unit = freq if unit is None else normalize_unit(unit, "time_unit")
+    reader = {name: arguments[name] for name in _READER_OPTIONS}
     return freq, time_unit, read_transactions(transactions, **reader)
 
 
@@ -292,18 +308,7 @@ def rfm_summary(
     >>> summary.loc[1, ["frequency", "recency", "T"]].round(2).tolist()
     [2.0, 30.43, 38.86]
     """
-    freq, time_unit, log = _read(
-        transactions,
-        freq=freq,
-        time_unit=time_unit,
-        customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
-        date_unit=date_unit,
-        refunds=refunds,
-    )
+    freq, time_unit, log = _read(transactions, locals())
     end_us = log.end(observation_end, freq)
     _check_end(end_us, int(log.us.min()), "observation_end", log.date_col, len(log))
     end_period = int(period_codes(np.array([end_us]), freq)[0])
@@ -377,18 +382,7 @@ def calibration_holdout_split(
     >>> int(data["frequency_holdout"].sum())
     1882
     """
-    freq, time_unit, log = _read(
-        transactions,
-        freq=freq,
-        time_unit=time_unit,
-        customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
-        date_unit=date_unit,
-        refunds=refunds,
-    )
+    freq, time_unit, log = _read(transactions, locals())
     end_us = log.end(observation_end, freq)
     cal_us = log.cutoff(calibration_end, freq, "calibration_end")
     _check_calibration_end(int(log.us.min()), cal_us, end_us, date_col)
