@@ -1,17 +1,15 @@
 """Per-customer reductions of a transaction log: the kernels behind the customer summary.
 
-Customers are numbered (compact integer ids by their offset, other ids by factorizing), then
-(customer, time) is packed into one int64 per row at the coarsest resolution that loses
-nothing (day, second, millisecond, microsecond) and sorted once (skipped when the table is
-already sorted): each customer is a block of rows in time order, so the first and last
-instants are the block ends and the distinct purchase periods are runs; only the spend is
-summed in the rows' original order (bincounts by customer number). No Python loop per
-customer.
+Customers are numbered (compact integer ids by their offset, other ids by factorizing). When
+every row is a purchase, the block kernel of :mod:`customer_models._customer_blocks` reduces
+the log: rows partitioned into blocks of customers in cache-sized chunks, each block sorted
+by (customer, time) and reduced in cache. No Python loop per customer.
 
-When the pair does not fit in 63 bits (microsecond times over centuries for many customers),
-(customer, period) keys are sorted instead and the first and last instants are scattered.
-Refunds netted within their period (``refunds="net_period"``/``"net_customer"``) take the
-sort-with-permutation path of :func:`_reduce_netted`.
+When (customer, time) fits no int64 layout (microsecond times over centuries for many
+customers), (customer, period) keys are sorted instead and the first and last instants are
+scattered (:func:`_reduce_rows`). Refunds netted within their period
+(``refunds="net_period"``/``"net_customer"``) take the sort-with-permutation path of
+:func:`_reduce_netted`.
 """
 
 from __future__ import annotations
