@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_valuation.py --sizes 100000 1000000 [--skip-lifetimes-pareto-above N]
+        [--skip-lifetimes] [--data-dir DIR]
 
 For each size: one summary (weeks) of ``make_transactions(n)``; BG/NBD, Pareto/NBD and
 Gamma-Gamma fitted by both libraries in this process. Prints fit seconds (one run each,
@@ -15,6 +16,7 @@ fit). Then times ``probability_alive`` + ``expected_purchases`` on the largest s
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -28,20 +30,38 @@ import customer_models as cm
 from customer_models.valuation import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 
 
-def summary_weeks(n: int, seed: int) -> pd.DataFrame:
-    """Customer summary in weeks (frequency, recency, T, monetary_value) of n customers."""
+def summary_weeks(n: int, seed: int, data_dir: str | None = None) -> pd.DataFrame:
+    """Customer summary in weeks (frequency, recency, T, monetary_value) of n customers.
+
+    With ``data_dir`` the summary is read from ``data_dir/summary_{n}_{seed}.pkl`` when that
+    file exists, and written there otherwise: a run of another version of the library (e.g.
+    from a git worktree of an older commit) then fits exactly the same customers.
+    """
+    path = None if data_dir is None else os.path.join(data_dir, f"summary_{n}_{seed}.pkl")
+    if path is not None and os.path.exists(path):
+        return pd.read_pickle(path)
     tx = cm.make_transactions(n, random_state=seed)
     summary = cm.rfm_summary(tx, value_col="amount", time_unit="W", observation_end="2025-12-31")
-    return summary.reset_index(drop=True)
+    summary = summary.reset_index(drop=True)
+    if path is not None:
+        summary.to_pickle(path)
+    return summary
 
 
-def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
-    """Result, wall seconds and peak extra resident MiB of one call."""
+def timed(fn: Callable[[], Any]) -> tuple[Any, float, float, float]:
+    """Result, wall seconds, CPU seconds (user + system) and peak extra resident MiB of one call.
+
+    The CPU seconds are what a before/after comparison on a shared machine can rely on: wall
+    time also counts the waits for a core.
+    """
     with PeakRSS() as mem:
+        cpu = os.times()
         start = time.perf_counter()
         result = fn()
         seconds = time.perf_counter() - start
-    return result, seconds, mem.peak_above_baseline_mb
+        end = os.times()
+    cpu_seconds = (end.user - cpu.user) + (end.system - cpu.system)
+    return result, seconds, cpu_seconds, mem.peak_above_baseline_mb
 
 
 def fit_lifetimes(name: str, data: pd.DataFrame) -> Any:
@@ -69,21 +89,27 @@ def main() -> None:
     )
     parser.add_argument("--skip-lifetimes", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="read the summaries from here if saved, else save them (same data across versions)",
+    )
     args = parser.parse_args()
 
     print(machine())
     models = {"BG/NBD": BetaGeoModel, "Pareto/NBD": ParetoNBDModel, "Gamma-Gamma": GammaGammaModel}
     rows = []
     for n in args.sizes:
-        data = summary_weeks(n, args.seed)
+        data = summary_weeks(n, args.seed, args.data_dir)
         repeat = data[data["frequency"] > 0]
         for name, ours_cls in models.items():
             fit_data = repeat if name == "Gamma-Gamma" else data
-            ours, s_ours, mem_ours = timed(lambda c=ours_cls, d=fit_data: c().fit(d))
+            ours, s_ours, cpu_ours, mem_ours = timed(lambda c=ours_cls, d=fit_data: c().fit(d))
             row = {
                 "customers": f"{n:,}",
                 "model": name,
                 "ours_s": f"{s_ours:.3f}",
+                "ours_cpu_s": f"{cpu_ours:.3f}",
                 "lifetimes_s": "-",
                 "speed-up": "-",
                 "LL_rel_diff": "-",
@@ -96,7 +122,9 @@ def main() -> None:
                 and n > args.skip_lifetimes_pareto_above
             )
             if not skip:
-                theirs, s_theirs, mem_theirs = timed(lambda m=name, d=fit_data: fit_lifetimes(m, d))
+                theirs, s_theirs, _, mem_theirs = timed(
+                    lambda m=name, d=fit_data: fit_lifetimes(m, d)
+                )
                 ll_theirs = ours_cls.from_params(**theirs.params_.to_dict()).log_likelihood(
                     fit_data
                 )
