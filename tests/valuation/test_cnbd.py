@@ -264,3 +264,15 @@ def test_the_numbers_of_the_docs_page(cdnow_litt):
     assert round(regularity["k"], 2) == 1.05
     assert round(regularity["se"], 2) == 0.06
     assert regularity["n_customers"] == 507
+
+
+def test_progress_reports_one_step_per_k_and_leaves_the_fit_unchanged(cdnow_litt):
+    seen = []
+    model = BetaGeoCNBDModel().fit(
+        cdnow_litt, progress=lambda done, total, desc: seen.append((done, total))
+    )
+    assert seen == [(1, 12), (2, 12), (3, 12)]  # the profile stops after k = 3
+    quiet = BetaGeoCNBDModel().fit(cdnow_litt)
+    pd.testing.assert_series_equal(model.params_, quiet.params_, check_exact=True)
+    with pytest.raises(ParameterError):
+        BetaGeoCNBDModel().fit(cdnow_litt, progress="yes")

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from customer_models._inter_purchase import LOG_INTERPURCHASE_COLUMN
+from customer_models._progress import Progress, check_progress
 from customer_models._validation import check_number, check_rule, check_str
 from customer_models.exceptions import (
     ConvergenceWarning,
@@ -263,7 +264,9 @@ class BetaGeoCNBDModel(PurchaseModel):
         assert max_k is not None
         return [k] if k is not None else list(range(1, max_k + 1))
 
-    def fit(self, X: Any, y: None = None, *, sample_weight: Any = None) -> BetaGeoCNBDModel:
+    def fit(
+        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
+    ) -> BetaGeoCNBDModel:
         """Fit by maximum likelihood, choosing ``k`` by profiling unless it is given.
 
         Parameters
@@ -274,6 +277,10 @@ class BetaGeoCNBDModel(PurchaseModel):
             Unused.
         sample_weight : None, str or array-like
             Per-row counts (a column name of ``X`` or an array).
+        progress : bool, tqdm-compatible class or callable, optional
+            Report one step per ``k`` fitted (``True`` for a tqdm bar, a tqdm-compatible
+            class, or a callable ``progress(done, total, desc)``; ``total`` is the most
+            values the profile may try). Silent by default; the fit is the same either way.
 
         Returns
         -------
@@ -286,6 +293,7 @@ class BetaGeoCNBDModel(PurchaseModel):
         """
         penalizer = check_number(self.penalizer_coef, "penalizer_coef", low=0.0)
         check_str(self.time_unit, "time_unit", allow_none=True)
+        check_progress(progress)
         candidates = self._candidates()
         names = _HISTORY if candidates == [1] else _WITH_LITT
         columns, index = self._prepare(X, what="data", columns=names, check_unit=False)
@@ -307,28 +315,31 @@ class BetaGeoCNBDModel(PurchaseModel):
         mean_x = max(dot(pw, cols[0]) / n_total, 0.1)
         mean_T = max(dot(pw, cols[2]) / n_total, 1e-3)
         rows, objectives, best = [], [], None
-        for k in candidates:
-            start = np.array([1.0, mean_T / (k * mean_x), 1.0, 1.0])  # rate r / (k alpha)
-            theta0 = np.log(np.clip(start, 1e-8, 1e8))
-            gradient = fixed_k_gradient_kernel(k, modified=self._modified)
-            result = maximize(
-                gradient_derivatives(gradient),
-                cols,
-                pw,
-                theta0,
-                penalizer=penalizer,
-                bound=LOG_BOUND,
-                penalty_scale=scale,
-            )
-            params = np.exp(result.theta)
-            ll = dot(pw, gradient(params, *cols)[0]) + (k - 1) * litt_total - gammaln(k) * x_total
-            objective = ll - n_total * penalizer * float(np.sum((params / scale) ** 2))
-            rows.append((k, ll, *params, bool(result.optimizer_success)))
-            if best is None or objective > best[0]:
-                best = (objective, k, ll, result, theta0)
-            objectives.append(objective)
-            if len(objectives) >= 3 and objectives[-1] < objectives[-2] < objectives[-3]:
-                break  # BTYDplus' rule: worse twice in a row, k is past the optimum
+        with Progress(progress, len(candidates), f"{type(self).__name__}.fit: k") as bar:
+            for k in candidates:
+                start = np.array([1.0, mean_T / (k * mean_x), 1.0, 1.0])  # rate r / (k alpha)
+                theta0 = np.log(np.clip(start, 1e-8, 1e8))
+                gradient = fixed_k_gradient_kernel(k, modified=self._modified)
+                result = maximize(
+                    gradient_derivatives(gradient),
+                    cols,
+                    pw,
+                    theta0,
+                    penalizer=penalizer,
+                    bound=LOG_BOUND,
+                    penalty_scale=scale,
+                )
+                params = np.exp(result.theta)
+                ll = dot(pw, gradient(params, *cols)[0])
+                ll += (k - 1) * litt_total - gammaln(k) * x_total
+                objective = ll - n_total * penalizer * float(np.sum((params / scale) ** 2))
+                rows.append((k, ll, *params, bool(result.optimizer_success)))
+                if best is None or objective > best[0]:
+                    best = (objective, k, ll, result, theta0)
+                objectives.append(objective)
+                bar.advance()
+                if len(objectives) >= 3 and objectives[-1] < objectives[-2] < objectives[-3]:
+                    break  # BTYDplus' rule: worse twice in a row, k is past the optimum
         assert best is not None
         _, k, ll, result, theta0 = best
         cov4, report = diagnose(_FREE, result, theta0, n_total, log_bound=LOG_BOUND)
