@@ -87,4 +87,20 @@ def test_alert_counts(example) -> None:
     alive = report.alerts[report.alerts["rule"] == "alive_drop"]
     drop = before["alive"] - after["alive"]
     assert set(alive["customer_id"]) == set(drop.index[drop > 0.5])
+    first = report.alerts.groupby("rule").head(1).set_index("rule")["reason"].to_dict()
+    assert first == {
+        "alive_drop": "P(alive) fell from 0.97 to 0.00 (by more than 0.5)",
+        "grade_drop": "grade dropped from A to C",
+        "purchases_below_expected": (
+            "0 purchases where the model expected 10.57 (P(X <= observed) = 0.0412)"
+        ),
+    }
     assert isinstance(report.alerts, pd.DataFrame)
+
+
+def test_one_time_buyers_have_p_alive_one_and_most_churn(example) -> None:
+    split, _, customers, _ = example
+    once = split["frequency"] == 0
+    np.testing.assert_allclose(customers.loc[once, "alive"], 1.0)
+    assert round(float(split["frequency_holdout"].eq(0).mean()), 3) == 0.703
+    assert split.loc[once, "frequency_holdout"].eq(0).mean() > 0.8
