@@ -349,12 +349,9 @@ class GammaGammaModel(ValuationModel):
         ----------
         X : pandas.DataFrame
             ``frequency`` and ``monetary_value`` per customer.
-        y : None
-            Unused; there for scikit-learn's ``Pipeline``.
-        sample_weight : None, str or array-like
-            Per-row counts (a column name or an array).
-        progress : bool, tqdm-compatible class or callable, optional
-            Report the optimizer's iterations (see :meth:`ValuationModel.fit`).
+        y, sample_weight, progress
+            As for every valuation model (see :meth:`ValuationModel.fit`): ``y`` unused,
+            per-row counts, reports of the optimizer's iterations.
 
         Returns
         -------

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._hyp2f1_quad import flat_arguments, hyp2f1_1bc_quad
+from customer_models.valuation._hyp2f1_quad import flat_arguments, hyp2f1_1bc_quad, shaped4
 from customer_models.valuation._patterns import distinct_rows
 
 __all__ = [
@@ -204,12 +204,7 @@ def hyp2f1_1bc(
         quad = hyp2f1_1bc_quad(b[rest], c[rest], z_flat[rest], e_flat[rest])
         for v, q in zip(out, quad, strict=True):
             v[rest] = q
-    return (
-        out[0].reshape(shape),
-        out[1].reshape(shape),
-        out[2].reshape(shape),
-        out[3].reshape(shape),
-    )
+    return shaped4(out, shape)
 
 
 def _hyp2f1_1bc_series(
@@ -306,12 +301,7 @@ def _hyp2f1_1bc_series(
     results = [np.log(s), s_b / s, s_c / s, d_z]
     if inverse is not None:
         results = [v[inverse] for v in results]
-    return (
-        results[0].reshape(shape),
-        results[1].reshape(shape),
-        results[2].reshape(shape),
-        results[3].reshape(shape),
-    )
+    return shaped4(results, shape)
 
 
 # ----------------------------------------------------------------------------- 2F1(1, B; C; z)
