@@ -1326,6 +1326,40 @@ NOT_PATHS = {
     "load_cdnow_transactions", "load_donations", "load_model",
 }  # fmt: skip
 
+#: public names exported while this table was being measured (issue #17 session): not rows
+#: here yet; each is timed against its floor by the benchmark script named, so the table
+#: points there. Move a name to COVERED when it gets a row.
+ELSEWHERE = {
+    # decision layer (and its rule declarations and report): bench_decision.py
+    "Scorecard": "bench_decision.py",
+    "HealthScore": "bench_decision.py",
+    "health_components": "bench_decision.py",
+    "snapshot_alerts": "bench_decision.py",
+    "AlertReport": "bench_decision.py",
+    "AliveDrop": "bench_decision.py",
+    "GradeDrop": "bench_decision.py",
+    "PurchasesBelowExpected": "bench_decision.py",
+    "TierAtRisk": "bench_decision.py",
+    # CNBD-k models and the summary column they need: bench_cnbd.py
+    "BetaGeoCNBDModel": "bench_cnbd.py",
+    "ModifiedBetaGeoCNBDModel": "bench_cnbd.py",
+    "log_interpurchase_sum": "bench_cnbd.py",
+    # covariate models: bench_covariates.py
+    "BetaGeoCovariateModel": "bench_covariates.py",
+    "ModifiedBetaGeoCovariateModel": "bench_covariates.py",
+    "GammaGammaCovariateModel": "bench_covariates.py",
+    "one_hot_covariates": "bench_covariates.py",
+    # uplift and budget allocation: bench_uplift.py
+    "TwoModelUplift": "bench_uplift.py",
+    "XLearnerUplift": "bench_uplift.py",
+    "uplift_curve": "bench_uplift.py",
+    "qini_curve": "bench_uplift.py",
+    "auuc": "bench_uplift.py",
+    "incremental_value": "bench_uplift.py",
+    "allocate_budget": "bench_uplift.py",
+    "BudgetPlan": "bench_uplift.py",
+}
+
 #: public name -> the row label (a prefix of a Case path) that times it
 COVERED = {
     "rfm_summary": "rfm_summary (daily",
