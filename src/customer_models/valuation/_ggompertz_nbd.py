@@ -67,7 +67,8 @@ class GGompertzNBDModel(PurchaseModel):
             \right]
 
     The integrals (likelihood, expectation, count distribution) are evaluated on a fixed
-    135-node tanh-sinh grid after a change of variable that makes their steepest factor
+    tanh-sinh grid (two panels of 101 nodes, split where the lifetime changes regime) after
+    a change of variable that makes their steepest factor
     exactly exponential (see :mod:`customer_models.valuation._ggompertz_integral`), for all
     rows at once. The gradient is analytic (the integral's derivative on the same nodes);
     the Hessian comes from differences of it. There is no closed-form DERT:

@@ -58,8 +58,10 @@ def _lifetime_scale(
 
 
 def _gompertz_split(kappa: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``u* = log(1 + 1/κ)/b``, where ``κ (e^(bu) − 1) = 1``: the residual lifetime changes
-    from its Pareto-like to its Gompertz regime (the quadrature splits there).
+    """Return ``u* = log(1 + 1/κ)/b``, where ``κ (e^(bu) − 1) = 1``.
+
+    There the residual lifetime changes from its Pareto-like to its Gompertz regime, and the
+    quadrature splits.
     """
     return np.asarray(np.log1p(1.0 / kappa) / b)
 
