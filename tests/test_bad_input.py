@@ -2026,6 +2026,154 @@ def test_bad_input_raises_a_customer_models_error(case: Case) -> None:
         case.call()
 
 
+# ------------------------------------------------------- added this session (issues 16-21)
+_UPLIFT_X = np.random.default_rng(0).normal(size=(40, 2))
+_UPLIFT_Y = np.arange(40) % 2
+_UPLIFT_T = (np.arange(40) // 2) % 2
+_HOLDOUT_PARAMS = {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}
+
+add(
+    "make_holdout_summary",
+    "unknown process",
+    lambda: cm.make_holdout_summary(10, _HOLDOUT_PARAMS, process="gompertz"),
+    "process",
+)
+add(
+    "make_holdout_summary",
+    "missing parameter",
+    lambda: cm.make_holdout_summary(10, {"r": 1.0}, process="nbd"),
+    r"missing \['alpha'\]",
+)
+numbers(
+    "make_holdout_summary",
+    "holdout",
+    lambda v: cm.make_holdout_summary(10, _HOLDOUT_PARAMS, holdout=v),
+)
+add("model_to_json", "unfitted model", lambda: cm.model_to_json(cm.BetaGeoModel()), "fit")
+add("model_from_json", "not JSON", lambda: cm.model_from_json("{nope"), "not valid JSON")
+add("model_from_json", "None", lambda: cm.model_from_json(None), "text")
+add("BetaGeoCNBDModel", "k = 0", lambda: cm.BetaGeoCNBDModel(k=0).fit(SUMMARY), "k must be")
+add(
+    "BetaGeoCNBDModel",
+    "no log inter-purchase column",
+    lambda: cm.BetaGeoCNBDModel().fit(SUMMARY),
+    "log_interpurchase_sum",
+)
+add(
+    "ModifiedBetaGeoCNBDModel",
+    "k as str",
+    lambda: cm.ModifiedBetaGeoCNBDModel(k="2").fit(SUMMARY),
+    "k must be",
+)
+add(
+    "BetaGeoCovariateModel",
+    "missing covariate column",
+    lambda: cm.BetaGeoCovariateModel(purchase_covariates=["age"]).fit(SUMMARY),
+    "'age'",
+)
+add(
+    "ModifiedBetaGeoCovariateModel",
+    "negative penalizer",
+    lambda: cm.ModifiedBetaGeoCovariateModel(purchase_covariates=["T"], penalizer=-1).fit(SUMMARY),
+    "penalizer",
+)
+add(
+    "GammaGammaCovariateModel",
+    "missing covariate column",
+    lambda: cm.GammaGammaCovariateModel(spend_covariates=["age"]).fit(SUMMARY),
+    "'age'",
+)
+add(
+    "one_hot_covariates",
+    "missing column",
+    lambda: cm.one_hot_covariates(SUMMARY, ["region"]),
+    "'region'",
+)
+add(
+    "log_interpurchase_sum",
+    "missing column",
+    lambda: cm.log_interpurchase_sum(TX, customer_col="id"),
+    "'id'",
+)
+add(
+    "Scorecard",
+    "criteria not a list",
+    lambda: cm.Scorecard(criteria="x").score(SUMMARY),
+    "criteria",
+)
+add(
+    "HealthScore",
+    "negative weight",
+    lambda: cm.HealthScore(weights={"alive": -1}).score(SUMMARY),
+    "weights",
+)
+add(
+    "health_components",
+    "model not a model",
+    lambda: cm.health_components(SUMMARY, model="x"),
+    "model",
+)
+add(
+    "snapshot_alerts",
+    "rules not a list",
+    lambda: cm.snapshot_alerts(SUMMARY, SUMMARY, rules="x"),
+    "rules",
+)
+add(
+    "AliveDrop",
+    "missing column",
+    lambda: cm.snapshot_alerts(SUMMARY, SUMMARY, rules=[cm.AliveDrop(column="nope")]),
+    "'nope'",
+)
+add(
+    "GradeDrop",
+    "missing column",
+    lambda: cm.snapshot_alerts(SUMMARY, SUMMARY, rules=[cm.GradeDrop(column="nope")]),
+    "'nope'",
+)
+add(
+    "PurchasesBelowExpected",
+    "model not a model",
+    lambda: cm.snapshot_alerts(SUMMARY, SUMMARY, rules=[cm.PurchasesBelowExpected(model="x")]),
+    "fitted purchase model",
+)
+add(
+    "TierAtRisk",
+    "negative days",
+    lambda: cm.snapshot_alerts(SUMMARY, SUMMARY, rules=[cm.TierAtRisk(days=-1)]),
+    "days",
+)
+add(
+    "TwoModelUplift",
+    "no treatment",
+    lambda: cm.TwoModelUplift().fit(_UPLIFT_X, _UPLIFT_Y, treatment=None),
+    "treatment=",
+)
+add(
+    "XLearnerUplift",
+    "propensity > 1",
+    lambda: cm.XLearnerUplift(propensity=2).fit(_UPLIFT_X, _UPLIFT_Y, treatment=_UPLIFT_T),
+    "propensity",
+)
+add(
+    "qini_curve",
+    "NaN scores",
+    lambda: cm.qini_curve(_UPLIFT_Y, _UPLIFT_T, np.full(40, np.nan)),
+    "finite",
+)
+add(
+    "uplift_curve",
+    "short scores",
+    lambda: cm.uplift_curve(_UPLIFT_Y, _UPLIFT_T, np.zeros(3)),
+    "same length",
+)
+add(
+    "auuc", "unknown curve", lambda: cm.auuc(_UPLIFT_Y, _UPLIFT_T, _UPLIFT_Y, curve="gain"), "curve"
+)
+add("incremental_value", "NaN uplift", lambda: cm.incremental_value([np.nan], [1.0]), "finite")
+numbers("allocate_budget", "budget", lambda v: cm.allocate_budget([1.0, 2.0], 1.0, v))
+
+
 # ---------------------------------------------------------------------------- NaN / inf
 @dataclass(frozen=True)
 class Finite:
@@ -2184,6 +2332,8 @@ EXEMPT: dict[str, str] = {
     "HoldoutEvaluation": "a result container built by evaluate_holdout()",
     "ModelComparison": "a result container built by compare_models()",
     "ConvergenceReport": "a result container built by fit()",
+    "AlertReport": "a result container built by snapshot_alerts()",
+    "BudgetPlan": "a result container built by allocate_budget()",
     "SegmentExplanation": "a result container built by explain_segments() (predict is covered)",
     "load_cdnow_summary": "a dataset loader without arguments",
     "load_donations": "a dataset loader without arguments",
@@ -2367,6 +2517,13 @@ PLOT_CASES: list[Case] = [
         lambda: _plot("plot_model_comparison", "x"),
         "compare_models",
     ),
+    Case(
+        "plot_regularity",
+        "missing customer column",
+        lambda: _plot("plot_regularity", TX, customer_col="id"),
+        "'id'",
+    ),
+    Case("plot_regularity", "bins = 0", lambda: _plot("plot_regularity", TX, bins=0), "bins"),
 ]
 
 

@@ -40,7 +40,10 @@ from customer_models import (
     NotFittedError,
     ParameterError,
     load_cdnow_summary,
+    load_cdnow_transactions,
     load_donations,
+    log_interpurchase_sum,
+    rfm_summary,
     with_time_unit,
 )
 from customer_models import valuation as valuation_api
@@ -62,8 +65,13 @@ from customer_models.valuation._registry import MODEL_CLASSES
 # --8<-- [start:contract]
 CONTRACT_MODELS = [
     "BetaGeoBetaBinomModel",
+    "BetaGeoCNBDModel",
+    "BetaGeoCovariateModel",
     "BetaGeoModel",
+    "GammaGammaCovariateModel",
     "GammaGammaModel",
+    "ModifiedBetaGeoCNBDModel",
+    "ModifiedBetaGeoCovariateModel",
     "ModifiedBetaGeoModel",
     "NBDModel",  # the toy model of docs/contributing.md (tests/_toy_model.py)
     "ParetoNBDModel",
@@ -82,6 +90,16 @@ _REGULAR_COHORT = [1000, 631, 468, 382, 326, 289, 262, 241]
 
 def _cdnow() -> pd.DataFrame:
     return load_cdnow_summary()  # 2,357 customers, weeks
+
+
+def _cdnow_with_litt() -> pd.DataFrame:
+    """The CDNOW sample's calibration summary with the CNBD-k models' log inter-purchase sum."""
+    tx = load_cdnow_transactions(sample=True)
+    options = {"time_unit": "W", "observation_end": "1997-09-30"}
+    summary = rfm_summary(tx, **options)[["frequency", "recency", "T"]]
+    return with_time_unit(
+        summary.assign(log_interpurchase_sum=log_interpurchase_sum(tx, **options)), "W"
+    )
 
 
 def _repeat_buyers() -> pd.DataFrame:
@@ -147,6 +165,13 @@ class Shape:
 SHAPES: dict[tuple[str, ...], Shape] = {
     ("frequency", "recency", "T"): Shape(
         _cdnow, None, _purchase_predictions(10.0), _new_customer([1.0, 10.0, 52.0]), True
+    ),
+    ("frequency", "recency", "T", "log_interpurchase_sum"): Shape(
+        _cdnow_with_litt,
+        None,
+        _purchase_predictions(10.0),
+        _new_customer([1.0, 10.0, 52.0]),
+        True,
     ),
     ("frequency", "recency", "n_periods"): Shape(
         load_donations, "weight", _purchase_predictions(5), _new_customer([1, 5, 10]), True
@@ -300,6 +325,7 @@ def test_a_model_built_from_params_reloads_and_predicts_identically(case, tmp_pa
     """Parameters that are not round numbers survive the file bit for bit."""
     names = case.cls.param_names
     values = np.linspace(0.5, 3.0, len(names)) ** 1.7
+    values = np.where(np.asarray(names) == "k", 2.0, values)  # CNBD-k: k is a whole number
     unit = case.data().attrs["time_unit"]
     model = case.cls.from_params(time_unit=unit, **dict(zip(names, values, strict=True)))
     model.save(tmp_path / "model.json")
@@ -395,7 +421,12 @@ def test_clone_gives_an_unfitted_twin_that_refits_identically(case):
     assert twin.get_params() == model.get_params()
     assert not hasattr(twin, "params_")
     configured = case.cls(penalizer_coef=0.001, time_unit="W")
-    assert clone(configured).get_params() == {"penalizer_coef": 0.001, "time_unit": "W"}
+    assert clone(configured).get_params() == configured.get_params()
+    assert configured.get_params() == {
+        **case.cls().get_params(),
+        "penalizer_coef": 0.001,
+        "time_unit": "W",
+    }
     with pytest.raises(NotFittedError, match="fit"):
         case.shape.predict(twin, data)
     shuffled = data.sample(frac=1.0, random_state=3)
@@ -487,6 +518,19 @@ NOT_SKLEARN_CHECKED: dict[str, str] = {
     "LoyaltyProgram": (
         "a rule set applied to transactions (tiers_at); it subclasses BaseEstimator for "
         "get_params/set_params/clone and has no fit"
+    ),
+    "Scorecard": (
+        "a declared rule set applied with score(customers), like LoyaltyProgram; it has no fit "
+        "(clone and JSON round trips are tested in tests/decision/test_scorecard.py)"
+    ),
+    "HealthScore": (
+        "fits weights on named component columns (health_components output) and returns a "
+        "named Series from score(); the checks' random matrices have no component names"
+    ),
+    **dict.fromkeys(
+        ["TwoModelUplift", "XLearnerUplift"],
+        "fit needs treatment= (the campaign's groups), which scikit-learn's checks cannot "
+        "pass; clone and refits are tested in tests/decision/test_uplift.py",
     ),
     **dict.fromkeys(PACKAGE_MODELS, _VALUATION_REASON),
 }

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from customer_models._plot_compare import plot_model_comparison
+from customer_models._plot_regularity import plot_regularity
 from customer_models._validation import (
     as_pandas,
     check_bool,
@@ -33,6 +34,7 @@ __all__ = [
     "plot_frequency_fit",
     "plot_frequency_recency_matrix",
     "plot_model_comparison",
+    "plot_regularity",
     "plot_survival",
     "plot_tracking",
 ]

@@ -21,18 +21,29 @@ from customer_models.decision._alert_rules import (
     TierAtRisk,
 )
 from customer_models.decision._alerts import AlertReport, snapshot_alerts
+from customer_models.decision._budget import BudgetPlan, allocate_budget, incremental_value
 from customer_models.decision._components import health_components
 from customer_models.decision._health import HealthScore
 from customer_models.decision._scorecard import Scorecard
+from customer_models.decision._uplift import TwoModelUplift, XLearnerUplift
+from customer_models.decision._uplift_curves import auuc, qini_curve, uplift_curve
 
 __all__ = [
     "AlertReport",
     "AliveDrop",
+    "BudgetPlan",
     "GradeDrop",
     "HealthScore",
     "PurchasesBelowExpected",
     "Scorecard",
     "TierAtRisk",
+    "TwoModelUplift",
+    "XLearnerUplift",
+    "allocate_budget",
+    "auuc",
     "health_components",
+    "incremental_value",
+    "qini_curve",
     "snapshot_alerts",
+    "uplift_curve",
 ]

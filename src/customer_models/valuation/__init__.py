@@ -9,11 +9,18 @@ from __future__ import annotations
 from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
 from customer_models.valuation._bgnbd import BetaGeoModel
+from customer_models.valuation._bgnbd_covariates import (
+    BetaGeoCovariateModel,
+    ModifiedBetaGeoCovariateModel,
+)
 from customer_models.valuation._checks import check_frequency_recency
 from customer_models.valuation._clv import customer_lifetime_value
 from customer_models.valuation._clv_distribution import value_distribution
+from customer_models.valuation._cnbd import BetaGeoCNBDModel, ModifiedBetaGeoCNBDModel
 from customer_models.valuation._convergence import ConvergenceReport
+from customer_models.valuation._covariates import one_hot_covariates
 from customer_models.valuation._gamma_gamma import GammaGammaModel
+from customer_models.valuation._gamma_gamma_covariates import GammaGammaCovariateModel
 from customer_models.valuation._intervals import confidence_interval
 from customer_models.valuation._io import load_model, model_from_json, model_to_json, save_model
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
@@ -33,9 +40,14 @@ from customer_models.valuation._sbg import ShiftedBetaGeoModel
 
 __all__ = [
     "BetaGeoBetaBinomModel",
+    "BetaGeoCNBDModel",
+    "BetaGeoCovariateModel",
     "BetaGeoModel",
     "ConvergenceReport",
+    "GammaGammaCovariateModel",
     "GammaGammaModel",
+    "ModifiedBetaGeoCNBDModel",
+    "ModifiedBetaGeoCovariateModel",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "Patterns",
@@ -51,6 +63,7 @@ __all__ = [
     "model_to_json",
     "next_purchase_cdf",
     "next_purchase_quantile",
+    "one_hot_covariates",
     "prediction_interval",
     "probability_alive_at",
     "profile_likelihood_intervals",
