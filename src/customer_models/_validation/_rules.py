@@ -94,8 +94,7 @@ def refuse_rows(
     where = f"{what} column {column!r}" if column is not None else what
     noun = "row breaks" if n_bad == 1 and n_total == 1 else "rows break"
     message = (
-        f"{where}: {n_bad} of {n_total} {noun} the rule {rule!r}; "
-        f"first offending ids: {examples}."
+        f"{where}: {n_bad} of {n_total} {noun} the rule {rule!r}; first offending ids: {examples}."
     )
     if hint:
         message += f" {hint}"
