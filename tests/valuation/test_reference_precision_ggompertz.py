@@ -114,11 +114,6 @@ def test_ggompertz_grid():
     _check_gg(step=37, offset=0)
 
 
-@pytest.mark.slow
-def test_ggompertz_grid_wide():
-    _check_gg(step=9, offset=4)
-
-
 PMF_ROWS = (
     (0.553, 10.578, 0.0002, 0.603, 0.0026, 2.0, 38.86),
     (0.8, 6.0, 0.05, 1.5, 3.0, 0.0, 39.0),
