@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._inter_purchase import LOG_INTERPURCHASE_COLUMN, log_interpurchase_sum
 from customer_models._reductions import NO_PURCHASE_RULE, Reduced, reduce_purchases
 from customer_models._time import (
     TIME_UNIT_DAYS,
@@ -22,6 +23,7 @@ from customer_models._time import (
     us_to_datetime,
 )
 from customer_models._transactions import RefundPolicy, TransactionLog, read_transactions
+from customer_models._validation import check_bool
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["TIME_UNIT_DAYS", "calibration_holdout_split", "rfm_summary", "with_time_unit"]
@@ -177,6 +179,21 @@ _READER_OPTIONS = (
 )
 
 
+#: The arguments of :func:`rfm_summary` that :func:`log_interpurchase_sum` takes too.
+_LITT_OPTIONS = (
+    "customer_col",
+    "date_col",
+    "value_col",
+    "freq",
+    "time_unit",
+    "observation_end",
+    "refunds",
+    "date_format",
+    "dayfirst",
+    "date_unit",
+)
+
+
 def _read(transactions: Any, arguments: dict[str, Any]) -> tuple[str, str, TransactionLog]:
     """Canonical ``freq`` and ``time_unit`` (default: ``freq``) and the validated log.
 
@@ -204,6 +221,7 @@ def rfm_summary(
     date_format: str | None = None,
     dayfirst: bool | None = None,
     date_unit: DateUnit | None = None,
+    include_log_interpurchase: bool = False,
 ) -> pd.DataFrame:
     """Summarise a transaction table into one row per customer (the customer summary).
 
@@ -253,6 +271,10 @@ def rfm_summary(
     date_unit : {"D", "s", "ms", "us", "ns"}, optional
         Unit of numeric dates counted from 1970-01-01. Numeric dates without ``date_unit`` or
         ``date_format`` are an error.
+    include_log_interpurchase : bool, default False
+        Add ``log_interpurchase_sum``, the sum of the log times between consecutive purchase
+        periods (in ``time_unit``; see :func:`~customer_models.log_interpurchase_sum`), the
+        column the Erlang-k models (:class:`~customer_models.BetaGeoCNBDModel`) need.
 
     Returns
     -------
@@ -267,7 +289,8 @@ def rfm_summary(
           period excluded), 0 when ``frequency`` is 0;
         - ``first_purchase``, ``last_purchase``: timestamps of the first and last transaction;
         - ``n_transactions``: number of transaction rows (before periods collapse);
-        - ``total_value`` (with ``value_col``): sum of all values, the first period included.
+        - ``total_value`` (with ``value_col``): sum of all values, the first period included;
+        - ``log_interpurchase_sum`` (with ``include_log_interpurchase=True``).
 
         ``attrs["time_unit"]`` records the unit of ``recency`` and ``T``; ``attrs["freq"]`` the
         period.
@@ -315,6 +338,12 @@ def rfm_summary(
     _, summary = _summary_until(
         log, end_us, end_period, freq, time_unit, customer_col, include_first_transaction
     )
+    if check_bool(include_log_interpurchase, "include_log_interpurchase"):
+        arguments = locals()  # the function's, not a comprehension's
+        litt = log_interpurchase_sum(
+            transactions, **{name: arguments[name] for name in _LITT_OPTIONS}
+        )
+        summary[LOG_INTERPURCHASE_COLUMN] = litt.reindex(summary.index).to_numpy()
     return summary
 
 

@@ -87,3 +87,30 @@ def test_the_callers_frame_is_unchanged_and_bad_input_is_refused():
     broken.loc[0, "date"] = None
     with pytest.raises(DataValidationError):
         log_interpurchase_sum(broken)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"time_unit": "W", "observation_end": "1997-09-30"},
+        {"freq": "W", "time_unit": "D"},
+        {"value_col": "amount", "refunds": "net_period", "observation_end": "1997-12-31"},
+    ],
+)
+def test_rfm_summary_adds_the_column_on_request(options):
+    tx = load_cdnow_transactions(sample=True)
+    if options.get("refunds"):
+        tx = tx.assign(amount=tx["amount"].where(tx.index % 17 != 0, -tx["amount"] / 2))
+    summary = rfm_summary(tx, include_log_interpurchase=True, **options)
+    plain = rfm_summary(tx, **options)
+    pd.testing.assert_frame_equal(summary.drop(columns="log_interpurchase_sum"), plain)
+    expected = log_interpurchase_sum(tx, **options).reindex(summary.index)
+    np.testing.assert_array_equal(summary["log_interpurchase_sum"].to_numpy(), expected.to_numpy())
+    assert summary.attrs == plain.attrs
+
+
+def test_rfm_summary_refuses_a_non_bool_request():
+    from customer_models.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="include_log_interpurchase"):
+        rfm_summary(load_cdnow_transactions(sample=True), include_log_interpurchase="yes")
