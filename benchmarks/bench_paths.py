@@ -1349,6 +1349,8 @@ ELSEWHERE = {
     "ModifiedBetaGeoCovariateModel": "bench_covariates.py",
     "GammaGammaCovariateModel": "bench_covariates.py",
     "one_hot_covariates": "bench_covariates.py",
+    # GGompertz/NBD: its fit at 20k customers is 90 s (README_paths.md): bench_new_models.py
+    "GGompertzNBDModel": "bench_new_models.py",
     # uplift and budget allocation: bench_uplift.py
     "TwoModelUplift": "bench_uplift.py",
     "XLearnerUplift": "bench_uplift.py",
@@ -1366,6 +1368,7 @@ COVERED = {
     "calibration_holdout_split": "calibration_holdout_split",
     "split_customers": "split_customers",
     "BetaGeoModel": "BetaGeoModel.fit",
+    "NegativeBinomialModel": "NegativeBinomialModel.fit",
     "ParetoNBDModel": "ParetoNBDModel.fit",
     "ModifiedBetaGeoModel": "ModifiedBetaGeoModel.fit",
     "BetaGeoBetaBinomModel": "BetaGeoBetaBinomModel.fit",

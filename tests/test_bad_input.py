@@ -2011,21 +2011,6 @@ for _model in ["BetaGeoModel", "ParetoNBDModel"]:
     )
 
 
-def _param(case: Case) -> Any:
-    name = f"{case.entry}-{case.id}"
-    owner = OWNED_ELSEWHERE.get(name, case.owner)
-    marks = []
-    if owner is not None:
-        marks.append(pytest.mark.xfail(strict=True, reason=f"owned elsewhere: {owner}"))
-    return pytest.param(case, id=name, marks=marks)
-
-
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
-def test_bad_input_raises_a_customer_models_error(case: Case) -> None:
-    with pytest.raises(CustomerModelsError, match=case.match):
-        case.call()
-
-
 # ------------------------------------------------------- added this session (issues 16-21)
 _UPLIFT_X = np.random.default_rng(0).normal(size=(40, 2))
 _UPLIFT_Y = np.arange(40) % 2
@@ -2049,6 +2034,14 @@ numbers(
     "holdout",
     lambda v: cm.make_holdout_summary(10, _HOLDOUT_PARAMS, holdout=v),
 )
+for _cls in (cm.NegativeBinomialModel, cm.GGompertzNBDModel):
+    add(
+        _cls.__name__,
+        "negative penalizer",
+        lambda cls=_cls: cls(penalizer_coef=-1).fit(SUMMARY),
+        "penalizer_coef",
+    )
+    add(_cls.__name__, "no T column", lambda cls=_cls: cls().fit(SUMMARY.drop(columns="T")), "'T'")
 add("model_to_json", "unfitted model", lambda: cm.model_to_json(cm.BetaGeoModel()), "fit")
 add("model_from_json", "not JSON", lambda: cm.model_from_json("{nope"), "not valid JSON")
 add("model_from_json", "None", lambda: cm.model_from_json(None), "text")
@@ -2172,6 +2165,21 @@ add(
 )
 add("incremental_value", "NaN uplift", lambda: cm.incremental_value([np.nan], [1.0]), "finite")
 numbers("allocate_budget", "budget", lambda v: cm.allocate_budget([1.0, 2.0], 1.0, v))
+
+
+def _param(case: Case) -> Any:
+    name = f"{case.entry}-{case.id}"
+    owner = OWNED_ELSEWHERE.get(name, case.owner)
+    marks = []
+    if owner is not None:
+        marks.append(pytest.mark.xfail(strict=True, reason=f"owned elsewhere: {owner}"))
+    return pytest.param(case, id=name, marks=marks)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_bad_input_raises_a_customer_models_error(case: Case) -> None:
+    with pytest.raises(CustomerModelsError, match=case.match):
+        case.call()
 
 
 # ---------------------------------------------------------------------------- NaN / inf

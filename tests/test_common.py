@@ -68,12 +68,14 @@ CONTRACT_MODELS = [
     "BetaGeoCNBDModel",
     "BetaGeoCovariateModel",
     "BetaGeoModel",
+    "GGompertzNBDModel",
     "GammaGammaCovariateModel",
     "GammaGammaModel",
     "ModifiedBetaGeoCNBDModel",
     "ModifiedBetaGeoCovariateModel",
     "ModifiedBetaGeoModel",
     "NBDModel",  # the toy model of docs/contributing.md (tests/_toy_model.py)
+    "NegativeBinomialModel",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
 ]

@@ -21,9 +21,11 @@ from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._covariates import one_hot_covariates
 from customer_models.valuation._gamma_gamma import GammaGammaModel
 from customer_models.valuation._gamma_gamma_covariates import GammaGammaCovariateModel
+from customer_models.valuation._ggompertz_nbd import GGompertzNBDModel
 from customer_models.valuation._intervals import confidence_interval
 from customer_models.valuation._io import load_model, model_from_json, model_to_json, save_model
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
+from customer_models.valuation._nbd import NegativeBinomialModel
 from customer_models.valuation._outcome_intervals import prediction_interval
 from customer_models.valuation._pareto_nbd import ParetoNBDModel
 from customer_models.valuation._patterns import Patterns, compress_patterns
@@ -44,11 +46,13 @@ __all__ = [
     "BetaGeoCovariateModel",
     "BetaGeoModel",
     "ConvergenceReport",
+    "GGompertzNBDModel",
     "GammaGammaCovariateModel",
     "GammaGammaModel",
     "ModifiedBetaGeoCNBDModel",
     "ModifiedBetaGeoCovariateModel",
     "ModifiedBetaGeoModel",
+    "NegativeBinomialModel",
     "ParetoNBDModel",
     "Patterns",
     "PurchaseModel",
