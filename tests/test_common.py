@@ -16,10 +16,12 @@ failures listed with a reason, or listed in ``NOT_SKLEARN_CHECKED`` with the rea
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,7 @@ from sklearn.utils.estimator_checks import estimator_checks_generator
 import customer_models
 from customer_models import (
     ChurnClassifier,
+    ConvergenceWarning,
     LifecycleStageClassifier,
     NotFittedError,
     ParameterError,
@@ -217,11 +220,38 @@ def _shape_of(cls: type) -> Shape:
     return SHAPES[columns]
 
 
+#: Models whose optimum on their shape's data set is on a boundary, so every fit there warns
+#: (the warning is the right answer; these tests check the contract, not the fit).
+WARNS_ON_ITS_DATA = {
+    "GGompertzNBDModel": (
+        "CDNOW's GGompertz/NBD optimum is the Pareto/NBD limit (b and beta run to 0, only their "
+        "ratio is determined): ConvergenceWarning on every fit"
+    ),
+}
+
+
+@contextlib.contextmanager
+def _quiet_if_known(name: str) -> Iterator[None]:
+    with warnings.catch_warnings():
+        if name in WARNS_ON_ITS_DATA:
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _known_boundary_fits(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Refits inside a test of a model in WARNS_ON_ITS_DATA do not fail on its warning."""
+    callspec = getattr(request.node, "callspec", None)
+    with _quiet_if_known(callspec.params.get("case", "") if callspec else ""):
+        yield
+
+
 @pytest.fixture(scope="module", params=sorted(MODEL_CLASSES), ids=str)
 def case(request: pytest.FixtureRequest) -> Case:
     cls = MODEL_CLASSES[request.param]
     shape = _shape_of(cls)
-    return Case(cls, shape, cls().fit(shape.load(), sample_weight=shape.weight))
+    with _quiet_if_known(request.param):
+        return Case(cls, shape, cls().fit(shape.load(), sample_weight=shape.weight))
 
 
 def _assert_same_predictions(a: Any, b: Any, data: pd.DataFrame, shape: Shape) -> None:
@@ -253,7 +283,10 @@ def test_fit_sets_the_fitted_state(case):
     assert cov.shape == (k, k)
     np.testing.assert_allclose(cov, cov.T, rtol=1e-10)
     np.testing.assert_allclose(model.summary_["se"], np.sqrt(np.diag(cov)), rtol=1e-12)
-    assert model.convergence_.success
+    # a boundary optimum is reported as such: not a success, the ridge named
+    assert model.convergence_.success is (case.cls.__name__ not in WARNS_ON_ITS_DATA)
+    if not model.convergence_.success:
+        assert model.convergence_.flat_ridge
     assert model.time_unit_ == data.attrs["time_unit"]
     rows = case.weights(data).sum() if case.shape.weight else len(data)
     assert model.n_customers_ == rows

@@ -38,7 +38,7 @@ def register(cls: Any, *, requested: bool | None = None) -> None:
     Examples
     --------
     >>> sorted(MODEL_CLASSES)[:2]
-    ['BetaGeoBetaBinomModel', 'BetaGeoModel']
+    ['BetaGeoBetaBinomModel', 'BetaGeoCNBDModel']
     """
     in_package = cls.__module__.startswith("customer_models.")
     if not cls.param_names or requested is False or (requested is None and not in_package):
