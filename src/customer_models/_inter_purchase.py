@@ -18,10 +18,10 @@ import pandas as pd
 
 from customer_models._reductions import customer_codes
 from customer_models._time import TIME_UNIT_DAYS, DateUnit, normalize_unit, period_codes
-from customer_models._transactions import read_transactions
+from customer_models._transactions import TransactionLog, read_transactions
 from customer_models.exceptions import DataValidationError
 
-__all__ = ["LOG_INTERPURCHASE_COLUMN", "log_interpurchase_sum"]
+__all__ = ["LOG_INTERPURCHASE_COLUMN", "litt_of_log", "log_interpurchase_sum"]
 
 #: The summary column the Erlang-k models read.
 LOG_INTERPURCHASE_COLUMN = "log_interpurchase_sum"
@@ -103,6 +103,16 @@ def log_interpurchase_sum(
             rule="observation_end after the first purchase",
             n_rows=len(log),
         )
+    return litt_of_log(log, end_us, freq, time_unit, refunds, customer_col)
+
+
+def litt_of_log(
+    log: TransactionLog, end_us: int, freq: str, time_unit: str, refunds: str, customer_col: str
+) -> pd.Series:
+    """Return the statistic of an already read log up to ``end_us`` (``rfm_summary``'s).
+
+    ``freq`` and ``time_unit`` are canonical units; ``end_us`` is the last observed instant.
+    """
     log = log.take(log.us <= end_us)
     codes, uniques = customer_codes(log.ids)
     periods = period_codes(log.us, freq)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._inter_purchase import LOG_INTERPURCHASE_COLUMN, log_interpurchase_sum
+from customer_models._inter_purchase import LOG_INTERPURCHASE_COLUMN, litt_of_log
 from customer_models._reductions import NO_PURCHASE_RULE, Reduced, reduce_purchases
 from customer_models._time import (
     TIME_UNIT_DAYS,
@@ -179,21 +179,6 @@ _READER_OPTIONS = (
 )
 
 
-#: The arguments of :func:`rfm_summary` that :func:`log_interpurchase_sum` takes too.
-_LITT_OPTIONS = (
-    "customer_col",
-    "date_col",
-    "value_col",
-    "freq",
-    "time_unit",
-    "observation_end",
-    "refunds",
-    "date_format",
-    "dayfirst",
-    "date_unit",
-)
-
-
 def _read(transactions: Any, arguments: dict[str, Any]) -> tuple[str, str, TransactionLog]:
     """Canonical ``freq`` and ``time_unit`` (default: ``freq``) and the validated log.
 
@@ -335,14 +320,14 @@ def rfm_summary(
     end_us = log.end(observation_end, freq)
     _check_end(end_us, int(log.us.min()), "observation_end", log.date_col, len(log))
     end_period = int(period_codes(np.array([end_us]), freq)[0])
+    litt = None
+    if check_bool(include_log_interpurchase, "include_log_interpurchase"):
+        # from the log already read, before the summary reuses arrays in place
+        litt = litt_of_log(log, end_us, freq, time_unit, refunds, customer_col)
     _, summary = _summary_until(
         log, end_us, end_period, freq, time_unit, customer_col, include_first_transaction
     )
-    if check_bool(include_log_interpurchase, "include_log_interpurchase"):
-        arguments = locals()  # the function's, not a comprehension's
-        litt = log_interpurchase_sum(
-            transactions, **{name: arguments[name] for name in _LITT_OPTIONS}
-        )
+    if litt is not None:
         summary[LOG_INTERPURCHASE_COLUMN] = litt.reindex(summary.index).to_numpy()
     return summary
 
