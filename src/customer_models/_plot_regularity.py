@@ -14,11 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from customer_models._time import US_PER_DAY
-from customer_models._transactions import read_transactions
-from customer_models._validation import as_pandas, check_number
+from customer_models._validation import check_number
+from customer_models.evaluation._regularity import last_two_gaps, regularity_from_gaps
 from customer_models.exceptions import ParameterError
 
 __all__ = ["plot_regularity", "wheat_ratios"]
@@ -46,24 +44,13 @@ def wheat_ratios(
     >>> wheat_ratios(tx).tolist()
     [0.25, 0.75]
     """
-    frame = as_pandas(transactions, what="transactions")
-    log = read_transactions(
-        frame,
+    t1, t2 = last_two_gaps(
+        transactions,
         customer_col=customer_col,
         date_col=date_col,
         date_format=date_format,
         dayfirst=dayfirst,
     )
-    codes, _ = pd.factorize(log.ids.to_numpy())
-    day = np.floor_divide(log.us, US_PER_DAY)
-    pairs = np.unique(np.stack([codes.astype(np.int64), day]), axis=1)  # sorted, distinct days
-    owner, days = pairs[0], pairs[1]
-    last = np.flatnonzero(np.r_[owner[1:] != owner[:-1], True])  # each customer's last day
-    keep = last >= 2
-    keep[keep] = owner[last[keep] - 2] == owner[last[keep]]
-    ends = last[keep]
-    t1 = (days[ends - 1] - days[ends - 2]).astype(np.float64)
-    t2 = (days[ends] - days[ends - 1]).astype(np.float64)
     return np.asarray(t1 / (t1 + t2))
 
 
@@ -112,7 +99,6 @@ def plot_regularity(
     """
     from scipy import stats
 
-    from customer_models.evaluation._regularity import estimate_regularity
     from customer_models.plotting import _axes
 
     n_bins = check_number(bins, "bins", low=2, high=200)
@@ -124,9 +110,9 @@ def plot_regularity(
         "date_format": date_format,
         "dayfirst": dayfirst,
     }
-    estimate = estimate_regularity(transactions, **reader)  # refuses too few customers
-    ratios = wheat_ratios(transactions, **reader)
-    k = float(estimate["k"])
+    t1, t2 = last_two_gaps(transactions, **reader)  # the log is read once
+    k = float(regularity_from_gaps(t1, t2, date_col=date_col)["k"])  # refuses too few
+    ratios = t1 / (t1 + t2)
     ax = _axes(ax)
     both = np.r_[ratios, 1.0 - ratios]  # M and 1 - M are equally distributed
     ax.hist(

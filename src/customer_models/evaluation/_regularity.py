@@ -12,7 +12,7 @@ from customer_models._transactions import read_transactions
 from customer_models._validation import as_pandas
 from customer_models.exceptions import DataValidationError
 
-__all__ = ["estimate_regularity"]
+__all__ = ["estimate_regularity", "last_two_gaps", "regularity_from_gaps"]
 
 
 def estimate_regularity(
@@ -75,6 +75,29 @@ def estimate_regularity(
     >>> estimate_regularity(tx)[["k", "n_customers"]].round(3).tolist()
     [1.5, 2.0]
     """
+    t1, t2 = last_two_gaps(
+        transactions,
+        customer_col=customer_col,
+        date_col=date_col,
+        date_format=date_format,
+        dayfirst=dayfirst,
+    )
+    return regularity_from_gaps(t1, t2, date_col=date_col)
+
+
+def last_two_gaps(
+    transactions: Any,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each customer's last two inter-purchase times in days, ``(t1, t2)``.
+
+    Only customers with three or more distinct purchase days have them; several purchases on
+    one day count as one. :func:`estimate_regularity` and the wheat plot read the same gaps.
+    """
     frame = as_pandas(transactions, what="transactions")
     log = read_transactions(
         frame,
@@ -93,7 +116,12 @@ def estimate_regularity(
     ends = last[keep]
     t1 = (days[ends - 1] - days[ends - 2]).astype(np.float64)
     t2 = (days[ends] - days[ends - 1]).astype(np.float64)
-    n = ends.size
+    return t1, t2
+
+
+def regularity_from_gaps(t1: np.ndarray, t2: np.ndarray, *, date_col: str) -> pd.Series:
+    """Return :func:`estimate_regularity`'s table from the last two gaps of each customer."""
+    n = t1.size  # one entry per customer
     if n < 2:
         raise DataValidationError(
             f"estimate_regularity needs at least 2 customers with 3 or more distinct purchase "
