@@ -29,7 +29,6 @@ Bachmann, P., Meierer, M. and Naef, J., CLVTools (R package), ``src/bgnbd_LL.cpp
 
 from __future__ import annotations
 
-import warnings
 from functools import partial
 from typing import Any, ClassVar
 
@@ -38,7 +37,7 @@ import pandas as pd
 
 from customer_models._progress import check_progress
 from customer_models._validation import check_choice, check_str
-from customer_models.exceptions import ConvergenceWarning, ParameterError
+from customer_models.exceptions import ParameterError
 from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._bgnbd_likelihood import (
     log_likelihood_gradient_kernel,
@@ -51,14 +50,13 @@ from customer_models.valuation._bgnbd_predictions import (
     expected_purchases_new_customer_kernel,
     probability_of_purchases_kernel,
 )
-from customer_models.valuation._checks import attrs_time_unit, check_count, check_horizon
+from customer_models.valuation._checks import check_count, check_horizon
 from customer_models.valuation._covariate_fit import (
     LinkLayout,
-    covariance_original,
     fit_links,
     unknowns_start,
 )
-from customer_models.valuation._covariate_model import CovariateMixin, likelihood_ratio
+from customer_models.valuation._covariate_model import CovariateMixin
 from customer_models.valuation._covariates import (
     Link,
     check_covariate_names,
@@ -288,8 +286,7 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
         layout = LinkLayout.build(4, links, covariates, scaling.constant)
         base = null.params_.to_numpy(dtype=np.float64)
         if not layout.free[4:].any():
-            values, cov = self._null_result(base, null, layout)
-            ll, report = null.log_likelihood_, null.convergence_
+            fitted = self._null_result(null, layout)
         else:
             modified = self._modified
             fit = fit_links(
@@ -302,37 +299,10 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
                 weights,
                 penalizer,
             )
-            theta, cov_theta = covariance_original(fit, layout, scaling)
-            values = np.concatenate([np.exp(theta[:4]), theta[4:]])
-            cov = None
-            if cov_theta is not None:
-                jac = np.concatenate([values[:4], np.ones(values.size - 4)])
-                cov = cov_theta * jac[:, None] * jac[None, :]
-            ll = fit.log_likelihood
-            report = self._report(fit, values)
-        self._set_result(values, covariance=cov, log_likelihood=ll, n=float(w.sum()))
-        self.likelihood_ratio_test_ = likelihood_ratio(
-            ll, null.log_likelihood_, int(layout.free[4:].sum())
+            fitted = self._natural_scale(fit, layout, scaling)
+        return self._finish_fit(
+            X, fitted, n=float(w.sum()), null=null, n_free=int(layout.free[4:].sum())
         )
-        self.time_unit_ = self.time_unit if self.time_unit is not None else attrs_time_unit(X)
-        self.convergence_ = report
-        if not report.success:
-            warnings.warn(
-                f"{type(self).__name__} fit: {report.message}", ConvergenceWarning, stacklevel=2
-            )
-        return self
-
-    @staticmethod
-    def _null_result(
-        base: np.ndarray, null: BetaGeoModel, layout: LinkLayout
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Only constant covariates: exactly the no-covariate fit, coefficients fixed at 0."""
-        values = np.concatenate([base, np.zeros(layout.size - 4)])
-        if null.covariance_ is None:
-            return values, None
-        cov = np.full((layout.size, layout.size), np.nan)
-        cov[:4, :4] = null.covariance_.to_numpy()
-        return values, cov
 
     # ------------------------------------------------------------------ evaluation
     def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:

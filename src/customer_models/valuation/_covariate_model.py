@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -30,8 +31,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from customer_models.exceptions import DataValidationError, ModelFileError, ParameterError
+from customer_models.exceptions import (
+    ConvergenceWarning,
+    DataValidationError,
+    ModelFileError,
+    ParameterError,
+)
+from customer_models.valuation._checks import attrs_time_unit
 from customer_models.valuation._convergence import ConvergenceReport
+from customer_models.valuation._covariate_fit import covariance_original
 from customer_models.valuation._covariates import Link, covariate_matrix
 from customer_models.valuation._fit_result import LOG_BOUND, information_criteria
 from customer_models.valuation._fit_rows import as_frame
@@ -68,6 +76,7 @@ class CovariateMixin:
     """Shared machinery of the covariate models (see the module docstring)."""
 
     param_names: ClassVar[tuple[str, ...]]
+    time_unit: str | None  # a constructor parameter of every covariate model
     required_columns: ClassVar[tuple[str, ...]]
     #: ``{prefix: (constructor argument, process)}`` of the coefficient vectors.
     _link_prefixes: ClassVar[dict[str, str]] = {}
@@ -147,7 +156,7 @@ class CovariateMixin:
                 [values[: len(cls.param_names)], [float(params[n]) for n in order]]
             )
         model._set_result(values, covariance=None, log_likelihood=math.nan, n=math.nan)
-        model.time_unit_ = time_unit  # type: ignore[attr-defined]
+        model.time_unit_ = time_unit
         return model
 
     def _set_result(
@@ -189,6 +198,54 @@ class CovariateMixin:
         self.aic_, self.bic_ = information_criteria(
             values.size, self.log_likelihood_, self.n_customers_
         )
+
+    def _null_result(self, null: Any, layout: Any) -> tuple[Any, ...]:
+        """Only constant covariates: exactly the no-covariate fit, coefficients fixed at 0."""
+        k = len(self.param_names)
+        values = np.concatenate(
+            [null.params_.to_numpy(dtype=np.float64), np.zeros(layout.size - k)]
+        )
+        cov = None
+        if null.covariance_ is not None:
+            cov = np.full((layout.size, layout.size), np.nan)
+            cov[:k, :k] = null.covariance_.to_numpy()
+        return values, cov, null.log_likelihood_, null.convergence_
+
+    def _natural_scale(self, fit: Any, layout: Any, scaling: Any) -> tuple[Any, ...]:
+        """Return the fitted values (base parameters exp'd), their covariance, LL and report.
+
+        The fit works on log base parameters and raw coefficients; the delta method maps the
+        covariance to the parameters' own scale (the Jacobian is diagonal).
+        """
+        k = len(self.param_names)
+        theta, cov_theta = covariance_original(fit, layout, scaling)
+        values = np.concatenate([np.exp(theta[:k]), theta[k:]])
+        cov = None
+        if cov_theta is not None:
+            jac = np.concatenate([values[:k], np.ones(values.size - k)])
+            cov = cov_theta * jac[:, None] * jac[None, :]
+        return values, cov, fit.log_likelihood, self._report(fit, values)
+
+    def _finish_fit(
+        self,
+        X: Any,
+        fitted: tuple[np.ndarray, np.ndarray | None, float, ConvergenceReport],
+        *,
+        n: float,
+        null: Any,
+        n_free: int,
+    ) -> Any:
+        """Store the result, the test against ``null`` and the unit; warn unless it converged."""
+        values, cov, ll, report = fitted
+        self._set_result(values, covariance=cov, log_likelihood=ll, n=n)
+        self.likelihood_ratio_test_ = likelihood_ratio(ll, null.log_likelihood_, n_free)
+        self.time_unit_ = self.time_unit if self.time_unit is not None else attrs_time_unit(X)
+        self.convergence_ = report
+        if not report.success:
+            warnings.warn(
+                f"{type(self).__name__} fit: {report.message}", ConvergenceWarning, stacklevel=3
+            )
+        return self
 
     def _report(self, fit: Any, values: np.ndarray) -> ConvergenceReport:
         names = self._all_names()

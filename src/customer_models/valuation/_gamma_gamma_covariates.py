@@ -29,7 +29,6 @@ for customer base analysis", Journal of Marketing Research 42(4), 415-430.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,16 +37,14 @@ from scipy.special import gammaln, psi
 
 from customer_models._progress import check_progress
 from customer_models._validation import check_str
-from customer_models.exceptions import ConvergenceWarning, ParameterError
+from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
-from customer_models.valuation._checks import attrs_time_unit
 from customer_models.valuation._covariate_fit import (
     LinkLayout,
-    covariance_original,
     fit_links,
     unknowns_start,
 )
-from customer_models.valuation._covariate_model import CovariateMixin, likelihood_ratio
+from customer_models.valuation._covariate_model import CovariateMixin
 from customer_models.valuation._covariate_special import trigamma
 from customer_models.valuation._covariates import (
     Link,
@@ -254,12 +251,7 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
         layout = LinkLayout.build(3, links, covariates, scaling.constant)
         base = null.params_.to_numpy(dtype=np.float64)
         if not layout.free[3:].any():
-            values = np.concatenate([base, np.zeros(layout.size - 3)])
-            cov = None
-            if null.covariance_ is not None:
-                cov = np.full((layout.size, layout.size), np.nan)
-                cov[:3, :3] = null.covariance_.to_numpy()
-            ll, report = null.log_likelihood_, null.convergence_
+            fitted = self._null_result(null, layout)
         else:
             fit = fit_links(
                 spend_rows_hessian_kernel,
@@ -271,25 +263,10 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
                 weights,
                 penalizer,
             )
-            theta, cov_theta = covariance_original(fit, layout, scaling)
-            values = np.concatenate([np.exp(theta[:3]), theta[3:]])
-            cov = None
-            if cov_theta is not None:
-                jac = np.concatenate([values[:3], np.ones(values.size - 3)])
-                cov = cov_theta * jac[:, None] * jac[None, :]
-            ll = fit.log_likelihood
-            report = self._report(fit, values)
-        self._set_result(values, covariance=cov, log_likelihood=ll, n=float(weights.sum()))
-        self.likelihood_ratio_test_ = likelihood_ratio(
-            ll, null.log_likelihood_, int(layout.free[3:].sum())
+            fitted = self._natural_scale(fit, layout, scaling)
+        return self._finish_fit(
+            X, fitted, n=float(weights.sum()), null=null, n_free=int(layout.free[3:].sum())
         )
-        self.time_unit_ = self.time_unit if self.time_unit is not None else attrs_time_unit(X)
-        self.convergence_ = report
-        if not report.success:
-            warnings.warn(
-                f"{type(self).__name__} fit: {report.message}", ConvergenceWarning, stacklevel=2
-            )
-        return self
 
     def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
         """Total log-likelihood of the customers of ``X`` with valid spend.
