@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._reductions import customer_codes
 from customer_models._time import TIME_UNIT_DAYS, DateUnit, normalize_unit, period_codes
 from customer_models._transactions import TransactionLog, read_transactions
@@ -27,6 +28,7 @@ __all__ = ["LOG_INTERPURCHASE_COLUMN", "litt_of_log", "log_interpurchase_sum"]
 LOG_INTERPURCHASE_COLUMN = "log_interpurchase_sum"
 
 
+@polars_out
 def log_interpurchase_sum(
     transactions: Any,
     *,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from customer_models._inter_purchase import LOG_INTERPURCHASE_COLUMN, litt_of_log
+from customer_models._polars import POLARS_ORIGIN, index_from_id_column, is_polars, polars_out
 from customer_models._reductions import NO_PURCHASE_RULE, Reduced, reduce_purchases
 from customer_models._time import (
     TIME_UNIT_DAYS,
@@ -23,7 +24,7 @@ from customer_models._time import (
     us_to_datetime,
 )
 from customer_models._transactions import RefundPolicy, TransactionLog, read_transactions
-from customer_models._validation import check_bool
+from customer_models._validation import as_pandas, check_bool
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["TIME_UNIT_DAYS", "calibration_holdout_split", "rfm_summary", "with_time_unit"]
@@ -192,6 +193,7 @@ def _read(transactions: Any, arguments: dict[str, Any]) -> tuple[str, str, Trans
     return freq, time_unit, read_transactions(transactions, **reader)
 
 
+@polars_out
 def rfm_summary(
     transactions: Any,
     *,
@@ -332,6 +334,7 @@ def rfm_summary(
     return summary
 
 
+@polars_out
 def calibration_holdout_split(
     transactions: Any,
     *,
@@ -458,7 +461,9 @@ def with_time_unit(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:
     Parameters
     ----------
     summary : DataFrame
-        A customer summary.
+        A customer summary. A polars table gives a pandas view indexed by its
+        ``customer_id`` column, marked so that the library's functions given it answer in
+        polars (polars tables cannot carry the unit themselves).
     time_unit : str
         Its unit (``"D"``, ``"W"``, ``"M"``, ... or any name the model was fitted with, such
         as BG/BB's ``"period"``).
@@ -475,8 +480,15 @@ def with_time_unit(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:
     >>> with_time_unit(frame, "weeks").attrs["time_unit"], frame.attrs
     ('W', {})
     """
+    from_polars = is_polars(summary)
+    if from_polars:
+        # polars tables carry no attributes: the unit (and the polars origin, so that the
+        # functions given this frame answer in polars) travel on a pandas view of it.
+        summary = index_from_id_column(as_pandas(summary, what="summary"), ())
     if not isinstance(summary, pd.DataFrame):
-        raise ParameterError(f"summary must be a pandas DataFrame, got {type(summary).__name__}.")
+        raise ParameterError(
+            f"summary must be a pandas or polars DataFrame, got {type(summary).__name__}."
+        )
     try:
         unit = normalize_unit(time_unit, "time_unit")
     except ParameterError:
@@ -485,4 +497,6 @@ def with_time_unit(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:
         unit = time_unit
     out = summary.copy(deep=False)
     out.attrs = {**summary.attrs, "time_unit": unit}
+    if from_polars:
+        out.attrs[POLARS_ORIGIN] = True
     return out

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._time import US_PER_DAY, us_to_datetime
 from customer_models._transactions import RefundPolicy
 from customer_models._validation import check_choice
@@ -25,6 +26,7 @@ from customer_models.exceptions import ParameterError
 __all__ = ["churn_dataset", "churn_features"]
 
 
+@polars_out
 def churn_dataset(
     transactions: Any,
     *,
@@ -211,6 +213,7 @@ def _stacked_index(ids: pd.Index, cutoff_us: int, tz: Any) -> pd.MultiIndex:
     return pd.MultiIndex.from_arrays([stamps, ids], names=["as_of", ids.name])
 
 
+@polars_out
 def churn_features(
     transactions: Any,
     *,

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from customer_models._polars import polars_out
 from customer_models._reductions import customer_codes
 from customer_models._time import (
     TIME_UNIT_DAYS,
@@ -76,6 +77,7 @@ def _event_flags(churned: pd.Series, ids: Any) -> np.ndarray:
     return values == 1.0
 
 
+@polars_out
 def kaplan_meier(
     durations: Any,
     churned: Any,
@@ -327,6 +329,7 @@ def _refuse_large_table(
     )
 
 
+@polars_out
 def cohort_retention(
     transactions: Any,
     *,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._validation import (
     as_pandas,
     check_finite,
@@ -106,6 +107,7 @@ def _model_pmf(model: Any, n: int, t: np.ndarray) -> np.ndarray | None:
     return np.asarray(values, dtype=np.float64)
 
 
+@polars_out
 def frequency_fit(model: Any, data: Any, *, max_frequency: int = 7) -> pd.DataFrame | None:
     """Actual vs expected number of customers by calibration repeat frequency.
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._time import (
     US_PER_DAY,
     cutoff_us,
@@ -67,6 +68,7 @@ def _refuse_long_grid(
     )
 
 
+@polars_out
 def transaction_tracking(
     model: Any,
     data: Any,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._progress import Progress, ProgressLike, check_progress
 from customer_models._validation import (
     as_generator,
@@ -89,6 +90,7 @@ def _shares(weights: np.ndarray, r2: Any) -> np.ndarray:
     return np.where(r2 > _R2_ZERO, 100.0 * weights / safe, 0.0)
 
 
+@polars_out
 def key_drivers(
     data: Any,
     *,

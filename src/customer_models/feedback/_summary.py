@@ -7,6 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._validation import (
     as_pandas,
     check_choice,
@@ -116,6 +117,7 @@ def _count(ids: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.
     return np.bincount(ids, weights=weights, minlength=size).astype(np.float64)
 
 
+@polars_out
 def feedback_summary(
     data: Any,
     *,

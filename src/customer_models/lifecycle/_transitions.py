@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from customer_models._polars import polars_out
 from customer_models._time import normalize_unit, period_codes, period_start_us, us_to_datetime
 from customer_models._transactions import TransactionLog, read_transactions
 from customer_models.exceptions import ParameterError
@@ -47,6 +48,7 @@ def _cutoffs(as_of: Iterable[Any], log: TransactionLog, freq: str) -> tuple[np.n
     return ends, starts
 
 
+@polars_out
 def stages_at(
     transactions: Any,
     as_of: Iterable[Any],
@@ -165,6 +167,7 @@ def stages_at(
     return out
 
 
+@polars_out
 def stage_transitions(
     transactions: Any,
     as_of: Iterable[Any],

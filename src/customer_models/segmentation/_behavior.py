@@ -7,6 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._reductions import customer_codes
 from customer_models._time import US_PER_DAY
 from customer_models._transactions import RefundPolicy, read_transactions
@@ -36,6 +37,7 @@ def _time_order(codes: np.ndarray, us: np.ndarray, n_customers: int) -> np.ndarr
     return np.argsort(codes.astype(np.int64) * times.size + rank, kind="stable")
 
 
+@polars_out
 def behavior_features(
     transactions: Any,
     *,

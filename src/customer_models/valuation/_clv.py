@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._progress import ProgressLike, check_progress
 from customer_models._validation import as_generator, as_pandas, check_choice
 from customer_models.exceptions import CustomerModelsError
@@ -206,6 +207,7 @@ def _checked_finite(values: np.ndarray, index: pd.Index) -> np.ndarray:
     return values
 
 
+@polars_out
 def customer_lifetime_value(
     transaction_model: FittedPurchaseModel,
     spend_model: FittedSpendModel | pd.Series | None,

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betainc
 
+from customer_models._polars import polars_out
 from customer_models._progress import ProgressLike, check_progress
 from customer_models._validation import (
     as_generator,
@@ -85,6 +86,7 @@ def _cdf(pmf: np.ndarray, p: float, shape: np.ndarray, rate: np.ndarray, s: np.n
     return pmf[:, 0] + np.einsum("ij,ij->i", pmf[:, 1:], tail)
 
 
+@polars_out
 def value_distribution(
     transaction_model: Any,
     spend_model: Any,

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._validation import as_pandas, check_number, check_rule, require_columns
 from customer_models.exceptions import DataValidationError, ParameterError
 
@@ -191,6 +192,7 @@ def standardize(z: np.ndarray, weights: np.ndarray) -> Standardization:
     return Standardization(centre, scale, constant)
 
 
+@polars_out
 def one_hot_covariates(
     data: Any, columns: Sequence[str], *, drop_first: bool = True
 ) -> pd.DataFrame:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from customer_models._polars import polars_out
 from customer_models._progress import ProgressLike, check_progress
 from customer_models._validation import as_generator, as_pandas, check_choice, check_number
 from customer_models.exceptions import ParameterError
@@ -121,6 +122,7 @@ def _delta_interval(
     return lower, upper
 
 
+@polars_out
 def confidence_interval(
     model: Any,
     data: Any,

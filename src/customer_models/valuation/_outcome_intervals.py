@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._progress import ProgressLike, check_progress
 from customer_models._validation import as_generator, as_pandas, check_bool, check_choice
 from customer_models.valuation._param_draws import check_draw_options, draw_params
@@ -31,6 +32,7 @@ from customer_models.valuation._predictive_source import MAX_COUNT, pmf_source, 
 __all__ = ["prediction_interval"]
 
 
+@polars_out
 def prediction_interval(
     model: Any,
     data: Any,

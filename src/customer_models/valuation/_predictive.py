@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import polars_out
 from customer_models._validation import as_pandas, check_number
 from customer_models.exceptions import CustomerModelsError, ParameterError
 from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
@@ -87,6 +88,7 @@ def _checked_levels(quantiles: Any) -> list[float]:
     ]
 
 
+@polars_out
 def purchase_pmf(
     model: Any,
     data: Any,
@@ -141,6 +143,7 @@ def purchase_pmf(
     return pd.DataFrame(table, index=source.index, columns=pd.RangeIndex(table.shape[1]))
 
 
+@polars_out
 def purchase_distribution(
     model: Any,
     data: Any,
@@ -225,6 +228,7 @@ def _bg_survival_rows(
     return np.asarray(np.exp(-rp * np.log1p(u) + np.log(series)))
 
 
+@polars_out
 def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
     """Probability that each customer is still alive ``t`` after the end of observation.
 
@@ -312,6 +316,7 @@ def _no_purchase(model: Any, data: Any) -> tuple[Any, Any, pd.Index]:
     return p0, source.inverse, source.index
 
 
+@polars_out
 def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
     """Probability that each customer's next purchase comes within ``t`` after ``T``.
 
@@ -363,6 +368,7 @@ def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
     return pd.Series(np.clip(values, 0.0, 1.0)[inverse], index=index, name="next_purchase_cdf")
 
 
+@polars_out
 def next_purchase_quantile(
     model: Any, data: Any, *, q: float = 0.5, max_time: float | None = None
 ) -> pd.Series:
