@@ -181,7 +181,9 @@ def test_polars_and_arrow_input(simulated):
     expected = rfm_summary(simulated, value_col="amount")
     from_polars = rfm_summary(pl.from_pandas(simulated), value_col="amount")
     from_arrow = rfm_summary(pa.Table.from_pandas(simulated), value_col="amount")
-    pd.testing.assert_frame_equal(from_polars[CORE], expected[CORE])
+    assert isinstance(from_polars, pl.DataFrame)  # polars in, polars out (index as a column)
+    back = from_polars.to_pandas().set_index(expected.index.name)
+    pd.testing.assert_frame_equal(back[CORE], expected[CORE])
     pd.testing.assert_frame_equal(from_arrow[CORE], expected[CORE])
 
 
