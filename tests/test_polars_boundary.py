@@ -10,7 +10,9 @@ same values. pandas in must still give pandas out.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -231,3 +233,23 @@ def test_only_the_outermost_call_converts() -> None:
         return inside
 
     assert isinstance(outer(pl.DataFrame({"a": [1, 2]})), pl.DataFrame)
+
+
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "polars.md"
+
+
+def test_the_docs_example_runs_and_prints_what_the_page_says(capsys) -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    exec(compile(code, str(PAGE), "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        "['customer_id', 'frequency', 'recency', 'T']",
+        "DataFrame ['customer_id', 'probability_alive']",
+    ]
+    assert "# DataFrame ['customer_id', 'probability_alive']" in code
+
+
+def test_the_docs_page_lists_every_wrapped_function() -> None:
+    listed = set(re.findall(r"`(\w+)`", PAGE.read_text(encoding="utf-8").split("## The rules")[1]))
+    assert set(CASES) <= listed
