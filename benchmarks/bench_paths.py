@@ -1360,6 +1360,7 @@ ELSEWHERE = {
     "incremental_value": "bench_uplift.py",
     "allocate_budget": "bench_uplift.py",
     "BudgetPlan": "bench_uplift.py",
+    "BetaDiscreteWeibullModel": "bench_bdw.py",
 }
 
 #: public name -> the row label (a prefix of a Case path) that times it

@@ -130,6 +130,7 @@ def numbers(
 _FIT_DATA = {
     "BetaGeoBetaBinomModel": BGBB_DATA,
     "ShiftedBetaGeoModel": pd.DataFrame({"duration": [1, 2, 3, 3], "churned": [1, 1, 0, 0]}),
+    "BetaDiscreteWeibullModel": pd.DataFrame({"duration": [1, 2, 3, 3], "churned": [1, 1, 0, 0]}),
 }
 _BG_PARAMS = {"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4}
 for _model, _params in [
@@ -138,6 +139,7 @@ for _model, _params in [
     ("ParetoNBDModel", {"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7}),
     ("BetaGeoBetaBinomModel", {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}),
     ("ShiftedBetaGeoModel", {"alpha": 0.7, "beta": 1.2}),
+    ("BetaDiscreteWeibullModel", {"alpha": 0.7, "beta": 1.2, "c": 1.3}),
     ("GammaGammaModel", {"p": 6.25, "q": 3.74, "v": 15.44}),
 ]:
     _first = next(iter(_params))

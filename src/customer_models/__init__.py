@@ -102,6 +102,7 @@ from customer_models.segmentation import (
 )
 from customer_models.summary import calibration_holdout_split, rfm_summary, with_time_unit
 from customer_models.valuation import (
+    BetaDiscreteWeibullModel,
     BetaGeoBetaBinomModel,
     BetaGeoCNBDModel,
     BetaGeoCovariateModel,
@@ -136,6 +137,7 @@ from customer_models.valuation import (
 __all__ = [
     "AlertReport",
     "AliveDrop",
+    "BetaDiscreteWeibullModel",
     "BetaGeoBetaBinomModel",
     "BetaGeoCNBDModel",
     "BetaGeoCovariateModel",

@@ -7,6 +7,7 @@ estimators are re-exported here and at the top level of :mod:`customer_models`.
 from __future__ import annotations
 
 from customer_models.valuation._base import ValuationModel
+from customer_models.valuation._bdw import BetaDiscreteWeibullModel
 from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
 from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._bgnbd_covariates import (
@@ -41,6 +42,7 @@ from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._sbg import ShiftedBetaGeoModel
 
 __all__ = [
+    "BetaDiscreteWeibullModel",
     "BetaGeoBetaBinomModel",
     "BetaGeoCNBDModel",
     "BetaGeoCovariateModel",
