@@ -95,6 +95,8 @@ def value_distribution(
     t: float,
     start: float = 0.0,
     margin: float = 1.0,
+    discount_rate: float = 0.0,
+    discounting: Literal["discrete", "continuous"] = "discrete",
     quantiles: Sequence[float] = (0.05, 0.5, 0.95),
     thresholds: Sequence[float] = (),
     parameter_uncertainty: bool = False,
@@ -126,6 +128,16 @@ def value_distribution(
         later window is a closed form: see :func:`pmf_source`); others are refused.
     margin : float, default 1.0
         Profit margin, > 0.
+    discount_rate : float, default 0.0
+        Effective discount rate per model time unit, >= 0 (the period of ``t``).
+    discounting : {"discrete", "continuous"}, default "discrete"
+        As in :func:`customer_lifetime_value` with ``horizon_unit`` the model's unit: purchases
+        of period i discounted by ``(1 + d)^i``, or at their time by ``exp(-δ t)`` with
+        ``δ = log(1 + d)``. The distribution is the undiscounted one scaled per customer by
+        ``CLV(d) / CLV(0)``, so ``expected_value`` equals ``customer_lifetime_value`` exactly;
+        the quantiles are an approximation (the spread of the discount factors over the
+        purchase times is left out), checked against a simulation of discounted purchases in
+        the tests and benchmarks (see docs/uncertainty.md for where it holds).
     quantiles : sequence of float, default (0.05, 0.5, 0.95)
         Levels in (0, 1 - 1e-9]; columns ``q{level}``. A quantile is 0 when ``P(no purchase)``
         reaches its level.
@@ -175,6 +187,8 @@ def value_distribution(
         for q in quantiles
     ]
     cuts = [float(check_number(c, "thresholds", low=0.0)) for c in thresholds]
+    rate_d = float(check_number(discount_rate, "discount_rate", low=0.0))
+    check_choice(discounting, "discounting", ["discrete", "continuous"])
     check_bool(parameter_uncertainty, "parameter_uncertainty")
     check_choice(method, "method", ["laplace", "bootstrap"])
     check_progress(progress)
@@ -183,6 +197,7 @@ def value_distribution(
     spend_params, xv, xm = _spend_rows(spend_model, frame)
     first_time = float(check_number(start, "start", low=0.0))
     source = pmf_source(transaction_model, frame, t, first_time)
+    factor = _discount_factor(transaction_model, frame, float(t), first_time, rate_d, discounting)
     # value rows: distinct (history, spend posterior); the pmf once per distinct history
     # sorted by frequency first: rows of a block have pmfs of similar length
     x = frame["frequency"].to_numpy(dtype=np.float64)
@@ -221,17 +236,41 @@ def value_distribution(
             p, shape, rate = _posterior(sm_d, v_x[rows], v_xm[rows])
             parts.append(ValueBlock(pmf, p, shape, rate))
         block: ValueBlock | MixtureBlock = parts[0] if len(parts) == 1 else MixtureBlock(parts)
+        scale = gain * factor[first[rows]]  # one history per value row: one factor
         for q in levels:
-            results[f"q{q:g}"][rows] = gain * block.quantile(q)
+            results[f"q{q:g}"][rows] = scale * block.quantile(q)
         for c in cuts:
-            above = 1.0 - block.cdf(np.full(rows.size, c / gain))
+            above = 1.0 - block.cdf(c / scale)
             results[f"p_above_{c:g}"][rows] = np.clip(above, 0.0, 1.0)
     out: dict[str, np.ndarray] = {}
     p, shape, rate = _posterior(spend_params, xv, xm)
     if np.all(shape > 1.0):
-        out["expected_value"] = gain * mean_count[inverse] * (p * rate / (shape - 1.0))
+        mean_spend = p * rate / (shape - 1.0)
+        out["expected_value"] = gain * factor * mean_count[inverse] * mean_spend
     out |= {name: values[inverse] for name, values in results.items()}
     return pd.DataFrame(out, index=frame.index)
+
+
+def _discount_factor(
+    model: Any, frame: pd.DataFrame, t: float, start: float, rate: float, discounting: str
+) -> Any:
+    """Per row ``CLV(d) / CLV(0)`` over the window, 1 without discounting or purchases.
+
+    Both from :func:`customer_lifetime_value` (spend 1, the model's unit as the period), so the
+    discounted mean follows its conventions exactly.
+    """
+    if rate == 0.0:
+        return np.ones(len(frame))
+    from customer_models.valuation._clv import customer_lifetime_value
+
+    ones = pd.Series(1.0, index=frame.index)
+    common: dict[str, Any] = {"horizon": start + t, "start": start, "horizon_unit": "D"}
+    common |= {"model_time_unit": "D", "discounting": discounting}
+    discounted = customer_lifetime_value(model, ones, frame, discount_rate=rate, **common)
+    plain = customer_lifetime_value(model, ones, frame, **common).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = discounted.to_numpy() / plain
+    return np.where(plain > 0, np.clip(ratio, 0.0, 1.0), 1.0)
 
 
 def _pattern_pmf(

@@ -1,0 +1,106 @@
+"""value_distribution with discounting: its mean is customer_lifetime_value's; its quantiles
+are checked against a seeded simulation of the BG/NBD + Gamma-Gamma process in which every
+purchase is discounted at its own time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_predictive import BG, HOLDOUT, _poisson_times, _within
+
+import customer_models as cm
+from customer_models.exceptions import CustomerModelsError
+from customer_models.valuation import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+from customer_models.valuation._clv_distribution import value_distribution
+
+GG = {"p": 6.25, "q": 3.74, "v": 15.44}
+ONE = pd.DataFrame(
+    {
+        "frequency": [0, 2, 7],
+        "recency": [0.0, 30.43, 35.0],
+        "T": [38.86] * 3,
+        "monetary_value": [0.0, 22.35, 40.0],
+    }
+)
+
+
+@pytest.mark.parametrize("discounting", ["discrete", "continuous"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        BetaGeoModel.from_params(**BG),
+        ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669),
+    ],
+)
+def test_mean_equals_clv(model, discounting):
+    gg = GammaGammaModel.from_params(**GG)
+    out = value_distribution(
+        model, gg, ONE, t=39, margin=0.3, discount_rate=0.01, discounting=discounting
+    )
+    clv = cm.customer_lifetime_value(
+        model,
+        gg,
+        ONE,
+        horizon=39,
+        horizon_unit="D",
+        model_time_unit="D",
+        margin=0.3,
+        discount_rate=0.01,
+        discounting=discounting,
+    )
+    np.testing.assert_allclose(out["expected_value"], clv, rtol=1e-6)
+    plain = value_distribution(model, gg, ONE, t=39, margin=0.3)
+    assert (out["q0.95"] < plain["q0.95"]).all() or (plain["q0.95"] == 0).any()
+
+
+def test_bad_discount_rate():
+    gg = GammaGammaModel.from_params(**GG)
+    with pytest.raises(CustomerModelsError):
+        value_distribution(BetaGeoModel.from_params(**BG), gg, ONE, t=39, discount_rate=-1)
+    with pytest.raises(CustomerModelsError):
+        value_distribution(BetaGeoModel.from_params(**BG), gg, ONE, t=39, discounting="x")
+
+
+def _simulate(n, delta, seed):
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(BG["r"], 1.0 / BG["alpha"], n)
+    last = rng.geometric(rng.beta(BG["a"], BG["b"], n))
+    nu = rng.gamma(GG["q"], 1.0 / GG["v"], n)
+    T = rng.uniform(20.0, 60.0, n)
+    owner, times, rank = _poisson_times(rng, lam, T + HOLDOUT)
+    keep = rank <= last[owner]
+    owner, times = owner[keep], times[keep]
+    spend = rng.gamma(GG["p"], 1.0 / nu[owner])
+    cal = times <= T[owner]
+    x = np.bincount(owner[cal], minlength=n).astype(float)
+    t_x = np.zeros(n)
+    np.maximum.at(t_x, owner[cal], times[cal])
+    total = np.bincount(owner[cal], weights=spend[cal], minlength=n)
+    m = np.divide(total, x, out=np.zeros(n), where=x > 0)
+    later = ~cal
+    weight = np.exp(-delta * (times[later] - T[owner[later]]))  # each purchase at its time
+    value = np.bincount(owner[later], weights=spend[later] * weight, minlength=n)
+    data = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": m})
+    return data, value
+
+
+@pytest.mark.slow
+def test_continuous_discount_quantiles_match_simulation():
+    d = 0.01  # per week: the last purchases of the holdout discounted by about 0.7
+    data, value = _simulate(3_000, np.log1p(d), seed=11)
+    out = value_distribution(
+        BetaGeoModel.from_params(**BG),
+        GammaGammaModel.from_params(**GG),
+        data,
+        t=HOLDOUT,
+        discount_rate=d,
+        discounting="continuous",
+        quantiles=(0.5, 0.9),
+        thresholds=[10.0],
+    )
+    for q in (0.5, 0.9):
+        cut = out[f"q{q:g}"].to_numpy()
+        pos = cut > 0  # the CDF is continuous above 0: P(V <= its quantile) = q there
+        _within(np.full(pos.sum(), q), value[pos] <= cut[pos])
+    _within(out["p_above_10"].to_numpy(), value > 10.0)
