@@ -11,7 +11,12 @@ from test_predictive import BG, HOLDOUT, _poisson_times, _within
 
 import customer_models as cm
 from customer_models.exceptions import CustomerModelsError
-from customer_models.valuation import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+from customer_models.valuation import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+)
 from customer_models.valuation._clv_distribution import value_distribution
 
 GG = {"p": 6.25, "q": 3.74, "v": 15.44}
@@ -30,6 +35,7 @@ ONE = pd.DataFrame(
     "model",
     [
         BetaGeoModel.from_params(**BG),
+        ModifiedBetaGeoModel.from_params(**BG),
         ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669),
     ],
 )
