@@ -1314,6 +1314,8 @@ def summary_cases(data: Data, state: dict[str, Any]) -> list[Case]:
 #: customer_models names that are not paths a user waits for, so no row: exceptions, result and
 #: report classes, the base class, constants, metadata and the bundled data loaders.
 NOT_PATHS = {
+    # fitted on a few cohorts' survival counts (one sBG fit each): no per-customer path
+    "CohortShiftedBetaGeoModel",
     # exceptions and warnings
     "ConvergenceWarning", "CustomerModelsError", "DataValidationError", "MissingColumnError",
     "ModelFileError", "NotFittedError", "ParameterError",

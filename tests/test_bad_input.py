@@ -2044,6 +2044,24 @@ for _cls in (cm.NegativeBinomialModel, cm.GGompertzNBDModel):
         "penalizer_coef",
     )
     add(_cls.__name__, "no T column", lambda cls=_cls: cls().fit(SUMMARY.drop(columns="T")), "'T'")
+add(
+    "CohortShiftedBetaGeoModel",
+    "no cohort column",
+    lambda: cm.CohortShiftedBetaGeoModel().fit(pd.DataFrame({"period": [0], "survivors": [9]})),
+    "'cohort'",
+)
+add(
+    "CohortShiftedBetaGeoModel",
+    "unknown pooling",
+    lambda: cm.CohortShiftedBetaGeoModel(pooling="all").fit(None),
+    "pooling",
+)
+add(
+    "CohortShiftedBetaGeoModel",
+    "unfitted",
+    lambda: cm.CohortShiftedBetaGeoModel().survival([1]),
+    "not fitted",
+)
 add("model_to_json", "unfitted model", lambda: cm.model_to_json(cm.BetaGeoModel()), "fit")
 add("model_from_json", "not JSON", lambda: cm.model_from_json("{nope"), "not valid JSON")
 add("model_from_json", "None", lambda: cm.model_from_json(None), "text")

@@ -40,6 +40,7 @@ from customer_models.valuation._predictive import (
 from customer_models.valuation._profile_likelihood import profile_likelihood_intervals
 from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._sbg import ShiftedBetaGeoModel
+from customer_models.valuation._sbg_cohorts import CohortShiftedBetaGeoModel
 
 __all__ = [
     "BetaDiscreteWeibullModel",
@@ -47,6 +48,7 @@ __all__ = [
     "BetaGeoCNBDModel",
     "BetaGeoCovariateModel",
     "BetaGeoModel",
+    "CohortShiftedBetaGeoModel",
     "ConvergenceReport",
     "GGompertzNBDModel",
     "GammaGammaCovariateModel",
