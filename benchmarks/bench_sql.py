@@ -11,6 +11,9 @@ table that lives in a database:
 - ``pull + in memory``: fetch the whole table into pandas, then
   :func:`customer_models.rfm_summary`.
 
+The same three ways to :func:`customer_models.sql.calibration_holdout_split` (calibration to
+2023-03-31, holdout to 2023-06-30) follow as the ``split:`` rows.
+
 Every result is checked against the in-memory summary before it is timed; runs are interleaved
 so that a loaded machine slows them alike; the table shows medians. The log is
 ``bench_summary.independent_log`` (second-resolution times, integer ids, random row order).
@@ -40,6 +43,7 @@ import customer_models as cm
 import customer_models.sql as cms
 
 COLUMNS = ["frequency", "recency", "T", "monetary_value", "n_transactions", "total_value"]
+HOLDOUT_COLUMNS = ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
 
 #: The same summary written by hand (DuckDB and PostgreSQL both run it): days as dates.
 HAND_SQL = """
@@ -64,9 +68,26 @@ GROUP BY r.customer_id
 """
 
 
+#: The calibration/holdout split by hand: the summary above at the calibration end, plus the
+#: distinct purchase days and the value per holdout day of each calibration customer.
+HAND_SPLIT_SQL = """
+WITH cal AS ({summary}), hold AS (
+  SELECT customer_id, count(DISTINCT CAST(date AS DATE)) AS f, sum(amount) AS v
+  FROM {table}
+  WHERE CAST(date AS DATE) > DATE '{cal_end}' AND CAST(date AS DATE) <= DATE '{end}'
+  GROUP BY customer_id
+)
+SELECT cal.*, coalesce(hold.f, 0) AS frequency_holdout,
+       coalesce(hold.v / hold.f, 0) AS monetary_value_holdout,
+       CAST(DATE '{end}' - DATE '{cal_end}' AS DOUBLE PRECISION) AS duration_holdout
+FROM cal LEFT JOIN hold ON cal.customer_id = hold.customer_id
+"""
+
+
 def _check(result: pd.DataFrame, reference: pd.DataFrame, name: str) -> None:
     aligned = result.loc[reference.index]
-    for column in COLUMNS:
+    columns = COLUMNS + [c for c in HOLDOUT_COLUMNS if c in reference.columns]
+    for column in columns:
         np.testing.assert_allclose(
             aligned[column].to_numpy(float),
             reference[column].to_numpy(float),
@@ -76,38 +97,48 @@ def _check(result: pd.DataFrame, reference: pd.DataFrame, name: str) -> None:
         )
 
 
+def _run_sql(con: Any, sql: str) -> pd.DataFrame:
+    if con.name == "duckdb":  # the DuckDB connection under Ibis, Arrow out
+        frame = con.con.sql(sql).to_arrow_table().to_pandas()
+    else:  # psycopg cursor
+        cursor = con.raw_sql(sql)
+        names = [d.name for d in cursor.description]
+        frame = pd.DataFrame(cursor.fetchall(), columns=names)
+        cursor.close()
+    return frame.set_index("customer_id")
+
+
 def paths(con: Any, table: Any, name: str, end: pd.Timestamp) -> dict[str, Callable[[], Any]]:
     sql = HAND_SQL.format(table=name, end=end.date())
-
-    def hand() -> pd.DataFrame:
-        if con.name == "duckdb":  # the DuckDB connection under Ibis, Arrow out
-            frame = con.con.sql(sql).to_arrow_table().to_pandas()
-        else:  # psycopg cursor
-            cursor = con.raw_sql(sql)
-            names = [d.name for d in cursor.description]
-            frame = pd.DataFrame(cursor.fetchall(), columns=names)
-            cursor.close()
-        return frame.set_index("customer_id")
-
     return {
         "customer_models.sql": lambda: cms.rfm_summary(
             table, value_col="amount", observation_end=end
         ),
-        "hand-written SQL": hand,
+        "hand-written SQL": lambda: _run_sql(con, sql),
         "pull + in memory": lambda: cm.rfm_summary(
             table.to_pyarrow().to_pandas(), value_col="amount", observation_end=end
         ),
     }
 
 
-def bench(engine: str, con: Any, tx: pd.DataFrame, repeat: int) -> list[dict[str, Any]]:
-    end = pd.Timestamp("2023-06-30")
-    name = "bench_tx"
-    start = time.perf_counter()
-    table = con.create_table(name, pa.Table.from_pandas(tx, preserve_index=False), overwrite=True)
-    load = time.perf_counter() - start
-    reference = cm.rfm_summary(tx, value_col="amount", observation_end=end)
-    runs = paths(con, table, name, end)
+def split_paths(
+    con: Any, table: Any, name: str, cal_end: pd.Timestamp, end: pd.Timestamp
+) -> dict[str, Callable[[], Any]]:
+    summary = HAND_SQL.format(table=name, end=cal_end.date())
+    sql = HAND_SPLIT_SQL.format(summary=summary, table=name, cal_end=cal_end.date(), end=end.date())
+    kwargs = {"value_col": "amount", "calibration_end": cal_end, "observation_end": end}
+    return {
+        "split: customer_models.sql": lambda: cms.calibration_holdout_split(table, **kwargs),
+        "split: hand-written SQL": lambda: _run_sql(con, sql),
+        "split: pull + in memory": lambda: cm.calibration_holdout_split(
+            table.to_pyarrow().to_pandas(), **kwargs
+        ),
+    }
+
+
+def _timed(
+    runs: dict[str, Callable[[], Any]], reference: pd.DataFrame, engine: str, repeat: int
+) -> dict[str, list[float]]:
     for label, fn in runs.items():  # every answer checked before timing
         _check(fn(), reference, f"{engine}: {label}")
     times: dict[str, list[float]] = {label: [] for label in runs}
@@ -116,19 +147,39 @@ def bench(engine: str, con: Any, tx: pd.DataFrame, repeat: int) -> list[dict[str
             start = time.perf_counter()
             fn()
             times[label].append(time.perf_counter() - start)
-    floor = statistics.median(times["hand-written SQL"])
-    return [
-        {
-            "engine": engine,
-            "customers": f"{len(reference):,}",
-            "rows": f"{len(tx):,}",
-            "path": label,
-            "median s": f"{statistics.median(t):.2f}",
-            "vs hand SQL": f"{statistics.median(t) / floor:.2f}x",
-            "load s (untimed)": f"{load:.1f}",
-        }
-        for label, t in times.items()
-    ]
+    return times
+
+
+def bench(engine: str, con: Any, tx: pd.DataFrame, repeat: int) -> list[dict[str, Any]]:
+    end, cal_end = pd.Timestamp("2023-06-30"), pd.Timestamp("2023-03-31")
+    name = "bench_tx"
+    start = time.perf_counter()
+    table = con.create_table(name, pa.Table.from_pandas(tx, preserve_index=False), overwrite=True)
+    load = time.perf_counter() - start
+    reference = cm.rfm_summary(tx, value_col="amount", observation_end=end)
+    split_reference = cm.calibration_holdout_split(
+        tx, value_col="amount", calibration_end=cal_end, observation_end=end
+    )
+    rows = []
+    for runs, ref, floor_label in (
+        (paths(con, table, name, end), reference, "hand-written SQL"),
+        (split_paths(con, table, name, cal_end, end), split_reference, "split: hand-written SQL"),
+    ):
+        times = _timed(runs, ref, engine, repeat)
+        floor = statistics.median(times[floor_label])
+        rows += [
+            {
+                "engine": engine,
+                "customers": f"{len(ref):,}",
+                "rows": f"{len(tx):,}",
+                "path": label,
+                "median s": f"{statistics.median(t):.2f}",
+                "vs hand SQL": f"{statistics.median(t) / floor:.2f}x",
+                "load s (untimed)": f"{load:.1f}",
+            }
+            for label, t in times.items()
+        ]
+    return rows
 
 
 def main() -> None:
