@@ -95,6 +95,11 @@ CASES: dict[str, Callable[[Callable[[Any], Any], pd.DataFrame, dict[str, Any]], 
     "key_drivers": lambda c, log, f: cm.key_drivers(
         c(_responses()), target="score", drivers=["price"], random_state=0
     ),
+    "segment_profile": lambda c, log, f: cm.segment_profile(
+        c(f["summary"]), f["summary"]["frequency"].gt(1).map({True: "repeat", False: "new"})
+    ),
+    "split_customers": lambda c, log, f: cm.split_customers(c(f["summary"]), random_state=0),
+    "health_components": lambda c, log, f: cm.health_components(c(f["summary"]), f["bg"], t=10),
     "kaplan_meier": lambda c, log, f: cm.kaplan_meier(
         c(pd.Series([3.0, 5.0, 5.0, 8.0, 2.0], name="weeks")),
         c(pd.Series([True, False, True, True, False], name="churned")),
@@ -253,3 +258,18 @@ def test_the_docs_example_runs_and_prints_what_the_page_says(capsys) -> None:
 def test_the_docs_page_lists_every_wrapped_function() -> None:
     listed = set(re.findall(r"`(\w+)`", PAGE.read_text(encoding="utf-8").split("## The rules")[1]))
     assert set(CASES) <= listed
+
+
+def test_result_objects_read_a_polars_frame_by_customer(fitted: dict[str, Any]) -> None:
+    summary = fitted["summary"]
+    before = summary.assign(alive=fitted["bg"].probability_alive(summary))
+    after = before.assign(alive=before["alive"] * np.linspace(1.0, 0.2, len(before)))
+    rules = [cm.AliveDrop(0.3, column="alive")]
+    expected = cm.snapshot_alerts(before, after, rules, max_share=1.0).alerts
+    shuffled = to_polars(after).sample(fraction=1.0, shuffle=True, seed=2)
+    got = cm.snapshot_alerts(to_polars(before), shuffled, rules, max_share=1.0).alerts
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(
+        got.sort_values("customer_id").reset_index(drop=True),
+        expected.sort_values("customer_id").reset_index(drop=True),
+    )

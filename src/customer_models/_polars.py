@@ -39,6 +39,7 @@ __all__ = [
     "ID_COLUMN",
     "POLARS_ORIGIN",
     "POLARS_OUT_MARKER",
+    "as_customer_frame",
     "index_from_id_column",
     "is_polars",
     "polars_out",
@@ -96,6 +97,21 @@ def index_from_id_column(frame: pd.DataFrame, needed: tuple[str, ...]) -> pd.Dat
 
 def _asks_for_polars(obj: Any) -> bool:
     return is_polars(obj) or (isinstance(obj, pd.DataFrame) and bool(obj.attrs.get(POLARS_ORIGIN)))
+
+
+def as_customer_frame(data: Any, what: str) -> pd.DataFrame:
+    """Return a customer frame as pandas: a polars one indexed by its ``customer_id`` column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> as_customer_frame(pd.DataFrame({"a": [1]}), "data").index.tolist()
+    [0]
+    """
+    from customer_models._validation import as_pandas  # the validation layer imports pandas only
+
+    frame = as_pandas(data, what=what)
+    return index_from_id_column(frame, ()) if is_polars(data) else frame
 
 
 def _plain_range(index: pd.Index) -> bool:

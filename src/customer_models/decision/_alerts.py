@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pandas, check_number, check_rule
+from customer_models._polars import as_customer_frame
+from customer_models._validation import check_number, check_rule
 from customer_models.decision._alert_rules import TierAtRisk
 from customer_models.exceptions import ParameterError
 
@@ -107,8 +108,8 @@ def snapshot_alerts(
     alive_drop            3        2   False
     """
     share = check_number(max_share, "max_share", low=0, high=1, low_inclusive=False)
-    b = as_pandas(before, what="before snapshot")
-    a = as_pandas(after, what="after snapshot")
+    b = as_customer_frame(before, "before snapshot")
+    a = as_customer_frame(after, "after snapshot")
     for frame, what in ((b, "before"), (a, "after")):
         check_rule(
             frame.index.duplicated(),

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import as_customer_frame, polars_out
 from customer_models._validation import (
-    as_pandas,
     check_not_empty,
     check_rule,
     ensure_numeric,
@@ -70,6 +70,7 @@ def _rhythm(frame: pd.DataFrame, model: Any, t: float) -> np.ndarray:
     return np.minimum(1.0, expected / (t * rate))
 
 
+@polars_out
 def health_components(
     customers: Any,
     model: Any = None,
@@ -142,7 +143,7 @@ def health_components(
     0  0.727   0.478       0.9   1.0
     1  1.000   0.076       NaN   0.0
     """
-    frame = as_pandas(customers, what=_WHAT)
+    frame = as_customer_frame(customers, _WHAT)
     check_not_empty(frame, what=_WHAT)
     ids = frame.index
     out = pd.DataFrame(index=frame.index)

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import as_customer_frame, polars_out
 from customer_models._validation import (
     as_generator,
-    as_pandas,
     check_not_empty,
     check_number,
     check_str,
@@ -29,6 +29,7 @@ def _strata(values: pd.Series, n_bins: int) -> np.ndarray:
     return pd.factorize(pd.qcut(values, q=n_bins, duplicates="drop"), use_na_sentinel=False)[0]
 
 
+@polars_out
 def split_customers(
     data: Any,
     *,
@@ -73,7 +74,7 @@ def split_customers(
     >>> len(train), len(test), train.index.intersection(test.index).size
     (1885, 472, 0)
     """
-    frame = as_pandas(data, what="data")
+    frame = as_customer_frame(data, "data")
     check_not_empty(frame, what="data")
     test_size = check_number(
         test_size, "test_size", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import as_customer_frame
 from customer_models._validation import (
     as_pandas,
     check_choice,
@@ -66,7 +67,7 @@ class SegmentExplanation:
         numpy.ndarray
             Segment names, in ``X``'s row order (:meth:`assign` gives them on the index).
         """
-        df = as_pandas(X)
+        df = as_customer_frame(X, "X")
         require_columns(df, self.features)
         return np.asarray(self.model.predict(_matrix(df, self.features)))
 

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._polars import as_customer_frame, polars_out
 from customer_models._validation import (
-    as_pandas,
     check_bool,
     check_finite,
     check_not_empty,
@@ -75,6 +75,7 @@ def feature_columns(df: pd.DataFrame, features: Sequence[str] | None) -> list[An
     return list(features)
 
 
+@polars_out
 def segment_profile(
     data: Any,
     segments: Any,
@@ -121,7 +122,7 @@ def segment_profile(
     low                2    0.5        20.0          0.2         0.4
     high               2    0.5        80.0          0.8         1.6
     """
-    df = as_pandas(data)
+    df = as_customer_frame(data, "data")
     check_not_empty(df)
     check_str(value_col, "value_col", allow_none=True)
     features = feature_columns(df, features)
