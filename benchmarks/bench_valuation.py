@@ -44,6 +44,7 @@ def summary_weeks(n: int, seed: int, data_dir: str | None = None) -> pd.DataFram
     summary = cm.rfm_summary(tx, value_col="amount", time_unit="W", observation_end="2025-12-31")
     summary = summary.reset_index(drop=True)
     if path is not None:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)  # a new --data-dir is made
         summary.to_pickle(path)
     return summary
 
