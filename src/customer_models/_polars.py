@@ -35,6 +35,8 @@ from typing import Any, TypeVar, cast
 
 import pandas as pd
 
+from customer_models._validation import as_pandas
+
 __all__ = [
     "ID_COLUMN",
     "POLARS_ORIGIN",
@@ -99,8 +101,12 @@ def _asks_for_polars(obj: Any) -> bool:
     return is_polars(obj) or (isinstance(obj, pd.DataFrame) and bool(obj.attrs.get(POLARS_ORIGIN)))
 
 
-def as_customer_frame(data: Any, what: str) -> pd.DataFrame:
+def as_customer_frame(data: Any, what: str, needed: tuple[str, ...] = ()) -> pd.DataFrame:
     """Return a customer frame as pandas: a polars one indexed by its ``customer_id`` column.
+
+    The one reader of customer frames (summaries, snapshots) for every function and model:
+    :func:`~customer_models._validation.as_pandas`, then :func:`index_from_id_column` for
+    polars input (``needed`` are columns the caller reads, kept as columns).
 
     Examples
     --------
@@ -108,10 +114,8 @@ def as_customer_frame(data: Any, what: str) -> pd.DataFrame:
     >>> as_customer_frame(pd.DataFrame({"a": [1]}), "data").index.tolist()
     [0]
     """
-    from customer_models._validation import as_pandas  # the validation layer imports pandas only
-
     frame = as_pandas(data, what=what)
-    return index_from_id_column(frame, ()) if is_polars(data) else frame
+    return index_from_id_column(frame, needed) if is_polars(data) else frame
 
 
 def _plain_range(index: pd.Index) -> bool:

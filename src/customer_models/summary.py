@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from customer_models._inter_purchase import LOG_INTERPURCHASE_COLUMN, litt_of_log
-from customer_models._polars import POLARS_ORIGIN, index_from_id_column, is_polars, polars_out
+from customer_models._polars import POLARS_ORIGIN, as_customer_frame, is_polars, polars_out
 from customer_models._reductions import NO_PURCHASE_RULE, Reduced, reduce_purchases
 from customer_models._time import (
     TIME_UNIT_DAYS,
@@ -24,7 +24,7 @@ from customer_models._time import (
     us_to_datetime,
 )
 from customer_models._transactions import RefundPolicy, TransactionLog, read_transactions
-from customer_models._validation import as_pandas, check_bool
+from customer_models._validation import check_bool
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["TIME_UNIT_DAYS", "calibration_holdout_split", "rfm_summary", "with_time_unit"]
@@ -484,7 +484,7 @@ def with_time_unit(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:
     if from_polars:
         # polars tables carry no attributes: the unit (and the polars origin, so that the
         # functions given this frame answer in polars) travel on a pandas view of it.
-        summary = index_from_id_column(as_pandas(summary, what="summary"), ())
+        summary = as_customer_frame(summary, "summary")
     if not isinstance(summary, pd.DataFrame):
         raise ParameterError(
             f"summary must be a pandas or polars DataFrame, got {type(summary).__name__}."

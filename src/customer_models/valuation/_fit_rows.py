@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._polars import index_from_id_column, is_polars
+from customer_models._polars import as_customer_frame
 from customer_models._validation import (
     as_pandas,
     check_finite,
@@ -77,10 +77,7 @@ def as_frame(data: Any, names: tuple[str, ...], what: str) -> tuple[pd.DataFrame
         return pd.DataFrame(arr, columns=list(names)), True
     if isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
         return pd.DataFrame({k: np.asarray(v).ravel() for k, v in data.items()}), True
-    frame = as_pandas(data, what=what)
-    if is_polars(data):
-        frame = index_from_id_column(frame, names)
-    return frame, False
+    return as_customer_frame(data, what, names), False
 
 
 def numeric_columns(
