@@ -22,7 +22,9 @@ from customer_models.valuation._clv_distribution import _cdf, _spend_posterior
 GG = {"p": 6.25, "q": 3.74, "v": 15.44}
 
 
-def simulate_value(n, seed=0):
+def simulate_value(n, seed=0, force_of_interest=0.0):
+    """Summaries and holdout values from the BG/NBD + Gamma-Gamma process; each holdout
+    purchase is discounted by ``exp(-force_of_interest * (time - T))`` (none by default)."""
     rng = np.random.default_rng(seed)
     lam = rng.gamma(BG["r"], 1.0 / BG["alpha"], n)
     last = rng.geometric(rng.beta(BG["a"], BG["b"], n))
@@ -38,7 +40,9 @@ def simulate_value(n, seed=0):
     np.maximum.at(t_x, owner[cal], times[cal])
     total = np.bincount(owner[cal], weights=spend[cal], minlength=n)
     m = np.divide(total, x, out=np.zeros(n), where=x > 0)
-    value = np.bincount(owner[~cal], weights=spend[~cal], minlength=n)
+    later = ~cal
+    weight = np.exp(-force_of_interest * (times[later] - T[owner[later]]))  # 1 without interest
+    value = np.bincount(owner[later], weights=spend[later] * weight, minlength=n)
     data = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": m})
     return data, value
 

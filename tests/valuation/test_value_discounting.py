@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_predictive import BG, HOLDOUT, _poisson_times, _within
+from test_predictive import BG, HOLDOUT, _within
+from test_predictive_value import GG, simulate_value
 
 import customer_models as cm
 from customer_models.exceptions import CustomerModelsError
@@ -19,7 +20,6 @@ from customer_models.valuation import (
 )
 from customer_models.valuation._clv_distribution import value_distribution
 
-GG = {"p": 6.25, "q": 3.74, "v": 15.44}
 ONE = pd.DataFrame(
     {
         "frequency": [0, 2, 7],
@@ -68,33 +68,10 @@ def test_bad_discount_rate():
         value_distribution(BetaGeoModel.from_params(**BG), gg, ONE, t=39, discounting="x")
 
 
-def _simulate(n, delta, seed):
-    rng = np.random.default_rng(seed)
-    lam = rng.gamma(BG["r"], 1.0 / BG["alpha"], n)
-    last = rng.geometric(rng.beta(BG["a"], BG["b"], n))
-    nu = rng.gamma(GG["q"], 1.0 / GG["v"], n)
-    T = rng.uniform(20.0, 60.0, n)
-    owner, times, rank = _poisson_times(rng, lam, T + HOLDOUT)
-    keep = rank <= last[owner]
-    owner, times = owner[keep], times[keep]
-    spend = rng.gamma(GG["p"], 1.0 / nu[owner])
-    cal = times <= T[owner]
-    x = np.bincount(owner[cal], minlength=n).astype(float)
-    t_x = np.zeros(n)
-    np.maximum.at(t_x, owner[cal], times[cal])
-    total = np.bincount(owner[cal], weights=spend[cal], minlength=n)
-    m = np.divide(total, x, out=np.zeros(n), where=x > 0)
-    later = ~cal
-    weight = np.exp(-delta * (times[later] - T[owner[later]]))  # each purchase at its time
-    value = np.bincount(owner[later], weights=spend[later] * weight, minlength=n)
-    data = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": m})
-    return data, value
-
-
 @pytest.mark.slow
 def test_continuous_discount_quantiles_match_simulation():
     d = 0.01  # per week: the last purchases of the holdout discounted by about 0.7
-    data, value = _simulate(3_000, np.log1p(d), seed=11)
+    data, value = simulate_value(3_000, seed=11, force_of_interest=np.log1p(d))
     out = value_distribution(
         BetaGeoModel.from_params(**BG),
         GammaGammaModel.from_params(**GG),
