@@ -31,6 +31,11 @@ class is created (see :mod:`customer_models.valuation._derivatives`):
 A subclass that declares a new log-likelihood gets a new derived gradient; one that inherits
 a *declared* gradient must declare its own.
 
+Kernels are declared one per line (``_alive_kernel = kernel(probability_alive_kernel)``) or
+all at once by the class keyword ``kernels=``, the modules (or ``globals()``) whose
+functions carry the house names of :data:`~customer_models.valuation._kernels.KERNEL_NAMES`;
+``kernel_options=`` binds keywords to each of them (``{"modified": True}``).
+
 Optional declarations:
 
 ``_initial_params(columns, weights) -> ndarray`` (classmethod)
@@ -79,7 +84,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -122,6 +128,7 @@ from customer_models.valuation._fit_rows import (
     wrap,
 )
 from customer_models.valuation._io import save_model
+from customer_models.valuation._kernels import declare_kernels
 from customer_models.valuation._optimize import Coordinates, maximize
 from customer_models.valuation._patterns import Patterns
 from customer_models.valuation._registry import register as register_class
@@ -193,8 +200,16 @@ class ValuationModel(BaseEstimator):
     #: ``{parameter: column}`` for parameters measured in a column's unit (penalty scale).
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {}
 
-    def __init_subclass__(cls, *, register: bool | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls,
+        *,
+        register: bool | None = None,
+        kernels: Iterable[ModuleType | Mapping[str, Any]] = (),
+        kernel_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init_subclass__(**kwargs)
+        declare_kernels(cls, kernels, kernel_options)  # before the derived hooks
         cls._derive_hooks()
         register_class(cls, requested=register)  # load_model finds the class by name
 

@@ -19,7 +19,7 @@ from scipy.special import betaln, digamma
 
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._contractual import ContractualModel
-from customer_models.valuation._kernels import kernel
+from customer_models.valuation._derivatives import FirstOutput
 from customer_models.valuation._sbg import _series_terms
 
 __all__ = ["BetaDiscreteWeibullModel"]
@@ -90,19 +90,8 @@ def log_likelihood_gradient_kernel(
     return ll, grad
 
 
-def log_likelihood_kernel(
-    params: np.ndarray, duration: np.ndarray, churned: np.ndarray
-) -> np.ndarray:
-    """Per-row BdW log-likelihood (see :func:`log_likelihood_gradient_kernel`).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> ll = log_likelihood_kernel(np.array([1.0, 1.0, 2.0]), np.array([1]), np.array([1]))
-    >>> round(float(ll[0]), 6)
-    -0.693147
-    """
-    return log_likelihood_gradient_kernel(params, duration, churned)[0]
+#: Per-row BdW log-likelihood: the first output of :func:`log_likelihood_gradient_kernel`.
+log_likelihood_kernel = FirstOutput(log_likelihood_gradient_kernel)
 
 
 def log_survival_kernel(params: np.ndarray, t: np.ndarray | float) -> np.ndarray:
@@ -195,7 +184,7 @@ def discounted_expected_residual_lifetime_kernel(
     return out[inverse].reshape(s.shape)
 
 
-class BetaDiscreteWeibullModel(ContractualModel):
+class BetaDiscreteWeibullModel(ContractualModel, kernels=[globals()]):
     r"""Beta-discrete-Weibull (BdW) model of contractual retention (Fader et al. 2018).
 
     Each customer renews until they churn; their lifetime is discrete Weibull,
@@ -253,11 +242,6 @@ class BetaDiscreteWeibullModel(ContractualModel):
 
     param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0)
-
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)  # and the likelihood
-    _survival_kernel = kernel(survival_kernel)
-    _retention_kernel = kernel(retention_rate_kernel)
-    _residual_lifetime_kernel = kernel(discounted_expected_residual_lifetime_kernel)
 
     @classmethod
     def _infinite_lifetime_reason(cls, params: np.ndarray) -> str | None:

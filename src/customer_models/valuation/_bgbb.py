@@ -15,7 +15,6 @@ from scipy.special import betaln, exprel, gammaln, logsumexp
 
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._discrete import DiscretePurchaseModel
-from customer_models.valuation._kernels import kernel
 from customer_models.valuation._opportunities import OpportunityRows
 from customer_models.valuation._special import digamma_difference, log_gamma_ratio
 
@@ -329,7 +328,7 @@ def probability_of_purchases_kernel(
     return np.minimum(np.exp(log_total - log_l), 1.0)
 
 
-class BetaGeoBetaBinomModel(DiscretePurchaseModel):
+class BetaGeoBetaBinomModel(DiscretePurchaseModel, kernels=[globals()]):
     r"""BG/BB model of discrete-time, non-contractual repeat transactions.
 
     Each period (transaction opportunity: a year of donations, a weekly event, ...) a living
@@ -393,10 +392,3 @@ class BetaGeoBetaBinomModel(DiscretePurchaseModel):
 
     param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
-
-    _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
-    _alive_kernel = kernel(probability_alive_kernel)
-    _expected_kernel = kernel(expected_purchases_kernel)
-    _pmf_kernel = kernel(probability_of_purchases_kernel)
-    _new_customer_kernel = kernel(expected_purchases_new_customer_kernel)

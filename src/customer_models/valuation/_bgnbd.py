@@ -27,10 +27,19 @@ from customer_models.valuation._dert import bg_family_dert
 from customer_models.valuation._kernels import kernel
 from customer_models.valuation._purchase import PurchaseModel
 
-__all__ = ["BetaGeoModel"]  # and the kernels above, by name
+__all__ = [  # the model and its kernels under the house names (its hooks: see _kernels)
+    "BetaGeoModel",
+    "expected_purchases_kernel",
+    "expected_purchases_new_customer_kernel",
+    "log_likelihood_derivatives_kernel",
+    "log_likelihood_gradient_kernel",
+    "log_likelihood_kernel",
+    "probability_alive_kernel",
+    "probability_of_purchases_kernel",
+]
 
 
-class BetaGeoModel(PurchaseModel):
+class BetaGeoModel(PurchaseModel, kernels=[globals()]):
     r"""BG/NBD model of repeat purchasing (Fader, Hardie and Lee 2005).
 
     While active, a customer buys at the jumps of a Poisson process with rate
@@ -90,11 +99,4 @@ class BetaGeoModel(PurchaseModel):
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0)
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T"}
     _separable_expectation = True
-    _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
-    _derivatives_kernel = kernel(log_likelihood_derivatives_kernel)
-    _alive_kernel = kernel(probability_alive_kernel)
-    _expected_kernel = kernel(expected_purchases_kernel)
-    _pmf_kernel = kernel(probability_of_purchases_kernel)
-    _new_customer_kernel = kernel(expected_purchases_new_customer_kernel)
     _dert_kernel = kernel(bg_family_dert(0.0))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Mapping
-from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,22 +30,14 @@ from customer_models.exceptions import (
     MissingColumnError,
     ParameterError,
 )
+from customer_models.valuation import _cnbd_likelihood, _cnbd_predictions
 from customer_models.valuation._checks import attrs_time_unit, check_frequency_recency
-from customer_models.valuation._cnbd_likelihood import (
-    fixed_k_gradient_kernel,
-    log_likelihood_gradient_kernel,
-    probability_alive_kernel,
-)
-from customer_models.valuation._cnbd_predictions import (
-    expected_purchases_kernel,
-    probability_of_purchases_kernel,
-)
+from customer_models.valuation._cnbd_likelihood import fixed_k_gradient_kernel
 from customer_models.valuation._convergence import diagnose
 from customer_models.valuation._derivatives import gradient_derivatives
 from customer_models.valuation._fit_objective import penalty_scale
 from customer_models.valuation._fit_result import LOG_BOUND, information_criteria
 from customer_models.valuation._fit_rows import row_ids, weighted_patterns
-from customer_models.valuation._kernels import kernel
 from customer_models.valuation._optimize import dot, maximize
 from customer_models.valuation._purchase import PurchaseModel
 
@@ -84,7 +75,11 @@ def _check_k(value: Any, name: str, allow_none: bool) -> int | None:
     return int(value)
 
 
-class BetaGeoCNBDModel(PurchaseModel):
+class BetaGeoCNBDModel(
+    PurchaseModel,
+    kernels=(_cnbd_likelihood, _cnbd_predictions),
+    kernel_options={"modified": False},
+):
     r"""BG/CNBD-k model of repeat purchasing (Platzer and Reutterer 2016).
 
     While active, a customer's inter-purchase times are Erlang-k with rate
@@ -156,10 +151,6 @@ class BetaGeoCNBDModel(PurchaseModel):
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0, 1.0)
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T"}
     _modified: ClassVar[bool] = False
-    _loglik_gradient_kernel = kernel(partial(log_likelihood_gradient_kernel, modified=False))
-    _alive_kernel = kernel(partial(probability_alive_kernel, modified=False))
-    _expected_kernel = kernel(partial(expected_purchases_kernel, modified=False))
-    _pmf_kernel = kernel(partial(probability_of_purchases_kernel, modified=False))
 
     def __init__(
         self,
@@ -363,7 +354,11 @@ class BetaGeoCNBDModel(PurchaseModel):
         return self
 
 
-class ModifiedBetaGeoCNBDModel(BetaGeoCNBDModel):
+class ModifiedBetaGeoCNBDModel(
+    BetaGeoCNBDModel,
+    kernels=(_cnbd_likelihood, _cnbd_predictions),
+    kernel_options={"modified": True},
+):
     r"""MBG/CNBD-k model (Platzer and Reutterer 2016): MBG/NBD with Erlang-k timing.
 
     As :class:`BetaGeoCNBDModel` (same columns, constructor parameters, model parameters
@@ -386,7 +381,3 @@ class ModifiedBetaGeoCNBDModel(BetaGeoCNBDModel):
     """
 
     _modified: ClassVar[bool] = True
-    _loglik_gradient_kernel = kernel(partial(log_likelihood_gradient_kernel, modified=True))
-    _alive_kernel = kernel(partial(probability_alive_kernel, modified=True))
-    _expected_kernel = kernel(partial(expected_purchases_kernel, modified=True))
-    _pmf_kernel = kernel(partial(probability_of_purchases_kernel, modified=True))

@@ -29,7 +29,7 @@ expected_purchases_new_customer_kernel = partial(
 probability_of_purchases_kernel = partial(_bgnbd.probability_of_purchases_kernel, modified=True)
 
 
-class ModifiedBetaGeoModel(BetaGeoModel):
+class ModifiedBetaGeoModel(BetaGeoModel, kernels=[globals()]):
     r"""MBG/NBD model (Batislam, Denizel and Filiztekin 2007).
 
     As :class:`~customer_models.valuation.BetaGeoModel` (same columns, constructor
@@ -59,11 +59,4 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     True
     """
 
-    _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
-    _derivatives_kernel = kernel(log_likelihood_derivatives_kernel)
-    _alive_kernel = kernel(probability_alive_kernel)
-    _expected_kernel = kernel(expected_purchases_kernel)
-    _pmf_kernel = kernel(probability_of_purchases_kernel)
-    _new_customer_kernel = kernel(expected_purchases_new_customer_kernel)
     _dert_kernel = kernel(bg_family_dert(1.0))

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import xlogy
 
-from customer_models.valuation._kernels import kernel
 from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._special import digamma_difference, log_gamma_ratio
 
@@ -174,7 +173,7 @@ def discounted_residual_purchases_kernel(
     return np.asarray(rate * span)
 
 
-class NegativeBinomialModel(PurchaseModel):
+class NegativeBinomialModel(PurchaseModel, kernels=[globals()]):
     r"""NBD model of repeat purchasing (Ehrenberg 1959): Poisson purchases, no dropout.
 
     Each customer buys at the jumps of a Poisson process with rate ``λ ~ Gamma(r, α)`` and
@@ -229,10 +228,3 @@ class NegativeBinomialModel(PurchaseModel):
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0)
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T"}
     _separable_expectation = True  # E[X(t)] = P(alive) g(x, T, t), with P(alive) = 1
-    _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
-    _alive_kernel = kernel(probability_alive_kernel)
-    _expected_kernel = kernel(expected_purchases_kernel)
-    _pmf_kernel = kernel(probability_of_purchases_kernel)
-    _new_customer_kernel = kernel(expected_purchases_new_customer_kernel)
-    _dert_kernel = kernel(discounted_residual_purchases_kernel)

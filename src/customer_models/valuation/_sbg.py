@@ -17,7 +17,7 @@ from scipy.special import betaln, digamma, gammaln
 
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._contractual import ContractualModel
-from customer_models.valuation._kernels import kernel
+from customer_models.valuation._derivatives import FirstOutput
 
 __all__ = ["ShiftedBetaGeoModel"]
 
@@ -67,19 +67,8 @@ def log_likelihood_gradient_kernel(
     return ll, grad
 
 
-def log_likelihood_kernel(
-    params: np.ndarray, duration: np.ndarray, churned: np.ndarray
-) -> np.ndarray:
-    """Per-row sBG log-likelihood (see :func:`log_likelihood_gradient_kernel`).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> ll = log_likelihood_kernel(np.array([1.0, 1.0]), np.array([1]), np.array([1]))
-    >>> round(float(ll[0]), 6)
-    -0.693147
-    """
-    return log_likelihood_gradient_kernel(params, duration, churned)[0]
+#: Per-row sBG log-likelihood: the first output of :func:`log_likelihood_gradient_kernel`.
+log_likelihood_kernel = FirstOutput(log_likelihood_gradient_kernel)
 
 
 def survival_kernel(params: np.ndarray, t: np.ndarray | float) -> np.ndarray:
@@ -258,7 +247,7 @@ def discounted_expected_lifetime_kernel(params: np.ndarray, discount_rate: float
     return 1.0 + derl0 / (1.0 + d)
 
 
-class ShiftedBetaGeoModel(ContractualModel):
+class ShiftedBetaGeoModel(ContractualModel, kernels=[globals()]):
     r"""sBG model of contractual retention (Fader & Hardie 2007).
 
     Each customer renews at the end of every period with a constant probability ``1 - theta``
@@ -323,12 +312,6 @@ class ShiftedBetaGeoModel(ContractualModel):
 
     param_names: ClassVar[tuple[str, ...]] = PARAM_NAMES
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0)
-
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)  # and the likelihood
-    _survival_kernel = kernel(survival_kernel)
-    _retention_kernel = kernel(retention_rate_kernel)
-    _residual_lifetime_kernel = kernel(discounted_expected_residual_lifetime_kernel)
-    _lifetime_kernel = kernel(discounted_expected_lifetime_kernel)
 
     @classmethod
     def _infinite_lifetime_reason(cls, params: np.ndarray) -> str | None:
