@@ -267,6 +267,10 @@ class ValuationModel(BaseEstimator):
     def _fit_mask(cls, columns: Mapping[str, np.ndarray]) -> np.ndarray | None:
         return None
 
+    @classmethod
+    def _check_columns(cls, present: pd.Index, needed: tuple[str, ...]) -> None:
+        """Model-specific advice on missing columns, before the generic check (override)."""
+
     # ------------------------------------------------------------------ input handling
     def _prepare(
         self,
@@ -285,6 +289,7 @@ class ValuationModel(BaseEstimator):
         """
         names = self.required_columns if columns is None else columns
         frame, from_arrays = as_frame(data, names, what)
+        self._check_columns(frame.columns, names)
         require_columns(frame, names, what=what)
         check_not_empty(frame, what=what)
         if check_unit and not from_arrays and uses_time(names):

@@ -205,31 +205,19 @@ class BetaGeoCNBDModel(
             hint="Compute it in the unit of recency and T (time_unit=) from the same log.",
         )
 
-    def _prepare(
-        self,
-        data: Any,
-        *,
-        what: str = "data",
-        columns: tuple[str, ...] | None = None,
-        check_unit: bool = True,
-    ) -> tuple[dict[str, np.ndarray], pd.Index | None]:
-        names = self.required_columns if columns is None else columns
-        present = getattr(data, "columns", None)
-        if isinstance(data, Mapping) and not isinstance(data, pd.DataFrame):
-            present = list(data)
+    @classmethod
+    def _check_columns(cls, present: pd.Index, needed: tuple[str, ...]) -> None:
         if (
-            LOG_INTERPURCHASE_COLUMN in names
-            and present is not None
-            and LOG_INTERPURCHASE_COLUMN not in list(present)
-            and all(c in list(present) for c in _HISTORY)
+            LOG_INTERPURCHASE_COLUMN in needed
+            and LOG_INTERPURCHASE_COLUMN not in present
+            and all(c in present for c in _HISTORY)
         ):
             raise MissingColumnError(
-                f"{type(self).__name__} needs the column {LOG_INTERPURCHASE_COLUMN!r} (the sum "
+                f"{cls.__name__} needs the column {LOG_INTERPURCHASE_COLUMN!r} (the sum "
                 "of log inter-purchase times) when k may exceed 1: compute it with "
                 "customer_models._inter_purchase.log_interpurchase_sum(transactions, ...) with "
                 "the arguments of the summary, or fix k=1 (BG/NBD)."
             )
-        return super()._prepare(data, what=what, columns=columns, check_unit=check_unit)
 
     def _columns_xtt(self, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index | None]:
         self._require_fitted()
