@@ -4,8 +4,9 @@ Each check raises a :mod:`customer_models.exceptions` error whose message names 
 rule, the number of offending rows and the first few offending ids. None of them mutates its
 input. One module per concern: tables and columns (``_frames``), data rules over columns
 (``_rules``), numeric parameters (``_numbers``), flags, strings and choices (``_options``),
-seeds (``_random``), the not-fitted check (``_fitted``) and the wording shared by their messages
-(``_messages``). Importers use this package's names only.
+tables of (name, value) pairs (``_pairs``), seeds (``_random``), the not-fitted check
+(``_fitted``) and the wording shared by their messages (``_messages``). Importers use this
+package's names only.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from customer_models._validation._frames import (
 from customer_models._validation._messages import N_EXAMPLES
 from customer_models._validation._numbers import check_number, check_numbers
 from customer_models._validation._options import check_bool, check_choice, check_str
+from customer_models._validation._pairs import as_pairs
 from customer_models._validation._random import as_generator, check_random_state
 from customer_models._validation._rules import (
     check_finite,
@@ -33,6 +35,7 @@ from customer_models._validation._rules import (
 __all__ = [
     "N_EXAMPLES",
     "as_generator",
+    "as_pairs",
     "as_pandas",
     "check_bool",
     "check_choice",

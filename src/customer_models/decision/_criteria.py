@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import check_rule
+from customer_models._validation import as_pairs, check_rule
 from customer_models.exceptions import ParameterError
 
 __all__ = ["Criterion", "parse_criterion"]
@@ -225,24 +225,17 @@ def _bands(name: str, bands: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _categories(name: str, categories: Any) -> tuple[tuple[Any, ...], np.ndarray]:
-    if isinstance(categories, pd.Series):
-        pairs = list(zip(categories.index.tolist(), categories.tolist(), strict=True))
-    elif isinstance(categories, Mapping):
-        pairs = list(categories.items())
-    elif isinstance(categories, (list, tuple)):
-        pairs = []
-        for item in categories:
-            if not isinstance(item, (list, tuple)) or len(item) != 2:
-                raise ParameterError(
-                    f"criterion {name!r}: each category must be a (value, points) pair, got "
-                    f"{item!r}. Example: {_CAT_EXAMPLE}."
-                )
-            pairs.append((item[0], item[1]))
-    else:
-        raise ParameterError(
+    pairs = as_pairs(
+        categories,
+        bad_item=lambda item: (
+            f"criterion {name!r}: each category must be a (value, points) pair, got "
+            f"{item!r}. Example: {_CAT_EXAMPLE}."
+        ),
+        bad_type=lambda table: (
             f"criterion {name!r}: categories must be a dict value -> points, got "
-            f"{type(categories).__name__}. Example: {_CAT_EXAMPLE}."
-        )
+            f"{type(table).__name__}. Example: {_CAT_EXAMPLE}."
+        ),
+    )
     if not pairs:
         raise ParameterError(f"criterion {name!r} needs at least one category, {_CAT_EXAMPLE}.")
     values, points = [], []

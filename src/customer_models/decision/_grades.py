@@ -8,13 +8,13 @@ grade).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from customer_models._validation import as_pairs
 from customer_models.exceptions import ParameterError
 
 __all__ = ["GradeRule", "parse_grades"]
@@ -65,23 +65,15 @@ class GradeRule:
 
 
 def _pairs(value: Any, what: str, example: str) -> list[tuple[Any, Any]]:
-    if isinstance(value, pd.Series):
-        return list(zip(value.index.tolist(), value.tolist(), strict=True))
-    if isinstance(value, Mapping):
-        return list(value.items())
-    if isinstance(value, (list, tuple)):
-        pairs = []
-        for item in value:
-            if not isinstance(item, (list, tuple)) or len(item) != 2:
-                raise ParameterError(
-                    f"each entry of {what} must be a (grade, value) pair, got {item!r}. "
-                    f"Example: {example}."
-                )
-            pairs.append((item[0], item[1]))
-        return pairs
-    raise ParameterError(
-        f"{what} must be a list of (grade, value) pairs or a dict, got {type(value).__name__}. "
-        f"Example: {example}."
+    return as_pairs(
+        value,
+        bad_item=lambda item: (
+            f"each entry of {what} must be a (grade, value) pair, got {item!r}. Example: {example}."
+        ),
+        bad_type=lambda table: (
+            f"{what} must be a list of (grade, value) pairs or a dict, got "
+            f"{type(table).__name__}. Example: {example}."
+        ),
     )
 
 

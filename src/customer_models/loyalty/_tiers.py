@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from customer_models._validation import as_pairs
 from customer_models.exceptions import ParameterError
 
 __all__ = [
@@ -74,24 +75,17 @@ def _pairs(tiers: Any) -> list[tuple[Any, Any]]:
                 f"got columns {cols}."
             )
         return list(zip(tiers[name_col].tolist(), tiers["threshold"].tolist(), strict=True))
-    if isinstance(tiers, pd.Series):
-        return list(zip(tiers.index.tolist(), tiers.tolist(), strict=True))
-    if isinstance(tiers, Mapping):
-        return list(tiers.items())
-    if isinstance(tiers, (list, tuple)):
-        pairs = []
-        for item in tiers:
-            if not isinstance(item, (list, tuple)) or len(item) != 2:
-                raise ParameterError(
-                    f"each tier must be a (name, threshold) pair such as ('Gold', 2000), "
-                    f"got {item!r}. Example: tiers={_EXAMPLE}."
-                )
-            pairs.append((item[0], item[1]))
-        return pairs
-    raise ParameterError(
-        f"tiers must be a list of (name, threshold) pairs, a dict name -> threshold or a "
-        f"DataFrame with 'tier' and 'threshold' columns, got {type(tiers).__name__}. "
-        f"Example: tiers={_EXAMPLE}."
+    return as_pairs(
+        tiers,
+        bad_item=lambda item: (
+            f"each tier must be a (name, threshold) pair such as ('Gold', 2000), "
+            f"got {item!r}. Example: tiers={_EXAMPLE}."
+        ),
+        bad_type=lambda table: (
+            f"tiers must be a list of (name, threshold) pairs, a dict name -> threshold or a "
+            f"DataFrame with 'tier' and 'threshold' columns, got {type(table).__name__}. "
+            f"Example: tiers={_EXAMPLE}."
+        ),
     )
 
 
