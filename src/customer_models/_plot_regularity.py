@@ -44,13 +44,7 @@ def wheat_ratios(
     >>> wheat_ratios(tx).tolist()
     [0.25, 0.75]
     """
-    t1, t2 = last_two_gaps(
-        transactions,
-        customer_col=customer_col,
-        date_col=date_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
-    )
+    t1, t2 = last_two_gaps(transactions, customer_col, date_col, date_format, dayfirst)
     return np.asarray(t1 / (t1 + t2))
 
 
@@ -104,13 +98,8 @@ def plot_regularity(
     n_bins = check_number(bins, "bins", low=2, high=200)
     if n_bins != int(n_bins):
         raise ParameterError(f"bins must be a whole number in 2..200, got {bins!r}.")
-    reader: dict[str, Any] = {
-        "customer_col": customer_col,
-        "date_col": date_col,
-        "date_format": date_format,
-        "dayfirst": dayfirst,
-    }
-    t1, t2 = last_two_gaps(transactions, **reader)  # the log is read once
+    # the log is read once
+    t1, t2 = last_two_gaps(transactions, customer_col, date_col, date_format, dayfirst)
     k = float(regularity_from_gaps(t1, t2, date_col=date_col)["k"])  # refuses too few
     ratios = t1 / (t1 + t2)
     ax = _axes(ax)

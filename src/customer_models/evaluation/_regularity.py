@@ -75,28 +75,22 @@ def estimate_regularity(
     >>> estimate_regularity(tx)[["k", "n_customers"]].round(3).tolist()
     [1.5, 2.0]
     """
-    t1, t2 = last_two_gaps(
-        transactions,
-        customer_col=customer_col,
-        date_col=date_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
-    )
+    t1, t2 = last_two_gaps(transactions, customer_col, date_col, date_format, dayfirst)
     return regularity_from_gaps(t1, t2, date_col=date_col)
 
 
 def last_two_gaps(
     transactions: Any,
-    *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    date_format: str | None = None,
-    dayfirst: bool | None = None,
+    customer_col: str,
+    date_col: str,
+    date_format: str | None,
+    dayfirst: bool | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return each customer's last two inter-purchase times in days, ``(t1, t2)``.
 
     Only customers with three or more distinct purchase days have them; several purchases on
-    one day count as one. :func:`estimate_regularity` and the wheat plot read the same gaps.
+    one day count as one. :func:`estimate_regularity` and the wheat plot read the same gaps;
+    the reading options are theirs, passed on in the order of their signatures.
     """
     frame = as_pandas(transactions, what="transactions")
     log = read_transactions(
