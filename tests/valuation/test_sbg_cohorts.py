@@ -112,3 +112,88 @@ def test_caller_frame_not_mutated():
     before = data.copy()
     CohortShiftedBetaGeoModel().fit(data)
     pd.testing.assert_frame_equal(data, before)
+
+
+# ---------------------------------------------------------------- standard errors, JSON
+
+
+@pytest.mark.parametrize("pooling", ["none", "kappa"])
+def test_one_cohort_standard_errors_equal_sbg(pooling):
+    ref = _single(REGULAR)
+    model = CohortShiftedBetaGeoModel(pooling=pooling).fit(_long({"a": REGULAR}))
+    tol = 1e-10 if pooling == "none" else 1e-4  # kappa: differences of its own gradient
+    np.testing.assert_allclose(model.summary_.loc["a", "se"], ref.summary_["se"], rtol=tol)
+    np.testing.assert_allclose(model.covariance_.to_numpy(), ref.covariance_.to_numpy(), rtol=tol)
+
+
+def test_independent_cohorts_have_no_cross_covariance():
+    model = CohortShiftedBetaGeoModel().fit(_long({"regular": REGULAR, "high end": HIGH_END}))
+    cross = model.covariance_.loc["regular", "high end"]
+    assert np.all(cross.to_numpy() == 0.0)
+    ref = _single(HIGH_END)
+    np.testing.assert_allclose(
+        model.covariance_.loc["high end", "high end"].to_numpy(), ref.covariance_.to_numpy()
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pooling", ["none", "kappa"])
+def test_95_percent_intervals_cover_the_truth(pooling):
+    """Coverage of the summary_ intervals over fits of cohorts simulated from sBG itself."""
+    rng = np.random.default_rng(7)
+    truth = {"2024": (0.8, 2.4), "2025": (1.6, 1.6)}  # shared kappa = 3.2
+    reps, hits = 150, []
+    for _ in range(reps):
+        counts = {c: _simulate(a, b, 1_500, 10, rng) for c, (a, b) in truth.items()}
+        model = CohortShiftedBetaGeoModel(pooling=pooling).fit(_long(counts))
+        for c, values in truth.items():
+            rows, true = model.summary_.loc[c], np.array(values)
+            hits.extend((rows["lower"].to_numpy() <= true) & (true <= rows["upper"].to_numpy()))
+    coverage = float(np.mean(hits))
+    # 600 intervals: binomial sd of the share is 0.009; within nominal -3% / +3%
+    assert 0.92 <= coverage <= 0.98, coverage
+
+
+def test_json_round_trip_keeps_estimates_and_predictions(tmp_path):
+    from customer_models.valuation import load_model
+
+    for pooling in ("none", "kappa"):
+        model = CohortShiftedBetaGeoModel(pooling=pooling).fit(
+            _long({"regular": REGULAR, 2024: HIGH_END})
+        )
+        path = tmp_path / f"{pooling}.json"
+        model.save(path)
+        loaded = load_model(path)
+        assert type(loaded) is CohortShiftedBetaGeoModel
+        assert loaded.pooling == pooling
+        pd.testing.assert_frame_equal(loaded.params_, model.params_)
+        pd.testing.assert_frame_equal(loaded.summary_, model.summary_)
+        pd.testing.assert_frame_equal(loaded.covariance_, model.covariance_)
+        assert loaded.log_likelihood_ == model.log_likelihood_
+        assert loaded.n_customers_ == model.n_customers_ == 2000.0
+        pd.testing.assert_frame_equal(loaded.survival([1, 5]), model.survival([1, 5]))
+
+
+def test_save_refuses_labels_json_cannot_keep(tmp_path):
+    data = _long({"a": REGULAR, "b": HIGH_END})
+    data["cohort"] = pd.to_datetime(data["cohort"].map({"a": "2024-01-01", "b": "2024-02-01"}))
+    model = CohortShiftedBetaGeoModel().fit(data)
+    with pytest.raises(CustomerModelsError, match=r"cohort labels must be str or int.*Timestamp"):
+        model.save(tmp_path / "m.json")
+
+
+def test_malformed_file_is_named(tmp_path):
+    from customer_models.valuation import load_model
+
+    model = CohortShiftedBetaGeoModel().fit(_long({"a": REGULAR}))
+    path = tmp_path / "m.json"
+    model.save(path)
+    text = path.read_text().replace('"params": [', '"params": [-1.0, ')
+    path.write_text(text)
+    with pytest.raises(CustomerModelsError, match="malformed content"):
+        load_model(path)
+
+
+def test_unfitted_model_cannot_be_saved(tmp_path):
+    with pytest.raises(CustomerModelsError, match="not fitted"):
+        CohortShiftedBetaGeoModel().save(tmp_path / "m.json")

@@ -19,7 +19,7 @@ import numpy as np
 from customer_models._version import __version__
 from customer_models.exceptions import ModelFileError, ParameterError
 from customer_models.valuation._convergence import ConvergenceReport
-from customer_models.valuation._registry import MODEL_CLASSES
+from customer_models.valuation._registry import LOADERS, MODEL_CLASSES
 
 __all__ = [
     "FORMAT_NAME",
@@ -28,6 +28,7 @@ __all__ = [
     "model_from_json",
     "model_to_json",
     "save_model",
+    "write_model_text",
 ]
 
 FORMAT_NAME = "customer_models.valuation"
@@ -113,8 +114,12 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     ...     json.loads((pathlib.Path(d) / "m.json").read_text())["class"]
     'ParetoNBDModel'
     """
+    write_model_text(model_to_json(model), path)
+
+
+def write_model_text(text: str, path: str | os.PathLike[str]) -> None:
+    """Write the JSON ``text`` of a model file to ``path`` (ModelFileError if it cannot)."""
     _check_path(path)
-    text = model_to_json(model)
     try:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -211,10 +216,16 @@ def _from_text(text: str | bytes, source: str) -> Any:
             f"format_version {version!r} is not supported (this library reads "
             f"1..{FORMAT_VERSION}; upgrade customer_models to read newer files)",
         )
-    classes = MODEL_CLASSES
     name = payload.get("class")
+    if name in LOADERS:
+        try:
+            return LOADERS[name](payload)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise _fail(path, f"malformed content ({exc})") from None
+    classes = MODEL_CLASSES
     if name not in classes:
-        raise _fail(path, f"unknown model class {name!r} (known: {sorted(classes)})")
+        known = sorted([*classes, *LOADERS])
+        raise _fail(path, f"unknown model class {name!r} (known: {known})")
     cls = classes[name]
     params = payload.get("params")
     if not isinstance(params, dict):

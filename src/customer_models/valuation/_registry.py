@@ -5,16 +5,23 @@
 import of the package and a new model is loadable as soon as its module is imported. Classes
 of this package register by themselves; a class defined elsewhere (a model of one's own, the
 toy model of the test suite) asks for it with ``class MyModel(PurchaseModel, register=True)``.
+
+A model that is not one ``ValuationModel`` (the multi-cohort sBG holds one per cohort)
+registers a loader instead (:func:`register_loader`): the function that rebuilds it from the
+payload of its file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MODEL_CLASSES", "register"]
+__all__ = ["LOADERS", "MODEL_CLASSES", "register", "register_loader"]
 
 #: Concrete model classes by class name: this package's, and those registered on request.
 MODEL_CLASSES: dict[str, Any] = {}
+#: Class name -> function rebuilding such a model from its file's payload (a dict).
+LOADERS: dict[str, Callable[[dict[str, Any]], Any]] = {}
 
 
 def register(cls: Any, *, requested: bool | None = None) -> None:
@@ -55,3 +62,16 @@ def register(cls: Any, *, requested: bool | None = None) -> None:
 
 def _where(cls: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def register_loader(name: str, loader: Callable[[dict[str, Any]], Any]) -> None:
+    """Record how to rebuild the model class ``name`` from the payload of its file.
+
+    Examples
+    --------
+    >>> "CohortShiftedBetaGeoModel" in LOADERS
+    True
+    """
+    if name in MODEL_CLASSES or LOADERS.get(name, loader) is not loader:
+        raise TypeError(f"a model class named {name!r} is registered already")
+    LOADERS[name] = loader
