@@ -46,15 +46,14 @@ def _as_1d(values: Any, name: str) -> pd.Series:
     return pd.Series(arr)
 
 
+def _refuse(bad: np.ndarray, ids: Any, column: str, rule: str, *, hint: str = "") -> None:
+    """Refuse the rows of ``bad`` of one kaplan_meier input column (naming their ids)."""
+    check_rule(bad, ids, rule=rule, column=column, what="kaplan_meier input", hint=hint)
+
+
 def _event_flags(churned: pd.Series, ids: Any) -> np.ndarray:
     """Return ``churned`` as a bool array; accept bool or numbers 0/1, nothing else."""
-    check_rule(
-        churned.isna().to_numpy(),
-        ids,
-        rule="churned must not be missing",
-        column="churned",
-        what="kaplan_meier input",
-    )
+    _refuse(churned.isna().to_numpy(), ids, "churned", "churned must not be missing")
     if pd.api.types.is_bool_dtype(churned):
         return churned.to_numpy(dtype=bool)
     if not pd.api.types.is_numeric_dtype(churned):
@@ -66,12 +65,11 @@ def _event_flags(churned: pd.Series, ids: Any) -> np.ndarray:
             n_rows=len(churned),
         )
     values = churned.to_numpy(dtype=np.float64)
-    check_rule(
+    _refuse(
         ~np.isin(values, (0.0, 1.0)),
         ids,
-        rule="churned must be 0 or 1",
-        column="churned",
-        what="kaplan_meier input",
+        "churned",
+        "churned must be 0 or 1",
         hint="Pass 1/True for churned customers and 0/False for censored ones.",
     )
     return values == 1.0
@@ -165,16 +163,8 @@ def kaplan_meier(
             n_rows=len(dur),
         )
     t = dur.to_numpy(dtype=np.float64)
-    check_rule(
-        ~np.isfinite(t),
-        ids,
-        rule="durations must be finite",
-        column="durations",
-        what="kaplan_meier input",
-    )
-    check_rule(
-        t < 0, ids, rule="durations must be >= 0", column="durations", what="kaplan_meier input"
-    )
+    _refuse(~np.isfinite(t), ids, "durations", "durations must be finite")
+    _refuse(t < 0, ids, "durations", "durations must be >= 0")
     event = _event_flags(evt, ids)
 
     if by is None:
@@ -186,13 +176,7 @@ def kaplan_meier(
             raise ParameterError(
                 f"by must have one label per customer ({t.size}), got {len(labels)}."
             )
-        check_rule(
-            labels.isna().to_numpy(),
-            ids,
-            rule="by must not be missing",
-            column="by",
-            what="kaplan_meier input",
-        )
+        _refuse(labels.isna().to_numpy(), ids, "by", "by must not be missing")
         codes, groups = pd.factorize(labels, sort=True)
         codes = codes.astype(np.int64)
 
