@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
+import _nbd_checks as nbd
 import mpmath as mp
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import minimize
-from scipy.special import polygamma
 from scipy.stats import nbinom
 
-from customer_models import (
-    DataValidationError,
-    customer_lifetime_value,
-    load_cdnow_summary,
-    with_time_unit,
-)
-from customer_models.valuation import _clv, load_model
+from customer_models import DataValidationError, load_cdnow_summary, with_time_unit
 from customer_models.valuation._nbd import (
     NegativeBinomialModel,
     discounted_residual_purchases_kernel,
@@ -25,20 +19,6 @@ from customer_models.valuation._nbd import (
     probability_of_purchases_kernel,
 )
 from customer_models.valuation._registry import MODEL_CLASSES
-
-TRUE = {"r": 0.8, "alpha": 6.0}
-WEEKS_PER_MONTH = 365.25 / 12 / 7
-
-
-def _simulate(n: int, seed: int, horizon: float = 0.0) -> tuple[pd.DataFrame, np.ndarray]:
-    """The NBD's generative process: rate ~ Gamma(r, alpha), Poisson purchases forever."""
-    rng = np.random.default_rng(seed)
-    rate = rng.gamma(TRUE["r"], 1.0 / TRUE["alpha"], n)
-    T = rng.uniform(10.0, 52.0, n)
-    x = rng.poisson(rate * T)
-    t_x = np.where(x > 0, T * rng.uniform(size=n) ** (1.0 / np.maximum(x, 1)), 0.0)
-    data = pd.DataFrame({"frequency": x.astype(float), "recency": t_x, "T": T})
-    return with_time_unit(data, "W"), rng.poisson(rate * horizon)
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +31,7 @@ def test_registered_in_the_package():
 
 
 def test_cdnow_is_the_published_nbd(fitted):
-    """Fader, Hardie and Lee (2005): r = 0.385, alpha = 12.072, LL = -9763.7 on CDNOW."""
-    assert fitted.convergence_.success
-    assert fitted.params_.round(3).tolist() == [0.385, 12.072]
-    assert round(fitted.log_likelihood_, 1) == -9763.7
+    nbd.check_published_cdnow_fit(fitted)
 
 
 def test_cdnow_fit_equals_an_independent_optimiser(cdnow, fitted):
@@ -81,12 +58,7 @@ def test_cdnow_fit_equals_an_independent_optimiser(cdnow, fitted):
 
 
 def test_standard_errors_are_the_inverse_analytic_information(cdnow, fitted):
-    r, alpha = fitted.params_.to_numpy()
-    x, T = cdnow["frequency"].to_numpy(float), cdnow["T"].to_numpy(float)
-    h_rr = np.sum(polygamma(1, r + x) - polygamma(1, r))
-    h_ra = np.sum(1 / alpha - 1 / (alpha + T))
-    h_aa = np.sum(-r / alpha**2 + (r + x) / (alpha + T) ** 2)
-    covariance = np.linalg.inv(-np.array([[h_rr, h_ra], [h_ra, h_aa]]))
+    covariance = nbd.analytic_covariance(fitted, cdnow)
     np.testing.assert_allclose(fitted.covariance_.to_numpy(), covariance, rtol=1e-4)
     assert fitted.summary_["se"].round(3).tolist() == np.sqrt(np.diag(covariance)).round(3).tolist()
 
@@ -115,33 +87,12 @@ def test_loglik_and_gradient_match_mpmath(r, alpha, x, T):
 
 
 def test_simulated_parameters_recovered_within_three_standard_errors():
-    data, _ = _simulate(20_000, seed=11)
-    model = NegativeBinomialModel().fit(data)
-    for name, value in TRUE.items():
-        estimate, se = model.summary_.loc[name, ["coef", "se"]]
-        assert abs(estimate - value) < 3 * se, (name, estimate, se)
+    data, _ = nbd.simulate(20_000, seed=11)
+    nbd.check_parameters_recovered(NegativeBinomialModel().fit(data))
 
 
 def test_predictions_match_simulated_futures_and_scipy():
-    t = 26.0
-    data, future = _simulate(40_000, seed=12, horizon=t)
-    model = NegativeBinomialModel.from_params(time_unit="W", **TRUE)
-    np.testing.assert_array_equal(model.probability_alive(data).to_numpy(), 1.0)
-    expected = model.expected_purchases(data, t=t).to_numpy()
-    groups = np.minimum(data["frequency"].to_numpy(), 8)
-    for k in np.unique(groups):
-        rows = groups == k
-        spread = future[rows].std() / np.sqrt(rows.sum())
-        assert abs(future[rows].mean() - expected[rows].mean()) < 4 * spread, k
-    head = data.head(50)
-    x, T = head["frequency"].to_numpy(), head["T"].to_numpy()
-    for n in (0, 1, 3, 20):
-        pmf = model.probability_of_purchases(head, n=n, t=t).to_numpy()
-        reference = nbinom.pmf(n, TRUE["r"] + x, (TRUE["alpha"] + T) / (TRUE["alpha"] + T + t))
-        np.testing.assert_allclose(pmf, reference, rtol=1e-12)
-    horizons = np.array([0.0, 1.0, 52.0])
-    new = model.expected_purchases_new_customer(t=horizons)
-    np.testing.assert_allclose(new, TRUE["r"] / TRUE["alpha"] * horizons, rtol=1e-15)
+    nbd.check_predictions(NegativeBinomialModel, seed=12)
 
 
 def test_pmf_of_a_heavy_buyer_matches_mpmath_and_sums_to_one():
@@ -175,42 +126,11 @@ def test_dert_closed_form_and_its_undiscounted_limits():
 
 
 def test_customer_lifetime_value_is_the_closed_form(monkeypatch):
-    data, _ = _simulate(500, seed=13)
-    model = NegativeBinomialModel.from_params(time_unit="W", **TRUE)
-    spend = pd.Series(np.linspace(5.0, 50.0, len(data)), index=data.index)
-    weekly_rate = (TRUE["r"] + data["frequency"]) / (TRUE["alpha"] + data["T"])
-    d, months = 0.01, 12
-    discrete = customer_lifetime_value(model, spend, data, horizon=months, discount_rate=d)
-    factor = sum((1 + d) ** -i for i in range(1, months + 1))
-    expected = weekly_rate * WEEKS_PER_MONTH * spend * factor
-    np.testing.assert_allclose(discrete.to_numpy(), expected.to_numpy(), rtol=1e-10)
-    delta = np.log1p(d) / WEEKS_PER_MONTH
-    for horizon in (months, np.inf):
-        weeks = horizon * WEEKS_PER_MONTH
-        closed = weekly_rate * spend * -np.expm1(-delta * weeks) / delta
-        clv = customer_lifetime_value(
-            model, spend, data, horizon=horizon, discount_rate=d, discounting="continuous"
-        )
-        np.testing.assert_allclose(clv.to_numpy(), closed.to_numpy(), rtol=1e-10)
-    with monkeypatch.context() as patch:
-        patch.setattr(_clv, "_closed_form_dert", lambda *args, **kwargs: None)
-        quadrature = customer_lifetime_value(
-            model, spend, data, horizon=months, discount_rate=d, discounting="continuous"
-        )
-    closed = customer_lifetime_value(
-        model, spend, data, horizon=months, discount_rate=d, discounting="continuous"
-    )
-    np.testing.assert_allclose(quadrature.to_numpy(), closed.to_numpy(), rtol=1e-8)
+    nbd.check_customer_lifetime_value(NegativeBinomialModel, seed=13, monkeypatch=monkeypatch)
 
 
 def test_reloads_with_identical_predictions(fitted, cdnow, tmp_path):
-    fitted.save(tmp_path / "nbd.json")
-    loaded = load_model(tmp_path / "nbd.json")
-    assert type(loaded) is NegativeBinomialModel
-    pd.testing.assert_series_equal(loaded.params_, fitted.params_, check_exact=True)
-    pd.testing.assert_series_equal(
-        loaded.expected_purchases(cdnow, t=10), fitted.expected_purchases(cdnow, t=10)
-    )
+    nbd.check_reload(fitted, cdnow, tmp_path)
 
 
 def test_bad_input_names_the_column():
