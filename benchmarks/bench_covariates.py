@@ -1,4 +1,4 @@
-"""Covariate models at scale: BG/NBD and Gamma-Gamma with 5 continuous covariates.
+"""Covariate models at scale: BG/NBD, Pareto/NBD and Gamma-Gamma with 5 continuous covariates.
 
 One process, simulated customers from the models' generative processes with known
 coefficients (tests/valuation/_covariate_sim.py). Prints fit times, the scoring time of
@@ -9,6 +9,8 @@ customers without covariates), and the recovered coefficients against the truth.
     python benchmarks/bench_covariates.py --n 1000000
     python benchmarks/bench_covariates.py --n 100000 --recovery 100   # coverage of 95% CIs
     python benchmarks/bench_covariates.py --guide     # the example of docs/covariates.md
+    python benchmarks/bench_covariates.py --n 1000000 --models pareto   # Pareto/NBD rows only
+    python benchmarks/bench_covariates.py --n 20000 --models pareto --recovery 50
 
 pymc-marketing is not compared in this version (see README_covariates.md).
 """
@@ -27,19 +29,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "valuation"))
 
 from _common import PeakRSS, machine
-from _covariate_sim import simulate_bgnbd, simulate_spend
+from _covariate_sim import simulate_bgnbd, simulate_pareto_nbd, simulate_spend
 
-from customer_models.valuation import BetaGeoModel, GammaGammaModel
+from customer_models.valuation import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from customer_models.valuation._bgnbd_covariates import BetaGeoCovariateModel
 from customer_models.valuation._gamma_gamma_covariates import (
     GammaGammaCovariateModel,
 )
+from customer_models.valuation._pareto_nbd_covariates import ParetoNBDCovariateModel
 
 COLUMNS = [f"z{j}" for j in range(5)]
 GAMMA = np.array([0.3, -0.2, 0.1, 0.0, 0.15])
 DELTA_A = np.array([0.2, 0.0, -0.1, 0.1, 0.0])
 DELTA_B = np.array([-0.1, 0.1, 0.0, 0.0, 0.2])
 THETA = np.array([0.2, -0.1, 0.0, 0.1, 0.05])
+# Pareto/NBD: alpha_i = 5 exp(-gamma'z), beta_i = 10 exp(-delta'z), r = 0.8, s = 0.6
+PNBD_GAMMA = np.array([0.3, -0.2, 0.1, 0.0, 0.15])
+PNBD_DELTA = np.array([0.25, 0.0, -0.15, 0.1, 0.0])
 
 
 def simulate(n: int, seed: int) -> pd.DataFrame:
@@ -67,6 +73,69 @@ def simulate(n: int, seed: int) -> pd.DataFrame:
     return data
 
 
+def simulate_pnbd(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 5))
+    data = simulate_pareto_nbd(
+        n, r=0.8, alpha=5.0, s=0.6, beta=10.0, z_purchase=z, z_dropout=z,
+        gamma=PNBD_GAMMA, delta=PNBD_DELTA, rng=rng,
+    )  # fmt: skip
+    for j, c in enumerate(COLUMNS):
+        data[c] = z[:, j]
+    data.attrs["time_unit"] = "W"
+    return data
+
+
+PNBD_TRUTH = dict(zip([f"gamma:{c}" for c in COLUMNS], PNBD_GAMMA, strict=True)) | dict(
+    zip([f"delta:{c}" for c in COLUMNS], PNBD_DELTA, strict=True)
+)
+
+
+def pareto_rows(n: int) -> None:
+    """Pareto/NBD rows: floor, fit with 5 + 5 coefficients, scoring; recovered coefficients."""
+    data = simulate_pnbd(n, 1)
+    frame_mb = data.memory_usage(index=True, deep=True).sum() / 2**20
+    print(f"Pareto/NBD: {n:,} customers, 5 continuous covariates; frame {frame_mb:.0f} MiB")
+    model = ParetoNBDCovariateModel(COLUMNS, dropout_covariates=COLUMNS, time_unit="W")
+    rows = []
+    t, mb, _ = timed(lambda: ParetoNBDModel(time_unit="W").fit(data))
+    rows.append(("Pareto/NBD without covariates (floor)", t, mb))
+    t, mb, _ = timed(lambda: model.fit(data))
+    rows.append(("Pareto/NBD fit, 5 + 5 coefficients", t, mb))
+    t, mb, _ = timed(lambda: (model.probability_alive(data), model.expected_purchases(data, t=52)))
+    rows.append(("score P(alive) + E[X(52)]", t, mb))
+    print("\n| step | seconds | peak MiB | peak / frame |\n|---|---:|---:|---:|")
+    for name, t, mb in rows:
+        print(f"| {name} | {t:.2f} | {mb:.0f} | {mb / frame_mb:.2f}x |")
+    print(f"\nPareto/NBD fit: {model.convergence_.message}")
+    table = model.summary_.loc[list(PNBD_TRUTH), ["coef", "se"]].assign(truth=pd.Series(PNBD_TRUTH))
+    table["z"] = (table["coef"] - table["truth"]) / table["se"]
+    print(table.round(4).to_string())
+
+
+def pareto_recovery(n_fits: int, n: int) -> None:
+    """z-scores of repeated Pareto/NBD fits on fresh simulations, coverage of 95% CIs."""
+    truth = pd.Series(PNBD_TRUTH)
+    zs = []
+    for seed in range(n_fits):
+        fit = ParetoNBDCovariateModel(COLUMNS, dropout_covariates=COLUMNS, time_unit="W").fit(
+            simulate_pnbd(n, 2000 + seed)
+        )
+        s = fit.summary_.loc[truth.index]
+        zs.append((s["coef"] - truth) / s["se"])
+    frame = pd.DataFrame(zs)
+    out = pd.DataFrame(
+        {
+            "mean z": frame.mean(),
+            "sd z": frame.std(),
+            "coverage 95%": (frame.abs() < 1.959964).mean(),
+        }
+    )
+    print(f"\nPareto/NBD: {n_fits} fits of {n:,} simulated customers")
+    print(out.round(3).to_string())
+    print(f"overall coverage {float((frame.abs() < 1.959964).to_numpy().mean()):.3f}")
+
+
 def timed(fn):
     with PeakRSS() as mem:
         start = time.perf_counter()
@@ -81,11 +150,20 @@ def main() -> None:
     parser.add_argument("--recovery", type=int, default=0, help="repeated fits for coverage")
     parser.add_argument("--recovery-n", type=int, default=20_000)
     parser.add_argument("--guide", action="store_true", help="the docs/covariates.md example")
+    parser.add_argument(
+        "--models", choices=["all", "bgnbd", "pareto"], default="all", help="which rows to run"
+    )
     args = parser.parse_args()
     if args.guide:
         guide()
         return
     print(machine(), "(measured under load: other jobs share the machine)")
+    if args.models in ("all", "pareto"):
+        pareto_rows(args.n)
+        if args.recovery:
+            pareto_recovery(args.recovery, args.recovery_n)
+        if args.models == "pareto":
+            return
     data = simulate(args.n, 1)
     frame_mb = data.memory_usage(index=True, deep=True).sum() / 2**20
     print(f"{args.n:,} customers, 5 continuous covariates; summary frame {frame_mb:.0f} MiB")

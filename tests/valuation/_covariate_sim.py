@@ -1,4 +1,4 @@
-"""Simulation from the generative process of BG/NBD with covariates (test helper).
+"""Simulation from the generative processes of BG/NBD and Pareto/NBD with covariates (test helper).
 
 Customer i: ``lambda_i ~ Gamma(r, rate alpha_i)``, ``p_i ~ Beta(a_i, b_i)`` with the
 covariate links of the model; purchases at the jumps of a Poisson(lambda_i) process until
@@ -68,3 +68,37 @@ def simulate_spend(
     safe = np.maximum(x, 1.0)
     mean = rng.gamma(p * safe, 1.0 / (safe * nu))
     return np.where(x > 0, mean, 0.0)
+
+
+def simulate_pareto_nbd(
+    n: int,
+    *,
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    z_purchase: np.ndarray,
+    z_dropout: np.ndarray,
+    gamma: np.ndarray,
+    delta: np.ndarray,
+    T_max: float = 52.0,
+    T_min: float = 26.0,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Pareto/NBD with ``alpha_i = alpha exp(-gamma'z)``, ``beta_i = beta exp(-delta'z)``.
+
+    ``lambda_i ~ Gamma(r, rate alpha_i)``, ``mu_i ~ Gamma(s, rate beta_i)``, lifetime
+    ``tau_i ~ Exp(mu_i)``; purchases at the jumps of a Poisson(lambda_i) process while alive.
+    The count in the observed active time ``a = min(tau, T)`` is Poisson(lambda a); given it,
+    the times are uniform on ``(0, a)``, so the last one is ``a * Beta(x, 1)``.
+    """
+    alpha_i = alpha * np.exp(-(z_purchase @ gamma))
+    beta_i = beta * np.exp(-(z_dropout @ delta))
+    lam = rng.gamma(r, 1.0 / alpha_i)
+    mu = rng.gamma(s, 1.0 / beta_i)
+    tau = rng.exponential(1.0 / mu)
+    T = rng.uniform(T_min, T_max, n)
+    active = np.minimum(tau, T)
+    x = rng.poisson(lam * active)
+    t_x = np.where(x > 0, active * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    return pd.DataFrame({"frequency": x.astype(float), "recency": t_x, "T": T})

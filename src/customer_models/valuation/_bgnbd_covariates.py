@@ -32,49 +32,25 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, ClassVar
 
-import numpy as np
-import pandas as pd
-
-from customer_models._progress import check_progress
-from customer_models._validation import check_choice, check_str
+from customer_models._validation import check_choice
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._bgnbd_likelihood import (
-    log_likelihood_gradient_kernel,
-    log_likelihood_kernel,
     log_likelihood_rows_hessian_kernel,
-    probability_alive_kernel,
 )
-from customer_models.valuation._bgnbd_predictions import (
-    expected_purchases_kernel,
-    expected_purchases_new_customer_kernel,
-    probability_of_purchases_kernel,
-)
-from customer_models.valuation._checks import check_count, check_horizon
-from customer_models.valuation._covariate_fit import (
-    LinkLayout,
-    fit_links,
-    unknowns_start,
-)
-from customer_models.valuation._covariate_model import CovariateMixin
+from customer_models.valuation._covariate_model import PurchaseCovariateMixin
 from customer_models.valuation._covariates import (
     Link,
     check_covariate_names,
-    check_penalizer,
-    covariate_matrix,
-    few_levels,
-    standardize,
 )
-from customer_models.valuation._fit_rows import as_frame, row_ids
 from customer_models.valuation._kernels import kernel
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
-from customer_models.valuation._patterns import compress_patterns
 from customer_models.valuation._purchase import PurchaseModel
 
 __all__ = ["BetaGeoCovariateModel", "ModifiedBetaGeoCovariateModel"]
 
 
-class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
+class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
     r"""BG/NBD with static covariates: ``alpha_i = alpha exp(-gamma'z_i)``, ``a_i``, ``b_i``.
 
     Each customer's purchase-rate scale and dropout shapes depend on columns of the customer
@@ -152,20 +128,8 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
         "delta_b": "dropout",
         "delta": "dropout",
     }
-    _modified: ClassVar[bool] = False
     _null_class: ClassVar[type[BetaGeoModel]] = BetaGeoModel
-    # The likelihood kernels of the model's own parameters (its value at z = 0), for the
-    # contract tests and tools that evaluate kernels; the fit uses the per-row ones.
-    _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
-    # No class-level prediction kernels: the parameters are per customer, so every
-    # prediction (and CLV, which then asks the public methods) goes through the methods.
-    _alive_kernel = None
-    _expected_kernel = None
-    _pmf_kernel = None
-    _new_customer_kernel = None
-    _dert_kernel = None
-    _separable_expectation = False
+    _rows_hessian_kernel = kernel(log_likelihood_rows_hessian_kernel)
 
     def __init__(
         self,
@@ -220,210 +184,6 @@ class BetaGeoCovariateModel(CovariateMixin, PurchaseModel):
             "dropout_link": "shared" if shared else "separate",
         }
 
-    # ------------------------------------------------------------------ data
-    def _frame(self, data: Any, what: str = "data") -> tuple[pd.DataFrame, bool]:
-        names = (*self.required_columns, *self._covariate_columns())
-        return as_frame(data, names, what)
-
-    def _rows(
-        self, data: Any
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index | None]:
-        """Return validated ``x, t_x, T``, the per-row parameters ``(4, n)`` and the index."""
-        self._require_fitted()
-        frame, from_arrays = self._frame(data)
-        cols, _ = self._prepare(frame, check_unit=not from_arrays)
-        params = self._row_params(frame, "data")
-        index = None if from_arrays else frame.index
-        return cols["frequency"], cols["recency"], cols["T"], params, index
-
-    # ------------------------------------------------------------------ fitting
-    def fit(
-        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
-    ) -> BetaGeoCovariateModel:
-        """Fit by maximum likelihood (Newton's method with the analytic chain-rule Hessian).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            One row per customer with ``frequency``, ``recency``, ``T`` and the covariate
-            columns.
-        y : None
-            Unused.
-        sample_weight : None, str or array-like
-            Per-row counts (a column name or an array).
-        progress : bool, tqdm-compatible class or callable, optional
-            Validated as in :meth:`ValuationModel.fit`; the covariate fit (a few Newton
-            steps) reports nothing yet.
-
-        Returns
-        -------
-        self
-        """
-        check_progress(progress)
-        penalizer = check_penalizer(self.penalizer, ("purchase", "dropout"))
-        check_str(self.time_unit, "time_unit", allow_none=True)
-        links = self._links()
-        covariates = self._covariate_columns()
-        frame, _ = self._frame(X)
-        cols, index = self._prepare(frame, check_unit=False)
-        n_rows = len(frame)
-        w = self._weights(X, sample_weight, n_rows, row_ids(index, n_rows))
-        z_all = covariate_matrix(frame, covariates, "data")
-        base_cols = [cols[c] for c in self.required_columns]
-        null = self._null_class(penalizer_coef=self.penalizer_coef, time_unit=self.time_unit).fit(
-            pd.DataFrame(dict(zip(self.required_columns, base_cols, strict=True))),
-            sample_weight=w,
-        )
-        keep = w > 0
-        arrays = [c[keep] for c in base_cols] + [z_all[keep, j] for j in range(z_all.shape[1])]
-        weights = w[keep]
-        if z_all.shape[1] and few_levels(z_all[keep]):
-            patterns = compress_patterns(arrays, weights)
-            arrays, weights = list(patterns.columns), patterns.weights
-        data_cols = tuple(arrays[:3])
-        z = np.column_stack(arrays[3:]) if covariates else np.empty((weights.size, 0))
-        scaling = standardize(z, weights)
-        layout = LinkLayout.build(4, links, covariates, scaling.constant)
-        base = null.params_.to_numpy(dtype=np.float64)
-        if not layout.free[4:].any():
-            fitted = self._null_result(null, layout)
-        else:
-            modified = self._modified
-            fit = fit_links(
-                partial(log_likelihood_rows_hessian_kernel, modified=modified),
-                partial(log_likelihood_kernel, modified=modified),
-                layout,
-                unknowns_start(base, layout),
-                data_cols,
-                scaling.apply(z),
-                weights,
-                penalizer,
-            )
-            fitted = self._natural_scale(fit, layout, scaling)
-        return self._finish_fit(
-            X, fitted, n=float(w.sum()), null=null, n_free=int(layout.free[4:].sum())
-        )
-
-    # ------------------------------------------------------------------ evaluation
-    def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
-        """Total log-likelihood of ``X`` (with its covariates) under the fitted parameters.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            ``frequency``, ``recency``, ``T`` and the covariate columns.
-        sample_weight : None, str or array-like
-            Per-row counts.
-
-        Returns
-        -------
-        float
-        """
-        x, t_x, T, params, index = self._rows(X)
-        w = self._weights(X, sample_weight, x.size, row_ids(index, x.size))
-        ll = log_likelihood_kernel(params, x, t_x, T, modified=self._modified)
-        return float(w @ np.where(w > 0, ll, 0.0))
-
-    def probability_alive(self, data: Any) -> pd.Series | np.ndarray:
-        """P(alive at T) of each customer, at its own covariates.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            ``frequency``, ``recency``, ``T`` and the covariate columns.
-
-        Returns
-        -------
-        pandas.Series
-            ``"probability_alive"`` on ``data``'s index.
-        """
-        x, t_x, T, params, index = self._rows(data)
-        p = probability_alive_kernel(params, x, t_x, T, modified=self._modified)
-        return self._wrap(p, index, "probability_alive")
-
-    def expected_purchases(self, data: Any, *, t: Any) -> pd.Series | np.ndarray:
-        """``E[X(T, T + t) | history, covariates]`` per customer.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            ``frequency``, ``recency``, ``T`` and the covariate columns.
-        t : float or array-like
-            Horizon(s) >= 0 in ``time_unit_``.
-
-        Returns
-        -------
-        pandas.Series
-            ``"expected_purchases"`` on ``data``'s index.
-        """
-        horizon = check_horizon(t)
-        x, t_x, T, params, index = self._rows(data)
-        e = expected_purchases_kernel(params, x, t_x, T, horizon, modified=self._modified)
-        return self._wrap_rows(np.asarray(e), x, index, "expected_purchases")
-
-    def probability_of_purchases(self, data: Any, *, n: Any, t: Any) -> pd.Series | np.ndarray:
-        """``P(X(T, T + t) = n | history, covariates)`` per customer.
-
-        Parameters
-        ----------
-        data : pandas.DataFrame
-            ``frequency``, ``recency``, ``T`` and the covariate columns.
-        n : int or array-like of int
-            Number of purchases (>= 0).
-        t : float or array-like
-            Horizon(s) >= 0.
-
-        Returns
-        -------
-        pandas.Series
-            ``"probability_of_purchases"`` on ``data``'s index.
-        """
-        counts = check_count(n)
-        horizon = check_horizon(t)
-        x, t_x, T, params, index = self._rows(data)
-        p = probability_of_purchases_kernel(
-            params, counts, x, t_x, T, horizon, modified=self._modified
-        )
-        return self._wrap_rows(np.asarray(p), x, index, "probability_of_purchases")
-
-    def expected_purchases_new_customer(
-        self, *, t: Any, covariates: Any = None
-    ) -> float | np.ndarray | pd.Series:
-        """Return the expected repeat purchases of a new customer in its first ``t`` time units.
-
-        Parameters
-        ----------
-        t : float or array-like
-            Horizon(s) >= 0.
-        covariates : pandas.DataFrame or mapping, optional
-            Covariate profiles, one row each, with exactly the model's covariate columns
-            (required when the model has covariates; a mapping is one profile).
-
-        Returns
-        -------
-        float, numpy.ndarray or pandas.Series
-            Without covariates as :meth:`BetaGeoModel.expected_purchases_new_customer`;
-            with, a Series ``"expected_purchases"`` on the profiles' index.
-        """
-        self._require_fitted()
-        horizon = check_horizon(t)
-        names = self._covariate_columns()
-        if not names and covariates is None:
-            e = np.asarray(
-                expected_purchases_new_customer_kernel(
-                    self.params_.to_numpy()[:4], horizon, modified=self._modified
-                )
-            )
-            return float(e) if e.ndim == 0 else e
-        profiles = self._profiles(covariates, names)
-        params = self._row_params(profiles, "covariates")
-        e = expected_purchases_new_customer_kernel(params, horizon, modified=self._modified)
-        return pd.Series(
-            np.broadcast_to(e, (len(profiles),)).copy(),
-            index=profiles.index,
-            name="expected_purchases",
-        )
-
 
 class ModifiedBetaGeoCovariateModel(BetaGeoCovariateModel):
     r"""MBG/NBD with static covariates (same parametrization as :class:`BetaGeoCovariateModel`).
@@ -441,7 +201,5 @@ class ModifiedBetaGeoCovariateModel(BetaGeoCovariateModel):
     True
     """
 
-    _modified: ClassVar[bool] = True
     _null_class: ClassVar[type[BetaGeoModel]] = ModifiedBetaGeoModel
-    _loglik_kernel = kernel(partial(log_likelihood_kernel, modified=True))
-    _loglik_gradient_kernel = kernel(partial(log_likelihood_gradient_kernel, modified=True))
+    _rows_hessian_kernel = kernel(partial(log_likelihood_rows_hessian_kernel, modified=True))

@@ -24,28 +24,44 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from customer_models._progress import check_progress
+from customer_models._validation import check_str
 from customer_models.exceptions import (
     ConvergenceWarning,
     DataValidationError,
     ModelFileError,
     ParameterError,
 )
-from customer_models.valuation._checks import attrs_time_unit
+from customer_models.valuation._checks import attrs_time_unit, check_count, check_horizon
 from customer_models.valuation._convergence import ConvergenceReport
-from customer_models.valuation._covariate_fit import covariance_original
-from customer_models.valuation._covariates import Link, covariate_matrix
+from customer_models.valuation._covariate_fit import (
+    LinkLayout,
+    LoglikKernel,
+    RowsKernel,
+    covariance_original,
+    fit_links,
+    unknowns_start,
+)
+from customer_models.valuation._covariates import (
+    Link,
+    check_penalizer,
+    covariate_matrix,
+    few_levels,
+    standardize,
+)
 from customer_models.valuation._fit_result import LOG_BOUND, information_criteria
-from customer_models.valuation._fit_rows import as_frame
+from customer_models.valuation._fit_rows import as_frame, row_ids
 from customer_models.valuation._io import save_model
+from customer_models.valuation._patterns import compress_patterns
 
-__all__ = ["CovariateMixin", "likelihood_ratio"]
+__all__ = ["CovariateMixin", "PurchaseCovariateMixin", "likelihood_ratio"]
 
 _Z95 = 1.959963984540054
 
@@ -199,6 +215,74 @@ class CovariateMixin:
             values.size, self.log_likelihood_, self.n_customers_
         )
 
+    def _fit_through_links(
+        self,
+        X: Any,
+        sample_weight: Any,
+        progress: Any,
+        *,
+        processes: tuple[str, ...],
+        null_model: Any,
+        rows_kernel: RowsKernel,
+        loglik_kernel: LoglikKernel,
+        fit_mask: Callable[[Mapping[str, np.ndarray]], np.ndarray | None] | None = None,
+    ) -> Any:
+        """Fit as every covariate model does: data, null fit, links, Newton, result.
+
+        Reads ``required_columns`` and the covariate columns of ``X``, fits ``null_model``
+        (the same model without covariates, unfitted) on the same customers and weights,
+        keeps the rows with positive weight (and ``fit_mask``, e.g. valid spend), compresses
+        on the data and covariate columns when the covariates take few values, and runs
+        :func:`~customer_models.valuation._covariate_fit.fit_links` from the null fit with
+        the model's per-row kernels (natural-scale derivatives in ``param_names`` order, the
+        data columns in ``required_columns`` order). Only constant covariates: exactly the
+        null fit. ``n_customers_`` is the total weight, of the masked rows when there is a
+        mask.
+        """
+        check_progress(progress)
+        penalizer = check_penalizer(self.penalizer, processes)  # type: ignore[attr-defined]
+        check_str(self.time_unit, "time_unit", allow_none=True)
+        links = self._links()
+        covariates = self._covariate_columns()
+        required = self.required_columns
+        frame, _ = as_frame(X, (*required, *covariates), "data")
+        cols, index = self._prepare(frame, check_unit=False)  # type: ignore[attr-defined]
+        n_rows = len(frame)
+        w = self._weights(X, sample_weight, n_rows, row_ids(index, n_rows))  # type: ignore[attr-defined]
+        z_all = covariate_matrix(frame, covariates, "data")
+        null = null_model.fit(pd.DataFrame({c: cols[c] for c in required}), sample_weight=w)
+        mask = None if fit_mask is None else fit_mask(cols)
+        keep = w > 0 if mask is None else np.asarray(mask) & (w > 0)
+        arrays = [cols[c][keep] for c in required]
+        arrays += [z_all[keep, j] for j in range(z_all.shape[1])]
+        weights = w[keep]
+        if z_all.shape[1] and few_levels(z_all[keep]):
+            patterns = compress_patterns(arrays, weights)
+            arrays, weights = list(patterns.columns), patterns.weights
+        n_data = len(required)
+        z = np.column_stack(arrays[n_data:]) if covariates else np.empty((weights.size, 0))
+        scaling = standardize(z, weights)
+        k = len(self.param_names)
+        layout = LinkLayout.build(k, links, covariates, scaling.constant)
+        if not layout.free[k:].any():
+            fitted = self._null_result(null, layout)
+        else:
+            fit = fit_links(
+                rows_kernel,
+                loglik_kernel,
+                layout,
+                unknowns_start(null.params_.to_numpy(dtype=np.float64), layout),
+                tuple(arrays[:n_data]),
+                scaling.apply(z),
+                weights,
+                penalizer,
+            )
+            fitted = self._natural_scale(fit, layout, scaling)
+        n = float(w.sum()) if fit_mask is None else float(weights.sum())
+        return self._finish_fit(
+            X, fitted, n=n, null=null, n_free=int(layout.free[k:].sum()), stacklevel=4
+        )
+
     def _null_result(self, null: Any, layout: Any) -> tuple[Any, ...]:
         """Only constant covariates: exactly the no-covariate fit, coefficients fixed at 0."""
         k = len(self.param_names)
@@ -234,6 +318,7 @@ class CovariateMixin:
         n: float,
         null: Any,
         n_free: int,
+        stacklevel: int = 3,
     ) -> Any:
         """Store the result, the test against ``null`` and the unit; warn unless it converged."""
         values, cov, ll, report = fitted
@@ -243,7 +328,9 @@ class CovariateMixin:
         self.convergence_ = report
         if not report.success:
             warnings.warn(
-                f"{type(self).__name__} fit: {report.message}", ConvergenceWarning, stacklevel=3
+                f"{type(self).__name__} fit: {report.message}",
+                ConvergenceWarning,
+                stacklevel=stacklevel,
             )
         return self
 
@@ -334,3 +421,201 @@ class CovariateMixin:
             )
         covariate_matrix(frame, names, "covariates")  # missing / non-numeric / NaN errors
         return frame
+
+
+class PurchaseCovariateMixin(CovariateMixin):
+    """Fit and predictions of the covariate purchase models (``frequency``, ``recency``, ``T``).
+
+    A model declares ``_null_class``, the same model without covariates, whose kernels
+    (``_loglik_kernel``, ``_alive_kernel``, ``_expected_kernel``, ``_pmf_kernel``,
+    ``_new_customer_kernel``) take per-row parameters ``(k, n)``, and
+    ``_rows_hessian_kernel`` (per-row log-likelihood, gradient and Hessian in the natural
+    parameters, for the fit). Every prediction evaluates the null class's kernel at each
+    customer's own parameters, from the covariate columns of ``data``; the covariate model
+    has no class-level prediction kernels, so CLV and the other tools ask these methods.
+    """
+
+    _null_class: ClassVar[type[Any]]
+    _rows_hessian_kernel: ClassVar[Any]
+    _alive_kernel = None
+    _expected_kernel = None
+    _pmf_kernel = None
+    _new_customer_kernel = None
+    _dert_kernel = None
+    _separable_expectation = False
+    _processes: ClassVar[tuple[str, ...]] = ("purchase", "dropout")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        null = cls.__dict__.get("_null_class")
+        if null is not None:  # the likelihood at the model's own parameters (z = 0)
+            for hook in ("_loglik_kernel", "_loglik_gradient_kernel"):
+                setattr(cls, hook, staticmethod(getattr(null, hook)))
+        super().__init_subclass__(**kwargs)
+
+    def _call(self, hook: str, *args: Any) -> np.ndarray:
+        return np.asarray(getattr(type(self)._null_class, hook)(*args))
+
+    def fit(
+        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
+    ) -> Any:
+        """Fit by maximum likelihood (Newton's method on the chain-rule Hessian).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            One row per customer with ``frequency``, ``recency``, ``T`` and the covariate
+            columns.
+        y : None
+            Unused.
+        sample_weight : None, str or array-like
+            Per-row counts (a column name or an array).
+        progress : bool, tqdm-compatible class or callable, optional
+            Validated as in :meth:`ValuationModel.fit`; the covariate fit (a few Newton
+            steps) reports nothing yet.
+
+        Returns
+        -------
+        self
+        """
+        null = type(self)._null_class(
+            penalizer_coef=self.penalizer_coef,  # type: ignore[attr-defined]
+            time_unit=self.time_unit,
+        )
+        return self._fit_through_links(
+            X,
+            sample_weight,
+            progress,
+            processes=self._processes,
+            null_model=null,
+            rows_kernel=type(self)._rows_hessian_kernel,
+            loglik_kernel=type(null)._loglik_kernel,
+        )
+
+    def _rows(
+        self, data: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index | None]:
+        """Return validated ``x, t_x, T``, the per-row parameters ``(k, n)`` and the index."""
+        self._require_fitted()  # type: ignore[attr-defined]
+        frame, from_arrays = as_frame(
+            data,
+            (*self.required_columns, *self._covariate_columns()),
+            "data",
+        )
+        cols, _ = self._prepare(frame, check_unit=not from_arrays)  # type: ignore[attr-defined]
+        params = self._row_params(frame, "data")
+        index = None if from_arrays else frame.index
+        return cols["frequency"], cols["recency"], cols["T"], params, index
+
+    def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
+        """Total log-likelihood of ``X`` (with its covariates) under the fitted parameters.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            ``frequency``, ``recency``, ``T`` and the covariate columns.
+        sample_weight : None, str or array-like
+            Per-row counts.
+
+        Returns
+        -------
+        float
+        """
+        x, t_x, T, params, index = self._rows(X)
+        w = self._weights(X, sample_weight, x.size, row_ids(index, x.size))  # type: ignore[attr-defined]
+        ll = self._call("_loglik_kernel", params, x, t_x, T)
+        return float(w @ np.where(w > 0, ll, 0.0))
+
+    def probability_alive(self, data: Any) -> pd.Series | np.ndarray:
+        """P(alive at T) of each customer, at its own covariates.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            ``frequency``, ``recency``, ``T`` and the covariate columns.
+
+        Returns
+        -------
+        pandas.Series
+            ``"probability_alive"`` on ``data``'s index.
+        """
+        x, t_x, T, params, index = self._rows(data)
+        p = self._call("_alive_kernel", params, x, t_x, T)
+        return self._wrap(p, index, "probability_alive")  # type: ignore[attr-defined]
+
+    def expected_purchases(self, data: Any, *, t: Any) -> pd.Series | np.ndarray:
+        """``E[X(T, T + t) | history, covariates]`` per customer.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            ``frequency``, ``recency``, ``T`` and the covariate columns.
+        t : float or array-like
+            Horizon(s) >= 0 in ``time_unit_``.
+
+        Returns
+        -------
+        pandas.Series
+            ``"expected_purchases"`` on ``data``'s index.
+        """
+        horizon = check_horizon(t)
+        x, t_x, T, params, index = self._rows(data)
+        e = self._call("_expected_kernel", params, x, t_x, T, horizon)
+        return self._wrap_rows(e, x, index, "expected_purchases")  # type: ignore[attr-defined]
+
+    def probability_of_purchases(self, data: Any, *, n: Any, t: Any) -> pd.Series | np.ndarray:
+        """``P(X(T, T + t) = n | history, covariates)`` per customer.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            ``frequency``, ``recency``, ``T`` and the covariate columns.
+        n : int or array-like of int
+            Number of purchases (>= 0).
+        t : float or array-like
+            Horizon(s) >= 0.
+
+        Returns
+        -------
+        pandas.Series
+            ``"probability_of_purchases"`` on ``data``'s index.
+        """
+        counts = check_count(n)
+        horizon = check_horizon(t)
+        x, t_x, T, params, index = self._rows(data)
+        p = self._call("_pmf_kernel", params, counts, x, t_x, T, horizon)
+        return self._wrap_rows(p, x, index, "probability_of_purchases")  # type: ignore[attr-defined]
+
+    def expected_purchases_new_customer(
+        self, *, t: Any, covariates: Any = None
+    ) -> float | np.ndarray | pd.Series:
+        """Return the expected repeat purchases of a new customer in its first ``t`` time units.
+
+        Parameters
+        ----------
+        t : float or array-like
+            Horizon(s) >= 0.
+        covariates : pandas.DataFrame or mapping, optional
+            Covariate profiles, one row each, with exactly the model's covariate columns
+            (required when the model has covariates; a mapping is one profile).
+
+        Returns
+        -------
+        float, numpy.ndarray or pandas.Series
+            Without covariates as the model without covariates; with, a Series
+            ``"expected_purchases"`` on the profiles' index.
+        """
+        self._require_fitted()  # type: ignore[attr-defined]
+        horizon = check_horizon(t)
+        names = self._covariate_columns()
+        if not names and covariates is None:
+            k = len(self.param_names)
+            e = self._call("_new_customer_kernel", self.params_.to_numpy()[:k], horizon)
+            return float(e) if e.ndim == 0 else e
+        profiles = self._profiles(covariates, names)
+        params = self._row_params(profiles, "covariates")
+        e = self._call("_new_customer_kernel", params, horizon)
+        return pd.Series(
+            np.broadcast_to(e, (len(profiles),)).copy(),
+            index=profiles.index,
+            name="expected_purchases",
+        )

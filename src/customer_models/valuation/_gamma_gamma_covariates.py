@@ -35,29 +35,17 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, psi
 
-from customer_models._progress import check_progress
-from customer_models._validation import check_str
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
-from customer_models.valuation._covariate_fit import (
-    LinkLayout,
-    fit_links,
-    unknowns_start,
-)
 from customer_models.valuation._covariate_model import CovariateMixin
 from customer_models.valuation._covariate_special import trigamma
 from customer_models.valuation._covariates import (
     Link,
     check_covariate_names,
-    check_penalizer,
-    covariate_matrix,
-    few_levels,
-    standardize,
 )
 from customer_models.valuation._fit_rows import as_frame, row_ids
 from customer_models.valuation._gamma_gamma import GammaGammaModel, log_likelihood_gradient_kernel
 from customer_models.valuation._kernels import kernel
-from customer_models.valuation._patterns import compress_patterns
 
 __all__ = [
     "GammaGammaCovariateModel",
@@ -226,47 +214,17 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
         -------
         self
         """
-        check_progress(progress)
-        penalizer = check_penalizer(self.penalizer, ("spend",))
-        check_str(self.time_unit, "time_unit", allow_none=True)
-        links = self._links()
-        covariates = self._covariate_columns()
-        frame, _ = as_frame(X, (*self.required_columns, *covariates), "data")
-        cols, index = self._prepare(frame, check_unit=False)
-        n_rows = len(frame)
-        w = self._weights(X, sample_weight, n_rows, row_ids(index, n_rows))
-        z_all = covariate_matrix(frame, covariates, "data")
-        null = GammaGammaModel(penalizer_coef=self.penalizer_coef).fit(
-            pd.DataFrame({c: cols[c] for c in self.required_columns}), sample_weight=w
+        result: GammaGammaCovariateModel = self._fit_through_links(
+            X,
+            sample_weight,
+            progress,
+            processes=("spend",),
+            null_model=GammaGammaModel(penalizer_coef=self.penalizer_coef),
+            rows_kernel=spend_rows_hessian_kernel,
+            loglik_kernel=spend_log_likelihood_kernel,
+            fit_mask=self._fit_mask,
         )
-        keep = np.asarray(self._fit_mask(cols)) & (w > 0)
-        arrays = [cols[c][keep] for c in self.required_columns]
-        arrays += [z_all[keep, j] for j in range(z_all.shape[1])]
-        weights = w[keep]
-        if z_all.shape[1] and few_levels(z_all[keep]):
-            patterns = compress_patterns(arrays, weights)
-            arrays, weights = list(patterns.columns), patterns.weights
-        z = np.column_stack(arrays[2:]) if covariates else np.empty((weights.size, 0))
-        scaling = standardize(z, weights)
-        layout = LinkLayout.build(3, links, covariates, scaling.constant)
-        base = null.params_.to_numpy(dtype=np.float64)
-        if not layout.free[3:].any():
-            fitted = self._null_result(null, layout)
-        else:
-            fit = fit_links(
-                spend_rows_hessian_kernel,
-                spend_log_likelihood_kernel,
-                layout,
-                unknowns_start(base, layout),
-                tuple(arrays[:2]),
-                scaling.apply(z),
-                weights,
-                penalizer,
-            )
-            fitted = self._natural_scale(fit, layout, scaling)
-        return self._finish_fit(
-            X, fitted, n=float(weights.sum()), null=null, n_free=int(layout.free[3:].sum())
-        )
+        return result
 
     def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
         """Total log-likelihood of the customers of ``X`` with valid spend.

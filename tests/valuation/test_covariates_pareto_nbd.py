@@ -1,0 +1,404 @@
+"""Pareto/NBD with static covariates: row kernel, fit, predictions, errors, persistence."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+from scipy.special import gammaln, hyp2f1
+from sklearn.base import clone
+
+from customer_models import load_cdnow_summary
+from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
+from customer_models.valuation import ParetoNBDModel, customer_lifetime_value, load_model
+from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
+from customer_models.valuation._covariates import Link, standardize
+from customer_models.valuation._pareto_nbd_covariates import (
+    ParetoNBDCovariateModel,
+    log_likelihood_rows_hessian_kernel,
+)
+from customer_models.valuation._pareto_nbd_likelihood import log_likelihood_kernel
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _covariate_sim import simulate_pareto_nbd
+
+TRUTH = {
+    "r": 0.8,
+    "alpha": 5.0,
+    "s": 0.6,
+    "beta": 10.0,
+    "gamma:z1": 0.4,
+    "gamma:z2": -0.3,
+    "delta:z2": 0.5,
+}
+
+
+def _simulated(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    z1 = rng.normal(size=n)
+    z2 = rng.integers(0, 2, n).astype(float)
+    data = simulate_pareto_nbd(
+        n,
+        r=TRUTH["r"],
+        alpha=TRUTH["alpha"],
+        s=TRUTH["s"],
+        beta=TRUTH["beta"],
+        z_purchase=np.column_stack([z1, z2]),
+        z_dropout=z2[:, None],
+        gamma=np.array([TRUTH["gamma:z1"], TRUTH["gamma:z2"]]),
+        delta=np.array([TRUTH["delta:z2"]]),
+        rng=rng,
+    )
+    out = data.assign(z1=z1, z2=z2).set_axis([f"c{i}" for i in range(n)])
+    out.attrs["time_unit"] = "W"
+    return out
+
+
+def _model(**kw) -> ParetoNBDCovariateModel:
+    return ParetoNBDCovariateModel(["z1", "z2"], dropout_covariates=["z2"], **kw)
+
+
+def _rows(n: int, seed: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 12, n).astype(float)
+    T = rng.uniform(10, 40, n)
+    t_x = np.where(x > 0, rng.uniform(0, 1, n) * T, 0.0)
+    return x, t_x, T
+
+
+# ---------------------------------------------------------------- per-row kernel
+@pytest.mark.parametrize("ratio", [0.3, 1.0, 4.0])  # alpha < beta, alpha == beta, alpha > beta
+def test_row_hessian_against_second_differences_of_the_log_likelihood(ratio):
+    rng = np.random.default_rng(3)
+    n = 60
+    x, t_x, T = _rows(n, 4)
+    base = np.array([0.6, 6.0 * ratio, 0.9, 6.0])
+    p = base[:, None] * np.exp(rng.normal(scale=0.3, size=(4, n)))
+    ll, g, h = log_likelihood_rows_hessian_kernel(p, x, t_x, T)
+    np.testing.assert_allclose(ll, log_likelihood_kernel(p, x, t_x, T), rtol=1e-14)
+    # differences of the log-likelihood alone (not of the analytic gradient)
+    for j in range(4):
+        e = 1e-4 * p[j]
+        up, down = p.copy(), p.copy()
+        up[j] += e
+        down[j] -= e
+        lu, ld = log_likelihood_kernel(up, x, t_x, T), log_likelihood_kernel(down, x, t_x, T)
+        np.testing.assert_allclose(g[:, j], (lu - ld) / (2 * e), rtol=1e-6, atol=1e-8)
+        for k in range(4):
+            f = 1e-4 * p[k]
+
+            def at(dj, dk, j=j, k=k, e=e, f=f):
+                q = p.copy()
+                q[j] += dj * e
+                q[k] += dk * f
+                return log_likelihood_kernel(q, x, t_x, T)
+
+            second = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * e * f)
+            np.testing.assert_allclose(h[:, j, k], second, rtol=2e-4, atol=1e-5)
+
+
+def test_row_kernel_with_one_parameter_vector_equals_the_per_row_form():
+    x, t_x, T = _rows(40, 5)
+    p = np.array([0.55, 10.6, 0.61, 11.7])
+    ll, g, h = log_likelihood_rows_hessian_kernel(p, x, t_x, T)
+    ll2, g2, h2 = log_likelihood_rows_hessian_kernel(np.repeat(p[:, None], 40, axis=1), x, t_x, T)
+    np.testing.assert_array_equal(ll, ll2)
+    np.testing.assert_array_equal(h, h2)
+    np.testing.assert_array_equal(g, g2)
+
+
+def test_chain_rule_gradient_and_hessian_against_differences():
+    data = _simulated(300, 5)
+    z = data[["z1", "z2"]].to_numpy()
+    links = [
+        Link("gamma", ((1, -1.0),), ("z1", "z2"), "purchase"),
+        Link("delta", ((3, -1.0),), ("z2",), "dropout"),
+    ]
+    layout = LinkLayout.build(4, links, ["z1", "z2"], standardize(z, np.ones(300)).constant)
+    cols = tuple(data[c].to_numpy() for c in ("frequency", "recency", "T"))
+    w = np.ones(300)
+    theta = np.concatenate([np.log([0.7, 4.0, 0.9, 8.0]), [0.3, -0.2, 0.4]])
+
+    def total(th):
+        return _derivatives(log_likelihood_rows_hessian_kernel, layout, th, cols, z, w)
+
+    _ll, g, h = total(theta)
+    for t in range(layout.size):
+        e = np.zeros(layout.size)
+        e[t] = 1e-5
+        up, down = total(theta + e), total(theta - e)
+        assert np.isclose((up[0] - down[0]) / 2e-5, g[t], rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose((up[1] - down[1]) / 2e-5, h[:, t], rtol=1e-4, atol=1e-3)
+
+
+# ---------------------------------------------------------------- fit properties
+def test_zero_valued_covariates_give_exactly_the_no_covariate_fit():
+    data = load_cdnow_summary().assign(zero=0.0, one=1.0)
+    model = ParetoNBDCovariateModel(["zero"], dropout_covariates=["zero", "one"]).fit(data)
+    null = ParetoNBDModel().fit(data)
+    np.testing.assert_array_equal(model.params_.to_numpy()[:4], null.params_.to_numpy())
+    assert (model.params_.to_numpy()[4:] == 0).all()
+    assert model.log_likelihood_ == null.log_likelihood_
+    np.testing.assert_array_equal(model.covariance_.to_numpy()[:4, :4], null.covariance_.to_numpy())
+    assert model.summary_["se"].iloc[4:].isna().all()
+    assert model.likelihood_ratio_test_["statistic"] == 0.0
+    pd.testing.assert_series_equal(model.probability_alive(data), null.probability_alive(data))
+    pd.testing.assert_series_equal(
+        model.expected_purchases(data, t=10), null.expected_purchases(data, t=10)
+    )
+
+
+def test_shifting_a_covariate_moves_only_the_intercepts():
+    data = _simulated(3000, 11)
+    fit = _model().fit(data)
+    moved = data.assign(z1=data["z1"] + 7.0, z2=data["z2"] - 3.0)
+    shifted = _model().fit(moved)
+    coefs = fit.params_.index[4:]
+    np.testing.assert_allclose(shifted.params_[coefs], fit.params_[coefs], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        shifted.summary_.loc[coefs, "se"], fit.summary_.loc[coefs, "se"], rtol=1e-5
+    )
+    assert np.isclose(shifted.log_likelihood_, fit.log_likelihood_, rtol=1e-10)
+    # alpha_i = alpha exp(-gamma'z), beta_i = beta exp(-delta'z): the intercepts absorb it
+    p = fit.params_
+    assert np.isclose(
+        shifted.params_["alpha"],
+        p["alpha"] * np.exp(7.0 * p["gamma:z1"] - 3.0 * p["gamma:z2"]),
+        rtol=1e-6,
+    )
+    assert np.isclose(shifted.params_["beta"], p["beta"] * np.exp(-3.0 * p["delta:z2"]), rtol=1e-6)
+    np.testing.assert_allclose(
+        shifted.expected_purchases(moved, t=10), fit.expected_purchases(data, t=10), rtol=1e-6
+    )
+
+
+def _independent_negative_loglik(theta, x, t_x, T, z1, z2):
+    """Fader-Hardie-Lee closed form (2005 note, eq. 19-22) with the links, via hyp2f1."""
+    r, alpha0, s, beta0 = np.exp(theta[:4])
+    g1, g2, d2 = theta[4:]
+    alpha = alpha0 * np.exp(-(g1 * z1 + g2 * z2))
+    beta = beta0 * np.exp(-d2 * z2)
+    n = r + s + x
+    big = alpha >= beta
+    # A_0 = F(t_x) - F(T): F(t) = 2F1(n, b; n + 1; (max - min) / (max + t)) / (max + t)^n
+    top = np.where(big, alpha, beta)
+    b = np.where(big, s + 1.0, r + x)
+
+    def term(t):
+        return hyp2f1(n, b, n + 1.0, np.abs(alpha - beta) / (top + t)) / (top + t) ** n
+
+    a0 = term(t_x) - term(T)
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    body = 1.0 / ((alpha + T) ** (r + x) * (beta + T) ** s) + s / n * a0
+    return -float(np.sum(head + np.log(body)))
+
+
+def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
+    data = _simulated(400, 21)
+    data = data[data["frequency"] <= 15]  # the plain hyp2f1 form is accurate there
+    cols = [data[c].to_numpy() for c in ("frequency", "recency", "T", "z1", "z2")]
+    start = np.concatenate([np.log([1.0, 5.0, 1.0, 5.0]), np.zeros(3)])
+    ref = optimize.minimize(
+        _independent_negative_loglik,
+        start,
+        args=tuple(cols),
+        method="Nelder-Mead",
+        options={"maxiter": 20000, "maxfev": 20000, "xatol": 1e-8, "fatol": 1e-10},
+    )
+    ref = optimize.minimize(
+        _independent_negative_loglik, ref.x, args=tuple(cols), method="BFGS", options={"gtol": 1e-7}
+    )
+    model = _model().fit(data)
+    ours = model.params_.to_numpy()
+    expected = np.concatenate([np.exp(ref.x[:4]), ref.x[4:]])
+    assert model.log_likelihood_ >= -ref.fun - 1e-7  # ours is at least as high
+    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-8)
+    np.testing.assert_allclose(ours, expected, rtol=5e-3, atol=5e-3)
+    assert np.isclose(
+        model.log_likelihood(data),
+        -_independent_negative_loglik(np.concatenate([np.log(ours[:4]), ours[4:]]), *cols),
+        rtol=1e-10,
+    )
+
+
+def test_categorical_covariates_are_compressed_and_give_the_same_fit():
+    data = _simulated(3000, 8).assign(z1=lambda d: np.round(d["z1"]))
+    a = _model().fit(data)
+    doubled = _model().fit(pd.concat([data, data]).set_axis(range(2 * len(data))))
+    np.testing.assert_allclose(doubled.params_, a.params_, rtol=1e-6, atol=1e-8)
+    assert np.isclose(doubled.log_likelihood_, 2 * a.log_likelihood_, rtol=1e-10)
+
+
+def test_penalizer_shrinks_the_coefficients_towards_zero():
+    data = _simulated(2000, 4)
+    free = _model().fit(data)
+    shrunk = _model(penalizer={"purchase": 10.0}).fit(data)
+    coefs = ["gamma:z1", "gamma:z2"]
+    assert (np.abs(shrunk.params_[coefs]) < 0.05 * np.abs(free.params_[coefs])).all()
+    assert np.isclose(shrunk.params_["delta:z2"], free.params_["delta:z2"], rtol=0.5)
+    with pytest.raises(ParameterError, match="penalizer keys"):
+        _model(penalizer={"spend": 1.0}).fit(data)
+
+
+def test_likelihood_ratio_test_detects_real_covariates():
+    data = _simulated(3000, 13)
+    model = _model().fit(data)
+    null = ParetoNBDModel().fit(data)
+    lr = model.likelihood_ratio_test_
+    assert lr["df"] == 3.0
+    assert np.isclose(lr["null_log_likelihood"], null.log_likelihood_, rtol=1e-12)
+    assert np.isclose(lr["statistic"], 2 * (model.log_likelihood_ - null.log_likelihood_))
+    assert lr["p_value"] < 1e-6
+    assert model.convergence_.success
+
+
+@pytest.mark.slow
+def test_parameter_recovery_z_scores_and_coverage():
+    z_scores = {k: [] for k in TRUTH}
+    for seed in range(30):
+        fit = _model().fit(_simulated(3000, 100 + seed))
+        for k, true in TRUTH.items():
+            z_scores[k].append((fit.params_[k] - true) / fit.summary_.loc[k, "se"])
+    all_z = []
+    for k, zs in z_scores.items():
+        zs = np.asarray(zs)
+        all_z.append(zs)
+        # 30 fits: the mean of N(0,1) z-scores has sd 0.18; loose bounds, honest about s
+        # and beta (their likelihood is skewed at 3000 customers)
+        assert abs(zs.mean()) < 0.6, (k, zs.mean())
+        assert 0.6 < zs.std() < 1.5, (k, zs.std())
+        assert np.mean(np.abs(zs) < 1.96) >= 0.8, k
+    assert np.mean(np.abs(np.concatenate(all_z)) < 1.96) >= 0.88
+
+
+# ---------------------------------------------------------------- predictions
+def _plain_at(row: pd.Series) -> ParetoNBDModel:
+    return ParetoNBDModel.from_params(
+        r=0.8,
+        alpha=5.0 * np.exp(-(0.4 * row["z1"] - 0.3 * row["z2"])),
+        s=0.6,
+        beta=10.0 * np.exp(-0.5 * row["z2"]),
+        time_unit="W",
+    )
+
+
+def test_predictions_equal_pareto_nbd_at_each_customers_own_parameters():
+    data = _simulated(500, 2).iloc[:30]
+    model = ParetoNBDCovariateModel.from_params(time_unit="W", **TRUTH)
+    for cid, row in data.iterrows():
+        ref = _plain_at(row)
+        one = data.loc[[cid]]
+        for method, kw in [
+            ("probability_alive", {}),
+            ("expected_purchases", {"t": 13.0}),
+            ("probability_of_purchases", {"n": 2, "t": 13.0}),
+        ]:
+            assert np.isclose(
+                getattr(model, method)(one, **kw).iloc[0],
+                getattr(ref, method)(one[["frequency", "recency", "T"]], **kw).iloc[0],
+                rtol=1e-12,
+            ), method
+        new = model.expected_purchases_new_customer(t=20.0, covariates=row[["z1", "z2"]].to_dict())
+        assert np.isclose(new.iloc[0], ref.expected_purchases_new_customer(t=20.0), rtol=1e-12)
+
+
+def test_new_customer_expectation_against_simulated_customers():
+    """Mean purchases of simulated new customers in (0, t] against E[X(t)], per group."""
+    rng = np.random.default_rng(17)
+    n = 200_000
+    z = rng.integers(0, 2, n).astype(float)[:, None]
+    alpha_i, beta_i = 5.0 * np.exp(-0.6 * z[:, 0]), 10.0 * np.exp(-0.5 * z[:, 0])
+    lam, mu = rng.gamma(0.8, 1.0 / alpha_i), rng.gamma(0.6, 1.0 / beta_i)
+    tau = rng.exponential(1.0 / mu)
+    t = 50.0
+    total = rng.poisson(lam * np.minimum(tau, t))
+    model = ParetoNBDCovariateModel.from_params(
+        r=0.8, alpha=5.0, s=0.6, beta=10.0, time_unit="W", **{"gamma:g": 0.6, "delta:g": 0.5}
+    )
+    new = model.expected_purchases_new_customer(t=t, covariates=pd.DataFrame({"g": [0.0, 1.0]}))
+    for g in (0.0, 1.0):
+        sel = z[:, 0] == g
+        se = total[sel].std() / np.sqrt(sel.sum())
+        assert abs(total[sel].mean() - new.iloc[int(g)]) < 4 * se
+    assert new.iloc[1] > 1.3 * new.iloc[0]  # the effect is far larger than the noise
+
+
+def test_clv_uses_each_customers_covariates():
+    data = _simulated(300, 9).iloc[:20].assign(monetary_value=20.0)
+    model = ParetoNBDCovariateModel.from_params(time_unit="W", **TRUTH)
+    clv = customer_lifetime_value(
+        model, None, data, horizon=6, horizon_unit="M", discount_rate=0.01
+    )
+    for cid in data.index[:5]:
+        one = customer_lifetime_value(
+            _plain_at(data.loc[cid]),
+            None,
+            data.loc[[cid]],
+            horizon=6,
+            horizon_unit="M",
+            discount_rate=0.01,
+        )
+        assert np.isclose(clv[cid], one.iloc[0], rtol=1e-10)
+
+
+def test_new_customer_expectation_per_profile():
+    model = ParetoNBDCovariateModel.from_params(time_unit="W", **TRUTH)
+    profiles = pd.DataFrame({"z1": [0.0, 1.0], "z2": [0.0, 0.0]}, index=["base", "plus"])
+    e = model.expected_purchases_new_customer(t=26.0, covariates=profiles)
+    assert list(e.index) == ["base", "plus"]
+    assert e["plus"] > e["base"]
+    with pytest.raises(ParameterError, match="pass covariates="):
+        model.expected_purchases_new_customer(t=26.0)
+    with pytest.raises(DataValidationError, match="does not use"):
+        model.expected_purchases_new_customer(t=26.0, covariates=profiles.assign(extra=1.0))
+
+
+# ---------------------------------------------------------------- errors
+def test_covariate_errors_name_the_column_the_rule_and_ids():
+    data = _simulated(1500, 1)
+    with pytest.raises(CustomerModelsError, match="z1"):
+        _model().fit(data.drop(columns="z1"))
+    with pytest.raises(DataValidationError, match=r"z2.*finite.*c3"):
+        _model().fit(data.assign(z2=data["z2"].where(data.index != "c3")))
+    with pytest.raises(DataValidationError, match="one_hot_covariates"):
+        _model().fit(data.assign(z2=np.where(data["z2"] > 0, "web", "shop")))
+    with pytest.raises(ParameterError, match="list of column"):
+        ParetoNBDCovariateModel("z1").fit(data)
+    with pytest.raises(ParameterError, match="own columns"):
+        ParetoNBDCovariateModel(["recency"]).fit(data)
+    fitted = _model().fit(data)
+    with pytest.raises(CustomerModelsError, match="z2"):
+        fitted.probability_alive(data.drop(columns="z2"))
+    with pytest.raises(DataValidationError, match=r"z1.*finite.*c5"):
+        fitted.expected_purchases(data.assign(z1=data["z1"].where(data.index != "c5")), t=5)
+    with pytest.raises(ParameterError, match="prefix"):
+        ParetoNBDCovariateModel.from_params(r=1.0, alpha=1.0, s=1.0, beta=1.0, **{"eta:z": 1.0})
+
+
+# ---------------------------------------------------------------- persistence, sklearn
+def test_json_round_trip_keeps_coefficient_names(tmp_path):
+    data = _simulated(1500, 12)
+    model = _model(time_unit="W").fit(data)
+    path = tmp_path / "pnbd_cov.json"
+    model.save(path)
+    loaded = load_model(path)
+    assert type(loaded) is ParetoNBDCovariateModel
+    pd.testing.assert_series_equal(loaded.params_, model.params_)
+    pd.testing.assert_frame_equal(loaded.summary_, model.summary_)
+    assert loaded.get_params()["dropout_covariates"] == ["z2"]
+    pd.testing.assert_series_equal(
+        loaded.expected_purchases(data, t=5), model.expected_purchases(data, t=5)
+    )
+    rebuilt = ParetoNBDCovariateModel.from_params(time_unit="W", **model.params_.to_dict())
+    pd.testing.assert_series_equal(rebuilt.probability_alive(data), model.probability_alive(data))
+
+
+def test_clone_and_get_params():
+    model = _model(penalizer=0.1)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert not hasattr(copy, "params_")
