@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-import pandas as pd
 import pytest
+from _btyd_checks import LIFETIMES_HORIZONS, lifetimes_fitter
 from _parity import assert_predictions_match_lifetimes
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,10 +13,7 @@ PARAMS = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
 
 
 def _lifetimes_mbg():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from lifetimes import ModifiedBetaGeoFitter
-    return ModifiedBetaGeoFitter
+    return lifetimes_fitter("ModifiedBetaGeoFitter")
 
 
 def test_fit_matches_lifetimes_on_cdnow(cdnow):
@@ -34,12 +29,9 @@ def test_fit_matches_lifetimes_on_cdnow(cdnow):
 
 
 def test_predictions_match_lifetimes(cdnow):
-    theirs = _lifetimes_mbg()()
-    theirs.params_ = pd.Series(PARAMS)
+    theirs = lifetimes_fitter("ModifiedBetaGeoFitter", PARAMS)
     model = ModifiedBetaGeoModel.from_params(**PARAMS)
-    assert_predictions_match_lifetimes(
-        model, theirs, cdnow, horizons=(1.0, 39.0, 150.0), new_customer_horizons=(1.0, 39.0, 78.0)
-    )
+    assert_predictions_match_lifetimes(model, theirs, cdnow, **LIFETIMES_HORIZONS)
     for n in (0, 1, 3, 8):
         ours = model.probability_of_purchases(np.zeros((1, 3)), n=n, t=39.0)[0]
         assert ours == pytest.approx(

@@ -5,6 +5,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _btyd_checks import (
+    LIFETIMES_HORIZONS,
+    check_finite_on,
+    check_parameters_recovered,
+    check_predictions_bounded_and_finite,
+    lifetimes_fitter,
+    summaries,
+)
 from _parity import assert_predictions_match_lifetimes
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,10 +32,7 @@ PUBLISHED = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 
 
 def _lifetimes_pareto():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from lifetimes import ParetoNBDFitter
-    return ParetoNBDFitter
+    return lifetimes_fitter("ParetoNBDFitter")
 
 
 @pytest.fixture(scope="module")
@@ -76,27 +81,16 @@ def test_gradient_matches_finite_differences(cdnow):
 
 
 def test_predictions_match_lifetimes(cdnow):
-    theirs = _lifetimes_pareto()()
-    theirs.params_ = pd.Series(PUBLISHED)
+    theirs = lifetimes_fitter("ParetoNBDFitter", PUBLISHED)
     model = ParetoNBDModel.from_params(**PUBLISHED)
-    assert_predictions_match_lifetimes(
-        model, theirs, cdnow, horizons=(1.0, 39.0, 150.0), new_customer_horizons=(1.0, 39.0, 78.0)
-    )
+    assert_predictions_match_lifetimes(model, theirs, cdnow, **LIFETIMES_HORIZONS)
 
 
 def test_large_frequency_stays_finite():
     # lifetimes' direct hyp2f1 overflows here; the Euler-transformed series does not.
     model = ParetoNBDModel.from_params(**PUBLISHED)
-    data = pd.DataFrame(
-        {
-            "frequency": [300, 500, 1000, 400],
-            "recency": [38.0, 10.0, 1e5, 0.5],
-            "T": [39.0, 39.0, 1e5, 1e6],
-        }
-    )
-    assert np.isfinite(model.log_likelihood(data))
-    for out in (model.probability_alive(data), model.expected_purchases(data, t=52)):
-        assert np.all(np.isfinite(out.to_numpy()))
+    rows = [(300, 38.0, 39.0), (500, 10.0, 39.0), (1000, 1e5, 1e5), (400, 0.5, 1e6)]
+    data = check_finite_on(model, rows)
     # independent check: P(alive) by numerical integration of the death-time density
 
     r, alpha, s, beta = PUBLISHED.values()
@@ -120,35 +114,18 @@ def test_large_frequency_stays_finite():
         assert alive[i] == pytest.approx(1.0 / (1.0 + dead), rel=1e-8)
 
 
-summary_rows = st.tuples(
-    st.integers(min_value=0, max_value=500),
-    st.floats(min_value=0.0, max_value=1.0),
-    st.floats(min_value=0.0, max_value=1e5),
-).map(lambda v: (v[0], 0.0 if v[0] == 0 else v[1] * v[2], v[2]))
 param_vectors = st.tuples(
     st.floats(0.01, 30.0), st.floats(0.01, 500.0), st.floats(0.01, 30.0), st.floats(0.01, 500.0)
 )
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    rows=st.lists(summary_rows, min_size=1, max_size=10),
-    params=param_vectors,
-    t=st.floats(0.0, 1e4),
-)
+@given(rows=summaries(max_size=10), params=param_vectors, t=st.floats(0.0, 1e4))
 def test_predictions_bounded_and_finite(rows, params, t):
-    data = np.array(rows, dtype=float)
     model = ParetoNBDModel.from_params(
         **dict(zip(("r", "alpha", "s", "beta"), params, strict=True))
     )
-    alive = model.probability_alive(data)
-    assert np.all((alive >= 0) & (alive <= 1))
-    e1 = model.expected_purchases(data, t=t)
-    e2 = model.expected_purchases(data, t=2 * t + 1)
-    assert np.all(np.isfinite(e1))
-    assert np.all(np.isfinite(e2))
-    assert np.all(e2 >= e1 * (1 - 1e-9))
-    assert np.isfinite(model.log_likelihood(data))
+    check_predictions_bounded_and_finite(model, np.array(rows, dtype=float), t, later=2 * t + 1)
 
 
 # ----------------------------------------------------------------- P(X(T, T+t) = n)
@@ -236,7 +213,7 @@ def test_series_and_quadrature_paths_agree():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    rows=st.lists(summary_rows, min_size=1, max_size=5),
+    rows=summaries(max_size=5),
     params=param_vectors,
     n=st.integers(0, 60),
     t=st.floats(0.0, 1e4),
@@ -255,11 +232,7 @@ def test_parameter_recovery_on_simulated_data():
 
     true = {"r": 0.6, "alpha": 5.0, "s": 0.8, "beta": 12.0}
     data = simulate_summary(20_000, true, model="pareto", T_max=80.0, seed=5)
-    model = ParetoNBDModel().fit(data)
-    assert model.convergence_.success
-    for name, value in true.items():
-        est, se = model.params_[name], model.summary_.loc[name, "se"]
-        assert abs(est - value) < max(4 * se, 0.1 * value), (name, est, se)
+    check_parameters_recovered(ParetoNBDModel, true, data)
 
 
 def test_recency_after_T_rejected():
