@@ -1,0 +1,365 @@
+"""BG/BB with static covariates: kernels, fit properties, recovery, predictions, errors, JSON."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+from scipy.special import beta as beta_fn
+
+from customer_models import load_donations
+from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
+from customer_models.valuation import BetaGeoBetaBinomModel, customer_lifetime_value, load_model
+from customer_models.valuation._bgbb import log_likelihood_gradient_kernel
+from customer_models.valuation._bgbb_covariates import (
+    BetaGeoBetaBinomCovariateModel,
+    bgbb_row_terms,
+    bgbb_rows_hessian_kernel,
+)
+from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
+from customer_models.valuation._covariates import standardize
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _covariate_sim_discrete import simulate_bgbb
+
+TRUTH = {
+    "alpha": 1.2,
+    "beta": 0.8,
+    "gamma": 0.6,
+    "delta": 2.5,
+    "alpha:z1": 0.4,
+    "alpha:z2": -0.3,
+    "beta:z1": -0.2,
+    "beta:z2": 0.3,
+    "gamma:z2": 0.5,
+    "delta:z2": -0.3,
+}
+
+
+def _simulated(n: int, seed: int, *, n_max: int = 10) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    z1 = rng.normal(size=n)
+    z2 = rng.integers(0, 2, n).astype(float)
+    z = np.column_stack([z1, z2])
+    data = simulate_bgbb(
+        alpha=1.2,
+        beta=0.8,
+        gamma=0.6,
+        delta=2.5,
+        z_purchase=z,
+        z_dropout=z2[:, None],
+        coef_alpha=np.array([0.4, -0.3]),
+        coef_beta=np.array([-0.2, 0.3]),
+        coef_gamma=np.array([0.5]),
+        coef_delta=np.array([-0.3]),
+        n_periods=rng.integers(4, n_max + 1, n),
+        rng=rng,
+    )
+    out = data.assign(z1=z1, z2=z2).set_axis([f"c{i}" for i in range(n)])
+    out.attrs["time_unit"] = "Y"
+    return out
+
+
+def _model(**kw) -> BetaGeoBetaBinomCovariateModel:
+    return BetaGeoBetaBinomCovariateModel(["z1", "z2"], dropout_covariates=["z2"], **kw)
+
+
+def _histories(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n_periods = rng.integers(0, 40, n)
+    t_x = np.floor(rng.uniform(0, 1, n) * (n_periods + 1)).astype(int)
+    x = np.floor(rng.uniform(0, 1, n) * (t_x + 1)).astype(int)
+    x = np.where(t_x == 0, 0, np.maximum(x, 1))
+    return x, t_x, n_periods
+
+
+# ---------------------------------------------------------------- per-row kernel
+def test_row_terms_match_the_plain_kernel_and_central_differences():
+    x, t_x, n = _histories(80, 0)
+    p = np.array([1.2, 0.75, 0.66, 2.8])
+    out = bgbb_row_terms(p, x, t_x, n, derivatives=True)
+    ll_ref, g_ref = log_likelihood_gradient_kernel(p, x, t_x, n)  # tables + logsumexp
+    np.testing.assert_allclose(out["log_l"], ll_ref, rtol=1e-12)
+    np.testing.assert_allclose(out["grad"], g_ref, rtol=1e-9, atol=1e-11)
+    rng = np.random.default_rng(1)
+    rows = p[:, None] * np.exp(rng.normal(scale=0.5, size=(4, x.size)))
+    ll_rows, g_rows, h_rows = bgbb_rows_hessian_kernel(rows, x, t_x, n)
+    for i in range(0, x.size, 11):  # the plain kernel, one customer at a time
+        one = (x[i : i + 1], t_x[i : i + 1], n[i : i + 1])
+        ll_one, g_one = log_likelihood_gradient_kernel(rows[:, i], *one)
+        assert np.isclose(ll_rows[i], ll_one[0], rtol=1e-12)
+        np.testing.assert_allclose(g_rows[i], g_one[0], rtol=1e-9, atol=1e-11)
+    for j in range(4):
+        eps = 1e-6 * rows[j]
+        up, down = rows.copy(), rows.copy()
+        up[j] += eps
+        down[j] -= eps
+        diff = (
+            bgbb_rows_hessian_kernel(up, x, t_x, n)[1]
+            - bgbb_rows_hessian_kernel(down, x, t_x, n)[1]
+        ) / (2 * eps[:, None])
+        np.testing.assert_allclose(h_rows[:, :, j], diff, rtol=1e-5, atol=1e-7)
+
+
+def test_chain_rule_through_the_links_against_differences():
+    data = _simulated(300, 5)
+    model = _model(purchase_link="shared")
+    z = data[["z1", "z2"]].to_numpy()
+    layout = LinkLayout.build(
+        4, model._links(), ["z1", "z2"], standardize(z, np.ones(300)).constant
+    )
+    cols = tuple(data[c].to_numpy(dtype=float) for c in ("frequency", "recency", "n_periods"))
+    w = np.ones(300)
+    theta = np.r_[np.log([1.0, 0.9, 0.7, 2.0]), np.linspace(-0.3, 0.4, layout.size - 4)]
+
+    def total(th):
+        return _derivatives(bgbb_rows_hessian_kernel, layout, th, cols, z, w)
+
+    _, g, h = total(theta)
+    for t in range(layout.size):
+        e = np.zeros(layout.size)
+        e[t] = 1e-6
+        up, down = total(theta + e), total(theta - e)
+        assert np.isclose((up[0] - down[0]) / 2e-6, g[t], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose((up[1] - down[1]) / 2e-6, h[:, t], rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------- fit properties
+def test_zero_valued_covariates_give_exactly_the_plain_fit():
+    data = load_donations().assign(zero=0.0, one=1.0)
+    model = BetaGeoBetaBinomCovariateModel(["zero"], dropout_covariates=["zero", "one"])
+    model.fit(data, sample_weight="weight")
+    null = BetaGeoBetaBinomModel().fit(data, sample_weight="weight")
+    np.testing.assert_array_equal(model.params_.to_numpy()[:4], null.params_.to_numpy())
+    assert (model.params_.to_numpy()[4:] == 0).all()
+    assert model.log_likelihood_ == null.log_likelihood_
+    np.testing.assert_array_equal(model.covariance_.to_numpy()[:4, :4], null.covariance_.to_numpy())
+    assert model.summary_["se"].iloc[4:].isna().all()
+    assert model.likelihood_ratio_test_["statistic"] == 0.0
+    np.testing.assert_allclose(
+        model.probability_alive(data), null.probability_alive(data), rtol=1e-11
+    )
+    np.testing.assert_allclose(
+        model.expected_purchases(data, t=5), null.expected_purchases(data, t=5), rtol=1e-11
+    )
+
+
+def test_without_covariates_it_is_the_plain_model():
+    data = load_donations()
+    model = BetaGeoBetaBinomCovariateModel().fit(data, sample_weight="weight")
+    null = BetaGeoBetaBinomModel().fit(data, sample_weight="weight")
+    np.testing.assert_array_equal(model.params_.to_numpy(), null.params_.to_numpy())
+    np.testing.assert_allclose(
+        model.expected_purchases_new_customer(t=np.array([1, 5, 10])),
+        null.expected_purchases_new_customer(t=np.array([1, 5, 10])),
+        rtol=1e-12,
+    )
+    for k in range(3):
+        np.testing.assert_allclose(
+            model.probability_of_purchases(data, n=k, t=5),
+            null.probability_of_purchases(data, n=k, t=5),
+            rtol=1e-10,
+        )
+
+
+def test_shifting_a_covariate_moves_only_the_intercepts():
+    data = _simulated(3000, 11)
+    fit = _model().fit(data)
+    moved = data.assign(z1=data["z1"] + 4.0, z2=data["z2"] - 2.0)
+    shifted = _model().fit(moved)
+    coefs = fit.params_.index[4:]
+    np.testing.assert_allclose(shifted.params_[coefs], fit.params_[coefs], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        shifted.summary_.loc[coefs, "se"], fit.summary_.loc[coefs, "se"], rtol=1e-5
+    )
+    assert np.isclose(shifted.log_likelihood_, fit.log_likelihood_, rtol=1e-10)
+    expected_gamma = fit.params_["gamma"] * np.exp(2.0 * fit.params_["gamma:z2"])
+    assert np.isclose(shifted.params_["gamma"], expected_gamma, rtol=1e-6)
+    np.testing.assert_allclose(
+        shifted.expected_purchases(moved, t=5), fit.expected_purchases(data, t=5), rtol=1e-6
+    )
+
+
+def _independent_negative_loglik(theta, x, t_x, n, z1, z2):
+    """FHS 2010 eq. 5 from its definition with scipy's beta function, one death time at a time."""
+    a0, b0, g0, d0 = np.exp(theta[:4])
+    ca1, ca2, cb1, cb2, cg, cd = theta[4:]
+    a, b = a0 * np.exp(ca1 * z1 + ca2 * z2), b0 * np.exp(cb1 * z1 + cb2 * z2)
+    g, d = g0 * np.exp(cg * z2), d0 * np.exp(cd * z2)
+    # alive through all n opportunities, or alive for t_x + i and dead at the next one
+    like = beta_fn(a + x, b + n - x) / beta_fn(a, b) * beta_fn(g, d + n) / beta_fn(g, d)
+    for i in range(int(np.max(n - t_x))):
+        dies = beta_fn(a + x, b + t_x - x + i) / beta_fn(a, b) * beta_fn(g + 1, d + t_x + i)
+        like = like + np.where(i < n - t_x, dies / beta_fn(g, d), 0.0)
+    return -float(np.sum(np.log(like)))
+
+
+def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
+    data = _simulated(400, 22, n_max=8)
+    cols = [
+        data[c].to_numpy(dtype=float) for c in ("frequency", "recency", "n_periods", "z1", "z2")
+    ]
+    ref = optimize.minimize(
+        _independent_negative_loglik,
+        np.zeros(10),
+        args=tuple(cols),
+        method="BFGS",
+        options={"gtol": 1e-7, "maxiter": 2000},
+    )
+    model = _model().fit(data)
+    ours = model.params_.to_numpy()
+    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-7)
+    np.testing.assert_allclose(ours, np.r_[np.exp(ref.x[:4]), ref.x[4:]], rtol=5e-3, atol=5e-3)
+    at_ours = np.r_[np.log(ours[:4]), ours[4:]]
+    assert np.isclose(model.log_likelihood(data), -_independent_negative_loglik(at_ours, *cols))
+
+
+def test_categorical_covariates_compress_and_weights_equal_repeated_rows():
+    data = _simulated(3000, 8).assign(z1=lambda d: np.round(d["z1"]))
+    a = _model().fit(data)
+    doubled = _model().fit(pd.concat([data, data]).set_axis(range(2 * len(data))))
+    weighted = _model().fit(data, sample_weight=np.full(len(data), 2.0))
+    np.testing.assert_allclose(doubled.params_, a.params_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(weighted.params_, doubled.params_, rtol=1e-8, atol=1e-10)
+    assert np.isclose(doubled.log_likelihood_, 2 * a.log_likelihood_, rtol=1e-10)
+
+
+def test_shared_links_and_the_penalizer():
+    data = _simulated(3000, 4)
+    shared = _model(purchase_link="shared", dropout_link="shared").fit(data)
+    assert list(shared.params_.index[4:]) == ["purchase:z1", "purchase:z2", "dropout:z2"]
+    assert shared.likelihood_ratio_test_["df"] == 3.0
+    free = _model().fit(data)
+    shrunk = _model(penalizer={"purchase": 10.0}).fit(data)
+    purchase = [c for c in free.params_.index if c.startswith(("alpha:", "beta:"))]
+    assert (np.abs(shrunk.params_[purchase]) < 0.05 * np.abs(free.params_[purchase])).all()
+    # the dropout coefficients are not penalized (z2 acts on both processes, so they move)
+    assert abs(shrunk.params_["gamma:z2"]) > 0.3 * abs(free.params_["gamma:z2"])
+
+
+@pytest.mark.slow
+def test_parameter_recovery_z_scores_and_coverage():
+    z_scores: dict[str, list[float]] = {k: [] for k in TRUTH}
+    for seed in range(40):
+        fit = _model().fit(_simulated(4000, 500 + seed))
+        for k, true in TRUTH.items():
+            z_scores[k].append((fit.params_[k] - true) / fit.summary_.loc[k, "se"])
+    report = {}
+    for k, zs in z_scores.items():
+        zs = np.asarray(zs)
+        coverage = float(np.mean(np.abs(zs) < 1.96))
+        report[k] = (round(float(zs.mean()), 2), round(float(zs.std()), 2), coverage)
+        # 40 fits: the mean of N(0,1) z-scores has sd 0.16, the coverage of 95% sd 0.034
+        assert abs(zs.mean()) < 0.5, (k, report[k])
+        assert 0.65 < zs.std() < 1.4, (k, report[k])
+        assert coverage >= 0.85, (k, report[k])
+    print("BG/BB covariates recovery (z mean, z sd, 95% coverage):", report)
+
+
+# ---------------------------------------------------------------- predictions
+def _plain_at(row: pd.Series) -> BetaGeoBetaBinomModel:
+    return BetaGeoBetaBinomModel.from_params(
+        alpha=1.2 * np.exp(0.4 * row["z1"] - 0.3 * row["z2"]),
+        beta=0.8 * np.exp(-0.2 * row["z1"] + 0.3 * row["z2"]),
+        gamma=0.6 * np.exp(0.5 * row["z2"]),
+        delta=2.5 * np.exp(-0.3 * row["z2"]),
+        time_unit="Y",
+    )
+
+
+def test_predictions_equal_the_plain_model_at_each_customers_parameters():
+    data = _simulated(300, 2).iloc[:30]
+    model = BetaGeoBetaBinomCovariateModel.from_params(time_unit="Y", **TRUTH)
+    alive = model.probability_alive(data)
+    alive0 = model.probability_alive(data, periods_ahead=0)
+    expected = model.expected_purchases(data, t=5)
+    pmf = {k: model.probability_of_purchases(data, n=k, t=5) for k in range(3)}
+    profiles = data[["z1", "z2"]]
+    new = model.expected_purchases_new_customer(t=7, covariates=profiles)
+    for cid, row in data.iterrows():
+        ref = _plain_at(row)
+        one = data.loc[[cid], ["frequency", "recency", "n_periods"]]
+        assert np.isclose(alive[cid], ref.probability_alive(one).iloc[0], rtol=1e-11)
+        assert np.isclose(
+            alive0[cid], ref.probability_alive(one, periods_ahead=0).iloc[0], rtol=1e-11
+        )
+        assert np.isclose(expected[cid], ref.expected_purchases(one, t=5).iloc[0], rtol=1e-10)
+        for k in range(3):
+            got = ref.probability_of_purchases(one, n=k, t=5).iloc[0]
+            assert np.isclose(pmf[k][cid], got, rtol=1e-10, atol=1e-15), (cid, k)
+        assert np.isclose(new[cid], ref.expected_purchases_new_customer(t=7), rtol=1e-11)
+
+
+def test_pmf_sums_to_one_and_is_the_expectation():
+    data = _simulated(200, 3).iloc[:20]
+    model = BetaGeoBetaBinomCovariateModel.from_params(time_unit="Y", **TRUTH)
+    pmf = np.array([model.probability_of_purchases(data, n=k, t=6).to_numpy() for k in range(7)])
+    np.testing.assert_allclose(pmf.sum(axis=0), 1.0, rtol=1e-11)
+    mean = (np.arange(7)[:, None] * pmf).sum(axis=0)
+    np.testing.assert_allclose(mean, model.expected_purchases(data, t=6), rtol=1e-10)
+
+
+def test_clv_uses_each_customers_covariates():
+    data = _simulated(200, 9).iloc[:20].assign(monetary_value=30.0)
+    model = BetaGeoBetaBinomCovariateModel.from_params(time_unit="Y", **TRUTH)
+    clv = customer_lifetime_value(
+        model, None, data, horizon=10, horizon_unit="Y", discount_rate=0.1
+    )
+    for cid in data.index[:5]:
+        one = data.loc[[cid]]
+        ref = customer_lifetime_value(
+            _plain_at(data.loc[cid]),
+            None,
+            one[["frequency", "recency", "n_periods", "monetary_value"]],
+            horizon=10,
+            horizon_unit="Y",
+            discount_rate=0.1,
+        )
+        assert np.isclose(clv[cid], ref.iloc[0], rtol=1e-10)
+
+
+# ---------------------------------------------------------------- errors, persistence
+def test_bad_covariate_input_names_the_column_the_rule_and_ids():
+    data = _simulated(500, 1)
+    with pytest.raises(CustomerModelsError, match="z1"):
+        _model().fit(data.drop(columns="z1"))
+    with pytest.raises(DataValidationError, match=r"z2.*finite.*c3"):
+        _model().fit(data.assign(z2=data["z2"].where(data.index != "c3")))
+    with pytest.raises(DataValidationError, match="one_hot_covariates"):
+        _model().fit(data.assign(z1=np.where(data["z1"] > 0, "web", "shop")))
+    with pytest.raises(DataValidationError, match=r"z1.*finite"):
+        _model().fit(data.assign(z1=np.inf))
+    with pytest.raises(ParameterError, match="own columns"):
+        BetaGeoBetaBinomCovariateModel(["n_periods"]).fit(data)
+    with pytest.raises(ParameterError, match="purchase_link"):
+        _model(purchase_link="mean").fit(data)
+    fitted = _model().fit(data)
+    with pytest.raises(CustomerModelsError, match="z2"):
+        fitted.probability_alive(data.drop(columns="z2"))
+    with pytest.raises(ParameterError, match="pass covariates="):
+        fitted.expected_purchases_new_customer(t=3)
+    with pytest.raises(DataValidationError, match="does not use"):
+        fitted.expected_purchases_new_customer(t=3, covariates={"z1": 0, "z2": 0, "z9": 1})
+
+
+def test_json_round_trip_keeps_coefficient_names(tmp_path):
+    data = _simulated(1500, 12)
+    model = _model(dropout_link="shared").fit(data)
+    assert "dropout:z2" in model.params_.index
+    path = tmp_path / "bgbb_cov.json"
+    model.save(path)
+    loaded = load_model(path)
+    assert type(loaded) is BetaGeoBetaBinomCovariateModel
+    pd.testing.assert_series_equal(loaded.params_, model.params_)
+    pd.testing.assert_frame_equal(loaded.summary_, model.summary_)
+    assert loaded.get_params()["purchase_covariates"] == ["z1", "z2"]
+    pd.testing.assert_series_equal(
+        loaded.expected_purchases(data, t=5), model.expected_purchases(data, t=5)
+    )
+    rebuilt = BetaGeoBetaBinomCovariateModel.from_params(time_unit="Y", **model.params_.to_dict())
+    assert rebuilt.dropout_link == "shared"
+    assert rebuilt.purchase_link == "separate"
