@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._plot_axes import get_axes, integer_ticks, unit_name
+from customer_models._time import to_instant_us
 from customer_models._validation import check_bool
 from customer_models.exceptions import ParameterError
 from customer_models.typing import DateLike
@@ -53,9 +55,6 @@ def plot_model_comparison(
     >>> [line.get_label() for line in plot_model_comparison(result, baseline=False).lines]
     ['Actual', 'BetaGeoModel']
     """
-    from customer_models._time import to_instant_us
-    from customer_models.plotting import _axes, _integer_ticks, _unit_name
-
     baseline = check_bool(baseline, "baseline")
     track = getattr(comparison, "tracking", None)
     table = getattr(comparison, "table", None)
@@ -66,7 +65,7 @@ def plot_model_comparison(
         )
     names = [str(n) for n in table.index if baseline or not str(n).startswith("baseline")]
     end_us = None if calibration_end is None else to_instant_us(calibration_end, "calibration_end")
-    ax = _axes(ax)
+    ax = get_axes(ax)
     periods = track.index.to_numpy()
     ax.plot(periods, track["actual"].to_numpy(), color="black", linewidth=2, label="Actual")
     for name in names:
@@ -81,10 +80,10 @@ def plot_model_comparison(
         ax.axvline(position, color="grey", linestyle=":", label="End of calibration")
     models = getattr(comparison, "models", {}) or {}
     unit = next((getattr(m, "time_unit_", None) for m in models.values()), None)
-    ax.set_xlabel(f"Period ({_unit_name(unit)} since the cohort's first purchase)")
+    ax.set_xlabel(f"Period ({unit_name(unit)} since the cohort's first purchase)")
     ax.set_ylabel("Cumulative repeat transactions")
-    _integer_ticks(ax.xaxis)
-    _integer_ticks(ax.yaxis)
+    integer_ticks(ax.xaxis)
+    integer_ticks(ax.yaxis)
     ax.set_title("Tracking cumulative transactions: candidates vs actual")
     ax.legend()
     return ax

@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
+from customer_models._plot_axes import get_axes
 from customer_models._validation import check_number
 from customer_models.evaluation._regularity import last_two_gaps, regularity_from_gaps
 from customer_models.exceptions import ParameterError
@@ -91,10 +93,6 @@ def plot_regularity(
     >>> [line.get_label() for line in ax.lines]
     ['k = 0.99', 'k = 1 (Poisson)']
     """
-    from scipy import stats
-
-    from customer_models.plotting import _axes
-
     n_bins = check_number(bins, "bins", low=2, high=200)
     if n_bins != int(n_bins):
         raise ParameterError(f"bins must be a whole number in 2..200, got {bins!r}.")
@@ -102,7 +100,7 @@ def plot_regularity(
     t1, t2 = last_two_gaps(transactions, customer_col, date_col, date_format, dayfirst)
     k = float(regularity_from_gaps(t1, t2, date_col=date_col)["k"])  # refuses too few
     ratios = t1 / (t1 + t2)
-    ax = _axes(ax)
+    ax = get_axes(ax)
     both = np.r_[ratios, 1.0 - ratios]  # M and 1 - M are equally distributed
     ax.hist(
         both,

@@ -14,8 +14,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from customer_models._plot_axes import get_axes, integer_ticks, unit_name
 from customer_models._plot_compare import plot_model_comparison
 from customer_models._plot_regularity import plot_regularity
+from customer_models._time import to_instant_us
 from customer_models._validation import (
     as_pandas,
     check_bool,
@@ -25,6 +27,7 @@ from customer_models._validation import (
     ensure_numeric,
     require_columns,
 )
+from customer_models.evaluation import evaluate_holdout, frequency_fit, transaction_tracking
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.typing import DateLike, FittedPurchaseModel, SupportsSurvival
 
@@ -44,41 +47,6 @@ __all__ = [
 MAX_GRID_CELLS = 10_000_000
 #: Most histogram bins / survival periods drawn.
 MAX_BINS = 10_000
-
-
-def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'Plotting needs matplotlib: pip install -e ".[plot]" (from the checkout).'
-        ) from exc
-    _, new_ax = plt.subplots(layout="constrained")
-    return new_ax
-
-
-_UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
-
-
-def _unit_name(unit: Any) -> str:
-    """'weeks' for "W", '30-day periods' for "30D", 'time units' when unknown."""
-    if not isinstance(unit, str) or not unit:
-        return "time units"
-    if unit in _UNIT_NAMES:
-        return _UNIT_NAMES[unit]
-    head, tail = unit[:-1], unit[-1]
-    if tail in _UNIT_NAMES and head:
-        return f"{head}-{_UNIT_NAMES[tail][:-1]} periods"
-    return f"periods of {unit}"
-
-
-def _integer_ticks(axis: Any) -> None:
-    """Ticks on whole numbers only (an axis that counts)."""
-    from matplotlib.ticker import MaxNLocator
-
-    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def plot_calibration_purchases_vs_holdout(
@@ -114,10 +82,8 @@ def plot_calibration_purchases_vs_holdout(
     >>> len(plot_calibration_purchases_vs_holdout(Half(), data).lines)
     2
     """
-    from customer_models.evaluation import evaluate_holdout
-
     table = evaluate_holdout(model, data, max_frequency=max_frequency).conditional
-    ax = _axes(ax)
+    ax = get_axes(ax)
     labels = [str(v) for v in table.index]
     if len(labels) and table.index[-1] == max_frequency:
         labels[-1] = f"{max_frequency}+"
@@ -180,13 +146,10 @@ def plot_tracking(
     >>> [line.get_label() for line in ax.lines]
     ['Actual', 'Model']
     """
-    from customer_models._time import to_instant_us
-    from customer_models.evaluation import transaction_tracking
-
     cumulative = check_bool(cumulative, "cumulative")
     end_us = None if calibration_end is None else to_instant_us(calibration_end, "calibration_end")
     track = transaction_tracking(model, data, transactions, **tracking_options)
-    ax = _axes(ax)
+    ax = get_axes(ax)
     suffix = "_cumulative" if cumulative else ""
     periods = track.index.to_numpy()
     ax.plot(periods, track["actual" + suffix].to_numpy(), label="Actual")
@@ -199,10 +162,10 @@ def plot_tracking(
         position = float(np.searchsorted(ends_us, end_us) + 1)
         ax.axvline(position, color="grey", linestyle=":", label="End of calibration")
     period = tracking_options.get("period") or getattr(model, "time_unit_", None)
-    ax.set_xlabel(f"Period ({_unit_name(period)} since the cohort's first purchase)")
+    ax.set_xlabel(f"Period ({unit_name(period)} since the cohort's first purchase)")
     ax.set_ylabel(("Cumulative r" if cumulative else "R") + "epeat transactions")
-    _integer_ticks(ax.xaxis)
-    _integer_ticks(ax.yaxis)
+    integer_ticks(ax.xaxis)
+    integer_ticks(ax.yaxis)
     ax.set_title("Tracking " + ("cumulative" if cumulative else "incremental") + " transactions")
     ax.legend()
     return ax
@@ -239,14 +202,12 @@ def plot_frequency_fit(
     >>> len(plot_frequency_fit(Coin(), data, max_frequency=2).patches)
     6
     """
-    from customer_models.evaluation import frequency_fit
-
     table = frequency_fit(model, data, max_frequency=max_frequency)
     if table is None:
         raise ParameterError(
             f"{type(model).__name__} has no P(X(t) = x), so the frequency fit is unavailable."
         )
-    ax = _axes(ax)
+    ax = get_axes(ax)
     positions = np.arange(len(table))
     ax.bar(positions - 0.2, table["actual"].to_numpy(), width=0.4, label="Actual")
     ax.bar(positions + 0.2, table["expected"].to_numpy(), width=0.4, label="Model")
@@ -255,7 +216,7 @@ def plot_frequency_fit(
     ax.set_xticks(positions, labels)
     ax.set_xlabel("Repeat purchases in calibration period")
     ax.set_ylabel("Customers")
-    _integer_ticks(ax.yaxis)
+    integer_ticks(ax.yaxis)
     ax.set_title("Frequency of repeat purchases")
     ax.legend()
     return ax
@@ -337,7 +298,7 @@ def plot_frequency_recency_matrix(
     x, t_x = np.meshgrid(freq, rec, indexing="ij")
     t_x = np.where(x == 0, 0.0, t_x)
     grid = {"frequency": x.ravel(), "recency": t_x.ravel(), "T": np.full(x.size, float(T))}
-    units = _unit_name(getattr(model, "time_unit_", None))
+    units = unit_name(getattr(model, "time_unit_", None))
     if quantity == "expected_purchases":
         values = model.expected_purchases(grid, t=t)
         label = f"Expected purchases in the next {t:g} {units}"
@@ -345,14 +306,14 @@ def plot_frequency_recency_matrix(
         values = model.probability_alive(grid)
         label = "Probability alive"
     matrix = np.asarray(values, dtype=float).reshape(x.shape)
-    ax = _axes(ax)
+    ax = get_axes(ax)
     image = ax.imshow(
         matrix, origin="lower", aspect="auto", extent=(0.0, float(T), -0.5, max_frequency + 0.5)
     )
     ax.figure.colorbar(image, ax=ax, label=label)
     ax.set_xlabel(f"Recency ({units} from first to last purchase)")
     ax.set_ylabel("Frequency (repeat purchases)")
-    _integer_ticks(ax.yaxis)
+    integer_ticks(ax.yaxis)
     ax.set_title(label + f"\n(customers first seen {T:g} {units} ago)")
     return ax
 
@@ -392,14 +353,14 @@ def plot_clv_distribution(clv: Any, *, bins: int = 50, log: bool = False, ax: An
     values = check_numbers(clv, "clv")
     if values.size == 0:
         raise DataValidationError("clv is empty: at least one value is needed.", n_rows=0)
-    ax = _axes(ax)
+    ax = get_axes(ax)
     ax.hist(values, bins=bins, log=log, color="tab:blue", alpha=0.8)
     ax.axvline(float(values.mean()), color="tab:red", linestyle="--", label="Mean")
     ax.axvline(float(np.median(values)), color="tab:green", linestyle=":", label="Median")
     ax.set_xlabel("Customer lifetime value (currency of the spend data)")
     ax.set_ylabel("Customers")
     if not log:
-        _integer_ticks(ax.yaxis)
+        integer_ticks(ax.yaxis)
     ax.set_title("CLV distribution")
     ax.legend()
     return ax
@@ -450,13 +411,13 @@ def plot_survival(
         n_periods = (observed.size + 5) if observed is not None else 12
     periods = np.arange(int(n_periods) + 1)
     curve = np.asarray(model.survival(periods), dtype=float)
-    ax = _axes(ax)
+    ax = get_axes(ax)
     ax.plot(periods, curve, label="Model")
     if observed is not None:
         ax.plot(np.arange(observed.size), observed, marker="o", linestyle="none", label="Actual")
-    ax.set_xlabel(f"Period ({_unit_name(getattr(model, 'time_unit_', None))} since joining)")
+    ax.set_xlabel(f"Period ({unit_name(getattr(model, 'time_unit_', None))} since joining)")
     ax.set_ylabel("Share of customers surviving")
-    _integer_ticks(ax.xaxis)
+    integer_ticks(ax.xaxis)
     ax.set_ylim(0, 1.05)
     ax.set_title("Survival")
     ax.legend()

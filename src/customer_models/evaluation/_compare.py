@@ -37,6 +37,7 @@ from customer_models.exceptions import (
     DataValidationError,
     ParameterError,
 )
+from customer_models.summary import calibration_holdout_split
 from customer_models.valuation._base import ValuationModel
 
 __all__ = ["ModelComparison", "compare_models"]
@@ -159,8 +160,6 @@ def _split(
             "compare_models needs data (a calibration_holdout_split summary) or "
             "transactions with calibration_end."
         )
-    from customer_models.summary import calibration_holdout_split
-
     return calibration_holdout_split(transactions, calibration_end=calibration_end, **split_options)
 
 
