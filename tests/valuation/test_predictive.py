@@ -91,24 +91,26 @@ def simulate_pnbd(n, params, t, *, seed=0, tail=400.0):
     return _summarise(owner, times, n, T, t, life > T + t)
 
 
-def simulate_bgbb(n, params, t, *, seed=0):
+def simulate_bgbb(n, params, t, *, seed=0, start=0):
     """BG/BB: at each opportunity a living customer transacts w.p. p, then dies w.p. θ.
 
-    Returns the summary, the holdout counts of the next ``t`` opportunities, whether the
-    customer is alive after them, and the opportunities until the next transaction.
+    Returns the summary, the holdout counts of the ``t`` opportunities after the next
+    ``start`` (default: the next ``t``), whether the customer is alive after the next ``t``,
+    and the opportunities until the next transaction.
     """
     rng = np.random.default_rng(seed)
     p = rng.beta(params["alpha"], params["beta"], n)
     theta = rng.beta(params["gamma"], params["delta"], n)
     n_periods = rng.integers(4, 12, n)
-    total = int(n_periods.max() + t)
+    total = int(n_periods.max() + start + t)
     death = rng.geometric(theta)  # first opportunity at which the customer is dead
     i = np.arange(1, total + 1)[None, :]
     buys = (rng.uniform(size=(n, total)) < p[:, None]) & (i < death[:, None])
     cal = i <= n_periods[:, None]
     x = (buys & cal).sum(axis=1)
     t_x = np.where(buys & cal, i, 0).max(axis=1)
-    y = (buys & ~cal & (i <= n_periods[:, None] + t)).sum(axis=1)
+    window = (i > n_periods[:, None] + start) & (i <= n_periods[:, None] + start + t)
+    y = (buys & window).sum(axis=1)
     later = buys & ~cal  # opportunities after n until the next transaction (inf: none by t)
     nxt = np.where(later.any(axis=1), np.argmax(later, axis=1) + 1.0 - n_periods, np.inf)
     data = pd.DataFrame({"frequency": x, "recency": t_x, "n_periods": n_periods}).astype(float)

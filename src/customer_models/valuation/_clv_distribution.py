@@ -124,8 +124,10 @@ def value_distribution(
         Horizon in the transaction model's time unit, a scalar.
     start : float, default 0.0
         Start of the window after ``T`` (model units): the value of the purchases in
-        ``(T + start, T + start + t]``. Pareto/NBD only for ``start > 0`` (its count over a
-        later window is a closed form: see :func:`pmf_source`); others are refused.
+        ``(T + start, T + start + t]`` (BG/BB: whole opportunities, ``n + start + 1`` to
+        ``n + start + t``). BG/NBD, MBG/NBD, Pareto/NBD and BG/BB, whose count over a later
+        window is a closed form (see :func:`pmf_source`); others are refused for
+        ``start > 0``.
     margin : float, default 1.0
         Profit margin, > 0.
     discount_rate : float, default 0.0
@@ -165,8 +167,9 @@ def value_distribution(
     Returns
     -------
     DataFrame
-        ``expected_value`` (``margin E[N] E[Z]`` at the fitted parameters), the quantile and
-        threshold columns, on ``data``'s index.
+        ``expected_value`` (``margin E[N] E[Z]`` at the fitted parameters, ``E[N]`` from the
+        transaction model's ``expected_purchases``), the quantile and threshold columns, on
+        ``data``'s index.
 
     Examples
     --------
@@ -221,7 +224,6 @@ def value_distribution(
     size = _BLOCK if len(draws) == 1 else max(_MIN_MIX_BLOCK, _BLOCK // len(draws))
     results = {f"q{q:g}": np.zeros(n_rows) for q in levels}
     results |= {f"p_above_{c:g}": np.zeros(n_rows) for c in cuts}
-    mean_count = np.zeros(n_rows)
     by_row = np.argsort(inverse, kind="stable")  # the customers of a block: one slice
     edges = np.searchsorted(inverse[by_row], np.arange(0, n_rows + size, size))
     for i, start in enumerate(range(0, n_rows, size)):
@@ -229,7 +231,6 @@ def value_distribution(
         pats, local = np.unique(pattern[rows], return_inverse=True)
         customers = by_row[edges[i] : edges[i + 1]]
         fitted = _pattern_pmf(source, pats, customers)[local]
-        mean_count[rows] = fitted @ np.arange(fitted.shape[1], dtype=np.float64)
         parts = []
         for tm_d, sm_d in draws:
             pmf = fitted if tm_d is None else _pattern_pmf(source, pats, customers, tm_d)[local]
@@ -246,9 +247,27 @@ def value_distribution(
     p, shape, rate = _posterior(spend_params, xv, xm)
     if np.all(shape > 1.0):
         mean_spend = p * rate / (shape - 1.0)
-        out["expected_value"] = gain * factor * mean_count[inverse] * mean_spend
+        count = _window_mean(transaction_model, frame, float(t), first_time)
+        out["expected_value"] = gain * factor * count * mean_spend
     out |= {name: values[inverse] for name, values in results.items()}
     return pd.DataFrame(out, index=frame.index)
+
+
+def _window_mean(model: Any, frame: pd.DataFrame, t: float, start: float) -> Any:
+    """``E[X(start + t)] - E[X(start)]`` per row from the model's own expectation.
+
+    Not the mean of the scanned pmf: that stops once the mass left is below 1e-10, which for
+    a customer nearly surely dead can hold most of a tiny mean.
+    """
+    from customer_models.valuation._predictive import expected_purchases_of
+
+    if not hasattr(model, "expected_purchases"):
+        raise ParameterError(
+            f"{type(model).__name__} has no expected_purchases(data, t=), so the value "
+            "distribution has no expected value."
+        )
+    total = expected_purchases_of(model, frame, start + t)
+    return total - expected_purchases_of(model, frame, start) if start > 0 else total
 
 
 def _discount_factor(

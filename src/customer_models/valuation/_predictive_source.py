@@ -83,46 +83,48 @@ def _horizon(t: Any, discrete: bool) -> float:
 def _factored(
     model: Any, theta: np.ndarray, cols: tuple[np.ndarray, ...], t: float, start: float = 0.0
 ) -> Callable[[np.ndarray | None, np.ndarray, np.ndarray], np.ndarray] | None:
-    """``P(k) = P(alive) g(k | x, T) + (1 - P(alive)) [k = 0]`` with ``g`` per (x, T) pair.
+    """``P(k) = A g(k | x, T) + (1 - A S(x, T)) [k = 0]`` with ``g``, ``S`` per (x, T) pair.
 
-    BG/NBD, MBG/NBD and Pareto/NBD: alive at ``T`` the future is the model's new-customer
-    process under the posterior given alive, which depends on ``(x, T)`` only (not on
-    ``t_x``), so ``g`` is evaluated once per distinct pair and per count, and P(alive) once
-    per history. The same formula as the models' ``probability_of_purchases`` kernels.
+    BG/NBD, MBG/NBD and Pareto/NBD: alive at ``T`` (probability ``A``) the future is the
+    model's new-customer process under the posterior given alive, which depends on ``(x, T)``
+    only (not on ``t_x``), so ``g`` (the probability of being alive at ``T + start`` and buying
+    ``k`` in the window, given alive at ``T``) and ``S`` (alive at ``T + start`` given alive at
+    ``T``) are evaluated once per distinct pair and per count, and ``A`` once per history. At
+    ``start = 0``, ``S = 1`` and ``g`` is the models' ``probability_of_purchases`` kernel.
 
-    ``start`` (Pareto/NBD only): the count in ``(T + start, T + start + t]``. Being alive at
-    ``T + start`` depends on the dropout rate only, so it multiplies P(alive) by
-    ``((β+T)/(β+T+start))^s`` and turns the posterior given alive into ``Gamma(s,
-    β+T+start)``; the purchase rate's posterior is unchanged (Poisson increments are
-    independent of the unobserved purchases before ``T + start``).
+    ``start > 0``, the count in ``(T + start, T + start + t]``. Pareto/NBD: being alive at
+    ``T + start`` depends on the dropout rate only, so ``S = ((β+T)/(β+T+start))^s`` and the
+    posterior given alive becomes ``Gamma(s, β+T+start)``; the purchase rate's posterior is
+    unchanged (Poisson increments are independent of the unobserved purchases before
+    ``T + start``). BG family: a mixture over the purchases before the window
+    (:mod:`._window_pmf`).
     """
-    from customer_models.valuation import _bgnbd_predictions as bgp
     from customer_models.valuation import _pareto_nbd_predictions as pnp
     from customer_models.valuation._bgnbd import BetaGeoModel
     from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
     from customer_models.valuation._pareto_nbd import ParetoNBDModel
+    from customer_models.valuation._window_pmf import bg_window
 
-    given: Callable[..., np.ndarray]
-    if start > 0 and not isinstance(model, ParetoNBDModel):
-        raise ParameterError(
-            "A window that starts after T (start > 0) has a closed-form count distribution "
-            f"for Pareto/NBD only; got {type(model).__name__} (in the BG family being alive "
-            "at T + start depends on the purchase rate too). Use start=0, or "
-            "customer_lifetime_value(start=) for the expected value."
-        )
+    given: Callable[..., tuple[np.ndarray, np.ndarray]]
     if isinstance(model, BetaGeoModel):
         shift = 1.0 if isinstance(model, ModifiedBetaGeoModel) else 0.0
 
-        def given(p: np.ndarray, k: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
-            return bgp._pmf_new(k, t, p[0] + x, p[1] + T, p[2], p[3] + x + shift)
+        def given(p: np.ndarray, k: np.ndarray, x: np.ndarray, T: np.ndarray) -> Any:
+            return bg_window(p, k, x, T, t, start, shift)
 
     elif isinstance(model, ParetoNBDModel):
 
-        def given(p: np.ndarray, k: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
-            return pnp._pmf_new(k, t, p[0] + x, p[1] + T, p[2], p[3] + T + start)
-
-        def survive(p: np.ndarray, T: np.ndarray) -> np.ndarray:
-            return np.asarray(np.exp(-p[2] * np.log1p(start / (p[3] + T))))
+        def given(p: np.ndarray, k: np.ndarray, x: np.ndarray, T: np.ndarray) -> Any:
+            pmf = pnp._pmf_new(
+                k[None, :],
+                t,
+                p[0] + x[:, None],
+                p[1] + T[:, None],
+                p[2],
+                (p[3] + T[:, None] + start),
+            )
+            survive = np.exp(-p[2] * np.log1p(start / (p[3] + T)))
+            return survive[:, None] * pmf, survive
 
     else:
         return None
@@ -142,20 +144,37 @@ def _factored(
             p = np.asarray(params, dtype=np.float64)
             alive = np.asarray(alive_kernel(p, x[rows], t_x[rows], age[rows]), dtype=np.float64)
         needed, local = np.unique(pair[rows], return_inverse=True)
-        kk = np.asarray(k, dtype=np.float64)[None, :]
-        g = np.asarray(given(p, kk, x_u[needed, None], T_u[needed, None]), dtype=np.float64)
-        if start > 0:  # alive at T + start (the rest buys nothing in the window)
-            alive = alive * survive(p, T_u[needed])[local]
-        return alive[:, None] * g[local] + (1.0 - alive)[:, None] * (kk == 0)
+        kk = np.asarray(k, dtype=np.float64)
+        g, survive = given(p, kk, x_u[needed], T_u[needed])
+        joint = alive[:, None] * np.asarray(g, dtype=np.float64)[local]
+        return joint + (1.0 - alive * survive[local])[:, None] * (kk == 0)[None, :]
 
     return pmf
+
+
+def _has_window(model: Any) -> bool:
+    """Whether ``model`` has the count pmf of a later window (``start > 0``)."""
+    from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
+    from customer_models.valuation._bgnbd import BetaGeoModel
+    from customer_models.valuation._pareto_nbd import ParetoNBDModel
+
+    return isinstance(model, BetaGeoModel | ParetoNBDModel | BetaGeoBetaBinomModel)
+
+
+def _refuse_window(model: Any) -> None:
+    raise ParameterError(
+        "A window that starts after T (start > 0) has a closed-form count distribution for "
+        f"BG/NBD, MBG/NBD, Pareto/NBD and BG/BB only; got {type(model).__name__}. Use "
+        "start=0, or customer_lifetime_value(start=) for the expected value."
+    )
 
 
 def pmf_source(model: Any, data: Any, t: Any, start: float = 0.0) -> PmfSource:
     """Build the :class:`PmfSource` of ``model`` on ``data`` for the horizon ``t`` (scalar).
 
-    ``start > 0``: the count in ``(T + start, T + start + t]`` (Pareto/NBD only, see
-    `_factored`).
+    ``start > 0``: the count in ``(T + start, T + start + t]`` (BG/NBD, MBG/NBD and Pareto/NBD,
+    see `_factored`; BG/BB: opportunities ``n + start + 1 .. n + start + t``, whole
+    ``start``, see :mod:`._window_pmf`).
 
     Examples
     --------
@@ -170,6 +189,7 @@ def pmf_source(model: Any, data: Any, t: Any, start: float = 0.0) -> PmfSource:
     from customer_models.valuation._discrete import DiscretePurchaseModel
     from customer_models.valuation._param_draws import fitted_params, with_params
     from customer_models.valuation._purchase import PurchaseModel
+    from customer_models.valuation._window_pmf import bgbb_window
 
     frame = as_pandas(data, what="data")
     theta = fitted_params(model).to_numpy(dtype=np.float64)
@@ -182,6 +202,7 @@ def pmf_source(model: Any, data: Any, t: Any, start: float = 0.0) -> PmfSource:
                 "it has no predictive distribution."
             )
         horizon = _horizon(t, discrete)
+        first = float(check_number(start, "start", low=0, integer=discrete))
         columns, _ = model._prepare(frame)
         patterns = compress_patterns([columns[c] for c in model.required_columns])
         x, t_x, age = patterns.columns
@@ -191,13 +212,13 @@ def pmf_source(model: Any, data: Any, t: Any, start: float = 0.0) -> PmfSource:
             kk = np.asarray(k, dtype=np.float64)[None, :]
             xr, tr, ar = x[rows, None], t_x[rows, None], age[rows, None]
             if discrete:
-                out = kernel(p, xr, tr, ar, int(horizon), kk)
+                out = bgbb_window(kernel, p, xr, tr, ar, int(horizon), int(first), kk)
             else:
                 out = kernel(p, kk, xr, tr, ar, horizon)
             return np.broadcast_to(np.asarray(out, dtype=np.float64), (rows.size, kk.size))
 
-        if start > 0 and discrete:
-            _factored(model, theta, patterns.columns, horizon, start)  # refuses
+        if start > 0 and not _has_window(model):
+            _refuse_window(model)
         factored = None if discrete else _factored(model, theta, patterns.columns, horizon, start)
         return PmfSource(
             patterns.weights.size,
@@ -208,7 +229,7 @@ def pmf_source(model: Any, data: Any, t: Any, start: float = 0.0) -> PmfSource:
             patterns.columns,
         )
     if start > 0:
-        _factored(model, theta, (), 0.0, start)  # refuses every model but Pareto/NBD
+        _refuse_window(model)
     if not hasattr(model, "probability_of_purchases"):
         raise ParameterError(
             f"{type(model).__name__} has no probability_of_purchases(data, n=, t=), so it has "
