@@ -22,8 +22,9 @@ units of a covariate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -48,6 +49,7 @@ MAX_NEWTON = 100
 
 RowsKernel = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
 LoglikKernel = Callable[..., np.ndarray]
+GradientKernel = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,20 @@ class LinkFit:
     message: str
 
 
+def _blocks(
+    layout: LinkLayout,
+    theta: np.ndarray,
+    columns: tuple[np.ndarray, ...],
+    z: np.ndarray,
+    weights: np.ndarray,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]]:
+    """Bounded blocks of rows: ``(z, weights, natural row parameters (k, n), data columns)``."""
+    for start in range(0, weights.size, BLOCK_ROWS):
+        part = slice(start, start + BLOCK_ROWS)
+        params = np.exp(layout.row_log_params(theta, z[part]))
+        yield z[part], weights[part], params, tuple(c[part] for c in columns)
+
+
 def _derivatives(
     rows_kernel: RowsKernel,
     layout: LinkLayout,
@@ -161,11 +177,8 @@ def _derivatives(
     """Total weighted log-likelihood, gradient and Hessian in the unknowns (block sums)."""
     k = layout.n_params
     ll, grad, hess = 0.0, np.zeros(layout.size), np.zeros((layout.size, layout.size))
-    for start in range(0, weights.size, BLOCK_ROWS):
-        part = slice(start, start + BLOCK_ROWS)
-        zb, wb = z[part], weights[part]
-        params = np.exp(layout.row_log_params(theta, zb))
-        ll_rows, g, h = rows_kernel(params, *(c[part] for c in columns))
+    for zb, wb, params, cols in _blocks(layout, theta, columns, z, weights):
+        ll_rows, g, h = rows_kernel(params, *cols)
         p = params.T
         gu = g * p  # chain rule to log parameters
         hu = h * p[:, :, None] * p[:, None, :]
@@ -183,6 +196,25 @@ def _derivatives(
     return ll, grad, hess
 
 
+def _gradient(
+    gradient_kernel: GradientKernel,
+    layout: LinkLayout,
+    theta: np.ndarray,
+    columns: tuple[np.ndarray, ...],
+    z: np.ndarray,
+    weights: np.ndarray,
+) -> tuple[float, np.ndarray]:
+    """Total weighted log-likelihood and gradient in the unknowns (block sums, no Hessian)."""
+    ll, grad = 0.0, np.zeros(layout.size)
+    for zb, wb, params, cols in _blocks(layout, theta, columns, z, weights):
+        ll_rows, g = gradient_kernel(params, *cols)
+        gu = g * params.T
+        ll += float(wb @ ll_rows)
+        for j, (idx_j, v_j) in enumerate(layout.designs(zb)):
+            grad[idx_j] += v_j.T @ (wb * gu[:, j])
+    return ll, grad
+
+
 def _loglik(
     loglik_kernel: LoglikKernel,
     layout: LinkLayout,
@@ -192,11 +224,55 @@ def _loglik(
     weights: np.ndarray,
 ) -> float:
     total = 0.0
-    for start in range(0, weights.size, BLOCK_ROWS):
-        part = slice(start, start + BLOCK_ROWS)
-        params = np.exp(layout.row_log_params(theta, z[part]))
-        total += float(weights[part] @ loglik_kernel(params, *(c[part] for c in columns)))
+    for _, wb, params, cols in _blocks(layout, theta, columns, z, weights):
+        total += float(wb @ loglik_kernel(params, *cols))
     return total
+
+
+def _line_search(
+    evaluate: Callable[[np.ndarray], tuple[float, Any]],
+    theta: np.ndarray,
+    free: np.ndarray,
+    step: np.ndarray,
+    f0: float,
+    slope: float,
+    n_params: int,
+    log_bound: float,
+) -> tuple[float, np.ndarray, float, Any] | None:
+    """Backtracking (Armijo) from the full step; ``(t, trial, f(trial), extra)`` or None."""
+    t = 1.0
+    for _ in range(40):
+        trial = theta.copy()
+        trial[free] += t * step
+        if np.all(np.abs(trial[:n_params]) <= log_bound):
+            f1, extra = evaluate(trial)
+            if np.isfinite(f1) and f1 <= f0 + 1e-4 * t * slope:
+                return t, trial, f1, extra
+        t *= 0.5
+    return None
+
+
+def _result(
+    theta: np.ndarray,
+    ll: float,
+    grad: np.ndarray,
+    hess: np.ndarray,
+    pen: np.ndarray,
+    n_total: float,
+    free: np.ndarray,
+    n_iter: int,
+    message: str,
+) -> LinkFit:
+    """Return the fit at ``theta``: total penalized Hessian, gradient norm, definiteness."""
+    g = -grad / n_total + 2.0 * pen * theta
+    h_total = -hess + np.diag(2.0 * pen * n_total)
+    g_norm = float(np.max(np.abs(g[free]))) if free.any() else 0.0
+    positive = True
+    try:
+        np.linalg.cholesky(h_total[np.ix_(free, free)])
+    except np.linalg.LinAlgError:
+        positive = False
+    return LinkFit(theta, h_total, ll, g_norm, n_iter, positive, message)
 
 
 def _fit_links(
@@ -213,6 +289,115 @@ def _fit_links(
 ) -> LinkFit:
     """Maximize the penalized log-likelihood over the free unknowns by Newton's method.
 
+    Arguments as :func:`fit_links` (without its sample start).
+    """
+    free = layout.free
+    n_total = float(weights.sum())
+    pen = layout.penalty_weights(penalizer)
+
+    def objective(theta: np.ndarray) -> tuple[float, None]:
+        ll = _loglik(loglik_kernel, layout, theta, columns, z, weights)
+        return -ll / n_total + float(pen @ theta**2), None
+
+    theta = np.where(free, theta0, 0.0).astype(np.float64)
+    message, n_iter = "converged", 0
+    ll, grad, hess = _derivatives(rows_kernel, layout, theta, columns, z, weights)
+    for n_iter in range(1, MAX_NEWTON + 1):
+        g = -grad / n_total + 2.0 * pen * theta
+        h = -hess / n_total + np.diag(2.0 * pen)
+        g_free, h_free = g[free], h[np.ix_(free, free)]
+        if not g_free.size or np.max(np.abs(g_free)) < GRADIENT_TOL:
+            n_iter -= 1
+            break
+        step = _newton_step(h_free, g_free)
+        f0 = -ll / n_total + float(pen @ theta**2)
+        found = _line_search(
+            objective, theta, free, step, f0, float(g_free @ step), layout.n_params, log_bound
+        )
+        if found is None:
+            message = "the line search found no decrease (at the optimum to numerical precision)"
+            break
+        t, theta, f1, _ = found
+        ll, grad, hess = _derivatives(rows_kernel, layout, theta, columns, z, weights)
+        if t < 1.0 and f0 - f1 <= NOISE_DECREASE * max(1.0, abs(f0)):
+            message = "converged (the objective stopped decreasing in double precision)"
+            break
+    else:
+        message = f"stopped after {MAX_NEWTON} Newton steps"
+    return _result(theta, ll, grad, hess, pen, n_total, free, n_iter, message)
+
+
+def _chord_newton(
+    gradient_kernel: GradientKernel,
+    rows_kernel: RowsKernel,
+    layout: LinkLayout,
+    start: LinkFit,
+    columns: tuple[np.ndarray, ...],
+    z: np.ndarray,
+    weights: np.ndarray,
+    penalizer: Mapping[str, float],
+    *,
+    log_bound: float = 25.0,
+) -> LinkFit:
+    """Newton steps with the (mean) Hessian of the sample fit ``start``, gradients only.
+
+    The sample's optimum is within a few standard errors of the full one and its mean
+    Hessian differs from the full one by sampling noise (``~ COARSE_ROWS ** -0.5``), so the
+    chord iteration contracts by about that factor per step; each step costs one pass of
+    the gradient kernel (which also gives the line search's log-likelihood), and the full
+    Hessian, for the standard errors, is evaluated once at the end.
+    """
+    free = layout.free
+    n_total = float(weights.sum())
+    pen = layout.penalty_weights(penalizer)
+    h_free = (start.hessian_total / n_total)[np.ix_(free, free)]
+
+    def objective(theta: np.ndarray) -> tuple[float, tuple[float, np.ndarray]]:
+        ll_, grad_ = _gradient(gradient_kernel, layout, theta, columns, z, weights)
+        return -ll_ / n_total + float(pen @ theta**2), (ll_, grad_)
+
+    theta = start.theta.copy()
+    f0, (ll, grad) = objective(theta)
+    message, n_iter = "converged", 0
+    for n_iter in range(1, MAX_NEWTON + 1):
+        g_free = (-grad / n_total + 2.0 * pen * theta)[free]
+        if np.max(np.abs(g_free)) < GRADIENT_TOL:
+            n_iter -= 1
+            break
+        step = _newton_step(h_free, g_free)
+        found = _line_search(
+            objective, theta, free, step, f0, float(g_free @ step), layout.n_params, log_bound
+        )
+        if found is None:
+            message = "the line search found no decrease (at the optimum to numerical precision)"
+            break
+        _, theta, f1, (ll, grad) = found
+        decrease, f0 = f0 - f1, f1
+        if decrease <= NOISE_DECREASE * max(1.0, abs(f1)):
+            message = "converged (the objective stopped decreasing in double precision)"
+            break
+    else:
+        message = f"stopped after {MAX_NEWTON} chord Newton steps"
+    ll, grad, hess = _derivatives(rows_kernel, layout, theta, columns, z, weights)
+    message = f"chord steps with the sample Hessian, {message}"
+    return _result(theta, ll, grad, hess, pen, n_total, free, n_iter, message)
+
+
+def fit_links(
+    rows_kernel: RowsKernel,
+    loglik_kernel: LoglikKernel,
+    layout: LinkLayout,
+    theta0: np.ndarray,
+    columns: tuple[np.ndarray, ...],
+    z: np.ndarray,
+    weights: np.ndarray,
+    penalizer: Mapping[str, float],
+    *,
+    log_bound: float = 25.0,
+    gradient_kernel: GradientKernel | None = None,
+) -> LinkFit:
+    """Maximize the penalized log-likelihood over the free unknowns by Newton's method.
+
     Parameters
     ----------
     rows_kernel : callable
@@ -226,6 +411,13 @@ def _fit_links(
         The model's data columns, the standardized design matrix and the row weights.
     penalizer : mapping
         Penalty per process (``{"purchase": 0.01, "dropout": 0.0}``).
+    log_bound : float
+        Bound on the model's log-parameters during the line search.
+    gradient_kernel : callable, optional
+        ``(params (k, n), *columns) -> (ll (n,), grad (n, k))``. When given (a model whose
+        row Hessian costs several gradients), the full-data phase after the sample start
+        takes chord Newton steps with the sample's Hessian and evaluates the row Hessian
+        once, at the end (:func:`_chord_newton`).
 
     Returns
     -------
@@ -256,98 +448,33 @@ def _fit_links(
     >>> np.round(np.exp(theta[0]), 6).item(), np.round(theta[1], 6).item()  # rates 1 and 4
     (1.0, 1.386294)
     """
-    free = layout.free
-    n_total = float(weights.sum())
-    pen = layout.penalty_weights(penalizer)
 
-    def objective(theta: np.ndarray) -> float:
-        ll = _loglik(loglik_kernel, layout, theta, columns, z, weights)
-        return -ll / n_total + float(pen @ theta**2)
+    def newton(start: np.ndarray, data: tuple[np.ndarray, ...], z_: np.ndarray, w_: np.ndarray):
+        return _fit_links(
+            rows_kernel, loglik_kernel, layout, start, data, z_, w_, penalizer, log_bound=log_bound
+        )
 
-    theta = np.where(free, theta0, 0.0).astype(np.float64)
-    message, n_iter, positive = "converged", 0, True
-    ll, grad, hess = _derivatives(rows_kernel, layout, theta, columns, z, weights)
-    for n_iter in range(1, MAX_NEWTON + 1):
-        g = -grad / n_total + 2.0 * pen * theta
-        h = -hess / n_total + np.diag(2.0 * pen)
-        g_free, h_free = g[free], h[np.ix_(free, free)]
-        if not g_free.size or np.max(np.abs(g_free)) < GRADIENT_TOL:
-            n_iter -= 1
-            break
-        step = _newton_step(h_free, g_free)
-        f0 = -ll / n_total + float(pen @ theta**2)
-        t, moved = 1.0, False
-        for _ in range(40):
-            trial = theta.copy()
-            trial[free] += t * step
-            if np.all(np.abs(trial[: layout.n_params]) <= log_bound):
-                f1 = objective(trial)
-                if np.isfinite(f1) and f1 <= f0 + 1e-4 * t * float(g_free @ step):
-                    moved = True
-                    break
-            t *= 0.5
-        if not moved:
-            message = "the line search found no decrease (at the optimum to numerical precision)"
-            break
-        theta = trial
-        ll, grad, hess = _derivatives(rows_kernel, layout, theta, columns, z, weights)
-        if t < 1.0 and f0 - f1 <= NOISE_DECREASE * max(1.0, abs(f0)):
-            message = "converged (the objective stopped decreasing in double precision)"
-            break
-    else:
-        message = f"stopped after {MAX_NEWTON} Newton steps"
-    g = -grad / n_total + 2.0 * pen * theta
-    h_total = -hess + np.diag(2.0 * pen * n_total)
-    g_norm = float(np.max(np.abs(g[free]))) if free.any() else 0.0
-    try:
-        np.linalg.cholesky(h_total[np.ix_(free, free)])
-    except np.linalg.LinAlgError:
-        positive = False
-    return LinkFit(theta, h_total, ll, g_norm, n_iter, positive, message)
-
-
-def fit_links(
-    rows_kernel: RowsKernel,
-    loglik_kernel: LoglikKernel,
-    layout: LinkLayout,
-    theta0: np.ndarray,
-    columns: tuple[np.ndarray, ...],
-    z: np.ndarray,
-    weights: np.ndarray,
-    penalizer: Mapping[str, float],
-    *,
-    log_bound: float = 25.0,
-) -> LinkFit:
-    """See :func:`_fit_links` (this adds the sample start and the one BLAS thread)."""
     with threadpool_limits(limits=1):
         if weights.size > 2 * COARSE_ROWS:
             rng = np.random.default_rng(20051)
             pick = np.sort(rng.choice(weights.size, COARSE_ROWS, replace=False))
             share = weights[pick] * (weights.sum() / weights[pick].sum())
-            coarse = _fit_links(
-                rows_kernel,
-                loglik_kernel,
-                layout,
-                theta0,
-                tuple(c[pick] for c in columns),
-                z[pick],
-                share,
-                penalizer,
-                log_bound=log_bound,
-            )
+            coarse = newton(theta0, tuple(c[pick] for c in columns), z[pick], share)
             if np.all(np.isfinite(coarse.theta)):
+                if gradient_kernel is not None and coarse.positive_definite:
+                    return _chord_newton(
+                        gradient_kernel,
+                        rows_kernel,
+                        layout,
+                        coarse,
+                        columns,
+                        z,
+                        weights,
+                        penalizer,
+                        log_bound=log_bound,
+                    )
                 theta0 = coarse.theta
-        return _fit_links(
-            rows_kernel,
-            loglik_kernel,
-            layout,
-            theta0,
-            columns,
-            z,
-            weights,
-            penalizer,
-            log_bound=log_bound,
-        )
+        return newton(theta0, columns, z, weights)
 
 
 def _newton_step(h: np.ndarray, g: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ from customer_models.exceptions import (
 from customer_models.valuation._checks import attrs_time_unit, check_count, check_horizon
 from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._covariate_fit import (
+    GradientKernel,
     LinkLayout,
     LoglikKernel,
     RowsKernel,
@@ -226,6 +227,7 @@ class CovariateMixin:
         rows_kernel: RowsKernel,
         loglik_kernel: LoglikKernel,
         fit_mask: Callable[[Mapping[str, np.ndarray]], np.ndarray | None] | None = None,
+        gradient_kernel: GradientKernel | None = None,
     ) -> Any:
         """Fit as every covariate model does: data, null fit, links, Newton, result.
 
@@ -237,7 +239,7 @@ class CovariateMixin:
         the model's per-row kernels (natural-scale derivatives in ``param_names`` order, the
         data columns in ``required_columns`` order). Only constant covariates: exactly the
         null fit. ``n_customers_`` is the total weight, of the masked rows when there is a
-        mask.
+        mask. ``gradient_kernel``: see :func:`fit_links` (chord steps at scale).
         """
         check_progress(progress)
         penalizer = check_penalizer(self.penalizer, processes)  # type: ignore[attr-defined]
@@ -276,6 +278,7 @@ class CovariateMixin:
                 scaling.apply(z),
                 weights,
                 penalizer,
+                gradient_kernel=gradient_kernel,
             )
             fitted = self._natural_scale(fit, layout, scaling)
         n = float(w.sum()) if fit_mask is None else float(weights.sum())
@@ -437,6 +440,9 @@ class PurchaseCovariateMixin(CovariateMixin):
 
     _null_class: ClassVar[type[Any]]
     _rows_hessian_kernel: ClassVar[Any]
+    #: Per-row log-likelihood and gradient, when a row Hessian costs several gradients:
+    #: the full-data phase of a large fit then takes chord steps (see ``fit_links``).
+    _chord_gradient_kernel: ClassVar[Any] = None
     _alive_kernel = None
     _expected_kernel = None
     _pmf_kernel = None
@@ -489,6 +495,7 @@ class PurchaseCovariateMixin(CovariateMixin):
             null_model=null,
             rows_kernel=type(self)._rows_hessian_kernel,
             loglik_kernel=type(null)._loglik_kernel,
+            gradient_kernel=type(self)._chord_gradient_kernel,
         )
 
     def _rows(

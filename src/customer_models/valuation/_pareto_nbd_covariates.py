@@ -16,11 +16,14 @@ each by the factor ``exp(coefficient)`` per unit of the covariate.
 The per-customer likelihood is the Pareto/NBD one at ``(r, alpha_i, s, beta_i)``
 (:func:`customer_models.valuation._pareto_nbd_likelihood.log_likelihood_gradient_kernel`, its
 ``A_0`` term an Euler-transformed 2F1 with an analytic gradient). Its Hessian in the four
-parameters is the central difference of that analytic gradient, per row, with relative step
-``1e-5`` (the 2F1 has no cheap closed-form second derivatives): truncation error about
-``1e-10`` and rounding about ``1e-11`` relative, far below what Newton's steps and the
-standard errors need (the test checks it against the difference of the log-likelihood
-itself and the fit against an independent closed-form likelihood optimized by scipy).
+parameters is the forward difference of that analytic gradient, per row, with relative
+step ``1e-6`` (the 2F1 has no cheap closed-form second derivatives): error about ``1e-6``
+relative, far below what Newton's steps and the standard errors need (the tests check it
+against second differences of the log-likelihood itself, and the fit against an
+independent closed-form likelihood optimized by scipy). A row Hessian costs four gradients,
+so above 200,000 customers the full-data phase takes chord Newton steps with the Hessian of
+the 100,000-customer sample start (gradients only) and evaluates the row Hessian once, for
+the standard errors (:func:`~customer_models.valuation._covariate_fit.fit_links`).
 
 References
 ----------
@@ -48,8 +51,9 @@ from customer_models.valuation._purchase import PurchaseModel
 
 __all__ = ["ParetoNBDCovariateModel", "log_likelihood_rows_hessian_kernel"]
 
-#: Relative step of the central differences of the analytic gradient (the row Hessian).
-HESSIAN_STEP = 1e-5
+#: Relative step of the forward differences of the analytic gradient (the row Hessian):
+#: truncation error about this, rounding error about the gradient's (~1e-12) over it.
+HESSIAN_STEP = 1e-6
 
 
 def log_likelihood_rows_hessian_kernel(
@@ -58,8 +62,9 @@ def log_likelihood_rows_hessian_kernel(
     """Per-row Pareto/NBD log-likelihood, gradient ``(n, 4)`` and Hessian ``(n, 4, 4)``.
 
     In the natural parameters ``(r, alpha, s, beta)``, given per row (shape ``(4, n)``) or
-    once (``(4,)``). The gradient is analytic; the Hessian column ``j`` is the central
-    difference of it in parameter ``j`` with step ``HESSIAN_STEP * theta_j``, symmetrized.
+    once (``(4,)``). The gradient is analytic; the Hessian column ``j`` is the forward
+    difference of it in parameter ``j`` with step ``HESSIAN_STEP * theta_j``, symmetrized
+    (four gradient evaluations beside the one at ``params``).
 
     Examples
     --------
@@ -75,17 +80,16 @@ def log_likelihood_rows_hessian_kernel(
     if p.ndim == 1:
         p = np.repeat(p[:, None], x.size, axis=1)
     ll, g = log_likelihood_gradient_kernel(p, x, t_x, T)
+    g = np.ascontiguousarray(g)
     h = np.empty((x.size, 4, 4))
     for j in range(4):
         step = HESSIAN_STEP * p[j]
-        up, down = p.copy(), p.copy()
+        up = p.copy()
         up[j] += step
-        down[j] -= step
-        g_up = log_likelihood_gradient_kernel(up, x, t_x, T)[1]
-        g_down = log_likelihood_gradient_kernel(down, x, t_x, T)[1]
-        h[:, :, j] = (g_up - g_down) / (2.0 * step)[:, None]
+        step = up[j] - p[j]  # the step actually taken, after rounding
+        h[:, :, j] = (log_likelihood_gradient_kernel(up, x, t_x, T)[1] - g) / step[:, None]
     h = 0.5 * (h + h.transpose(0, 2, 1))
-    return ll, np.ascontiguousarray(g), h
+    return ll, g, h
 
 
 class ParetoNBDCovariateModel(PurchaseCovariateMixin, PurchaseModel):
@@ -161,6 +165,7 @@ class ParetoNBDCovariateModel(PurchaseCovariateMixin, PurchaseModel):
     _link_prefixes: ClassVar[dict[str, str]] = {"gamma": "purchase", "delta": "dropout"}
     _null_class: ClassVar[type[ParetoNBDModel]] = ParetoNBDModel
     _rows_hessian_kernel = kernel(log_likelihood_rows_hessian_kernel)
+    _chord_gradient_kernel = kernel(log_likelihood_gradient_kernel)
 
     def __init__(
         self,
