@@ -98,23 +98,36 @@ def simulate_bgbb(n, params, t, *, seed=0, start=0):
     ``start`` (default: the next ``t``), whether the customer is alive after the next ``t``,
     and the opportunities until the next transaction.
     """
-    rng = np.random.default_rng(seed)
-    p = rng.beta(params["alpha"], params["beta"], n)
-    theta = rng.beta(params["gamma"], params["delta"], n)
-    n_periods = rng.integers(4, 12, n)
-    total = int(n_periods.max() + start + t)
-    death = rng.geometric(theta)  # first opportunity at which the customer is dead
-    i = np.arange(1, total + 1)[None, :]
-    buys = (rng.uniform(size=(n, total)) < p[:, None]) & (i < death[:, None])
+    _, data, i, buys, death = bgbb_buys(n, params, start + t, seed=seed)
+    n_periods = data["n_periods"].to_numpy()
     cal = i <= n_periods[:, None]
-    x = (buys & cal).sum(axis=1)
-    t_x = np.where(buys & cal, i, 0).max(axis=1)
     window = (i > n_periods[:, None] + start) & (i <= n_periods[:, None] + start + t)
     y = (buys & window).sum(axis=1)
     later = buys & ~cal  # opportunities after n until the next transaction (inf: none by t)
     nxt = np.where(later.any(axis=1), np.argmax(later, axis=1) + 1.0 - n_periods, np.inf)
-    data = pd.DataFrame({"frequency": x, "recency": t_x, "n_periods": n_periods}).astype(float)
     return data, y.astype(float), death > n_periods + t, nxt
+
+
+def bgbb_buys(n, params, extra, *, seed=0):
+    """The BG/BB process (see `simulate_bgbb`) over ``n_periods`` + ``extra`` opportunities.
+
+    Returns the generator (for further draws), the calibration summary, the opportunity
+    numbers ``i`` (1 x opportunities), the transactions (customers x opportunities) and the
+    first opportunity at which each customer is dead.
+    """
+    rng = np.random.default_rng(seed)
+    p = rng.beta(params["alpha"], params["beta"], n)
+    theta = rng.beta(params["gamma"], params["delta"], n)
+    n_periods = rng.integers(4, 12, n)
+    total = int(n_periods.max() + extra)
+    death = rng.geometric(theta)  # first opportunity at which the customer is dead
+    i = np.arange(1, total + 1)[None, :]
+    buys = (rng.uniform(size=(n, total)) < p[:, None]) & (i < death[:, None])
+    cal = buys & (i <= n_periods[:, None])
+    x = cal.sum(axis=1)
+    t_x = np.where(cal, i, 0).max(axis=1)
+    data = pd.DataFrame({"frequency": x, "recency": t_x, "n_periods": n_periods}).astype(float)
+    return rng, data, i, buys, death
 
 
 @cache

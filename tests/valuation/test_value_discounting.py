@@ -1,18 +1,20 @@
 """value_distribution with discounting: its mean is customer_lifetime_value's; its quantiles
-are checked against a seeded simulation of the BG/NBD + Gamma-Gamma process in which every
-purchase is discounted at its own time."""
+are checked against seeded simulations of the BG/NBD + Gamma-Gamma process in which every
+purchase is discounted at its own time, and of the BG/BB + Gamma-Gamma process in which every
+transaction is discounted at its own opportunity."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from test_predictive import BG, HOLDOUT, _within
+from test_predictive import BG, BGBB, HOLDOUT, _within, bgbb_buys
 from test_predictive_value import GG, simulate_value
 
 import customer_models as cm
 from customer_models.exceptions import CustomerModelsError
 from customer_models.valuation import (
+    BetaGeoBetaBinomModel,
     BetaGeoModel,
     GammaGammaModel,
     ModifiedBetaGeoModel,
@@ -87,3 +89,66 @@ def test_continuous_discount_quantiles_match_simulation():
         pos = cut > 0  # the CDF is continuous above 0: P(V <= its quantile) = q there
         _within(np.full(pos.sum(), q), value[pos] <= cut[pos])
     _within(out["p_above_10"].to_numpy(), value > 10.0)
+
+
+BB = BetaGeoBetaBinomModel.from_params(**BGBB)
+
+
+def simulate_bgbb_value(n, t, d, seed=0):
+    """BG/BB transactions with Gamma-Gamma spends; the transaction at opportunity n + i of
+    the holdout is discounted by ``(1 + d)^-i``."""
+    rng, data, i, buys, _ = bgbb_buys(n, BGBB, t, seed=seed)
+    nu = rng.gamma(GG["q"], 1.0 / GG["v"], n)
+    spend = np.where(buys, rng.gamma(GG["p"], 1.0 / nu[:, None], buys.shape), 0.0)
+    n_periods = data["n_periods"].to_numpy()[:, None]
+    cal = i <= n_periods
+    x = data["frequency"].to_numpy()
+    m = np.divide((spend * cal).sum(axis=1), x, out=np.zeros(n), where=x > 0)
+    ahead = i - n_periods  # the holdout period of each opportunity
+    weight = np.where((ahead >= 1) & (ahead <= t), (1.0 + d) ** -ahead.astype(float), 0.0)
+    return data.assign(monetary_value=m), (spend * weight).sum(axis=1)
+
+
+def test_bgbb_discounted_mean_equals_clv():
+    data, _ = simulate_bgbb_value(400, 6, 0.05, seed=2)
+    gg = GammaGammaModel.from_params(**GG)
+    out = value_distribution(BB, gg, data, t=6, margin=0.3, discount_rate=0.05)
+    clv = cm.customer_lifetime_value(
+        BB,
+        gg,
+        data,
+        horizon=6,
+        horizon_unit="D",
+        model_time_unit="D",
+        margin=0.3,
+        discount_rate=0.05,
+    )
+    np.testing.assert_allclose(out["expected_value"], clv, rtol=1e-10)
+    # the same mean summed by hand: period i's expected purchases discounted by (1.05)^-i
+    e = np.stack([BB.expected_purchases(data, t=j).to_numpy() for j in range(7)], axis=1)
+    by_hand = (np.diff(e, axis=1) * 1.05 ** -np.arange(1.0, 7.0)).sum(axis=1)
+    want = 0.3 * by_hand * gg.expected_spend(data).to_numpy()
+    np.testing.assert_allclose(out["expected_value"], want, rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_bgbb_discount_quantiles_match_simulation():
+    d = 0.05  # per opportunity: the last of 6 discounted by 0.75
+    data, value = simulate_bgbb_value(4_000, 6, d, seed=13)
+    out = value_distribution(
+        BB,
+        GammaGammaModel.from_params(**GG),
+        data,
+        t=6,
+        discount_rate=d,
+        quantiles=(0.5, 0.9),
+        thresholds=[10.0, 40.0],
+    )
+    for q in (0.5, 0.9):
+        cut = out[f"q{q:g}"].to_numpy()
+        pos = cut > 0  # the CDF is continuous above 0: P(V <= its quantile) = q there
+        _within(np.full(pos.sum(), q), value[pos] <= cut[pos])
+    for c in (10.0, 40.0):
+        _within(out[f"p_above_{c:g}"].to_numpy(), value > c)
+    sd = value.std() / np.sqrt(value.size)
+    assert abs(out["expected_value"].mean() - value.mean()) < 4.0 * sd
