@@ -41,7 +41,6 @@ from customer_models.valuation._bgnbd_likelihood import (
 from customer_models.valuation._covariate_model import PurchaseCovariateMixin
 from customer_models.valuation._covariates import (
     Link,
-    check_covariate_names,
 )
 from customer_models.valuation._kernels import kernel
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
@@ -141,18 +140,18 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
         penalizer_coef: float = 0.0,
         time_unit: str | None = None,
     ) -> None:
-        self.purchase_covariates = purchase_covariates
-        self.dropout_covariates = dropout_covariates
+        super().__init__(
+            purchase_covariates,
+            dropout_covariates=dropout_covariates,
+            penalizer=penalizer,
+            penalizer_coef=penalizer_coef,
+            time_unit=time_unit,
+        )
         self.dropout_link = dropout_link
-        self.penalizer = penalizer
-        self.penalizer_coef = penalizer_coef
-        self.time_unit = time_unit
 
     # ------------------------------------------------------------------ declaration
     def _links(self) -> list[Link]:
-        reserved = self.required_columns
-        purchase = check_covariate_names(self.purchase_covariates, "purchase_covariates", reserved)
-        dropout = check_covariate_names(self.dropout_covariates, "dropout_covariates", reserved)
+        purchase, dropout = self._process_columns()
         link = check_choice(self.dropout_link, "dropout_link", ["separate", "shared"])
         links = [Link("gamma", ((1, -1.0),), purchase, "purchase")]
         if link == "separate":

@@ -275,33 +275,51 @@ def _result(
     return LinkFit(theta, h_total, ll, g_norm, n_iter, positive, message)
 
 
-def _fit_links(
-    rows_kernel: RowsKernel,
-    loglik_kernel: LoglikKernel,
-    layout: LinkLayout,
-    theta0: np.ndarray,
-    columns: tuple[np.ndarray, ...],
-    z: np.ndarray,
-    weights: np.ndarray,
-    penalizer: Mapping[str, float],
-    *,
-    log_bound: float = 25.0,
-) -> LinkFit:
-    """Maximize the penalized log-likelihood over the free unknowns by Newton's method.
+@dataclass(frozen=True)
+class _Problem:
+    """One maximization: the layout, the data, the penalty and the box on log-parameters."""
 
-    Arguments as :func:`fit_links` (without its sample start).
-    """
-    free = layout.free
-    n_total = float(weights.sum())
-    pen = layout.penalty_weights(penalizer)
+    layout: LinkLayout
+    columns: tuple[np.ndarray, ...]
+    z: np.ndarray
+    weights: np.ndarray
+    penalizer: Mapping[str, float]
+    log_bound: float
+
+    def sample(self, pick: np.ndarray) -> _Problem:
+        """Return the rows ``pick``, reweighted to the total weight of all rows."""
+        share = self.weights[pick] * (self.weights.sum() / self.weights[pick].sum())
+        cols = tuple(c[pick] for c in self.columns)
+        return _Problem(self.layout, cols, self.z[pick], share, self.penalizer, self.log_bound)
+
+    def totals(self) -> tuple[float, np.ndarray]:
+        return float(self.weights.sum()), self.layout.penalty_weights(self.penalizer)
+
+    def hessian(self, rows_kernel: RowsKernel, theta: np.ndarray) -> Any:
+        return _derivatives(rows_kernel, self.layout, theta, self.columns, self.z, self.weights)
+
+    def search(
+        self, evaluate: Any, theta: np.ndarray, step: np.ndarray, f0: float, slope: float
+    ) -> tuple[float, np.ndarray, float, Any] | None:
+        n_params = self.layout.n_params
+        free = self.layout.free
+        return _line_search(evaluate, theta, free, step, f0, slope, n_params, self.log_bound)
+
+
+def _fit_links(
+    rows_kernel: RowsKernel, loglik_kernel: LoglikKernel, problem: _Problem, theta0: np.ndarray
+) -> LinkFit:
+    """Maximize the penalized log-likelihood over the free unknowns by Newton's method."""
+    layout, free = problem.layout, problem.layout.free
+    n_total, pen = problem.totals()
 
     def objective(theta: np.ndarray) -> tuple[float, None]:
-        ll = _loglik(loglik_kernel, layout, theta, columns, z, weights)
+        ll = _loglik(loglik_kernel, layout, theta, problem.columns, problem.z, problem.weights)
         return -ll / n_total + float(pen @ theta**2), None
 
     theta = np.where(free, theta0, 0.0).astype(np.float64)
     message, n_iter = "converged", 0
-    ll, grad, hess = _derivatives(rows_kernel, layout, theta, columns, z, weights)
+    ll, grad, hess = problem.hessian(rows_kernel, theta)
     for n_iter in range(1, MAX_NEWTON + 1):
         g = -grad / n_total + 2.0 * pen * theta
         h = -hess / n_total + np.diag(2.0 * pen)
@@ -311,14 +329,12 @@ def _fit_links(
             break
         step = _newton_step(h_free, g_free)
         f0 = -ll / n_total + float(pen @ theta**2)
-        found = _line_search(
-            objective, theta, free, step, f0, float(g_free @ step), layout.n_params, log_bound
-        )
+        found = problem.search(objective, theta, step, f0, float(g_free @ step))
         if found is None:
             message = "the line search found no decrease (at the optimum to numerical precision)"
             break
         t, theta, f1, _ = found
-        ll, grad, hess = _derivatives(rows_kernel, layout, theta, columns, z, weights)
+        ll, grad, hess = problem.hessian(rows_kernel, theta)
         if t < 1.0 and f0 - f1 <= NOISE_DECREASE * max(1.0, abs(f0)):
             message = "converged (the objective stopped decreasing in double precision)"
             break
@@ -328,16 +344,7 @@ def _fit_links(
 
 
 def _chord_newton(
-    gradient_kernel: GradientKernel,
-    rows_kernel: RowsKernel,
-    layout: LinkLayout,
-    start: LinkFit,
-    columns: tuple[np.ndarray, ...],
-    z: np.ndarray,
-    weights: np.ndarray,
-    penalizer: Mapping[str, float],
-    *,
-    log_bound: float = 25.0,
+    gradient_kernel: GradientKernel, rows_kernel: RowsKernel, problem: _Problem, start: LinkFit
 ) -> LinkFit:
     """Newton steps with the (mean) Hessian of the sample fit ``start``, gradients only.
 
@@ -347,13 +354,14 @@ def _chord_newton(
     the gradient kernel (which also gives the line search's log-likelihood), and the full
     Hessian, for the standard errors, is evaluated once at the end.
     """
-    free = layout.free
-    n_total = float(weights.sum())
-    pen = layout.penalty_weights(penalizer)
+    layout, free = problem.layout, problem.layout.free
+    n_total, pen = problem.totals()
     h_free = (start.hessian_total / n_total)[np.ix_(free, free)]
 
     def objective(theta: np.ndarray) -> tuple[float, tuple[float, np.ndarray]]:
-        ll_, grad_ = _gradient(gradient_kernel, layout, theta, columns, z, weights)
+        ll_, grad_ = _gradient(
+            gradient_kernel, layout, theta, problem.columns, problem.z, problem.weights
+        )
         return -ll_ / n_total + float(pen @ theta**2), (ll_, grad_)
 
     theta = start.theta.copy()
@@ -365,9 +373,7 @@ def _chord_newton(
             n_iter -= 1
             break
         step = _newton_step(h_free, g_free)
-        found = _line_search(
-            objective, theta, free, step, f0, float(g_free @ step), layout.n_params, log_bound
-        )
+        found = problem.search(objective, theta, step, f0, float(g_free @ step))
         if found is None:
             message = "the line search found no decrease (at the optimum to numerical precision)"
             break
@@ -378,7 +384,7 @@ def _chord_newton(
             break
     else:
         message = f"stopped after {MAX_NEWTON} chord Newton steps"
-    ll, grad, hess = _derivatives(rows_kernel, layout, theta, columns, z, weights)
+    ll, grad, hess = problem.hessian(rows_kernel, theta)
     message = f"chord steps with the sample Hessian, {message}"
     return _result(theta, ll, grad, hess, pen, n_total, free, n_iter, message)
 
@@ -448,33 +454,17 @@ def fit_links(
     >>> np.round(np.exp(theta[0]), 6).item(), np.round(theta[1], 6).item()  # rates 1 and 4
     (1.0, 1.386294)
     """
-
-    def newton(start: np.ndarray, data: tuple[np.ndarray, ...], z_: np.ndarray, w_: np.ndarray):
-        return _fit_links(
-            rows_kernel, loglik_kernel, layout, start, data, z_, w_, penalizer, log_bound=log_bound
-        )
-
+    problem = _Problem(layout, columns, z, weights, penalizer, log_bound)
     with threadpool_limits(limits=1):
         if weights.size > 2 * COARSE_ROWS:
             rng = np.random.default_rng(20051)
             pick = np.sort(rng.choice(weights.size, COARSE_ROWS, replace=False))
-            share = weights[pick] * (weights.sum() / weights[pick].sum())
-            coarse = newton(theta0, tuple(c[pick] for c in columns), z[pick], share)
+            coarse = _fit_links(rows_kernel, loglik_kernel, problem.sample(pick), theta0)
             if np.all(np.isfinite(coarse.theta)):
                 if gradient_kernel is not None and coarse.positive_definite:
-                    return _chord_newton(
-                        gradient_kernel,
-                        rows_kernel,
-                        layout,
-                        coarse,
-                        columns,
-                        z,
-                        weights,
-                        penalizer,
-                        log_bound=log_bound,
-                    )
+                    return _chord_newton(gradient_kernel, rows_kernel, problem, coarse)
                 theta0 = coarse.theta
-        return newton(theta0, columns, z, weights)
+        return _fit_links(rows_kernel, loglik_kernel, problem, theta0)
 
 
 def _newton_step(h: np.ndarray, g: np.ndarray) -> np.ndarray:

@@ -52,6 +52,7 @@ from customer_models.valuation._covariate_fit import (
 )
 from customer_models.valuation._covariates import (
     Link,
+    check_covariate_names,
     check_penalizer,
     covariate_matrix,
     few_levels,
@@ -458,6 +459,29 @@ class PurchaseCovariateMixin(CovariateMixin):
                 setattr(cls, hook, staticmethod(getattr(null, hook)))
         super().__init_subclass__(**kwargs)
 
+    def __init__(
+        self,
+        purchase_covariates: Any = None,
+        *,
+        dropout_covariates: Any = None,
+        penalizer: Any = 0.0,
+        penalizer_coef: float = 0.0,
+        time_unit: str | None = None,
+    ) -> None:
+        self.purchase_covariates = purchase_covariates
+        self.dropout_covariates = dropout_covariates
+        self.penalizer = penalizer
+        self.penalizer_coef = penalizer_coef
+        self.time_unit = time_unit
+
+    def _process_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Return the validated ``(purchase_covariates, dropout_covariates)``."""
+        reserved = self.required_columns
+        return (
+            check_covariate_names(self.purchase_covariates, "purchase_covariates", reserved),
+            check_covariate_names(self.dropout_covariates, "dropout_covariates", reserved),
+        )
+
     def _call(self, hook: str, *args: Any) -> np.ndarray:
         return np.asarray(getattr(type(self)._null_class, hook)(*args))
 
@@ -484,7 +508,7 @@ class PurchaseCovariateMixin(CovariateMixin):
         self
         """
         null = type(self)._null_class(
-            penalizer_coef=self.penalizer_coef,  # type: ignore[attr-defined]
+            penalizer_coef=self.penalizer_coef,
             time_unit=self.time_unit,
         )
         return self._fit_through_links(

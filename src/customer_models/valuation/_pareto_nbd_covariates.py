@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from customer_models.valuation._covariate_model import PurchaseCovariateMixin
-from customer_models.valuation._covariates import Link, check_covariate_names
+from customer_models.valuation._covariates import Link
 from customer_models.valuation._kernels import kernel
 from customer_models.valuation._pareto_nbd import ParetoNBDModel
 from customer_models.valuation._pareto_nbd_likelihood import (
@@ -167,26 +167,9 @@ class ParetoNBDCovariateModel(PurchaseCovariateMixin, PurchaseModel):
     _rows_hessian_kernel = kernel(log_likelihood_rows_hessian_kernel)
     _chord_gradient_kernel = kernel(log_likelihood_gradient_kernel)
 
-    def __init__(
-        self,
-        purchase_covariates: Any = None,
-        *,
-        dropout_covariates: Any = None,
-        penalizer: Any = 0.0,
-        penalizer_coef: float = 0.0,
-        time_unit: str | None = None,
-    ) -> None:
-        self.purchase_covariates = purchase_covariates
-        self.dropout_covariates = dropout_covariates
-        self.penalizer = penalizer
-        self.penalizer_coef = penalizer_coef
-        self.time_unit = time_unit
-
     # ------------------------------------------------------------------ declaration
     def _links(self) -> list[Link]:
-        reserved = self.required_columns
-        purchase = check_covariate_names(self.purchase_covariates, "purchase_covariates", reserved)
-        dropout = check_covariate_names(self.dropout_covariates, "dropout_covariates", reserved)
+        purchase, dropout = self._process_columns()
         return [
             Link("gamma", ((1, -1.0),), purchase, "purchase"),
             Link("delta", ((3, -1.0),), dropout, "dropout"),
