@@ -17,8 +17,8 @@ from scipy.special import betainc, betaln, exprel, gammaln, polygamma, xlogy
 
 from customer_models.valuation._bgnbd_likelihood import beta_shift, probability_alive_kernel
 from customer_models.valuation._btyd_common import conditional_pmf, in_chunks, unpack4
+from customer_models.valuation._hyp2f1_rows import on_repeated_rows, ratio_series_rows
 from customer_models.valuation._patterns import on_distinct_rows
-from customer_models.valuation._special import pfq_series
 
 __all__ = [
     "expected_purchases_kernel",
@@ -66,9 +66,9 @@ def _mean_given_alive_series(
         return out, ok
     ai, ci, bi, wi = a[idx], c[idx], big_b[idx], w[idx]
     log1mw = -np.log1p(u[idx])
-    inner, conv = pfq_series(
-        [ai, bi + 1.0, np.ones_like(ai)], [ci + 1.0, np.full_like(ai, 2.0)], wi
-    )
+    inner, conv = ratio_series_rows(
+        ai, bi + 1.0, ci + 1.0, wi, shift=2.0
+    )  # 3F2(a, B+1, 1; c+1, 2; w)
     s = bi * wi / ci * inner
     first = -log1mw * exprel((ai - 1.0) * log1mw)
     second = np.exp((ai - 1.0) * log1mw) * s
@@ -146,9 +146,11 @@ def _mean_given_alive(rp: Any, u: Any, a: Any, bp: Any) -> np.ndarray:
     (``t`` large against ``alpha + T``, ``a + b' <= 1``, or ``r'`` much larger than ``a+b'``).
     It depends on the customer only through ``(x, T)``, which a customer base repeats (12,796
     distinct pairs among a million customers in benchmarks/bench_paths.py), so it is evaluated
-    once per distinct argument row, in blocks of rows that bound the series' temporaries.
+    once per distinct argument row, in blocks of rows that bound the series' temporaries
+    (unless a sample shows that the rows do not repeat, as with the per-customer parameters
+    of a covariate model: `on_repeated_rows`).
     """
-    return on_distinct_rows(
+    return on_repeated_rows(
         lambda *rows: in_chunks(_mean_given_alive_block, _SERIES_BLOCK, *rows), (rp, u, a, bp)
     )
 
