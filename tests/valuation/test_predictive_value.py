@@ -22,12 +22,14 @@ from customer_models.valuation._clv_distribution import _cdf, _spend_posterior
 GG = {"p": 6.25, "q": 3.74, "v": 15.44}
 
 
-def simulate_value(n, seed=0, force_of_interest=0.0):
+def simulate_value(n, seed=0, force_of_interest=0.0, params=None):
     """Summaries and holdout values from the BG/NBD + Gamma-Gamma process; each holdout
-    purchase is discounted by ``exp(-force_of_interest * (time - T))`` (none by default)."""
+    purchase is discounted by ``exp(-force_of_interest * (time - T))`` (none by default).
+    ``params``: the BG/NBD parameters (default ``BG``)."""
+    bg = BG if params is None else params
     rng = np.random.default_rng(seed)
-    lam = rng.gamma(BG["r"], 1.0 / BG["alpha"], n)
-    last = rng.geometric(rng.beta(BG["a"], BG["b"], n))
+    lam = rng.gamma(bg["r"], 1.0 / bg["alpha"], n)
+    last = rng.geometric(rng.beta(bg["a"], bg["b"], n))
     nu = rng.gamma(GG["q"], 1.0 / GG["v"], n)
     T = rng.uniform(20.0, 60.0, n)
     owner, times, rank = _poisson_times(rng, lam, T + HOLDOUT)
