@@ -65,6 +65,7 @@ __all__ = [
     "BetaGeoBetaBinomCovariateModel",
     "bgbb_log_likelihood_rows",
     "bgbb_row_terms",
+    "bgbb_rows_gradient_kernel",
     "bgbb_rows_hessian_kernel",
 ]
 
@@ -77,13 +78,13 @@ def _row_arrays(params: Any, shape: tuple[int, ...]) -> list[np.ndarray]:
 
 
 def bgbb_row_terms(
-    params: Any, x: Any, t_x: Any, n: Any, *, derivatives: bool = False
+    params: Any, x: Any, t_x: Any, n: Any, *, derivatives: int = 0
 ) -> dict[str, np.ndarray]:
     """``log A``, ``log D`` (died by n), ``log L`` and optionally the derivatives, per row.
 
     ``params`` holds ``(alpha, beta, gamma, delta)``, each a number or an array of the rows'
-    shape. With ``derivatives`` the result also has ``grad`` ``(n, 4)`` and ``hess``
-    ``(n, 4, 4)`` of ``log L`` in the natural parameters.
+    shape. With ``derivatives=1`` the result also has ``grad`` ``(n, 4)``, with 2 also
+    ``hess`` ``(n, 4, 4)``, of ``log L`` in the natural parameters.
 
     Each term is ``P_k Q_k`` with the purchase part
     ``P = Γ(α+x)/Γ(α) Γ(β+m)/Γ(β) Γ(α+β)/Γ(α+β+x+m)`` (``m = t_x − x + i``; ``n − x`` for
@@ -97,7 +98,7 @@ def bgbb_row_terms(
     >>> from customer_models.valuation._bgbb import log_likelihood_gradient_kernel
     >>> p = np.array([1.2, 0.75, 0.66, 2.8])
     >>> x, t_x, n = np.array([0, 3, 6]), np.array([0, 5, 6]), np.array([6, 6, 6])
-    >>> out = bgbb_row_terms(p, x, t_x, n, derivatives=True)
+    >>> out = bgbb_row_terms(p, x, t_x, n, derivatives=1)
     >>> ll, grad = log_likelihood_gradient_kernel(p, x, t_x, n)
     >>> bool(np.allclose(out["log_l"], ll, rtol=1e-13)), bool(np.allclose(out["grad"], grad))
     (True, True)
@@ -119,21 +120,26 @@ def bgbb_row_terms(
         e_b = digamma_difference(be, m0)  # ψ(β+m) − ψ(β)
         r_d = digamma_difference(de, ts)  # ψ(δ+s) − ψ(δ)
         p_gd = digamma_difference(gd, ts + 1.0)  # ψ(γ+δ+s+1) − ψ(γ+δ)
+        inv_g = 1.0 / ga
+        s1 = np.zeros((4, size))  # Σ e v: the varying part of the term gradients
+    hessian = derivatives >= 2
+    if hessian:
         f_ab = trigamma(yab) - trigamma(ab)
         g_b = trigamma(yb) - trigamma(be)
         v_d = trigamma(yd) - trigamma(de)
         u_gd = trigamma(ygd) - trigamma(gd)
-        inv_g = 1.0 / ga
-        s1 = np.zeros((4, size))  # Σ e v: the varying part of the term gradients
         s2 = np.zeros((10, size))  # Σ e v v' (upper triangle)
         sh = np.zeros((5, size))  # Σ e of F, G, Hγγ, Hγδ, Hδδ
     pairs = [(j, k) for j in range(4) for k in range(j, 4)]
 
-    def add(c: int, e: np.ndarray, v: list[np.ndarray], h: list[np.ndarray]) -> None:
+    def add(c: int, e: np.ndarray, v: list[np.ndarray], h: list[np.ndarray] | None) -> None:
+        ev = [e * vj for vj in v]
         for j in range(4):
-            s1[j, :c] += e * v[j]
+            s1[j, :c] += ev[j]
+        if h is None:
+            return
         for q, (j, k) in enumerate(pairs):
-            s2[q, :c] += e * v[j] * v[k]
+            s2[q, :c] += ev[j] * v[k]
         for q in range(5):
             sh[q, :c] += e * h[q]
 
@@ -144,17 +150,21 @@ def bgbb_row_terms(
         if derivatives:
             dab, pg = d_ab[:c], p_gd[:c]
             v = [-dab, e_b[:c] - dab, inv_g[:c] - pg, r_d[:c] - pg]
-            uu = u_gd[:c]
-            h = [f_ab[:c], g_b[:c], -(inv_g[:c] ** 2) - uu, -uu, v_d[:c] - uu]
+            h = None
+            if hessian:
+                uu = u_gd[:c]
+                h = [f_ab[:c], g_b[:c], -(inv_g[:c] ** 2) - uu, -uu, v_d[:c] - uu]
             add(c, e, v, h)
-            d_ab[:c] += 1.0 / yab[:c]
-            e_b[:c] += 1.0 / yb[:c]
-            r_d[:c] += 1.0 / yd[:c]
-            p_gd[:c] += 1.0 / ygd[:c]
-            f_ab[:c] -= 1.0 / yab[:c] ** 2
-            g_b[:c] -= 1.0 / yb[:c] ** 2
-            v_d[:c] -= 1.0 / yd[:c] ** 2
-            u_gd[:c] -= 1.0 / ygd[:c] ** 2
+            inv = [1.0 / y[:c] for y in (yab, yb, yd, ygd)]
+            d_ab[:c] += inv[0]
+            e_b[:c] += inv[1]
+            r_d[:c] += inv[2]
+            p_gd[:c] += inv[3]
+            if hessian:
+                f_ab[:c] -= inv[0] ** 2
+                g_b[:c] -= inv[1] ** 2
+                v_d[:c] -= inv[2] ** 2
+                u_gd[:c] -= inv[3] ** 2
         lp[:c] += np.log(yb[:c] / yab[:c])
         lq[:c] += np.log(yd[:c] / ygd[:c])
         for y in (yb, yab, yd, ygd):
@@ -172,15 +182,20 @@ def bgbb_row_terms(
         }
     if derivatives:
         pa = p_gd - 1.0 / last  # ψ(γ+δ+n) − ψ(γ+δ)
-        ua = u_gd + 1.0 / last**2
         v = [-d_ab, e_b - d_ab, -pa, r_d - pa]
-        add(size, e_a, v, [f_ab, g_b, -ua, -ua, v_d - ua])
+        h = None
+        if hessian:
+            ua = u_gd + 1.0 / last**2
+            h = [f_ab, g_b, -ua, -ua, v_d - ua]
+        add(size, e_a, v, h)
         mean = s1 / total
-        cov = s2 / total
-        hm = sh / total
         grad = np.empty((size, 4))
         grad[:, 0] = digamma_difference(al, xs) + mean[0]
         grad[:, 1:] = mean[1:].T
+        out["grad"] = rows.unsort(grad)
+    if hessian:
+        cov = s2 / total
+        hm = sh / total
         hess = np.empty((size, 4, 4))
         for q, (j, k) in enumerate(pairs):
             hess[:, j, k] = hess[:, k, j] = cov[q] - mean[j] * mean[k]
@@ -192,7 +207,6 @@ def bgbb_row_terms(
         hess[:, 2, 3] += hm[3]
         hess[:, 3, 2] += hm[3]
         hess[:, 3, 3] += hm[4]
-        out["grad"] = rows.unsort(grad)
         out["hess"] = rows.unsort(hess)
     for key in ("log_a", "log_d", "log_l"):
         out[key] = rows.unsort(out[key]).reshape(rows.shape)
@@ -227,8 +241,25 @@ def bgbb_rows_hessian_kernel(
     >>> g.shape, h.shape
     ((1, 4), (1, 4, 4))
     """
-    out = bgbb_row_terms(params, x, t_x, n, derivatives=True)
+    out = bgbb_row_terms(params, x, t_x, n, derivatives=2)
     return out["log_l"], out["grad"], out["hess"]
+
+
+def bgbb_rows_gradient_kernel(
+    params: Any, x: Any, t_x: Any, n: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row log-likelihood and gradient ``(n, 4)``: the chord steps of a large fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p, x, t_x, n = np.array([1.2, 0.75, 0.66, 2.8]), np.array([2]), np.array([4]), np.array([6])
+    >>> bool(np.allclose(bgbb_rows_gradient_kernel(p, x, t_x, n)[1],
+    ...                  bgbb_rows_hessian_kernel(p, x, t_x, n)[1], rtol=0, atol=0))
+    True
+    """
+    out = bgbb_row_terms(params, x, t_x, n, derivatives=1)
+    return out["log_l"], out["grad"]
 
 
 def log_survival_sum_rows(gamma: Any, delta: Any, start: Any, h: Any) -> np.ndarray:
@@ -486,6 +517,7 @@ class BetaGeoBetaBinomCovariateModel(CovariateMixin, DiscretePurchaseModel):
             null_model=null,
             rows_kernel=bgbb_rows_hessian_kernel,
             loglik_kernel=bgbb_log_likelihood_rows,
+            gradient_kernel=bgbb_rows_gradient_kernel,
         )
 
     # ------------------------------------------------------------------ evaluation
