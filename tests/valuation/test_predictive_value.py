@@ -22,10 +22,10 @@ from customer_models.valuation._clv_distribution import _cdf, _spend_posterior
 GG = {"p": 6.25, "q": 3.74, "v": 15.44}
 
 
-def simulate_value(n, seed=0, force_of_interest=0.0, params=None):
+def simulate_value(n, seed=0, force_of_interest=0.0, params=None, discount=None):
     """Summaries and holdout values from the BG/NBD + Gamma-Gamma process; each holdout
-    purchase is discounted by ``exp(-force_of_interest * (time - T))`` (none by default).
-    ``params``: the BG/NBD parameters (default ``BG``)."""
+    purchase is discounted by ``exp(-force_of_interest * (time - T))`` (none by default), or
+    by ``discount(time - T)`` if given. ``params``: the BG/NBD parameters (default ``BG``)."""
     bg = BG if params is None else params
     rng = np.random.default_rng(seed)
     lam = rng.gamma(bg["r"], 1.0 / bg["alpha"], n)
@@ -43,7 +43,8 @@ def simulate_value(n, seed=0, force_of_interest=0.0, params=None):
     total = np.bincount(owner[cal], weights=spend[cal], minlength=n)
     m = np.divide(total, x, out=np.zeros(n), where=x > 0)
     later = ~cal
-    weight = np.exp(-force_of_interest * (times[later] - T[owner[later]]))  # 1 without interest
+    ahead = times[later] - T[owner[later]]
+    weight = np.exp(-force_of_interest * ahead) if discount is None else discount(ahead)
     value = np.bincount(owner[later], weights=spend[later] * weight, minlength=n)
     data = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": m})
     return data, value

@@ -70,25 +70,39 @@ def test_bad_discount_rate():
         value_distribution(BetaGeoModel.from_params(**BG), gg, ONE, t=39, discounting="x")
 
 
+def _check_quantiles(out, value, levels, thresholds):
+    """P(V <= own quantile) = level where it is positive; P(V > c) against the counts."""
+    for q in levels:
+        cut = out[f"q{q:g}"].to_numpy()
+        pos = cut > 0  # the CDF is continuous above 0: P(V <= its quantile) = q there
+        _within(np.full(pos.sum(), q), value[pos] <= cut[pos])
+    for c in thresholds:
+        _within(out[f"p_above_{c:g}"].to_numpy(), value > c)
+
+
 @pytest.mark.slow
-def test_continuous_discount_quantiles_match_simulation():
+@pytest.mark.parametrize("discounting", ["continuous", "discrete"])
+def test_discount_quantiles_match_simulation(discounting):
+    """Continuous: each purchase at ``exp(-δ τ)``, ``τ`` its time after T, ``δ = log(1+d)``;
+    discrete: the purchases of period ``i`` (``τ`` in ``(i-1, i]`` weeks) at ``(1+d)^-i``."""
     d = 0.01  # per week: the last purchases of the holdout discounted by about 0.7
-    data, value = simulate_value(3_000, seed=11, force_of_interest=np.log1p(d))
+    if discounting == "continuous":
+        data, value = simulate_value(3_000, seed=11, force_of_interest=np.log1p(d))
+    else:
+        data, value = simulate_value(3_000, seed=12, discount=lambda tau: (1 + d) ** -np.ceil(tau))
     out = value_distribution(
         BetaGeoModel.from_params(**BG),
         GammaGammaModel.from_params(**GG),
         data,
         t=HOLDOUT,
         discount_rate=d,
-        discounting="continuous",
+        discounting=discounting,
         quantiles=(0.5, 0.9),
-        thresholds=[10.0],
+        thresholds=[10.0, 50.0],
     )
-    for q in (0.5, 0.9):
-        cut = out[f"q{q:g}"].to_numpy()
-        pos = cut > 0  # the CDF is continuous above 0: P(V <= its quantile) = q there
-        _within(np.full(pos.sum(), q), value[pos] <= cut[pos])
-    _within(out["p_above_10"].to_numpy(), value > 10.0)
+    _check_quantiles(out, value, (0.5, 0.9), (10.0, 50.0))
+    sd = value.std() / np.sqrt(value.size)
+    assert abs(out["expected_value"].mean() - value.mean()) < 4.0 * sd
 
 
 BB = BetaGeoBetaBinomModel.from_params(**BGBB)
@@ -144,11 +158,6 @@ def test_bgbb_discount_quantiles_match_simulation():
         quantiles=(0.5, 0.9),
         thresholds=[10.0, 40.0],
     )
-    for q in (0.5, 0.9):
-        cut = out[f"q{q:g}"].to_numpy()
-        pos = cut > 0  # the CDF is continuous above 0: P(V <= its quantile) = q there
-        _within(np.full(pos.sum(), q), value[pos] <= cut[pos])
-    for c in (10.0, 40.0):
-        _within(out[f"p_above_{c:g}"].to_numpy(), value > c)
+    _check_quantiles(out, value, (0.5, 0.9), (10.0, 40.0))
     sd = value.std() / np.sqrt(value.size)
     assert abs(out["expected_value"].mean() - value.mean()) < 4.0 * sd
