@@ -8,12 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize
 from scipy.special import betaln, gammaln
-from sklearn.base import clone
 
 from customer_models import load_cdnow_summary
-from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
 from customer_models.valuation import (
     BetaGeoModel,
     ModifiedBetaGeoModel,
@@ -33,6 +30,16 @@ from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
 from customer_models.valuation._covariates import Link, one_hot_covariates, standardize
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _covariate_checks import (
+    assert_clone,
+    assert_compressed_fit_is_the_row_fit,
+    assert_constant_covariates_give_the_plain_fit,
+    assert_covariate_errors,
+    assert_json_round_trip,
+    assert_new_customer_profiles,
+    assert_penalizer_shrinks,
+    scipy_optimum,
+)
 from _covariate_sim import simulate_bgnbd
 
 
@@ -150,14 +157,7 @@ def test_chain_rule_gradient_and_hessian_against_differences(shared):
 def test_zero_valued_covariates_give_exactly_the_no_covariate_fit(cls, null_cls):
     data = load_cdnow_summary().assign(zero=0.0, one=1.0)
     model = cls(["zero"], dropout_covariates=["zero", "one"]).fit(data)
-    null = null_cls().fit(data)
-    np.testing.assert_array_equal(model.params_.to_numpy()[:4], null.params_.to_numpy())
-    assert (model.params_.to_numpy()[4:] == 0).all()
-    assert model.log_likelihood_ == null.log_likelihood_
-    np.testing.assert_array_equal(model.covariance_.to_numpy()[:4, :4], null.covariance_.to_numpy())
-    assert model.summary_["se"].iloc[4:].isna().all()
-    assert model.likelihood_ratio_test_["statistic"] == 0.0
-    pd.testing.assert_series_equal(model.probability_alive(data), null.probability_alive(data))
+    assert_constant_covariates_give_the_plain_fit(model, null_cls().fit(data), data)
 
 
 def test_shifting_a_covariate_moves_only_the_intercepts():
@@ -203,16 +203,7 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
     data = _simulated(300, 21)
     cols = [data[c].to_numpy() for c in ("frequency", "recency", "T", "z1", "z2")]
     start = np.concatenate([np.log([1.0, 5.0, 1.0, 3.0]), np.zeros(4)])
-    ref = optimize.minimize(
-        _independent_negative_loglik,
-        start,
-        args=tuple(cols),
-        method="Nelder-Mead",
-        options={"maxiter": 20000, "maxfev": 20000, "xatol": 1e-8, "fatol": 1e-10},
-    )
-    ref = optimize.minimize(
-        _independent_negative_loglik, ref.x, args=tuple(cols), method="BFGS", options={"gtol": 1e-7}
-    )
+    ref = scipy_optimum(_independent_negative_loglik, start, cols)
     model = _model().fit(data)
     ours = model.params_.to_numpy()
     expected = np.concatenate([np.exp(ref.x[:4]), ref.x[4:]])
@@ -228,24 +219,13 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
 def test_categorical_covariates_are_compressed_and_give_the_same_fit():
     data = _simulated(4000, 8)
     data = data.assign(z1=np.round(data["z1"]))  # few levels: the fit compresses rows
-    weights = np.ones(len(data))
-    a = _model().fit(data)
-    b = _model().fit(pd.concat([data, data.iloc[:0]]), sample_weight=weights)
-    doubled = _model().fit(pd.concat([data, data]).set_axis(range(2 * len(data))))
+    a = assert_compressed_fit_is_the_row_fit(_model, data)
+    b = _model().fit(pd.concat([data, data.iloc[:0]]), sample_weight=np.ones(len(data)))
     np.testing.assert_allclose(a.params_, b.params_, rtol=1e-12)
-    np.testing.assert_allclose(doubled.params_, a.params_, rtol=1e-6, atol=1e-8)
-    assert np.isclose(doubled.log_likelihood_, 2 * a.log_likelihood_, rtol=1e-10)
 
 
 def test_penalizer_shrinks_the_coefficients_towards_zero():
-    data = _simulated(2000, 4)
-    free = _model().fit(data)
-    shrunk = _model(penalizer={"purchase": 10.0}).fit(data)
-    coefs = ["gamma:z1", "gamma:z2"]
-    assert (np.abs(shrunk.params_[coefs]) < 0.05 * np.abs(free.params_[coefs])).all()
-    assert np.isclose(shrunk.params_["delta_a:z2"], free.params_["delta_a:z2"], rtol=0.5)
-    with pytest.raises(ParameterError, match="penalizer keys"):
-        _model(penalizer={"spend": 1.0}).fit(data)
+    assert_penalizer_shrinks(_model, _simulated(2000, 4), "delta_a:z2")
 
 
 def test_parameter_recovery_z_scores_and_coverage():
@@ -309,35 +289,18 @@ def test_clv_uses_each_customers_covariates():
 
 
 def test_new_customer_expectation_per_profile():
-    model = BetaGeoCovariateModel.from_params(time_unit="W", **TRUTH)
-    profiles = pd.DataFrame({"z1": [0.0, 1.0], "z2": [0.0, 0.0]}, index=["base", "plus"])
-    e = model.expected_purchases_new_customer(t=26.0, covariates=profiles)
-    assert list(e.index) == ["base", "plus"]
-    assert e["plus"] > e["base"]
-    with pytest.raises(ParameterError, match="pass covariates="):
-        model.expected_purchases_new_customer(t=26.0)
-    with pytest.raises(DataValidationError, match="does not use"):
-        model.expected_purchases_new_customer(t=26.0, covariates=profiles.assign(extra=1.0))
+    assert_new_customer_profiles(BetaGeoCovariateModel.from_params(time_unit="W", **TRUTH))
 
 
 # ---------------------------------------------------------------- errors and the one-hot path
+
+
+def _make(purchase_covariates=None) -> BetaGeoCovariateModel:
+    return _model() if purchase_covariates is None else BetaGeoCovariateModel(purchase_covariates)
+
+
 def test_covariate_errors_name_the_column_the_rule_and_ids():
-    data = _simulated(2000, 1)
-    with pytest.raises(CustomerModelsError, match="z1"):
-        _model().fit(data.drop(columns="z1"))
-    with pytest.raises(DataValidationError, match=r"z2.*finite.*c3"):
-        _model().fit(data.assign(z2=data["z2"].where(data.index != "c3")))
-    with pytest.raises(DataValidationError, match="one_hot_covariates"):
-        _model().fit(data.assign(z2=np.where(data["z2"] > 0, "web", "shop")))
-    with pytest.raises(ParameterError, match="list of column"):
-        BetaGeoCovariateModel("z1").fit(data)
-    with pytest.raises(ParameterError, match="own columns"):
-        BetaGeoCovariateModel(["T"]).fit(data)
-    with pytest.raises(ParameterError, match="more than once"):
-        BetaGeoCovariateModel(["z1", "z1"]).fit(data)
-    fitted = _model().fit(data)
-    with pytest.raises(CustomerModelsError, match="z2"):
-        fitted.probability_alive(data.drop(columns="z2"))
+    assert_covariate_errors(_make, _simulated(2000, 1))
 
 
 def test_one_hot_path_for_a_categorical_column():
@@ -358,23 +321,10 @@ def test_json_round_trip_keeps_coefficient_names(tmp_path):
     data = _simulated(1500, 12)
     model = _model(dropout_link="shared", time_unit="W").fit(data)
     assert "delta:z2" in model.params_.index
-    path = tmp_path / "cov.json"
-    model.save(path)
-    loaded = load_model(path)
-    assert type(loaded) is BetaGeoCovariateModel
-    pd.testing.assert_series_equal(loaded.params_, model.params_)
-    pd.testing.assert_frame_equal(loaded.summary_, model.summary_)
-    assert loaded.get_params()["purchase_covariates"] == ["z1", "z2"]
-    pd.testing.assert_series_equal(
-        loaded.expected_purchases(data, t=5), model.expected_purchases(data, t=5)
-    )
-    rebuilt = BetaGeoCovariateModel.from_params(time_unit="W", **model.params_.to_dict())
+    rebuilt = assert_json_round_trip(model, data, tmp_path / "cov.json")
+    assert load_model(tmp_path / "cov.json").get_params()["purchase_covariates"] == ["z1", "z2"]
     assert rebuilt.dropout_link == "shared"
-    pd.testing.assert_series_equal(rebuilt.probability_alive(data), model.probability_alive(data))
 
 
 def test_clone_and_get_params():
-    model = _model(penalizer=0.1)
-    copy = clone(model)
-    assert copy.get_params() == model.get_params()
-    assert not hasattr(copy, "params_")
+    assert_clone(_model(penalizer=0.1))

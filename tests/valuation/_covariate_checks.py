@@ -1,0 +1,124 @@
+"""Checks every covariate purchase model's tests run (test helper).
+
+Each takes the model (or a factory of it) and data from the caller's own simulator, and
+asserts against values computed independently there (the plain model's fit, the truth of
+the simulation, a scipy optimum of a hand-written likelihood).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+from sklearn.base import clone
+
+from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
+from customer_models.valuation import load_model
+
+
+def assert_constant_covariates_give_the_plain_fit(model: Any, null: Any, data: pd.DataFrame):
+    """A fit whose covariates are all constant is the plain fit, bit for bit."""
+    k = null.params_.size
+    np.testing.assert_array_equal(model.params_.to_numpy()[:k], null.params_.to_numpy())
+    assert (model.params_.to_numpy()[k:] == 0).all()
+    assert model.log_likelihood_ == null.log_likelihood_
+    np.testing.assert_array_equal(model.covariance_.to_numpy()[:k, :k], null.covariance_.to_numpy())
+    assert model.summary_["se"].iloc[k:].isna().all()
+    assert model.likelihood_ratio_test_["statistic"] == 0.0
+    pd.testing.assert_series_equal(model.probability_alive(data), null.probability_alive(data))
+
+
+def scipy_optimum(negative_loglik: Callable[..., float], start: np.ndarray, columns: list):
+    """Nelder-Mead then BFGS on a hand-written negative log-likelihood (log base params)."""
+    ref = optimize.minimize(
+        negative_loglik,
+        start,
+        args=tuple(columns),
+        method="Nelder-Mead",
+        options={"maxiter": 20000, "maxfev": 20000, "xatol": 1e-8, "fatol": 1e-10},
+    )
+    return optimize.minimize(
+        negative_loglik, ref.x, args=tuple(columns), method="BFGS", options={"gtol": 1e-7}
+    )
+
+
+def assert_new_customer_profiles(model: Any) -> None:
+    """Profiles on their own index; a missing or extra profile column is an error."""
+    profiles = pd.DataFrame({"z1": [0.0, 1.0], "z2": [0.0, 0.0]}, index=["base", "plus"])
+    e = model.expected_purchases_new_customer(t=26.0, covariates=profiles)
+    assert list(e.index) == ["base", "plus"]
+    assert e["plus"] > e["base"]  # gamma:z1 > 0 raises the purchase rate
+    with pytest.raises(ParameterError, match="pass covariates="):
+        model.expected_purchases_new_customer(t=26.0)
+    with pytest.raises(DataValidationError, match="does not use"):
+        model.expected_purchases_new_customer(t=26.0, covariates=profiles.assign(extra=1.0))
+
+
+def assert_covariate_errors(make: Callable[..., Any], data: pd.DataFrame) -> None:
+    """Missing, NaN and non-numeric covariates, bad names: errors naming column and ids.
+
+    ``make(purchase_covariates=...)`` builds the model; ``make()`` uses ``z1, z2``.
+    """
+    with pytest.raises(CustomerModelsError, match="z1"):
+        make().fit(data.drop(columns="z1"))
+    with pytest.raises(DataValidationError, match=r"z2.*finite.*c3"):
+        make().fit(data.assign(z2=data["z2"].where(data.index != "c3")))
+    with pytest.raises(DataValidationError, match="one_hot_covariates"):
+        make().fit(data.assign(z2=np.where(data["z2"] > 0, "web", "shop")))
+    with pytest.raises(ParameterError, match="list of column"):
+        make(purchase_covariates="z1").fit(data)
+    with pytest.raises(ParameterError, match="own columns"):
+        make(purchase_covariates=["T"]).fit(data)
+    with pytest.raises(ParameterError, match="more than once"):
+        make(purchase_covariates=["z1", "z1"]).fit(data)
+    fitted = make().fit(data)
+    with pytest.raises(CustomerModelsError, match="z2"):
+        fitted.probability_alive(data.drop(columns="z2"))
+    with pytest.raises(DataValidationError, match=r"z1.*finite.*c5"):
+        fitted.expected_purchases(data.assign(z1=data["z1"].where(data.index != "c5")), t=5)
+
+
+def assert_json_round_trip(model: Any, data: pd.DataFrame, path: Any) -> Any:
+    """Save, load: same class, parameters, summary, predictions; rebuild from params_."""
+    model.save(path)
+    loaded = load_model(path)
+    assert type(loaded) is type(model)
+    pd.testing.assert_series_equal(loaded.params_, model.params_)
+    pd.testing.assert_frame_equal(loaded.summary_, model.summary_)
+    assert loaded.get_params() == model.get_params()
+    pd.testing.assert_series_equal(
+        loaded.expected_purchases(data, t=5), model.expected_purchases(data, t=5)
+    )
+    rebuilt = type(model).from_params(time_unit="W", **model.params_.to_dict())
+    pd.testing.assert_series_equal(rebuilt.probability_alive(data), model.probability_alive(data))
+    return rebuilt
+
+
+def assert_clone(model: Any) -> None:
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert not hasattr(copy, "params_")
+
+
+def assert_penalizer_shrinks(make: Callable[..., Any], data: pd.DataFrame, dropout: str) -> None:
+    """A heavy purchase penalty shrinks gamma to ~0 and leaves the dropout coefficient."""
+    free = make().fit(data)
+    shrunk = make(penalizer={"purchase": 10.0}).fit(data)
+    coefs = ["gamma:z1", "gamma:z2"]
+    assert (np.abs(shrunk.params_[coefs]) < 0.05 * np.abs(free.params_[coefs])).all()
+    assert np.isclose(shrunk.params_[dropout], free.params_[dropout], rtol=0.5)
+    with pytest.raises(ParameterError, match="penalizer keys"):
+        make(penalizer={"spend": 1.0}).fit(data)
+
+
+def assert_compressed_fit_is_the_row_fit(make: Callable[..., Any], data: pd.DataFrame) -> Any:
+    """Few covariate levels (compressed rows): each row twice doubles the log-likelihood."""
+    a = make().fit(data)
+    doubled = make().fit(pd.concat([data, data]).set_axis(range(2 * len(data))))
+    np.testing.assert_allclose(doubled.params_, a.params_, rtol=1e-6, atol=1e-8)
+    assert np.isclose(doubled.log_likelihood_, 2 * a.log_likelihood_, rtol=1e-10)
+    return a
