@@ -378,3 +378,61 @@ def test_holdout_properties(tx, cut):
     hold = tx[(tx["date"] > cal_end) & tx["customer_id"].isin(cal.index)]
     counts = hold.groupby("customer_id")["date"].nunique().reindex(cal.index, fill_value=0)
     np.testing.assert_array_equal(split["frequency_holdout"], counts)
+
+
+# --- every engine takes the same keywords ---------------------------------------------------
+
+#: The keywords and defaults of rfm_summary that every engine takes (the documented API).
+_SHARED_DEFAULTS = {
+    "customer_col": "customer_id",
+    "date_col": "date",
+    "value_col": None,
+    "freq": "D",
+    "time_unit": None,
+    "observation_end": None,
+    "include_first_transaction": False,
+    "refunds": "error",
+}
+_PARSING_DEFAULTS = {"date_format": None, "dayfirst": None, "date_unit": None}
+
+
+def _keywords(func):
+    import inspect
+
+    parameters = inspect.signature(func).parameters
+    return {
+        name: p.default
+        for name, p in parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+@pytest.mark.parametrize(
+    ("module", "first", "own"),
+    [
+        ("customer_models.dask", "transactions", {"npartitions": None}),
+        ("customer_models.spark", "transactions", {"n_buckets": None}),
+        ("customer_models.sql", "table", _PARSING_DEFAULTS),
+    ],
+)
+def test_engines_show_and_check_the_in_memory_keywords(module, first, own):
+    import importlib
+    import inspect
+
+    engine = importlib.import_module(module)
+    rfm = _keywords(engine.rfm_summary)
+    assert rfm == {**_SHARED_DEFAULTS, **own}
+    assert list(rfm) == [*_SHARED_DEFAULTS, *own]  # the in-memory order, then the engine's
+    split = _keywords(engine.calibration_holdout_split)
+    assert split["calibration_end"] is inspect.Parameter.empty  # required
+    assert {k: v for k, v in split.items() if k != "calibration_end"} == rfm
+    assert next(iter(inspect.signature(engine.rfm_summary).parameters)) == first
+    with pytest.raises(TypeError, match="unexpected keyword argument 'customer_column'"):
+        engine.rfm_summary(None, customer_column="id")
+    with pytest.raises(TypeError, match="calibration_end"):
+        engine.calibration_holdout_split(None)
+    assert _keywords(rfm_summary) == {
+        **_SHARED_DEFAULTS,
+        **_PARSING_DEFAULTS,
+        "include_log_interpurchase": False,
+    }

@@ -19,16 +19,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from customer_models import summary as _summary
-from customer_models._time import cutoff_us, normalize_unit, us_to_datetime
-from customer_models._transactions import RefundPolicy
+from customer_models._summary_options import (
+    NOT_DISTRIBUTED,
+    SplitOptions,
+    SummaryOptions,
+    period_end,
+    same_keywords,
+)
 from customer_models._validation import require_columns
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["calibration_holdout_split", "fit_model", "map_customers", "rfm_summary"]
 
@@ -78,9 +85,7 @@ def _observation_end(
 
 def _period_end(transactions: Any, date_col: str, value: Any, freq: str, argument: str) -> Any:
     """Return the last instant of the cut-off's period, comparable with the date column."""
-    tz = _date_zone(transactions, date_col)
-    freq = normalize_unit(freq, "freq")
-    return us_to_datetime(np.array([cutoff_us(value, freq, argument, tz=tz)]), tz)[0]
+    return period_end(value, freq, argument, _date_zone(transactions, date_col))
 
 
 def _with_customer_column(transactions: Any, customer_col: str) -> Any:
@@ -148,18 +153,9 @@ def _meta_from_sample(
     return out.iloc[:0].copy()
 
 
+@same_keywords(_summary.rfm_summary, drop=NOT_DISTRIBUTED)
 def rfm_summary(
-    transactions: Any,
-    *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    value_col: str | None = None,
-    freq: str = "D",
-    time_unit: str | None = None,
-    observation_end: Any = None,
-    include_first_transaction: bool = False,
-    refunds: RefundPolicy = "error",
-    npartitions: int | None = None,
+    transactions: Any, *, npartitions: int | None = None, **options: Unpack[SummaryOptions]
 ) -> Any:
     """Summarise a Dask DataFrame of transactions per customer, computed in the cluster.
 
@@ -192,17 +188,11 @@ def rfm_summary(
     True
     """
     _check_collection(transactions, "rfm_summary input")
-    end, end_cut = _observation_end(transactions, date_col, observation_end, freq)
-    kwargs = {
-        "customer_col": customer_col,
-        "date_col": date_col,
-        "value_col": value_col,
-        "freq": freq,
-        "time_unit": time_unit,
-        "observation_end": end,
-        "include_first_transaction": include_first_transaction,
-        "refunds": refunds,
-    }
+    customer_col, date_col = options["customer_col"], options["date_col"]
+    end, end_cut = _observation_end(
+        transactions, date_col, options["observation_end"], options["freq"]
+    )
+    kwargs = {**options, "observation_end": end}
     shuffled = _by_customer(transactions, customer_col, npartitions)
     meta = _meta_from_sample(
         _with_customer_column(transactions, customer_col), _summary.rfm_summary, kwargs
@@ -214,19 +204,9 @@ def rfm_summary(
     )
 
 
+@same_keywords(_summary.calibration_holdout_split, drop=NOT_DISTRIBUTED)
 def calibration_holdout_split(
-    transactions: Any,
-    *,
-    calibration_end: Any,
-    observation_end: Any = None,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    value_col: str | None = None,
-    freq: str = "D",
-    time_unit: str | None = None,
-    include_first_transaction: bool = False,
-    refunds: RefundPolicy = "error",
-    npartitions: int | None = None,
+    transactions: Any, *, npartitions: int | None = None, **options: Unpack[SplitOptions]
 ) -> Any:
     """Split a Dask DataFrame into calibration summary and holdout outcomes, in the cluster.
 
@@ -247,7 +227,9 @@ def calibration_holdout_split(
     1882
     """
     _check_collection(transactions, "calibration_holdout_split input")
-    end, end_cut = _observation_end(transactions, date_col, observation_end, freq)
+    customer_col, date_col, freq = options["customer_col"], options["date_col"], options["freq"]
+    end, end_cut = _observation_end(transactions, date_col, options["observation_end"], freq)
+    calibration_end = options["calibration_end"]
     cal_cut = _period_end(transactions, date_col, calibration_end, freq, "calibration_end")
     first = pd.Timestamp(transactions[date_col].min().compute())
     if not first <= cal_cut < end_cut:
@@ -261,17 +243,7 @@ def calibration_holdout_split(
             date_col=date_col,
             freq=freq,
         )
-    kwargs = {
-        "calibration_end": calibration_end,
-        "observation_end": end,
-        "customer_col": customer_col,
-        "date_col": date_col,
-        "value_col": value_col,
-        "freq": freq,
-        "time_unit": time_unit,
-        "include_first_transaction": include_first_transaction,
-        "refunds": refunds,
-    }
+    kwargs = {**options, "observation_end": end}
     shuffled = _by_customer(transactions, customer_col, npartitions)
     # Meta from one real row moved to the first date, so it is a calibration customer.
     probe = _first_rows(_with_customer_column(transactions, customer_col), 1)

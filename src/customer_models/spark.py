@@ -21,16 +21,24 @@ is stated where a model needs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from customer_models import summary as _summary
-from customer_models._time import cutoff_us, normalize_unit, us_to_datetime
-from customer_models._transactions import RefundPolicy
+from customer_models._summary_options import (
+    NOT_DISTRIBUTED,
+    SplitOptions,
+    SummaryOptions,
+    period_end,
+    same_keywords,
+)
 from customer_models._validation import check_number, check_str
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["calibration_holdout_split", "fit_model", "map_customers", "rfm_summary"]
 
@@ -65,8 +73,7 @@ def _cutoff(df: Any, date_col: str, value: Any, freq: str, argument: str) -> pd.
         value = df.agg(sf.max(date_col)).collect()[0][0]
         if value is None:
             raise ParameterError(f"{date_col} has no dates: at least one row is needed.")
-    end_us = cutoff_us(value, normalize_unit(freq, "freq"), argument)
-    return us_to_datetime(pd.Series([end_us]).to_numpy())[0]
+    return period_end(value, freq, argument)
 
 
 def _bucketed(df: Any, customer_col: str, n_buckets: int | None) -> tuple[Any, int]:
@@ -79,15 +86,35 @@ def _bucketed(df: Any, customer_col: str, n_buckets: int | None) -> tuple[Any, i
     return df.withColumn(_BUCKET, sf.pmod(sf.hash(sf.col(customer_col)), sf.lit(n))), n
 
 
+def _rows_until_end(transactions: Any, options: Mapping[str, Any]) -> tuple[Any, pd.Timestamp]:
+    """Return the columns the summary reads, up to the end of observation, and that end.
+
+    Customers whose every purchase is after the end are not in the summary.
+    """
+    _pyspark()
+    date_col, value_col = options["date_col"], options["value_col"]
+    columns = [options["customer_col"], date_col] + ([value_col] if value_col is not None else [])
+    _check_frame(transactions, "transactions", columns)
+    end = _cutoff(
+        transactions, date_col, options["observation_end"], options["freq"], "observation_end"
+    )
+    return transactions.select(*columns).where(transactions[date_col] <= end), end
+
+
 def _apply_by_customer(
     df: Any,
     kernel: Callable[..., pd.DataFrame],
-    kwargs: dict[str, Any],
+    options: Mapping[str, Any],
     *,
-    customer_col: str,
+    end: pd.Timestamp,
     n_buckets: int | None,
 ) -> Any:
-    """Run an in-memory kernel on groups of whole customers; schema from a small sample."""
+    """Run an in-memory kernel on groups of whole customers; schema from a small sample.
+
+    ``options`` are the kernel's keywords but ``observation_end``, which is ``end``.
+    """
+    kwargs = {**options, "observation_end": end}
+    customer_col = options["customer_col"]
     sample = df.limit(200).toPandas()
     if len(sample) == 0:
         raise ParameterError("transactions is empty: at least one row is needed.")
@@ -101,18 +128,9 @@ def _apply_by_customer(
     return bucketed.groupBy(_BUCKET).applyInPandas(run, schema=schema)
 
 
+@same_keywords(_summary.rfm_summary, drop=NOT_DISTRIBUTED)
 def rfm_summary(
-    transactions: Any,
-    *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    value_col: str | None = None,
-    freq: str = "D",
-    time_unit: str | None = None,
-    observation_end: Any = None,
-    include_first_transaction: bool = False,
-    refunds: RefundPolicy = "error",
-    n_buckets: int | None = None,
+    transactions: Any, *, n_buckets: int | None = None, **options: Unpack[SummaryOptions]
 ) -> Any:
     """Summarise a Spark DataFrame of transactions per customer, computed in Spark.
 
@@ -140,40 +158,13 @@ def rfm_summary(
         tx = spark.createDataFrame(cm.load_cdnow_transactions(sample=True))
         summary = cms.rfm_summary(tx, value_col="amount", time_unit="W")
     """
-    _pyspark()
-    columns = [customer_col, date_col] + ([value_col] if value_col is not None else [])
-    _check_frame(transactions, "transactions", columns)
-    end = _cutoff(transactions, date_col, observation_end, freq, "observation_end")
-    kwargs = {
-        "customer_col": customer_col,
-        "date_col": date_col,
-        "value_col": value_col,
-        "freq": freq,
-        "time_unit": time_unit,
-        "observation_end": end,
-        "include_first_transaction": include_first_transaction,
-        "refunds": refunds,
-    }
-    # customers whose every purchase is after the cut-off are not in the summary
-    rows = transactions.select(*columns).where(transactions[date_col] <= end)
-    return _apply_by_customer(
-        rows, _summary.rfm_summary, kwargs, customer_col=customer_col, n_buckets=n_buckets
-    )
+    rows, end = _rows_until_end(transactions, options)
+    return _apply_by_customer(rows, _summary.rfm_summary, options, end=end, n_buckets=n_buckets)
 
 
+@same_keywords(_summary.calibration_holdout_split, drop=NOT_DISTRIBUTED)
 def calibration_holdout_split(
-    transactions: Any,
-    *,
-    calibration_end: Any,
-    observation_end: Any = None,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    value_col: str | None = None,
-    freq: str = "D",
-    time_unit: str | None = None,
-    include_first_transaction: bool = False,
-    refunds: RefundPolicy = "error",
-    n_buckets: int | None = None,
+    transactions: Any, *, n_buckets: int | None = None, **options: Unpack[SplitOptions]
 ) -> Any:
     """Calibration summary plus holdout outcomes of a Spark DataFrame, computed in Spark.
 
@@ -185,29 +176,17 @@ def calibration_holdout_split(
     pyspark.sql.DataFrame
         One row per customer whose first purchase is on or before ``calibration_end``.
     """
-    _pyspark()
-    columns = [customer_col, date_col] + ([value_col] if value_col is not None else [])
-    _check_frame(transactions, "transactions", columns)
-    end = _cutoff(transactions, date_col, observation_end, freq, "observation_end")
-    calibration = _cutoff(transactions, date_col, calibration_end, freq, "calibration_end")
-    kwargs = {
-        "calibration_end": calibration,
-        "observation_end": end,
-        "customer_col": customer_col,
-        "date_col": date_col,
-        "value_col": value_col,
-        "freq": freq,
-        "time_unit": time_unit,
-        "include_first_transaction": include_first_transaction,
-        "refunds": refunds,
-    }
-    rows = transactions.select(*columns).where(transactions[date_col] <= end)
+    rows, end = _rows_until_end(transactions, options)
+    calibration = _cutoff(
+        transactions,
+        options["date_col"],
+        options["calibration_end"],
+        options["freq"],
+        "calibration_end",
+    )
+    options = {**options, "calibration_end": calibration}
     return _apply_by_customer(
-        rows,
-        _summary.calibration_holdout_split,
-        kwargs,
-        customer_col=customer_col,
-        n_buckets=n_buckets,
+        rows, _summary.calibration_holdout_split, options, end=end, n_buckets=n_buckets
     )
 
 

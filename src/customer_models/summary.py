@@ -15,169 +15,25 @@ import pandas as pd
 
 from customer_models._inter_purchase import LOG_INTERPURCHASE_COLUMN, litt_of_log
 from customer_models._polars import POLARS_ORIGIN, as_customer_frame, is_polars, polars_out
-from customer_models._reductions import NO_PURCHASE_RULE, Reduced, reduce_purchases
+from customer_models._summary_frame import (
+    add_holdout,
+    check_calibration_end,
+    check_end,
+    holdout_purchases,
+    summary_until,
+)
+from customer_models._summary_options import READER_OPTIONS
 from customer_models._time import (
     TIME_UNIT_DAYS,
     DateUnit,
     normalize_unit,
     period_codes,
-    us_to_datetime,
 )
 from customer_models._transactions import RefundPolicy, TransactionLog, read_transactions
 from customer_models._validation import check_bool
-from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models.exceptions import ParameterError
 
 __all__ = ["TIME_UNIT_DAYS", "calibration_holdout_split", "rfm_summary", "with_time_unit"]
-
-
-def _summary_frame(
-    red: Reduced,
-    *,
-    end_period: int,
-    freq: str,
-    time_unit: str,
-    customer_col: str,
-    include_first_transaction: bool,
-    tz: Any,
-) -> pd.DataFrame:
-    scale = TIME_UNIT_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
-    # An owned reduction's arrays become the columns in place (no fresh 80 MB arrays at 10M).
-    reuse = red.owned and red.first_period.dtype == np.float64
-    recency = np.subtract(
-        red.last_period, red.first_period, out=red.last_period if reuse else None, dtype=float
-    )
-    recency *= scale
-    t = np.subtract(
-        end_period, red.first_period, out=red.first_period if reuse else None, dtype=float
-    )
-    t *= scale
-    n_periods = red.n_periods
-    repeat = np.subtract(n_periods, 1, out=n_periods if red.owned else None)
-    count = repeat + 1 if include_first_transaction else repeat
-    monetary = None
-    if red.total_value is not None and red.first_period_value is not None:
-        spare = red.first_period_value if red.owned else None  # free once used here
-        numerator = (
-            red.total_value
-            if include_first_transaction
-            else np.subtract(red.total_value, red.first_period_value, out=spare)
-        )
-        # Mean value per purchase period; 0 for customers without repeat periods.
-        has = count > 0
-        monetary = np.divide(numerator, count, out=spare, where=has)
-        monetary[~has] = 0.0
-    frequency = count
-    columns: dict[str, Any] = {
-        "frequency": frequency.astype(np.int64, copy=False),
-        "recency": recency,
-        "T": t,
-    }
-    if monetary is not None:
-        columns["monetary_value"] = monetary
-    for name, us in (("first_purchase", red.first_us), ("last_purchase", red.last_us)):
-        # A naive datetime64 view becomes the column without a copy (an index is copied).
-        columns[name] = us.view("datetime64[us]") if tz is None else us_to_datetime(us, tz)
-    columns["n_transactions"] = red.n_transactions.astype(np.int64, copy=False)
-    if red.total_value is not None:
-        columns["total_value"] = red.total_value
-    index = red.uniques.rename(customer_col)
-    # The columns are this function's own arrays: no copy (a copy is 10% of the time at 10M).
-    summary = pd.DataFrame(columns, index=index, copy=False)
-    summary.attrs["time_unit"] = time_unit
-    summary.attrs["freq"] = freq
-    return summary
-
-
-def _summary_until(
-    log: TransactionLog,
-    end_us: int,
-    end_period: int,
-    freq: str,
-    time_unit: str,
-    customer_col: str,
-    include_first_transaction: bool,
-    periods: np.ndarray | None = None,
-) -> tuple[Reduced, pd.DataFrame]:
-    """Summarise the rows of ``log`` up to ``end_us`` at ``end_period``; the reduction too.
-
-    ``periods`` (the ``freq`` periods of every row of ``log``, optional) is reused where the
-    reduction needs them; the split matches its holdout rows to the returned reduction.
-    """
-    reduced = reduce_purchases(log, freq, end_us=end_us, periods=periods)
-    summary = _summary_frame(
-        reduced,
-        end_period=end_period,
-        freq=freq,
-        time_unit=time_unit,
-        customer_col=customer_col,
-        include_first_transaction=include_first_transaction,
-        tz=log.tz,
-    )
-    return reduced, summary
-
-
-def _check_end(end_us: int, first_us: int, argument: str, date_col: str, n_rows: int) -> None:
-    """Refuse an end of data before the first purchase (in memory and in the database)."""
-    if end_us < first_us:
-        raise DataValidationError(
-            f"{argument} ({_show(end_us)}) is before every purchase (the first is "
-            f"{_show(first_us)}); nothing is left to summarise.",
-            column=date_col,
-            rule=f"{argument} >= first purchase",
-            n_rows=n_rows,
-        )
-
-
-def _check_calibration_end(first_us: int, cal_us: int, end_us: int, date_col: str) -> None:
-    """Refuse a calibration end outside ``[first purchase, observation_end)``."""
-    if not first_us <= cal_us < end_us:
-        raise DataValidationError(
-            f"calibration_end ({_show(cal_us)}, the end of its period) must fall between the "
-            f"first purchase ({_show(first_us)}) and observation_end ({_show(end_us)}), "
-            "in an earlier period than the latter.",
-            column=date_col,
-            rule="first purchase <= calibration_end < observation_end",
-        )
-
-
-def _add_holdout(
-    summary: pd.DataFrame,
-    n_hold: np.ndarray,
-    hold_total: np.ndarray | None,
-    holdout_periods: int,
-    freq: str,
-    time_unit: str,
-) -> pd.DataFrame:
-    """Add the holdout columns (per customer, in the summary's order) to ``summary``.
-
-    ``n_hold`` and ``hold_total`` are each customer's holdout purchase periods and their total
-    value (None without a value column); ``holdout_periods`` is the holdout length in ``freq``
-    periods.
-    """
-    summary["frequency_holdout"] = n_hold
-    if hold_total is not None:
-        summary["monetary_value_holdout"] = np.divide(
-            hold_total, n_hold, out=np.zeros(n_hold.size), where=n_hold > 0
-        )
-    scale = TIME_UNIT_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
-    summary["duration_holdout"] = float(holdout_periods * scale)
-    return summary
-
-
-def _show(us: int) -> str:
-    return str(us_to_datetime(np.array([us]))[0])
-
-
-#: Parameters of the public functions that go to the transaction reader as they are.
-_READER_OPTIONS = (
-    "customer_col",
-    "date_col",
-    "value_col",
-    "date_format",
-    "dayfirst",
-    "date_unit",
-    "refunds",
-)
 
 
 def _read(transactions: Any, arguments: dict[str, Any]) -> tuple[str, str, TransactionLog]:
@@ -189,7 +45,7 @@ def _read(transactions: Any, arguments: dict[str, Any]) -> tuple[str, str, Trans
     freq = normalize_unit(arguments["freq"], "freq")
     unit = arguments["time_unit"]
     time_unit = freq if unit is None else normalize_unit(unit, "time_unit")
-    reader = {name: arguments[name] for name in _READER_OPTIONS}
+    reader = {name: arguments[name] for name in READER_OPTIONS}
     return freq, time_unit, read_transactions(transactions, **reader)
 
 
@@ -320,13 +176,13 @@ def rfm_summary(
     """
     freq, time_unit, log = _read(transactions, locals())
     end_us = log.end(observation_end, freq)
-    _check_end(end_us, int(log.us.min()), "observation_end", log.date_col, len(log))
+    check_end(end_us, int(log.us.min()), "observation_end", log.date_col, len(log))
     end_period = int(period_codes(np.array([end_us]), freq)[0])
     litt = None
     if check_bool(include_log_interpurchase, "include_log_interpurchase"):
         # from the log already read, before the summary reuses arrays in place
         litt = litt_of_log(log, end_us, freq, time_unit, refunds, customer_col)
-    _, summary = _summary_until(
+    _, summary = summary_until(
         log, end_us, end_period, freq, time_unit, customer_col, include_first_transaction
     )
     if litt is not None:
@@ -402,11 +258,11 @@ def calibration_holdout_split(
     freq, time_unit, log = _read(transactions, locals())
     end_us = log.end(observation_end, freq)
     cal_us = log.cutoff(calibration_end, freq, "calibration_end")
-    _check_calibration_end(int(log.us.min()), cal_us, end_us, date_col)
+    check_calibration_end(int(log.us.min()), cal_us, end_us, date_col)
     periods = period_codes(log.us, freq)
     cal_period, end_period = (int(p) for p in period_codes(np.array([cal_us, end_us]), freq))
     in_cal = log.us <= cal_us
-    reduced, summary = _summary_until(
+    reduced, summary = summary_until(
         log,
         cal_us,
         cal_period,
@@ -426,28 +282,14 @@ def calibration_holdout_split(
         known = reduced.uniques.get_indexer(hold_log.ids) >= 0
         if known.any():
             hold_log = hold_log.take(known)
-            held = _holdout_purchases(hold_log, periods[in_hold][known], freq)
+            held = holdout_purchases(hold_log, periods[in_hold][known], freq)
             if held is not None:
                 position = reduced.uniques.get_indexer(held.uniques)
                 n_hold[position] = held.n_periods
                 if held.total_value is not None:
                     hold_total[position] = held.total_value
     total = None if value_col is None else hold_total
-    return _add_holdout(summary, n_hold, total, end_period - cal_period, freq, time_unit)
-
-
-def _holdout_purchases(log: TransactionLog, periods: np.ndarray, freq: str) -> Reduced | None:
-    """Reduce the holdout to its purchase periods; None when every one nets to <= 0.
-
-    Refunds alone in the holdout are no purchases: the customers' holdout counts are 0, which
-    is an answer, not an error (unlike a whole log without a purchase).
-    """
-    try:
-        return reduce_purchases(log, freq, periods=periods)
-    except DataValidationError as err:
-        if err.rule != NO_PURCHASE_RULE:
-            raise
-        return None
+    return add_holdout(summary, n_hold, total, end_period - cal_period, freq, time_unit)
 
 
 def with_time_unit(summary: pd.DataFrame, time_unit: str) -> pd.DataFrame:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from customer_models._transactions import RefundPolicy
+from customer_models import summary as _memory
+from customer_models._summary_frame import (
+    add_holdout,
+    check_calibration_end,
+    check_end,
+    summary_frame,
+)
+from customer_models._summary_options import (
+    READER_OPTIONS,
+    ParsedSplitOptions,
+    ParsedSummaryOptions,
+    same_keywords,
+)
 from customer_models.sql._read import CID, PERIOD, Prepared, prepare
 from customer_models.sql._summary import (
     end_of,
@@ -15,46 +28,37 @@ from customer_models.sql._summary import (
     per_customer,
     reduced_from,
 )
-from customer_models.summary import (
-    _add_holdout,
-    _check_calibration_end,
-    _check_end,
-    _summary_frame,
-)
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["calibration_holdout_split", "rfm_summary"]
 
 
-def _read(table: Any, **options: Any) -> Prepared:
-    return prepare(table, **options)
+#: The keywords that go to :func:`~customer_models.sql._read.prepare` as they are.
+_PREPARE = (*READER_OPTIONS, "freq", "time_unit")
 
 
-def _frame(prepared: Prepared, fetched: pd.DataFrame, end_period: int, **options: Any) -> Any:
-    return _summary_frame(
+def _read(table: Any, options: Mapping[str, Any]) -> Prepared:
+    return prepare(table, **{name: options[name] for name in _PREPARE})
+
+
+def _frame(
+    prepared: Prepared, fetched: pd.DataFrame, end_period: int, options: Mapping[str, Any]
+) -> Any:
+    return summary_frame(
         reduced_from(fetched, prepared),
         end_period=end_period,
         freq=prepared.freq,
         time_unit=prepared.time_unit,
         tz=None,
-        **options,
+        customer_col=options["customer_col"],
+        include_first_transaction=options["include_first_transaction"],
     )
 
 
-def rfm_summary(
-    table: Any,
-    *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    value_col: str | None = None,
-    freq: str = "D",
-    time_unit: str | None = None,
-    observation_end: Any = None,
-    include_first_transaction: bool = False,
-    refunds: RefundPolicy = "error",
-    date_format: str | None = None,
-    dayfirst: bool | None = None,
-    date_unit: str | None = None,
-) -> pd.DataFrame:
+@same_keywords(_memory.rfm_summary, first="table", drop=("include_log_interpurchase",))
+def rfm_summary(table: Any, **options: Unpack[ParsedSummaryOptions]) -> pd.DataFrame:
     """Summarise a transaction table in its database: one SQL query, one row per customer back.
 
     The same summary as :func:`customer_models.rfm_summary` (same conventions, columns, dtypes,
@@ -114,49 +118,19 @@ def rfm_summary(
     a                    1     14.0  28.0            20.0
     b                    0      0.0  21.0             0.0
     """
-    prepared = _read(
-        table,
-        customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
-        freq=freq,
-        time_unit=time_unit,
-        refunds=refunds,
-        date_format=date_format,
-        dayfirst=dayfirst,
-        date_unit=date_unit,
-    )
-    end_us, end_period = end_of(prepared, observation_end)
-    _check_end(end_us, prepared.first_us, "observation_end", date_col, prepared.n_rows)
+    prepared = _read(table, options)
+    date_col, value_col = options["date_col"], options["value_col"]
+    end_us, end_period = end_of(prepared, options["observation_end"])
+    check_end(end_us, prepared.first_us, "observation_end", date_col, prepared.n_rows)
     rows = prepared.table.filter(prepared.table[PERIOD] <= end_period)
     fetched = per_customer(rows, prepared).to_pyarrow().to_pandas()
     if len(fetched) == 0:
         raise no_purchase_error(value_col, int(rows.count().to_pyarrow().as_py()))
-    return _frame(
-        prepared,
-        fetched,
-        end_period,
-        customer_col=customer_col,
-        include_first_transaction=include_first_transaction,
-    )
+    return _frame(prepared, fetched, end_period, options)
 
 
-def calibration_holdout_split(
-    table: Any,
-    *,
-    calibration_end: Any,
-    observation_end: Any = None,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    value_col: str | None = None,
-    freq: str = "D",
-    time_unit: str | None = None,
-    include_first_transaction: bool = False,
-    refunds: RefundPolicy = "error",
-    date_format: str | None = None,
-    dayfirst: bool | None = None,
-    date_unit: str | None = None,
-) -> pd.DataFrame:
+@same_keywords(_memory.calibration_holdout_split, first="table")
+def calibration_holdout_split(table: Any, **options: Unpack[ParsedSplitOptions]) -> pd.DataFrame:
     """Calibration summary plus holdout outcomes of a database table, in one SQL query.
 
     The same frame as :func:`customer_models.calibration_holdout_split`: customers whose first
@@ -201,21 +175,10 @@ def calibration_holdout_split(
     >>> len(data), int(data["frequency_holdout"].sum())
     (2357, 1882)
     """
-    prepared = _read(
-        table,
-        customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
-        freq=freq,
-        time_unit=time_unit,
-        refunds=refunds,
-        date_format=date_format,
-        dayfirst=dayfirst,
-        date_unit=date_unit,
-    )
-    end_us, end_period = end_of(prepared, observation_end)
-    cal_us, cal_period = end_of(prepared, calibration_end, "calibration_end")
-    _check_calibration_end(prepared.first_us, cal_us, end_us, date_col)
+    prepared = _read(table, options)
+    end_us, end_period = end_of(prepared, options["observation_end"])
+    cal_us, cal_period = end_of(prepared, options["calibration_end"], "calibration_end")
+    check_calibration_end(prepared.first_us, cal_us, end_us, options["date_col"])
     rows, period = prepared.table, prepared.table[PERIOD]
     calibration = per_customer(rows.filter(period <= cal_period), prepared)
     hold = per_customer(
@@ -227,13 +190,7 @@ def calibration_holdout_split(
     hold = hold.select(**hold_columns)
     joined = calibration.left_join(hold, calibration[CID] == hold.h_id)
     fetched = joined.drop("h_id").to_pyarrow().to_pandas()
-    summary = _frame(
-        prepared,
-        fetched,
-        cal_period,
-        customer_col=customer_col,
-        include_first_transaction=include_first_transaction,
-    )
+    summary = _frame(prepared, fetched, cal_period, options)
     # Holdout columns, in the summary's (sorted) order.
     fetched = fetched.set_index(CID).reindex(summary.index)
     n_hold = fetched["h_n"].fillna(0).to_numpy(dtype=np.int64)
@@ -241,4 +198,4 @@ def calibration_holdout_split(
     if prepared.has_value:
         hold_total = fetched["h_total"].fillna(0.0).to_numpy(dtype=np.float64)
     periods = end_period - cal_period
-    return _add_holdout(summary, n_hold, hold_total, periods, prepared.freq, prepared.time_unit)
+    return add_holdout(summary, n_hold, hold_total, periods, prepared.freq, prepared.time_unit)

@@ -4,7 +4,7 @@ The query groups the rows by (customer, period) into runs (rows, net value, smal
 first and last instant), marks each run a purchase (every run, or under a netting policy a run
 whose net is positive or which has no refund), and aggregates the runs per customer. Only one
 row per customer leaves the database; the frame is then built by the in-memory summary's own
-code (:func:`customer_models.summary._summary_frame`), so columns, dtypes and attrs agree.
+code (:mod:`customer_models._summary_frame`), so columns, dtypes and attrs agree.
 """
 
 from __future__ import annotations

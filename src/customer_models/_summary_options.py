@@ -1,0 +1,130 @@
+"""The keywords of ``rfm_summary`` and ``calibration_holdout_split``, declared once for all engines.
+
+The in-memory functions (:mod:`customer_models.summary`) spell out their keywords, types and
+defaults. The Dask, Spark and SQL engines take the same keywords as ``**options`` (typed by the
+``TypedDict`` classes here) and :func:`same_keywords` gives each of them the in-memory signature
+(without what the engine does not support, plus the engine's own keywords): ``help`` and
+``inspect.signature`` show every keyword with its default, a call is checked against it, and the
+engine receives every keyword with the defaults filled in. The defaults live in one place, so an
+engine cannot drift from the in-memory function.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from customer_models._time import DateUnit, cutoff_us, normalize_unit, us_to_datetime
+from customer_models._transactions import RefundPolicy
+
+if TYPE_CHECKING:  # Python 3.10 has them only in typing_extensions; annotations stay strings
+    from typing_extensions import Required
+
+__all__ = [
+    "NOT_DISTRIBUTED",
+    "PARSING_OPTIONS",
+    "READER_OPTIONS",
+    "ParsedSplitOptions",
+    "ParsedSummaryOptions",
+    "SplitOptions",
+    "SummaryOptions",
+    "period_end",
+    "same_keywords",
+]
+
+#: The options that only parse dates (the Dask and Spark engines read typed dates instead).
+PARSING_OPTIONS = ("date_format", "dayfirst", "date_unit")
+#: In-memory keywords the Dask and Spark engines do not take: they read typed dates (no
+#: parsing), and the log inter-purchase statistic is an in-memory column.
+NOT_DISTRIBUTED = (*PARSING_OPTIONS, "include_log_interpurchase")
+#: The options that go to the transaction reader as they are.
+READER_OPTIONS = ("customer_col", "date_col", "value_col", "refunds", *PARSING_OPTIONS)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class SummaryOptions(TypedDict, total=False):
+    """The keywords of every engine's ``rfm_summary`` (defaults: the in-memory function's)."""
+
+    customer_col: str
+    date_col: str
+    value_col: str | None
+    freq: str
+    time_unit: str | None
+    observation_end: Any
+    include_first_transaction: bool
+    refunds: RefundPolicy
+
+
+class SplitOptions(SummaryOptions, total=False):
+    """The keywords of every engine's ``calibration_holdout_split``."""
+
+    calibration_end: Required[Any]
+
+
+class _ParsingOptions(TypedDict, total=False):
+    date_format: str | None
+    dayfirst: bool | None
+    date_unit: DateUnit | None
+
+
+class ParsedSummaryOptions(SummaryOptions, _ParsingOptions, total=False):
+    """``rfm_summary``'s keywords with the date-parsing ones (the SQL engine refuses them)."""
+
+
+class ParsedSplitOptions(SplitOptions, _ParsingOptions, total=False):
+    """``calibration_holdout_split``'s keywords with the date-parsing ones."""
+
+
+def period_end(value: Any, freq: str, argument: str, tz: Any = None) -> pd.Timestamp:
+    """Return the last instant of the cut-off's ``freq`` period, in the zone ``tz``.
+
+    The distributed engines compare it with their date column.
+
+    Examples
+    --------
+    >>> period_end("2024-01-10 08:00", "D", "observation_end")
+    Timestamp('2024-01-10 23:59:59.999999')
+    """
+    end_us = cutoff_us(value, normalize_unit(freq, "freq"), argument, tz=tz)
+    return us_to_datetime(np.array([end_us]), tz)[0]
+
+
+def same_keywords(
+    reference: Callable[..., Any], *, first: str = "transactions", drop: Collection[str] = ()
+) -> Callable[[_F], _F]:
+    """Give an engine function the keywords of the in-memory ``reference``, defaults included.
+
+    The decorated function's signature is ``reference``'s with its first parameter named
+    ``first``, without the keywords in ``drop``, followed by the function's own keyword-only
+    parameters. A call is bound to it (Python's ``TypeError`` for an unknown or a missing
+    keyword) and the function receives every keyword, the defaults filled in.
+    """
+
+    def decorate(func: _F) -> _F:
+        shared = list(inspect.signature(reference).parameters.values())
+        own = inspect.signature(func)
+        signature = inspect.Signature(
+            [
+                shared[0].replace(name=first),
+                *(p for p in shared[1:] if p.name not in drop),
+                *(p for p in own.parameters.values() if p.kind is p.KEYWORD_ONLY),
+            ],
+            return_annotation=own.return_annotation,
+        )
+
+        @functools.wraps(func)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return func(*bound.args, **bound.kwargs)
+
+        call.__signature__ = signature  # type: ignore[attr-defined]
+        return call  # type: ignore[return-value]
+
+    return decorate
