@@ -129,7 +129,8 @@ def pareto_rows(n: int, daily: bool) -> None:
     rows.append(("score P(alive) + E[X(52)]", t, mb))
     print("\n| step | seconds | peak MiB | peak / frame |\n|---|---:|---:|---:|")
     for name, t, mb in rows:
-        print(f"| {name} | {t:.2f} | {mb:.0f} | {mb / frame_mb:.2f}x |")
+        memory = "- | -" if np.isnan(mb) else f"{mb:.0f} | {mb / frame_mb:.2f}x"
+        print(f"| {name} | {t:.2f} | {memory} |")
     print(f"\nPareto/NBD fit: {model.convergence_.message}")
     table = model.summary_.loc[list(PNBD_TRUTH), ["coef", "se"]].assign(truth=pd.Series(PNBD_TRUTH))
     table["z"] = (table["coef"] - table["truth"]) / table["se"]

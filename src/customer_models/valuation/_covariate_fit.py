@@ -11,8 +11,12 @@ with ``M_i`` the row's design (1 for an intercept, ``sign * z_ic`` for a coeffic
 second-order term. Both are accumulated over bounded blocks of rows (memory stays a small
 multiple of one block) with one matrix product per pair of model parameters, and Newton's
 method with a backtracking line search converges in a few passes from the no-covariate fit
-(the coefficients start at 0). Covariates are standardized for the optimizer
-(:func:`~customer_models.valuation._covariates.standardize`) and the estimates and their
+(the coefficients start at 0). Models whose row Hessian costs several gradients (Pareto/NBD:
+differences of the analytic gradient) pass a gradient kernel: above ``2 * COARSE_ROWS`` rows
+the full-data phase then takes chord steps with the Hessian of the sample start and
+evaluates the row Hessian once, at the end, for the standard errors. Covariates are
+standardized for the optimizer (:func:`~customer_models.valuation._covariates.standardize`)
+and the estimates and their
 covariance are mapped back to the original scale exactly (the map is linear).
 
 The penalty is ``sum_process penalizer_process * sum(beta_std ** 2)`` added to the mean
