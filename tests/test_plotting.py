@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_models import calibration_holdout_split, with_time_unit
+from customer_models import with_time_unit
 from customer_models.evaluation import frequency_fit, transaction_tracking
 from customer_models.exceptions import ParameterError
 from customer_models.plotting import (
@@ -20,7 +20,8 @@ from customer_models.plotting import (
     plot_survival,
     plot_tracking,
 )
-from customer_models.valuation import BetaGeoModel
+
+pytest_plugins = ["_cdnow_holdout"]  # the shared split and fit: cdnow_holdout, cdnow_bgnbd
 
 
 @pytest.fixture(autouse=True)
@@ -29,46 +30,30 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.fixture(scope="module")
-def holdout(cdnow_sample_transactions):
-    return calibration_holdout_split(
-        cdnow_sample_transactions,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        time_unit="W",
-        value_col="amount",
-    )
-
-
-@pytest.fixture(scope="module")
-def model(holdout):
-    return BetaGeoModel().fit(holdout)
-
-
-def test_calibration_vs_holdout(model, holdout):
+def test_calibration_vs_holdout(cdnow_bgnbd, cdnow_holdout):
     _fig, ax = plt.subplots()
-    out = plot_calibration_purchases_vs_holdout(model, holdout, max_frequency=7, ax=ax)
+    out = plot_calibration_purchases_vs_holdout(cdnow_bgnbd, cdnow_holdout, max_frequency=7, ax=ax)
     assert out is ax
     actual, predicted = ax.lines
     assert actual.get_label() == "Actual"
     assert predicted.get_label() == "Model"
-    x = holdout["frequency"].clip(upper=7)
+    x = cdnow_holdout["frequency"].clip(upper=7)
     np.testing.assert_allclose(
-        actual.get_ydata(), holdout.groupby(x)["frequency_holdout"].mean().to_numpy()
+        actual.get_ydata(), cdnow_holdout.groupby(x)["frequency_holdout"].mean().to_numpy()
     )
     assert [t.get_text() for t in ax.get_xticklabels()][-1] == "7+"
 
 
 @pytest.mark.parametrize("cumulative", [True, False])
-def test_tracking(model, holdout, cdnow_sample_transactions, cumulative):
+def test_tracking(cdnow_bgnbd, cdnow_holdout, cdnow_sample_transactions, cumulative):
     ax = plot_tracking(
-        model,
-        holdout,
+        cdnow_bgnbd,
+        cdnow_holdout,
         cdnow_sample_transactions,
         cumulative=cumulative,
         calibration_end="1997-09-30",
     )
-    track = transaction_tracking(model, holdout, cdnow_sample_transactions)
+    track = transaction_tracking(cdnow_bgnbd, cdnow_holdout, cdnow_sample_transactions)
     suffix = "_cumulative" if cumulative else ""
     assert len(ax.lines) == 3
     np.testing.assert_allclose(ax.lines[0].get_ydata(), track["actual" + suffix])
@@ -77,9 +62,9 @@ def test_tracking(model, holdout, cdnow_sample_transactions, cumulative):
     assert "Cumulative" in ax.get_ylabel() if cumulative else "Repeat" in ax.get_ylabel()
 
 
-def test_frequency_fit_bars(model, holdout):
-    ax = plot_frequency_fit(model, holdout, max_frequency=7)
-    table = frequency_fit(model, holdout, max_frequency=7)
+def test_frequency_fit_bars(cdnow_bgnbd, cdnow_holdout):
+    ax = plot_frequency_fit(cdnow_bgnbd, cdnow_holdout, max_frequency=7)
+    table = frequency_fit(cdnow_bgnbd, cdnow_holdout, max_frequency=7)
     assert len(ax.patches) == 16
     heights = [p.get_height() for p in ax.patches]
     np.testing.assert_allclose(heights[:8], table["actual"])
@@ -87,27 +72,29 @@ def test_frequency_fit_bars(model, holdout):
     assert ax.get_legend() is not None
 
 
-def test_frequency_fit_needs_pmf(holdout):
+def test_frequency_fit_needs_pmf(cdnow_holdout):
     class NoPmf:
         pass
 
     with pytest.raises(ParameterError, match="frequency fit"):
-        plot_frequency_fit(NoPmf(), holdout)
+        plot_frequency_fit(NoPmf(), cdnow_holdout)
 
 
 @pytest.mark.parametrize("quantity", ["expected_purchases", "probability_alive"])
-def test_frequency_recency_matrix(model, holdout, quantity):
-    ax = plot_frequency_recency_matrix(model, holdout, quantity=quantity, t=10, n_recency=30)
+def test_frequency_recency_matrix(cdnow_bgnbd, cdnow_holdout, quantity):
+    ax = plot_frequency_recency_matrix(
+        cdnow_bgnbd, cdnow_holdout, quantity=quantity, t=10, n_recency=30
+    )
     image = ax.images[0].get_array()
-    assert image.shape == (int(holdout["frequency"].max()) + 1, 30)
-    T = holdout["T"].max()
+    assert image.shape == (int(cdnow_holdout["frequency"].max()) + 1, 30)
+    T = cdnow_holdout["T"].max()
     if quantity == "probability_alive":
         # frequency 0 is alive for sure; recency = T gives the highest P(alive) of a row
         assert np.allclose(image[0], 1.0)
         assert image[3, -1] == pytest.approx(image[3].max())
     else:
         one = with_time_unit(pd.DataFrame({"frequency": [2.0], "recency": [T], "T": [T]}), "W")
-        assert image[2, -1] == pytest.approx(model.expected_purchases(one, t=10).iloc[0])
+        assert image[2, -1] == pytest.approx(cdnow_bgnbd.expected_purchases(one, t=10).iloc[0])
     assert len(ax.figure.axes) == 2  # the colour bar
 
 
@@ -172,16 +159,16 @@ def _assert_not_clipped(ax):
         assert extent.y1 <= box.y1 + 1, artist.get_text()
 
 
-def test_new_figures_use_constrained_layout(model, holdout):
-    ax = plot_frequency_fit(model, holdout)
+def test_new_figures_use_constrained_layout(cdnow_bgnbd, cdnow_holdout):
+    ax = plot_frequency_fit(cdnow_bgnbd, cdnow_holdout)
     assert type(ax.figure.get_layout_engine()).__name__ == "ConstrainedLayoutEngine"
 
 
-def test_calibration_vs_holdout_labels_and_numbers(model, holdout):
+def test_calibration_vs_holdout_labels_and_numbers(cdnow_bgnbd, cdnow_holdout):
     from customer_models.evaluation import evaluate_holdout
 
-    ax = plot_calibration_purchases_vs_holdout(model, holdout)
-    table = evaluate_holdout(model, holdout, max_frequency=7).conditional
+    ax = plot_calibration_purchases_vs_holdout(cdnow_bgnbd, cdnow_holdout)
+    table = evaluate_holdout(cdnow_bgnbd, cdnow_holdout, max_frequency=7).conditional
     np.testing.assert_allclose(ax.lines[1].get_ydata(), table["predicted"].to_numpy())
     assert "calibration" in ax.get_xlabel()
     assert "holdout" in ax.get_ylabel()
@@ -191,9 +178,9 @@ def test_calibration_vs_holdout_labels_and_numbers(model, holdout):
 
 @pytest.mark.parametrize("cumulative", [True, False])
 def test_tracking_labels_units_and_integer_ticks(
-    model, holdout, cdnow_sample_transactions, cumulative
+    cdnow_bgnbd, cdnow_holdout, cdnow_sample_transactions, cumulative
 ):
-    ax = plot_tracking(model, holdout, cdnow_sample_transactions, cumulative=cumulative)
+    ax = plot_tracking(cdnow_bgnbd, cdnow_holdout, cdnow_sample_transactions, cumulative=cumulative)
     assert "weeks" in ax.get_xlabel()
     assert "transactions" in ax.get_ylabel()
     _assert_integer_ticks(ax, "x")
@@ -201,16 +188,16 @@ def test_tracking_labels_units_and_integer_ticks(
     _assert_not_clipped(ax)
 
 
-def test_frequency_fit_counts_have_integer_ticks(model, holdout):
-    ax = plot_frequency_fit(model, holdout)
+def test_frequency_fit_counts_have_integer_ticks(cdnow_bgnbd, cdnow_holdout):
+    ax = plot_frequency_fit(cdnow_bgnbd, cdnow_holdout)
     assert ax.get_ylabel() == "Customers"
     assert "Repeat purchases" in ax.get_xlabel()
     _assert_integer_ticks(ax, "y")
     _assert_not_clipped(ax)
 
 
-def test_frequency_recency_matrix_units_and_numbers(model, holdout):
-    ax = plot_frequency_recency_matrix(model, T=39, max_frequency=12, t=39, n_recency=14)
+def test_frequency_recency_matrix_units_and_numbers(cdnow_bgnbd, cdnow_holdout):
+    ax = plot_frequency_recency_matrix(cdnow_bgnbd, T=39, max_frequency=12, t=39, n_recency=14)
     assert "weeks" in ax.get_xlabel()
     assert "weeks" in ax.get_title()
     colorbar = ax.figure.axes[1]
@@ -222,7 +209,7 @@ def test_frequency_recency_matrix_units_and_numbers(model, holdout):
     grid = with_time_unit(
         pd.DataFrame({"frequency": [5.0] * 14, "recency": recency, "T": [39.0] * 14}), "W"
     )
-    np.testing.assert_allclose(image[5], model.expected_purchases(grid, t=39).to_numpy())
+    np.testing.assert_allclose(image[5], cdnow_bgnbd.expected_purchases(grid, t=39).to_numpy())
 
 
 def test_clv_distribution_labels_and_integer_counts():

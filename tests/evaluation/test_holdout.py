@@ -15,7 +15,8 @@ from customer_models.evaluation import (
     transaction_tracking,
 )
 from customer_models.exceptions import DataValidationError, MissingColumnError, ParameterError
-from customer_models.valuation import BetaGeoModel
+
+pytest_plugins = ["_cdnow_holdout"]  # the shared split and fit: cdnow_holdout, cdnow_bgnbd
 
 # R BTYD walkthrough, Pareto/NBD on the CDNOW 1/10 sample (cdnowSummary$est.params).
 BTYD_PNBD = (0.5533971, 10.5801985, 0.6060625, 11.6562237)
@@ -63,40 +64,24 @@ def test_tracking_uses_first_purchase_column(cdnow_sample_transactions):
     pd.testing.assert_frame_equal(with_col, without)
 
 
-@pytest.fixture(scope="module")
-def holdout(cdnow_sample_transactions):
-    return calibration_holdout_split(
-        cdnow_sample_transactions,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        time_unit="W",
-        value_col="amount",
-    )
-
-
-@pytest.fixture(scope="module")
-def bgnbd(holdout):
-    return BetaGeoModel().fit(holdout)
-
-
-def test_evaluate_holdout_metrics_by_hand(holdout, bgnbd, cdnow_sample_transactions):
-    result = evaluate_holdout(bgnbd, holdout, transactions=cdnow_sample_transactions)
-    pred = bgnbd.expected_purchases(holdout, t=39.0).to_numpy()
-    act = holdout["frequency_holdout"].to_numpy(dtype=float)
+def test_evaluate_holdout_metrics_by_hand(cdnow_holdout, cdnow_bgnbd, cdnow_sample_transactions):
+    result = evaluate_holdout(cdnow_bgnbd, cdnow_holdout, transactions=cdnow_sample_transactions)
+    pred = cdnow_bgnbd.expected_purchases(cdnow_holdout, t=39.0).to_numpy()
+    act = cdnow_holdout["frequency_holdout"].to_numpy(dtype=float)
     np.testing.assert_allclose(result.customers["predicted_purchases"], pred)
     np.testing.assert_array_equal(result.customers["actual_purchases"], act)
     m = result.metrics
     assert m["mae"] == pytest.approx(np.mean(np.abs(pred - act)))
     assert m["rmse"] == pytest.approx(np.sqrt(np.mean((pred - act) ** 2)))
     assert m["bias_pct"] == pytest.approx(100 * (pred.sum() - act.sum()) / act.sum())
-    p_any = 1.0 - bgnbd.probability_of_purchases(holdout, n=0, t=39.0).to_numpy()
+    p_any = 1.0 - cdnow_bgnbd.probability_of_purchases(cdnow_holdout, n=0, t=39.0).to_numpy()
     assert m["brier"] == pytest.approx(np.mean((p_any - (act > 0)) ** 2))
     assert 0.3 < m["gini"] < 1.0
     assert m["total_actual"] == 1882
     # the tracking's holdout weeks add up to the holdout repeat purchase days
     assert result.tracking is not None
-    assert result.reliability["n_customers"].sum() == len(holdout)
-    assert result.conditional["n_customers"].sum() == len(holdout)
+    assert result.reliability["n_customers"].sum() == len(cdnow_holdout)
+    assert result.conditional["n_customers"].sum() == len(cdnow_holdout)
 
 
 def _bgnbd_pmf(params, t, x):
@@ -123,40 +108,41 @@ def _bgnbd_pmf(params, t, x):
     return first + second
 
 
-def test_frequency_fit_matches_paper_formula(holdout, bgnbd):
-    fit = frequency_fit(bgnbd, holdout, max_frequency=7)
-    T = holdout["T"].to_numpy()
-    params = bgnbd.params_.to_numpy()
+def test_frequency_fit_matches_paper_formula(cdnow_holdout, cdnow_bgnbd):
+    fit = frequency_fit(cdnow_bgnbd, cdnow_holdout, max_frequency=7)
+    T = cdnow_holdout["T"].to_numpy()
+    params = cdnow_bgnbd.params_.to_numpy()
     for n in range(7):
         expected = _bgnbd_pmf(params, T, n).sum()
         assert fit.loc[n, "expected"] == pytest.approx(expected, rel=1e-8)
-    assert fit["actual"].sum() == len(holdout)
-    assert fit["expected"].sum() == pytest.approx(len(holdout))
-    assert fit.loc[0, "actual"] == (holdout["frequency"] == 0).sum()
+    assert fit["actual"].sum() == len(cdnow_holdout)
+    assert fit["expected"].sum() == pytest.approx(len(cdnow_holdout))
+    assert fit.loc[0, "actual"] == (cdnow_holdout["frequency"] == 0).sum()
 
 
-def test_spend_columns(holdout, bgnbd):
+def test_spend_columns(cdnow_holdout, cdnow_bgnbd):
     class MeanSpend:
         def expected_spend(self, data):
             return pd.Series(30.0, index=data.index)
 
-    result = evaluate_holdout(bgnbd, holdout, spend_model=MeanSpend())
+    result = evaluate_holdout(cdnow_bgnbd, cdnow_holdout, spend_model=MeanSpend())
     c = result.customers
     np.testing.assert_allclose(c["predicted_value"], c["predicted_purchases"] * 30.0)
     np.testing.assert_allclose(
-        c["actual_value"], holdout["frequency_holdout"] * holdout["monetary_value_holdout"]
+        c["actual_value"],
+        cdnow_holdout["frequency_holdout"] * cdnow_holdout["monetary_value_holdout"],
     )
     assert "value_mae" in result.metrics
     assert result.tracking is None
 
 
-def test_holdout_errors(holdout, bgnbd, cdnow_summary):
+def test_holdout_errors(cdnow_holdout, cdnow_bgnbd, cdnow_summary):
     with pytest.raises(MissingColumnError, match="frequency_holdout"):
-        evaluate_holdout(bgnbd, cdnow_summary)
-    days = holdout.copy()
+        evaluate_holdout(cdnow_bgnbd, cdnow_summary)
+    days = cdnow_holdout.copy()
     days.attrs["time_unit"] = "D"
     with pytest.raises(ParameterError, match="time unit"):
-        evaluate_holdout(bgnbd, days)
+        evaluate_holdout(cdnow_bgnbd, days)
 
 
 def test_ranking_and_reliability_helpers():
@@ -185,7 +171,7 @@ def test_golden_btyd_tracking_with_fitted_pareto_nbd(cdnow_sample_transactions, 
     )
 
 
-def test_frequency_fit_for_pareto_nbd_matches_lifetimes(holdout):
+def test_frequency_fit_for_pareto_nbd_matches_lifetimes(cdnow_holdout):
     """Pareto/NBD now has the pmf; the fit uses it, checked against lifetimes' eq. (16)."""
     import warnings
 
@@ -196,17 +182,17 @@ def test_frequency_fit_for_pareto_nbd_matches_lifetimes(holdout):
         from lifetimes import ParetoNBDFitter
 
     model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-    fit = frequency_fit(model, holdout, max_frequency=5)
+    fit = frequency_fit(model, cdnow_holdout, max_frequency=5)
     theirs = ParetoNBDFitter()
     theirs.params_ = pd.Series(model.params_.to_dict())
-    ages, counts = np.unique(holdout["T"].to_numpy(float), return_counts=True)
+    ages, counts = np.unique(cdnow_holdout["T"].to_numpy(float), return_counts=True)
     for n in range(5):
         expected = sum(
             count * float(theirs.conditional_probability_of_n_purchases_up_to_time(n, t, 0, 0, 0))
             for t, count in zip(ages, counts, strict=True)
         )
         assert fit.loc[n, "expected"] == pytest.approx(expected, rel=1e-6)
-    assert fit["expected"].sum() == pytest.approx(len(holdout))
+    assert fit["expected"].sum() == pytest.approx(len(cdnow_holdout))
 
 
 # ------------------------------------------------------------------ tracking: dates
@@ -305,14 +291,16 @@ def test_tracking_sentinel_dates_never_wrap():
 
 
 def test_evaluate_holdout_reads_day_first_strings_like_the_split(
-    holdout, bgnbd, cdnow_sample_transactions
+    cdnow_holdout, cdnow_bgnbd, cdnow_sample_transactions
 ):
     """Day-first string dates: the tracking reads them as the split did."""
     as_strings = cdnow_sample_transactions.assign(
         date=cdnow_sample_transactions["date"].dt.strftime("%d/%m/%Y")
     )
-    expected = evaluate_holdout(bgnbd, holdout, transactions=cdnow_sample_transactions)
-    result = evaluate_holdout(bgnbd, holdout, transactions=as_strings, dayfirst=True)
+    expected = evaluate_holdout(cdnow_bgnbd, cdnow_holdout, transactions=cdnow_sample_transactions)
+    result = evaluate_holdout(cdnow_bgnbd, cdnow_holdout, transactions=as_strings, dayfirst=True)
     pd.testing.assert_frame_equal(result.tracking, expected.tracking)
-    formatted = evaluate_holdout(bgnbd, holdout, transactions=as_strings, date_format="%d/%m/%Y")
+    formatted = evaluate_holdout(
+        cdnow_bgnbd, cdnow_holdout, transactions=as_strings, date_format="%d/%m/%Y"
+    )
     pd.testing.assert_frame_equal(formatted.tracking, expected.tracking)

@@ -6,28 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_models import calibration_holdout_split
 from customer_models.datasets import make_holdout_summary
 from customer_models.evaluation import evaluate_holdout
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.valuation import BetaGeoModel, ParetoNBDModel, prediction_interval
 
+pytest_plugins = ["_cdnow_holdout"]  # the shared split and fit: cdnow_holdout, cdnow_bgnbd
+
 BG_PARAMS = {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}
-
-
-@pytest.fixture(scope="module")
-def holdout(cdnow_sample_transactions):
-    return calibration_holdout_split(
-        cdnow_sample_transactions,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        time_unit="W",
-    )
-
-
-@pytest.fixture(scope="module")
-def bgnbd(holdout):
-    return BetaGeoModel().fit(holdout)
 
 
 def _bgnbd_p_zero(params, x, t_x, T, t):
@@ -43,43 +29,43 @@ def _bgnbd_p_zero(params, x, t_x, T, t):
     return 1.0 - alive + alive * ((alpha + T) / (alpha + T + t)) ** (r + x)
 
 
-def test_brier_and_reliability_use_p_at_least_one_purchase(holdout, bgnbd):
-    result = evaluate_holdout(bgnbd, holdout)
-    x, t_x, T = (holdout[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    t = holdout["duration_holdout"].to_numpy(float)
-    p_any = 1.0 - _bgnbd_p_zero(bgnbd.params_.to_numpy(), x, t_x, T, t)
-    bought = (holdout["frequency_holdout"].to_numpy() > 0).astype(float)
+def test_brier_and_reliability_use_p_at_least_one_purchase(cdnow_holdout, cdnow_bgnbd):
+    result = evaluate_holdout(cdnow_bgnbd, cdnow_holdout)
+    x, t_x, T = (cdnow_holdout[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    t = cdnow_holdout["duration_holdout"].to_numpy(float)
+    p_any = 1.0 - _bgnbd_p_zero(cdnow_bgnbd.params_.to_numpy(), x, t_x, T, t)
+    bought = (cdnow_holdout["frequency_holdout"].to_numpy() > 0).astype(float)
     np.testing.assert_allclose(result.customers["probability_any_purchase"], p_any, rtol=1e-9)
     brier = float(np.mean((p_any - bought) ** 2))
     assert result.metrics["brier"] == pytest.approx(brier, rel=1e-9)
     assert result.metrics["brier"] == pytest.approx(0.1612, abs=5e-4)  # issue 16
     # the old target, P(alive), scores 0.608 and would fail here
-    alive = bgnbd.probability_alive(holdout).to_numpy()
+    alive = cdnow_bgnbd.probability_alive(cdnow_holdout).to_numpy()
     assert float(np.mean((alive - bought) ** 2)) == pytest.approx(0.6083, abs=5e-4)
     assert result.metrics["brier"] < 0.3
     table = result.reliability
-    assert table["n_customers"].sum() == len(holdout)
+    assert table["n_customers"].sum() == len(cdnow_holdout)
     first = (p_any < 0.1) & (p_any >= 0.0)
     assert table["mean_predicted"].iloc[0] == pytest.approx(p_any[first].mean(), rel=1e-9)
     assert table["observed"].iloc[0] == pytest.approx(bought[first].mean(), rel=1e-12)
 
 
-def test_log_score_and_interval_from_the_model_pmf(holdout, bgnbd):
-    result = evaluate_holdout(bgnbd, holdout, confidence=0.8)
+def test_log_score_and_interval_from_the_model_pmf(cdnow_holdout, cdnow_bgnbd):
+    result = evaluate_holdout(cdnow_bgnbd, cdnow_holdout, confidence=0.8)
     c = result.customers
-    t = float(holdout["duration_holdout"].iloc[0])
-    assert (holdout["duration_holdout"] == t).all()
-    actual = holdout["frequency_holdout"].to_numpy()
-    pmf_actual = np.empty(len(holdout))
+    t = float(cdnow_holdout["duration_holdout"].iloc[0])
+    assert (cdnow_holdout["duration_holdout"] == t).all()
+    actual = cdnow_holdout["frequency_holdout"].to_numpy()
+    pmf_actual = np.empty(len(cdnow_holdout))
     for k in np.unique(actual):
         rows = actual == k
-        pmf_actual[rows] = bgnbd.probability_of_purchases(holdout[rows], n=int(k), t=t)
+        pmf_actual[rows] = cdnow_bgnbd.probability_of_purchases(cdnow_holdout[rows], n=int(k), t=t)
     np.testing.assert_allclose(c["log_score"], -np.log(pmf_actual), rtol=1e-10)
     assert result.metrics["log_score"] == pytest.approx(float(np.mean(-np.log(pmf_actual))))
     # the interval is central: P(X <= upper) >= 0.9 > P(X <= upper - 1), P(X < lower) < 0.1
-    some = holdout.iloc[np.r_[0:40, -40:0]]
+    some = cdnow_holdout.iloc[np.r_[0:40, -40:0]]
     cdf = np.cumsum(
-        [bgnbd.probability_of_purchases(some, n=k, t=t).to_numpy() for k in range(60)], axis=0
+        [cdnow_bgnbd.probability_of_purchases(some, n=k, t=t).to_numpy() for k in range(60)], axis=0
     )
     lower = c.loc[some.index, "lower"].to_numpy().astype(int)
     upper = c.loc[some.index, "upper"].to_numpy().astype(int)
@@ -93,12 +79,12 @@ def test_log_score_and_interval_from_the_model_pmf(holdout, bgnbd):
 
 
 @pytest.mark.parametrize("cls", [BetaGeoModel, ParetoNBDModel])
-def test_intervals_are_the_library_prediction_intervals(holdout, cls):
+def test_intervals_are_the_library_prediction_intervals(cdnow_holdout, cls):
     """evaluate_holdout scores the intervals prediction_interval gives (same definition)."""
-    model = cls().fit(holdout)
+    model = cls().fit(cdnow_holdout)
     for confidence in (0.8, 0.9):
-        c = evaluate_holdout(model, holdout, confidence=confidence).customers
-        band = prediction_interval(model, holdout, t=39.0, confidence=confidence)
+        c = evaluate_holdout(model, cdnow_holdout, confidence=confidence).customers
+        band = prediction_interval(model, cdnow_holdout, t=39.0, confidence=confidence)
         np.testing.assert_array_equal(c["lower"], band["lower"])
         np.testing.assert_array_equal(c["upper"], band["upper"])
 
@@ -127,9 +113,9 @@ def test_scores_on_the_models_own_process():
     assert result.metrics["interval_coverage"] >= 0.88
 
 
-def test_pareto_nbd_scores_and_varying_holdout_lengths(holdout):
+def test_pareto_nbd_scores_and_varying_holdout_lengths(cdnow_holdout):
     model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-    varied = holdout.copy()
+    varied = cdnow_holdout.copy()
     varied["duration_holdout"] = np.where(np.arange(len(varied)) % 2 == 0, 39.0, 13.0)
     result = evaluate_holdout(model, varied)
     c = result.customers
@@ -162,11 +148,11 @@ def test_models_without_pmf_get_no_probabilistic_scores():
     assert result.customers["probability_alive"].tolist() == [0.5, 0.5]
 
 
-def test_score_input_errors(holdout, bgnbd):
-    fractional = holdout.astype({"frequency_holdout": float})
+def test_score_input_errors(cdnow_holdout, cdnow_bgnbd):
+    fractional = cdnow_holdout.astype({"frequency_holdout": float})
     fractional.iloc[3, fractional.columns.get_loc("frequency_holdout")] = 1.5
     with pytest.raises(DataValidationError, match=r"frequency_holdout.*whole numbers.*ids: \[4\]"):
-        evaluate_holdout(bgnbd, fractional)
+        evaluate_holdout(cdnow_bgnbd, fractional)
     for bad in (0.0, 1.0, "0.9"):
         with pytest.raises(ParameterError, match="confidence"):
-            evaluate_holdout(bgnbd, holdout, confidence=bad)
+            evaluate_holdout(cdnow_bgnbd, cdnow_holdout, confidence=bad)
