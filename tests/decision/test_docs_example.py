@@ -1,6 +1,11 @@
-"""The worked example of docs/decision.md, run as written: its tables and counts."""
+"""The worked example of docs/decision.md, run as written: its card (read from the page), tables
+and counts, and the figure script docs/img/make_decision_plots.py grading with the same card.
+"""
 
 from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,19 +21,19 @@ from customer_models.decision import (
     snapshot_alerts,
 )
 
-CARD = Scorecard(
-    [
-        {"name": "rhythm", "bands": [(0, 0.05, 0), (0.05, 0.2, 20), (0.2, 0.5, 35), (0.5, 1, 50)]},
-        {"name": "frequency", "bands": [(0, 1, 0), (1, 3, 10), (3, None, 25)]},
-        {
-            "name": "spend",
-            "column": "monetary_value",
-            "bands": [(0, 20, 0), (20, 50, 10), (50, None, 25)],
-        },
-    ],
-    grades=[("A", 70), ("B", 45), ("C", 20), ("D", None)],
-    version="cdnow-1",
-)
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _page_card() -> Scorecard:
+    """The ``card = Scorecard(...)`` of docs/decision.md's worked example, run as written."""
+    page = (DOCS / "decision.md").read_text(encoding="utf-8")
+    code = "card = Scorecard(" + page.split("card = Scorecard(", 1)[1].split("\n)\n", 1)[0] + "\n)"
+    namespace: dict[str, object] = {"Scorecard": Scorecard}
+    exec(code, namespace)
+    return namespace["card"]
+
+
+CARD = _page_card()
 
 #: The grade table of docs/decision.md: customers, share, holdout churn rate.
 DOCS_GRADES = {
@@ -104,3 +109,11 @@ def test_one_time_buyers_have_p_alive_one_and_most_churn(example) -> None:
     np.testing.assert_allclose(customers.loc[once, "alive"], 1.0)
     assert round(float(split["frequency_holdout"].eq(0).mean()), 3) == 0.703
     assert split.loc[once, "frequency_holdout"].eq(0).mean() > 0.8
+
+
+def test_the_figure_script_grades_with_the_page_card() -> None:
+    path = DOCS / "img" / "make_decision_plots.py"
+    spec = importlib.util.spec_from_file_location("make_decision_plots", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.CARD.to_json() == CARD.to_json()
