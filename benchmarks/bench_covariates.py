@@ -77,10 +77,7 @@ def simulate(n: int, seed: int) -> pd.DataFrame:
 def simulate_pnbd(n: int, seed: int, daily: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     z = rng.normal(size=(n, 5))
-    data = simulate_pareto_nbd(
-        n, r=0.8, alpha=5.0, s=0.6, beta=10.0, z_purchase=z, z_dropout=z,
-        gamma=PNBD_GAMMA, delta=PNBD_DELTA, rng=rng,
-    )  # fmt: skip
+    data = simulate_pareto_nbd(n, (0.8, 5.0, 0.6, 10.0), (z, z), (PNBD_GAMMA, PNBD_DELTA), rng=rng)
     if daily:  # recency and T on a daily grid (weeks), as a summary of daily dates is
         data["recency"] = np.round(data["recency"] * 7.0) / 7.0
         data["T"] = np.round(data["T"] * 7.0) / 7.0
@@ -147,17 +144,18 @@ def pareto_recovery(n_fits: int, n: int) -> None:
         )
         s = fit.summary_.loc[truth.index]
         zs.append((s["coef"] - truth) / s["se"])
-    frame = pd.DataFrame(zs)
+    print_coverage("Pareto/NBD", pd.DataFrame(zs), n_fits, n)
+
+
+def print_coverage(label: str, frame: pd.DataFrame, n_fits: int, n: int) -> None:
+    """Mean and sd of the z-scores and coverage of the 95% intervals, per coefficient."""
+    covered = frame.abs() < 1.959964
     out = pd.DataFrame(
-        {
-            "mean z": frame.mean(),
-            "sd z": frame.std(),
-            "coverage 95%": (frame.abs() < 1.959964).mean(),
-        }
+        {"mean z": frame.mean(), "sd z": frame.std(), "coverage 95%": covered.mean()}
     )
-    print(f"\nPareto/NBD: {n_fits} fits of {n:,} simulated customers")
+    print(f"\n{label}: {n_fits} fits of {n:,} simulated customers")
     print(out.round(3).to_string())
-    print(f"overall coverage {float((frame.abs() < 1.959964).to_numpy().mean()):.3f}")
+    print(f"overall coverage {float(covered.to_numpy().mean()):.3f}")
 
 
 def timed(fn):
@@ -236,16 +234,7 @@ def recovery(n_fits: int, n: int, truth: dict, spend_truth: pd.Series) -> None:
         g = GammaGammaCovariateModel(COLUMNS).fit(data).summary_.loc[spend_truth.index]
         zs_spend.append((g["coef"] - spend_truth) / g["se"])
     for label, frame in (("BG/NBD", pd.DataFrame(zs)), ("Gamma-Gamma", pd.DataFrame(zs_spend))):
-        out = pd.DataFrame(
-            {
-                "mean z": frame.mean(),
-                "sd z": frame.std(),
-                "coverage 95%": (frame.abs() < 1.959964).mean(),
-            }
-        )
-        print(f"\n{label}: {n_fits} fits of {n:,} simulated customers")
-        print(out.round(3).to_string())
-        print(f"overall coverage {float((frame.abs() < 1.959964).to_numpy().mean()):.3f}")
+        print_coverage(label, frame, n_fits, n)
 
 
 def guide() -> None:

@@ -122,3 +122,50 @@ def assert_compressed_fit_is_the_row_fit(make: Callable[..., Any], data: pd.Data
     np.testing.assert_allclose(doubled.params_, a.params_, rtol=1e-6, atol=1e-8)
     assert np.isclose(doubled.log_likelihood_, 2 * a.log_likelihood_, rtol=1e-10)
     return a
+
+
+def recovery_z_scores(
+    make: Callable[[], Any], simulate: Callable[[int], pd.DataFrame], truth: dict, n_fits: int
+) -> dict[str, np.ndarray]:
+    """``(estimate - truth) / se`` of each parameter over ``n_fits`` fresh simulations."""
+    z_scores: dict[str, list[float]] = {k: [] for k in truth}
+    for seed in range(n_fits):
+        fit = make().fit(simulate(seed))
+        for k, true in truth.items():
+            z_scores[k].append((fit.params_[k] - true) / fit.summary_.loc[k, "se"])
+    return {k: np.asarray(v) for k, v in z_scores.items()}
+
+
+def assert_predictions_at_own_parameters(
+    model: Any, data: pd.DataFrame, plain_at: Callable[[pd.Series], Any]
+) -> None:
+    """Each prediction equals the plain model's at the customer's own parameters."""
+    for cid, row in data.iterrows():
+        ref = plain_at(row)
+        one = data.loc[[cid]]
+        for method, kw in [
+            ("probability_alive", {}),
+            ("expected_purchases", {"t": 13.0}),
+            ("probability_of_purchases", {"n": 2, "t": 13.0}),
+        ]:
+            assert np.isclose(
+                getattr(model, method)(one, **kw).iloc[0],
+                getattr(ref, method)(one[["frequency", "recency", "T"]], **kw).iloc[0],
+                rtol=1e-12,
+            ), method
+        new = model.expected_purchases_new_customer(t=20.0, covariates=row[["z1", "z2"]].to_dict())
+        assert np.isclose(new.iloc[0], ref.expected_purchases_new_customer(t=20.0), rtol=1e-12)
+
+
+def assert_clv_at_own_parameters(
+    model: Any, data: pd.DataFrame, plain_at: Callable[[pd.Series], Any]
+) -> None:
+    """CLV of each customer equals the plain model's at the customer's own parameters."""
+    from customer_models.valuation import customer_lifetime_value
+
+    data = data.assign(monetary_value=20.0)
+    kw = {"horizon": 6, "horizon_unit": "M", "discount_rate": 0.01}
+    clv = customer_lifetime_value(model, None, data, **kw)
+    for cid in data.index[:5]:
+        one = customer_lifetime_value(plain_at(data.loc[cid]), None, data.loc[[cid]], **kw)
+        assert np.isclose(clv[cid], one.iloc[0], rtol=1e-10)

@@ -72,32 +72,30 @@ def simulate_spend(
 
 def simulate_pareto_nbd(
     n: int,
+    params: tuple[float, float, float, float],
+    z: tuple[np.ndarray, np.ndarray],
+    coefficients: tuple[np.ndarray, np.ndarray],
     *,
-    r: float,
-    alpha: float,
-    s: float,
-    beta: float,
-    z_purchase: np.ndarray,
-    z_dropout: np.ndarray,
-    gamma: np.ndarray,
-    delta: np.ndarray,
-    T_max: float = 52.0,
-    T_min: float = 26.0,
     rng: np.random.Generator,
+    T_range: tuple[float, float] = (26.0, 52.0),
 ) -> pd.DataFrame:
     """Pareto/NBD with ``alpha_i = alpha exp(-gamma'z)``, ``beta_i = beta exp(-delta'z)``.
+
+    ``params = (r, alpha, s, beta)``, ``z = (z_purchase, z_dropout)``, ``coefficients =
+    (gamma, delta)``; T uniform on ``T_range``.
 
     ``lambda_i ~ Gamma(r, rate alpha_i)``, ``mu_i ~ Gamma(s, rate beta_i)``, lifetime
     ``tau_i ~ Exp(mu_i)``; purchases at the jumps of a Poisson(lambda_i) process while alive.
     The count in the observed active time ``a = min(tau, T)`` is Poisson(lambda a); given it,
     the times are uniform on ``(0, a)``, so the last one is ``a * Beta(x, 1)``.
     """
-    alpha_i = alpha * np.exp(-(z_purchase @ gamma))
-    beta_i = beta * np.exp(-(z_dropout @ delta))
+    r, alpha, s, beta = params
+    alpha_i = alpha * np.exp(-(z[0] @ coefficients[0]))
+    beta_i = beta * np.exp(-(z[1] @ coefficients[1]))
     lam = rng.gamma(r, 1.0 / alpha_i)
     mu = rng.gamma(s, 1.0 / beta_i)
     tau = rng.exponential(1.0 / mu)
-    T = rng.uniform(T_min, T_max, n)
+    T = rng.uniform(*T_range, n)
     active = np.minimum(tau, T)
     x = rng.poisson(lam * active)
     t_x = np.where(x > 0, active * rng.beta(np.maximum(x, 1), 1.0), 0.0)

@@ -14,7 +14,6 @@ from customer_models import load_cdnow_summary
 from customer_models.valuation import (
     BetaGeoModel,
     ModifiedBetaGeoModel,
-    customer_lifetime_value,
     load_model,
 )
 from customer_models.valuation._bgnbd_covariates import (
@@ -32,12 +31,15 @@ from customer_models.valuation._covariates import Link, one_hot_covariates, stan
 sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_checks import (
     assert_clone,
+    assert_clv_at_own_parameters,
     assert_compressed_fit_is_the_row_fit,
     assert_constant_covariates_give_the_plain_fit,
     assert_covariate_errors,
     assert_json_round_trip,
     assert_new_customer_profiles,
     assert_penalizer_shrinks,
+    assert_predictions_at_own_parameters,
+    recovery_z_scores,
     scipy_optimum,
 )
 from _covariate_sim import simulate_bgnbd
@@ -229,13 +231,8 @@ def test_penalizer_shrinks_the_coefficients_towards_zero():
 
 
 def test_parameter_recovery_z_scores_and_coverage():
-    z_scores = {k: [] for k in TRUTH}
-    for seed in range(40):
-        fit = _model().fit(_simulated(3000, 100 + seed))
-        for k, true in TRUTH.items():
-            z_scores[k].append((fit.params_[k] - true) / fit.summary_.loc[k, "se"])
+    z_scores = recovery_z_scores(_model, lambda seed: _simulated(3000, 100 + seed), TRUTH, 40)
     for k, zs in z_scores.items():
-        zs = np.asarray(zs)
         coverage = np.mean(np.abs(zs) < 1.96)
         # 40 fits: the mean of N(0,1) z-scores has sd 0.16, the coverage of 95% sd 0.034
         assert abs(zs.mean()) < 0.5, (k, zs.mean())
@@ -244,48 +241,24 @@ def test_parameter_recovery_z_scores_and_coverage():
 
 
 # ---------------------------------------------------------------- predictions
+def _plain_at(row: pd.Series) -> BetaGeoModel:
+    return BetaGeoModel.from_params(
+        r=0.8,
+        alpha=5.0 * np.exp(-(0.4 * row["z1"] - 0.3 * row["z2"])),
+        a=0.8 * np.exp(0.5 * row["z2"]),
+        b=3.0 * np.exp(-0.3 * row["z2"]),
+        time_unit="W",
+    )
+
+
 def test_predictions_equal_bgnbd_at_each_customers_own_parameters():
-    data = _simulated(500, 2).iloc[:40]
     model = BetaGeoCovariateModel.from_params(time_unit="W", **TRUTH)
-    for cid, row in data.iterrows():
-        alpha = 5.0 * np.exp(-(0.4 * row["z1"] - 0.3 * row["z2"]))
-        a, b = 0.8 * np.exp(0.5 * row["z2"]), 3.0 * np.exp(-0.3 * row["z2"])
-        ref = BetaGeoModel.from_params(r=0.8, alpha=alpha, a=a, b=b, time_unit="W")
-        one = data.loc[[cid]]
-        for method, kw in [
-            ("probability_alive", {}),
-            ("expected_purchases", {"t": 13.0}),
-            ("probability_of_purchases", {"n": 2, "t": 13.0}),
-        ]:
-            assert np.isclose(
-                getattr(model, method)(one, **kw).iloc[0],
-                getattr(ref, method)(one[["frequency", "recency", "T"]], **kw).iloc[0],
-                rtol=1e-12,
-            ), method
-        new = model.expected_purchases_new_customer(t=20.0, covariates=row[["z1", "z2"]].to_dict())
-        assert np.isclose(new.iloc[0], ref.expected_purchases_new_customer(t=20.0), rtol=1e-12)
+    assert_predictions_at_own_parameters(model, _simulated(500, 2).iloc[:40], _plain_at)
 
 
 def test_clv_uses_each_customers_covariates():
-    data = _simulated(300, 9).iloc[:30]
     model = BetaGeoCovariateModel.from_params(time_unit="W", **TRUTH)
-    data = data.assign(monetary_value=20.0)
-    clv = customer_lifetime_value(
-        model, None, data, horizon=6, horizon_unit="M", discount_rate=0.01
-    )
-    for cid in data.index[:5]:
-        row = data.loc[cid]
-        ref = BetaGeoModel.from_params(
-            r=0.8,
-            alpha=5.0 * np.exp(-(0.4 * row["z1"] - 0.3 * row["z2"])),
-            a=0.8 * np.exp(0.5 * row["z2"]),
-            b=3.0 * np.exp(-0.3 * row["z2"]),
-            time_unit="W",
-        )
-        one = customer_lifetime_value(
-            ref, None, data.loc[[cid]], horizon=6, horizon_unit="M", discount_rate=0.01
-        )
-        assert np.isclose(clv[cid], one.iloc[0], rtol=1e-10)
+    assert_clv_at_own_parameters(model, _simulated(300, 9).iloc[:30], _plain_at)
 
 
 def test_new_customer_expectation_per_profile():

@@ -12,7 +12,7 @@ from scipy.special import gammaln, hyp2f1
 
 from customer_models import load_cdnow_summary
 from customer_models.exceptions import ParameterError
-from customer_models.valuation import ParetoNBDModel, customer_lifetime_value, load_model
+from customer_models.valuation import ParetoNBDModel, load_model
 from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
 from customer_models.valuation._covariates import Link, standardize
 from customer_models.valuation._pareto_nbd_covariates import (
@@ -24,12 +24,15 @@ from customer_models.valuation._pareto_nbd_likelihood import log_likelihood_kern
 sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_checks import (
     assert_clone,
+    assert_clv_at_own_parameters,
     assert_compressed_fit_is_the_row_fit,
     assert_constant_covariates_give_the_plain_fit,
     assert_covariate_errors,
     assert_json_round_trip,
     assert_new_customer_profiles,
     assert_penalizer_shrinks,
+    assert_predictions_at_own_parameters,
+    recovery_z_scores,
     scipy_optimum,
 )
 from _covariate_sim import simulate_pareto_nbd
@@ -51,14 +54,9 @@ def _simulated(n: int, seed: int) -> pd.DataFrame:
     z2 = rng.integers(0, 2, n).astype(float)
     data = simulate_pareto_nbd(
         n,
-        r=TRUTH["r"],
-        alpha=TRUTH["alpha"],
-        s=TRUTH["s"],
-        beta=TRUTH["beta"],
-        z_purchase=np.column_stack([z1, z2]),
-        z_dropout=z2[:, None],
-        gamma=np.array([TRUTH["gamma:z1"], TRUTH["gamma:z2"]]),
-        delta=np.array([TRUTH["delta:z2"]]),
+        (TRUTH["r"], TRUTH["alpha"], TRUTH["s"], TRUTH["beta"]),
+        (np.column_stack([z1, z2]), z2[:, None]),
+        (np.array([TRUTH["gamma:z1"], TRUTH["gamma:z2"]]), np.array([TRUTH["delta:z2"]])),
         rng=rng,
     )
     out = data.assign(z1=z1, z2=z2).set_axis([f"c{i}" for i in range(n)])
@@ -242,21 +240,14 @@ def test_likelihood_ratio_test_detects_real_covariates():
 
 @pytest.mark.slow
 def test_parameter_recovery_z_scores_and_coverage():
-    z_scores = {k: [] for k in TRUTH}
-    for seed in range(30):
-        fit = _model().fit(_simulated(3000, 100 + seed))
-        for k, true in TRUTH.items():
-            z_scores[k].append((fit.params_[k] - true) / fit.summary_.loc[k, "se"])
-    all_z = []
+    z_scores = recovery_z_scores(_model, lambda seed: _simulated(3000, 100 + seed), TRUTH, 30)
     for k, zs in z_scores.items():
-        zs = np.asarray(zs)
-        all_z.append(zs)
         # 30 fits: the mean of N(0,1) z-scores has sd 0.18; loose bounds, honest about s
         # and beta (their likelihood is skewed at 3000 customers)
         assert abs(zs.mean()) < 0.6, (k, zs.mean())
         assert 0.6 < zs.std() < 1.5, (k, zs.std())
         assert np.mean(np.abs(zs) < 1.96) >= 0.8, k
-    assert np.mean(np.abs(np.concatenate(all_z)) < 1.96) >= 0.88
+    assert np.mean(np.abs(np.concatenate(list(z_scores.values()))) < 1.96) >= 0.88
 
 
 # ---------------------------------------------------------------- predictions
@@ -271,23 +262,8 @@ def _plain_at(row: pd.Series) -> ParetoNBDModel:
 
 
 def test_predictions_equal_pareto_nbd_at_each_customers_own_parameters():
-    data = _simulated(500, 2).iloc[:30]
     model = ParetoNBDCovariateModel.from_params(time_unit="W", **TRUTH)
-    for cid, row in data.iterrows():
-        ref = _plain_at(row)
-        one = data.loc[[cid]]
-        for method, kw in [
-            ("probability_alive", {}),
-            ("expected_purchases", {"t": 13.0}),
-            ("probability_of_purchases", {"n": 2, "t": 13.0}),
-        ]:
-            assert np.isclose(
-                getattr(model, method)(one, **kw).iloc[0],
-                getattr(ref, method)(one[["frequency", "recency", "T"]], **kw).iloc[0],
-                rtol=1e-12,
-            ), method
-        new = model.expected_purchases_new_customer(t=20.0, covariates=row[["z1", "z2"]].to_dict())
-        assert np.isclose(new.iloc[0], ref.expected_purchases_new_customer(t=20.0), rtol=1e-12)
+    assert_predictions_at_own_parameters(model, _simulated(500, 2).iloc[:30], _plain_at)
 
 
 def test_new_customer_expectation_against_simulated_customers():
@@ -312,21 +288,8 @@ def test_new_customer_expectation_against_simulated_customers():
 
 
 def test_clv_uses_each_customers_covariates():
-    data = _simulated(300, 9).iloc[:20].assign(monetary_value=20.0)
     model = ParetoNBDCovariateModel.from_params(time_unit="W", **TRUTH)
-    clv = customer_lifetime_value(
-        model, None, data, horizon=6, horizon_unit="M", discount_rate=0.01
-    )
-    for cid in data.index[:5]:
-        one = customer_lifetime_value(
-            _plain_at(data.loc[cid]),
-            None,
-            data.loc[[cid]],
-            horizon=6,
-            horizon_unit="M",
-            discount_rate=0.01,
-        )
-        assert np.isclose(clv[cid], one.iloc[0], rtol=1e-10)
+    assert_clv_at_own_parameters(model, _simulated(300, 9).iloc[:20], _plain_at)
 
 
 def test_new_customer_expectation_per_profile():

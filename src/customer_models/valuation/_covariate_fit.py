@@ -16,8 +16,8 @@ differences of the analytic gradient) pass a gradient kernel: above ``2 * COARSE
 the full-data phase then takes chord steps with the Hessian of the sample start and
 evaluates the row Hessian once, at the end, for the standard errors. Covariates are
 standardized for the optimizer (:func:`~customer_models.valuation._covariates.standardize`)
-and the estimates and their
-covariance are mapped back to the original scale exactly (the map is linear).
+and the estimates and their covariance are mapped back to the original scale exactly (the
+map is linear).
 
 The penalty is ``sum_process penalizer_process * sum(beta_std ** 2)`` added to the mean
 negative log-likelihood: on the standardized coefficients, so it does not depend on the

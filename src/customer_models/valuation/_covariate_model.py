@@ -468,10 +468,8 @@ class PurchaseCovariateMixin(CovariateMixin):
         penalizer_coef: float = 0.0,
         time_unit: str | None = None,
     ) -> None:
-        self.purchase_covariates = purchase_covariates
-        self.dropout_covariates = dropout_covariates
-        self.penalizer = penalizer
-        self.penalizer_coef = penalizer_coef
+        self.purchase_covariates, self.dropout_covariates = purchase_covariates, dropout_covariates
+        self.penalizer, self.penalizer_coef = penalizer, penalizer_coef
         self.time_unit = time_unit
 
     def _process_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
