@@ -47,7 +47,6 @@ from customer_models.valuation._bgbb import (
     log_likelihood_gradient_kernel,
     log_likelihood_kernel,
 )
-from customer_models.valuation._covariate_model import CovariateMixin
 from customer_models.valuation._covariate_special import trigamma
 from customer_models.valuation._covariates import Link, check_covariate_names
 from customer_models.valuation._discrete import DiscretePurchaseModel, whole_periods
@@ -55,6 +54,7 @@ from customer_models.valuation._fit_rows import as_frame, row_ids
 from customer_models.valuation._kernels import kernel
 from customer_models.valuation._opportunities import OpportunityRows
 from customer_models.valuation._sbg_covariates import (
+    OneReadCovariateMixin,
     by_prefix,
     link_arguments,
     link_pair,
@@ -379,7 +379,7 @@ _PURCHASE = ("alpha", "beta", "purchase")
 _DROPOUT = ("gamma", "delta", "dropout")
 
 
-class BetaGeoBetaBinomCovariateModel(CovariateMixin, DiscretePurchaseModel):
+class BetaGeoBetaBinomCovariateModel(OneReadCovariateMixin, DiscretePurchaseModel):
     r"""BG/BB with static covariates on ``p_i ~ Beta(alpha_i, beta_i)``, ``theta_i ~ Beta(...)``.
 
     ``theta_i ~ Beta(gamma_i, delta_i)``; each parameter is ``base * exp(coefficients' z_i)``.
