@@ -21,9 +21,11 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from customer_models import summary as _summary
+from customer_models._distributed import model_columns
 from customer_models._summary_options import (
     NOT_DISTRIBUTED,
     SplitOptions,
@@ -269,8 +271,12 @@ def fit_model(
     """Fit a valuation model on a distributed customer summary through its weighted patterns.
 
     The summary is grouped by the model's input columns in the cluster; only the distinct
-    patterns and their counts are collected and passed to ``model.fit(..., sample_weight=...)``. The
-    fitted model is the same as fitting on the whole summary in memory.
+    patterns and their counts are collected and passed to ``model.fit(..., sample_weight=...)``.
+    The fitted model is the same as fitting on the whole summary in memory. A covariate model
+    (e.g. :class:`customer_models.valuation.BetaGeoCovariateModel`) has its covariate columns
+    in the pattern key: categorical covariates keep the table small, a continuous one makes
+    about every customer a pattern (see the scaling guide). Missing values are not dropped by
+    the grouping: ``model.fit`` refuses them, naming the column.
 
     Parameters
     ----------
@@ -280,7 +286,8 @@ def fit_model(
     summary : dask.dataframe.DataFrame
         The distributed customer summary.
     columns : sequence of str, optional
-        The model's input columns (default: the model's ``required_columns``).
+        The model's input columns (default: the model's ``required_columns``, then its
+        covariate columns).
 
     Returns
     -------
@@ -288,17 +295,13 @@ def fit_model(
         The fitted model (``model.fit`` returns it).
     """
     _check_collection(summary, "fit_model summary")
-    if columns is None:
-        columns = getattr(model, "required_columns", None)
-        if columns is None:
-            raise ParameterError(
-                f"{type(model).__name__} does not declare required_columns; pass columns=."
-            )
-    columns = list(columns)
+    columns = model_columns(model, columns)
     require_columns(summary._meta, columns, what="summary")
-    patterns = summary[columns].groupby(columns).size().compute()
-    table = patterns.rename("weight").reset_index()
-    return model.fit(table, sample_weight=table["weight"].to_numpy())
+    # dropna=False: a missing value reaches model.fit, which names it (never dropped silently)
+    patterns = summary[columns].groupby(columns, dropna=False).size().compute()
+    # The counts stay out of the table: a summary column may be called "weight".
+    table = patterns.index.to_frame(index=False)
+    return model.fit(table, sample_weight=patterns.to_numpy(dtype=np.float64))
 
 
 def _output_meta(summary: Any, func: Callable[[pd.DataFrame], Any]) -> Any:

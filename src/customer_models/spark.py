@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from customer_models import summary as _summary
+from customer_models._distributed import model_columns
 from customer_models._summary_options import (
     NOT_DISTRIBUTED,
     SplitOptions,
@@ -193,19 +194,14 @@ def calibration_holdout_split(
 def fit_model(model: Any, summary: Any, *, columns: Sequence[str] | None = None) -> Any:
     """Fit a valuation model on a Spark summary through its weighted patterns.
 
-    The distinct values of the model's input columns are counted in Spark; only that table
+    The distinct values of the model's input columns (with a covariate model's covariate
+    columns) are counted in Spark; only that table
     reaches ``model.fit(patterns, sample_weight=counts)``, which gives the same fit as the
     whole summary in memory. Give the model its ``time_unit=``: a Spark frame has no
     ``attrs``.
     """
     sf = _pyspark()
-    if columns is None:
-        columns = getattr(model, "required_columns", None)
-        if columns is None:
-            raise ParameterError(
-                f"{type(model).__name__} does not declare required_columns; pass columns=."
-            )
-    columns = list(columns)
+    columns = model_columns(model, columns)
     _check_frame(summary, "summary", columns)
     patterns = summary.groupBy(*columns).agg(sf.count(sf.lit(1)).alias("_cm_weight")).toPandas()
     weights = patterns.pop("_cm_weight").to_numpy(dtype=float)
