@@ -10,25 +10,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from customer_models import (
-    calibration_holdout_split,
-    customer_lifetime_value,
-    load_cdnow_transactions,
-)
-from customer_models.plotting import (
-    plot_calibration_purchases_vs_holdout,
-    plot_clv_distribution,
-    plot_frequency_fit,
-    plot_frequency_recency_matrix,
-    plot_survival,
-    plot_tracking,
-)
-from customer_models.valuation import (
-    BetaGeoModel,
-    GammaGammaModel,
-    ParetoNBDModel,
-    ShiftedBetaGeoModel,
-)
+import customer_models as cm
+from customer_models import plotting
 
 DPI = 160  # docs figures: sharp on high-density screens and in slides
 OUT = Path(__file__).parent
@@ -38,42 +21,44 @@ REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
 
 
 def main() -> None:
-    tx = load_cdnow_transactions(sample=True)
-    data = calibration_holdout_split(
+    tx = cm.load_cdnow_transactions(sample=True)
+    data = cm.calibration_holdout_split(
         tx,
         calibration_end="1997-09-30",
         observation_end="1998-06-30",
         time_unit="W",
         value_col="amount",
     )
-    model = ParetoNBDModel().fit(data)
-    spend = GammaGammaModel().fit(data)
-    clv = customer_lifetime_value(
+    model = cm.ParetoNBDModel().fit(data)
+    spend = cm.GammaGammaModel().fit(data)
+    clv = cm.customer_lifetime_value(
         model, spend, data, horizon=12, horizon_unit="M", discount_rate=0.01
     )
     # the sBG curve is fitted on the cohort it is drawn over (Fader & Hardie 2007, "Regular")
-    regular = ShiftedBetaGeoModel(time_unit="Y").fit(
-        ShiftedBetaGeoModel.cohort_to_data(REGULAR), sample_weight="weight"
+    regular = cm.ShiftedBetaGeoModel(time_unit="Y").fit(
+        cm.ShiftedBetaGeoModel.cohort_to_data(REGULAR), sample_weight="weight"
     )
     plots = {
-        "clv_tracking_cumulative": lambda ax: plot_tracking(
+        "clv_tracking_cumulative": lambda ax: plotting.plot_tracking(
             model, data, tx, calibration_end="1997-09-30", ax=ax
         ),
-        "clv_tracking_incremental": lambda ax: plot_tracking(
+        "clv_tracking_incremental": lambda ax: plotting.plot_tracking(
             model, data, tx, cumulative=False, calibration_end="1997-09-30", ax=ax
         ),
-        "clv_calibration_vs_holdout": lambda ax: plot_calibration_purchases_vs_holdout(
+        "clv_calibration_vs_holdout": lambda ax: plotting.plot_calibration_purchases_vs_holdout(
             model, data, ax=ax
         ),
-        "clv_frequency_fit": lambda ax: plot_frequency_fit(BetaGeoModel().fit(data), data, ax=ax),
-        "clv_matrix_expected": lambda ax: plot_frequency_recency_matrix(
+        "clv_frequency_fit": lambda ax: plotting.plot_frequency_fit(
+            cm.BetaGeoModel().fit(data), data, ax=ax
+        ),
+        "clv_matrix_expected": lambda ax: plotting.plot_frequency_recency_matrix(
             model, data, t=39, max_frequency=20, ax=ax
         ),
-        "clv_matrix_alive": lambda ax: plot_frequency_recency_matrix(
+        "clv_matrix_alive": lambda ax: plotting.plot_frequency_recency_matrix(
             model, data, quantity="probability_alive", max_frequency=20, ax=ax
         ),
-        "clv_distribution": lambda ax: plot_clv_distribution(clv, log=True, ax=ax),
-        "clv_survival": lambda ax: plot_survival(regular, REGULAR, ax=ax),
+        "clv_distribution": lambda ax: plotting.plot_clv_distribution(clv, log=True, ax=ax),
+        "clv_survival": lambda ax: plotting.plot_survival(regular, REGULAR, ax=ax),
     }
     for name, draw in plots.items():
         fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
