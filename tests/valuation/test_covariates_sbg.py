@@ -260,6 +260,12 @@ def test_undiscounted_lifetime_is_refused_where_infinite():
     with pytest.raises(ParameterError, match="infinite for 1 of 2"):
         model.expected_lifetime(covariates=profiles)
     assert np.isclose(model.expected_lifetime(covariates={"z": 0.0}).iloc[0], 1.5 / 0.5)
+    # DERL with d = 0 is (beta_i + s) / (alpha_i - 1); churned rows are 0 whatever alpha_i
+    rows = pd.DataFrame({"duration": [3, 2, 4], "churned": [0, 1, 0], "z": [0.0, 1.0, 0.0]})
+    derl = model.expected_residual_lifetime(rows)
+    np.testing.assert_allclose(derl, [(1.0 + 3) / 0.5, 0.0, (1.0 + 4) / 0.5], rtol=1e-12)
+    with pytest.raises(ParameterError, match="infinite for 1 of 3"):
+        model.expected_residual_lifetime(rows.assign(churned=0))
 
 
 # ---------------------------------------------------------------- errors, persistence

@@ -532,7 +532,8 @@ class ShiftedBetaGeoCovariateModel(OneReadCovariateMixin, ContractualModel):
         if "churned" not in frame.columns:
             frame = frame.assign(churned=0)
         cols, params, index = self._customer_rows(frame, "periods_survived")
-        d = self._rate(discount_rate, params, "expected residual lifetime")
-        values = sbg_residual_lifetime_rows(params, cols["duration"], d)
-        values = np.where(cols["churned"] == 1, 0.0, values)
+        alive = cols["churned"] != 1  # churned rows get 0 and need no series
+        d = self._rate(discount_rate, params[:, alive], "expected residual lifetime")
+        values = np.zeros(alive.size)
+        values[alive] = sbg_residual_lifetime_rows(params[:, alive], cols["duration"][alive], d)
         return self._wrap(values, index, "expected_residual_lifetime")
