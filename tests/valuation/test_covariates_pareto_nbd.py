@@ -287,24 +287,20 @@ def test_new_customer_expectation_against_simulated_customers():
     assert new.iloc[1] > 1.3 * new.iloc[0]  # the effect is far larger than the noise
 
 
-def test_clv_uses_each_customers_covariates():
+def test_clv_and_new_customer_profiles_use_the_covariates():
     model = ParetoNBDCovariateModel.from_params(time_unit="W", **TRUTH)
+    assert_new_customer_profiles(model)
     assert_clv_at_own_parameters(model, _simulated(300, 9).iloc[:20], _plain_at)
 
 
-def test_new_customer_expectation_per_profile():
-    assert_new_customer_profiles(ParetoNBDCovariateModel.from_params(time_unit="W", **TRUTH))
-
-
 # ---------------------------------------------------------------- errors
-
-
-def _make(purchase_covariates=None) -> ParetoNBDCovariateModel:
-    return _model() if purchase_covariates is None else ParetoNBDCovariateModel(purchase_covariates)
-
-
 def test_covariate_errors_name_the_column_the_rule_and_ids():
-    assert_covariate_errors(_make, _simulated(1500, 1))
+    def make(purchase_covariates=None) -> ParetoNBDCovariateModel:
+        if purchase_covariates is None:
+            return _model()
+        return ParetoNBDCovariateModel(purchase_covariates)
+
+    assert_covariate_errors(make, _simulated(1500, 1))
     with pytest.raises(ParameterError, match="prefix"):
         ParetoNBDCovariateModel.from_params(r=1.0, alpha=1.0, s=1.0, beta=1.0, **{"eta:z": 1.0})
 

@@ -217,6 +217,55 @@ class CovariateMixin:
             values.size, self.log_likelihood_, self.n_customers_
         )
 
+    #: Declared by the models that use the shared :meth:`fit`: the processes of
+    #: ``penalizer``, the per-row kernels of the fit (natural-scale derivatives and the
+    #: log-likelihood of the line search), a gradient kernel for chord steps at scale
+    #: (optional) and whether the fit uses only the rows of the model's ``_fit_mask``.
+    _processes: ClassVar[tuple[str, ...]] = ()
+    _rows_hessian_kernel: ClassVar[Any] = None
+    _rows_loglik_kernel: ClassVar[Any] = None
+    _chord_gradient_kernel: ClassVar[Any] = None
+    _masked_fit: ClassVar[bool] = False
+
+    def _null_model(self) -> Any:  # pragma: no cover - declared by each model
+        """Return the same model without covariates, unfitted (the start and the LR null)."""
+        raise NotImplementedError
+
+    def fit(
+        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
+    ) -> Any:
+        """Fit by maximum likelihood (Newton's method on the chain-rule Hessian).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            One row per customer with the model's columns (``required_columns``) and the
+            covariate columns.
+        y : None
+            Unused.
+        sample_weight : None, str or array-like
+            Per-row counts (a column name or an array).
+        progress : bool, tqdm-compatible class or callable, optional
+            Validated as in :meth:`ValuationModel.fit`; the covariate fit (a few Newton
+            steps) reports nothing yet.
+
+        Returns
+        -------
+        self
+        """
+        cls = type(self)
+        return self._fit_through_links(
+            X,
+            sample_weight,
+            progress,
+            processes=cls._processes,
+            null_model=self._null_model(),
+            rows_kernel=cls._rows_hessian_kernel,
+            loglik_kernel=cls._rows_loglik_kernel,
+            fit_mask=self._fit_mask if cls._masked_fit else None,  # type: ignore[attr-defined]
+            gradient_kernel=cls._chord_gradient_kernel,
+        )
+
     def _fit_through_links(
         self,
         X: Any,
@@ -440,10 +489,6 @@ class PurchaseCovariateMixin(CovariateMixin):
     """
 
     _null_class: ClassVar[type[Any]]
-    _rows_hessian_kernel: ClassVar[Any]
-    #: Per-row log-likelihood and gradient, when a row Hessian costs several gradients:
-    #: the full-data phase of a large fit then takes chord steps (see ``fit_links``).
-    _chord_gradient_kernel: ClassVar[Any] = None
     _alive_kernel = None
     _expected_kernel = None
     _pmf_kernel = None
@@ -457,7 +502,14 @@ class PurchaseCovariateMixin(CovariateMixin):
         if null is not None:  # the likelihood at the model's own parameters (z = 0)
             for hook in ("_loglik_kernel", "_loglik_gradient_kernel"):
                 setattr(cls, hook, staticmethod(getattr(null, hook)))
+            cls._rows_loglik_kernel = staticmethod(null._loglik_kernel)
         super().__init_subclass__(**kwargs)
+
+    def _null_model(self) -> Any:
+        return type(self)._null_class(
+            penalizer_coef=self.penalizer_coef,
+            time_unit=self.time_unit,
+        )
 
     def __init__(
         self,
@@ -482,43 +534,6 @@ class PurchaseCovariateMixin(CovariateMixin):
 
     def _call(self, hook: str, *args: Any) -> np.ndarray:
         return np.asarray(getattr(type(self)._null_class, hook)(*args))
-
-    def fit(
-        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
-    ) -> Any:
-        """Fit by maximum likelihood (Newton's method on the chain-rule Hessian).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            One row per customer with ``frequency``, ``recency``, ``T`` and the covariate
-            columns.
-        y : None
-            Unused.
-        sample_weight : None, str or array-like
-            Per-row counts (a column name or an array).
-        progress : bool, tqdm-compatible class or callable, optional
-            Validated as in :meth:`ValuationModel.fit`; the covariate fit (a few Newton
-            steps) reports nothing yet.
-
-        Returns
-        -------
-        self
-        """
-        null = type(self)._null_class(
-            penalizer_coef=self.penalizer_coef,
-            time_unit=self.time_unit,
-        )
-        return self._fit_through_links(
-            X,
-            sample_weight,
-            progress,
-            processes=self._processes,
-            null_model=null,
-            rows_kernel=type(self)._rows_hessian_kernel,
-            loglik_kernel=type(null)._loglik_kernel,
-            gradient_kernel=type(self)._chord_gradient_kernel,
-        )
 
     def _rows(
         self, data: Any

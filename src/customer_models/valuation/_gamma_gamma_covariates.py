@@ -159,6 +159,11 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
     _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
     _check_data = GammaGammaModel._check_data
     _fit_mask = GammaGammaModel._fit_mask
+    # the shared fit (CovariateMixin.fit), on the customers with valid spend
+    _processes: ClassVar[tuple[str, ...]] = ("spend",)
+    _rows_hessian_kernel = kernel(spend_rows_hessian_kernel)
+    _rows_loglik_kernel = kernel(spend_log_likelihood_kernel)
+    _masked_fit: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -193,38 +198,8 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
         index = None if from_arrays else frame.index
         return cols["frequency"], cols["monetary_value"], params, index
 
-    def fit(
-        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
-    ) -> GammaGammaCovariateModel:
-        """Fit on the customers with valid spend (Newton on the chain-rule Hessian).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            ``frequency``, ``monetary_value`` and the covariate columns.
-        y : None
-            Unused.
-        sample_weight : None, str or array-like
-            Per-row counts.
-        progress : bool, tqdm-compatible class or callable, optional
-            Validated as in :meth:`ValuationModel.fit`; the covariate fit (a few Newton
-            steps) reports nothing yet.
-
-        Returns
-        -------
-        self
-        """
-        result: GammaGammaCovariateModel = self._fit_through_links(
-            X,
-            sample_weight,
-            progress,
-            processes=("spend",),
-            null_model=GammaGammaModel(penalizer_coef=self.penalizer_coef),
-            rows_kernel=spend_rows_hessian_kernel,
-            loglik_kernel=spend_log_likelihood_kernel,
-            fit_mask=self._fit_mask,
-        )
-        return result
+    def _null_model(self) -> GammaGammaModel:
+        return GammaGammaModel(penalizer_coef=self.penalizer_coef)
 
     def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
         """Total log-likelihood of the customers of ``X`` with valid spend.
