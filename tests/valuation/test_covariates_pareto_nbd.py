@@ -22,19 +22,7 @@ from customer_models.valuation._pareto_nbd_covariates import (
 from customer_models.valuation._pareto_nbd_likelihood import log_likelihood_kernel
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _covariate_checks import (
-    assert_clone,
-    assert_clv_at_own_parameters,
-    assert_compressed_fit_is_the_row_fit,
-    assert_constant_covariates_give_the_plain_fit,
-    assert_covariate_errors,
-    assert_json_round_trip,
-    assert_new_customer_profiles,
-    assert_penalizer_shrinks,
-    assert_predictions_at_own_parameters,
-    recovery_z_scores,
-    scipy_optimum,
-)
+import _covariate_checks as checks
 from _covariate_sim import simulate_pareto_nbd
 
 TRUTH = {
@@ -146,7 +134,7 @@ def test_zero_valued_covariates_give_exactly_the_no_covariate_fit():
     data = load_cdnow_summary().assign(zero=0.0, one=1.0)
     model = ParetoNBDCovariateModel(["zero"], dropout_covariates=["zero", "one"]).fit(data)
     null = ParetoNBDModel().fit(data)
-    assert_constant_covariates_give_the_plain_fit(model, null, data)
+    checks.assert_constant_covariates_give_the_plain_fit(model, null, data)
     pd.testing.assert_series_equal(
         model.expected_purchases(data, t=10), null.expected_purchases(data, t=10)
     )
@@ -202,7 +190,7 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
     data = data[data["frequency"] <= 15]  # the plain hyp2f1 form is accurate there
     cols = [data[c].to_numpy() for c in ("frequency", "recency", "T", "z1", "z2")]
     start = np.concatenate([np.log([1.0, 5.0, 1.0, 5.0]), np.zeros(3)])
-    ref = scipy_optimum(_independent_negative_loglik, start, cols)
+    ref = checks.scipy_optimum(_independent_negative_loglik, start, cols)
     model = _model().fit(data)
     ours = model.params_.to_numpy()
     expected = np.concatenate([np.exp(ref.x[:4]), ref.x[4:]])
@@ -217,13 +205,13 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
 
 
 def test_categorical_covariates_are_compressed_and_give_the_same_fit():
-    assert_compressed_fit_is_the_row_fit(
+    checks.assert_compressed_fit_is_the_row_fit(
         _model, _simulated(3000, 8).assign(z1=lambda d: np.round(d["z1"]))
     )
 
 
 def test_penalizer_shrinks_the_coefficients_towards_zero():
-    assert_penalizer_shrinks(_model, _simulated(2000, 4), "delta:z2")
+    checks.assert_penalizer_shrinks(_model, _simulated(2000, 4), "delta:z2")
 
 
 def test_likelihood_ratio_test_detects_real_covariates():
@@ -240,7 +228,9 @@ def test_likelihood_ratio_test_detects_real_covariates():
 
 @pytest.mark.slow
 def test_parameter_recovery_z_scores_and_coverage():
-    z_scores = recovery_z_scores(_model, lambda seed: _simulated(3000, 100 + seed), TRUTH, 30)
+    z_scores = checks.recovery_z_scores(
+        _model, lambda seed: _simulated(3000, 100 + seed), TRUTH, 30
+    )
     for k, zs in z_scores.items():
         # 30 fits: the mean of N(0,1) z-scores has sd 0.18; loose bounds, honest about s
         # and beta (their likelihood is skewed at 3000 customers)
@@ -263,7 +253,7 @@ def _plain_at(row: pd.Series) -> ParetoNBDModel:
 
 def test_predictions_equal_pareto_nbd_at_each_customers_own_parameters():
     model = ParetoNBDCovariateModel.from_params(time_unit="W", **TRUTH)
-    assert_predictions_at_own_parameters(model, _simulated(500, 2).iloc[:30], _plain_at)
+    checks.assert_predictions_at_own_parameters(model, _simulated(500, 2).iloc[:30], _plain_at)
 
 
 def test_new_customer_expectation_against_simulated_customers():
@@ -289,8 +279,8 @@ def test_new_customer_expectation_against_simulated_customers():
 
 def test_clv_and_new_customer_profiles_use_the_covariates():
     model = ParetoNBDCovariateModel.from_params(time_unit="W", **TRUTH)
-    assert_new_customer_profiles(model)
-    assert_clv_at_own_parameters(model, _simulated(300, 9).iloc[:20], _plain_at)
+    checks.assert_new_customer_profiles(model)
+    checks.assert_clv_at_own_parameters(model, _simulated(300, 9).iloc[:20], _plain_at)
 
 
 # ---------------------------------------------------------------- errors
@@ -300,7 +290,7 @@ def test_covariate_errors_name_the_column_the_rule_and_ids():
             return _model()
         return ParetoNBDCovariateModel(purchase_covariates)
 
-    assert_covariate_errors(make, _simulated(1500, 1))
+    checks.assert_covariate_errors(make, _simulated(1500, 1))
     with pytest.raises(ParameterError, match="prefix"):
         ParetoNBDCovariateModel.from_params(r=1.0, alpha=1.0, s=1.0, beta=1.0, **{"eta:z": 1.0})
 
@@ -311,12 +301,12 @@ def test_covariate_errors_name_the_column_the_rule_and_ids():
 def test_json_round_trip_keeps_coefficient_names(tmp_path):
     data = _simulated(1500, 12)
     model = _model(time_unit="W").fit(data)
-    assert_json_round_trip(model, data, tmp_path / "pnbd_cov.json")
+    checks.assert_json_round_trip(model, data, tmp_path / "pnbd_cov.json")
     assert load_model(tmp_path / "pnbd_cov.json").get_params()["dropout_covariates"] == ["z2"]
 
 
 def test_clone_and_get_params():
-    assert_clone(_model(penalizer=0.1))
+    checks.assert_clone(_model(penalizer=0.1))
 
 
 def test_chord_steps_at_scale_reach_the_full_newton_optimum():

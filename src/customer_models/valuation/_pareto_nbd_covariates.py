@@ -147,18 +147,17 @@ class ParetoNBDCovariateModel(PurchaseCovariateMixin, PurchaseModel):
 
     Examples
     --------
-    >>> from customer_models import load_cdnow_summary
-    >>> data = load_cdnow_summary().assign(zero=0.0)
-    >>> model = ParetoNBDCovariateModel(["zero"], dropout_covariates=["zero"]).fit(data)
-    >>> model.params_.round(2).tolist()
-    [0.55, 10.58, 0.61, 11.67, 0.0, 0.0]
+    >>> import pandas as pd
     >>> m = ParetoNBDCovariateModel.from_params(r=0.55, alpha=10.6, s=0.61, beta=11.7,
     ...                                         **{"gamma:web": 0.5, "delta:web": -0.4})
-    >>> import pandas as pd
     >>> two = pd.DataFrame({"frequency": [2, 2], "recency": [30.0, 30.0], "T": [39.0, 39.0],
     ...                     "web": [0.0, 1.0]})
     >>> bool(m.probability_alive(two).iloc[1] > m.probability_alive(two).iloc[0])
     True
+    >>> from customer_models import load_cdnow_summary
+    >>> cdnow = load_cdnow_summary().assign(zero=0.0)  # a constant covariate: the plain fit
+    >>> ParetoNBDCovariateModel(dropout_covariates=["zero"]).fit(cdnow).params_.round(2).tolist()
+    [0.55, 10.58, 0.61, 11.67, 0.0]
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
