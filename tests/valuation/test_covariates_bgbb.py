@@ -14,11 +14,15 @@ from scipy.special import beta as beta_fn
 from customer_models import load_donations
 from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
 from customer_models.valuation import BetaGeoBetaBinomModel, customer_lifetime_value, load_model
-from customer_models.valuation._bgbb import log_likelihood_gradient_kernel
+from customer_models.valuation._bgbb import (
+    expected_purchases_kernel,
+    log_likelihood_gradient_kernel,
+)
 from customer_models.valuation._bgbb_covariates import (
     BetaGeoBetaBinomCovariateModel,
     bgbb_row_terms,
     bgbb_rows_hessian_kernel,
+    expected_purchases_rows,
 )
 from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
 from customer_models.valuation._covariates import standardize
@@ -103,6 +107,27 @@ def test_row_terms_match_the_plain_kernel_and_central_differences():
             - bgbb_rows_hessian_kernel(down, x, t_x, n)[1]
         ) / (2 * eps[:, None])
         np.testing.assert_allclose(h_rows[:, :, j], diff, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "p", [[1.2, 0.75, 0.66, 2.8], [0.05, 20.0, 0.01, 50.0], [30.0, 2.0, 5.0, 0.3]]
+)
+def test_long_histories_keep_the_recurrences_precise(p):
+    """Up to 1000 opportunities: the term walk against the plain kernels' tables."""
+    rng = np.random.default_rng(7)
+    n = rng.integers(0, 1000, 300)
+    t_x = np.floor(rng.uniform(0, 1, 300) * (n + 1)).astype(int)
+    x = np.where(t_x == 0, 0, np.maximum(np.floor(rng.uniform(0, 1, 300) * (t_x + 1)), 1))
+    p = np.array(p)
+    out = bgbb_row_terms(p, x, t_x, n, derivatives=1)
+    ll, g = log_likelihood_gradient_kernel(p, x, t_x, n)
+    np.testing.assert_allclose(out["log_l"], ll, rtol=1e-11)
+    np.testing.assert_allclose(out["grad"], g, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        expected_purchases_rows(p, x, t_x, n, 52.0),
+        expected_purchases_kernel(p, x, t_x, n, 52.0),
+        rtol=1e-10,
+    )
 
 
 def test_chain_rule_through_the_links_against_differences():
@@ -233,6 +258,11 @@ def test_shared_links_and_the_penalizer():
     shared = _model(purchase_link="shared", dropout_link="shared").fit(data)
     assert list(shared.params_.index[4:]) == ["purchase:z1", "purchase:z2", "dropout:z2"]
     assert shared.likelihood_ratio_test_["df"] == 3.0
+    null = BetaGeoBetaBinomModel().fit(data[["frequency", "recency", "n_periods"]])
+    lr = shared.likelihood_ratio_test_
+    assert lr["null_log_likelihood"] == null.log_likelihood_
+    assert np.isclose(lr["statistic"], 2 * (shared.log_likelihood_ - null.log_likelihood_))
+    assert np.isclose(shared.log_likelihood(data), shared.log_likelihood_, rtol=1e-12)
     free = _model().fit(data)
     shrunk = _model(penalizer={"purchase": 10.0}).fit(data)
     purchase = [c for c in free.params_.index if c.startswith(("alpha:", "beta:"))]

@@ -201,6 +201,11 @@ def test_shared_link_and_the_penalizer():
     shared = _model(dropout_link="shared").fit(data)
     assert list(shared.params_.index) == ["alpha", "beta", "dropout:z1", "dropout:z2"]
     assert shared.likelihood_ratio_test_["df"] == 2.0
+    null = ShiftedBetaGeoModel().fit(data[["duration", "churned"]])
+    lr = shared.likelihood_ratio_test_
+    assert lr["null_log_likelihood"] == null.log_likelihood_
+    assert np.isclose(lr["statistic"], 2 * (shared.log_likelihood_ - null.log_likelihood_))
+    assert np.isclose(shared.log_likelihood(data), shared.log_likelihood_, rtol=1e-12)
     free = _model().fit(data)
     shrunk = _model(penalizer=10.0).fit(data)
     coefs = free.params_.index[2:]
