@@ -23,6 +23,15 @@ its ``dropout_coefficient_alpha`` is ``-alpha:<column>`` here and its
 ``dropout_coefficient_beta`` is ``-beta:<column>``; it is fitted by MCMC or MAP, this model by
 maximum likelihood.
 
+References
+----------
+Fader, P. S. and Hardie, B. G. S. (2007), "How to Project Customer Retention", Journal of
+Interactive Marketing, 21 (1), 76-90.
+
+pymc-marketing, ``pymc_marketing/clv/models/shifted_beta_geo.py``
+(``ShiftedBetaGeoModel.build_model``: ``alpha_scale * exp(-dot(dropout_data,
+dropout_coefficient_alpha))``, the same for ``beta``).
+
 The fit is Newton's method on the exact chain-rule Hessian
 (:func:`~customer_models.valuation._covariate_fit.fit_links`) from the per-row derivatives of
 :func:`sbg_rows_hessian_kernel` (digamma and trigamma closed forms of the beta-function
@@ -180,7 +189,11 @@ def sbg_residual_lifetime_rows(params: Any, s: Any, discount_rate: float) -> np.
 
 # ---------------------------------------------------------------------- links
 def link_pair(
-    columns: tuple[str, ...], link: str, argument: str, targets: tuple[int, int], names: tuple
+    columns: tuple[str, ...],
+    link: str,
+    argument: str,
+    targets: tuple[int, int],
+    names: tuple[str, str, str],
 ) -> list[Link]:
     """Return the links of one beta-distributed process: one vector per parameter, or shared."""
     choice = check_choice(link, argument, ["separate", "shared"])
