@@ -391,17 +391,13 @@ def test_adaptive_false_alarm_rates_on_simulated_active_customers():
 )
 def test_lifecycle_repurchase_windows_on_cdnow_master(end, windows, actual):
     import numpy as np
+    from _purchase_gaps import first_to_second_purchase_days
 
     tx = cm.load_cdnow_transactions()
     summary = cm.rfm_summary(tx, observation_end=end)
     clf = cm.LifecycleStageClassifier("adaptive").fit(summary)
     assert (round(clf.at_risk_threshold_), round(clf.lapsed_threshold_)) == windows
-    days = tx.loc[tx["date"] <= end, ["customer_id", "date"]].drop_duplicates()
-    days = days.sort_values(["customer_id", "date"])
-    rank = days.groupby("customer_id").cumcount()
-    first = days[rank == 0].set_index("customer_id")["date"]
-    second = days[rank == 1].set_index("customer_id")["date"]
-    gaps = (second - first.loc[second.index]).dt.days
+    gaps = first_to_second_purchase_days(tx, end)
     assert tuple(np.quantile(gaps, [0.95, 0.99]).round().astype(int)) == actual
     stages = clf.assign(summary)
     assert (summary.loc[stages == "new", "frequency"] == 0).all()  # the "new" are one-timers

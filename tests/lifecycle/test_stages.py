@@ -298,18 +298,15 @@ def test_adaptive_detects_customers_who_left_the_longer_they_are_gone():
 def test_repurchase_window_on_cdnow_matches_the_actual_second_purchases():
     # The summary holds no second-purchase time; the window is inferred from (x, t_x). The
     # transactions have it: compare with the quantiles of the actual first-to-second gaps.
+    from _purchase_gaps import first_to_second_purchase_days
+
     from customer_models import load_cdnow_transactions, rfm_summary
 
     tx = load_cdnow_transactions()
     end = "1997-12-31"
     summary = rfm_summary(tx, observation_end=end)
     clf = LifecycleStageClassifier("adaptive").fit(summary)
-    days = tx.loc[tx["date"] <= end, ["customer_id", "date"]].drop_duplicates()
-    days = days.sort_values(["customer_id", "date"])
-    rank = days.groupby("customer_id").cumcount()
-    first = days[rank == 0].set_index("customer_id")["date"]
-    second = days[rank == 1].set_index("customer_id")["date"]
-    actual = (second - first.loc[second.index]).dt.days
+    actual = first_to_second_purchase_days(tx, end)
     assert len(actual) == int((summary["frequency"] > 0).sum())
     expected = np.quantile(actual, [0.95, 0.99])
     windows = [clf.at_risk_threshold_, clf.lapsed_threshold_]
