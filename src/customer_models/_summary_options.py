@@ -13,37 +13,37 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from customer_models._time import DateUnit, cutoff_us, normalize_unit, us_to_datetime
-from customer_models._transactions import RefundPolicy
+from customer_models._transactions import (
+    PARSING_OPTIONS,
+    RefundPolicy,
+    TransactionLog,
+    read_with,
+)
 
 if TYPE_CHECKING:  # Python 3.10 has them only in typing_extensions; annotations stay strings
     from typing_extensions import Required
 
 __all__ = [
     "NOT_DISTRIBUTED",
-    "PARSING_OPTIONS",
-    "READER_OPTIONS",
     "ParsedSplitOptions",
     "ParsedSummaryOptions",
     "SplitOptions",
     "SummaryOptions",
     "period_end",
+    "read_log",
     "same_keywords",
 ]
 
-#: The options that only parse dates (the Dask and Spark engines read typed dates instead).
-PARSING_OPTIONS = ("date_format", "dayfirst", "date_unit")
 #: In-memory keywords the Dask and Spark engines do not take: they read typed dates (no
 #: parsing), and the log inter-purchase statistic is an in-memory column.
 NOT_DISTRIBUTED = (*PARSING_OPTIONS, "include_log_interpurchase")
-#: The options that go to the transaction reader as they are.
-READER_OPTIONS = ("customer_col", "date_col", "value_col", "refunds", *PARSING_OPTIONS)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -93,6 +93,18 @@ def period_end(value: Any, freq: str, argument: str, tz: Any = None) -> pd.Times
     """
     end_us = cutoff_us(value, normalize_unit(freq, "freq"), argument, tz=tz)
     return us_to_datetime(np.array([end_us]), tz)[0]
+
+
+def read_log(transactions: Any, arguments: Mapping[str, Any]) -> tuple[str, str, TransactionLog]:
+    """Return the canonical ``freq`` and ``time_unit`` (default: ``freq``) and the read log.
+
+    ``arguments`` are a summary function's keywords (its ``locals()`` on entry, or the
+    ``options`` of an engine): one place maps them to the reader.
+    """
+    freq = normalize_unit(arguments["freq"], "freq")
+    unit = arguments["time_unit"]
+    time_unit = freq if unit is None else normalize_unit(unit, "time_unit")
+    return freq, time_unit, read_with(transactions, arguments)
 
 
 def same_keywords(

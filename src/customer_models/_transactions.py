@@ -8,6 +8,7 @@ The caller's frame is never modified.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -24,7 +25,20 @@ from customer_models._validation import (
 )
 from customer_models.exceptions import DataValidationError, ParameterError
 
-__all__ = ["REFUND_POLICIES", "RefundPolicy", "TransactionLog", "read_transactions"]
+__all__ = [
+    "PARSING_OPTIONS",
+    "READER_OPTIONS",
+    "REFUND_POLICIES",
+    "RefundPolicy",
+    "TransactionLog",
+    "read_transactions",
+    "read_with",
+]
+
+#: The options that only parse dates (engines that read typed dates do not take them).
+PARSING_OPTIONS = ("date_format", "dayfirst", "date_unit")
+#: The reader's options that the public functions take under the same names.
+READER_OPTIONS = ("customer_col", "date_col", "value_col", "refunds", *PARSING_OPTIONS)
 
 #: How negative values (refunds, returns) are treated. See :func:`read_transactions`.
 RefundPolicy = Literal["error", "drop", "net_period", "net_customer"]
@@ -91,6 +105,17 @@ def _finite_values(column: pd.Series, ids: pd.Series, name: str, what: str) -> n
     values = ensure_numeric(column, ids, column=name, what=what)
     check_rule(~np.isfinite(values), ids, rule=f"{name} must be finite", column=name, what=what)
     return values
+
+
+def read_with(transactions: Any, arguments: Mapping[str, Any], **overrides: Any) -> TransactionLog:
+    """Read ``transactions`` with the reader's options a public function was given.
+
+    ``arguments`` are the caller's parameters (its ``locals()``); the :data:`READER_OPTIONS`
+    among them go to :func:`read_transactions` (one spelling of the list for every function
+    that reads a log), ``overrides`` (e.g. ``columns=``, a fixed ``refunds=``) on top.
+    """
+    options = {name: arguments[name] for name in READER_OPTIONS if name in arguments}
+    return read_transactions(transactions, **{**options, **overrides})
 
 
 def read_transactions(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._inter_purchase import LOG_INTERPURCHASE_COLUMN, litt_of_log
+from customer_models._litt import LOG_INTERPURCHASE_COLUMN, litt_of_log
 from customer_models._polars import POLARS_ORIGIN, as_customer_frame, is_polars, polars_out
 from customer_models._summary_frame import (
     add_holdout,
@@ -22,31 +22,18 @@ from customer_models._summary_frame import (
     holdout_purchases,
     summary_until,
 )
-from customer_models._summary_options import READER_OPTIONS
+from customer_models._summary_options import read_log
 from customer_models._time import (
     TIME_UNIT_DAYS,
     DateUnit,
     normalize_unit,
     period_codes,
 )
-from customer_models._transactions import RefundPolicy, TransactionLog, read_transactions
+from customer_models._transactions import RefundPolicy
 from customer_models._validation import check_bool
 from customer_models.exceptions import ParameterError
 
 __all__ = ["TIME_UNIT_DAYS", "calibration_holdout_split", "rfm_summary", "with_time_unit"]
-
-
-def _read(transactions: Any, arguments: dict[str, Any]) -> tuple[str, str, TransactionLog]:
-    """Canonical ``freq`` and ``time_unit`` (default: ``freq``) and the validated log.
-
-    ``arguments`` are the caller's parameters (its ``locals()`` on entry): one place maps
-    them to the reader for :func:`rfm_summary` and :func:`calibration_holdout_split`.
-    """
-    freq = normalize_unit(arguments["freq"], "freq")
-    unit = arguments["time_unit"]
-    time_unit = freq if unit is None else normalize_unit(unit, "time_unit")
-    reader = {name: arguments[name] for name in READER_OPTIONS}
-    return freq, time_unit, read_transactions(transactions, **reader)
 
 
 @polars_out
@@ -174,7 +161,7 @@ def rfm_summary(
     >>> summary.loc[1, ["frequency", "recency", "T"]].round(2).tolist()
     [2.0, 30.43, 38.86]
     """
-    freq, time_unit, log = _read(transactions, locals())
+    freq, time_unit, log = read_log(transactions, locals())
     end_us = log.end(observation_end, freq)
     check_end(end_us, int(log.us.min()), "observation_end", log.date_col, len(log))
     end_period = int(period_codes(np.array([end_us]), freq)[0])
@@ -255,7 +242,7 @@ def calibration_holdout_split(
     >>> int(data["frequency_holdout"].sum())
     1882
     """
-    freq, time_unit, log = _read(transactions, locals())
+    freq, time_unit, log = read_log(transactions, locals())
     end_us = log.end(observation_end, freq)
     cal_us = log.cutoff(calibration_end, freq, "calibration_end")
     check_calibration_end(int(log.us.min()), cal_us, end_us, date_col)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from customer_models._reductions import customer_codes
 from customer_models._time import US_PER_DAY
-from customer_models._transactions import TransactionLog, read_transactions
+from customer_models._transactions import TransactionLog, read_with
 from customer_models._validation import check_finite, check_non_negative, ensure_numeric
 from customer_models.exceptions import MissingColumnError
 from customer_models.loyalty._points import PointRules, row_points
@@ -94,13 +94,9 @@ def _read(
     date_format: str | None,
     dayfirst: bool | None,
 ) -> TransactionLog:
-    return read_transactions(
+    return read_with(
         transactions,
-        customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
+        locals(),
         refunds="net_customer",
         columns=tuple(dict.fromkeys(c for c in needed if c not in (customer_col, date_col))),
     )

@@ -10,7 +10,7 @@ import pandas as pd
 from customer_models._polars import polars_out
 from customer_models._reductions import customer_codes
 from customer_models._time import US_PER_DAY
-from customer_models._transactions import RefundPolicy, read_transactions
+from customer_models._transactions import RefundPolicy, read_with
 from customer_models._validation import check_no_missing
 from customer_models.exceptions import ParameterError
 
@@ -123,16 +123,7 @@ def behavior_features(
             f"refunds={refunds!r}: behaviour features describe orders row by row, so refunds "
             "can only be refused ('error') or ignored ('drop') here."
         )
-    log = read_transactions(
-        transactions,
-        customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
-        refunds=refunds,
-        columns=() if channel_col is None else (channel_col,),
-    )
+    log = read_with(transactions, locals(), columns=() if channel_col is None else (channel_col,))
     assert log.amounts is not None
     codes, uniques = customer_codes(log.ids)
     n_customers = len(uniques)

@@ -16,11 +16,11 @@ from customer_models._summary_frame import (
     summary_frame,
 )
 from customer_models._summary_options import (
-    READER_OPTIONS,
     ParsedSplitOptions,
     ParsedSummaryOptions,
     same_keywords,
 )
+from customer_models._transactions import READER_OPTIONS
 from customer_models.sql._read import CID, PERIOD, Prepared, prepare
 from customer_models.sql._summary import (
     end_of,
