@@ -31,6 +31,11 @@ Sections (run all, or name some: ``python benchmarks/bench_uncertainty.py speed 
     Outcome intervals on data simulated from each model (achieved share of simulated holdout
     counts inside the interval, and the model's own mean coverage), and confidence intervals of
     the expectation over refits on simulated data (delta and Laplace).
+``value_coverage``
+    The 90% value interval ``[q0.05, q0.95]`` of ``value_distribution`` over a 39-week
+    holdout, with and without ``parameter_uncertainty``: BG/NBD + Gamma-Gamma refitted on each
+    of 10 simulated replications (``tests/valuation/test_value_coverage.value_coverage``), the
+    share of simulated holdout values inside against the nominal coverage.
 
 Figures are wall times on whatever machine runs it; tests never assert timings.
 """
@@ -41,11 +46,18 @@ import resource
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import betainc, betaln
+
+# the test suite's parameters and simulators (tests/valuation) are the benchmark's
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "valuation"))
+
+from test_predictive import BG, BGBB, HOLDOUT, PNBD, _poisson_times
+from test_predictive_value import GG
 
 import customer_models as cm
 from customer_models.valuation import (
@@ -56,12 +68,6 @@ from customer_models.valuation import (
     ParetoNBDModel,
 )
 from customer_models.valuation._clv_distribution import _spend_posterior
-
-BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
-PNBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
-BGBB = {"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.783}
-GG = {"p": 6.25, "q": 3.74, "v": 15.44}
-HOLDOUT = 39.0
 
 
 def _hidden(model: Any) -> Any:
@@ -96,16 +102,6 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 # ------------------------------------------------------------------ simulators
-def _poisson_times(rng: np.random.Generator, lam: np.ndarray, end: np.ndarray) -> tuple:
-    n = rng.poisson(lam * end)
-    owner = np.repeat(np.arange(lam.size), n)
-    times = rng.uniform(size=owner.size) * end[owner]
-    order = np.lexsort((times, owner))
-    owner, times = owner[order], times[order]
-    start = np.concatenate([[0], np.cumsum(n)[:-1]])
-    return owner, times, np.arange(owner.size) - start[owner] + 1
-
-
 def simulate(kind: str, n: int, seed: int, t: float = HOLDOUT) -> tuple[pd.DataFrame, np.ndarray]:
     """Summary (weeks) and holdout counts in (T, T+t] from a model's generative process."""
     rng = np.random.default_rng(seed)
@@ -410,9 +406,43 @@ def coverage(reps: int = 200) -> None:
         print(f"| {method} | " + " | ".join(f"{c:.3f}" for c in cov) + " |")
 
 
+def value_coverage_table(reps: int = 10, n_draws: int = 50) -> None:
+    """The value interval's coverage (see the module docstring); the code is the test's."""
+    from test_value_coverage import FREQUENT, value_coverage
+
+    print(
+        f"\n## Value interval [q0.05, q0.95] over 39 weeks: {reps} refits per row, "
+        f"{n_draws} joint Laplace draws\n"
+    )
+    print(
+        "| population | customers | parameter uncertainty | achieved (min-max) | nominal | "
+        "below q0.05 (customers with lo > 0) | above q0.95 (hi > 0) | share with lo = 0 | "
+        "seconds |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for name, params in (("CDNOW-like", BG), ("frequent", FREQUENT)):
+        for n in (500, 2_000):
+            for mixed in (False, True):
+                sec, res = _timed(
+                    lambda p=params, k=n, u=mixed: value_coverage(
+                        k, reps, seed=500, n_draws=n_draws, parameter_uncertainty=u, params=p
+                    )
+                )
+                ach = res["achieved"]
+                positive = round(float((1.0 - res["zero_share"]).sum()) * n)
+                print(
+                    f"| {name} | {n:,} | {'yes' if mixed else 'no'} | {ach.mean():.3f} "
+                    f"({ach.min():.3f}-{ach.max():.3f}) | {res['nominal'].mean():.3f} | "
+                    f"{np.nanmean(res['below']):.3f} ({positive:,}) | "
+                    f"{np.nanmean(res['above']):.3f} | "
+                    f"{res['zero_share'].mean():.2f} | {sec:.0f} |"
+                )
+
+
 def main(argv: list[str]) -> None:
-    sections = argv or ["speed", "big", "value", "extras", "coverage"]
+    sections = argv or ["speed", "big", "value", "extras", "coverage", "value_coverage"]
     table = {"speed": speed, "big": big, "value": value, "extras": extras, "coverage": coverage}
+    table["value_coverage"] = value_coverage_table
     for name in sections:
         table[name]()
 

@@ -303,8 +303,8 @@ def test_bad_models_are_refused():
 # ------------------------------------------------------------------ against simulation
 @pytest.mark.slow
 @pytest.mark.parametrize(("cls", "params", "sim"), CONTINUOUS)
-def test_count_distribution_matches_simulation(cls, params, sim):
-    data, y, _, _ = sim()
+def test_count_alive_and_next_purchase_match_simulation(cls, params, sim):
+    data, y, nxt, alive = sim()
     model = cls.from_params(**params)
     pmf = cm.purchase_pmf(model, data, t=HOLDOUT).to_numpy()
     for k in range(4):
@@ -312,13 +312,6 @@ def test_count_distribution_matches_simulation(cls, params, sim):
     _within(pmf[:, 4:].sum(axis=1), y >= 4)
     dist = cm.purchase_distribution(model, data, t=HOLDOUT, quantiles=[0.9])
     _within(dist["probability_any"].to_numpy(), y >= 1)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("cls", "params", "sim"), CONTINUOUS)
-def test_alive_and_next_purchase_match_simulation(cls, params, sim):
-    data, _, nxt, alive = sim()
-    model = cls.from_params(**params)
     p_alive = cm.probability_alive_at(model, data, t=HOLDOUT).to_numpy()
     order = np.argsort(p_alive)
     for part in np.array_split(order, 4):  # by quartile of the prediction, too

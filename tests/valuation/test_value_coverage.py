@@ -65,10 +65,15 @@ def value_coverage(
         nominal = np.where(hi > 0, 1.0 - tail, p_zero) - np.where(lo > 0, tail, 0.0)
         out["achieved"].append(float(((value >= lo) & (value <= hi)).mean()))
         out["nominal"].append(float(nominal.mean()))
-        out["below"].append(float((value[lo > 0] < lo[lo > 0]).mean()))
-        out["above"].append(float((value[hi > 0] > hi[hi > 0]).mean()))
+        out["below"].append(_share(value < lo, lo > 0))
+        out["above"].append(_share(value > hi, hi > 0))
         out["zero_share"].append(float((lo == 0).mean()))
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+def _share(event, among):
+    """Share of ``event`` among the customers of ``among`` (NaN if there are none)."""
+    return float(event[among].mean()) if among.any() else float("nan")
 
 
 @pytest.mark.slow

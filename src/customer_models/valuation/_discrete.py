@@ -31,12 +31,11 @@ import pandas as pd
 
 from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._checks import check_frequency_recency, check_whole
-from customer_models.valuation._derivatives import complete_new_customer
 from customer_models.valuation._patterns import compress_patterns
+from customer_models.valuation._purchase import KernelFamily
 
-__all__ = ["DiscretePurchaseModel", "whole_periods"]
+__all__ = ["DiscretePurchaseModel", "whole_period_ends", "whole_periods"]
 
 Kernel = Callable[..., np.ndarray]
 
@@ -63,7 +62,26 @@ def whole_periods(value: Any, name: str, *, scalar: bool = False) -> np.ndarray:
     return arr
 
 
-class DiscretePurchaseModel(ValuationModel):
+def whole_period_ends(times: Any, model_name: str) -> np.ndarray:
+    """Return ``times`` as floats; refuse any that is not a whole number of periods >= 0.
+
+    Examples
+    --------
+    >>> whole_period_ends([0, 3], "BetaGeoBetaBinomModel").tolist()
+    [0.0, 3.0]
+    """
+    t_arr = np.asarray(times, dtype=np.float64)
+    bad = (t_arr < 0) | (t_arr != np.floor(t_arr))
+    if bad.any():
+        raise ParameterError(
+            f"{model_name} counts whole transaction opportunities: the horizon must be a whole "
+            f"number of model periods ({int(bad.sum())} period ends are not, e.g. "
+            f"{float(t_arr[bad].ravel()[0]):g}); use the model's time_unit."
+        )
+    return t_arr
+
+
+class DiscretePurchaseModel(KernelFamily):
     """Discrete-time purchase model: predictions per history ``(frequency, recency, n_periods)``.
 
     Subclasses declare the kernels listed in the module docstring; validation, pattern
@@ -71,22 +89,12 @@ class DiscretePurchaseModel(ValuationModel):
 
     Examples
     --------
-    >>> from customer_models.valuation import BetaGeoBetaBinomModel
-    >>> issubclass(BetaGeoBetaBinomModel, DiscretePurchaseModel)
-    True
+    >>> from customer_models.valuation import BetaGeoBetaBinomModel as BGBB
+    >>> BGBB.required_columns, issubclass(BGBB, DiscretePurchaseModel)
+    (('frequency', 'recency', 'n_periods'), True)
     """
 
     required_columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "n_periods")
-    _alive_kernel: ClassVar[Any] = None
-    _expected_kernel: ClassVar[Any] = None
-    _pmf_kernel: ClassVar[Any] = None
-    _new_customer_kernel: ClassVar[Any] = None
-
-    @classmethod
-    def _derive_hooks(cls) -> None:
-        super()._derive_hooks()
-        new = complete_new_customer(cls._new_customer_kernel, cls._expected_kernel)
-        cls._new_customer_kernel = None if new is None else staticmethod(new)
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
@@ -174,11 +182,12 @@ class DiscretePurchaseModel(ValuationModel):
         --------
         >>> import pandas as pd
         >>> from customer_models.valuation import BetaGeoBetaBinomModel
-        >>> m = BetaGeoBetaBinomModel.from_params(alpha=1.204, beta=0.75, gamma=0.657,
-        ...                                       delta=2.783)
+        >>> params = {"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.783}
         >>> df = pd.DataFrame({"frequency": [6, 0], "recency": [6, 0], "n_periods": [6, 6]})
-        >>> m.expected_purchases(df, t=5).round(3).tolist()
-        [3.752, 0.073]
+        >>> BetaGeoBetaBinomModel.from_params(**params).expected_purchases(df, t=5).round(3)
+        0    3.752
+        1    0.073
+        Name: expected_purchases, dtype: float64
         """
         params = self._params_array()
         t_arr = whole_periods(t, "t")
@@ -208,14 +217,7 @@ class DiscretePurchaseModel(ValuationModel):
         n_rows = histories[0].size
 
         def expected(times: Any) -> np.ndarray:
-            t_arr = np.asarray(times, dtype=np.float64)
-            bad = (t_arr < 0) | (t_arr != np.floor(t_arr))
-            if bad.any():
-                raise ParameterError(
-                    f"{type(self).__name__} counts whole transaction opportunities: the horizon "
-                    f"must be a whole number of model periods ({int(bad.sum())} period ends are "
-                    f"not, e.g. {float(t_arr[bad].ravel()[0]):g}); use the model's time_unit."
-                )
+            t_arr = whole_period_ends(times, type(self).__name__)
             if t_arr.ndim == 2 and t_arr.shape[1] == n_rows:  # one time per row and node
                 return np.asarray(kernel(params, *histories, t_arr))
             values = kernel(params, *patterns.columns, t_arr[..., None])
@@ -241,15 +243,16 @@ class DiscretePurchaseModel(ValuationModel):
         Returns
         -------
         pandas.Series
-            ``probability_of_purchases`` on ``data``'s index (ndarray for array input).
+            ``P(X = n)`` per customer, named ``probability_of_purchases``, on ``data``'s
+            index (ndarray for array input).
 
         Examples
         --------
         >>> import pandas as pd
         >>> from customer_models.valuation import BetaGeoBetaBinomModel
+        >>> df = pd.DataFrame({"frequency": [3], "recency": [5], "n_periods": [6]})
         >>> m = BetaGeoBetaBinomModel.from_params(alpha=1.204, beta=0.75, gamma=0.657,
         ...                                       delta=2.783)
-        >>> df = pd.DataFrame({"frequency": [3], "recency": [5], "n_periods": [6]})
         >>> round(float(sum(m.probability_of_purchases(df, n=j, t=3).iloc[0] for j in range(4))), 9)
         1.0
         """

@@ -52,7 +52,7 @@ def prediction_interval(
     Parameters
     ----------
     model, data, t
-        As in :func:`purchase_pmf`.
+        The fitted model, the customer summary and the horizon, as in :func:`purchase_pmf`.
     confidence : float, default 0.9
         Each interval holds at least this probability under the model (see Notes).
     parameter_uncertainty : bool, default False
@@ -91,10 +91,10 @@ def prediction_interval(
     Examples
     --------
     >>> import pandas as pd
-    >>> from customer_models.valuation import BetaGeoModel
-    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-    >>> out = prediction_interval(m, one, t=39)
+    >>> from customer_models.valuation import BetaGeoModel, prediction_interval
+    >>> history = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    >>> bg = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> out = prediction_interval(bg, history, t=39)
     >>> out[["lower", "upper"]].iloc[0].tolist(), bool(out["coverage"].iloc[0] >= 0.9)
     ([0.0, 4.0], True)
     """

@@ -127,10 +127,10 @@ def purchase_pmf(
     Examples
     --------
     >>> import pandas as pd
-    >>> from customer_models.valuation import BetaGeoModel
-    >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-    >>> p = purchase_pmf(m, one, t=39)
+    >>> from customer_models.valuation import BetaGeoModel, purchase_pmf
+    >>> bg = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> p = purchase_pmf(bg, pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]}),
+    ...                  t=39)
     >>> round(float(p.sum(axis=1).iloc[0]), 9), round(float((p.columns * p.iloc[0]).sum()), 3)
     (1.0, 1.226)
     """
@@ -264,8 +264,8 @@ def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
     --------
     >>> import pandas as pd
     >>> from customer_models.valuation import ParetoNBDModel
-    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
     >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
+    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
     >>> p0 = float(m.probability_alive(one).iloc[0])
     >>> p52 = float(probability_alive_at(m, one, t=52).iloc[0])
     >>> round(p52 / p0, 6) == round(((11.669 + 38.86) / (11.669 + 38.86 + 52)) ** 0.606, 6)

@@ -180,9 +180,9 @@ def pmf_source(model: Any, data: Any, t: Any, start: float = 0.0) -> PmfSource:
     --------
     >>> import numpy as np, pandas as pd
     >>> from customer_models.valuation import ParetoNBDModel
-    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-    >>> two = pd.DataFrame({"frequency": [2, 2], "recency": [30.43] * 2, "T": [38.86] * 2})
-    >>> src = pmf_source(m, two, 39)
+    >>> same = pd.DataFrame({"frequency": [2, 2], "recency": [30.43] * 2, "T": [38.86] * 2})
+    >>> src = pmf_source(ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669),
+    ...                  same, 39)
     >>> src.n_patterns, src.pmf(None, np.arange(3.0), np.array([0])).round(3).tolist()
     (1, [[0.408, 0.219, 0.152]])
     """

@@ -21,10 +21,36 @@ from customer_models.valuation._checks import check_count, check_frequency_recen
 from customer_models.valuation._derivatives import complete_new_customer
 from customer_models.valuation._optimize import dot
 
-__all__ = ["PurchaseModel"]
+__all__ = ["KernelFamily", "PurchaseModel"]
 
 
-class PurchaseModel(ValuationModel):
+class KernelFamily(ValuationModel):
+    """Base of the prediction families that declare kernels (continuous and discrete time).
+
+    A subclass sets ``_alive_kernel``, ``_expected_kernel``, ``_pmf_kernel`` (or None) and,
+    optionally, ``_new_customer_kernel``; without one it gets the conditional expectation of
+    a customer observed for no time (:func:`._derivatives.complete_new_customer`).
+
+    Examples
+    --------
+    >>> from customer_models.valuation import BetaGeoBetaBinomModel
+    >>> issubclass(BetaGeoBetaBinomModel, KernelFamily)
+    True
+    """
+
+    _alive_kernel: ClassVar[Any] = None
+    _expected_kernel: ClassVar[Any] = None
+    _pmf_kernel: ClassVar[Any] = None
+    _new_customer_kernel: ClassVar[Any] = None
+
+    @classmethod
+    def _derive_hooks(cls) -> None:
+        super()._derive_hooks()
+        new = complete_new_customer(cls._new_customer_kernel, cls._expected_kernel)
+        cls._new_customer_kernel = None if new is None else staticmethod(new)
+
+
+class PurchaseModel(KernelFamily):
     """Base of the continuous-time purchase models on ``frequency``, ``recency``, ``T``.
 
     Subclasses set the prediction kernels as staticmethods: ``_alive_kernel(params, x, t_x,
@@ -40,22 +66,12 @@ class PurchaseModel(ValuationModel):
     """
 
     required_columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
-    _alive_kernel: ClassVar[Any] = None
-    _expected_kernel: ClassVar[Any] = None
-    _pmf_kernel: ClassVar[Any] = None
-    _new_customer_kernel: ClassVar[Any] = None
     #: True when E[X(t) | x, t_x, T] = P(alive | x, t_x, T) g(x, T, t): given alive at T the
     #: posterior depends on (x, T) only, so CLV evaluates g once per distinct (x, T) pair.
     _separable_expectation: ClassVar[bool] = False
     #: Closed-form discounted expected residual purchases for CLV, or None (CLV integrates
     #: E[X(t)]); see :mod:`customer_models.valuation._dert` for the signature.
     _dert_kernel: ClassVar[Any] = None
-
-    @classmethod
-    def _derive_hooks(cls) -> None:
-        super()._derive_hooks()
-        new = complete_new_customer(cls._new_customer_kernel, cls._expected_kernel)
-        cls._new_customer_kernel = None if new is None else staticmethod(new)
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
@@ -153,7 +169,7 @@ class PurchaseModel(ValuationModel):
         n : int or array-like of int
             Number of purchases (>= 0).
         t : float or array-like
-            Horizon(s) >= 0.
+            Horizon(s) >= 0, in ``time_unit_``; ``n`` and ``t`` broadcast against the rows.
 
         Returns
         -------
@@ -162,13 +178,13 @@ class PurchaseModel(ValuationModel):
 
         Examples
         --------
-        >>> import pandas as pd
+        >>> import numpy as np, pandas as pd
         >>> from customer_models.valuation import BetaGeoModel
         >>> m = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-        >>> p = [float(m.probability_of_purchases(one, n=k, t=39).iloc[0]) for k in range(60)]
-        >>> round(sum(p), 6)
-        1.0
+        >>> two = pd.DataFrame({"frequency": [2, 0], "recency": [30.43, 0.0], "T": [38.86] * 2})
+        >>> p = np.stack([m.probability_of_purchases(two, n=k, t=39) for k in range(60)])
+        >>> p.sum(axis=0).round(6).tolist()
+        [1.0, 1.0]
         """
         kernel = type(self)._pmf_kernel
         if kernel is None:

@@ -141,15 +141,8 @@ def _bg_window_rows(
     kq = xlogy(kk, q[:, None])  # (rows, counts)
     incomplete = np.where(pos, betainc(k_pos, rp[:, None], q[:, None]), 0.0)
     gl_k1, gl_k = gammaln(kk + 1.0), gammaln(k_pos)
-    part = np.arange(n)
-    m0 = 0
+    part, m0 = np.arange(n), 0
     while part.size:
-        if m0 > MAX_TERMS:
-            raise CustomerModelsError(
-                f"The count pmf over a window starting {s:g} after T needs more than "
-                f"{MAX_TERMS} terms (purchases before the window) for {part.size} histories; "
-                "use a smaller start."
-            )
         m = np.arange(m0, m0 + _M_BLOCK, dtype=np.float64)
         j, where = np.unique(m[:, None] + kk[None, :], return_inverse=True)
         where = where.reshape(m.size, kk.size)
@@ -186,6 +179,12 @@ def _bg_window_rows(
             m0, rp[part], np.exp(log_qs[part])
         )
         part = part[left >= WEIGHT_TAIL]
+        if part.size and m0 > MAX_TERMS:
+            raise CustomerModelsError(
+                f"The count pmf over a window starting {s:g} after T needs more than "
+                f"{MAX_TERMS} terms (purchases before the window) for {part.size} histories; "
+                "use a smaller start."
+            )
     return out, total
 
 
