@@ -201,27 +201,35 @@ def _dert_by_quad(expected, delta, horizon):
     return tail + part
 
 
+def _unit_spend_continuous_clv(model, rows, horizon_months, monthly_rate):
+    """CLV of one unit of spend per purchase, discounted continuously at ``monthly_rate``.
+
+    Returns it with the force of interest per week and the horizon in weeks, the model's unit.
+    """
+    clv = customer_lifetime_value(
+        model,
+        pd.Series(1.0, index=rows.index),
+        rows,
+        horizon=horizon_months,
+        horizon_unit="M",
+        discount_rate=monthly_rate,
+        discounting="continuous",
+    )
+    weeks_per_month = 365.25 / 12 / 7
+    return clv, np.log1p(monthly_rate) / weeks_per_month, horizon_months * weeks_per_month
+
+
 @pytest.mark.parametrize("horizon_months", [12.0, pytest.param(np.inf, marks=pytest.mark.slow)])
 def test_bgnbd_dert_matches_numerical_integration(cdnow_summary, horizon_months):
     model = BetaGeoModel.from_params(time_unit="W", **CDNOW_BGNBD)
     rows = cdnow_summary.iloc[[0, 2, 150]]
-    ones = pd.Series(1.0, index=rows.index)
-    ours = customer_lifetime_value(
-        model,
-        ones,
-        rows,
-        horizon=horizon_months,
-        horizon_unit="M",
-        discount_rate=0.01,
-        discounting="continuous",
-    )
-    delta = np.log1p(0.01) / (365.25 / 12 / 7)
+    ours, delta, horizon = _unit_spend_continuous_clv(model, rows, horizon_months, 0.01)
     params = np.array(list(CDNOW_BGNBD.values()))
     for i, (x, t_x, T) in enumerate(rows[["frequency", "recency", "T"]].to_numpy()):
         ref = _dert_by_quad(
             lambda t, x=x, t_x=t_x, T=T: float(expected_purchases_kernel(params, x, t_x, T, t)),
             delta,
-            horizon_months * (365.25 / 12 / 7),
+            horizon,
         )
         assert ours.iloc[i] == pytest.approx(ref, rel=1e-6)
 
@@ -254,17 +262,7 @@ class LifetimesPareto:
 def test_pareto_dert_closed_form_matches_numerical_integration(cdnow_summary, horizon_months):
     model = LifetimesPareto({"r": 0.5534, "alpha": 10.5802, "s": 0.6061, "beta": 11.6562})
     rows = cdnow_summary.iloc[[0, 1, 2, 10, 150]]
-    ours = customer_lifetime_value(
-        model,
-        pd.Series(1.0, index=rows.index),
-        rows,
-        horizon=horizon_months,
-        horizon_unit="M",
-        discount_rate=0.015,
-        discounting="continuous",
-    )
-    delta = np.log1p(0.015) / (365.25 / 12 / 7)
-    horizon = horizon_months * (365.25 / 12 / 7)
+    ours, delta, horizon = _unit_spend_continuous_clv(model, rows, horizon_months, 0.015)
     for i in range(len(rows)):
         one = rows.iloc[[i]]
         ref = _dert_by_quad(

@@ -131,12 +131,20 @@ def test_profile_intervals_on_cdnow_hit_the_chi2_quantile(cdnow):
     assert (narrower["lower"] > table["lower"]).all()
 
 
-def test_profile_intervals_say_when_the_data_do_not_bound_a_parameter():
-    data = _simulate(2000, {"r": 0.5, "alpha": 4.0, "a": 5.0, "b": 100.0}, seed=1)
+def _profiled(params, seed):
+    """BG/NBD fitted to 2,000 customers simulated at ``params`` and its profile intervals.
+
+    The parameters are chosen weakly identified: the fit's ConvergenceWarning is expected.
+    """
+    data = _simulate(2000, params, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = BetaGeoModel().fit(data)
-    table = profile_likelihood_intervals(model, data)
+    return data, model, profile_likelihood_intervals(model, data)
+
+
+def test_profile_intervals_say_when_the_data_do_not_bound_a_parameter():
+    _, _, table = _profiled({"r": 0.5, "alpha": 4.0, "a": 5.0, "b": 100.0}, seed=1)
     assert table.loc["b", "upper"] == math.inf
     assert not table.loc["b", "bounded"]
     assert table.loc[["r", "alpha"], "bounded"].all()
@@ -146,11 +154,7 @@ def test_profile_intervals_say_when_the_data_do_not_bound_a_parameter():
 
 def test_profile_intervals_near_the_boundary_are_consistent():
     """p ~ Beta(2, 40): an inexact inner fit once made the root bracket change sign."""
-    data = _simulate(2000, {"r": 0.5, "alpha": 4.0, "a": 2.0, "b": 40.0}, seed=500)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = BetaGeoModel().fit(data)
-    table = profile_likelihood_intervals(model, data)
+    data, model, table = _profiled({"r": 0.5, "alpha": 4.0, "a": 2.0, "b": 40.0}, seed=500)
     assert (table["lower"] <= table["coef"]).all()
     assert (table["coef"] <= table["upper"]).all()
     assert table.loc[["r", "alpha"], "bounded"].all()
