@@ -6,18 +6,18 @@ The table is simulated with customer_models.make_transactions (BG/NBD + Gamma-Ga
 rate raised so a customer makes about ten transactions over two years), plus a ``channel``
 column (30% "app", categorical) and 2% refund rows (negative amounts). The script prints, for
 each program, the wall time of ``evaluate`` and the peak resident memory while it ran
-(sampled every 5 ms with psutil), against the memory the input table itself takes.
+(sampled every 5 ms with psutil by ``_common.PeakRSS``), against the memory the input table
+itself takes.
 """
 
 from __future__ import annotations
 
 import argparse
-import threading
 import time
 
 import numpy as np
 import pandas as pd
-import psutil
+from _common import PeakRSS
 
 import customer_models as cm
 from customer_models.loyalty import LoyaltyProgram
@@ -36,33 +36,6 @@ def make_table(n_customers: int, seed: int = 0) -> pd.DataFrame:
     refund = rng.random(n) < 0.02
     tx.loc[refund, "amount"] = -tx.loc[refund, "amount"] * 0.5
     return tx
-
-
-class PeakRSS:
-    """Sample this process's resident memory in a thread; report the peak."""
-
-    def __init__(self, every: float = 0.005) -> None:
-        self.every = every
-        self.peak = 0
-        self._stop = threading.Event()
-        self._proc = psutil.Process()
-
-    def __enter__(self) -> PeakRSS:
-        self.start = self._proc.memory_info().rss
-        self.peak = self.start
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._proc.memory_info().rss)
-            time.sleep(self.every)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._proc.memory_info().rss)
 
 
 def main() -> None:
@@ -111,7 +84,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 result = program.tiers_at(tx, as_of=as_of)
                 best = min(best, time.perf_counter() - t0)
-            extra = (mem.peak - mem.start) / 2**20
+            extra = mem.peak_above_baseline_mb
         print(f"| {name} | {best:.2f} | {extra:,.0f} |")
         tiers = result["tier"].value_counts(sort=False)
         print("|  tiers: " + ", ".join(f"{k} {v:,}" for k, v in tiers.items()) + " | | |")
@@ -123,7 +96,7 @@ def main() -> None:
         took = time.perf_counter() - t0
     print(
         f"| calendar year program on the same rows shuffled (adds the sort) | {took:.2f} | "
-        f"{(mem.peak - mem.start) / 2**20:,.0f} |"
+        f"{mem.peak_above_baseline_mb:,.0f} |"
     )
 
 
