@@ -8,6 +8,7 @@ import platform
 import statistics
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -59,6 +60,19 @@ def measure(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, float, Any]:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), mem.peak_above_baseline_mb, result
+
+
+def traced(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall time of one call of ``fn``, its peak traced Python allocation (MiB), its result."""
+    tracemalloc.start()
+    try:
+        start = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+    return seconds, peak, result
 
 
 def machine() -> str:

@@ -8,11 +8,9 @@ most of the time is that compression). pymc-marketing's BdW is not installed her
 
 from __future__ import annotations
 
-import time
-import tracemalloc
-
 import numpy as np
 import pandas as pd
+from _common import traced
 
 from customer_models.valuation._bdw import BetaDiscreteWeibullModel
 from customer_models.valuation._sbg import ShiftedBetaGeoModel
@@ -33,13 +31,7 @@ def simulate(n: int, a: float, b: float, c: float, horizon: int, seed: int) -> p
 
 
 def timed(cls: type, data: pd.DataFrame) -> tuple[float, float, object]:
-    tracemalloc.start()
-    start = time.perf_counter()
-    model = cls().fit(data)
-    elapsed = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return elapsed, peak, model
+    return traced(lambda: cls().fit(data))
 
 
 def main() -> None:
