@@ -1640,7 +1640,12 @@ def sql_cases(data: Data, summary: pd.DataFrame, state: dict[str, Any]) -> list[
         "summary", pa.Table.from_pandas(summary.reset_index(), preserve_index=False)
     )
     hand = HAND_SQL.format(table="tx", end=END.date())
-    end_s, cal_s = END.date().isoformat(), CAL_END.date().isoformat()
+    split = {  # the same split in DuckDB and in memory
+        "calibration_end": CAL_END.date().isoformat(),
+        "observation_end": END.date().isoformat(),
+        "value_col": "amount",
+        "time_unit": "W",
+    }
     bg = state["bg"]
     scorer = cm.RFMScorer().fit(summary)
     segmenter = cm.RFMSegmenter().fit(summary)
@@ -1673,21 +1678,9 @@ def sql_cases(data: Data, summary: pd.DataFrame, state: dict[str, Any]) -> list[
         ),
         Case(
             "sql.calibration_holdout_split (DuckDB)",
-            lambda: cms.calibration_holdout_split(
-                table,
-                calibration_end=cal_s,
-                observation_end=end_s,
-                value_col="amount",
-                time_unit="W",
-            ),
+            lambda: cms.calibration_holdout_split(table, **split),
             "in-memory calibration_holdout_split",
-            lambda: cm.calibration_holdout_split(
-                tx,
-                calibration_end=cal_s,
-                observation_end=end_s,
-                value_col="amount",
-                time_unit="W",
-            ),
+            lambda: cm.calibration_holdout_split(tx, **split),
             lambda o, f: verdict(
                 max_rel(o["frequency_holdout"].sort_index(), f["frequency_holdout"].sort_index()),
                 1e-12,
