@@ -16,12 +16,8 @@ import inspect
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-import numpy as np
-import pandas as pd
-
-from customer_models._time import DateUnit, cutoff_us, normalize_unit, us_to_datetime
+from customer_models._time import DateUnit, normalize_unit
 from customer_models._transactions import (
-    PARSING_OPTIONS,
     RefundPolicy,
     TransactionLog,
     read_with,
@@ -31,19 +27,13 @@ if TYPE_CHECKING:  # Python 3.10 has them only in typing_extensions; annotations
     from typing_extensions import Required
 
 __all__ = [
-    "NOT_DISTRIBUTED",
     "ParsedSplitOptions",
     "ParsedSummaryOptions",
     "SplitOptions",
     "SummaryOptions",
-    "period_end",
     "read_log",
     "same_keywords",
 ]
-
-#: In-memory keywords the Dask and Spark engines do not take: they read typed dates (no
-#: parsing), and the log inter-purchase statistic is an in-memory column.
-NOT_DISTRIBUTED = (*PARSING_OPTIONS, "include_log_interpurchase")
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -79,20 +69,6 @@ class ParsedSummaryOptions(SummaryOptions, _ParsingOptions, total=False):
 
 class ParsedSplitOptions(SplitOptions, _ParsingOptions, total=False):
     """``calibration_holdout_split``'s keywords with the date-parsing ones."""
-
-
-def period_end(value: Any, freq: str, argument: str, tz: Any = None) -> pd.Timestamp:
-    """Return the last instant of the cut-off's ``freq`` period, in the zone ``tz``.
-
-    The distributed engines compare it with their date column.
-
-    Examples
-    --------
-    >>> period_end("2024-01-10 08:00", "D", "observation_end")
-    Timestamp('2024-01-10 23:59:59.999999')
-    """
-    end_us = cutoff_us(value, normalize_unit(freq, "freq"), argument, tz=tz)
-    return us_to_datetime(np.array([end_us]), tz)[0]
 
 
 def read_log(transactions: Any, arguments: Mapping[str, Any]) -> tuple[str, str, TransactionLog]:

@@ -25,14 +25,8 @@ import numpy as np
 import pandas as pd
 
 from customer_models import summary as _summary
-from customer_models._distributed import model_columns
-from customer_models._summary_options import (
-    NOT_DISTRIBUTED,
-    SplitOptions,
-    SummaryOptions,
-    period_end,
-    same_keywords,
-)
+from customer_models._distributed import NOT_DISTRIBUTED, import_extra, model_columns, period_end
+from customer_models._summary_options import SplitOptions, SummaryOptions, same_keywords
 from customer_models._validation import require_columns
 from customer_models.exceptions import ParameterError
 
@@ -43,13 +37,7 @@ __all__ = ["calibration_holdout_split", "fit_model", "map_customers", "rfm_summa
 
 
 def _dd() -> Any:
-    try:
-        import dask.dataframe as dd
-    except ImportError as err:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            'customer_models.dask needs Dask: pip install "customer_models[dask]"'
-        ) from err
-    return dd
+    return import_extra("dask.dataframe", "dask", "Dask")
 
 
 def _check_collection(transactions: Any, what: str) -> None:

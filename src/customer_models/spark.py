@@ -27,14 +27,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from customer_models import summary as _summary
-from customer_models._distributed import model_columns
-from customer_models._summary_options import (
-    NOT_DISTRIBUTED,
-    SplitOptions,
-    SummaryOptions,
-    period_end,
-    same_keywords,
-)
+from customer_models._distributed import NOT_DISTRIBUTED, import_extra, model_columns, period_end
+from customer_models._summary_options import SplitOptions, SummaryOptions, same_keywords
 from customer_models._validation import check_number, check_str
 from customer_models.exceptions import ParameterError
 
@@ -47,13 +41,7 @@ _BUCKET = "_cm_bucket"
 
 
 def _pyspark() -> Any:
-    try:
-        import pyspark.sql.functions as sf
-    except ImportError as err:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            'customer_models.spark needs PySpark: pip install "customer_models[spark]"'
-        ) from err
-    return sf
+    return import_extra("pyspark.sql.functions", "spark", "PySpark")
 
 
 def _check_frame(df: Any, what: str, columns: Sequence[str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,28 @@ def _time_order(codes: np.ndarray, us: np.ndarray, n_customers: int) -> np.ndarr
     # Too wide for one key: rank the distinct times (a sort, faster than np.lexsort).
     times, rank = np.unique(us, return_inverse=True)
     return np.argsort(codes.astype(np.int64) * times.size + rank, kind="stable")
+
+
+class BehaviorOptions(TypedDict, total=False):
+    """The keywords of every engine's ``behavior_features`` (defaults: the in-memory one's)."""
+
+    customer_col: str
+    date_col: str
+    value_col: str
+    channel_col: str | None
+    time_of_day: bool | Literal["auto"]
+    refunds: RefundPolicy
+
+
+def check_behavior_options(time_of_day: Any, refunds: Any) -> None:
+    """Refuse a ``time_of_day`` or ``refunds`` that behaviour features cannot honour."""
+    if time_of_day not in (True, False, "auto"):
+        raise ParameterError(f"time_of_day must be True, False or 'auto', got {time_of_day!r}.")
+    if refunds not in ("error", "drop"):
+        raise ParameterError(
+            f"refunds={refunds!r}: behaviour features describe orders row by row, so refunds "
+            "can only be refused ('error') or ignored ('drop') here."
+        )
 
 
 @polars_out
@@ -116,13 +138,7 @@ def behavior_features(
     >>> float(f.loc[2, "weekend_share"])  # 2024-01-06 is a Saturday
     1.0
     """
-    if time_of_day not in (True, False, "auto"):
-        raise ParameterError(f"time_of_day must be True, False or 'auto', got {time_of_day!r}.")
-    if refunds not in ("error", "drop"):
-        raise ParameterError(
-            f"refunds={refunds!r}: behaviour features describe orders row by row, so refunds "
-            "can only be refused ('error') or ignored ('drop') here."
-        )
+    check_behavior_options(time_of_day, refunds)
     log = read_with(transactions, locals(), columns=() if channel_col is None else (channel_col,))
     assert log.amounts is not None
     codes, uniques = customer_codes(log.ids)

@@ -8,16 +8,26 @@ channel counts); the features are then formed from those sums with the formulas 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from customer_models._summary_options import same_keywords
+from customer_models._transactions import PARSING_OPTIONS
 from customer_models._validation._messages import N_EXAMPLES
 from customer_models._validation._rules import refuse_rows
 from customer_models.exceptions import ParameterError
-from customer_models.segmentation._behavior import _DAYPARTS
+from customer_models.segmentation import _behavior as _memory
+from customer_models.segmentation._behavior import (
+    _DAYPARTS,
+    BehaviorOptions,
+    check_behavior_options,
+)
 from customer_models.sql._read import CID, TS, VALUE, _missing, ibis_module, prepare
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["behavior_features"]
 
@@ -51,16 +61,8 @@ def _channels(rows: Any, channel_col: str, customer_col: str) -> list[Any]:
     return values
 
 
-def behavior_features(
-    table: Any,
-    *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    value_col: str = "amount",
-    channel_col: str | None = None,
-    time_of_day: bool | str = "auto",
-    refunds: str = "error",
-) -> pd.DataFrame:
+@same_keywords(_memory.behavior_features, first="table", drop=PARSING_OPTIONS)
+def behavior_features(table: Any, **options: Unpack[BehaviorOptions]) -> pd.DataFrame:
     """Per-customer behaviour features of a database table, computed in the database.
 
     The same frame as :func:`customer_models.behavior_features` on the same rows (columns,
@@ -95,18 +97,14 @@ def behavior_features(
     >>> f.loc[1, ["n_orders", "aov", "ipt_mean", "spend_trend"]].tolist()
     [3.0, 20.0, 15.0, 10.0]
     """
-    if time_of_day not in (True, False, "auto"):
-        raise ParameterError(f"time_of_day must be True, False or 'auto', got {time_of_day!r}.")
-    if refunds not in ("error", "drop"):
-        raise ParameterError(
-            f"refunds={refunds!r}: behaviour features describe orders row by row, so refunds "
-            "can only be refused ('error') or ignored ('drop') here."
-        )
+    customer_col, channel_col = options["customer_col"], options["channel_col"]
+    time_of_day, refunds = options["time_of_day"], options["refunds"]
+    check_behavior_options(time_of_day, refunds)
     prepared = prepare(
         table,
         customer_col=customer_col,
-        date_col=date_col,
-        value_col=value_col,
+        date_col=options["date_col"],
+        value_col=options["value_col"],
         freq="D",
         time_unit=None,
         refunds=refunds,

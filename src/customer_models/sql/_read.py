@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_models._distributed import import_extra
 from customer_models._time import TIME_UNIT_DAYS, normalize_unit
 from customer_models._transactions import REFUND_POLICIES
 from customer_models._validation import require_columns
@@ -34,13 +35,7 @@ CID, TS, VALUE, PERIOD = "_cm_customer", "_cm_ts", "_cm_value", "_cm_period"
 
 def ibis_module() -> Any:
     """Import Ibis, or say which extra installs it."""
-    try:
-        import ibis
-    except ImportError as err:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            'customer_models.sql needs Ibis: pip install "customer_models[sql]"'
-        ) from err
-    return ibis
+    return import_extra("ibis", "sql", "Ibis")
 
 
 @dataclass(frozen=True)
