@@ -247,3 +247,23 @@ def test_bgbb_value_over_a_window():
     np.testing.assert_allclose(out["expected_value"], e * spend.expected_spend(data), rtol=1e-10)
     now = cm.value_distribution(model, spend, data, t=5, thresholds=[50.0])
     assert (out["p_above_50"] < now["p_above_50"]).all()
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ParetoNBDModel])
+def test_public_functions_take_the_window(cls, cdnow_summary):
+    model = cls().fit(cdnow_summary)
+    data = cdnow_summary.iloc[::40]
+    pmf = cm.purchase_pmf(model, data, t=26, start=13).to_numpy()
+    np.testing.assert_array_equal(pmf, _window_pmf(model, data, 26.0, 13.0))
+    dist = cm.purchase_distribution(model, data, t=26, start=13, quantiles=[0.5, 0.95])
+    e = (
+        model.expected_purchases(data, t=39.0).to_numpy()
+        - model.expected_purchases(data, t=13.0).to_numpy()
+    )
+    np.testing.assert_allclose(dist["expected_purchases"], e, rtol=1e-12)
+    np.testing.assert_allclose(dist["probability_any"], 1.0 - pmf[:, 0], atol=1e-14)
+    cdf = pmf.cumsum(axis=1)
+    for q in (0.5, 0.95):  # the smallest k with F(k) >= q, read off the full pmf
+        np.testing.assert_array_equal(dist[f"q{q:g}"].to_numpy(), (cdf < q).sum(axis=1))
+    with pytest.raises(ParameterError, match="start"):
+        cm.purchase_pmf(model, data, t=26, start=-1)

@@ -259,15 +259,14 @@ def _window_mean(model: Any, frame: pd.DataFrame, t: float, start: float) -> Any
     Not the mean of the scanned pmf: that stops once the mass left is below 1e-10, which for
     a customer nearly surely dead can hold most of a tiny mean.
     """
-    from customer_models.valuation._predictive import expected_purchases_of
+    from customer_models.valuation._predictive import window_expected
 
     if not hasattr(model, "expected_purchases"):
         raise ParameterError(
             f"{type(model).__name__} has no expected_purchases(data, t=), so the value "
             "distribution has no expected value."
         )
-    total = expected_purchases_of(model, frame, start + t)
-    return total - expected_purchases_of(model, frame, start) if start > 0 else total
+    return window_expected(model, frame, t, start)
 
 
 def _discount_factor(

@@ -63,17 +63,29 @@ def expected_purchases_of(model: Any, data: Any, t: Any) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)[ev.inverse]
 
 
+def window_expected(model: Any, data: Any, t: Any, start: float = 0.0) -> np.ndarray:
+    """``E[X(T + start, T + start + t)]`` per row: ``E[X(start + t)] - E[X(start)]``."""
+    total = expected_purchases_of(model, data, float(start) + float(t))
+    return total - expected_purchases_of(model, data, start) if start > 0 else total
+
+
 def per_customer_frame(
-    model: Any, data: Any, t: Any, source: Any, columns: dict[str, np.ndarray]
+    model: Any,
+    data: Any,
+    t: Any,
+    source: Any,
+    columns: dict[str, np.ndarray],
+    start: float = 0.0,
 ) -> pd.DataFrame:
     """Return ``expected_purchases`` (if the model has it) and per-pattern ``columns`` per row.
 
     ``columns`` hold one value per distinct history of ``source``; the frame is on ``data``'s
-    index (every customer gets its pattern's values).
+    index (every customer gets its pattern's values). ``expected_purchases`` is over the window
+    ``(T + start, T + start + t]``.
     """
     out: dict[str, np.ndarray] = {}
     if hasattr(model, "expected_purchases"):
-        out["expected_purchases"] = expected_purchases_of(model, data, t)
+        out["expected_purchases"] = window_expected(model, data, t, start)
     out.update({name: values[source.inverse] for name, values in columns.items()})
     return pd.DataFrame(out, index=source.index)
 
@@ -94,6 +106,7 @@ def purchase_pmf(
     data: Any,
     *,
     t: float,
+    start: float = 0.0,
     tail: float = TAIL,
     max_count: int = MAX_COUNT,
 ) -> pd.DataFrame:
@@ -111,6 +124,11 @@ def purchase_pmf(
         Customer summary with the columns the model needs.
     t : float
         Horizon in the model's time unit (whole opportunities for BG/BB), a scalar.
+    start : float, default 0.0
+        Count the purchases in the later window ``(T + start, T + start + t]`` instead
+        (BG/BB: opportunities ``n + start + 1 .. n + start + t``, whole ``start``); BG/NBD,
+        MBG/NBD, Pareto/NBD and BG/BB only for ``start > 0`` (closed forms, see
+        :mod:`._window_pmf`).
     tail : float, default 1e-10
         Stop a customer's row once ``1 - sum(pmf) < tail`` (1e-13 to 0.5; the kernels sum
         to 1 within about 1e-14).
@@ -136,7 +154,8 @@ def purchase_pmf(
     """
     tol = float(check_number(tail, "tail", low=1e-13, high=0.5))
     cap = int(check_number(max_count, "max_count", low=1, integer=True))
-    source = pmf_source(model, data, t)
+    first = float(check_number(start, "start", low=0.0))
+    source = pmf_source(model, data, t, first)
     res = scan(source, source.fixed(), full=True, tail=tol, max_count=cap)
     assert res.pmf is not None
     table = res.pmf[source.inverse]
@@ -149,6 +168,7 @@ def purchase_distribution(
     data: Any,
     *,
     t: float,
+    start: float = 0.0,
     quantiles: Sequence[float] = (0.05, 0.5, 0.95),
     max_count: int = MAX_COUNT,
 ) -> pd.DataFrame:
@@ -156,8 +176,8 @@ def purchase_distribution(
 
     Parameters
     ----------
-    model, data, t
-        As in :func:`purchase_pmf`.
+    model, data, t, start
+        As in :func:`purchase_pmf` (with ``start``, all columns are of the later window).
     quantiles : sequence of float, default (0.05, 0.5, 0.95)
         Levels in (0, 1 - 1e-9]; the level-``q`` quantile is the smallest count ``k`` with
         ``P(X <= k) >= q``.
@@ -183,11 +203,12 @@ def purchase_distribution(
     """
     levels = _checked_levels(quantiles)
     cap = int(check_number(max_count, "max_count", low=1, integer=True))
-    source = pmf_source(model, data, t)
+    first = float(check_number(start, "start", low=0.0))
+    source = pmf_source(model, data, t, first)
     res = scan(source, source.fixed(), levels=levels, max_count=cap)
     columns = {"probability_any": np.clip(1.0 - res.p0, 0.0, 1.0)}
     columns.update({f"q{q:g}": v for q, v in zip(levels, res.quantile, strict=True)})
-    return per_customer_frame(model, data, t, source, columns)
+    return per_customer_frame(model, data, t, source, columns, first)
 
 
 def _bg_survival(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shift: float) -> Any:
