@@ -31,6 +31,12 @@ Sections (run all, or name some: ``python benchmarks/bench_uncertainty.py speed 
     Outcome intervals on data simulated from each model (achieved share of simulated holdout
     counts inside the interval, and the model's own mean coverage), and confidence intervals of
     the expectation over refits on simulated data (delta and Laplace).
+``window``
+    ``purchase_distribution(t=26, start=s)`` (the count of a later window, quantiles 0.05 and
+    0.95) for s = 0, 13 and 52 weeks: BG/NBD and MBG/NBD on 12,000 simulated customers with
+    distinct T (``tests/valuation/test_predictive.simulate_bg``) and on 1,000,000 at daily
+    resolution, Pareto/NBD on the latter; BG/BB (t = 5 opportunities, s = 0, 3, 10) on
+    1,000,000 simulated customers.
 ``value_coverage``
     The 90% value interval ``[q0.05, q0.95]`` of ``value_distribution`` over a 39-week
     holdout, with and without ``parameter_uncertainty``: BG/NBD + Gamma-Gamma refitted on each
@@ -406,6 +412,53 @@ def coverage(reps: int = 200) -> None:
         print(f"| {method} | " + " | ".join(f"{c:.3f}" for c in cov) + " |")
 
 
+def window() -> None:
+    from test_predictive import simulate_bg
+
+    print("\n## Count of a later window: purchase_distribution(t=26, start=s), q0.05 and q0.95\n")
+    print("| model | customers | distinct (x, T) | s = 0 (s) | s = 13 (s) | s = 52 (s) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    small = simulate_bg(12_000, BG, 13.0, seed=41)[0]
+    large = daily(simulate("bg", 1_000_000, seed=15)[0])
+    cases = [
+        (BetaGeoModel, BG, small),
+        (ModifiedBetaGeoModel, BG, small),
+        (BetaGeoModel, BG, large),
+        (ModifiedBetaGeoModel, BG, large),
+        (ParetoNBDModel, PNBD, large),
+    ]
+    for cls, params, data in cases:
+        model = cls.from_params(**params)
+        pairs = len(data[["frequency", "T"]].drop_duplicates())
+        secs = [
+            _timed(
+                lambda s=s, m=model, d=data: cm.purchase_distribution(
+                    m, d, t=26, start=s, quantiles=[0.05, 0.95]
+                )
+            )[0]
+            for s in (0.0, 13.0, 52.0)
+        ]
+        print(
+            f"| {cls.__name__} | {len(data):,} | {pairs:,} | "
+            + " | ".join(f"{v:.2f}" for v in secs)
+            + " |"
+        )
+    bb = BetaGeoBetaBinomModel.from_params(**BGBB)
+    data, _ = simulate_bgbb(1_000_000, seed=16)
+    secs = [
+        _timed(
+            lambda s=s: cm.purchase_distribution(bb, data, t=5, start=s, quantiles=[0.05, 0.95])
+        )[0]
+        for s in (0, 3, 10)
+    ]
+    print(
+        f"| BetaGeoBetaBinomModel (s = 0, 3, 10 opportunities) | {len(data):,} | "
+        f"{len(data.drop_duplicates()):,} histories | "
+        + " | ".join(f"{v:.2f}" for v in secs)
+        + " |"
+    )
+
+
 def value_coverage_table(reps: int = 10, n_draws: int = 50) -> None:
     """The value interval's coverage (see the module docstring); the code is the test's."""
     from test_value_coverage import FREQUENT, value_coverage
@@ -443,6 +496,7 @@ def main(argv: list[str]) -> None:
     sections = argv or ["speed", "big", "value", "extras", "coverage", "value_coverage"]
     table = {"speed": speed, "big": big, "value": value, "extras": extras, "coverage": coverage}
     table["value_coverage"] = value_coverage_table
+    table["window"] = window
     for name in sections:
         table[name]()
 
