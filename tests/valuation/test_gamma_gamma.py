@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _model_checks import assert_gradient_matches_central_differences, assert_second_row_refused
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
@@ -66,14 +67,7 @@ def test_gradient_matches_finite_differences():
     x = rng.integers(1, 40, size=30).astype(float)
     m = rng.lognormal(3, 1, size=30)
     for params in (PAPER, np.array([0.5, 1.2, 3.0]), np.array([20.0, 8.0, 0.3])):
-        _, grad = k.log_likelihood_gradient_kernel(params, x, m)
-        for j, e in enumerate(np.eye(3)):
-            h = 1e-6 * params[j]
-            num = (
-                k.log_likelihood_kernel(params + h * e, x, m)
-                - k.log_likelihood_kernel(params - h * e, x, m)
-            ) / (2 * h)
-            np.testing.assert_allclose(grad[:, j], num, rtol=1e-5, atol=1e-8)
+        assert_gradient_matches_central_differences(k, params, x, m, rtol=1e-5, atol=1e-8)
 
 
 def test_expected_spend_is_the_weighted_average_of_note_025():
@@ -202,11 +196,7 @@ def test_expected_spend_finite_and_positive(p, q, v, x, m):
     ],
 )
 def test_bad_inputs_raise_clear_errors(frame, column, rule):
-    df = pd.DataFrame(frame, index=["a", "b"])
-    with pytest.raises(DataValidationError, match=rule) as info:
-        GammaGammaModel().fit(df)
-    assert info.value.column == column
-    assert info.value.examples == ["b"]
+    df = assert_second_row_refused(GammaGammaModel().fit, frame, column, rule)
     with pytest.raises(DataValidationError, match=rule):
         GammaGammaModel.from_params(p=6.25, q=3.74, v=15.44).expected_spend(df)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _model_checks import assert_gradient_matches_central_differences, assert_second_row_refused
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import betaln
@@ -58,14 +59,7 @@ def test_gradient_matches_finite_differences():
     d = np.array([1, 2, 3, 7, 7, 0, 40])
     c = np.array([1, 1, 1, 1, 0, 0, 0])
     for params in (np.array([0.704, 1.182]), np.array([3.0, 0.2])):
-        _, grad = k.log_likelihood_gradient_kernel(params, d, c)
-        for j, e in enumerate(np.eye(2)):
-            h = 1e-6 * params[j]
-            num = (
-                k.log_likelihood_kernel(params + h * e, d, c)
-                - k.log_likelihood_kernel(params - h * e, d, c)
-            ) / (2 * h)
-            np.testing.assert_allclose(grad[:, j], num, rtol=1e-6, atol=1e-9)
+        assert_gradient_matches_central_differences(k, params, d, c, rtol=1e-6, atol=1e-9)
 
 
 def test_survival_and_retention_curves():
@@ -203,11 +197,7 @@ def test_curves_bounded_and_finite(alpha, beta, t, d):
     ],
 )
 def test_bad_inputs_raise_clear_errors(frame, column, rule):
-    df = pd.DataFrame(frame, index=["a", "b"])
-    with pytest.raises(DataValidationError, match=rule) as info:
-        ShiftedBetaGeoModel().fit(df)
-    assert info.value.column == column
-    assert info.value.examples == ["b"]
+    assert_second_row_refused(ShiftedBetaGeoModel().fit, frame, column, rule)
 
 
 def test_bad_cohorts_and_arguments():
