@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Callable
 from fractions import Fraction
 from functools import cache
+from types import ModuleType
 
 import mpmath as mp
 import numpy as np
@@ -69,6 +70,37 @@ def _assert_gradient_close(got: np.ndarray, ref: list[float], params: np.ndarray
     assert np.all(np.isfinite(got_log)), (row, got)
     err = np.abs(got_log - np.asarray(ref))
     assert np.all(err <= 1e-7 * np.abs(ref) + 1e-10), (row, got_log.tolist(), ref)
+
+
+def _columns(row: np.ndarray, n_params: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A grid row as a kernel call: the parameters, then each further column as a 1-array."""
+    return row[:n_params], [row[j : j + 1] for j in range(n_params, len(row))]
+
+
+def _assert_gradient_grid(
+    gradient: Callable[..., tuple], reference: Callable[..., mp.mpf], rows: np.ndarray, n: int
+) -> None:
+    """The gradient kernel on each row (``n`` parameters, then the data) against mpmath's
+    derivative of the ``reference`` log-likelihood, in log-parameter units."""
+    for row in rows:
+        params, data = _columns(row, n)
+        _, grad = gradient(params, *data)
+        ref = _log_gradient(reference, tuple(params), tuple(row[n:]))
+        _assert_gradient_close(grad[0], ref, params, row.tolist())
+
+
+def _assert_loglik_and_gradient_grid(
+    kernels: ModuleType, reference: Callable[..., mp.mpf], rows: np.ndarray, n: int, every: int
+) -> None:
+    """The log-likelihood kernel on each row against the mpmath ``reference``, and the
+    gradient kernel on every ``every``-th row."""
+    ref = np.array([float(reference(*row)) for row in rows])
+    got = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        params, data = _columns(row, n)
+        got[i] = kernels.log_likelihood_kernel(params, *data)[0]
+    _assert_loglik_close(got, ref, rows)
+    _assert_gradient_grid(kernels.log_likelihood_gradient_kernel, reference, rows[::every], n)
 
 
 # ----------------------------------------------------------------------------- BG/BB
@@ -225,10 +257,8 @@ def test_bgbb_loglik_grid() -> None:
 
 @pytest.mark.slow
 def test_bgbb_gradient_grid() -> None:
-    for row in _bgbb_grid()[::9]:
-        _, grad = _bgbb.log_likelihood_gradient_kernel(row[:4], row[4:5], row[5:6], row[6:7])
-        ref = _log_gradient(bgbb_loglik, tuple(row[:4]), tuple(row[4:7]))
-        _assert_gradient_close(grad[0], ref, row[:4], row.tolist())
+    rows = _bgbb_grid()[::9, :7]  # the likelihood's columns: without the future t
+    _assert_gradient_grid(_bgbb.log_likelihood_gradient_kernel, bgbb_loglik, rows, 4)
 
 
 def test_bgbb_alive_expectation_and_new_customer_grid() -> None:
@@ -330,13 +360,7 @@ def test_sbg_loglik_and_gradient_grid() -> None:
             if not (c == 1.0 and d == 0.0)
         ]
     )
-    ref = np.array([float(sbg_loglik(*row)) for row in rows])
-    got = np.array([_sbg.log_likelihood_kernel(r[:2], r[2:3], r[3:4])[0] for r in rows])
-    _assert_loglik_close(got, ref, rows)
-    for row in rows[::3]:
-        _, grad = _sbg.log_likelihood_gradient_kernel(row[:2], row[2:3], row[3:4])
-        ref_grad = _log_gradient(sbg_loglik, tuple(row[:2]), tuple(row[2:]))
-        _assert_gradient_close(grad[0], ref_grad, row[:2], row.tolist())
+    _assert_loglik_and_gradient_grid(_sbg, sbg_loglik, rows, 2, every=3)
 
 
 def test_sbg_survival_and_retention_grid() -> None:
@@ -427,15 +451,7 @@ def _gg_grid() -> np.ndarray:
 
 
 def test_gamma_gamma_loglik_and_gradient_grid() -> None:
-    rows = _gg_grid()
-    ref = np.array([float(gg_loglik(*row)) for row in rows])
-
-    got = np.array([_gamma_gamma.log_likelihood_kernel(r[:3], r[3:4], r[4:5])[0] for r in rows])
-    _assert_loglik_close(got, ref, rows)
-    for row in rows[::5]:
-        _, grad = _gamma_gamma.log_likelihood_gradient_kernel(row[:3], row[3:4], row[4:5])
-        ref_grad = _log_gradient(gg_loglik, tuple(row[:3]), tuple(row[3:]))
-        _assert_gradient_close(grad[0], ref_grad, row[:3], row.tolist())
+    _assert_loglik_and_gradient_grid(_gamma_gamma, gg_loglik, _gg_grid(), 3, every=5)
 
 
 def test_gamma_gamma_expected_spend_grid() -> None:
