@@ -108,13 +108,12 @@ class ParetoNBDCovariateModel(PurchaseCovariateMixin, PurchaseModel):
     dropout_covariates : list of str, optional
         Columns acting on the dropout process (``delta``).
     penalizer : float or dict, default 0.0
-        L2 penalty on the coefficients of the standardized covariates, one number or
-        ``{"purchase": ..., "dropout": ...}``: the fit minimizes ``-LL / n + sum_process
-        penalizer_process * sum(beta_std ** 2)``.
+        Per process (``{"purchase": ..., "dropout": ...}``) or one number for both: the
+        coefficient of the L2 penalty ``sum(beta_std ** 2)`` on the standardized
+        covariates' coefficients, added to ``-LL / n``.
     penalizer_coef : float, default 0.0
-        The plain model's penalty (see :class:`~customer_models.valuation.ParetoNBDModel`),
-        applied to the no-covariate fit that starts the fit and is the null model of
-        ``likelihood_ratio_test_``.
+        Penalty of the plain :class:`~customer_models.valuation.ParetoNBDModel` fit that
+        starts this fit and is the null model of ``likelihood_ratio_test_``.
     time_unit : str, optional
         Unit of recency/T/t; default ``data.attrs["time_unit"]``.
 
