@@ -65,11 +65,7 @@ def test_bad_bins_are_refused(bins):
 
 
 def test_too_few_customers_is_the_estimates_error():
-    tx = pd.DataFrame(
-        {
-            "customer_id": [1, 1, 1],
-            "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05"]),
-        }
-    )
+    tx = load_cdnow_transactions(sample=True)
+    one = tx[tx["customer_id"] == tx["customer_id"].iloc[0]]  # one customer, four purchases
     with pytest.raises(DataValidationError, match="at least 2 customers"):
-        plot_regularity(tx)
+        plot_regularity(one)

@@ -37,12 +37,8 @@ CARD = Scorecard(
 
 def main() -> None:
     tx = cm.load_cdnow_transactions()
-    split = cm.calibration_holdout_split(
-        tx,
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
-        freq="W",
-        value_col="amount",
+    split = cm.calibration_holdout_split(  # as docs/decision.md writes it
+        tx, calibration_end="1997-09-30", observation_end="1998-06-30", freq="W", value_col="amount"
     )
     model = BetaGeoModel().fit(split[["frequency", "recency", "T"]])
     comps = health_components(split, model, t=39)
