@@ -236,7 +236,7 @@ class DiscretePurchaseModel(KernelFamily):
         data : pandas.DataFrame
             ``frequency``, ``recency``, ``n_periods`` per customer.
         n : int
-            Number of future transactions (whole number >= 0).
+            The number of transactions in those opportunities (a whole number >= 0).
         t : int
             Future transaction opportunities (whole number >= 0).
 
