@@ -196,9 +196,9 @@ def purchase_distribution(
     --------
     >>> import pandas as pd
     >>> from customer_models.valuation import ParetoNBDModel
-    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-    >>> row = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-    >>> purchase_distribution(m, row, t=39).round(3).iloc[0].tolist()
+    >>> pnbd = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    >>> history = {"frequency": [2], "recency": [30.43], "T": [38.86]}
+    >>> purchase_distribution(pnbd, pd.DataFrame(history), t=39).round(3).iloc[0].tolist()
     [1.455, 0.592, 0.0, 1.0, 5.0]
     """
     levels = _checked_levels(quantiles)
