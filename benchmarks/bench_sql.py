@@ -33,11 +33,10 @@ from collections.abc import Callable
 from typing import Any
 
 import ibis
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 from _common import machine, print_table
-from bench_summary import independent_log
+from bench_summary import check_same, independent_log
 
 import customer_models as cm
 import customer_models.sql as cms
@@ -85,16 +84,8 @@ FROM cal LEFT JOIN hold ON cal.customer_id = hold.customer_id
 
 
 def _check(result: pd.DataFrame, reference: pd.DataFrame, name: str) -> None:
-    aligned = result.loc[reference.index]
     columns = COLUMNS + [c for c in HOLDOUT_COLUMNS if c in reference.columns]
-    for column in columns:
-        np.testing.assert_allclose(
-            aligned[column].to_numpy(float),
-            reference[column].to_numpy(float),
-            rtol=1e-9,
-            atol=1e-9,
-            err_msg=f"{name} disagrees on {column}",
-        )
+    check_same(result, reference, columns, name, atol=1e-9)
 
 
 def _run_sql(con: Any, sql: str) -> pd.DataFrame:

@@ -54,6 +54,21 @@ def independent_log(n_customers: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
+def check_same(
+    result: pd.DataFrame, reference: pd.DataFrame, columns: list[str], name: str, atol: float
+) -> None:
+    """Refuse a result that disagrees with the reference on any of ``columns`` (its customers)."""
+    aligned = result.loc[reference.index]
+    for column in columns:
+        np.testing.assert_allclose(
+            aligned[column].to_numpy(float),
+            reference[column].to_numpy(float),
+            rtol=1e-9,
+            atol=atol,
+            err_msg=f"{name} disagrees on {column}",
+        )
+
+
 def ours(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     return rfm_summary(tx, value_col="amount", observation_end=end)[CORE]
 
@@ -176,15 +191,7 @@ def run_size(
             result = fn()
         peaks[name] = mem.peak_above_baseline_mb
         if isinstance(result, pd.DataFrame):
-            aligned = result.loc[reference.index]
-            for column in CORE:
-                np.testing.assert_allclose(
-                    aligned[column].to_numpy(float),
-                    reference[column].to_numpy(float),
-                    rtol=1e-9,
-                    atol=1e-6,
-                    err_msg=f"{name} disagrees on {column}",
-                )
+            check_same(result, reference, CORE, name, atol=1e-6)
     times: dict[str, list[float]] = {name: [] for name in peers}
     for _ in range(repeat):  # interleaved
         for name, fn in peers.items():

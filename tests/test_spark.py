@@ -97,11 +97,20 @@ def test_calibration_holdout_equals_in_memory(spark, transactions):
     _same(result, expected)
 
 
-def test_fit_and_score_equal_in_memory(spark, transactions):
+def _with_channel(**kwargs):
+    """BG/NBD with a 0/1 channel in both processes (the covariates are counted patterns too)."""
+    from customer_models.valuation._bgnbd_covariates import BetaGeoCovariateModel
+
+    return BetaGeoCovariateModel(["web"], dropout_covariates=["web"], **kwargs)
+
+
+@pytest.mark.parametrize("make_model", [cm.BetaGeoModel, _with_channel], ids=["plain", "channel"])
+def test_fit_and_score_equal_in_memory(spark, transactions, make_model):
     summary = cm.rfm_summary(transactions, time_unit="W", observation_end="2025-06-30")
-    expected_model = cm.BetaGeoModel().fit(summary)
-    frame = spark.createDataFrame(summary[["frequency", "recency", "T"]].reset_index())
-    model = cms.fit_model(cm.BetaGeoModel(time_unit="W"), frame)
+    summary["web"] = (np.random.default_rng(3).random(len(summary)) < 0.4).astype(float)
+    expected_model = make_model().fit(summary)
+    frame = spark.createDataFrame(summary[["frequency", "recency", "T", "web"]].reset_index())
+    model = cms.fit_model(make_model(time_unit="W"), frame)
     np.testing.assert_allclose(model.params_, expected_model.params_, rtol=1e-8)
     scored = _collect(cms.map_customers(frame, model.probability_alive, time_unit="W"))
     np.testing.assert_allclose(
@@ -128,23 +137,3 @@ def test_bad_input_is_refused_by_name(spark, transactions):
         with pytest.raises(CustomerModelsError) as info:
             call()
         assert needle in str(info.value), needle
-
-
-def test_fit_model_with_categorical_covariates_equals_in_memory_fit(spark, transactions):
-    """The covariate columns are part of the counted patterns (a 0/1 channel here)."""
-    from customer_models.valuation._bgnbd_covariates import BetaGeoCovariateModel
-
-    summary = cm.rfm_summary(transactions, time_unit="W", observation_end="2025-06-30")
-    summary["web"] = (np.random.default_rng(3).random(len(summary)) < 0.4).astype(float)
-    expected = BetaGeoCovariateModel(["web"], dropout_covariates=["web"]).fit(summary)
-    frame = spark.createDataFrame(summary[["frequency", "recency", "T", "web"]].reset_index())
-    model = cms.fit_model(
-        BetaGeoCovariateModel(["web"], dropout_covariates=["web"], time_unit="W"), frame
-    )
-    np.testing.assert_allclose(model.params_, expected.params_, rtol=1e-8)
-    scored = _collect(cms.map_customers(frame, model.probability_alive, time_unit="W"))
-    np.testing.assert_allclose(
-        scored["probability_alive"].to_numpy(),
-        expected.probability_alive(summary).sort_index().to_numpy(),
-        rtol=1e-8,
-    )

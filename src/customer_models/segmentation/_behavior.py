@@ -59,6 +59,44 @@ def check_behavior_options(time_of_day: Any, refunds: Any) -> None:
         )
 
 
+def features_from_sums(
+    n: np.ndarray,
+    total: np.ndarray,
+    sum_gap: np.ndarray,
+    ss: np.ndarray,
+    s_ii: np.ndarray,
+    s_iv: np.ndarray,
+    weekend: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Return the value, rhythm, trend and weekend features from per-customer sums.
+
+    The sums (every engine computes them where its data is): orders ``n``, their ``total``
+    value, the sum of the days between consecutive orders and of their squared deviations from
+    the customer's mean gap (``ss``), the sums of ``i**2`` and ``i * value`` over the order
+    numbers ``i`` (0-based, ties averaged) and the weekend orders.
+    """
+    m = n - 1.0  # gaps
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ipt_mean = np.where(m > 0, sum_gap / np.where(m > 0, m, 1.0), np.nan)
+        ipt_std = np.where(m > 1, np.sqrt(ss / np.where(m > 1, m - 1.0, 1.0)), np.nan)
+        ipt_cv = np.where(ipt_mean > 0, ipt_std / np.where(ipt_mean > 0, ipt_mean, 1.0), np.nan)
+    s_i = n * (n - 1.0) / 2.0  # tied numbers are averaged, so the sum is unchanged
+    denominator = n * s_ii - s_i * s_i
+    safe = denominator > 1e-9 * np.maximum(n * s_ii, 1.0)
+    trend = np.zeros(n.size)
+    trend[safe] = (n[safe] * s_iv[safe] - s_i[safe] * total[safe]) / denominator[safe]
+    return {
+        "n_orders": n,
+        "total_value": total,
+        "aov": total / n,
+        "ipt_mean": ipt_mean,
+        "ipt_std": ipt_std,
+        "ipt_cv": ipt_cv,
+        "spend_trend": trend,
+        "weekend_share": weekend / n,
+    }
+
+
 @polars_out
 def behavior_features(
     transactions: Any,
@@ -165,37 +203,18 @@ def behavior_features(
     same = c[1:] == c[:-1]
     gaps = (np.diff(t)[same]) / US_PER_DAY
     gap_owner = c[1:][same]
-    m = n - 1.0
     sum_gap = np.bincount(gap_owner, weights=gaps, minlength=n_customers)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ipt_mean = np.where(m > 0, sum_gap / np.where(m > 0, m, 1.0), np.nan)
-        centred = gaps - ipt_mean[gap_owner]
-        ss = np.bincount(gap_owner, weights=centred * centred, minlength=n_customers)
-        ipt_std = np.where(m > 1, np.sqrt(ss / np.where(m > 1, m - 1.0, 1.0)), np.nan)
-        ipt_cv = np.where(ipt_mean > 0, ipt_std / np.where(ipt_mean > 0, ipt_mean, 1.0), np.nan)
-
-    s_i = n * (n - 1.0) / 2.0  # tied numbers are averaged, so the sum is unchanged
+    # a customer with gaps has n - 1 >= 1 of them; the others have none to centre
+    centred = gaps - (sum_gap / np.maximum(n - 1.0, 1.0))[gap_owner]
+    ss = np.bincount(gap_owner, weights=centred * centred, minlength=n_customers)
     s_ii = np.bincount(c, weights=i * i, minlength=n_customers)
     s_iv = np.bincount(c, weights=i * v, minlength=n_customers)
-    denominator = n * s_ii - s_i * s_i
-    safe = denominator > 1e-9 * np.maximum(n * s_ii, 1.0)
-    trend = np.zeros(n_customers)
-    trend[safe] = (n[safe] * s_iv[safe] - s_i[safe] * total[safe]) / denominator[safe]
 
     day = np.floor_divide(t, US_PER_DAY)
     weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     weekend = np.bincount(c, weights=(weekday >= 5).astype(np.float64), minlength=n_customers)
 
-    out: dict[str, np.ndarray] = {
-        "n_orders": n,
-        "total_value": total,
-        "aov": total / n,
-        "ipt_mean": ipt_mean,
-        "ipt_std": ipt_std,
-        "ipt_cv": ipt_cv,
-        "spend_trend": trend,
-        "weekend_share": weekend / n,
-    }
+    out = features_from_sums(n, total, sum_gap, ss, s_ii, s_iv, weekend)
     since_midnight = t - day * US_PER_DAY
     if time_of_day is True or (time_of_day == "auto" and bool(np.any(since_midnight != 0))):
         part = since_midnight // _US_PER_DAYPART

@@ -158,8 +158,8 @@ def calibration_holdout_split(table: Any, **options: Unpack[ParsedSplitOptions])
     Raises
     ------
     DataValidationError
-        ``calibration_end`` before the first purchase or not before ``observation_end``, and the
-        errors of :func:`rfm_summary`.
+        The errors of :func:`customer_models.calibration_holdout_split` (a ``calibration_end``
+        outside the data's span among them) and of :func:`rfm_summary`.
 
     Examples
     --------

@@ -23,6 +23,7 @@ from customer_models.segmentation._behavior import (
     _DAYPARTS,
     BehaviorOptions,
     check_behavior_options,
+    features_from_sums,
 )
 from customer_models.sql._read import CID, TS, VALUE, _missing, ibis_module, prepare
 
@@ -151,31 +152,15 @@ def behavior_features(table: Any, **options: Unpack[BehaviorOptions]) -> pd.Data
 def _features(f: pd.DataFrame, time_of_day: bool | str, channels: list[Any]) -> dict[str, Any]:
     """Return the features from the per-customer sums, with the in-memory formulas."""
     n = f["n"].to_numpy(dtype=np.float64)
-    total = f["total"].to_numpy(dtype=np.float64)
-    m = n - 1.0
-    sum_gap = f["sum_gap"].fillna(0.0).to_numpy(dtype=np.float64)
-    ss = f["ss"].fillna(0.0).to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ipt_mean = np.where(m > 0, sum_gap / np.where(m > 0, m, 1.0), np.nan)
-        ipt_std = np.where(m > 1, np.sqrt(ss / np.where(m > 1, m - 1.0, 1.0)), np.nan)
-        ipt_cv = np.where(ipt_mean > 0, ipt_std / np.where(ipt_mean > 0, ipt_mean, 1.0), np.nan)
-    s_i = n * (n - 1.0) / 2.0
-    s_ii = f["s_ii"].to_numpy(dtype=np.float64)
-    s_iv = f["s_iv"].to_numpy(dtype=np.float64)
-    denominator = n * s_ii - s_i * s_i
-    safe = denominator > 1e-9 * np.maximum(n * s_ii, 1.0)
-    trend = np.zeros(n.size)
-    trend[safe] = (n[safe] * s_iv[safe] - s_i[safe] * total[safe]) / denominator[safe]
-    out: dict[str, Any] = {
-        "n_orders": n,
-        "total_value": total,
-        "aov": total / n,
-        "ipt_mean": ipt_mean,
-        "ipt_std": ipt_std,
-        "ipt_cv": ipt_cv,
-        "spend_trend": trend,
-        "weekend_share": f["weekend"].to_numpy(dtype=np.float64) / n,
-    }
+    out: dict[str, Any] = features_from_sums(
+        n,
+        f["total"].to_numpy(dtype=np.float64),
+        f["sum_gap"].fillna(0.0).to_numpy(dtype=np.float64),
+        f["ss"].fillna(0.0).to_numpy(dtype=np.float64),
+        f["s_ii"].to_numpy(dtype=np.float64),
+        f["s_iv"].to_numpy(dtype=np.float64),
+        f["weekend"].to_numpy(dtype=np.float64),
+    )
     if time_of_day is True or (time_of_day == "auto" and bool(f["timed"].max() > 0)):
         for label in _DAYPARTS:
             out[f"{label}_share"] = f[f"part_{label}"].to_numpy(dtype=np.float64) / n

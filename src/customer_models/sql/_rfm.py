@@ -108,9 +108,9 @@ def rfm_segment_expression(segmenter: RFMSegmenter, table: Any) -> Any:
     Parameters
     ----------
     segmenter : RFMSegmenter
-        Fitted, with its columns given by name.
+        Fitted, with its scorer's columns given by name.
     table : ibis.expr.types.Table
-        A customer summary with those columns.
+        As in :func:`rfm_score_expressions`.
 
     Returns
     -------
