@@ -436,3 +436,26 @@ def test_engines_show_and_check_the_in_memory_keywords(module, first, own):
         **_PARSING_DEFAULTS,
         "include_log_interpurchase": False,
     }
+
+
+def test_other_readers_show_the_in_memory_keywords():
+    """log_interpurchase_sum and SQL behavior_features take their in-memory peers' keywords."""
+    from customer_models import behavior_features, log_interpurchase_sum
+    from customer_models.sql import behavior_features as sql_behavior_features
+
+    expected = dict(_SHARED_DEFAULTS, **_PARSING_DEFAULTS)
+    del expected["include_first_transaction"]
+    assert _keywords(log_interpurchase_sum) == expected
+    assert list(_keywords(log_interpurchase_sum)) == list(expected)
+    behavior = {
+        "customer_col": "customer_id",
+        "date_col": "date",
+        "value_col": "amount",
+        "channel_col": None,
+        "time_of_day": "auto",
+        "refunds": "error",
+    }
+    assert _keywords(behavior_features) == {**behavior, "date_format": None, "dayfirst": None}
+    assert _keywords(sql_behavior_features) == behavior
+    with pytest.raises(TypeError, match="unexpected keyword argument 'date_format'"):
+        sql_behavior_features(None, date_format="%Y")

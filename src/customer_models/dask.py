@@ -207,12 +207,10 @@ def calibration_holdout_split(
     Examples
     --------
     >>> import dask.dataframe as dd
-    >>> import customer_models as cm
-    >>> from customer_models import dask as cmd
-    >>> tx = cm.load_cdnow_transactions(sample=True)
+    >>> from customer_models import dask as cmd, load_cdnow_transactions
+    >>> tx = dd.from_pandas(load_cdnow_transactions(sample=True), npartitions=3)
     >>> split = cmd.calibration_holdout_split(
-    ...     dd.from_pandas(tx, npartitions=3), calibration_end="1997-09-30",
-    ...     observation_end="1998-06-30", time_unit="W")
+    ...     tx, calibration_end="1997-09-30", observation_end="1998-06-30", time_unit="W")
     >>> int(split["frequency_holdout"].sum().compute())
     1882
     """
