@@ -42,31 +42,29 @@ def simulated() -> pd.DataFrame:
     return make_transactions(3_000, random_state=11)
 
 
-@pytest.mark.parametrize("freq", ["D", "W"])
-def test_matches_lifetimes_summary(simulated, freq):
-    lifetimes_utils = pytest.importorskip("lifetimes.utils")
-    expected = lifetimes_utils.summary_data_from_transaction_data(
-        simulated, "customer_id", "date", monetary_value_col="amount", freq=freq
-    )
-    ours = rfm_summary(simulated, value_col="amount", freq=freq)
-    assert ours.index.equals(expected.index)
-    np.testing.assert_array_equal(ours["frequency"], expected["frequency"])
-    for column in ["recency", "T", "monetary_value"]:
-        np.testing.assert_allclose(ours[column], expected[column], rtol=1e-12, atol=1e-9)
-
-
-def test_matches_lifetimes_with_first_transaction(simulated):
+@pytest.mark.parametrize(
+    ("freq", "include_first_transaction"), [("D", False), ("W", False), ("D", True)]
+)
+def test_matches_lifetimes_summary(simulated, freq, include_first_transaction):
     lifetimes_utils = pytest.importorskip("lifetimes.utils")
     expected = lifetimes_utils.summary_data_from_transaction_data(
         simulated,
         "customer_id",
         "date",
         monetary_value_col="amount",
-        include_first_transaction=True,
+        freq=freq,
+        include_first_transaction=include_first_transaction,
     )
-    ours = rfm_summary(simulated, value_col="amount", include_first_transaction=True)
+    ours = rfm_summary(
+        simulated,
+        value_col="amount",
+        freq=freq,
+        include_first_transaction=include_first_transaction,
+    )
+    assert ours.index.equals(expected.index)
     np.testing.assert_array_equal(ours["frequency"], expected["frequency"])
-    np.testing.assert_allclose(ours["monetary_value"], expected["monetary_value"], rtol=1e-12)
+    for column in ["recency", "T", "monetary_value"]:
+        np.testing.assert_allclose(ours[column], expected[column], rtol=1e-12, atol=1e-9)
 
 
 def test_holdout_matches_lifetimes(simulated):
