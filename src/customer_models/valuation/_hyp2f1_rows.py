@@ -49,8 +49,8 @@ def ratio_series_rows(
     has converged when, at one of the tests every ``_CHECK`` terms, its last term is at most
     ``1e-17`` of its running sum in absolute value and all later terms have one sign
     (``k + 1 > max(-A, -B)``). Rows that do not converge within ``max_terms`` terms, or whose
-    sum overflows, get ``converged = False`` and must not be used by the caller: no
-    approximate tail is ever returned as a value.
+    sum overflows (value NaN), get ``converged = False`` and must not be used by the caller:
+    no approximate tail is ever returned as a value.
 
     Parameters
     ----------
@@ -131,10 +131,11 @@ def _chunk(
                 term, total, k_min = term[keep], total[keep], k_min[keep]
                 finished = finished[keep]
                 num, den = num[keep], den[keep]
-    ok = np.isfinite(out)
     rest = rows[~finished]
-    ok[rest] = False
     out[rest] = total[~finished]
+    ok = np.isfinite(out)
+    ok[rest] = False
+    out[~ok & ~np.isfinite(out)] = np.nan  # an overflow: NaN, as in `pfq_series`, never inf
     return out, ok
 
 
