@@ -254,8 +254,8 @@ def test_fit_model_with_covariates_equals_in_memory_fit(
     """Covariates are part of the pattern key: the fit on the patterns is the customers' fit.
 
     Compressed on (x, t_x, T, z) in memory too (categorical), the two fits agree to 1e-8. With
-    a continuous covariate every customer is a pattern and the in-memory fit itself moves by
-    6e-7 when its rows are permuted (Newton stops where the objective stops decreasing in
+    a continuous covariate every customer is a pattern and the in-memory fit itself moves (6e-7
+    on this base) when its rows are permuted (Newton stops where the objective stops decreasing in
     double precision): the Dask fit equals to 1e-8 the in-memory fit of the rows in the order
     the grouping delivers them (sorted by the key), and the fit in the original order to
     ``order_rtol``.

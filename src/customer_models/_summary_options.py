@@ -6,7 +6,8 @@ defaults. The Dask, Spark and SQL engines take the same keywords as ``**options`
 (without what the engine does not support, plus the engine's own keywords): ``help`` and
 ``inspect.signature`` show every keyword with its default, a call is checked against it, and the
 engine receives every keyword with the defaults filled in. The defaults live in one place, so an
-engine cannot drift from the in-memory function.
+engine cannot drift from the in-memory function. :func:`customer_models.log_interpurchase_sum`
+and the SQL ``behavior_features`` take their in-memory peer's keywords the same way.
 """
 
 from __future__ import annotations
