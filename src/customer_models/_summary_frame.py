@@ -28,7 +28,6 @@ __all__ = [
 
 def summary_frame(
     red: Reduced,
-    *,
     end_period: int,
     freq: str,
     time_unit: str,
@@ -36,6 +35,7 @@ def summary_frame(
     include_first_transaction: bool,
     tz: Any,
 ) -> pd.DataFrame:
+    """Build the summary frame of a reduction at ``end_period`` (the in-memory and SQL paths)."""
     scale = TIME_UNIT_DAYS[freq] / TIME_UNIT_DAYS[time_unit]
     # An owned reduction's arrays become the columns in place (no fresh 80 MB arrays at 10M).
     reuse = red.owned and red.first_period.dtype == np.float64
@@ -100,16 +100,9 @@ def summary_until(
     reduction needs them; the split matches its holdout rows to the returned reduction.
     """
     reduced = reduce_purchases(log, freq, end_us=end_us, periods=periods)
-    summary = summary_frame(
-        reduced,
-        end_period=end_period,
-        freq=freq,
-        time_unit=time_unit,
-        customer_col=customer_col,
-        include_first_transaction=include_first_transaction,
-        tz=log.tz,
-    )
-    return reduced, summary
+    # the same names, in summary_frame's order
+    args = (end_period, freq, time_unit, customer_col, include_first_transaction, log.tz)
+    return reduced, summary_frame(reduced, *args)
 
 
 def check_end(end_us: int, first_us: int, argument: str, date_col: str, n_rows: int) -> None:
