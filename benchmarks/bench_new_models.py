@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_new_models.py [--sizes 100000 1000000]
+    python benchmarks/bench_new_models.py [--sizes 100000 1000000] [--evaluations]
 
 Customers are simulated from the GGompertz/NBD story (Bemmaor and Glady 2012: Gamma(0.8, 6)
 purchase rates per week, Gompertz lifetimes with b = 0.05 and eta ~ Gamma(1.5, 3)), first
@@ -17,6 +17,7 @@ Pareto/NBD fit, the distinct patterns, the fitted parameters and the convergence
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import tracemalloc
@@ -63,11 +64,50 @@ def fit_once(cls: type, data: pd.DataFrame) -> tuple[float, float, object]:
     return seconds, peak, model
 
 
+def time_evaluations(n: int) -> None:
+    """One evaluation on the patterns at the true parameters, each path twice."""
+    from unittest import mock
+
+    from customer_models.valuation import _ggompertz_likelihood as lik
+    from customer_models.valuation._patterns import compress_patterns
+
+    data = simulate(n)
+    patterns = compress_patterns([data[c].to_numpy() for c in ("frequency", "recency", "T")])
+    params = np.array(list(TRUE.values()))
+    results = {}
+    for _ in range(2):
+        for path in ("shared tails", "direct"):
+            # the direct path is the kernel's own fallback when no tails are shared
+            patch = mock.patch.object(lik, "distinct_rows", return_value=None)
+            with patch if path == "direct" else contextlib.nullcontext():
+                start = time.perf_counter()
+                ll, grad = lik.log_likelihood_gradient_kernel(params, *patterns.columns)
+                seconds = time.perf_counter() - start
+            results[path] = (ll, grad)
+            print(f"{n:,} customers, {ll.size:,} patterns, {path}: {seconds:.2f} s")
+    (ll_s, g_s), (ll_d, g_d) = results["shared tails"], results["direct"]
+    scale = np.abs(g_d).max(axis=0)
+    print(
+        f"largest relative difference: log-likelihood {np.max(np.abs(ll_s / ll_d - 1)):.1e}, "
+        f"gradient {np.max(np.abs(g_s - g_d) / scale):.1e} of its largest per-row value"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--evaluations",
+        action="store_true",
+        help="time one GGompertz/NBD likelihood-and-gradient evaluation per size instead: "
+        "shared tails against the direct integral per pattern",
+    )
     args = parser.parse_args()
     print(machine(), "(measured under load: other agents share the machine)")
+    if args.evaluations:
+        for n in args.sizes:
+            time_evaluations(n)
+        return
     rows = []
     for n in args.sizes:
         data = simulate(n)

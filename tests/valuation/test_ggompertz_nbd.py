@@ -8,22 +8,15 @@ import _mpref_ggompertz as ref
 import numpy as np
 import pandas as pd
 import pytest
+from _ggompertz_sim import gompertz_lifetimes, simulate_ggompertz, simulate_poisson_log
 from scipy.integrate import quad
 from scipy.special import gammaln
 
-from customer_models import customer_lifetime_value, with_time_unit
+from customer_models import customer_lifetime_value
 from customer_models.valuation import ParetoNBDModel, _pareto_nbd, load_model
-from customer_models.valuation._ggompertz_likelihood import (
-    log_likelihood_gradient_kernel,
-    log_likelihood_kernel,
-    probability_alive_kernel,
-)
+from customer_models.valuation import _ggompertz_likelihood as lik
+from customer_models.valuation import _ggompertz_predictions as pred
 from customer_models.valuation._ggompertz_nbd import GGompertzNBDModel
-from customer_models.valuation._ggompertz_predictions import (
-    expected_purchases_kernel,
-    expected_purchases_new_customer_kernel,
-    probability_of_purchases_kernel,
-)
 from customer_models.valuation._registry import MODEL_CLASSES
 
 #: Bemmaor and Glady (2012), Table 2, CDNOW (as CLVTools' test_correctness_ggomnbd.R cites it).
@@ -33,29 +26,6 @@ PUBLISHED_LL = -9594.98
 CLVTOOLS_LL = -9594.9762
 #: A customer base with real Gompertz ageing: the lifetime density has an interior mode.
 TRUE = {"r": 0.8, "alpha": 6.0, "b": 0.05, "s": 1.5, "beta": 3.0}
-
-
-def simulate(n: int, seed: int, horizon: float = 0.0, params: dict | None = None):
-    """The model's generative process (Bemmaor and Glady 2012, section 2).
-
-    ``λ ~ Gamma(r, rate α)``; ``η ~ Gamma(s, rate β)``; the lifetime has hazard
-    ``b η e^(bτ)``, i.e. survival ``exp(−η (e^(bτ) − 1))``, drawn by inversion as
-    ``τ = log(1 + E/η)/b`` with ``E ~ Exp(1)``; Poisson purchases at rate λ while alive.
-    Returns the summary (weeks), each customer's purchases in ``(T, T + horizon]`` and whether
-    they were alive at T.
-    """
-    p = TRUE if params is None else params
-    rng = np.random.default_rng(seed)
-    lam = rng.gamma(p["r"], 1.0 / p["alpha"], n)
-    eta = rng.gamma(p["s"], 1.0 / p["beta"], n)
-    tau = np.log1p(rng.exponential(size=n) / eta) / p["b"]
-    T = rng.uniform(20.0, 80.0, n)
-    active = np.minimum(tau, T)
-    x = rng.poisson(lam * active)
-    t_x = np.where(x > 0, active * rng.uniform(size=n) ** (1.0 / np.maximum(x, 1)), 0.0)
-    future = rng.poisson(lam * np.clip(np.minimum(tau, T + horizon) - T, 0.0, None))
-    data = pd.DataFrame({"frequency": x.astype(float), "recency": t_x, "T": T})
-    return with_time_unit(data, "W"), future, tau > T
 
 
 def _fit(data, **kwargs):
@@ -109,12 +79,14 @@ def test_cdnow_rows_match_mpmath_at_the_published_parameters(cdnow, row):
     params = list(PUBLISHED.values())
     ll_ref, alive_ref = ref.log_likelihood_and_alive(params, x, t_x, T)
     one = np.ones(1)
-    assert log_likelihood_kernel(params, x * one, t_x * one, T * one)[0] == pytest.approx(
+    assert lik.log_likelihood_kernel(params, x * one, t_x * one, T * one)[0] == pytest.approx(
         float(ll_ref), rel=1e-12
     )
-    assert probability_alive_kernel(params, x, t_x, T) == pytest.approx(float(alive_ref), 1e-11)
+    assert lik.probability_alive_kernel(params, x, t_x, T) == pytest.approx(float(alive_ref), 1e-11)
     e_ref = float(alive_ref * ref.expected_given_alive(params, x, T, 39.0))
-    assert expected_purchases_kernel(params, x, t_x, T, 39.0) == pytest.approx(e_ref, rel=1e-11)
+    assert pred.expected_purchases_kernel(params, x, t_x, T, 39.0) == pytest.approx(
+        e_ref, rel=1e-11
+    )
 
 
 def test_log_likelihood_at_published_parameters_matches_scipy_quad(cdnow):
@@ -139,29 +111,31 @@ def test_log_likelihood_at_published_parameters_matches_scipy_quad(cdnow):
         ll += np.log(first + s * b * beta**s * integral)
         total += counts[(x, t_x, T)] * ll
     x, t_x, T = (cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    ours = log_likelihood_kernel(params, x, t_x, T).sum()
+    ours = lik.log_likelihood_kernel(params, x, t_x, T).sum()
     assert ours == pytest.approx(total, rel=1e-11)
     assert round(ours, 2) == -9595.77  # the rounded published b and beta cost 0.8
 
 
 def test_analytic_gradient_matches_differences_of_the_likelihood():
-    data, _, _ = simulate(300, seed=3)
+    data, _, _ = simulate_ggompertz(300, TRUE, seed=3)
     x, t_x, T = (data[c].to_numpy() for c in ("frequency", "recency", "T"))
     params = np.array(list(TRUE.values()))
-    ll, grad = log_likelihood_gradient_kernel(params, x, t_x, T)
-    np.testing.assert_allclose(ll, log_likelihood_kernel(params, x, t_x, T), rtol=1e-14)
+    ll, grad = lik.log_likelihood_gradient_kernel(params, x, t_x, T)
+    np.testing.assert_allclose(ll, lik.log_likelihood_kernel(params, x, t_x, T), rtol=1e-14)
     for k in range(5):
         step = 1e-5 * params[k]
         up, down = params.copy(), params.copy()
         up[k] += step
         down[k] -= step
-        numeric = log_likelihood_kernel(up, x, t_x, T) - log_likelihood_kernel(down, x, t_x, T)
+        numeric = lik.log_likelihood_kernel(up, x, t_x, T) - lik.log_likelihood_kernel(
+            down, x, t_x, T
+        )
         np.testing.assert_allclose(grad[:, k], numeric / (2 * step), rtol=1e-6, atol=1e-8)
 
 
 @pytest.fixture(scope="module")
 def simulated_fit():
-    data, _, _ = simulate(20_000, seed=1)
+    data, _, _ = simulate_ggompertz(20_000, TRUE, seed=1)
     return data, _fit(data)
 
 
@@ -182,7 +156,7 @@ def test_simulated_optimum_is_a_zero_of_the_hand_written_gradient(simulated_fit)
     head = data.head(1500)
     params = model.params_.to_numpy()
     x, t_x, T = (head[c].to_numpy() for c in ("frequency", "recency", "T"))
-    ours = log_likelihood_kernel(params, x, t_x, T)
+    ours = lik.log_likelihood_kernel(params, x, t_x, T)
 
     def hand(p, i):
         r, alpha, b, s, beta = p
@@ -208,7 +182,7 @@ def test_simulated_optimum_is_a_zero_of_the_hand_written_gradient(simulated_fit)
         assert ours[i] == pytest.approx(hand(params, i), rel=1e-10, abs=1e-12)
     # and the total gradient of the fit (all rows) vanishes relative to its per-row scale
     x, t_x, T = (data[c].to_numpy() for c in ("frequency", "recency", "T"))
-    _, grad = log_likelihood_gradient_kernel(params, x, t_x, T)
+    _, grad = lik.log_likelihood_gradient_kernel(params, x, t_x, T)
     scale = np.abs(grad).sum(axis=0)
     assert np.all(np.abs(grad.sum(axis=0)) < 1e-6 * scale)
 
@@ -216,7 +190,7 @@ def test_simulated_optimum_is_a_zero_of_the_hand_written_gradient(simulated_fit)
 @pytest.mark.slow
 def test_predictions_match_simulated_futures():
     t = 26.0
-    data, future, alive_true = simulate(60_000, seed=2, horizon=t)
+    data, future, alive_true = simulate_ggompertz(60_000, TRUE, seed=2, horizon=t)
     model = GGompertzNBDModel.from_params(time_unit="W", **TRUE)
     alive = model.probability_alive(data).to_numpy()
     bins = np.digitize(alive, [0.2, 0.4, 0.6, 0.8, 0.95])
@@ -224,12 +198,11 @@ def test_predictions_match_simulated_futures():
         rows = bins == k
         spread = np.sqrt(alive[rows].mean() * (1 - alive[rows].mean()) / rows.sum())
         assert abs(alive_true[rows].mean() - alive[rows].mean()) < 4 * spread + 1e-3, k
-    expected = model.expected_purchases(data, t=t).to_numpy()
-    groups = np.minimum(data["frequency"].to_numpy(), 8)
-    for k in np.unique(groups):
-        rows = groups == k
-        spread = future[rows].std() / np.sqrt(rows.sum())
-        assert abs(future[rows].mean() - expected[rows].mean()) < 4 * spread, k
+    by_frequency = pd.DataFrame(
+        {"future": future, "expected": model.expected_purchases(data, t=t).to_numpy()}
+    ).groupby(np.minimum(data["frequency"].to_numpy(), 8))
+    means, spread = by_frequency.mean(), by_frequency["future"].sem(ddof=0)
+    assert (abs(means["future"] - means["expected"]) < 4 * spread).all(), means
     for n in (0, 1, 2, 5):
         pmf = model.probability_of_purchases(data, n=n, t=t).to_numpy()
         share = np.mean(future == n)
@@ -238,13 +211,9 @@ def test_predictions_match_simulated_futures():
 
 def test_new_customer_expectation_matches_simulation_and_mpmath():
     n, t = 200_000, 52.0
-    rng = np.random.default_rng(5)
-    lam = rng.gamma(TRUE["r"], 1.0 / TRUE["alpha"], n)
-    eta = rng.gamma(TRUE["s"], 1.0 / TRUE["beta"], n)
-    tau = np.log1p(rng.exponential(size=n) / eta) / TRUE["b"]
-    purchases = rng.poisson(lam * np.minimum(tau, t))
+    purchases = simulate_ggompertz(n, TRUE, seed=5, T=t)[0]["frequency"].to_numpy()
     params = list(TRUE.values())
-    got = float(expected_purchases_new_customer_kernel(params, t))
+    got = float(pred.expected_purchases_new_customer_kernel(params, t))
     assert abs(purchases.mean() - got) < 4 * purchases.std() / np.sqrt(n)
     assert got == pytest.approx(float(ref.expected_given_alive(params, 0, 0, t)), rel=1e-12)
     model = GGompertzNBDModel.from_params(time_unit="W", **TRUE)
@@ -256,6 +225,24 @@ def test_new_customer_expectation_matches_simulation_and_mpmath():
     )
 
 
+def test_purchase_by_purchase_simulation_matches_the_new_customer_expectation():
+    """The event-level simulator (used by the model-choice tests) against E[X(t)]."""
+    n, T, holdout = 100_000, 30.0, 39.0
+    rng = np.random.default_rng(8)
+    lam = rng.gamma(TRUE["r"], 1.0 / TRUE["alpha"], n)
+    tau = gompertz_lifetimes(rng, n, TRUE["b"], TRUE["s"], TRUE["beta"])
+    data = simulate_poisson_log(rng, lam, tau, np.full(n, T), holdout)
+    params = list(TRUE.values())
+    for counts, t in (
+        (data["frequency"], T),
+        (data["frequency"] + data["frequency_holdout"], T + holdout),
+    ):
+        expected = float(pred.expected_purchases_new_customer_kernel(params, t))
+        assert abs(counts.mean() - expected) < 4 * counts.std() / np.sqrt(n), t
+    assert (data["recency"] <= T).all()
+    assert (data["frequency"] > 0).any()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("x", "t_x", "T", "t"), [(0, 0, 39, 39), (3, 30, 39, 100), (40, 35, 80, 5)]
@@ -263,11 +250,11 @@ def test_new_customer_expectation_matches_simulation_and_mpmath():
 def test_pmf_sums_to_one_and_its_mean_is_the_expectation(x, t_x, T, t):
     params = list(TRUE.values())
     n = np.arange(400.0)
-    pmf = probability_of_purchases_kernel(params, n, x, t_x, T, t)
+    pmf = pred.probability_of_purchases_kernel(params, n, x, t_x, T, t)
     assert pmf.sum() == pytest.approx(1.0, abs=1e-10)
-    mean = float(expected_purchases_kernel(params, x, t_x, T, t))
+    mean = float(pred.expected_purchases_kernel(params, x, t_x, T, t))
     assert float(n @ pmf) == pytest.approx(mean, rel=1e-9)
-    alive = float(probability_alive_kernel(params, x, t_x, T))
+    alive = float(lik.probability_alive_kernel(params, x, t_x, T))
     for k in (0, 1, 4):
         expected = alive * float(ref.pmf_given_alive(params, k, x, T, t)) + (1 - alive) * (k == 0)
         assert pmf[k] == pytest.approx(expected, rel=1e-9)
@@ -281,17 +268,17 @@ def test_small_b_is_pareto_nbd_in_every_prediction(cdnow):
     x, t_x, T = (cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     pareto = [r, alpha, s, beta]
     np.testing.assert_allclose(
-        log_likelihood_kernel(params, x, t_x, T),
+        lik.log_likelihood_kernel(params, x, t_x, T),
         _pareto_nbd.log_likelihood_kernel(pareto, x, t_x, T),
         rtol=1e-7,
     )
     np.testing.assert_allclose(
-        probability_alive_kernel(params, x, t_x, T),
+        lik.probability_alive_kernel(params, x, t_x, T),
         _pareto_nbd.probability_alive_kernel(pareto, x, t_x, T),
         rtol=1e-7,
     )
     np.testing.assert_allclose(
-        expected_purchases_kernel(params, x, t_x, T, 52.0),
+        pred.expected_purchases_kernel(params, x, t_x, T, 52.0),
         _pareto_nbd.expected_purchases_kernel(pareto, x, t_x, T, 52.0),
         rtol=1e-7,
     )

@@ -143,3 +143,36 @@ def test_ggompertz_new_customer_grid():
         for value, params in zip(got, rows, strict=True):
             expected = float(ref.expected_given_alive(params, 0.0, 0.0, t))
             assert value == pytest.approx(expected, rel=RTOL), (params.tolist(), t)
+
+
+#: Rows on a shared grid of (x, t_x, T), so that the kernels take the two-tail path
+#: (``∫_{t_x}^T = ∫_{t_x}^H − ∫_T^H``, each tail integrated once for the rows sharing it).
+SHARED_ROWS = [(0.0, 0.0, T) for T in (30.0, 39.0, 64.0)] + [
+    (x, t_x, T)
+    for x in (2.0, 7.0)
+    for t_x in (1.0, 5.0, 12.0, 20.0, 29.0)
+    for T in (30.0, 39.0, 64.0)
+]
+SHARED_PARAMS = (
+    (0.553, 10.578, 0.0002, 0.603, 0.0026),
+    (0.8, 6.0, 0.05, 1.5, 3.0),
+    (2.0, 0.5, 1.0, 0.3, 1e-4),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", SHARED_PARAMS)
+def test_shared_tails_match_mpmath(params):
+    x, t_x, T = np.array(SHARED_ROWS).T
+    flat = tuple(np.full(x.size, v) for v in params)
+    _, high = gg_lik._tails(flat, x, t_x, T, gradient=False)
+    assert high is not None  # the rows share their tails: the two-tail path was taken
+    ll = gg_lik.log_likelihood_kernel(params, x, t_x, T)
+    alive = gg_lik.probability_alive_kernel(params, x, t_x, T)
+    ll_grad, _ = gg_lik.log_likelihood_gradient_kernel(params, x, t_x, T)
+    np.testing.assert_allclose(ll_grad, ll, rtol=1e-13, atol=1e-13)
+    for i, row in enumerate(SHARED_ROWS):
+        ll_ref, alive_ref = ref.log_likelihood_and_alive(params, *row)
+        assert ll[i] == pytest.approx(float(ll_ref), rel=1e-10), row
+        if alive_ref > 1e-280:
+            assert alive[i] == pytest.approx(float(alive_ref), rel=1e-10), row

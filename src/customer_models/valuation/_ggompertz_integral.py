@@ -70,12 +70,21 @@ def log_one_plus_expm1(kappa: Any, z: Any) -> np.ndarray:
     9999.306852819439
     """
     kappa, z = np.broadcast_arrays(np.asarray(kappa, float), np.asarray(z, float))
-    small = z <= 1.0
+    # log1p(κ expm1(z)) is exact for every z; only beyond _Z_DIRECT could κ e^z overflow,
+    # and there the rare entries take z + log(κ + (1 − κ) e^(−z)).
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        direct = np.log1p(kappa * np.expm1(np.where(small, z, 0.0)))
-        large_z = np.where(small, 2.0, z)
-        big = large_z + np.log(kappa + np.exp(-large_z) * (1.0 - kappa))
-    return np.asarray(np.where(small, direct, big))
+        out = np.asarray(np.log1p(kappa * np.expm1(np.minimum(z, _Z_DIRECT))))
+    big = z > _Z_DIRECT
+    if big.any():
+        zb, kb = z[big], kappa[big]
+        if out.ndim == 0:
+            return np.asarray(zb[0] + np.log(kb[0] + np.exp(-zb[0]) * (1.0 - kb[0])))
+        out[big] = zb + np.log(kb + np.exp(-zb) * (1.0 - kb))
+    return out
+
+
+#: Below this ``e^z`` (< 1e217) times any κ below 1e90 stays finite.
+_Z_DIRECT = 500.0
 
 
 def _log_exprel(q: np.ndarray) -> np.ndarray:
@@ -136,19 +145,24 @@ def exp_weighted_nodes(m: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.nda
     >>> float(y.min()) >= 0.0, float(y.max()) <= 2.0, float(np.exp(log_w[0]))
     (True, True, 2.0)
     """
-    m = m[:, None]
-    Y = Y[:, None]
     q = -m * Y
-    v, one_minus_v = _V[None, :], _ONE_MINUS_V[None, :]
+    y = np.empty((q.size, NODES))
+    # y = −log(1 − v (1 − e^q)) / m, in the form that is exact for the row's q (one per row)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         tiny = np.abs(q) < 1e-14
-        small = np.abs(q) < 1.0
-        m_safe = np.where(tiny, 1.0, m)
-        y_small = -np.log1p(v * np.expm1(np.where(small, q, 0.0))) / m_safe
-        y_large = -np.logaddexp(np.log(one_minus_v), np.log(v) + q) / m_safe
-        y = np.where(tiny, v * Y, np.where(small, y_small, y_large))
-        y = np.clip(y, 0.0, Y)  # rounding at the ends
-        log_weight = np.log(Y[:, 0]) + _log_exprel(q[:, 0])
+        small = ~tiny & (np.abs(q) < 1.0)
+        low = q <= -1.0
+        high = q >= 1.0
+        y[tiny] = _V[None, :] * Y[tiny, None]
+        y[small] = -np.log1p(_V[None, :] * np.expm1(q[small, None])) / m[small, None]
+        y[low] = -np.log(_ONE_MINUS_V[None, :] + _V[None, :] * np.exp(q[low, None])) / m[low, None]
+        y[high] = (
+            -(q[high, None] + np.log(_V[None, :] + _ONE_MINUS_V[None, :] * np.exp(-q[high, None])))
+            / m[high, None]
+        )
+        np.maximum(y, 0.0, out=y)  # rounding at the ends
+        np.minimum(y, Y[:, None], out=y)
+        log_weight = np.log(Y) + _log_exprel(q)
     return y, np.asarray(log_weight)
 
 
