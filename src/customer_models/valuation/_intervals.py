@@ -32,7 +32,9 @@ from customer_models.valuation._param_draws import (
     draw_params,
     evaluator,
     fitted_params,
-    log_covariance,
+    free_covariance,
+    free_params,
+    from_free,
 )
 
 __all__ = ["confidence_interval"]
@@ -89,9 +91,14 @@ def chunked_quantiles(
 def _delta_interval(
     model: Any, ev: PatternEvaluator, quantity: str, confidence: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the normal interval of log f (logit f for a probability) from central differences."""
+    """Return the normal interval of log f (logit f for a probability) from central differences.
+
+    The differences are taken in the free parameters (:func:`free_params`): the log of the
+    positive parameters, a covariate model's coefficients as they are.
+    """
     theta = fitted_params(model).to_numpy(dtype=np.float64)
-    cov = log_covariance(model)
+    u, positive = free_params(model)
+    cov = free_covariance(model)
     rows = slice(0, ev.n_patterns)
     point = ev.evaluate(theta, rows)
     prob = quantity == "probability_alive"
@@ -103,9 +110,9 @@ def _delta_interval(
 
     grad = np.empty((theta.size, ev.n_patterns))
     for j in range(theta.size):
-        up, down = theta.copy(), theta.copy()
-        up[j] *= np.exp(_DELTA_STEP)
-        down[j] *= np.exp(-_DELTA_STEP)
+        step = np.zeros(theta.size)
+        step[j] = _DELTA_STEP
+        up, down = from_free(u + step, positive), from_free(u - step, positive)
         grad[j] = (link(ev.evaluate(up, rows)) - link(ev.evaluate(down, rows))) / (
             2.0 * _DELTA_STEP
         )

@@ -2,9 +2,11 @@
 
 Two ways to draw parameters:
 
-- ``"laplace"``: the log-parameters are approximately normal at the maximum likelihood
-  estimate, with covariance ``diag(1/θ) Σ diag(1/θ)`` (the inverse of the delta method that
-  gives the model's ``covariance_`` Σ). Cheap: no refitting.
+- ``"laplace"``: the free parameters are approximately normal at the maximum likelihood
+  estimate, with covariance ``diag(1/s) Σ diag(1/s)`` (the inverse of the delta method that
+  gives the model's ``covariance_`` Σ). The free parameters are the logarithms of the model's
+  own (positive) parameters, ``s = θ``, and a covariate model's coefficients as they are,
+  ``s = 1`` (:func:`free_params`). Cheap: no refitting.
 - ``"bootstrap"``: the customers of ``fit_data`` (the data the model was fitted on, given
   explicitly) are resampled with replacement and the model is refitted for each draw. The
   models keep no training data, so without ``fit_data`` the bootstrap is refused: refitting on
@@ -37,8 +39,10 @@ __all__ = [
     "check_draw_options",
     "draw_params",
     "evaluator",
+    "free_covariance",
+    "free_params",
+    "from_free",
     "joint_draws",
-    "log_covariance",
     "with_params",
 ]
 
@@ -52,8 +56,46 @@ def fitted_params(model: Any) -> pd.Series:
     return model.params_
 
 
-def log_covariance(model: Any) -> np.ndarray:
-    """Covariance of the log-parameters, from the model's (delta method) ``covariance_``.
+def _positive(model: Any, names: pd.Index) -> np.ndarray:
+    """Mask of the parameters that are strictly positive (the class's ``param_names``).
+
+    A covariate model's coefficients (names beyond ``param_names``) take any sign.
+    """
+    own = getattr(type(model), "param_names", None)
+    if not own:
+        return np.ones(len(names), dtype=bool)
+    return np.isin(np.asarray(names, dtype=object), list(own))
+
+
+def free_params(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(u, positive)``: the free coordinates of the fitted parameters and the positive mask.
+
+    ``u = log θ`` for the positive parameters and ``u = θ`` for coefficients.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> class M:
+    ...     param_names = ("lam",)
+    ...     params_ = pd.Series({"lam": 1.0, "lam:age": -0.5})
+    >>> u, positive = free_params(M())
+    >>> u.tolist(), positive.tolist()
+    ([0.0, -0.5], [True, False])
+    """
+    params = fitted_params(model)
+    theta = params.to_numpy(dtype=np.float64)
+    positive = _positive(model, params.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(positive, np.log(theta), theta), positive
+
+
+def from_free(u: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Parameters from free coordinates ``u`` (any leading shape) and the positive mask."""
+    return np.where(positive, np.exp(u), u)
+
+
+def free_covariance(model: Any) -> np.ndarray:
+    """Covariance of the free parameters (see :func:`free_params`), from ``covariance_``.
 
     Examples
     --------
@@ -61,27 +103,29 @@ def log_covariance(model: Any) -> np.ndarray:
     >>> class M:
     ...     params_ = pd.Series({"lam": 2.0})
     ...     covariance_ = pd.DataFrame([[0.04]])
-    >>> log_covariance(M()).tolist()
+    >>> free_covariance(M()).tolist()
     [[0.01]]
     """
     params = fitted_params(model)
     theta = params.to_numpy(dtype=np.float64)
+    positive = _positive(model, params.index)
     cov = getattr(model, "covariance_", None)
-    if cov is None or np.any(theta <= 0):
+    if cov is None or np.any(theta[positive] <= 0):
         raise ParameterError(
             f"{type(model).__name__} has no covariance_ over positive parameters (e.g. a model "
             "made with from_params), so Laplace or delta-method intervals are impossible; use "
             "method='bootstrap' with fit_data, or fit the model."
         )
+    scale = np.where(positive, theta, 1.0)
     sigma = np.asarray(cov, dtype=np.float64)
-    log_cov = sigma / np.outer(theta, theta)
-    log_cov = 0.5 * (log_cov + log_cov.T)
-    if not np.all(np.isfinite(log_cov)) or np.linalg.eigvalsh(log_cov).min() < -1e-10:
+    free_cov = sigma / np.outer(scale, scale)
+    free_cov = 0.5 * (free_cov + free_cov.T)
+    if not np.all(np.isfinite(free_cov)) or np.linalg.eigvalsh(free_cov).min() < -1e-10:
         raise CustomerModelsError(
             f"{type(model).__name__}.covariance_ is not a finite positive semi-definite "
             "matrix (the Hessian was singular at the optimum?); use method='bootstrap'."
         )
-    return log_cov
+    return free_cov
 
 
 def _refit(model: Any, data: pd.DataFrame, counts: np.ndarray) -> Any:
@@ -117,9 +161,10 @@ def draw_params(
     """
     params = fitted_params(model)
     if method == "laplace":
-        mean = np.log(params.to_numpy(dtype=np.float64))
-        cov = log_covariance(model)
-        return np.exp(rng.multivariate_normal(mean, cov, size=n_draws, method="eigh"))
+        mean, positive = free_params(model)
+        cov = free_covariance(model)
+        draws = rng.multivariate_normal(mean, cov, size=n_draws, method="eigh")
+        return from_free(draws, positive)
     if fit_data is None:
         raise ParameterError(
             f"method='bootstrap' refits the {what} on resampled customers of the data it was "

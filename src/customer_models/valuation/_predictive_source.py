@@ -4,7 +4,8 @@
 histories into patterns and returns a :class:`PmfSource`: ``pmf(params, k, rows)`` gives
 ``P(X(T, T+t) = k | history)`` for a block of counts ``k`` and pattern rows. The BG family and
 Pareto/NBD (continuous time) and BG/BB (discrete time) are called through their declared
-kernels; any other model with ``probability_of_purchases(data, n=, t=)`` through that method.
+kernels; any other model with ``probability_of_purchases(data, n=, t=)`` through that method
+(the covariate models, whose parameters are per customer, and duck-typed models).
 
 :func:`scan` walks the counts upwards in growing blocks over chunks of patterns (memory
 O(chunk × block)), and stops a row as soon as what was asked is known: the requested
@@ -193,14 +194,9 @@ def pmf_source(model: Any, data: Any, t: Any, start: float = 0.0) -> PmfSource:
 
     frame = as_pandas(data, what="data")
     theta = fitted_params(model).to_numpy(dtype=np.float64)
-    if isinstance(model, PurchaseModel | DiscretePurchaseModel):
+    kernel = getattr(type(model), "_pmf_kernel", None)
+    if isinstance(model, PurchaseModel | DiscretePurchaseModel) and kernel is not None:
         discrete = isinstance(model, DiscretePurchaseModel)
-        kernel = type(model)._pmf_kernel
-        if kernel is None:
-            raise ParameterError(
-                f"{type(model).__name__} declares no purchase-count pmf (_pmf_kernel), so "
-                "it has no predictive distribution."
-            )
         horizon = _horizon(t, discrete)
         first = float(check_number(start, "start", low=0, integer=discrete))
         columns, _ = model._prepare(frame)
