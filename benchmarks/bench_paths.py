@@ -1350,6 +1350,9 @@ ELSEWHERE = {
     "BetaGeoCovariateModel": "bench_covariates.py",
     "ModifiedBetaGeoCovariateModel": "bench_covariates.py",
     "GammaGammaCovariateModel": "bench_covariates.py",
+    "ParetoNBDCovariateModel": "bench_covariates.py",
+    "BetaGeoBetaBinomCovariateModel": "bench_covariates_discrete.py",
+    "ShiftedBetaGeoCovariateModel": "bench_covariates_discrete.py",
     "one_hot_covariates": "bench_covariates.py",
     # GGompertz/NBD: its fit at 20k customers is 90 s (README_paths.md): bench_new_models.py
     "GGompertzNBDModel": "bench_new_models.py",

@@ -2097,6 +2097,30 @@ add(
     "'age'",
 )
 add(
+    "ParetoNBDCovariateModel",
+    "NaN covariate",
+    lambda: cm.ParetoNBDCovariateModel(dropout_covariates=["age"]).fit(
+        SUMMARY.assign(age=[float("nan")] + [30.0] * (len(SUMMARY) - 1))
+    ),
+    "age must be a finite number",
+)
+add(
+    "ShiftedBetaGeoCovariateModel",
+    "missing covariate column",
+    lambda: cm.ShiftedBetaGeoCovariateModel(["z"]).fit(
+        cm.ShiftedBetaGeoModel.cohort_to_data([1000, 631, 468, 382])
+    ),
+    "'z'",
+)
+add(
+    "BetaGeoBetaBinomCovariateModel",
+    "text covariate",
+    lambda: cm.BetaGeoBetaBinomCovariateModel(["z"]).fit(
+        cm.load_donations().head(50).assign(z="a")
+    ),
+    "one_hot_covariates",
+)
+add(
     "one_hot_covariates",
     "missing column",
     lambda: cm.one_hot_covariates(SUMMARY, ["region"]),

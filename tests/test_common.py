@@ -68,6 +68,7 @@ from customer_models.valuation._registry import MODEL_CLASSES
 # --8<-- [start:contract]
 CONTRACT_MODELS = [
     "BetaDiscreteWeibullModel",
+    "BetaGeoBetaBinomCovariateModel",
     "BetaGeoBetaBinomModel",
     "BetaGeoCNBDModel",
     "BetaGeoCovariateModel",
@@ -80,7 +81,9 @@ CONTRACT_MODELS = [
     "ModifiedBetaGeoModel",
     "NBDModel",  # the toy model of docs/contributing.md (tests/_toy_model.py)
     "NegativeBinomialModel",
+    "ParetoNBDCovariateModel",
     "ParetoNBDModel",
+    "ShiftedBetaGeoCovariateModel",
     "ShiftedBetaGeoModel",
 ]
 # --8<-- [end:contract]

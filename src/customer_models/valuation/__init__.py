@@ -9,6 +9,7 @@ from __future__ import annotations
 from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._bdw import BetaDiscreteWeibullModel
 from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
+from customer_models.valuation._bgbb_covariates import BetaGeoBetaBinomCovariateModel
 from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._bgnbd_covariates import (
     BetaGeoCovariateModel,
@@ -29,6 +30,7 @@ from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
 from customer_models.valuation._nbd import NegativeBinomialModel
 from customer_models.valuation._outcome_intervals import prediction_interval
 from customer_models.valuation._pareto_nbd import ParetoNBDModel
+from customer_models.valuation._pareto_nbd_covariates import ParetoNBDCovariateModel
 from customer_models.valuation._patterns import Patterns, compress_patterns
 from customer_models.valuation._predictive import (
     next_purchase_cdf,
@@ -41,9 +43,11 @@ from customer_models.valuation._profile_likelihood import profile_likelihood_int
 from customer_models.valuation._purchase import PurchaseModel
 from customer_models.valuation._sbg import ShiftedBetaGeoModel
 from customer_models.valuation._sbg_cohorts import CohortShiftedBetaGeoModel
+from customer_models.valuation._sbg_covariates import ShiftedBetaGeoCovariateModel
 
 __all__ = [
     "BetaDiscreteWeibullModel",
+    "BetaGeoBetaBinomCovariateModel",
     "BetaGeoBetaBinomModel",
     "BetaGeoCNBDModel",
     "BetaGeoCovariateModel",
@@ -57,9 +61,11 @@ __all__ = [
     "ModifiedBetaGeoCovariateModel",
     "ModifiedBetaGeoModel",
     "NegativeBinomialModel",
+    "ParetoNBDCovariateModel",
     "ParetoNBDModel",
     "Patterns",
     "PurchaseModel",
+    "ShiftedBetaGeoCovariateModel",
     "ShiftedBetaGeoModel",
     "ValuationModel",
     "check_frequency_recency",
