@@ -301,3 +301,12 @@ def test_json_round_trip_keeps_coefficient_names(tmp_path):
 
 def test_clone_and_get_params():
     assert_clone(_model(penalizer=0.1))
+
+
+def test_one_hot_covariates_keeps_the_time_unit():
+    import customer_models as cm
+
+    summary = cm.load_cdnow_summary().head(200).assign(channel=["web", "shop"] * 100)
+    encoded = cm.one_hot_covariates(summary, ["channel"])
+    assert encoded.attrs.get("time_unit") == summary.attrs.get("time_unit") == "W"
+    assert summary.columns.tolist()[-1] == "channel"  # the caller's frame is not changed

@@ -305,14 +305,18 @@ class CovariateMixin:
         null = null_model.fit(pd.DataFrame({c: cols[c] for c in required}), sample_weight=w)
         mask = None if fit_mask is None else fit_mask(cols)
         keep = w > 0 if mask is None else np.asarray(mask) & (w > 0)
-        arrays = [cols[c][keep] for c in required]
-        arrays += [z_all[keep, j] for j in range(z_all.shape[1])]
-        weights = w[keep]
-        if z_all.shape[1] and few_levels(z_all[keep]):
-            patterns = compress_patterns(arrays, weights)
-            arrays, weights = list(patterns.columns), patterns.weights
+        if not keep.all():  # copies only when rows are left out
+            cols = {c: cols[c][keep] for c in required}
+            z_all = z_all[keep]
+        weights = w if keep.all() else w[keep]
+        arrays = [cols[c] for c in required]
         n_data = len(required)
-        z = np.column_stack(arrays[n_data:]) if covariates else np.empty((weights.size, 0))
+        z = z_all if covariates else np.empty((weights.size, 0))
+        if z_all.shape[1] and few_levels(z_all):
+            patterns = compress_patterns([*arrays, *z_all.T], weights)
+            arrays, weights = list(patterns.columns[:n_data]), patterns.weights
+            z = np.column_stack(patterns.columns[n_data:])
+        del z_all
         scaling = standardize(z, weights)
         k = len(self.param_names)
         layout = LinkLayout.build(k, links, covariates, scaling.constant)

@@ -170,7 +170,10 @@ class Standardization:
 
     def apply(self, z: np.ndarray) -> np.ndarray:
         """Standardized copy of ``z`` (constant columns become exactly 0)."""
-        return np.where(self.constant, 0.0, (z - self.centre) / self.scale)
+        out = np.subtract(z, self.centre)  # one new array (np.where made three)
+        out /= self.scale
+        out[:, self.constant] = 0.0
+        return out
 
 
 def standardize(z: np.ndarray, weights: np.ndarray) -> Standardization:
@@ -236,9 +239,11 @@ def one_hot_covariates(
             column=name,
             what="data",
         )
-    return pd.get_dummies(
+    encoded = pd.get_dummies(
         frame, columns=list(names), drop_first=drop_first, dtype=np.float64, prefix_sep="_"
     )
+    encoded.attrs = dict(frame.attrs)  # get_dummies drops them: keep the time unit
+    return encoded
 
 
 #: Compress on (x, t_x, T, z) when the covariates take at most this many distinct rows (a
