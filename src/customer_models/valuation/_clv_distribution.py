@@ -35,9 +35,11 @@ from customer_models._validation import (
     check_random_state,
 )
 from customer_models.exceptions import ParameterError
+from customer_models.valuation._clv import customer_lifetime_value
 from customer_models.valuation._gamma_gamma import GammaGammaModel
 from customer_models.valuation._param_draws import MAX_DRAWS, joint_draws
 from customer_models.valuation._patterns import _group_rows
+from customer_models.valuation._predictive import window_expected
 from customer_models.valuation._predictive_source import PmfSource, pmf_source, scan
 from customer_models.valuation._value_cdf import MixtureBlock, ValueBlock
 
@@ -259,8 +261,6 @@ def _window_mean(model: Any, frame: pd.DataFrame, t: float, start: float) -> Any
     Not the mean of the scanned pmf: that stops once the mass left is below 1e-10, which for
     a customer nearly surely dead can hold most of a tiny mean.
     """
-    from customer_models.valuation._predictive import window_expected
-
     if not hasattr(model, "expected_purchases"):
         raise ParameterError(
             f"{type(model).__name__} has no expected_purchases(data, t=), so the value "
@@ -279,7 +279,6 @@ def _discount_factor(
     """
     if rate == 0.0:
         return np.ones(len(frame))
-    from customer_models.valuation._clv import customer_lifetime_value
 
     ones = pd.Series(1.0, index=frame.index)
     common: dict[str, Any] = {"horizon": start + t, "start": start, "horizon_unit": "D"}

@@ -31,7 +31,12 @@ import pandas as pd
 from customer_models._progress import Progress
 from customer_models._validation import check_fitted, check_number, check_random_state
 from customer_models.exceptions import CustomerModelsError, ParameterError
+from customer_models.valuation._bgnbd import BetaGeoModel
+from customer_models.valuation._discrete import DiscretePurchaseModel
+from customer_models.valuation._gamma_gamma import GammaGammaModel, expected_spend_kernel
+from customer_models.valuation._pareto_nbd import ParetoNBDModel
 from customer_models.valuation._patterns import compress_patterns, distinct_rows
+from customer_models.valuation._purchase import PurchaseModel
 
 __all__ = [
     "MAX_DRAWS",
@@ -276,17 +281,11 @@ class PatternEvaluator:
 
 def _broadcasts(model: Any) -> bool:
     """Return True for a model whose kernels broadcast over stacked parameter vectors (tested)."""
-    from customer_models.valuation._pareto_nbd import ParetoNBDModel
-
     return isinstance(model, ParetoNBDModel)
 
 
 def _kernel_for(model: Any, quantity: str) -> tuple[Any, str] | None:
     """Return the model's declared kernel for ``quantity`` and its calling convention, or None."""
-    from customer_models.valuation._discrete import DiscretePurchaseModel
-    from customer_models.valuation._gamma_gamma import GammaGammaModel, expected_spend_kernel
-    from customer_models.valuation._purchase import PurchaseModel
-
     cls = type(model)
     if isinstance(model, PurchaseModel | DiscretePurchaseModel):
         kernel = {
@@ -308,8 +307,6 @@ def _separable(
 
     For the BG family, whose given-alive expectation (a 2F1 series) is the costly part.
     """
-    from customer_models.valuation._bgnbd import BetaGeoModel
-
     cls = type(model)
     if not getattr(cls, "_separable_expectation", False) or cls._alive_kernel is None:
         return None

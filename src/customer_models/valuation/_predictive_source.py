@@ -24,7 +24,16 @@ import pandas as pd
 
 from customer_models._validation import as_pandas, check_number
 from customer_models.exceptions import CustomerModelsError, ParameterError
+from customer_models.valuation import _pareto_nbd_predictions as pnp
+from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
+from customer_models.valuation._bgnbd import BetaGeoModel
+from customer_models.valuation._discrete import DiscretePurchaseModel
+from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
+from customer_models.valuation._param_draws import fitted_params, with_params
+from customer_models.valuation._pareto_nbd import ParetoNBDModel
 from customer_models.valuation._patterns import compress_patterns, distinct_rows
+from customer_models.valuation._purchase import PurchaseModel
+from customer_models.valuation._window_pmf import bg_window, bgbb_window
 
 __all__ = ["MAX_COUNT", "TAIL", "PmfSource", "ScanResult", "pmf_source", "scan"]
 
@@ -100,12 +109,6 @@ def _factored(
     ``T + start``). BG family: a mixture over the purchases before the window
     (:mod:`._window_pmf`).
     """
-    from customer_models.valuation import _pareto_nbd_predictions as pnp
-    from customer_models.valuation._bgnbd import BetaGeoModel
-    from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
-    from customer_models.valuation._pareto_nbd import ParetoNBDModel
-    from customer_models.valuation._window_pmf import bg_window
-
     given: Callable[..., tuple[np.ndarray, np.ndarray]]
     if isinstance(model, BetaGeoModel):
         shift = 1.0 if isinstance(model, ModifiedBetaGeoModel) else 0.0
@@ -155,10 +158,6 @@ def _factored(
 
 def _has_window(model: Any) -> bool:
     """Whether ``model`` has the count pmf of a later window (``start > 0``)."""
-    from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
-    from customer_models.valuation._bgnbd import BetaGeoModel
-    from customer_models.valuation._pareto_nbd import ParetoNBDModel
-
     return isinstance(model, BetaGeoModel | ParetoNBDModel | BetaGeoBetaBinomModel)
 
 
@@ -187,11 +186,6 @@ def pmf_source(model: Any, data: Any, t: Any, start: float = 0.0) -> PmfSource:
     >>> src.n_patterns, src.pmf(None, np.arange(3.0), np.array([0])).round(3).tolist()
     (1, [[0.408, 0.219, 0.152]])
     """
-    from customer_models.valuation._discrete import DiscretePurchaseModel
-    from customer_models.valuation._param_draws import fitted_params, with_params
-    from customer_models.valuation._purchase import PurchaseModel
-    from customer_models.valuation._window_pmf import bgbb_window
-
     frame = as_pandas(data, what="data")
     theta = fitted_params(model).to_numpy(dtype=np.float64)
     kernel = getattr(type(model), "_pmf_kernel", None)

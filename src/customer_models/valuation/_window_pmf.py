@@ -69,6 +69,8 @@ import numpy as np
 from scipy.special import betainc, betaln, gammaln, xlogy
 
 from customer_models.exceptions import CustomerModelsError
+from customer_models.valuation._bgbb import log_likelihood_kernel
+from customer_models.valuation._bgnbd_predictions import _pmf_new
 
 __all__ = ["bg_window", "bgbb_window"]
 
@@ -97,8 +99,6 @@ def bg_window(
     >>> bool(abs(g.sum() - S[0]) < 1e-12), bool(0 < S[0] < 1)
     (True, True)
     """
-    from customer_models.valuation._bgnbd_predictions import _pmf_new
-
     r, alpha, a, b = (float(v) for v in np.asarray(params, dtype=np.float64))
     kk = np.asarray(k, dtype=np.float64)
     rp = r + np.asarray(x, dtype=np.float64)
@@ -213,8 +213,6 @@ def bgbb_window(
     ...     np.array([3.0]), np.array([5.0]), np.array([6.0]), 4, 0)[0])
     (1.0, True)
     """
-    from customer_models.valuation._bgbb import log_likelihood_kernel
-
     p = np.asarray(params, dtype=np.float64)
     if s == 0:
         return np.asarray(kernel(p, x, t_x, n, t, k), dtype=np.float64)
