@@ -226,16 +226,16 @@ def _terms(
     return ll, alive, grad, arrs[0].shape
 
 
-def log_likelihood_gradient_kernel(
-    params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-customer log-likelihood and its gradient in ``(r, alpha, b, s, beta)``.
+def log_likelihood_gradient_kernel(params: Any, x: Any, t_x: Any, T: Any) -> tuple[Any, Any]:
+    """Each row's log-likelihood and, last axis, its gradient in ``(r, alpha, b, s, beta)``.
+
+    Both come from the same nodes (the gradient is the integrand-weighted mean of the
+    integrand's log-derivative), so the first output equals :func:`log_likelihood_kernel`.
 
     Examples
     --------
-    >>> import numpy as np
     >>> ll, g = log_likelihood_gradient_kernel([0.553, 10.578, 0.0002, 0.603, 0.0026],
-    ...     np.array([2.0]), np.array([30.43]), np.array([38.86]))
+    ...     [2.0], [30.43], [38.86])
     >>> g.shape, bool(np.isclose(ll[0], -9.506196))
     ((1, 5), True)
     """

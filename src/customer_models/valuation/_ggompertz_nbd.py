@@ -13,23 +13,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from customer_models.valuation._ggompertz_likelihood import (
-    log_likelihood_gradient_kernel,
-    log_likelihood_kernel,
-    probability_alive_kernel,
-)
-from customer_models.valuation._ggompertz_predictions import (
-    expected_purchases_kernel,
-    expected_purchases_new_customer_kernel,
-    probability_of_purchases_kernel,
-)
-from customer_models.valuation._kernels import kernel
+from customer_models.valuation import _ggompertz_likelihood, _ggompertz_predictions
 from customer_models.valuation._purchase import PurchaseModel
 
 __all__ = ["GGompertzNBDModel"]
 
 
-class GGompertzNBDModel(PurchaseModel):
+class GGompertzNBDModel(PurchaseModel, kernels=(_ggompertz_likelihood, _ggompertz_predictions)):
     r"""GGompertz/NBD model of repeat purchasing (Bemmaor and Glady 2012).
 
     While active, a customer buys at the jumps of a Poisson process with rate
@@ -75,6 +65,9 @@ class GGompertzNBDModel(PurchaseModel):
     ``customer_lifetime_value`` integrates the expectation, once per distinct
     ``(frequency, T)`` (``_separable_expectation``).
 
+    The likelihood integral is the difference of two tails, ``∫_{t_x}^H − ∫_T^H`` (``H`` the
+    power of two at or above ``T``), each integrated once for all the customers that share it.
+
     References
     ----------
     Bemmaor, A. C. and Glady, N. (2012), "Modeling purchasing behavior with sudden 'death':
@@ -95,12 +88,6 @@ class GGompertzNBDModel(PurchaseModel):
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0, 1.0)
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T"}
     _separable_expectation = True  # given alive, the lifetime posterior depends on T only
-    _loglik_kernel = kernel(log_likelihood_kernel)
-    _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
-    _alive_kernel = kernel(probability_alive_kernel)
-    _expected_kernel = kernel(expected_purchases_kernel)
-    _pmf_kernel = kernel(probability_of_purchases_kernel)
-    _new_customer_kernel = kernel(expected_purchases_new_customer_kernel)
 
     @classmethod
     def _initial_params(cls, columns: tuple[np.ndarray, ...], weights: np.ndarray) -> np.ndarray:
