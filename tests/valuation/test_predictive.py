@@ -26,7 +26,7 @@ from customer_models.valuation import (
     ModifiedBetaGeoModel,
     ParetoNBDModel,
 )
-from customer_models.valuation._predictive import _bg_survival
+from customer_models.valuation._alive_at import _bg_survival
 
 BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 PNBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}

@@ -6,6 +6,7 @@ estimators are re-exported here and at the top level of :mod:`customer_models`.
 
 from __future__ import annotations
 
+from customer_models.valuation._alive_at import probability_alive_at
 from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._bdw import BetaDiscreteWeibullModel
 from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
@@ -35,7 +36,6 @@ from customer_models.valuation._patterns import Patterns, compress_patterns
 from customer_models.valuation._predictive import (
     next_purchase_cdf,
     next_purchase_quantile,
-    probability_alive_at,
     purchase_distribution,
     purchase_pmf,
 )

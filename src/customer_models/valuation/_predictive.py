@@ -18,35 +18,25 @@ import pandas as pd
 
 from customer_models._polars import polars_out
 from customer_models._validation import as_pandas, check_number
-from customer_models.exceptions import CustomerModelsError, ParameterError
+from customer_models.exceptions import ParameterError
 from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
 from customer_models.valuation._bgbb_next_purchase import (
     bgbb_next_purchase_cdf,
     bgbb_next_purchase_quantile,
 )
 from customer_models.valuation._bgnbd import BetaGeoModel
-from customer_models.valuation._btyd_common import in_chunks
 from customer_models.valuation._discrete import DiscretePurchaseModel
-from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
 from customer_models.valuation._param_draws import evaluator
-from customer_models.valuation._pareto_nbd import ParetoNBDModel
-from customer_models.valuation._patterns import on_distinct_rows
 from customer_models.valuation._predictive_source import MAX_COUNT, TAIL, pmf_source, scan
 from customer_models.valuation._purchase import PurchaseModel
-from customer_models.valuation._special import pfq_series
 
 __all__ = [
     "next_purchase_cdf",
     "next_purchase_quantile",
-    "probability_alive_at",
     "purchase_distribution",
     "purchase_pmf",
 ]
 
-#: Terms of the positive 2F1 series of the BG-family survival before it is refused.
-_SURVIVAL_MAX_TERMS = 200_000
-#: Rows per block of the survival series (its temporaries are rows x terms).
-_SURVIVAL_BLOCK = 16_384
 #: Bisection steps in log time for the next-purchase quantile (relative precision ~1e-12).
 _BISECTIONS = 50
 #: Default horizon of the next-purchase quantile, in multiples of the largest T.
@@ -211,114 +201,6 @@ def purchase_distribution(
     return per_customer_frame(model, data, t, source, columns, first)
 
 
-def _bg_survival(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shift: float) -> Any:
-    """P(alive at T+t | alive at T) of the BG family: ``E[(1 + p t/(α+T))^-(r+x)]``.
-
-    Alive at ``T`` the posterior is ``λ ~ Gamma(r+x, α+T)``, ``p ~ Beta(a, b+x+shift)``; dropout
-    happens only at a purchase (with probability ``p``), so a customer alive at ``T`` is alive
-    at ``T+t`` with probability ``E[(1-p)^N] = exp(-λ p t)`` for ``N ~ Poisson(λ t)`` purchases;
-    integrating ``λ`` gives ``(1 + p u)^-r'`` with ``u = t/(α+T)``, and ``p`` gives
-    ``2F1(r', a; a+b'; -u) = (1+u)^-r' 2F1(r', b'; a+b'; u/(1+u))`` (Pfaff), a series of
-    positive terms.
-    """
-
-    # it depends on the customer only through (x, T); blocks bound the series' temporaries
-    def blocks(xd: np.ndarray, Td: np.ndarray) -> np.ndarray:
-        return in_chunks(
-            lambda xb, Tb: _bg_survival_rows(params, xb, Tb, t, shift), _SURVIVAL_BLOCK, xd, Td
-        )
-
-    return on_distinct_rows(blocks, (x, T))
-
-
-def _bg_survival_rows(
-    params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shift: float
-) -> np.ndarray:
-    r, alpha, a, b = (float(v) for v in params)
-    rp = r + x
-    bp = b + x + shift
-    u = t / (alpha + T)
-    w = u / (1.0 + u)
-    series, ok = pfq_series([rp, bp], [a + bp], w, max_terms=_SURVIVAL_MAX_TERMS)
-    if not np.all(ok):
-        raise CustomerModelsError(
-            f"P(alive at T+t) needs more than {_SURVIVAL_MAX_TERMS} series terms for "
-            f"{int((~ok).sum())} histories (t = {t:g} is very long against alpha + T); use a "
-            "shorter t."
-        )
-    return np.asarray(np.exp(-rp * np.log1p(u) + np.log(series)))
-
-
-@polars_out
-def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
-    """Probability that each customer is still alive ``t`` after the end of observation.
-
-    ``P(alive at T + t | history) = P(alive at T) × P(alive at T + t | alive at T)``:
-    Pareto/NBD ``× ((β+T)/(β+T+t))^s`` (the posterior of the dropout rate given alive at
-    ``T`` is ``Gamma(s, β+T)``); BG/NBD and MBG/NBD ``× (1+u)^-(r+x) 2F1(r+x, b'; a+b';
-    u/(1+u))``, ``u = t/(α+T)``, ``b' = b+x`` (MBG/NBD ``b+x+1``), because a BG customer can
-    drop out only right after a purchase; BG/BB: ``probability_alive(periods_ahead=t)``.
-
-    Parameters
-    ----------
-    model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel or BetaGeoBetaBinomModel
-    data : DataFrame
-        Customer summary with the columns the model needs.
-    t : float
-        Time after ``T`` in the model's unit (whole opportunities for BG/BB), a scalar >= 0.
-
-    Returns
-    -------
-    pandas.Series
-        ``probability_alive`` on ``data``'s index; at ``t = 0`` the model's
-        ``probability_alive``.
-
-    References
-    ----------
-    Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005), "Counting Your Customers the Easy
-    Way: An Alternative to the Pareto/NBD Model", Marketing Science 24(2), 275-284 (the
-    dropout-at-purchase structure and the posterior given alive); Fader, P. S. and Hardie,
-    B. G. S. (2005), "A Note on Deriving the Pareto/NBD Model and Related Expressions" (the
-    posterior of the dropout rate given alive).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from customer_models.valuation import ParetoNBDModel
-    >>> one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
-    >>> m = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-    >>> p0 = float(m.probability_alive(one).iloc[0])
-    >>> p52 = float(probability_alive_at(m, one, t=52).iloc[0])
-    >>> round(p52 / p0, 6) == round(((11.669 + 38.86) / (11.669 + 38.86 + 52)) ** 0.606, 6)
-    True
-    """
-    frame = as_pandas(data, what="data")
-    if isinstance(model, BetaGeoBetaBinomModel):
-        m = int(check_number(t, "t", low=0, integer=True))
-        return pd.Series(
-            np.asarray(model.probability_alive(frame, periods_ahead=m), dtype=np.float64),
-            index=frame.index,
-            name="probability_alive",
-        )
-    if not isinstance(model, BetaGeoModel | ParetoNBDModel):
-        raise ParameterError(
-            f"probability_alive_at knows BG/NBD, MBG/NBD, Pareto/NBD and BG/BB; got "
-            f"{type(model).__name__}."
-        )
-    horizon = float(check_number(t, "t", low=0.0))
-    alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
-    params = model.params_.to_numpy(dtype=np.float64)
-    x = frame["frequency"].to_numpy(dtype=np.float64)
-    T = frame["T"].to_numpy(dtype=np.float64)
-    if isinstance(model, ParetoNBDModel):
-        s, beta = params[2], params[3]
-        survival = np.exp(-s * np.log1p(horizon / (beta + T)))
-    else:
-        shift = 1.0 if isinstance(model, ModifiedBetaGeoModel) else 0.0
-        survival = _bg_survival(params, x, T, horizon, shift)
-    return pd.Series(alive * survival, index=frame.index, name="probability_alive")
-
-
 def _no_purchase(model: Any, data: Any) -> tuple[Any, Any, pd.Index]:
     """``(fn(times) -> P(X(T, T+times) = 0) per pattern, inverse, index)`` (continuous models)."""
     if not isinstance(model, PurchaseModel) or type(model)._pmf_kernel is None:
@@ -352,7 +234,8 @@ def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
 
     Parameters
     ----------
-    model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel or BetaGeoBetaBinomModel
+    model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, GGompertzNBDModel,
+        NegativeBinomialModel or BetaGeoBetaBinomModel
     data : DataFrame
         Customer summary (``frequency``, ``recency``, ``T``; BG/BB ``n_periods``).
     t : float
@@ -404,7 +287,8 @@ def next_purchase_quantile(
 
     Parameters
     ----------
-    model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel or BetaGeoBetaBinomModel
+    model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, GGompertzNBDModel,
+        NegativeBinomialModel or BetaGeoBetaBinomModel
     data : DataFrame
         Customer summary (``frequency``, ``recency``, ``T``; BG/BB ``n_periods``).
     q : float, default 0.5
