@@ -88,3 +88,32 @@ def test_a_fitted_toy_reloads_and_predicts_identically(simulated, tmp_path):
 
 def test_customer_lifetime_value_is_the_closed_form(monkeypatch):
     nbd.check_customer_lifetime_value(NBDModel, seed=3, monkeypatch=monkeypatch)
+
+
+def test_contributing_page_names_every_house_kernel_name():
+    """docs/contributing.md lists the function names `kernels=` picks up: all of them."""
+    from pathlib import Path
+
+    from customer_models.valuation._kernels import KERNEL_NAMES
+
+    page = (Path(__file__).parents[1] / "docs" / "contributing.md").read_text()
+    missing = [name for name in KERNEL_NAMES.values() if f"`{name}`" not in page]
+    assert missing == []
+
+
+def test_kernels_keyword_refuses_a_hook_declared_twice():
+    import numpy as np
+    import pytest
+
+    from customer_models.valuation._kernels import kernel
+    from customer_models.valuation._purchase import PurchaseModel
+
+    def probability_alive_kernel(params, x, t_x, T):
+        return np.ones_like(x)
+
+    with pytest.raises(TypeError, match="declares _alive_kernel and also takes"):
+
+        class Twice(
+            PurchaseModel, kernels=[{"probability_alive_kernel": probability_alive_kernel}]
+        ):
+            _alive_kernel = kernel(probability_alive_kernel)
