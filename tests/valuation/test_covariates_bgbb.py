@@ -18,12 +18,12 @@ from customer_models.valuation._bgbb import (
     expected_purchases_kernel,
     log_likelihood_gradient_kernel,
 )
-from customer_models.valuation._bgbb_covariates import (
-    BetaGeoBetaBinomCovariateModel,
+from customer_models.valuation._bgbb_covariate_kernels import (
     bgbb_row_terms,
     bgbb_rows_hessian_kernel,
     expected_purchases_rows,
 )
+from customer_models.valuation._bgbb_covariates import BetaGeoBetaBinomCovariateModel
 from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
 from customer_models.valuation._covariates import standardize
 

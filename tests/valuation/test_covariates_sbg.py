@@ -13,10 +13,8 @@ from scipy import optimize
 from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
 from customer_models.valuation import ShiftedBetaGeoModel, load_model
 from customer_models.valuation._sbg import log_likelihood_gradient_kernel
-from customer_models.valuation._sbg_covariates import (
-    ShiftedBetaGeoCovariateModel,
-    sbg_rows_hessian_kernel,
-)
+from customer_models.valuation._sbg_covariate_kernels import sbg_rows_hessian_kernel
+from customer_models.valuation._sbg_covariates import ShiftedBetaGeoCovariateModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_sim_discrete import simulate_sbg

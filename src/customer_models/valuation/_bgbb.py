@@ -8,7 +8,7 @@ come from :class:`~customer_models.valuation._discrete.DiscretePurchaseModel`.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import betaln, exprel, gammaln, logsumexp
@@ -169,7 +169,7 @@ def log_likelihood_gradient_kernel(
     return rows.unsort(log_l), grad.T
 
 
-def _log_survival_sum(gamma: float, delta: float, start: np.ndarray, h: np.ndarray) -> np.ndarray:
+def log_survival_sum(gamma: Any, delta: Any, start: Any, h: Any) -> np.ndarray:
     """``log sum_{k=1}^{h} B(γ, δ+start+k) / B(γ, δ)`` (−inf for h = 0), stable near γ = 1.
 
     Telescoping gives ``Γ(γ+δ)/Γ(δ) · E(0) · (1 - E(h)/E(0)) / (γ - 1)`` with
@@ -177,16 +177,33 @@ def _log_survival_sum(gamma: float, delta: float, start: np.ndarray, h: np.ndarr
     of two log-gamma ratios, each evaluated without cancellation (:func:`log_gamma_ratio`),
     so it keeps its relative precision when ``h`` is small against ``a``; ``-expm1(Δ)/(γ-1)``
     is ``exprel(Δ)`` times ``-Δ/(γ-1)``, the latter a midpoint digamma divided difference
-    when ``γ`` is within 1e-4 of 1.
+    when ``γ`` is within 1e-4 of 1. ``γ`` and ``δ`` are numbers or per-row arrays (the
+    covariate model's); the branch is taken per row only when rows fall on both sides.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.special import betaln
+    >>> g, d = np.array([0.66, 1.0, 2.5]), np.array([2.8, 2.8, 0.4])
+    >>> k = np.arange(1, 6)[:, None]
+    >>> direct = np.log(np.exp(betaln(g, d + 3 + k) - betaln(g, d)).sum(axis=0))
+    >>> bool(np.allclose(log_survival_sum(g, d, 3.0, 5.0), direct, rtol=1e-13))
+    True
     """
+    gamma, delta = np.asarray(gamma, dtype=float), np.asarray(delta, dtype=float)
+    h = np.asarray(h, dtype=float)
     a = delta + start
     g1 = gamma - 1.0
     log_front = log_gamma_ratio(delta, gamma) - log_gamma_ratio(a + 1.0, g1)
-    if abs(g1) < 1e-4:
-        mid = 0.5 * g1
-        ratio = digamma_difference(a + 1.0 + mid, h)  # -Δ / (γ - 1)
+    near = np.abs(g1) < 1e-4
+    if near.all():
+        ratio = digamma_difference(a + 1.0 + 0.5 * g1, h)  # -Δ / (γ - 1) at the midpoint
     else:
-        ratio = (log_gamma_ratio(a + 1.0 + h, g1) - log_gamma_ratio(a + 1.0, g1)) / g1
+        ratio = (log_gamma_ratio(a + 1.0 + h, g1) - log_gamma_ratio(a + 1.0, g1)) / np.where(
+            near, 1.0, g1
+        )
+        if near.any():  # per-row γ on both sides of the threshold
+            ratio = np.where(near, digamma_difference(a + 1.0 + 0.5 * g1, h), ratio)
     big_delta = -ratio * g1
     with np.errstate(divide="ignore"):  # h = 0: an empty sum
         out = log_front + np.log(exprel(big_delta)) + np.log(np.where(h > 0, ratio, 0.0))
@@ -214,7 +231,7 @@ def expected_purchases_kernel(
     t_arr = np.asarray(t, dtype=float)
     log_l = _log_terms(params, x, t_x, n)[2]
     log_p = betaln(alpha + x + 1.0, beta + n - x) - betaln(alpha, beta) - log_l
-    return np.exp(log_p + _log_survival_sum(gamma, delta, n, t_arr))
+    return np.exp(log_p + log_survival_sum(gamma, delta, n, t_arr))
 
 
 def probability_alive_kernel(
@@ -259,7 +276,7 @@ def expected_purchases_new_customer_kernel(params: np.ndarray, t: np.ndarray | f
     """
     alpha, beta, gamma, delta = _params(params)
     t_arr = np.asarray(t, dtype=float)
-    log_sum = _log_survival_sum(gamma, delta, np.zeros_like(t_arr), t_arr)
+    log_sum = log_survival_sum(gamma, delta, np.zeros_like(t_arr), t_arr)
     return alpha / (alpha + beta) * np.exp(log_sum)
 
 

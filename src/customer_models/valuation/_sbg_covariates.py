@@ -35,7 +35,8 @@ dropout_coefficient_alpha))``, the same for ``beta``).
 The fit is Newton's method on the exact chain-rule Hessian
 (:func:`~customer_models.valuation._covariate_fit.fit_links`) from the per-row derivatives of
 :func:`sbg_rows_hessian_kernel` (digamma and trigamma closed forms of the beta-function
-likelihood); the link helpers below serve the BG/BB covariate model too.
+likelihood, in :mod:`customer_models.valuation._sbg_covariate_kernels`); the link helpers
+shared with the BG/BB covariate model are in :mod:`customer_models.valuation._beta_covariates`.
 """
 
 from __future__ import annotations
@@ -46,222 +47,36 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import (
-    as_pandas,
-    check_choice,
-    check_number,
-    require_columns,
-)
+from customer_models._validation import as_pandas, check_number, require_columns
 from customer_models.exceptions import ParameterError
+from customer_models.valuation._beta_covariates import (
+    BetaCovariateMixin,
+    by_prefix,
+    link_arguments,
+    link_pair,
+)
 from customer_models.valuation._contractual import ContractualModel, _whole
-from customer_models.valuation._covariate_model import CovariateMixin
-from customer_models.valuation._covariate_special import trigamma
-from customer_models.valuation._covariates import Link, check_covariate_names, covariate_matrix
-from customer_models.valuation._fit_rows import as_frame, row_ids
+from customer_models.valuation._covariates import Link, check_covariate_names
 from customer_models.valuation._kernels import kernel
 from customer_models.valuation._sbg import (
     ShiftedBetaGeoModel,
     log_likelihood_gradient_kernel,
     log_likelihood_kernel,
 )
-from customer_models.valuation._special import digamma_difference, hyp2f1_1bc, log_gamma_ratio
+from customer_models.valuation._sbg_covariate_kernels import (
+    sbg_log_likelihood_rows,
+    sbg_residual_lifetime_rows,
+    sbg_rows_hessian_kernel,
+    sbg_survival_rows,
+)
 
-__all__ = [
-    "OneReadCovariateMixin",
-    "ShiftedBetaGeoCovariateModel",
-    "sbg_log_likelihood_rows",
-    "sbg_rows_hessian_kernel",
-]
-
-
-# ---------------------------------------------------------------------- per-row kernels
-def _rows(params: Any, duration: Any) -> tuple[np.ndarray, np.ndarray]:
-    d = np.asarray(duration, dtype=np.float64)
-    a, b = (np.broadcast_to(np.asarray(v, dtype=np.float64), d.shape) for v in params)
-    return a, b
-
-
-def sbg_log_likelihood_rows(params: Any, duration: Any, churned: Any) -> np.ndarray:
-    """Per-row sBG log-likelihood with per-row ``params`` of shape ``(2, n)`` (or ``(2,)``).
-
-    Churned in period ``d``: ``log(alpha) + log Γ(β+d−1)/Γ(β) − log Γ(α+β+d)/Γ(α+β)``;
-    still a customer after ``d`` periods: ``log Γ(β+d)/Γ(β) − log Γ(α+β+d)/Γ(α+β)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from customer_models.valuation._sbg import log_likelihood_kernel
-    >>> d, c = np.array([1.0, 4.0, 7.0]), np.array([1.0, 1.0, 0.0])
-    >>> p = np.array([0.7, 1.2])
-    >>> bool(np.allclose(sbg_log_likelihood_rows(p, d, c), log_likelihood_kernel(p, d, c)))
-    True
-    """
-    d = np.asarray(duration, dtype=np.float64)
-    died = np.asarray(churned, dtype=np.float64) > 0.5
-    a, b = _rows(params, d)
-    m = np.where(died, d - 1.0, d)
-    with np.errstate(divide="ignore"):
-        log_a = np.where(died, np.log(a), 0.0)
-    return np.asarray(log_a + log_gamma_ratio(b, m) - log_gamma_ratio(a + b, d))
-
-
-def _sbg_gradient(
-    params: Any, duration: Any, churned: Any
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
-    """Per-row log-likelihood, gradient and the arrays the Hessian reuses."""
-    d = np.asarray(duration, dtype=np.float64)
-    died = np.asarray(churned, dtype=np.float64) > 0.5
-    a, b = _rows(params, d)
-    m = np.where(died, d - 1.0, d)
-    c = died.astype(np.float64)
-    ll = sbg_log_likelihood_rows((a, b), d, churned)
-    dpsi_ab = digamma_difference(a + b, d)
-    grad = np.stack([c / a - dpsi_ab, digamma_difference(b, m) - dpsi_ab], axis=-1)
-    return ll, grad, (a, b, c, d, m)
-
-
-def sbg_rows_hessian_kernel(
-    params: Any, duration: Any, churned: Any
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row log-likelihood, gradient ``(n, 2)`` and Hessian ``(n, 2, 2)`` in ``(α, β)``.
-
-    With ``c`` = churned and ``m = d − c``: ``dα = c/α − [ψ(α+β+d) − ψ(α+β)]``,
-    ``dβ = [ψ(β+m) − ψ(β)] − [ψ(α+β+d) − ψ(α+β)]`` (digamma differences without
-    cancellation, :func:`~customer_models.valuation._special.digamma_difference`); the
-    Hessian is the same with trigamma ``ψ1`` differences, and ``−c/α²`` in ``dαα``. (Chord
-    steps with a gradient-only kernel measured no faster at 1M rows: Newton needs 2 steps.)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> _, g, h = sbg_rows_hessian_kernel(np.array([0.7, 1.2]), np.array([1.0, 7.0]),
-    ...                                   np.array([1.0, 0.0]))
-    >>> h.shape, bool(np.allclose(h, h.transpose(0, 2, 1)))
-    ((2, 2, 2), True)
-    """
-    ll, grad, (a, b, c, d, m) = _sbg_gradient(params, duration, churned)
-    ab = a + b
-    tri_ab = trigamma(ab + d) - trigamma(ab)
-    tri_b = trigamma(b + m) - trigamma(b)
-    hess = np.empty((*d.shape, 2, 2))
-    hess[..., 0, 0] = -c / a**2 - tri_ab
-    hess[..., 0, 1] = hess[..., 1, 0] = -tri_ab
-    hess[..., 1, 1] = tri_b - tri_ab
-    return ll, grad, hess
-
-
-def sbg_survival_rows(params: Any, t: Any) -> np.ndarray:
-    """``S(t) = Γ(β+t)/Γ(β) · Γ(α+β)/Γ(α+β+t)`` with per-row ``params`` (broadcast with t)."""
-    a, b = (np.asarray(v, dtype=np.float64) for v in params)
-    t_arr = np.asarray(t, dtype=np.float64)
-    return np.asarray(np.exp(log_gamma_ratio(b, t_arr) - log_gamma_ratio(a + b, t_arr)))
-
-
-def sbg_residual_lifetime_rows(params: Any, s: Any, discount_rate: float) -> np.ndarray:
-    """DERL ``(β+s)/(α+β+s) · 2F1(1, β+s+1; α+β+s+1; 1/(1+d))`` with per-row ``params``.
-
-    The closed form of Fader & Hardie (2010), through
-    :func:`~customer_models.valuation._special.hyp2f1_1bc` (vectorized over rows; the plain
-    model sums the same series with scalar parameters); ``d = 0`` gives ``(β+s)/(α−1)``
-    (inf for ``α <= 1``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from customer_models.valuation._sbg import discounted_expected_residual_lifetime_kernel
-    >>> p = np.array([0.704, 1.182])
-    >>> got = sbg_residual_lifetime_rows(p, np.array([0.0, 4.0]), 0.1)
-    >>> ref = discounted_expected_residual_lifetime_kernel(p, [0, 4], 0.1)
-    >>> bool(np.allclose(got, ref, rtol=1e-12))
-    True
-    """
-    a, b = (np.asarray(v, dtype=np.float64) for v in params)
-    s_arr = np.asarray(s, dtype=np.float64)
-    if discount_rate == 0.0:
-        with np.errstate(divide="ignore"):
-            return np.asarray(np.where(a > 1.0, (b + s_arr) / np.maximum(a - 1.0, 0.0), np.inf))
-    z = 1.0 / (1.0 + discount_rate)
-    eps = discount_rate / (1.0 + discount_rate)
-    bb, cc = np.broadcast_arrays(b + s_arr + 1.0, a + b + s_arr + 1.0)
-    log_f = hyp2f1_1bc(bb, cc, np.full(bb.shape, z), eps=np.full(bb.shape, eps))[0]
-    return np.asarray((b + s_arr) / (a + b + s_arr) * np.exp(log_f))
-
-
-# ---------------------------------------------------------------------- links
-def link_pair(
-    columns: tuple[str, ...],
-    link: str,
-    argument: str,
-    targets: tuple[int, int],
-    names: tuple[str, str, str],
-) -> list[Link]:
-    """Return the links of one beta-distributed process: one vector per parameter, or shared."""
-    choice = check_choice(link, argument, ["separate", "shared"])
-    process = names[2]
-    if choice == "separate":
-        return [
-            Link(names[0], ((targets[0], 1.0),), columns, process),
-            Link(names[1], ((targets[1], 1.0),), columns, process),
-        ]
-    return [Link(process, ((targets[0], 1.0), (targets[1], 1.0)), columns, process)]
-
-
-def link_arguments(
-    by_prefix: dict[str, list[str]], names: tuple[str, str, str]
-) -> tuple[list[str], str]:
-    """``(columns, link)`` of one process from its coefficient names (see :func:`link_pair`)."""
-    first, second, shared = names
-    if shared in by_prefix and (first in by_prefix or second in by_prefix):
-        raise ParameterError(
-            f"give either {shared}:<column> or {first}:/{second}:<column>, not both."
-        )
-    if shared in by_prefix:
-        return by_prefix[shared], "shared"
-    if by_prefix.get(first, []) != by_prefix.get(second, []):
-        raise ParameterError(
-            f"{first} and {second} coefficients need the same columns in the same order; got "
-            f"{by_prefix.get(first, [])} and {by_prefix.get(second, [])}."
-        )
-    return by_prefix.get(first, []), "separate"
-
-
-def by_prefix(names: list[str]) -> dict[str, list[str]]:
-    """``{prefix: [columns]}`` of coefficient names ``"<prefix>:<column>"``."""
-    out: dict[str, list[str]] = {}
-    for n in names:
-        prefix, column = n.split(":", 1)
-        out.setdefault(prefix, []).append(column)
-    return out
-
-
-# ---------------------------------------------------------------------- the model
-class OneReadCovariateMixin(CovariateMixin):
-    """``CovariateMixin`` whose per-row parameters read each covariate column once.
-
-    The base ``_row_params`` validates and reads a link's columns once per link; the beta
-    models have two links on the same columns per process (four reads of five columns for
-    BG/BB: 1.1 of 6.2 s when scoring 1M customers), so this reads the matrix once and
-    indexes it. Same values (the links and the sums are the same).
-    """
-
-    def _row_params(self, frame: pd.DataFrame, what: str) -> np.ndarray:
-        base, coefs = self._base_and_coefs()
-        names = self._covariate_columns()
-        z = covariate_matrix(frame, names, what)
-        position = {c: j for j, c in enumerate(names)}
-        log_p = np.repeat(np.log(base)[:, None], len(frame), axis=1)
-        for link in self._links():
-            if link.columns:
-                eta = z[:, [position[c] for c in link.columns]] @ coefs[link.prefix]
-                for j, sign in link.targets:
-                    log_p[j] += sign * eta
-        return np.asarray(np.exp(np.clip(log_p, -700.0, 700.0)))
+__all__ = ["ShiftedBetaGeoCovariateModel"]
 
 
 _NAMES = ("alpha", "beta", "dropout")
 
 
-class ShiftedBetaGeoCovariateModel(OneReadCovariateMixin, ContractualModel):
+class ShiftedBetaGeoCovariateModel(BetaCovariateMixin, ContractualModel):
     r"""sBG with static covariates: churn ``theta_i ~ Beta(alpha_i, beta_i)``.
 
     ``alpha_i = alpha exp(alpha'z_i)``, ``beta_i = beta exp(beta'z_i)`` (coefficients
@@ -318,6 +133,11 @@ class ShiftedBetaGeoCovariateModel(OneReadCovariateMixin, ContractualModel):
     # the model's likelihood at z = 0 (contract tests); the fit uses the per-row kernels
     _loglik_kernel = kernel(log_likelihood_kernel)
     _loglik_gradient_kernel = kernel(log_likelihood_gradient_kernel)
+    # the fit (CovariateMixin.fit) and log_likelihood
+    _null_class = ShiftedBetaGeoModel
+    _processes = ("dropout",)
+    _rows_hessian_kernel = kernel(sbg_rows_hessian_kernel)
+    _rows_loglik_kernel = kernel(sbg_log_likelihood_rows)
 
     def __init__(
         self,
@@ -345,69 +165,7 @@ class ShiftedBetaGeoCovariateModel(OneReadCovariateMixin, ContractualModel):
         columns, link = link_arguments(by_prefix(names), _NAMES)
         return {"dropout_covariates": columns, "dropout_link": link}
 
-    def fit(
-        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
-    ) -> ShiftedBetaGeoCovariateModel:
-        """Fit by maximum likelihood (Newton's method with the analytic chain-rule Hessian).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            ``duration``, ``churned`` and the covariate columns, one row per customer (or per
-            group, with ``sample_weight``).
-        y : None
-            Unused.
-        sample_weight : None, str or array-like
-            Per-row counts.
-        progress : bool, tqdm-compatible class or callable, optional
-            Validated; the covariate fit reports nothing.
-
-        Returns
-        -------
-        self
-        """
-        null = ShiftedBetaGeoModel(penalizer_coef=self.penalizer_coef, time_unit=self.time_unit)
-        return self._fit_through_links(
-            X,
-            sample_weight,
-            progress,
-            processes=("dropout",),
-            null_model=null,
-            rows_kernel=sbg_rows_hessian_kernel,
-            loglik_kernel=sbg_log_likelihood_rows,
-        )
-
     # ------------------------------------------------------------------ evaluation
-    def _customer_rows(
-        self, data: Any, what: str = "data"
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, pd.Index | None]:
-        self._require_fitted()
-        frame, from_arrays = as_frame(
-            data, (*self.required_columns, *self._covariate_columns()), what
-        )
-        cols, _ = self._prepare(frame, what=what, check_unit=not from_arrays)
-        return cols, self._row_params(frame, what), None if from_arrays else frame.index
-
-    def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
-        """Total log-likelihood of ``X`` (with its covariates) under the fitted parameters.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            ``duration``, ``churned`` and the covariate columns.
-        sample_weight : None, str or array-like
-            Per-row counts.
-
-        Returns
-        -------
-        float
-        """
-        cols, params, index = self._customer_rows(X)
-        d = cols["duration"]
-        w = self._weights(X, sample_weight, d.size, row_ids(index, d.size))
-        ll = sbg_log_likelihood_rows(params, d, cols["churned"])
-        return float(w @ np.where(w > 0, ll, 0.0))
-
     def _curve(
         self, values: Callable[[np.ndarray], np.ndarray], t: np.ndarray, covariates: Any, name: str
     ) -> Any:
@@ -544,7 +302,7 @@ class ShiftedBetaGeoCovariateModel(OneReadCovariateMixin, ContractualModel):
         require_columns(frame, ["duration"], what="periods_survived")
         if "churned" not in frame.columns:
             frame = frame.assign(churned=0)
-        cols, params, index = self._customer_rows(frame, "periods_survived")
+        cols, params, index = self._covariate_rows(frame, "periods_survived")
         alive = cols["churned"] != 1  # churned rows get 0 and need no series
         d = self._rate(discount_rate, params[:, alive], "expected residual lifetime")
         values = np.zeros(alive.size)

@@ -1,0 +1,135 @@
+"""Covariate links and per-row evaluation shared by the beta-parameter covariate models.
+
+The BG/BB (:mod:`customer_models.valuation._bgbb_covariates`) and sBG
+(:mod:`customer_models.valuation._sbg_covariates`) covariate models put covariates on the
+two parameters of a beta distribution per process: one coefficient vector on each
+(``"separate"``) or one on both (``"shared"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from customer_models._validation import check_choice
+from customer_models.exceptions import ParameterError
+from customer_models.valuation._covariate_model import CovariateMixin
+from customer_models.valuation._covariates import Link, covariate_matrix
+from customer_models.valuation._fit_rows import as_frame, row_ids
+
+__all__ = ["BetaCovariateMixin", "by_prefix", "link_arguments", "link_pair"]
+
+
+def link_pair(
+    columns: tuple[str, ...],
+    link: str,
+    argument: str,
+    targets: tuple[int, int],
+    names: tuple[str, str, str],
+) -> list[Link]:
+    """Return the links of one beta-distributed process: one vector per parameter, or shared."""
+    choice = check_choice(link, argument, ["separate", "shared"])
+    process = names[2]
+    if choice == "separate":
+        return [
+            Link(names[0], ((targets[0], 1.0),), columns, process),
+            Link(names[1], ((targets[1], 1.0),), columns, process),
+        ]
+    return [Link(process, ((targets[0], 1.0), (targets[1], 1.0)), columns, process)]
+
+
+def link_arguments(
+    by_prefix: dict[str, list[str]], names: tuple[str, str, str]
+) -> tuple[list[str], str]:
+    """``(columns, link)`` of one process from its coefficient names (see :func:`link_pair`)."""
+    first, second, shared = names
+    if shared in by_prefix and (first in by_prefix or second in by_prefix):
+        raise ParameterError(
+            f"give either {shared}:<column> or {first}:/{second}:<column>, not both."
+        )
+    if shared in by_prefix:
+        return by_prefix[shared], "shared"
+    if by_prefix.get(first, []) != by_prefix.get(second, []):
+        raise ParameterError(
+            f"{first} and {second} coefficients need the same columns in the same order; got "
+            f"{by_prefix.get(first, [])} and {by_prefix.get(second, [])}."
+        )
+    return by_prefix.get(first, []), "separate"
+
+
+def by_prefix(names: list[str]) -> dict[str, list[str]]:
+    """``{prefix: [columns]}`` of coefficient names ``"<prefix>:<column>"``."""
+    out: dict[str, list[str]] = {}
+    for n in names:
+        prefix, column = n.split(":", 1)
+        out.setdefault(prefix, []).append(column)
+    return out
+
+
+# ---------------------------------------------------------------------- the rows
+class BetaCovariateMixin(CovariateMixin):
+    """Null model, rows and log-likelihood of the beta-parameter covariate models.
+
+    Subclasses declare ``_null_class`` (the model without covariates: the fit's start and
+    null model) and the per-row kernels of :meth:`CovariateMixin.fit`, among them
+    ``_rows_loglik_kernel(params (k, n), *required columns)``, which
+    :meth:`log_likelihood` also evaluates. Per-row parameters read each covariate column
+    once: the base ``_row_params`` validates and reads a link's columns once per link; the
+    beta models have two links on the same columns per process (four reads of five columns
+    for BG/BB: 1.1 of 6.2 s when scoring 1M customers), so this reads the matrix once and
+    indexes it. Same values (the links and the sums are the same).
+    """
+
+    _null_class: ClassVar[type[Any]]
+
+    def _null_model(self) -> Any:
+        return type(self)._null_class(
+            penalizer_coef=self.penalizer_coef,  # type: ignore[attr-defined]
+            time_unit=self.time_unit,
+        )
+
+    def _row_params(self, frame: pd.DataFrame, what: str) -> np.ndarray:
+        base, coefs = self._base_and_coefs()
+        names = self._covariate_columns()
+        z = covariate_matrix(frame, names, what)
+        position = {c: j for j, c in enumerate(names)}
+        log_p = np.repeat(np.log(base)[:, None], len(frame), axis=1)
+        for link in self._links():
+            if link.columns:
+                eta = z[:, [position[c] for c in link.columns]] @ coefs[link.prefix]
+                for j, sign in link.targets:
+                    log_p[j] += sign * eta
+        return np.asarray(np.exp(np.clip(log_p, -700.0, 700.0)))
+
+    def _covariate_rows(
+        self, data: Any, what: str = "data"
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, pd.Index | None]:
+        """Return the validated columns, per-row parameters ``(k, n)`` and index (None: arrays)."""
+        self._require_fitted()  # type: ignore[attr-defined]
+        frame, from_arrays = as_frame(
+            data, (*self.required_columns, *self._covariate_columns()), what
+        )
+        cols, _ = self._prepare(frame, what=what, check_unit=not from_arrays)  # type: ignore[attr-defined]
+        return cols, self._row_params(frame, what), None if from_arrays else frame.index
+
+    def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
+        """Total log-likelihood of ``X`` (with its covariates) under the fitted parameters.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The model's ``required_columns`` and the covariate columns.
+        sample_weight : None, str or array-like
+            Per-row counts.
+
+        Returns
+        -------
+        float
+        """
+        cols, params, index = self._covariate_rows(X)
+        size = cols[self.required_columns[0]].size
+        w = self._weights(X, sample_weight, size, row_ids(index, size))  # type: ignore[attr-defined]
+        ll = type(self)._rows_loglik_kernel(params, *(cols[c] for c in self.required_columns))
+        return float(w @ np.where(w > 0, ll, 0.0))
