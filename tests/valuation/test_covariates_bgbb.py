@@ -28,6 +28,13 @@ from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
 from customer_models.valuation._covariates import standardize
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _covariate_checks import recovery_z_scores
+from _covariate_checks_beta import (
+    assert_at_scipy_optimum,
+    assert_likelihood_ratio_test,
+    assert_weights_are_repeated_rows,
+    assert_z_scores_calibrated,
+)
 from _covariate_sim_discrete import simulate_bgbb
 
 TRUTH = {
@@ -235,34 +242,21 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
         method="BFGS",
         options={"gtol": 1e-7, "maxiter": 2000},
     )
-    model = _model().fit(data)
-    ours = model.params_.to_numpy()
-    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-7)
-    np.testing.assert_allclose(ours, np.r_[np.exp(ref.x[:4]), ref.x[4:]], rtol=5e-3, atol=5e-3)
-    at_ours = np.r_[np.log(ours[:4]), ours[4:]]
-    assert np.isclose(model.log_likelihood(data), -_independent_negative_loglik(at_ours, *cols))
+    assert_at_scipy_optimum(_model().fit(data), data, ref, _independent_negative_loglik, cols, 5e-3)
 
 
 def test_categorical_covariates_compress_and_weights_equal_repeated_rows():
-    data = _simulated(3000, 8).assign(z1=lambda d: np.round(d["z1"]))
-    a = _model().fit(data)
-    doubled = _model().fit(pd.concat([data, data]).set_axis(range(2 * len(data))))
-    weighted = _model().fit(data, sample_weight=np.full(len(data), 2.0))
-    np.testing.assert_allclose(doubled.params_, a.params_, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(weighted.params_, doubled.params_, rtol=1e-8, atol=1e-10)
-    assert np.isclose(doubled.log_likelihood_, 2 * a.log_likelihood_, rtol=1e-10)
+    assert_weights_are_repeated_rows(
+        _model, _simulated(3000, 8).assign(z1=lambda d: np.round(d["z1"]))
+    )
 
 
 def test_shared_links_and_the_penalizer():
     data = _simulated(3000, 4)
     shared = _model(purchase_link="shared", dropout_link="shared").fit(data)
     assert list(shared.params_.index[4:]) == ["purchase:z1", "purchase:z2", "dropout:z2"]
-    assert shared.likelihood_ratio_test_["df"] == 3.0
     null = BetaGeoBetaBinomModel().fit(data[["frequency", "recency", "n_periods"]])
-    lr = shared.likelihood_ratio_test_
-    assert lr["null_log_likelihood"] == null.log_likelihood_
-    assert np.isclose(lr["statistic"], 2 * (shared.log_likelihood_ - null.log_likelihood_))
-    assert np.isclose(shared.log_likelihood(data), shared.log_likelihood_, rtol=1e-12)
+    assert_likelihood_ratio_test(shared, null, data, df=3)
     free = _model().fit(data)
     shrunk = _model(penalizer={"purchase": 10.0}).fit(data)
     purchase = [c for c in free.params_.index if c.startswith(("alpha:", "beta:"))]
@@ -273,21 +267,9 @@ def test_shared_links_and_the_penalizer():
 
 @pytest.mark.slow
 def test_parameter_recovery_z_scores_and_coverage():
-    z_scores: dict[str, list[float]] = {k: [] for k in TRUTH}
-    for seed in range(40):
-        fit = _model().fit(_simulated(4000, 500 + seed))
-        for k, true in TRUTH.items():
-            z_scores[k].append((fit.params_[k] - true) / fit.summary_.loc[k, "se"])
-    report = {}
-    for k, zs in z_scores.items():
-        zs = np.asarray(zs)
-        coverage = float(np.mean(np.abs(zs) < 1.96))
-        report[k] = (round(float(zs.mean()), 2), round(float(zs.std()), 2), coverage)
-        # 40 fits: the mean of N(0,1) z-scores has sd 0.16, the coverage of 95% sd 0.034
-        assert abs(zs.mean()) < 0.5, (k, report[k])
-        assert 0.65 < zs.std() < 1.4, (k, report[k])
-        assert coverage >= 0.85, (k, report[k])
-    print("BG/BB covariates recovery (z mean, z sd, 95% coverage):", report)
+    z_scores = recovery_z_scores(_model, lambda seed: _simulated(4000, 500 + seed), TRUTH, 40)
+    table = assert_z_scores_calibrated(z_scores)
+    print("BG/BB covariates recovery:", table.round(2), sep="\n")
 
 
 # ---------------------------------------------------------------- predictions

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize
 
 from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
 from customer_models.valuation import ShiftedBetaGeoModel, load_model
@@ -17,6 +16,13 @@ from customer_models.valuation._sbg_covariate_kernels import sbg_rows_hessian_ke
 from customer_models.valuation._sbg_covariates import ShiftedBetaGeoCovariateModel
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _covariate_checks import recovery_z_scores, scipy_optimum
+from _covariate_checks_beta import (
+    assert_at_scipy_optimum,
+    assert_likelihood_ratio_test,
+    assert_weights_are_repeated_rows,
+    assert_z_scores_calibrated,
+)
 from _covariate_sim_discrete import simulate_sbg
 
 # Fader & Hardie (2007): survivors of 1000 over years 0-7 of the "regular" cohort.
@@ -165,45 +171,22 @@ def _independent_negative_loglik(theta, duration, churned, z1, z2):
 def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
     data = _simulated(300, 21)
     cols = [data[c].to_numpy() for c in ("duration", "churned", "z1", "z2")]
-    start = np.zeros(6)
-    ref = optimize.minimize(
-        _independent_negative_loglik,
-        start,
-        args=tuple(cols),
-        method="Nelder-Mead",
-        options={"maxiter": 20000, "maxfev": 20000, "xatol": 1e-8, "fatol": 1e-10},
-    )
-    ref = optimize.minimize(
-        _independent_negative_loglik, ref.x, args=tuple(cols), method="BFGS", options={"gtol": 1e-7}
-    )
-    model = _model().fit(data)
-    ours = model.params_.to_numpy()
-    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-7)
-    np.testing.assert_allclose(ours, np.r_[np.exp(ref.x[:2]), ref.x[2:]], rtol=2e-3, atol=2e-3)
-    at_ours = np.r_[np.log(ours[:2]), ours[2:]]
-    assert np.isclose(model.log_likelihood(data), -_independent_negative_loglik(at_ours, *cols))
+    ref = scipy_optimum(_independent_negative_loglik, np.zeros(6), cols)
+    assert_at_scipy_optimum(_model().fit(data), data, ref, _independent_negative_loglik, cols, 2e-3)
 
 
 def test_categorical_covariates_compress_and_weights_equal_repeated_rows():
-    data = _simulated(3000, 8).assign(z1=lambda d: np.round(d["z1"]))
-    a = _model().fit(data)
-    doubled = _model().fit(pd.concat([data, data]).set_axis(range(2 * len(data))))
-    weighted = _model().fit(data, sample_weight=np.full(len(data), 2.0))
-    np.testing.assert_allclose(doubled.params_, a.params_, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(weighted.params_, doubled.params_, rtol=1e-8, atol=1e-10)
-    assert np.isclose(doubled.log_likelihood_, 2 * a.log_likelihood_, rtol=1e-10)
+    assert_weights_are_repeated_rows(
+        _model, _simulated(3000, 8).assign(z1=lambda d: np.round(d["z1"]))
+    )
 
 
 def test_shared_link_and_the_penalizer():
     data = _simulated(2000, 4)
     shared = _model(dropout_link="shared").fit(data)
     assert list(shared.params_.index) == ["alpha", "beta", "dropout:z1", "dropout:z2"]
-    assert shared.likelihood_ratio_test_["df"] == 2.0
     null = ShiftedBetaGeoModel().fit(data[["duration", "churned"]])
-    lr = shared.likelihood_ratio_test_
-    assert lr["null_log_likelihood"] == null.log_likelihood_
-    assert np.isclose(lr["statistic"], 2 * (shared.log_likelihood_ - null.log_likelihood_))
-    assert np.isclose(shared.log_likelihood(data), shared.log_likelihood_, rtol=1e-12)
+    assert_likelihood_ratio_test(shared, null, data, df=2)
     free = _model().fit(data)
     shrunk = _model(penalizer=10.0).fit(data)
     coefs = free.params_.index[2:]
@@ -214,21 +197,9 @@ def test_shared_link_and_the_penalizer():
 
 @pytest.mark.slow
 def test_parameter_recovery_z_scores_and_coverage():
-    z_scores: dict[str, list[float]] = {k: [] for k in TRUTH}
-    for seed in range(40):
-        fit = _model().fit(_simulated(3000, 300 + seed))
-        for k, true in TRUTH.items():
-            z_scores[k].append((fit.params_[k] - true) / fit.summary_.loc[k, "se"])
-    report = {}
-    for k, zs in z_scores.items():
-        zs = np.asarray(zs)
-        coverage = float(np.mean(np.abs(zs) < 1.96))
-        report[k] = (round(float(zs.mean()), 2), round(float(zs.std()), 2), coverage)
-        # 40 fits: the mean of N(0,1) z-scores has sd 0.16, the coverage of 95% sd 0.034
-        assert abs(zs.mean()) < 0.5, (k, report[k])
-        assert 0.65 < zs.std() < 1.4, (k, report[k])
-        assert coverage >= 0.85, (k, report[k])
-    print("sBG covariates recovery (z mean, z sd, 95% coverage):", report)
+    z_scores = recovery_z_scores(_model, lambda seed: _simulated(3000, 300 + seed), TRUTH, 40)
+    table = assert_z_scores_calibrated(z_scores)
+    print("sBG covariates recovery:", table.round(2), sep="\n")
 
 
 # ---------------------------------------------------------------- predictions

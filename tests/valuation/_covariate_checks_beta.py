@@ -1,0 +1,67 @@
+"""Checks the BG/BB and sBG covariate models' tests share (test helper).
+
+Both models put covariates on the two parameters of a beta distribution; these checks take
+a fitted model (or a factory of it) and the caller's simulated data and assert against
+values computed independently there (the plain model's fit, a scipy optimum of a
+hand-written likelihood, the truth of the simulation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from _covariate_checks import assert_compressed_fit_is_the_row_fit
+
+
+def assert_at_scipy_optimum(
+    model: Any,
+    data: pd.DataFrame,
+    ref: Any,
+    negative_loglik: Callable[..., float],
+    columns: list,
+    tol: float,
+) -> None:
+    """The fit is scipy's optimum of ``negative_loglik`` (log base parameters, then coefs)."""
+    k = len(model.param_names)
+    ours = model.params_.to_numpy()
+    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-7)
+    np.testing.assert_allclose(ours, np.r_[np.exp(ref.x[:k]), ref.x[k:]], rtol=tol, atol=tol)
+    at_ours = np.r_[np.log(ours[:k]), ours[k:]]
+    assert np.isclose(model.log_likelihood(data), -negative_loglik(at_ours, *columns))
+
+
+def assert_weights_are_repeated_rows(make: Callable[[], Any], data: pd.DataFrame) -> None:
+    """Weight 2 on every row is the fit of each row twice (and compression changes nothing)."""
+    once = assert_compressed_fit_is_the_row_fit(make, data)
+    weighted = make().fit(data, sample_weight=np.full(len(data), 2.0))
+    np.testing.assert_allclose(weighted.params_, once.params_, rtol=1e-6, atol=1e-8)
+    assert np.isclose(weighted.log_likelihood_, 2 * once.log_likelihood_, rtol=1e-10)
+
+
+def assert_likelihood_ratio_test(model: Any, null: Any, data: pd.DataFrame, df: int) -> None:
+    """The test is against the plain model's fit, ``2 (ll - ll_null)`` on ``df`` coefficients."""
+    lr = model.likelihood_ratio_test_
+    assert lr["df"] == float(df)
+    assert lr["null_log_likelihood"] == null.log_likelihood_
+    assert np.isclose(lr["statistic"], 2 * (model.log_likelihood_ - null.log_likelihood_))
+    assert np.isclose(model.log_likelihood(data), model.log_likelihood_, rtol=1e-12)
+
+
+def assert_z_scores_calibrated(z_scores: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Recovery z-scores look N(0, 1): mean, sd and 95% coverage per parameter (the table)."""
+    table = pd.DataFrame(
+        {k: [zs.mean(), zs.std(), np.mean(np.abs(zs) < 1.96)] for k, zs in z_scores.items()},
+        index=["z mean", "z sd", "95% coverage"],
+    ).T
+    # 40 fits: the mean of N(0,1) z-scores has sd 0.16, the coverage of 95% sd 0.034
+    off = (
+        (table["z mean"].abs() >= 0.5)
+        | (table["z sd"] <= 0.65)
+        | (table["z sd"] >= 1.4)
+        | (table["95% coverage"] < 0.85)
+    )
+    assert not off.any(), table.round(2)
+    return table
