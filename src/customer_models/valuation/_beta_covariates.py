@@ -8,6 +8,7 @@ two parameters of a beta distribution per process: one coefficient vector on eac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -70,7 +71,7 @@ def by_prefix(names: list[str]) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------------- the rows
 class BetaCovariateMixin(CovariateMixin):
-    """Null model, rows and log-likelihood of the beta-parameter covariate models.
+    """Null model, rows, log-likelihood and profile curves of the beta covariate models.
 
     Subclasses declare ``_null_class`` (the model without covariates: the fit's start and
     null model) and the per-row kernels of :meth:`CovariateMixin.fit`, among them
@@ -102,6 +103,28 @@ class BetaCovariateMixin(CovariateMixin):
                 for j, sign in link.targets:
                     log_p[j] += sign * eta
         return np.asarray(np.exp(np.clip(log_p, -700.0, 700.0)))
+
+    def _at_profiles(
+        self, values: Callable[[np.ndarray], np.ndarray], t: np.ndarray, covariates: Any, name: str
+    ) -> Any:
+        """Evaluate ``values(params (k, n_profiles, 1) or (k,))`` at ``t``; wrap per profile.
+
+        Without covariates (and no profiles) at the base parameters: a float for scalar
+        ``t``, else an array; with, a Series ``name`` per profile for scalar ``t``, else a
+        DataFrame (profiles x t).
+        """
+        names = self._covariate_columns()
+        base, _ = self._base_and_coefs()
+        if not names and covariates is None:
+            out = np.asarray(values(base), dtype=np.float64)
+            return float(out) if t.ndim == 0 else out
+        profiles = self._profiles(covariates, names)
+        params = self._row_params(profiles, "covariates")[:, :, None]
+        out = np.asarray(values(params), dtype=np.float64)
+        out = np.broadcast_to(out, (len(profiles), max(t.size, 1)))
+        if t.ndim == 0:
+            return pd.Series(out[:, 0].copy(), index=profiles.index, name=name)
+        return pd.DataFrame(out.copy(), index=profiles.index, columns=pd.Index(t, name="t"))
 
     def _covariate_rows(
         self, data: Any, what: str = "data"

@@ -300,14 +300,9 @@ class BetaGeoBetaBinomCovariateModel(BetaCovariateMixin, DiscretePurchaseModel):
         """
         self._require_fitted()
         t_arr = whole_periods(t, "t")
-        names = self._covariate_columns()
-        base, _ = self._base_and_coefs()
-        if not names and covariates is None:
-            e = expected_purchases_new_customer_rows(base, t_arr)
-            return float(e) if t_arr.ndim == 0 else np.asarray(e)
-        profiles = self._profiles(covariates, names)
-        params = self._row_params(profiles, "covariates")[:, :, None]
-        e = expected_purchases_new_customer_rows(params, np.atleast_1d(t_arr)[None, :])
-        if t_arr.ndim == 0:
-            return pd.Series(e[:, 0], index=profiles.index, name="expected_purchases")
-        return pd.DataFrame(e, index=profiles.index, columns=pd.Index(t_arr, name="t"))
+        return self._at_profiles(
+            lambda p: expected_purchases_new_customer_rows(p, t_arr),
+            t_arr,
+            covariates,
+            "expected_purchases",
+        )

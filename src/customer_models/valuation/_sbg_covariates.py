@@ -41,7 +41,6 @@ shared with the BG/BB covariate model are in :mod:`customer_models.valuation._be
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -166,23 +165,6 @@ class ShiftedBetaGeoCovariateModel(BetaCovariateMixin, ContractualModel):
         return {"dropout_covariates": columns, "dropout_link": link}
 
     # ------------------------------------------------------------------ evaluation
-    def _curve(
-        self, values: Callable[[np.ndarray], np.ndarray], t: np.ndarray, covariates: Any, name: str
-    ) -> Any:
-        """Evaluate ``values(params (2, n_profiles, 1) or (2,))`` at ``t``; wrap per profile."""
-        names = self._covariate_columns()
-        base, _ = self._base_and_coefs()
-        if not names and covariates is None:
-            out = np.asarray(values(base), dtype=np.float64)
-            return float(out) if t.ndim == 0 else out
-        profiles = self._profiles(covariates, names)
-        params = self._row_params(profiles, "covariates")[:, :, None]
-        out = np.asarray(values(params), dtype=np.float64)
-        out = np.broadcast_to(out, (len(profiles), max(t.size, 1)))
-        if t.ndim == 0:
-            return pd.Series(out[:, 0].copy(), index=profiles.index, name=name)
-        return pd.DataFrame(out.copy(), index=profiles.index, columns=pd.Index(t, name="t"))
-
     def survival(self, t: Any, *, covariates: Any = None) -> Any:
         """``S(t) = P(T > t)`` of a new customer at covariate profiles.
 
@@ -201,7 +183,9 @@ class ShiftedBetaGeoCovariateModel(BetaCovariateMixin, ContractualModel):
             ``survival`` per profile for scalar ``t``, else a DataFrame (profiles x t).
         """
         t_arr = _whole(t, "t", minimum=0)
-        return self._curve(lambda p: sbg_survival_rows(p, t_arr), t_arr, covariates, "survival")
+        return self._at_profiles(
+            lambda p: sbg_survival_rows(p, t_arr), t_arr, covariates, "survival"
+        )
 
     def retention_rate(self, t: Any, *, covariates: Any = None) -> Any:
         """``r(t) = (beta_i + t - 1) / (alpha_i + beta_i + t - 1)`` at covariate profiles.
@@ -224,7 +208,7 @@ class ShiftedBetaGeoCovariateModel(BetaCovariateMixin, ContractualModel):
             a, b = p[0], p[1]
             return np.asarray((b + t_arr - 1.0) / (a + b + t_arr - 1.0))
 
-        return self._curve(rate, t_arr, covariates, "retention_rate")
+        return self._at_profiles(rate, t_arr, covariates, "retention_rate")
 
     def _rate(self, discount_rate: Any, params: np.ndarray, what: str) -> float:
         d = float(check_number(discount_rate, "discount_rate", low=0.0))
