@@ -7,7 +7,8 @@ per-row gradient ``g_i`` and Hessian ``H_i`` in its log parameters the totals ar
 
     grad = sum_i w_i M_i' g_i,        Hessian = sum_i w_i M_i' H_i M_i,
 
-with ``M_i`` the row's design (1 for an intercept, ``sign * z_ic`` for a coefficient): no
+with ``M_i`` the row's design (1 for an intercept, ``sign * z_ic`` for a coefficient; see
+:class:`~customer_models.valuation._covariate_layout.LinkLayout`, re-exported here): no
 second-order term. Both are accumulated over bounded blocks of rows (memory stays a small
 multiple of one block) with one matrix product per pair of model parameters, and Newton's
 method with a backtracking line search converges in a few passes from the no-covariate fit
@@ -26,14 +27,15 @@ units of a covariate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from customer_models.valuation._covariates import Link, Standardization
+from customer_models.valuation._covariate_layout import LinkLayout, unknowns_start
+from customer_models.valuation._covariates import Standardization
 
 __all__ = ["LinkFit", "LinkLayout", "covariance_original", "fit_links", "unknowns_start"]
 
@@ -54,93 +56,6 @@ MAX_NEWTON = 100
 RowsKernel = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
 LoglikKernel = Callable[..., np.ndarray]
 GradientKernel = Callable[..., tuple[np.ndarray, np.ndarray]]
-
-
-@dataclass(frozen=True)
-class LinkLayout:
-    """Where each unknown sits: ``k`` model log-parameters, then each link's coefficients.
-
-    ``column_of[t]`` is the covariate column (in the design matrix) of unknown ``t``, -1 for
-    an intercept; ``free`` is False for coefficients of constant columns (fixed at 0).
-    """
-
-    n_params: int
-    links: tuple[Link, ...]
-    column_index: tuple[tuple[int, ...], ...]
-    free: np.ndarray
-    process: tuple[str, ...]
-
-    @classmethod
-    def build(
-        cls, n_params: int, links: Sequence[Link], columns: Sequence[str], constant: np.ndarray
-    ) -> LinkLayout:
-        """Layout for ``links`` over the design matrix whose columns are ``columns``."""
-        position = {c: j for j, c in enumerate(columns)}
-        index = tuple(tuple(position[c] for c in link.columns) for link in links)
-        free = [True] * n_params
-        process = ["model"] * n_params
-        for link, cols in zip(links, index, strict=True):
-            free += [not bool(constant[c]) for c in cols]
-            process += [link.process] * len(cols)
-        return cls(n_params, tuple(links), index, np.array(free), tuple(process))
-
-    @property
-    def size(self) -> int:
-        return int(self.free.size)
-
-    def offsets(self) -> list[int]:
-        """Position of each link's first coefficient among the unknowns."""
-        out, start = [], self.n_params
-        for cols in self.column_index:
-            out.append(start)
-            start += len(cols)
-        return out
-
-    def row_log_params(self, theta: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """Per-row log parameters ``(k, n)`` at the unknowns ``theta``."""
-        u = np.repeat(theta[: self.n_params, None], z.shape[0], axis=1)
-        for link, cols, start in zip(self.links, self.column_index, self.offsets(), strict=True):
-            if not cols:
-                continue
-            eta = z[:, cols] @ theta[start : start + len(cols)]
-            for j, sign in link.targets:
-                u[j] += sign * eta
-        return u
-
-    def designs(self, z: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per model parameter: the unknowns acting on it and their row loadings ``(n, m)``."""
-        out = []
-        n = z.shape[0]
-        for j in range(self.n_params):
-            idx, cols = [j], [np.ones(n)]
-            for link, lc, start in zip(self.links, self.column_index, self.offsets(), strict=True):
-                for jj, sign in link.targets:
-                    if jj == j:
-                        idx += [start + q for q in range(len(lc))]
-                        cols += [sign * z[:, c] for c in lc]
-            out.append((np.array(idx), np.column_stack(cols)))
-        return out
-
-    def penalty_weights(self, penalizer: Mapping[str, float]) -> np.ndarray:
-        """Penalty coefficient of each unknown (0 for the model's own parameters)."""
-        return np.array([penalizer.get(p, 0.0) for p in self.process])
-
-    def to_original(self, theta: np.ndarray, standardization: Standardization) -> np.ndarray:
-        """Linear map ``A`` with ``theta_original = A theta_standardized``.
-
-        ``sign * beta (z - m) / s = sign * (beta / s) z - sign * beta m / s``: each
-        coefficient is divided by its column's scale and the intercepts of its targets absorb
-        the centre.
-        """
-        a = np.eye(self.size)
-        m, s = standardization.centre, standardization.scale
-        for link, cols, start in zip(self.links, self.column_index, self.offsets(), strict=True):
-            for q, c in enumerate(cols):
-                t = start + q
-                a[t, t] = 1.0 / s[c]
-                for j, sign in link.targets:
-                    a[j, t] -= sign * m[c] / s[c]
-        return a
 
 
 @dataclass
@@ -504,8 +419,3 @@ def covariance_original(
     cov[~free, :] = np.nan
     cov[:, ~free] = np.nan
     return theta, cov
-
-
-def unknowns_start(base: np.ndarray, layout: LinkLayout) -> np.ndarray:
-    """Start: the model's log-parameters (no-covariate fit), every coefficient 0."""
-    return np.concatenate([np.log(base), np.zeros(layout.size - layout.n_params)])

@@ -31,6 +31,7 @@ __all__ = [
     "Standardization",
     "check_covariate_names",
     "check_penalizer",
+    "covariate_column",
     "covariate_matrix",
     "few_levels",
     "one_hot_covariates",
@@ -107,11 +108,48 @@ def check_covariate_names(value: Any, argument: str, reserved: Sequence[str]) ->
     return names
 
 
+def covariate_column(frame: pd.DataFrame, name: str, what: str) -> np.ndarray:
+    """Return the covariate column ``name`` of ``frame`` as float64 values, checked.
+
+    A float64 column comes back without a copy (read it, do not write to it); booleans
+    count as 0/1; categorical, string and object columns raise with the one-hot hint; NaN,
+    missing and infinite values raise naming the column, the count and a few ids. The
+    column must exist (see :func:`covariate_matrix`, which checks the names first).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> covariate_column(pd.DataFrame({"web": [True, False]}), "web", "data").tolist()
+    [1.0, 0.0]
+    """
+    column = frame[name]
+    if pd.api.types.is_bool_dtype(column):
+        column = column.astype("float64")
+    if not pd.api.types.is_numeric_dtype(column):
+        raise DataValidationError(
+            f"{what}: covariate column {name!r} is not numeric (dtype {column.dtype}). "
+            + _ONE_HOT_HINT,
+            column=name,
+            rule="covariates must be numeric",
+            n_rows=len(column),
+        )
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():  # the mask and the ids only when something is wrong
+        check_rule(
+            ~np.isfinite(values),
+            np.asarray(frame.index),
+            rule=f"covariate {name} must be a finite number (no NaN, missing or inf)",
+            column=name,
+            what=what,
+        )
+    return values
+
+
 def covariate_matrix(frame: pd.DataFrame, names: Sequence[str], what: str) -> np.ndarray:
     """Return the covariate columns ``names`` of ``frame`` as a float64 matrix ``(n, p)``.
 
-    Booleans count as 0/1; categorical, string and object columns raise with the one-hot
-    hint; NaN, missing and infinite values raise naming the column, the count and a few ids.
+    Missing columns raise first (with the closest name), then each column is checked as in
+    :func:`covariate_column`.
 
     Examples
     --------
@@ -129,28 +167,8 @@ def covariate_matrix(frame: pd.DataFrame, names: Sequence[str], what: str) -> np
     if not names:
         return out
     require_columns(frame, names, what=what)
-    ids = np.asarray(frame.index)
     for j, name in enumerate(names):
-        column = frame[name]
-        if pd.api.types.is_bool_dtype(column):
-            column = column.astype("float64")
-        if not pd.api.types.is_numeric_dtype(column):
-            raise DataValidationError(
-                f"{what}: covariate column {name!r} is not numeric (dtype {column.dtype}). "
-                + _ONE_HOT_HINT,
-                column=name,
-                rule="covariates must be numeric",
-                n_rows=len(column),
-            )
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        check_rule(
-            ~np.isfinite(values),
-            ids,
-            rule=f"covariate {name} must be a finite number (no NaN, missing or inf)",
-            column=name,
-            what=what,
-        )
-        out[:, j] = values
+        out[:, j] = covariate_column(frame, name, what)
     return out
 
 
