@@ -448,20 +448,24 @@ def _chain_segments(
     for lo in range(0, rows.size, _SHORT_CHUNK):
         idx = rows[lo : lo + _SHORT_CHUNK]
         half = 0.5 * w[idx]
-        y = (y0[idx] + half)[:, None] + half[:, None] * _SHORT_X
+        # nodes along the first axis: the node sums are sums of three contiguous rows
+        y = (y0[idx] + half)[None, :] + _SHORT_X[:, None] * half[None, :]
         log_big = np.logaddexp(log_d, y)  # log(max(α, β) + τ)
-        pm, pb = p_m[idx][:, None], p_big[idx][:, None]
-        phi = (1.0 - pm) * y - pb * log_big
-        ref = phi[:, 1]  # the middle node
-        f = np.exp(phi - ref[:, None]) * _SHORT_W
-        s0 = f.sum(axis=1)
+        phi = (1.0 - p_m[idx]) * y - p_big[idx] * log_big
+        ref = phi[1].copy()  # the middle node
+        phi -= ref
+        f = np.exp(phi, out=phi)
+        f *= _SHORT_W[:, None]
+        s0 = f[0] + f[1] + f[2]
         log_i[idx] = ref + np.log(half * s0)
         if grads is not None:
+            inv_s0 = 1.0 / s0
             log_a, log_b = (log_big, y) if case1 else (y, log_big)
-            p = (r + x[idx])[:, None]
-            weights = (-log_a, -p * np.exp(-log_a), -log_b, -(s + 1.0) * np.exp(-log_b))
-            for out, weight in zip(grads, weights, strict=True):
-                out[idx] = (f * weight).sum(axis=1) / s0
+            p = r + x[idx]
+            grads[0][idx] = -np.einsum("km,km->m", f, log_a) * inv_s0
+            grads[1][idx] = -p * np.einsum("km,km->m", f, np.exp(-log_a)) * inv_s0
+            grads[2][idx] = -np.einsum("km,km->m", f, log_b) * inv_s0
+            grads[3][idx] = -(s + 1.0) * np.einsum("km,km->m", f, np.exp(-log_b)) * inv_s0
     return log_i, grads
 
 
