@@ -60,6 +60,8 @@ def expected_purchases_new_customer_kernel(params: Any, t: Any) -> np.ndarray:
 
 
 _SERIES_MAX_RATIO = 0.95
+#: Largest term index at which the series of _pmf_new may peak before it goes to quadrature.
+_SERIES_MAX_RISE = 100.0
 # Gauss-Legendre nodes on [-1, 1] for the panels of _lifetime_integral
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
 
@@ -144,7 +146,11 @@ def _pmf_new(
     )
     total = np.zeros(n.size)
     # case 1 expands in z (1-u) <= z, case 2 in z u <= z u_t; slow series go to quadrature
-    slow = np.where(case1, z, z * u_t) > _SERIES_MAX_RATIO
+    # ... and so do rows whose terms first grow for long: the ratio of successive terms starts
+    # near (s+1) z_eff, so for a large s (a fit at its dropout boundary) the series peaks far
+    # out, where the huge coefficients times tiny incomplete beta functions lose all accuracy
+    ratio = np.where(case1, z, z * u_t)
+    slow = (ratio > _SERIES_MAX_RATIO) | ((s + 1.0) * ratio > _SERIES_MAX_RISE * (1.0 - ratio))
     quad = np.flatnonzero((t > 0) & slow)
     for start in range(0, quad.size, 1_000):  # bounded memory: rows x nodes per chunk
         rows = quad[start : start + 1_000]
