@@ -156,3 +156,23 @@ def test_score_input_errors(cdnow_holdout, cdnow_bgnbd):
     for bad in (0.0, 1.0, "0.9"):
         with pytest.raises(ParameterError, match="confidence"):
             evaluate_holdout(cdnow_bgnbd, cdnow_holdout, confidence=bad)
+
+
+def test_a_pmf_above_one_is_refused_not_clipped(cdnow_holdout, cdnow_bgnbd):
+    """A broken pmf (probabilities far above 1) would score every count as a certainty."""
+
+    class Inflated:
+        time_unit_ = cdnow_bgnbd.time_unit_
+        params_ = cdnow_bgnbd.params_
+
+        def expected_purchases(self, data, *, t):
+            return cdnow_bgnbd.expected_purchases(data, t=t)
+
+        def probability_alive(self, data):
+            return cdnow_bgnbd.probability_alive(data)
+
+        def probability_of_purchases(self, data, *, n, t):
+            return 3.0 * cdnow_bgnbd.probability_of_purchases(data, n=n, t=t)
+
+    with pytest.raises(DataValidationError, match=r"outside \[0, 1\] at n=0"):
+        evaluate_holdout(Inflated(), cdnow_holdout)

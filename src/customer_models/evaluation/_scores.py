@@ -31,6 +31,9 @@ MAX_COUNT = 10_000
 #: A pmf below this counts as this in the log score (so one customer adds at most ~690.8).
 LOG_FLOOR = 1e-300
 
+#: Rounding a pmf may show beyond [0, 1]; more than this is an error of the model.
+_PMF_SLACK = 1e-9
+
 
 @dataclass(frozen=True)
 class HoldoutScores:
@@ -126,13 +129,24 @@ def holdout_scores(
                 rule=f"holdout counts below {MAX_COUNT:,}",
                 n_rows=int(rows.size),
             )
-        pmf = np.clip(_pmf_at(model, frame, rows, k, duration), 0.0, 1.0)
-        if not np.all(np.isfinite(pmf)):
+        raw = np.asarray(_pmf_at(model, frame, rows, k, duration), dtype=np.float64)
+        if not np.all(np.isfinite(raw)):
             raise DataValidationError(
                 f"{type(model).__name__}.probability_of_purchases returned a non-finite "
-                f"probability at n={k} for {int((~np.isfinite(pmf)).sum())} customers.",
+                f"probability at n={k} for {int((~np.isfinite(raw)).sum())} customers.",
                 rule="finite pmf",
             )
+        wrong = (raw > 1.0 + _PMF_SLACK) | (raw < -_PMF_SLACK)
+        if wrong.any():  # a broken pmf, not rounding: never scored as a certainty
+            ids = list(frame.index[rows[wrong]][:5])
+            raise DataValidationError(
+                f"{type(model).__name__}.probability_of_purchases returned probabilities "
+                f"outside [0, 1] at n={k} for {int(wrong.sum())} customers (e.g. "
+                f"{float(raw[wrong][0]):.4g}; first ids: {ids}).",
+                rule="pmf in [0, 1]",
+                n_rows=int(wrong.sum()),
+            )
+        pmf = np.clip(raw, 0.0, 1.0)  # rounding noise only
         if k == 0:
             p_zero[rows] = pmf
         hit = observed[rows] == k
