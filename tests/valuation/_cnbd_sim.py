@@ -27,7 +27,7 @@ def simulate_cnbd(
     modified: bool = False,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Summary columns, litt, the purchases in ``(T, T + horizon]`` and whether alive at T."""
+    """Summary columns, litt, purchases in ``(T, T + horizon]``, alive at T and at T + horizon."""
     rng = np.random.default_rng(seed)
     T = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
     lam = rng.gamma(r, 1.0 / alpha, n)
@@ -62,6 +62,7 @@ def simulate_cnbd(
             LOG_INTERPURCHASE_COLUMN: litt,
             "future": future,
             "alive": x < budget,
+            "alive_at_end": x + future < budget,  # still alive at T + horizon
         }
     )
     out.attrs["time_unit"] = "W"

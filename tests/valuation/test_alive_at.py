@@ -63,3 +63,48 @@ def test_nbd_customers_never_drop_out():
     p = cm.probability_alive_at(NegativeBinomialModel.from_params(r=0.4, alpha=12.0), data, t=99)
     assert p.tolist() == [1.0] * 50
     assert p.name == "probability_alive"
+
+
+@pytest.mark.parametrize("modified", [False, True])
+def test_cnbd_with_k_1_is_the_bg_family(modified, cdnow_summary):
+    from customer_models.valuation import (
+        BetaGeoCNBDModel,
+        BetaGeoModel,
+        ModifiedBetaGeoCNBDModel,
+        ModifiedBetaGeoModel,
+    )
+
+    cnbd_cls, bg_cls = (
+        (ModifiedBetaGeoCNBDModel, ModifiedBetaGeoModel)
+        if modified
+        else (BetaGeoCNBDModel, BetaGeoModel)
+    )
+    values = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    cnbd = cnbd_cls.from_params(k=1, **values, time_unit="W")
+    bg = bg_cls.from_params(**values, time_unit="W")
+    for t in (0.0, 13.0, 104.0):
+        np.testing.assert_allclose(
+            cm.probability_alive_at(cnbd, cdnow_summary, t=t),
+            cm.probability_alive_at(bg, cdnow_summary, t=t),
+            rtol=1e-9,
+        )
+
+
+@pytest.mark.parametrize(("k", "modified"), [(2, False), (3, True)])
+def test_cnbd_alive_at_matches_the_simulated_share_alive(k, modified):
+    from _cnbd_sim import simulate_cnbd
+
+    from customer_models.valuation import BetaGeoCNBDModel, ModifiedBetaGeoCNBDModel
+
+    truth = {"r": 1.5, "alpha": 6.0, "a": 0.6, "b": 3.0}
+    t = 26.0
+    data = simulate_cnbd(30_000, k=k, **truth, T=39.0, horizon=t, modified=modified, seed=k)
+    cls = ModifiedBetaGeoCNBDModel if modified else BetaGeoCNBDModel
+    model = cls.from_params(k=k, **truth, time_unit="W")
+    p = cm.probability_alive_at(model, data, t=t).to_numpy()
+    alive_later = data["alive_at_end"].to_numpy()
+    for rows in (np.ones(len(data), bool), data["frequency"].to_numpy() > 2):
+        share, predicted = alive_later[rows].mean(), p[rows].mean()
+        se = np.sqrt(share * (1 - share) / rows.sum())
+        assert abs(predicted - share) < 4 * se, (k, predicted, share)
+    assert np.all(p <= model.probability_alive(data).to_numpy() + 1e-12)

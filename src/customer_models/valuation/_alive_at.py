@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaln
 
 from customer_models._polars import polars_out
 from customer_models._validation import as_pandas, check_number
@@ -17,6 +18,8 @@ from customer_models.exceptions import CustomerModelsError, ParameterError
 from customer_models.valuation._bgbb import BetaGeoBetaBinomModel
 from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._btyd_common import in_chunks
+from customer_models.valuation._cnbd import BetaGeoCNBDModel
+from customer_models.valuation._cnbd_likelihood import erlang_k, phase_weights
 from customer_models.valuation._ggompertz_nbd import GGompertzNBDModel
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
 from customer_models.valuation._nbd import NegativeBinomialModel
@@ -30,6 +33,9 @@ __all__ = ["probability_alive_at"]
 _SURVIVAL_MAX_TERMS = 200_000
 #: Rows per block of the survival series (its temporaries are rows x terms).
 _SURVIVAL_BLOCK = 16_384
+#: Purchases per block of the BG/CNBD-k survival sum, and the relative rest where a row stops.
+_CNBD_BLOCK = 64
+_CNBD_TAIL = 1e-16
 
 
 def _bg_survival(params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, shift: float) -> Any:
@@ -86,6 +92,90 @@ def _gompertz_survival(params: np.ndarray, T: np.ndarray, t: float) -> np.ndarra
     return np.asarray(np.exp(-s * (log_denominator(T + t) - log_denominator(T))))
 
 
+def _cnbd_survival(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, t: float, modified: bool
+) -> np.ndarray:
+    """BG/CNBD-k (MBG/CNBD-k) ``P(alive at T+t | alive at T)``.
+
+    Given alive at ``T`` with ``J = j`` Erlang phases completed since the last purchase
+    (posterior weights ``w_j``, :func:`~customer_models.valuation._cnbd_likelihood.
+    phase_weights`), the phases in ``(T, T+t]`` are ``I ~ NB(R + j, q = t/(α+T+t))``,
+    ``R = r + k x``, and ``L = floor((I + j) / k)`` purchases would fall there; the customer
+    is still alive at ``T+t`` if it survived the coin after each of them, with chance
+    ``c_(L+1) = B(a, b'+L) / B(a, b')`` (``p ~ Beta(a, b')``, ``b' = b + x`` (+1 modified)).
+    So ``S = sum_j w_j sum_(i>=0) NB(i; R+j, q) c_(floor((i+j)/k)+1)``.
+    """
+    k = erlang_k(params)
+    r, alpha = float(params[1]), float(params[2])
+    weights = phase_weights(r + k * x, (T - t_x) / (alpha + T), k)[1]
+    total = np.zeros(x.size)
+    for j in range(k):  # the phase sums depend on (x, T) only: once per distinct pair
+        given = on_distinct_rows(
+            lambda xd, Td, j=j: _cnbd_phase_survival(params, xd, Td, t, j, modified), (x, T)
+        )
+        total += weights[j] * given
+    return total
+
+
+def _cnbd_phase_survival(
+    params: np.ndarray, x: np.ndarray, T: np.ndarray, t: float, j: int, modified: bool
+) -> np.ndarray:
+    """``sum_(i>=0) NB(i; R+j, q) c_(floor((i+j)/k)+1)`` per row: positive terms, no difference.
+
+    ``i`` counts the phases in ``(T, T+t]``; the terms are evaluated in blocks from log-gamma
+    functions, and a row stops once the bound ``NB(i) ρ/(1-ρ)`` on its rest (``ρ`` the
+    largest later term ratio; every ``c <= 1``) is below 1e-16 of its sum.
+    """
+    if t <= 0.0:
+        return np.ones(x.size)
+    k = erlang_k(params)
+    r, alpha, a, b = (float(v) for v in params[1:])
+    shape = r + k * x + j
+    bp = b + x + (1.0 if modified else 0.0)
+    log_q = np.log(t) - np.log(alpha + T + t)
+    log_1mq = np.log(alpha + T) - np.log(alpha + T + t)
+    q = np.exp(log_q)
+    base = shape * log_1mq - gammaln(shape)
+    survive = np.zeros(x.size)
+    rows = np.arange(x.size)
+    log_c = np.zeros(x.size)  # log c_(L0+1) at the block's first level (c_1 = 1)
+    levels = np.arange(_CNBD_BLOCK, dtype=np.float64)
+    first = 0  # the block's first level L0: its phases are L0 k - j ... (L0 + BLOCK) k - j - 1
+    while rows.size:
+        # c_(L+1) = c_L (b'+L-1)/(a+b'+L-1): a running product, not one betaln per term
+        step = np.log(bp[rows, None] + first + levels) - np.log(a + bp[rows, None] + first + levels)
+        log_coins = log_c[rows, None] + np.cumsum(step, axis=1) - step
+        i = first * k - j + np.arange(_CNBD_BLOCK * k, dtype=np.float64)[None, :]
+        valid = i >= 0
+        ii = np.maximum(i, 0.0)
+        # log NB(i): log-gammas at the block's first phase, then the term ratios q (R+i)/(i+1)
+        head = ii[:, :1]
+        log_nb0 = gammaln(shape[rows, None] + head) - gammaln(head + 1.0) + base[rows, None]
+        log_nb0 = log_nb0 + head * log_q[rows, None]
+        prev = ii[:, :-1]
+        ratio_log = log_q[rows, None] + np.log((shape[rows, None] + prev) / (prev + 1.0))
+        ratio_log = np.where(valid[:, :-1], ratio_log, 0.0)  # phases before 0 stay at NB(0)
+        log_nb = log_nb0 + np.concatenate(
+            [np.zeros((rows.size, 1)), np.cumsum(ratio_log, axis=1)], axis=1
+        )
+        terms = np.exp(log_nb + np.repeat(log_coins, k, axis=1))
+        survive[rows] += np.sum(np.where(valid, terms, 0.0), axis=1)
+        log_c[rows] = log_coins[:, -1] + step[:, -1]
+        last = i[0, -1]
+        ratio = np.maximum(q[rows] * (shape[rows] + last) / (last + 1.0), q[rows])
+        small = ratio < 1.0
+        log_rest = log_nb[:, -1] + np.log(ratio / np.where(small, 1.0 - ratio, 1.0))
+        done = small & (log_rest < np.log(_CNBD_TAIL) + np.log(survive[rows]))
+        rows = rows[~done]
+        first += _CNBD_BLOCK
+        if first * k > 10_000_000:
+            raise CustomerModelsError(
+                "P(alive at T+t) of BG/CNBD-k needs more than 10,000,000 phases' terms at "
+                f"t = {t:g}: the horizon is far beyond the data; use a shorter t."
+            )
+    return survive
+
+
 @polars_out
 def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
     """Probability that each customer is still alive ``t`` after the end of observation.
@@ -95,13 +185,15 @@ def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
     ``T`` is ``Gamma(s, β+T)``); BG/NBD and MBG/NBD ``× (1+u)^-(r+x) 2F1(r+x, b'; a+b';
     u/(1+u))``, ``u = t/(α+T)``, ``b' = b+x`` (MBG/NBD ``b+x+1``), because a BG customer can
     drop out only right after a purchase; GGompertz/NBD ``× S(T+t)/S(T)`` with
-    ``S(τ) = (β/(β + e^(bτ) − 1))^s``; the NBD: 1 (no dropout); BG/BB:
-    ``probability_alive(periods_ahead=t)``.
+    ``S(τ) = (β/(β + e^(bτ) − 1))^s``; BG/CNBD-k and MBG/CNBD-k: the coins after the
+    Erlang-k purchases that fall in the window (see `_cnbd_survival`); the NBD: 1 (no
+    dropout); BG/BB: ``probability_alive(periods_ahead=t)``.
 
     Parameters
     ----------
     model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, GGompertzNBDModel,
-        NegativeBinomialModel or BetaGeoBetaBinomModel
+        BetaGeoCNBDModel, ModifiedBetaGeoCNBDModel, NegativeBinomialModel or
+        BetaGeoBetaBinomModel
     data : DataFrame
         Customer summary with the columns the model needs.
     t : float
@@ -140,13 +232,22 @@ def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
             index=frame.index,
             name="probability_alive",
         )
+    if isinstance(model, BetaGeoCNBDModel):
+        horizon = float(check_number(t, "t", low=0.0))
+        cols, _ = model._prepare(frame, columns=("frequency", "recency", "T"))
+        alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
+        params = model.params_.to_numpy(dtype=np.float64)
+        survival = _cnbd_survival(
+            params, cols["frequency"], cols["recency"], cols["T"], horizon, model._modified
+        )
+        return pd.Series(alive * survival, index=frame.index, name="probability_alive")
     if not isinstance(model, BetaGeoModel | ParetoNBDModel | GGompertzNBDModel):
         if isinstance(model, NegativeBinomialModel):  # no dropout: alive for ever
             horizon = float(check_number(t, "t", low=0.0))
             return pd.Series(1.0, index=frame.index, name="probability_alive")
         raise ParameterError(
-            f"probability_alive_at knows BG/NBD, MBG/NBD, Pareto/NBD, GGompertz/NBD, the NBD "
-            f"and BG/BB; got {type(model).__name__}."
+            "probability_alive_at knows BG/NBD, MBG/NBD, Pareto/NBD, GGompertz/NBD, "
+            f"(M)BG/CNBD-k, the NBD and BG/BB; got {type(model).__name__}."
         )
     horizon = float(check_number(t, "t", low=0.0))
     alive = np.asarray(model.probability_alive(frame), dtype=np.float64)
