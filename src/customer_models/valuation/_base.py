@@ -13,7 +13,7 @@ A valuation model is one small subclass of :class:`ValuationModel` that declares
 ``_loglik_kernel(params, *columns) -> ndarray`` (staticmethod)
     Per-row log-likelihood. ``params`` is a float64 array in ``param_names`` order (natural
     scale); ``columns`` are float64 arrays in ``required_columns`` order (for fitting these are
-    the distinct patterns, not every customer).
+    the distinct patterns, not every customer, passed in blocks of rows: see ``blocked_total``).
 ``_loglik_gradient_kernel(params, *columns) -> (ndarray, ndarray)`` (staticmethod)
     The per-row log-likelihood (shape ``(n,)``) and its **analytic** gradient with respect to
     the natural-scale parameters (shape ``(n, k)``). The base applies the pattern weights, the
@@ -106,8 +106,8 @@ from customer_models.valuation._derivatives import (
     CentralDifferenceDerivatives,
     CentralDifferenceGradient,
     Derivatives,
+    blocked_total,
     complete_likelihood,
-    dot,
     gradient_derivatives,
 )
 from customer_models.valuation._fit_objective import penalty_scale
@@ -410,8 +410,7 @@ class ValuationModel(BaseEstimator):
         penalizer = check_number(self.penalizer_coef, "penalizer_coef", low=0.0)
         check_str(self.time_unit, "time_unit", allow_none=True)
         check_progress(progress)
-        patterns = self._patterns(X, sample_weight, check_unit=False)
-        cols, pw = patterns.columns, patterns.weights
+        cols, pw = self._patterns(X, sample_weight, check_unit=False)[:2]  # not the row map
         n_total = float(pw.sum())
         if not n_total > 0:
             raise DataValidationError(
@@ -437,7 +436,7 @@ class ValuationModel(BaseEstimator):
                 on_step=bar.advance if progress else None,
             )
         params = np.exp(result.theta)
-        ll_total = dot(pw, self._loglik_kernel(params, *cols))
+        ll_total = blocked_total(self._loglik_kernel, params, pw, cols)  # bounded memory
         covariance, report = diagnose(
             self.param_names, result, theta0, n_total, log_bound=LOG_BOUND
         )
@@ -475,7 +474,7 @@ class ValuationModel(BaseEstimator):
         params = self._params_array()
         self._loglik_derivatives()  # a clear error when the model declares no likelihood
         patterns = self._patterns(X, sample_weight, check_unit=True)
-        return dot(patterns.weights, self._loglik_kernel(params, *patterns.columns))
+        return blocked_total(self._loglik_kernel, params, patterns.weights, patterns.columns)
 
     def save(self, path: Any) -> None:
         """Save the fitted model to a small versioned JSON file (no pickle).

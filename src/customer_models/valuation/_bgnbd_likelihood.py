@@ -21,8 +21,7 @@ from scipy.special import expit, gammaln, polygamma, psi
 
 from customer_models.valuation._btyd_common import by_count, unpack4
 from customer_models.valuation._covariate_special import trigamma
-from customer_models.valuation._optimize import dot
-from customer_models.valuation._patterns import count_grid
+from customer_models.valuation._derivatives import dot, row_blocks
 
 __all__ = [
     "beta_shift",
@@ -120,16 +119,91 @@ def log_likelihood_gradient_kernel(
     return ll, np.stack([d_r, d_alpha, d_a, d_b], axis=-1)
 
 
-def _frequency_table(
-    x: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct frequencies, their summed weights and each row's position among them."""
-    grid = count_grid(x)
-    if grid is not None:  # a dense table over 0..max(x) is cheapest
-        values, codes = grid
-    else:
-        values, codes = np.unique(x, return_inverse=True)
-    return values, np.bincount(codes, weights=weights, minlength=values.size), codes
+def _frequency_values(x: np.ndarray) -> tuple[np.ndarray, Any]:
+    """Distinct frequencies and a map from a block of rows to their positions among them.
+
+    Whole counts no larger than a few times the number of rows (the usual case) index the
+    dense grid ``0..max(x)`` by the count itself, so no row-sized array is made beyond a
+    block's; other values go through their sorted distinct values.
+    """
+    if x.size == 0:
+        return np.zeros(1), lambda block: block.astype(np.intp)
+    top = float(x.max())
+    if (
+        float(x.min()) >= 0.0
+        and top <= 4.0 * x.size + 1000.0
+        and all(np.array_equal(np.trunc(x[rows]), x[rows]) for rows in row_blocks(x.size))
+    ):
+        return np.arange(top + 1.0), lambda block: block.astype(np.intp)
+    values = np.unique(x)
+    return values, lambda block: np.searchsorted(values, block)
+
+
+class _RowSums:
+    """Running totals of the per-row terms of the derivatives kernel over blocks of rows.
+
+    ``ll`` and ``grad`` hold the row terms of the log-likelihood and gradient; ``second``
+    the sums of the second derivatives of ``A3``/``A4`` that enter ``H[0,1]``, ``H[1,1]``,
+    ``H[2,2]``, ``H[3,3]``; ``mixture`` the upper triangle of the mixture term. Kept apart
+    so that one block adds them to the frequency terms in the same order as without blocks.
+    """
+
+    def __init__(self) -> None:
+        self.ll = 0.0
+        self.grad = np.zeros(4)
+        self.second = np.zeros(4)
+        self.mixture = np.zeros((4, 4))
+
+    def add(
+        self,
+        r: float,
+        alpha: float,
+        a: float,
+        weights: np.ndarray,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        T: np.ndarray,
+        inv_bx1: np.ndarray,
+        log_a_bx1: np.ndarray,
+        hessian: bool,
+    ) -> None:
+        """Add one block of rows (``inv_bx1``, ``log_a_bx1``: the rows' frequency terms)."""
+        rx = r + x
+        log_aT, log_atx = np.log(alpha + T), np.log(alpha + t_x)
+        inv_aT, inv_atx = 1.0 / (alpha + T), 1.0 / (alpha + t_x)
+        d = log_a_bx1 + rx * (log_aT - log_atx)  # A4 - A3; -inf without repeat purchases
+        w4 = expit(d)
+        w3 = 1.0 - w4
+        self.ll += dot(weights, np.logaddexp(0.0, d) - rx * log_aT)
+        w_w4 = weights * w4
+        mix_inv = w3 * inv_aT + w4 * inv_atx
+        self.grad += np.array(
+            [
+                dot(w_w4, log_aT - log_atx) - dot(weights, log_aT),
+                -dot(weights * rx, mix_inv),
+                w_w4.sum() / a,
+                -dot(w_w4, inv_bx1),
+            ]
+        )
+        if not hessian:
+            return
+        self.second += np.array(
+            [
+                dot(weights, mix_inv),
+                dot(weights * rx, w3 * inv_aT**2 + w4 * inv_atx**2),
+                w_w4.sum() / a**2,
+                dot(w_w4, inv_bx1**2),
+            ]
+        )
+        # w3 w4 (∇A3 - ∇A4)(∇A3 - ∇A4)'
+        c = w_w4 * w3
+        delta = np.stack(
+            [log_atx - log_aT, rx * (inv_atx - inv_aT), np.full_like(x, -1.0 / a), inv_bx1]
+        )
+        cd = delta * c
+        for i in range(4):
+            for j in range(i, 4):
+                self.mixture[i, j] += dot(cd[i], delta[j])
 
 
 def log_likelihood_derivatives_kernel(
@@ -146,9 +220,11 @@ def log_likelihood_derivatives_kernel(
 
     What fitting needs, computed without per-row gradient arrays: terms of the frequency
     alone (``A1``, ``A2`` of :func:`log_likelihood_kernel`) once per distinct frequency with
-    the summed weights; the rest once per row. With ``w4`` the posterior weight of "dropped
-    out after the last purchase" (``w3 = 1 - w4``), the Hessian of ``log(e^A3 + e^A4)`` is
-    ``w3 H(A3) + w4 H(A4) + w3 w4 (∇A3 - ∇A4)(∇A3 - ∇A4)'``.
+    the summed weights; the rest row by row, in blocks of
+    :data:`~customer_models.valuation._derivatives.ROW_BLOCK` rows, so the temporaries take
+    one block's memory whatever the number of rows. With ``w4`` the posterior weight of
+    "dropped out after the last purchase" (``w3 = 1 - w4``), the Hessian of
+    ``log(e^A3 + e^A4)`` is ``w3 H(A3) + w4 H(A4) + w3 w4 (∇A3 - ∇A4)(∇A3 - ∇A4)'``.
 
     Returns
     -------
@@ -166,8 +242,31 @@ def log_likelihood_derivatives_kernel(
     (True, True)
     """
     r, alpha, a, b = (float(v) for v in np.asarray(params, dtype=np.float64))
-    k, wk, codes = _frequency_table(x, weights)
+    k, positions = _frequency_values(x)
     bm, abm = (b + 1.0, a + b + 1.0) if modified else (b, a + b)  # B(a, b+x+1) in MBG/NBD
+    repeat = (k > 0) | modified  # MBG/NBD: the dropout branch exists without repeats too
+    bx1 = np.where(repeat, bm + k - 1.0, 1.0)
+    inv_bx1_k = np.where(repeat, 1.0 / bx1, 0.0)
+    log_a_bx1_k = np.where(repeat, np.log(a) - np.log(bx1), -np.inf)
+    # --- terms of the whole row, block by block
+    wk = np.zeros(k.size)
+    sums = _RowSums()
+    for rows in row_blocks(weights.size):
+        w_b = weights[rows]
+        codes = positions(x[rows])
+        wk += np.bincount(codes, weights=w_b, minlength=k.size)
+        sums.add(
+            r,
+            alpha,
+            a,
+            w_b,
+            np.asarray(x[rows], dtype=np.float64),
+            t_x[rows],
+            T[rows],
+            inv_bx1_k[codes],
+            log_a_bx1_k[codes],
+            hessian,
+        )
     # --- terms of the frequency alone, once per distinct count
     ll = dot(
         wk,
@@ -188,28 +287,8 @@ def log_likelihood_derivatives_kernel(
             dot(wk, psi(a + b) + psi(bm + k) - psi(b) - psi_ab_k),
         ]
     )
-    repeat = (k > 0) | modified  # MBG/NBD: the dropout branch exists without repeats too
-    bx1 = np.where(repeat, bm + k - 1.0, 1.0)
-    inv_bx1 = np.where(repeat, 1.0 / bx1, 0.0)[codes]
-    log_a_bx1 = np.where(repeat, np.log(a) - np.log(bx1), -np.inf)[codes]
-    # --- terms of the whole row
-    rx = r + x
-    log_aT, log_atx = np.log(alpha + T), np.log(alpha + t_x)
-    inv_aT, inv_atx = 1.0 / (alpha + T), 1.0 / (alpha + t_x)
-    d = log_a_bx1 + rx * (log_aT - log_atx)  # A4 - A3; -inf without repeat purchases
-    w4 = expit(d)
-    w3 = 1.0 - w4
-    ll += dot(weights, np.logaddexp(0.0, d) - rx * log_aT)
-    w_w4 = weights * w4
-    mix_inv = w3 * inv_aT + w4 * inv_atx
-    grad += np.array(
-        [
-            dot(w_w4, log_aT - log_atx) - dot(weights, log_aT),
-            -dot(weights * rx, mix_inv),
-            w_w4.sum() / a,
-            -dot(w_w4, inv_bx1),
-        ]
-    )
+    ll += sums.ll
+    grad += sums.grad
     if not hessian:
         return ll, grad, None
     h = np.zeros((4, 4))
@@ -220,20 +299,12 @@ def log_likelihood_derivatives_kernel(
     h[1, 1] = -wk.sum() * r / alpha**2
     h[2, 2] = h[2, 3] = tri_ab
     h[3, 3] = tri_ab + dot(wk, polygamma(1, bm + k) - polygamma(1, b))
-    # second derivatives of A3 and A4, mixed by w3/w4
-    h[0, 1] -= dot(weights, mix_inv)
-    h[1, 1] += dot(weights * rx, w3 * inv_aT**2 + w4 * inv_atx**2)
-    h[2, 2] -= w_w4.sum() / a**2
-    h[3, 3] += dot(w_w4, inv_bx1**2)
-    # w3 w4 (∇A3 - ∇A4)(∇A3 - ∇A4)'
-    c = w_w4 * w3
-    delta = np.stack(
-        [log_atx - log_aT, rx * (inv_atx - inv_aT), np.full_like(x, -1.0 / a), inv_bx1]
-    )
-    cd = delta * c
-    for i in range(4):
-        for j in range(i, 4):
-            h[i, j] += dot(cd[i], delta[j])
+    # second derivatives of A3 and A4, mixed by w3/w4, then the mixture term
+    h[0, 1] -= sums.second[0]
+    h[1, 1] += sums.second[1]
+    h[2, 2] -= sums.second[2]
+    h[3, 3] += sums.second[3]
+    h += sums.mixture
     h = np.triu(h) + np.triu(h, 1).T
     return ll, grad, h
 

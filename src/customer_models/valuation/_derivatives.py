@@ -14,11 +14,16 @@ expectation at an empty history (:class:`NewCustomerFromConditional`).
 
 Every difference is vectorized over the rows: ``k`` parameters cost ``2k`` kernel calls for
 a gradient and ``2k^2 + 1`` for a Hessian, whatever the number of rows.
+
+Weighted totals over many rows are taken in blocks of ``ROW_BLOCK`` rows
+(:func:`row_blocks`, :func:`blocked_total`): a kernel's temporaries then take the memory of
+one block, not of every row (at a million distinct patterns the BG/NBD Newton pass held
+twenty row-sized arrays at once). Data of one block is summed exactly as without blocks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -26,16 +31,19 @@ import numpy as np
 __all__ = [
     "GRADIENT_STEP",
     "HESSIAN_STEP",
+    "ROW_BLOCK",
     "CentralDifferenceDerivatives",
     "CentralDifferenceGradient",
     "Derivatives",
     "FirstOutput",
     "NewCustomerFromConditional",
+    "blocked_total",
     "complete_likelihood",
     "complete_new_customer",
     "dot",
     "gradient_derivatives",
     "log_space_steps",
+    "row_blocks",
 ]
 
 #: ``(params, weights, *columns, hessian) -> (loglik total, gradient (k,), Hessian (k, k) or None)``
@@ -47,6 +55,9 @@ _EPS = float(np.finfo(np.float64).eps)
 GRADIENT_STEP = _EPS ** (1.0 / 3.0)
 #: Step of the second differences of a Hessian: ``eps^(1/4)`` balances ``h^2`` and ``eps / h^2``.
 HESSIAN_STEP = _EPS**0.25
+#: Rows per block of a weighted total: each float64 temporary of a block is 0.5 MiB, small
+#: against the data, and large enough that numpy's per-call overhead stays negligible.
+ROW_BLOCK = 65_536
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -63,10 +74,56 @@ def dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.einsum("i,i->", a, b))
 
 
+def row_blocks(n: int, block: int | None = None) -> Iterator[slice]:
+    """Consecutive slices of at most ``block`` rows covering ``range(n)`` (one when ``n = 0``).
+
+    ``block`` defaults to :data:`ROW_BLOCK`, read at each call.
+
+    Examples
+    --------
+    >>> [(s.start, s.stop) for s in row_blocks(5, 2)], len(list(row_blocks(0)))
+    ([(0, 2), (2, 4), (4, 5)], 1)
+    """
+    block = ROW_BLOCK if block is None else block
+    if block < 1:
+        raise ValueError(f"block must be >= 1, got {block}")
+    for start in range(0, max(n, 1), block):
+        yield slice(start, min(start + block, n))
+
+
+def blocked_total(
+    kernel: Callable[..., np.ndarray],
+    params: np.ndarray,
+    weights: np.ndarray,
+    columns: tuple[np.ndarray, ...],
+    block: int | None = None,
+) -> float:
+    """``sum(weights * kernel(params, *columns))``, the kernel called on blocks of rows.
+
+    Same value as one call when the rows fit in one block; otherwise the blocks' totals are
+    added, which changes only the rounding (about 1e-16 relative per block).
+
+    Examples
+    --------
+    >>> loglik = lambda p, x: x * np.log(p[0]) - p[0]
+    >>> x, w = np.arange(10.0), np.ones(10)
+    >>> round(blocked_total(loglik, np.array([2.0]), w, (x,), block=3), 12)
+    11.191623125198
+    >>> round(float(w @ loglik(np.array([2.0]), x)), 12)
+    11.191623125198
+    """
+    total = 0.0
+    for rows in row_blocks(weights.size, block):
+        total += dot(weights[rows], np.asarray(kernel(params, *(c[rows] for c in columns))))
+    return total
+
+
 def gradient_derivatives(
     gradient_kernel: Callable[..., tuple[np.ndarray, np.ndarray]],
 ) -> Derivatives:
     """Weighted totals from a per-row ``(loglik, gradient)`` kernel; no analytic Hessian.
+
+    The kernel is called on blocks of :data:`ROW_BLOCK` rows (one call for fewer rows).
 
     Examples
     --------
@@ -79,9 +136,15 @@ def gradient_derivatives(
     def derivatives(
         params: np.ndarray, weights: np.ndarray, *columns: np.ndarray, hessian: bool = False
     ) -> tuple[float, np.ndarray, np.ndarray | None]:
-        ll, grad = gradient_kernel(params, *columns)
-        # einsum, not BLAS: single-threaded, deterministic summation order
-        return dot(weights, ll), np.einsum("i,ij->j", weights, grad), None
+        # in row blocks: the (rows, k) gradient and the kernel's temporaries of one block
+        # (Pareto/NBD at 415,000 patterns: 124 -> 75 MiB traced, and faster in cache)
+        total, total_grad = 0.0, np.zeros(np.size(params))
+        for rows in row_blocks(weights.size):
+            ll, grad = gradient_kernel(params, *(c[rows] for c in columns))
+            # einsum, not BLAS: single-threaded, deterministic summation order
+            total += dot(weights[rows], ll)
+            total_grad += np.einsum("i,ij->j", weights[rows], grad)
+        return total, total_grad, None
 
     return derivatives
 

@@ -54,7 +54,8 @@ def penalty_scale(
         column = scale_columns.get(name)
         if column is None or not used.any():
             continue
-        largest = float(np.max(columns[position[column]][used]))
+        # where=, not a masked copy: no row-sized array
+        largest = float(np.max(columns[position[column]], where=used, initial=-np.inf))
         scale[i] = largest if math.isfinite(largest) and largest > 0 else 1.0
     return scale
 
