@@ -142,8 +142,8 @@ def _chunk(
 def hyp2f1_rows(A: Any, B: Any, C: Any, z: Any, *, max_terms: int = 4_096) -> np.ndarray:
     """Gauss series ``2F1(A, B; C; z)`` with parameters per row, for ``|z| < 1``.
 
-    The same series as :func:`~customer_models.valuation._special.hyp2f1_series` (and the
-    same guarantee: never a truncated sum), computed by :func:`ratio_series_rows`.
+    Never a truncated sum: a row that does not converge is refused. Computed by
+    :func:`ratio_series_rows`.
 
     Parameters
     ----------

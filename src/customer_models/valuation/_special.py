@@ -10,8 +10,8 @@ power series themselves, but only where a series is short and free of cancellati
 callers switch to another method (a connection formula or a quadrature) elsewhere.
 
 No series here ever returns an approximate tail: :func:`pfq_series` reports which rows
-converged within the term cap, and :func:`hyp2f1_series` raises
-:class:`~customer_models.exceptions.ParameterError` when a row does not. Terms are generated
+converged within the term cap (the callers refuse the others:
+:class:`~customer_models.exceptions.ParameterError`). Terms are generated
 in blocks (a cumulative product over ``_BLOCK`` terms per Python iteration), so the Python
 work is ``max_terms / _BLOCK`` iterations at most, whatever the number of rows.
 
@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from customer_models.exceptions import ParameterError
 from customer_models.valuation._hyp2f1_quad import flat_arguments, hyp2f1_1bc_quad, shaped4
 from customer_models.valuation._patterns import distinct_rows
 
@@ -36,7 +35,6 @@ __all__ = [
     "digamma_difference",
     "hyp2f1_1bc",
     "hyp2f1_1bc_quad",
-    "hyp2f1_series",
     "log_gamma_ratio",
     "pfq_series",
 ]
@@ -112,45 +110,6 @@ def pfq_series(
     total[active] = t_sum
     converged[active] = False
     return total.reshape(shape), converged.reshape(shape)
-
-
-def hyp2f1_series(A: Any, B: Any, C: Any, z: Any, *, max_terms: int = 4_096) -> np.ndarray:
-    """Gauss series ``sum_k (A)_k (B)_k / ((C)_k k!) z^k`` for ``|z| < 1``, vectorized.
-
-    Parameters
-    ----------
-    A, B, C, z : array-like
-        Broadcast together. ``C`` must not be a non-positive integer.
-    max_terms : int
-        Cap on the number of terms.
-
-    Returns
-    -------
-    numpy.ndarray
-        Values of the broadcast shape.
-
-    Raises
-    ------
-    ParameterError
-        A row needs more than ``max_terms`` terms (``z`` too close to 1 for a power series;
-        use a transformation of the function instead). Never an approximate tail.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from scipy.special import hyp2f1
-    >>> bool(np.isclose(hyp2f1_series(0.5, 1.5, 2.5, 0.3), hyp2f1(0.5, 1.5, 2.5, 0.3)))
-    True
-    """
-    value, ok = pfq_series([A, B], [C], z, max_terms=max_terms)
-    if not np.all(ok):
-        zz = np.broadcast_to(np.asarray(z, dtype=np.float64), value.shape)
-        raise ParameterError(
-            f"The 2F1 power series did not converge within max_terms={max_terms} terms for "
-            f"{int((~ok).sum())} argument rows (largest |z| = {float(np.abs(zz[~ok]).max()):.6g});"
-            " a power series is not usable this close to |z| = 1."
-        )
-    return value
 
 
 #: Terms per Python iteration of the 2F1(1, B; C; z) series and its cap (2**12 terms: the
