@@ -169,3 +169,22 @@ def assert_clv_at_own_parameters(
     for cid in data.index[:5]:
         one = customer_lifetime_value(plain_at(data.loc[cid]), None, data.loc[[cid]], **kw)
         assert np.isclose(clv[cid], one.iloc[0], rtol=1e-10)
+
+
+def fit_shifted(make: Callable[[], Any], data: pd.DataFrame, shifts: dict[str, float]):
+    """Fit ``make()`` on ``data`` and on ``data`` with covariate columns shifted by constants.
+
+    Asserts what a shift must leave alone: the coefficients, their standard errors and the
+    log-likelihood (the intercepts absorb it). Returns ``(fit, shifted, moved data)`` for the
+    model's own check of how its intercepts moved.
+    """
+    fit = make().fit(data)
+    moved = data.assign(**{c: data[c] + v for c, v in shifts.items()})
+    shifted = make().fit(moved)
+    coefs = fit.params_.index[len(type(fit).param_names) :]
+    np.testing.assert_allclose(shifted.params_[coefs], fit.params_[coefs], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        shifted.summary_.loc[coefs, "se"], fit.summary_.loc[coefs, "se"], rtol=1e-5
+    )
+    assert np.isclose(shifted.log_likelihood_, fit.log_likelihood_, rtol=1e-10)
+    return fit, shifted, moved

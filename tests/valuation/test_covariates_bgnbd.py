@@ -39,6 +39,7 @@ from _covariate_checks import (
     assert_new_customer_profiles,
     assert_penalizer_shrinks,
     assert_predictions_at_own_parameters,
+    fit_shifted,
     recovery_z_scores,
     scipy_optimum,
 )
@@ -164,20 +165,12 @@ def test_zero_valued_covariates_give_exactly_the_no_covariate_fit(cls, null_cls)
 
 def test_shifting_a_covariate_moves_only_the_intercepts():
     data = _simulated(3000, 11)
-    fit = _model().fit(data)
-    shifted = _model().fit(data.assign(z1=data["z1"] + 7.0, z2=data["z2"] - 3.0))
-    coefs = fit.params_.index[4:]
-    np.testing.assert_allclose(shifted.params_[coefs], fit.params_[coefs], rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(
-        shifted.summary_.loc[coefs, "se"], fit.summary_.loc[coefs, "se"], rtol=1e-5
-    )
-    assert np.isclose(shifted.log_likelihood_, fit.log_likelihood_, rtol=1e-10)
+    fit, shifted, moved = fit_shifted(_model, data, {"z1": 7.0, "z2": -3.0})
     # alpha_i = alpha exp(-gamma'z): the intercept absorbs the shift exactly
     expected_alpha = fit.params_["alpha"] * np.exp(
         7.0 * fit.params_["gamma:z1"] - 3.0 * fit.params_["gamma:z2"]
     )
     assert np.isclose(shifted.params_["alpha"], expected_alpha, rtol=1e-6)
-    moved = data.assign(z1=data["z1"] + 7.0, z2=data["z2"] - 3.0)
     np.testing.assert_allclose(
         shifted.expected_purchases(moved, t=10), fit.expected_purchases(data, t=10), rtol=1e-6
     )
