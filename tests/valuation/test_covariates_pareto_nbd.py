@@ -142,7 +142,7 @@ def test_zero_valued_covariates_give_exactly_the_no_covariate_fit():
 
 def test_shifting_a_covariate_moves_only_the_intercepts():
     data = _simulated(3000, 11)
-    fit, shifted, moved = fit_shifted(_model, data, {"z1": 7.0, "z2": -3.0})
+    fit, shifted, moved = checks.fit_shifted(_model, data, {"z1": 7.0, "z2": -3.0})
     # alpha_i = alpha exp(-gamma'z), beta_i = beta exp(-delta'z): the intercepts absorb it
     p = fit.params_
     assert np.isclose(
