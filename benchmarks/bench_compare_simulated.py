@@ -5,8 +5,9 @@ GGompertz/NBD, simulated purchase by purchase: tests/evaluation/test_compare_sim
 simulate a calibration/holdout summary, run ``compare_models`` over the six candidates and
 count how often the generating model has rank 1 by holdout log score ("share first"), and
 how often it is first among the candidates whose pmf is a probability ("share first, proper
-pmf": a Pareto/NBD fit far out on its dropout boundary returns P(X = 0) > 1, which
-compare_models clips to 1). Prints one row per process and the winners.
+pmf": a Pareto/NBD fit far out on its dropout boundary returned P(X = 0) > 1 before that was
+fixed, and the holdout scores now refuse such a pmf). Prints one row per process and the
+winners.
 
     python benchmarks/bench_compare_simulated.py --reps 5 --n 2000
 """
