@@ -66,6 +66,10 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
     dropout_link : {"separate", "shared"}, default "separate"
         ``"separate"``: ``a_i = a exp(delta_a'z)``, ``b_i = b exp(delta_b'z)``;
         ``"shared"``: one ``delta`` on both (CLVTools' BG/NBD).
+    shared_covariates : list of str, optional
+        Columns whose effect is constrained equal in both processes (CLVTools' equality
+        constraint): one coefficient ``shared:<column>``, ``alpha_i = alpha exp(-c z)``,
+        ``a_i = a exp(c z)``, ``b_i = b exp(c z)``. Not also in the two lists above.
     penalizer : float or dict, default 0.0
         L2 penalty on the coefficients of the standardized covariates, one number or
         ``{"purchase": ..., "dropout": ...}``: the fit minimizes ``-LL / n + sum_process
@@ -126,6 +130,7 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
         "delta_a": "dropout",
         "delta_b": "dropout",
         "delta": "dropout",
+        "shared": "purchase",  # shared_covariates: the penalty of the purchase process
     }
     _null_class: ClassVar[type[BetaGeoModel]] = BetaGeoModel
     _rows_hessian_kernel = kernel(log_likelihood_rows_hessian_kernel)
@@ -136,6 +141,7 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
         *,
         dropout_covariates: Any = None,
         dropout_link: str = "separate",
+        shared_covariates: Any = None,
         penalizer: Any = 0.0,
         penalizer_coef: float = 0.0,
         time_unit: str | None = None,
@@ -143,6 +149,7 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
         super().__init__(
             purchase_covariates,
             dropout_covariates=dropout_covariates,
+            shared_covariates=shared_covariates,
             penalizer=penalizer,
             penalizer_coef=penalizer_coef,
             time_unit=time_unit,
@@ -161,7 +168,8 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
             ]
         else:
             links.append(Link("delta", ((2, 1.0), (3, 1.0)), dropout, "dropout"))
-        return links
+        # CLVTools' equality constraint: alpha_i = alpha e^(-g z), a_i = a e^(g z), b_i = b e^(g z)
+        return links + self._shared_link(((1, -1.0), (2, 1.0), (3, 1.0)))
 
     @classmethod
     def _init_from_names(cls, names: list[str]) -> dict[str, Any]:
@@ -181,6 +189,7 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
             "purchase_covariates": by_prefix.get("gamma", []),
             "dropout_covariates": by_prefix.get("delta" if shared else "delta_a", []),
             "dropout_link": "shared" if shared else "separate",
+            "shared_covariates": by_prefix.get("shared", []),
         }
 
 

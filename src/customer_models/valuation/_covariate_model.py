@@ -27,7 +27,7 @@ import pandas as pd
 
 from customer_models._progress import check_progress
 from customer_models._validation import check_str
-from customer_models.exceptions import ConvergenceWarning
+from customer_models.exceptions import ConvergenceWarning, ParameterError
 from customer_models.valuation._checks import attrs_time_unit
 from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._covariate_fit import (
@@ -42,6 +42,7 @@ from customer_models.valuation._covariate_fit import (
 from customer_models.valuation._covariate_params import CovariateParamsMixin, likelihood_ratio
 from customer_models.valuation._covariate_predictions import PurchaseCovariatePredictions
 from customer_models.valuation._covariates import (
+    Link,
     check_covariate_names,
     check_penalizer,
     covariate_matrix,
@@ -292,11 +293,13 @@ class PurchaseCovariateMixin(PurchaseCovariatePredictions, CovariateMixin):
         purchase_covariates: Any = None,
         *,
         dropout_covariates: Any = None,
+        shared_covariates: Any = None,
         penalizer: Any = 0.0,
         penalizer_coef: float = 0.0,
         time_unit: str | None = None,
     ) -> None:
         self.purchase_covariates, self.dropout_covariates = purchase_covariates, dropout_covariates
+        self.shared_covariates = shared_covariates
         self.penalizer, self.penalizer_coef = penalizer, penalizer_coef
         self.time_unit = time_unit
 
@@ -307,3 +310,24 @@ class PurchaseCovariateMixin(PurchaseCovariatePredictions, CovariateMixin):
             check_covariate_names(self.purchase_covariates, "purchase_covariates", reserved),
             check_covariate_names(self.dropout_covariates, "dropout_covariates", reserved),
         )
+
+    def _shared_link(self, targets: tuple[tuple[int, float], ...]) -> list[Link]:
+        """Return the link of the equality constraint between processes (one coefficient).
+
+        ``shared_covariates`` columns act through one vector ``shared:<column>`` on every
+        parameter in ``targets`` (the purchase and the dropout parameters, with the signs of
+        their own links), as if the column were in both lists with equal coefficients. A
+        shared column may not also be in ``purchase_covariates`` or ``dropout_covariates``.
+        """
+        shared = check_covariate_names(
+            self.shared_covariates, "shared_covariates", self.required_columns
+        )
+        purchase, dropout = self._process_columns()
+        both = [c for c in shared if c in purchase or c in dropout]
+        if both:
+            raise ParameterError(
+                f"shared_covariates columns {both} are also in purchase_covariates or "
+                "dropout_covariates: a shared column has one coefficient for both processes; "
+                "list it in shared_covariates only."
+            )
+        return [Link("shared", targets, shared, "purchase")] if shared else []

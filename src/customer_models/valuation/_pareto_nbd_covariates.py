@@ -107,6 +107,10 @@ class ParetoNBDCovariateModel(PurchaseCovariateMixin, PurchaseModel):
         Columns of the summary acting on the purchase process (``gamma``).
     dropout_covariates : list of str, optional
         Columns acting on the dropout process (``delta``).
+    shared_covariates : list of str, optional
+        Columns whose effect is constrained equal in both processes (CLVTools' equality
+        constraint): one coefficient ``shared:<column>`` with ``alpha_i`` and ``beta_i`` both
+        multiplied by ``exp(-shared * z)``. Not also in the two lists above.
     penalizer : float or dict, default 0.0
         Per process (``{"purchase": ..., "dropout": ...}``) or one number for both: the
         coefficient of the L2 penalty ``sum(beta_std ** 2)`` on the standardized
@@ -160,7 +164,11 @@ class ParetoNBDCovariateModel(PurchaseCovariateMixin, PurchaseModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
-    _link_prefixes: ClassVar[dict[str, str]] = {"gamma": "purchase", "delta": "dropout"}
+    _link_prefixes: ClassVar[dict[str, str]] = {
+        "gamma": "purchase",
+        "delta": "dropout",
+        "shared": "purchase",  # shared_covariates: the penalty of the purchase process
+    }
     _null_class: ClassVar[type[ParetoNBDModel]] = ParetoNBDModel
     _rows_hessian_kernel = kernel(log_likelihood_rows_hessian_kernel)
     _chord_gradient_kernel = kernel(log_likelihood_gradient_kernel)
@@ -171,15 +179,17 @@ class ParetoNBDCovariateModel(PurchaseCovariateMixin, PurchaseModel):
         return [
             Link("gamma", ((1, -1.0),), purchase, "purchase"),
             Link("delta", ((3, -1.0),), dropout, "dropout"),
+            *self._shared_link(((1, -1.0), (3, -1.0))),  # gamma = delta for these columns
         ]
 
     @classmethod
     def _init_from_names(cls, names: list[str]) -> dict[str, Any]:
-        by_prefix: dict[str, list[str]] = {"gamma": [], "delta": []}
+        by_prefix: dict[str, list[str]] = {"gamma": [], "delta": [], "shared": []}
         for n in names:
             prefix, column = n.split(":", 1)
             by_prefix[prefix].append(column)
         return {
             "purchase_covariates": by_prefix["gamma"],
             "dropout_covariates": by_prefix["delta"],
+            "shared_covariates": by_prefix["shared"],
         }
