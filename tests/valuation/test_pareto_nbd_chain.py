@@ -13,7 +13,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from customer_models.valuation import _pareto_nbd_integral as integral
+from customer_models.valuation import _pareto_nbd_chain as integral
 from customer_models.valuation import _pareto_nbd_likelihood as likelihood
 
 PARAMS = (

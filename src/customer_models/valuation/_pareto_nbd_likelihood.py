@@ -2,7 +2,7 @@
 
 Kernels take ``params = [r, alpha, s, beta]`` (shape ``(4,)`` or ``(4, ...)`` broadcasting
 against the data) and float arrays ``x`` (frequency), ``t_x`` (recency), ``T``. The ``A_0``
-term comes from :func:`customer_models.valuation._pareto_nbd_integral.log_a0_term` (stable for any
+term comes from :func:`customer_models.valuation._pareto_nbd_chain.log_a0_term` (stable for any
 frequency); everything is in log space with an analytic gradient.
 """
 
@@ -16,7 +16,7 @@ from scipy.special import gammaln, psi
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._btyd_common import by_count, unpack4
 from customer_models.valuation._optimize import Coordinates
-from customer_models.valuation._pareto_nbd_integral import log_a0_term
+from customer_models.valuation._pareto_nbd_chain import log_a0_term
 
 __all__ = [
     "MeanDropoutCoordinates",
