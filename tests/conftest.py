@@ -19,6 +19,8 @@ import pytest
 from hypothesis import settings
 
 from customer_models.datasets import load_cdnow_summary, load_cdnow_transactions
+from customer_models.summary import calibration_holdout_split
+from customer_models.valuation import BetaGeoModel
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("rotating", max_examples=400, print_blob=True, database=None)
@@ -59,6 +61,27 @@ def cdnow_sample_transactions() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def cdnow_summary() -> pd.DataFrame:
     return load_cdnow_summary()
+
+
+@pytest.fixture(scope="session")
+def cdnow_holdout(cdnow_sample_transactions: pd.DataFrame) -> pd.DataFrame:
+    """CDNOW sample: calibration to 1997-09-30, holdout to 1998-06-30, weeks, with spend.
+
+    Shared by the evaluation and plotting tests, split once per session.
+    """
+    return calibration_holdout_split(
+        cdnow_sample_transactions,
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        time_unit="W",
+        value_col="amount",
+    )
+
+
+@pytest.fixture(scope="session")
+def cdnow_bgnbd(cdnow_holdout: pd.DataFrame) -> BetaGeoModel:
+    """BG/NBD fitted on the calibration period of ``cdnow_holdout``."""
+    return BetaGeoModel().fit(cdnow_holdout)
 
 
 def pytest_ignore_collect(collection_path, config):

@@ -21,8 +21,6 @@ from customer_models.plotting import (
     plot_tracking,
 )
 
-pytest_plugins = ["_cdnow_holdout"]  # the shared split and fit: cdnow_holdout, cdnow_bgnbd
-
 
 @pytest.fixture(autouse=True)
 def _close_figures():

@@ -16,8 +16,6 @@ from customer_models.evaluation import (
 )
 from customer_models.exceptions import DataValidationError, MissingColumnError, ParameterError
 
-pytest_plugins = ["_cdnow_holdout"]  # the shared split and fit: cdnow_holdout, cdnow_bgnbd
-
 # R BTYD walkthrough, Pareto/NBD on the CDNOW 1/10 sample (cdnowSummary$est.params).
 BTYD_PNBD = (0.5533971, 10.5801985, 0.6060625, 11.6562237)
 

@@ -11,8 +11,6 @@ from customer_models.evaluation import evaluate_holdout
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.valuation import BetaGeoModel, ParetoNBDModel, prediction_interval
 
-pytest_plugins = ["_cdnow_holdout"]  # the shared split and fit: cdnow_holdout, cdnow_bgnbd
-
 BG_PARAMS = {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}
 
 
