@@ -109,10 +109,8 @@ def test_groups_beyond_the_chain_range_fall_back() -> None:
     np.testing.assert_allclose(got[[0, 25, 49]], ref, rtol=1e-14, atol=2e-13)
 
 
-def test_likelihood_on_a_large_table_equals_the_small_table_path() -> None:
-    """``log_a0_term`` dispatches to the chain above CHAIN_MIN_ROWS; chunks below it do not."""
-    x, t_x, T = _table(integral.CHAIN_MIN_ROWS + 10_000, 7)
-    params = np.array([0.55, 10.58, 0.61, 11.67])
+def _assert_whole_table_equals_chunks(params, x, t_x, T) -> None:
+    """The likelihood of the whole table (the chain) equals that of chunks below its size."""
     ll, g = likelihood.log_likelihood_gradient_kernel(params, x, t_x, T)
     chunk = integral.CHAIN_MIN_ROWS // 2
     parts = [
@@ -123,6 +121,13 @@ def test_likelihood_on_a_large_table_equals_the_small_table_path() -> None:
     ]
     np.testing.assert_allclose(ll, np.concatenate([p[0] for p in parts]), rtol=1e-13, atol=1e-12)
     np.testing.assert_allclose(g, np.concatenate([p[1] for p in parts]), rtol=1e-10, atol=1e-12)
+
+
+def test_likelihood_on_a_large_table_equals_the_small_table_path() -> None:
+    """``log_a0_term`` dispatches to the chain above CHAIN_MIN_ROWS; chunks below it do not."""
+    x, t_x, T = _table(integral.CHAIN_MIN_ROWS + 10_000, 7)
+    params = np.array([0.55, 10.58, 0.61, 11.67])
+    _assert_whole_table_equals_chunks(params, x, t_x, T)
 
 
 def test_large_daily_grid_table_compresses_and_matches() -> None:
@@ -130,13 +135,4 @@ def test_large_daily_grid_table_compresses_and_matches() -> None:
     x, t_x, T = _table(integral.CHAIN_MIN_ROWS + 10_000, 8)
     t_x, T = np.round(t_x * 7.0) / 7.0, np.round(T * 7.0) / 7.0
     params = np.array([0.8, 5.0, 0.6, 10.0])
-    ll, g = likelihood.log_likelihood_gradient_kernel(params, x, t_x, T)
-    chunk = integral.CHAIN_MIN_ROWS // 2
-    parts = [
-        likelihood.log_likelihood_gradient_kernel(
-            params, x[i : i + chunk], t_x[i : i + chunk], T[i : i + chunk]
-        )
-        for i in range(0, x.size, chunk)
-    ]
-    np.testing.assert_allclose(ll, np.concatenate([p[0] for p in parts]), rtol=1e-13, atol=1e-12)
-    np.testing.assert_allclose(g, np.concatenate([p[1] for p in parts]), rtol=1e-10, atol=1e-12)
+    _assert_whole_table_equals_chunks(params, x, t_x, T)
