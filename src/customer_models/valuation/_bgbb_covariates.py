@@ -52,6 +52,7 @@ from customer_models.valuation._bgbb_covariate_kernels import (
     probability_alive_rows,
     probability_of_purchases_rows,
 )
+from customer_models.valuation._covariate_init import CovariateModelInit
 from customer_models.valuation._covariates import Link, check_covariate_names
 from customer_models.valuation._discrete import (
     DiscretePurchaseModel,
@@ -73,7 +74,7 @@ _PURCHASE = ("alpha", "beta", "purchase")
 _DROPOUT = ("gamma", "delta", "dropout")
 
 
-class BetaGeoBetaBinomCovariateModel(BetaCovariateMixin, DiscretePurchaseModel):
+class BetaGeoBetaBinomCovariateModel(CovariateModelInit, BetaCovariateMixin, DiscretePurchaseModel):
     r"""BG/BB with static covariates on ``p_i ~ Beta(alpha_i, beta_i)``, ``theta_i ~ Beta(...)``.
 
     ``theta_i ~ Beta(gamma_i, delta_i)``; each parameter is ``base * exp(coefficients' z_i)``.
@@ -160,13 +161,11 @@ class BetaGeoBetaBinomCovariateModel(BetaCovariateMixin, DiscretePurchaseModel):
         penalizer_coef: float = 0.0,
         time_unit: str | None = None,
     ) -> None:
+        super().__init__(penalizer=penalizer, penalizer_coef=penalizer_coef, time_unit=time_unit)
         self.purchase_covariates = purchase_covariates
         self.dropout_covariates = dropout_covariates
         self.purchase_link = purchase_link
         self.dropout_link = dropout_link
-        self.penalizer = penalizer
-        self.penalizer_coef = penalizer_coef
-        self.time_unit = time_unit
 
     def _links(self) -> list[Link]:
         reserved = self.required_columns

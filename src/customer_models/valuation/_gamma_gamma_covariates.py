@@ -37,6 +37,7 @@ from scipy.special import gammaln, psi
 
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
+from customer_models.valuation._covariate_init import CovariateModelInit
 from customer_models.valuation._covariate_model import CovariateMixin
 from customer_models.valuation._covariate_special import trigamma
 from customer_models.valuation._covariates import (
@@ -116,7 +117,7 @@ def spend_rows_hessian_kernel(
     return ll, grad, h
 
 
-class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
+class GammaGammaCovariateModel(CovariateModelInit, CovariateMixin, ValuationModel):
     r"""Gamma-Gamma spend per transaction with covariates: ``v_i = v exp(theta' z_i)``.
 
     A positive ``theta`` raises spend per transaction by ``exp(theta)`` per unit of the
@@ -173,10 +174,8 @@ class GammaGammaCovariateModel(CovariateMixin, ValuationModel):
         penalizer_coef: float = 0.0,
         time_unit: str | None = None,
     ) -> None:
+        super().__init__(penalizer=penalizer, penalizer_coef=penalizer_coef, time_unit=time_unit)
         self.spend_covariates = spend_covariates
-        self.penalizer = penalizer
-        self.penalizer_coef = penalizer_coef
-        self.time_unit = time_unit
 
     def _links(self) -> list[Link]:
         names = check_covariate_names(

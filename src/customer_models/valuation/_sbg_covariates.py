@@ -55,6 +55,7 @@ from customer_models.valuation._beta_covariates import (
     link_pair,
 )
 from customer_models.valuation._contractual import ContractualModel, _whole
+from customer_models.valuation._covariate_init import CovariateModelInit
 from customer_models.valuation._covariates import Link, check_covariate_names
 from customer_models.valuation._kernels import kernel
 from customer_models.valuation._sbg import (
@@ -75,7 +76,7 @@ __all__ = ["ShiftedBetaGeoCovariateModel"]
 _NAMES = ("alpha", "beta", "dropout")
 
 
-class ShiftedBetaGeoCovariateModel(BetaCovariateMixin, ContractualModel):
+class ShiftedBetaGeoCovariateModel(CovariateModelInit, BetaCovariateMixin, ContractualModel):
     r"""sBG with static covariates: churn ``theta_i ~ Beta(alpha_i, beta_i)``.
 
     ``alpha_i = alpha exp(alpha'z_i)``, ``beta_i = beta exp(beta'z_i)`` (coefficients
@@ -147,11 +148,9 @@ class ShiftedBetaGeoCovariateModel(BetaCovariateMixin, ContractualModel):
         penalizer_coef: float = 0.0,
         time_unit: str | None = None,
     ) -> None:
+        super().__init__(penalizer=penalizer, penalizer_coef=penalizer_coef, time_unit=time_unit)
         self.dropout_covariates = dropout_covariates
         self.dropout_link = dropout_link
-        self.penalizer = penalizer
-        self.penalizer_coef = penalizer_coef
-        self.time_unit = time_unit
 
     def _links(self) -> list[Link]:
         columns = check_covariate_names(
