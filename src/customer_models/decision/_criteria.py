@@ -19,7 +19,7 @@ import pandas as pd
 from customer_models._validation import as_pairs, check_rule
 from customer_models.exceptions import ParameterError
 
-__all__ = ["Criterion", "parse_criterion"]
+__all__ = ["Criterion", "finite_number", "parse_criterion"]
 
 _BAND_EXAMPLE = "bands=[(None, 30, 10), (30, 90, 5), (90, None, 0)]"
 _CAT_EXAMPLE = "categories={'Gold': 10, 'Silver': 5, 'Base': 0}"
@@ -146,7 +146,11 @@ class Criterion:
         return out * self.weight
 
 
-def _finite(value: Any, what: str) -> float:
+def finite_number(value: Any, what: str) -> float:
+    """Return ``value`` as a float; raise :class:`ParameterError` unless a finite number.
+
+    Shared by the criteria's edges and points and the grades' minimums and shares.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ParameterError(f"{what} must be a number, got {value!r} ({type(value).__name__}).")
     if not math.isfinite(float(value)):
@@ -155,7 +159,7 @@ def _finite(value: Any, what: str) -> float:
 
 
 def _edge(value: Any, what: str, open_value: float) -> float:
-    return open_value if value is None else _finite(value, what)
+    return open_value if value is None else finite_number(value, what)
 
 
 def _bands(name: str, bands: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,7 +201,7 @@ def _bands(name: str, bands: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             raise ParameterError(f"{what}: only the last band may have an open upper edge.")
         lowers.append(_edge(lo, f"{what} lower edge", -math.inf))
         uppers.append(_edge(hi, f"{what} upper edge", math.inf))
-        points.append(_finite(p, f"{what} points"))
+        points.append(finite_number(p, f"{what} points"))
         if not lowers[-1] < uppers[-1]:
             raise ParameterError(
                 f"{what}: the lower edge ({_num(lowers[-1])}) must be below the upper edge "
@@ -252,7 +256,7 @@ def _categories(name: str, categories: Any) -> tuple[tuple[Any, ...], np.ndarray
         if value in values:
             raise ParameterError(f"criterion {name!r}: category {value!r} is listed twice.")
         values.append(value)
-        points.append(_finite(p, f"criterion {name!r} points of category {value!r}"))
+        points.append(finite_number(p, f"criterion {name!r} points of category {value!r}"))
     return tuple(values), np.array(points)
 
 
@@ -291,7 +295,7 @@ def parse_criterion(spec: Any, position: int) -> Criterion:
     column = spec.get("column", name)
     if not isinstance(column, str) or not column:
         raise ParameterError(f"criterion {name!r}: column must be a column name (str).")
-    weight = _finite(spec.get("weight", 1.0), f"criterion {name!r} weight")
+    weight = finite_number(spec.get("weight", 1.0), f"criterion {name!r} weight")
     if weight <= 0:
         raise ParameterError(f"criterion {name!r}: weight must be > 0, got {_num(weight)}.")
     has_bands, has_cats = spec.get("bands") is not None, spec.get("categories") is not None
@@ -304,7 +308,7 @@ def parse_criterion(spec: Any, position: int) -> Criterion:
     missing = (
         None
         if missing_spec == "error"
-        else _finite(missing_spec, f"criterion {name!r} missing (points or 'error')")
+        else finite_number(missing_spec, f"criterion {name!r} missing (points or 'error')")
     )
     if has_bands:
         if spec.get("default") is not None:
@@ -313,5 +317,5 @@ def parse_criterion(spec: Any, position: int) -> Criterion:
         return Criterion(name, column, weight, lowers, uppers, None, points, None, missing)
     values, points = _categories(name, spec["categories"])
     default = spec.get("default")
-    default = None if default is None else _finite(default, f"criterion {name!r} default")
+    default = None if default is None else finite_number(default, f"criterion {name!r} default")
     return Criterion(name, column, weight, None, None, values, points, default, missing)

@@ -7,7 +7,6 @@ grade).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from customer_models._validation import as_pairs
+from customer_models.decision._criteria import finite_number
 from customer_models.exceptions import ParameterError
 
 __all__ = ["GradeRule", "parse_grades"]
@@ -92,14 +92,6 @@ def _names(pairs: list[tuple[Any, Any]], what: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{what} must be a number, got {value!r}.")
-    if not math.isfinite(float(value)):
-        raise ParameterError(f"{what} must be finite, got {value!r}.")
-    return float(value)
-
-
 def parse_grades(grades: Any, grade_shares: Any) -> GradeRule | None:
     """Validate ``grades`` (minimum points, best first) or ``grade_shares``; ``None`` if neither.
 
@@ -124,7 +116,7 @@ def parse_grades(grades: Any, grade_shares: Any) -> GradeRule | None:
                 f"the last grade {names[-1]!r} takes every remaining customer: give it None as "
                 f"its minimum, e.g. {_POINTS_EXAMPLE}."
             )
-        minimums = [_number(m, f"the minimum points of grade {n!r}") for n, m in pairs[:-1]]
+        minimums = [finite_number(m, f"the minimum points of grade {n!r}") for n, m in pairs[:-1]]
         for k in range(1, len(minimums)):
             if minimums[k] >= minimums[k - 1]:
                 raise ParameterError(
@@ -135,7 +127,7 @@ def parse_grades(grades: Any, grade_shares: Any) -> GradeRule | None:
         return GradeRule(names, tuple(minimums), None)
     pairs = _pairs(grade_shares, "grade_shares", _SHARES_EXAMPLE)
     names = _names(pairs, "grade_shares")
-    shares = [_number(s, f"the share of grade {n!r}") for n, s in pairs]
+    shares = [finite_number(s, f"the share of grade {n!r}") for n, s in pairs]
     bad = [n for n, s in zip(names, shares, strict=True) if not 0 <= s <= 1]
     if bad:
         raise ParameterError(f"grade_shares must be in [0, 1]; grades {bad} are not.")
