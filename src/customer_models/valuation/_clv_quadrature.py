@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -140,27 +141,33 @@ def non_negative(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _discounted_average(
-    model: object,
-    data: pd.DataFrame,
-    params: np.ndarray | None,
-    cumulative: CumulativeFn,
-    delta: np.ndarray,
-    nodes: np.ndarray,
-    weights: np.ndarray,
-    start: float = 0.0,
-) -> np.ndarray:
-    """``sum_k w_k E[X(start + u_k / delta)]`` per customer (a rule for ``int e^-u ... du``)."""
-    rates = np.unique(delta)
-    per_row = per_row_fn(model, data, params) if rates.size > 1 else None
-    if per_row is not None:  # every customer's own nodes in one kernel call, not one per rate
-        return np.asarray(weights @ per_row(start + nodes[:, None] / delta[None, :]))
-    total = np.zeros_like(delta)
-    for value in rates:  # one rate, or a duck-typed model (one call per distinct rate)
-        rows = delta == value
-        values = np.asarray(cumulative(start + nodes / value), dtype=np.float64)
-        total[rows] = weights @ values[:, rows]
-    return total
+@dataclass(frozen=True)
+class _Expectation:
+    """``E[X(t)]`` of one model on one table, as the DERT rules evaluate it.
+
+    ``cumulative`` evaluates every row at shared times; the model's per-row kernel (each
+    customer at its own times, one call) is looked up only when the customers' rates differ.
+    """
+
+    model: object
+    data: pd.DataFrame
+    params: np.ndarray | None
+    cumulative: CumulativeFn
+
+    def discounted_average(
+        self, delta: np.ndarray, nodes: np.ndarray, weights: np.ndarray, start: float = 0.0
+    ) -> np.ndarray:
+        """``sum_k w_k E[X(start + u_k / delta)]`` per customer (a rule for ``int e^-u ... du``)."""
+        rates = np.unique(delta)
+        per_row = per_row_fn(self.model, self.data, self.params) if rates.size > 1 else None
+        if per_row is not None:  # every customer's own nodes in one kernel call, not one per rate
+            return np.asarray(weights @ per_row(start + nodes[:, None] / delta[None, :]))
+        total = np.zeros_like(delta)
+        for value in rates:  # one rate, or a duck-typed model (one call per distinct rate)
+            rows = delta == value
+            values = np.asarray(self.cumulative(start + nodes / value), dtype=np.float64)
+            total[rows] = weights @ values[:, rows]
+        return total
 
 
 def infinite_dert(
@@ -172,7 +179,7 @@ def infinite_dert(
 ) -> np.ndarray:
     """DERT over an infinite horizon: ``int_0^inf e^-u E[X(u / delta)] du`` by quadrature."""
     nodes, weights = infinite_horizon_rule()
-    return _discounted_average(model, data, params, cumulative, delta, nodes, weights)
+    return _Expectation(model, data, params, cumulative).discounted_average(delta, nodes, weights)
 
 
 def finite_dert(
@@ -206,9 +213,8 @@ def finite_dert(
         total[near] = by_legendre[near]
     if not near.all():
         nodes, weights = roots_laguerre(_N_LAGUERRE)
-        after = _discounted_average(
-            model, data, params, cumulative, delta, nodes, weights, start=horizon
-        )
+        expectation = _Expectation(model, data, params, cumulative)
+        after = expectation.discounted_average(delta, nodes, weights, start=horizon)
         at_horizon = np.asarray(cumulative(horizon), dtype=np.float64)
         beyond = np.exp(-delta * horizon) * (after - at_horizon * weights.sum())
         total[~near] = (infinite() - beyond)[~near]
