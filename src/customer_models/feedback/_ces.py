@@ -10,7 +10,7 @@ from scipy import special
 from customer_models._validation import check_choice
 from customer_models.exceptions import DataValidationError
 from customer_models.feedback._intervals import CES_PSEUDO, adjusted_t_interval
-from customer_models.feedback._result import CESResult
+from customer_models.feedback._result import CESResult, sample_fields
 from customer_models.feedback._scores import (
     check_confidence,
     check_scale,
@@ -127,10 +127,6 @@ def ces(
         se=se,
         lower=lower,
         upper=upper,
-        n=int(x.size),
-        effective_n=n_eff,
-        n_dropped=n_dropped,
-        method=method,
-        confidence=confidence,
         std=std,
+        **sample_fields(x, n_eff, n_dropped, method=method, confidence=confidence),
     )

@@ -9,7 +9,7 @@ import numpy as np
 from customer_models._validation import check_choice
 from customer_models.exceptions import ParameterError
 from customer_models.feedback._intervals import BINOMIAL_METHODS, binomial_interval
-from customer_models.feedback._result import CSATResult
+from customer_models.feedback._result import CSATResult, sample_fields
 from customer_models.feedback._scores import (
     check_confidence,
     check_scale,
@@ -164,11 +164,7 @@ def csat(
         se=100.0 * float(np.sqrt(share * (1.0 - share) / n_eff)),
         lower=100.0 * float(lower),
         upper=100.0 * float(upper),
-        n=int(x.size),
-        effective_n=n_eff,
-        n_dropped=n_dropped,
-        method=method,
-        confidence=confidence,
         satisfied=count,
         satisfied_share=share,
+        **sample_fields(x, n_eff, n_dropped, method=method, confidence=confidence),
     )

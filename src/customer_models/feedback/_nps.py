@@ -19,7 +19,7 @@ from customer_models.feedback._intervals import (
     score_interval_at_z,
     z_quantile,
 )
-from customer_models.feedback._result import NPSResult, NPSTestResult
+from customer_models.feedback._result import NPSResult, NPSTestResult, sample_fields
 from customer_models.feedback._scores import (
     MAX_BOOTSTRAP,
     check_confidence,
@@ -279,17 +279,13 @@ def nps(
         se=100.0 * se,
         lower=100.0 * low,
         upper=100.0 * high,
-        n=int(x.size),
-        effective_n=n_eff,
-        n_dropped=n_dropped,
-        method=method,
-        confidence=confidence,
         promoters=n_pro,
         passives=n_pas,
         detractors=n_det,
         promoter_share=s_pro,
         passive_share=s_pas,
         detractor_share=s_det,
+        **sample_fields(x, n_eff, n_dropped, method=method, confidence=confidence),
     )
 
 

@@ -11,13 +11,33 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
+# The result classes the package re-exports; sample_fields is for the metric modules only.
 __all__ = ["CESResult", "CSATResult", "FeedbackResult", "NPSResult", "NPSTestResult"]
 
 
 def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
+
+
+def sample_fields(
+    x: np.ndarray, effective_n: float, n_dropped: int, *, method: str, confidence: float
+) -> dict[str, Any]:
+    """Return the sample fields of a :class:`FeedbackResult`: what every metric fills alike.
+
+    ``x`` is the answers left by ``clean_scores``, ``effective_n`` their (Kish) sample size and
+    ``n_dropped`` the missing answers it dropped; the metric adds its own estimate, interval
+    and counts.
+    """
+    return {
+        "n": int(x.size),
+        "effective_n": effective_n,
+        "n_dropped": n_dropped,
+        "method": method,
+        "confidence": confidence,
+    }
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
