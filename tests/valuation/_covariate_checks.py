@@ -7,7 +7,7 @@ the simulation, a scipy optimum of a hand-written likelihood).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,8 +18,76 @@ from sklearn.base import clone
 
 from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
 from customer_models.valuation import load_model
+from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
+from customer_models.valuation._covariates import Link, standardize
 
 
+# ---------------------------------------------------------------- simulated customers
+def two_covariate_sample(
+    histories: Callable[[np.ndarray, np.ndarray, np.random.Generator], pd.DataFrame],
+    n: int,
+    seed: int,
+    time_unit: str,
+) -> pd.DataFrame:
+    """Customers ``c0, c1, ...`` with ``z1 ~ N(0, 1)``, ``z2 ~ Bernoulli(1/2)`` and histories.
+
+    ``histories(z1, z2, rng)`` simulates the model's columns from the same generator, right
+    after the two covariates are drawn; the covariates are appended as columns ``z1, z2``.
+    """
+    rng = np.random.default_rng(seed)
+    z1 = rng.normal(size=n)
+    z2 = rng.integers(0, 2, n).astype(float)
+    out = histories(z1, z2, rng).assign(z1=z1, z2=z2).set_axis([f"c{i}" for i in range(n)])
+    out.attrs["time_unit"] = time_unit
+    return out
+
+
+def truth_vectors(truth: dict[str, float], prefixes: Iterable[str]) -> dict[str, np.ndarray]:
+    """``{prefix: coefficients}`` of the truth table's ``"<prefix>:<column>"`` entries, in order."""
+    return {p: np.array([v for k, v in truth.items() if k.startswith(f"{p}:")]) for p in prefixes}
+
+
+# ---------------------------------------------------------------- the fit's derivatives
+def assert_chain_rule_against_differences(
+    rows_kernel: Callable[..., Any],
+    links: Sequence[Link],
+    data: pd.DataFrame,
+    columns: Sequence[str],
+    theta: np.ndarray,
+    *,
+    step: float = 1e-6,
+    gradient_tol: tuple[float, float] = (1e-6, 1e-6),
+    hessian_tol: tuple[float, float] = (1e-5, 1e-5),
+) -> None:
+    """The fit's gradient and Hessian through the links of ``z1, z2`` against differences.
+
+    ``theta`` is the optimizer's vector (log base parameters, then the coefficients of the
+    standardized covariates); each coordinate moves by ``step`` both ways. The tolerances
+    are ``(rtol, atol)``.
+    """
+    n = len(data)
+    z = data[["z1", "z2"]].to_numpy()
+    layout = LinkLayout.build(4, links, ["z1", "z2"], standardize(z, np.ones(n)).constant)
+    cols = tuple(data[c].to_numpy(dtype=float) for c in columns)
+    w = np.ones(n)
+    assert theta.size == layout.size
+
+    def total(th):
+        return _derivatives(rows_kernel, layout, th, cols, z, w)
+
+    _ll, g, h = total(theta)
+    (g_rtol, g_atol), (h_rtol, h_atol) = gradient_tol, hessian_tol
+    for t in range(layout.size):
+        e = np.zeros(layout.size)
+        e[t] = step
+        up, down = total(theta + e), total(theta - e)
+        assert np.isclose((up[0] - down[0]) / (2 * step), g[t], rtol=g_rtol, atol=g_atol)
+        np.testing.assert_allclose(
+            (up[1] - down[1]) / (2 * step), h[:, t], rtol=h_rtol, atol=h_atol
+        )
+
+
+# ---------------------------------------------------------------- fit and predictions
 def assert_constant_covariates_give_the_plain_fit(model: Any, null: Any, data: pd.DataFrame):
     """A fit whose covariates are all constant is the plain fit, bit for bit."""
     k = null.params_.size

@@ -24,11 +24,15 @@ from customer_models.valuation._bgbb_covariate_kernels import (
     expected_purchases_rows,
 )
 from customer_models.valuation._bgbb_covariates import BetaGeoBetaBinomCovariateModel
-from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
-from customer_models.valuation._covariates import standardize
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _covariate_checks import fit_shifted, recovery_z_scores
+from _covariate_checks import (
+    assert_chain_rule_against_differences,
+    fit_shifted,
+    recovery_z_scores,
+    truth_vectors,
+    two_covariate_sample,
+)
 from _covariate_checks_beta import (
     assert_at_scipy_optimum,
     assert_likelihood_ratio_test,
@@ -52,27 +56,22 @@ TRUTH = {
 
 
 def _simulated(n: int, seed: int, *, n_max: int = 10) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    z1 = rng.normal(size=n)
-    z2 = rng.integers(0, 2, n).astype(float)
-    z = np.column_stack([z1, z2])
-    data = simulate_bgbb(
-        alpha=1.2,
-        beta=0.8,
-        gamma=0.6,
-        delta=2.5,
-        z_purchase=z,
-        z_dropout=z2[:, None],
-        coef_alpha=np.array([0.4, -0.3]),
-        coef_beta=np.array([-0.2, 0.3]),
-        coef_gamma=np.array([0.5]),
-        coef_delta=np.array([-0.3]),
-        n_periods=rng.integers(4, n_max + 1, n),
-        rng=rng,
-    )
-    out = data.assign(z1=z1, z2=z2).set_axis([f"c{i}" for i in range(n)])
-    out.attrs["time_unit"] = "Y"
-    return out
+    coefs = truth_vectors(TRUTH, ("alpha", "beta", "gamma", "delta"))
+
+    def histories(z1, z2, rng):
+        return simulate_bgbb(
+            **{p: TRUTH[p] for p in coefs},
+            z_purchase=np.column_stack([z1, z2]),
+            z_dropout=z2[:, None],
+            **{f"coef_{p}": v for p, v in coefs.items()},
+            n_periods=rng.integers(4, n_max + 1, n),
+            rng=rng,
+        )
+
+    return two_covariate_sample(histories, n, seed, "Y")
+
+
+_HISTORY = ("frequency", "recency", "n_periods")
 
 
 def _model(**kw) -> BetaGeoBetaBinomCovariateModel:
@@ -138,26 +137,11 @@ def test_long_histories_keep_the_recurrences_precise(p):
 
 
 def test_chain_rule_through_the_links_against_differences():
-    data = _simulated(300, 5)
-    model = _model(purchase_link="shared")
-    z = data[["z1", "z2"]].to_numpy()
-    layout = LinkLayout.build(
-        4, model._links(), ["z1", "z2"], standardize(z, np.ones(300)).constant
+    links = _model(purchase_link="shared")._links()  # purchase:z1, purchase:z2, gamma, delta
+    theta = np.r_[np.log([1.0, 0.9, 0.7, 2.0]), np.linspace(-0.3, 0.4, 4)]
+    assert_chain_rule_against_differences(
+        bgbb_rows_hessian_kernel, links, _simulated(300, 5), _HISTORY, theta
     )
-    cols = tuple(data[c].to_numpy(dtype=float) for c in ("frequency", "recency", "n_periods"))
-    w = np.ones(300)
-    theta = np.r_[np.log([1.0, 0.9, 0.7, 2.0]), np.linspace(-0.3, 0.4, layout.size - 4)]
-
-    def total(th):
-        return _derivatives(bgbb_rows_hessian_kernel, layout, th, cols, z, w)
-
-    _, g, h = total(theta)
-    for t in range(layout.size):
-        e = np.zeros(layout.size)
-        e[t] = 1e-6
-        up, down = total(theta + e), total(theta - e)
-        assert np.isclose((up[0] - down[0]) / 2e-6, g[t], rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose((up[1] - down[1]) / 2e-6, h[:, t], rtol=1e-5, atol=1e-5)
 
 
 # ---------------------------------------------------------------- fit properties
@@ -225,9 +209,7 @@ def _independent_negative_loglik(theta, x, t_x, n, z1, z2):
 
 def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
     data = _simulated(400, 22, n_max=8)
-    cols = [
-        data[c].to_numpy(dtype=float) for c in ("frequency", "recency", "n_periods", "z1", "z2")
-    ]
+    cols = [data[c].to_numpy(dtype=float) for c in (*_HISTORY, "z1", "z2")]
     ref = optimize.minimize(
         _independent_negative_loglik,
         np.zeros(10),
@@ -248,7 +230,7 @@ def test_shared_links_and_the_penalizer():
     data = _simulated(3000, 4)
     shared = _model(purchase_link="shared", dropout_link="shared").fit(data)
     assert list(shared.params_.index[4:]) == ["purchase:z1", "purchase:z2", "dropout:z2"]
-    null = BetaGeoBetaBinomModel().fit(data[["frequency", "recency", "n_periods"]])
+    null = BetaGeoBetaBinomModel().fit(data[list(_HISTORY)])
     assert_likelihood_ratio_test(shared, null, data, df=3)
     free = _model().fit(data)
     shrunk = _model(penalizer={"purchase": 10.0}).fit(data)
@@ -287,7 +269,7 @@ def test_predictions_equal_the_plain_model_at_each_customers_parameters():
     new = model.expected_purchases_new_customer(t=7, covariates=profiles)
     for cid, row in data.iterrows():
         ref = _plain_at(row)
-        one = data.loc[[cid], ["frequency", "recency", "n_periods"]]
+        one = data.loc[[cid], list(_HISTORY)]
         assert np.isclose(alive[cid], ref.probability_alive(one).iloc[0], rtol=1e-11)
         assert np.isclose(
             alive0[cid], ref.probability_alive(one, periods_ahead=0).iloc[0], rtol=1e-11

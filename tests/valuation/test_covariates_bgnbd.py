@@ -25,11 +25,11 @@ from customer_models.valuation._bgnbd_likelihood import (
     log_likelihood_gradient_kernel,
     log_likelihood_rows_hessian_kernel,
 )
-from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
-from customer_models.valuation._covariates import Link, one_hot_covariates, standardize
+from customer_models.valuation._covariates import Link, one_hot_covariates
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_checks import (
+    assert_chain_rule_against_differences,
     assert_clone,
     assert_clv_at_own_parameters,
     assert_compressed_fit_is_the_row_fit,
@@ -42,32 +42,25 @@ from _covariate_checks import (
     fit_shifted,
     recovery_z_scores,
     scipy_optimum,
+    truth_vectors,
+    two_covariate_sample,
 )
 from _covariate_sim import simulate_bgnbd
 
 
 def _simulated(n: int, seed: int, *, modified: bool = False) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    z1 = rng.normal(size=n)
-    z2 = rng.integers(0, 2, n).astype(float)
-    z = np.column_stack([z1, z2])
-    data = simulate_bgnbd(
-        n,
-        r=0.8,
-        alpha=5.0,
-        a=0.8,
-        b=3.0,
-        z_purchase=z,
-        z_dropout=z2[:, None],
-        gamma=np.array([0.4, -0.3]),
-        delta_a=np.array([0.5]),
-        delta_b=np.array([-0.3]),
-        modified=modified,
-        rng=rng,
-    )
-    out = data.assign(z1=z1, z2=z2).set_axis([f"c{i}" for i in range(n)])
-    out.attrs["time_unit"] = "W"
-    return out
+    def histories(z1, z2, rng):
+        return simulate_bgnbd(
+            n,
+            **{p: TRUTH[p] for p in ("r", "alpha", "a", "b")},
+            z_purchase=np.column_stack([z1, z2]),
+            z_dropout=z2[:, None],
+            **truth_vectors(TRUTH, ("gamma", "delta_a", "delta_b")),
+            modified=modified,
+            rng=rng,
+        )
+
+    return two_covariate_sample(histories, n, seed, "W")
 
 
 TRUTH = {
@@ -122,34 +115,23 @@ def test_row_hessian_matches_the_aggregate_kernel_and_differences(modified):
 
 @pytest.mark.parametrize("shared", [False, True])
 def test_chain_rule_gradient_and_hessian_against_differences(shared):
-    data = _simulated(400, 5)
-    z = data[["z1", "z2"]].to_numpy()
+    purchase = Link("gamma", ((1, -1.0),), ("z1", "z2"), "purchase")
     if shared:
-        links = [
-            Link("gamma", ((1, -1.0),), ("z1", "z2"), "purchase"),
-            Link("delta", ((2, 1.0), (3, 1.0)), ("z2",), "dropout"),
-        ]
+        dropout = [Link("delta", ((2, 1.0), (3, 1.0)), ("z2",), "dropout")]
     else:
-        links = [
-            Link("gamma", ((1, -1.0),), ("z1", "z2"), "purchase"),
+        dropout = [
             Link("delta_a", ((2, 1.0),), ("z2",), "dropout"),
             Link("delta_b", ((3, 1.0),), ("z2",), "dropout"),
         ]
-    layout = LinkLayout.build(4, links, ["z1", "z2"], standardize(z, np.ones(400)).constant)
-    cols = tuple(data[c].to_numpy() for c in ("frequency", "recency", "T"))
-    w = np.ones(400)
-    theta = np.concatenate([np.log([0.7, 4.0, 0.9, 2.5]), np.linspace(-0.3, 0.4, layout.size - 4)])
-
-    def total(th):
-        return _derivatives(log_likelihood_rows_hessian_kernel, layout, th, cols, z, w)
-
-    _ll, g, h = total(theta)
-    for t in range(layout.size):
-        e = np.zeros(layout.size)
-        e[t] = 1e-6
-        up, down = total(theta + e), total(theta - e)
-        assert np.isclose((up[0] - down[0]) / 2e-6, g[t], rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose((up[1] - down[1]) / 2e-6, h[:, t], rtol=1e-5, atol=1e-5)
+    coefs = np.linspace(-0.3, 0.4, 2 + len(dropout))  # gamma:z1, gamma:z2, then delta(s):z2
+    theta = np.concatenate([np.log([0.7, 4.0, 0.9, 2.5]), coefs])
+    assert_chain_rule_against_differences(
+        log_likelihood_rows_hessian_kernel,
+        [purchase, *dropout],
+        _simulated(400, 5),
+        ("frequency", "recency", "T"),
+        theta,
+    )
 
 
 # ---------------------------------------------------------------- fit properties

@@ -13,7 +13,7 @@ from scipy.special import gammaln, hyp2f1
 from customer_models import load_cdnow_summary
 from customer_models.exceptions import ParameterError
 from customer_models.valuation import ParetoNBDModel, load_model
-from customer_models.valuation._covariate_fit import LinkLayout, _derivatives
+from customer_models.valuation._covariate_fit import LinkLayout
 from customer_models.valuation._covariates import Link, standardize
 from customer_models.valuation._pareto_nbd_covariates import (
     ParetoNBDCovariateModel,
@@ -37,19 +37,16 @@ TRUTH = {
 
 
 def _simulated(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    z1 = rng.normal(size=n)
-    z2 = rng.integers(0, 2, n).astype(float)
-    data = simulate_pareto_nbd(
-        n,
-        (TRUTH["r"], TRUTH["alpha"], TRUTH["s"], TRUTH["beta"]),
-        (np.column_stack([z1, z2]), z2[:, None]),
-        (np.array([TRUTH["gamma:z1"], TRUTH["gamma:z2"]]), np.array([TRUTH["delta:z2"]])),
-        rng=rng,
-    )
-    out = data.assign(z1=z1, z2=z2).set_axis([f"c{i}" for i in range(n)])
-    out.attrs["time_unit"] = "W"
-    return out
+    def histories(z1, z2, rng):
+        return simulate_pareto_nbd(
+            n,
+            (TRUTH["r"], TRUTH["alpha"], TRUTH["s"], TRUTH["beta"]),
+            (np.column_stack([z1, z2]), z2[:, None]),
+            (np.array([TRUTH["gamma:z1"], TRUTH["gamma:z2"]]), np.array([TRUTH["delta:z2"]])),
+            rng=rng,
+        )
+
+    return checks.two_covariate_sample(histories, n, seed, "W")
 
 
 def _model(**kw) -> ParetoNBDCovariateModel:
@@ -106,27 +103,21 @@ def test_row_kernel_with_one_parameter_vector_equals_the_per_row_form():
 
 
 def test_chain_rule_gradient_and_hessian_against_differences():
-    data = _simulated(300, 5)
-    z = data[["z1", "z2"]].to_numpy()
     links = [
         Link("gamma", ((1, -1.0),), ("z1", "z2"), "purchase"),
         Link("delta", ((3, -1.0),), ("z2",), "dropout"),
     ]
-    layout = LinkLayout.build(4, links, ["z1", "z2"], standardize(z, np.ones(300)).constant)
-    cols = tuple(data[c].to_numpy() for c in ("frequency", "recency", "T"))
-    w = np.ones(300)
     theta = np.concatenate([np.log([0.7, 4.0, 0.9, 8.0]), [0.3, -0.2, 0.4]])
-
-    def total(th):
-        return _derivatives(log_likelihood_rows_hessian_kernel, layout, th, cols, z, w)
-
-    _ll, g, h = total(theta)
-    for t in range(layout.size):
-        e = np.zeros(layout.size)
-        e[t] = 1e-5
-        up, down = total(theta + e), total(theta - e)
-        assert np.isclose((up[0] - down[0]) / 2e-5, g[t], rtol=1e-6, atol=1e-5)
-        np.testing.assert_allclose((up[1] - down[1]) / 2e-5, h[:, t], rtol=1e-4, atol=1e-3)
+    checks.assert_chain_rule_against_differences(
+        log_likelihood_rows_hessian_kernel,
+        links,
+        _simulated(300, 5),
+        ("frequency", "recency", "T"),
+        theta,
+        step=1e-5,
+        gradient_tol=(1e-6, 1e-5),
+        hessian_tol=(1e-4, 1e-3),
+    )
 
 
 # ---------------------------------------------------------------- fit properties

@@ -16,7 +16,13 @@ from customer_models.valuation._sbg_covariate_kernels import sbg_rows_hessian_ke
 from customer_models.valuation._sbg_covariates import ShiftedBetaGeoCovariateModel
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _covariate_checks import fit_shifted, recovery_z_scores, scipy_optimum
+from _covariate_checks import (
+    fit_shifted,
+    recovery_z_scores,
+    scipy_optimum,
+    truth_vectors,
+    two_covariate_sample,
+)
 from _covariate_checks_beta import (
     assert_at_scipy_optimum,
     assert_likelihood_ratio_test,
@@ -38,20 +44,18 @@ TRUTH = {
 
 
 def _simulated(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    z = np.column_stack([rng.normal(size=n), rng.integers(0, 2, n)]).astype(float)
-    data = simulate_sbg(
-        alpha=0.8,
-        beta=1.5,
-        z=z,
-        coef_alpha=np.array([0.4, -0.3]),
-        coef_beta=np.array([-0.2, 0.5]),
-        horizon=rng.integers(4, 13, n),
-        rng=rng,
-    )
-    out = data.assign(z1=z[:, 0], z2=z[:, 1]).set_axis([f"c{i}" for i in range(n)])
-    out.attrs["time_unit"] = "M"
-    return out
+    coefs = truth_vectors(TRUTH, ("alpha", "beta"))
+
+    def histories(z1, z2, rng):
+        return simulate_sbg(
+            **{p: TRUTH[p] for p in coefs},
+            z=np.column_stack([z1, z2]),
+            **{f"coef_{p}": v for p, v in coefs.items()},
+            horizon=rng.integers(4, 13, n),
+            rng=rng,
+        )
+
+    return two_covariate_sample(histories, n, seed, "M")
 
 
 def _model(**kw) -> ShiftedBetaGeoCovariateModel:
