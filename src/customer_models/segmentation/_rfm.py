@@ -36,10 +36,23 @@ _FEATURE = {
 class RFMColumns:
     """Column parameters shared by the scorer and the segmenter."""
 
-    frequency_col: str | int
-    recency_col: str | int
-    T_col: str | int | None
-    monetary_col: str | int | None
+    def __init__(
+        self,
+        *,
+        frequency_col: str | int,
+        recency_col: str | int,
+        T_col: str | int | None,
+        monetary_col: str | int | None,
+    ) -> None:
+        """Store the four column parameters, unchecked (validation happens in ``fit``).
+
+        The estimators keep their own explicit ``__init__`` (scikit-learn's ``get_params``
+        reads its signature) and pass these four on through ``super().__init__``.
+        """
+        self.frequency_col = frequency_col
+        self.recency_col = recency_col
+        self.T_col = T_col
+        self.monetary_col = monetary_col
 
     def _check_columns(self) -> None:
         check_column(self.frequency_col, "frequency_col")
@@ -171,11 +184,13 @@ class RFMScorer(RFMColumns, TransformerMixin, BaseEstimator):
         monetary_col: str | int | None = "monetary_value",
         combined: Literal["code", "sum"] = "code",
     ) -> None:
+        super().__init__(
+            frequency_col=frequency_col,
+            recency_col=recency_col,
+            T_col=T_col,
+            monetary_col=monetary_col,
+        )
         self.n_bins = n_bins
-        self.frequency_col = frequency_col
-        self.recency_col = recency_col
-        self.T_col = T_col
-        self.monetary_col = monetary_col
         self.combined = combined
 
     def __sklearn_tags__(self) -> Any:
