@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,9 @@ from customer_models.valuation._gamma_gamma_covariates import (
 from customer_models.valuation._pareto_nbd_covariates import ParetoNBDCovariateModel
 
 COLUMNS = [f"z{j}" for j in range(5)]
+# BG/NBD and Gamma-Gamma at z = 0 (the benchmark's customers and the guide's)
+BGNBD = {"r": 0.8, "alpha": 5.0, "a": 0.8, "b": 3.0}
+SPEND = {"p": 6.0, "q": 4.0, "v": 15.0}
 GAMMA = np.array([0.3, -0.2, 0.1, 0.0, 0.15])
 DELTA_A = np.array([0.2, 0.0, -0.1, 0.1, 0.0])
 DELTA_B = np.array([-0.1, 0.1, 0.0, 0.0, 0.2])
@@ -54,10 +58,7 @@ def simulate(n: int, seed: int) -> pd.DataFrame:
     z = rng.normal(size=(n, 5))
     data = simulate_bgnbd(
         n,
-        r=0.8,
-        alpha=5.0,
-        a=0.8,
-        b=3.0,
+        **BGNBD,
         z_purchase=z,
         z_dropout=z,
         gamma=GAMMA,
@@ -66,7 +67,7 @@ def simulate(n: int, seed: int) -> pd.DataFrame:
         rng=rng,
     )
     data["monetary_value"] = simulate_spend(
-        data["frequency"].to_numpy(), p=6.0, q=4.0, v=15.0, z=z, theta=THETA, rng=rng
+        data["frequency"].to_numpy(), **SPEND, z=z, theta=THETA, rng=rng
     )
     for j, c in enumerate(COLUMNS):
         data[c] = z[:, j]
@@ -177,6 +178,11 @@ def timed(fn):
     return elapsed, mem.peak_above_baseline_mb, out
 
 
+def timed_steps(steps: list[tuple[str, Callable[[], object]]]) -> list[tuple[str, float, float]]:
+    """``(step, seconds, peak MiB above the level before it)`` of each step, run in order."""
+    return [(name, *timed(fn)[:2]) for name, fn in steps]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -202,20 +208,20 @@ def main() -> None:
     frame_mb = data.memory_usage(index=True, deep=True).sum() / 2**20
     print(f"{args.n:,} customers, 5 continuous covariates; summary frame {frame_mb:.0f} MiB")
     bg = BetaGeoCovariateModel(COLUMNS, dropout_covariates=COLUMNS, time_unit="W")
-    rows = []
-    t, mb, _ = timed(lambda: BetaGeoModel(time_unit="W").fit(data))
-    rows.append(("BG/NBD without covariates (floor)", t, mb))
-    t, mb, _ = timed(lambda: bg.fit(data))
-    rows.append(("BG/NBD fit, 5 + 5 + 5 coefficients", t, mb))
-    t, mb, _ = timed(lambda: (bg.probability_alive(data), bg.expected_purchases(data, t=52)))
-    rows.append(("score P(alive) + E[X(52)]", t, mb))
     gg = GammaGammaCovariateModel(COLUMNS)
-    t, mb, _ = timed(lambda: GammaGammaModel().fit(data))
-    rows.append(("Gamma-Gamma without covariates (floor)", t, mb))
-    t, mb, _ = timed(lambda: gg.fit(data))
-    rows.append(("Gamma-Gamma fit, 5 coefficients", t, mb))
-    t, mb, _ = timed(lambda: gg.expected_spend(data))
-    rows.append(("score expected_spend", t, mb))
+    rows = timed_steps(
+        [
+            ("BG/NBD without covariates (floor)", lambda: BetaGeoModel(time_unit="W").fit(data)),
+            ("BG/NBD fit, 5 + 5 + 5 coefficients", lambda: bg.fit(data)),
+            (
+                "score P(alive) + E[X(52)]",
+                lambda: (bg.probability_alive(data), bg.expected_purchases(data, t=52)),
+            ),
+            ("Gamma-Gamma without covariates (floor)", lambda: GammaGammaModel().fit(data)),
+            ("Gamma-Gamma fit, 5 coefficients", lambda: gg.fit(data)),
+            ("score expected_spend", lambda: gg.expected_spend(data)),
+        ]
+    )
     print("\n| step | seconds | peak MiB | peak / frame |\n|---|---:|---:|---:|")
     for name, t, mb in rows:
         print(f"| {name} | {t:.2f} | {mb:.0f} | {mb / frame_mb:.2f}x |")
@@ -261,11 +267,11 @@ def guide() -> None:
     truth_da = np.array([0.4, 0.0, 0.0])  # web customers drop out sooner
     truth_theta = np.array([0.0, 0.2, 0.0])  # app customers spend 22% more per purchase
     data = simulate_bgnbd(
-        n, r=0.8, alpha=5.0, a=0.8, b=3.0, z_purchase=z, z_dropout=z,
+        n, **BGNBD, z_purchase=z, z_dropout=z,
         gamma=truth_gamma, delta_a=truth_da, delta_b=np.zeros(3), rng=rng,
     )  # fmt: skip
     data["monetary_value"] = simulate_spend(
-        data["frequency"].to_numpy(), p=6.0, q=4.0, v=15.0, z=z, theta=truth_theta, rng=rng
+        data["frequency"].to_numpy(), **SPEND, z=z, theta=truth_theta, rng=rng
     )
     data["channel"] = pd.Categorical(channel, categories=["shop", "web", "app"])
     data["region"] = region

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "valuatio
 
 from _common import machine
 from _covariate_sim_discrete import simulate_bgbb, simulate_sbg
-from bench_covariates import timed
+from bench_covariates import timed, timed_steps
 
 from customer_models.valuation import BetaGeoBetaBinomModel, ShiftedBetaGeoModel
 from customer_models.valuation._bgbb_covariates import (
@@ -105,13 +105,19 @@ def bgbb_rows(n: int) -> None:
     frame_mb = data.memory_usage(index=True, deep=True).sum() / 2**20
     histories = data[["frequency", "recency", "n_periods"]]
     model = BetaGeoBetaBinomCovariateModel(COLUMNS, dropout_covariates=COLUMNS, time_unit="Y")
-    rows = []
-    t, mb, _ = timed(lambda: BetaGeoBetaBinomModel(time_unit="Y").fit(histories))
-    rows.append(("BG/BB without covariates (floor)", t, mb))
-    t, mb, _ = timed(lambda: model.fit(data))
-    rows.append(("BG/BB fit, 4 + 20 coefficients", t, mb))
-    t, mb, _ = timed(lambda: (model.probability_alive(data), model.expected_purchases(data, t=5)))
-    rows.append(("score P(alive) + E[X(5)]", t, mb))
+    rows = timed_steps(
+        [
+            (
+                "BG/BB without covariates (floor)",
+                lambda: BetaGeoBetaBinomModel(time_unit="Y").fit(histories),
+            ),
+            ("BG/BB fit, 4 + 20 coefficients", lambda: model.fit(data)),
+            (
+                "score P(alive) + E[X(5)]",
+                lambda: (model.probability_alive(data), model.expected_purchases(data, t=5)),
+            ),
+        ]
+    )
     _report(f"BG/BB: {n:,} customers, 5 covariates; frame {frame_mb:.0f} MiB", rows, frame_mb)
     _recovered(model, _truth(BGBB))
 
@@ -120,13 +126,19 @@ def sbg_rows(n: int) -> None:
     data = simulate_sbg_base(n, 2)
     frame_mb = data.memory_usage(index=True, deep=True).sum() / 2**20
     model = ShiftedBetaGeoCovariateModel(COLUMNS, time_unit="M")
-    rows = []
-    t, mb, _ = timed(lambda: ShiftedBetaGeoModel(time_unit="M").fit(data[["duration", "churned"]]))
-    rows.append(("sBG without covariates (floor)", t, mb))
-    t, mb, _ = timed(lambda: model.fit(data))
-    rows.append(("sBG fit, 2 + 10 coefficients", t, mb))
-    t, mb, _ = timed(lambda: model.expected_residual_lifetime(data, discount_rate=0.01))
-    rows.append(("score DERL (d = 0.01)", t, mb))
+    rows = timed_steps(
+        [
+            (
+                "sBG without covariates (floor)",
+                lambda: ShiftedBetaGeoModel(time_unit="M").fit(data[["duration", "churned"]]),
+            ),
+            ("sBG fit, 2 + 10 coefficients", lambda: model.fit(data)),
+            (
+                "score DERL (d = 0.01)",
+                lambda: model.expected_residual_lifetime(data, discount_rate=0.01),
+            ),
+        ]
+    )
     _report(f"sBG: {n:,} customers, 5 covariates; frame {frame_mb:.0f} MiB", rows, frame_mb)
     _recovered(model, _truth(SBG))
 
