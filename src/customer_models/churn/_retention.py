@@ -22,28 +22,10 @@ from customer_models._time import (
 )
 from customer_models._transactions import read_transactions
 from customer_models._validation import check_choice, check_rule
+from customer_models._validation._one_column import as_one_column
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["cohort_retention", "kaplan_meier"]
-
-
-def _as_1d(values: Any, name: str) -> pd.Series:
-    """Return ``values`` as a Series (keeping a Series' index), raising on 2-D input."""
-    if isinstance(values, pd.Series):
-        return values
-    if isinstance(values, pd.DataFrame):
-        if values.shape[1] != 1:
-            raise ParameterError(
-                f"{name} must be one-dimensional (a Series or array), got a DataFrame with "
-                f"{values.shape[1]} columns."
-            )
-        return values.iloc[:, 0]
-    arr = np.asarray(values)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ParameterError(f"{name} must be one-dimensional, got shape {arr.shape}.")
-    return pd.Series(arr)
 
 
 def _refuse(bad: np.ndarray, ids: Any, column: str, rule: str, *, hint: str = "") -> None:
@@ -144,8 +126,8 @@ def kaplan_meier(
     check_choice(method, "method", ["log-log", "linear"])
     if not (isinstance(confidence, (int, float)) and 0.0 < float(confidence) < 1.0):
         raise ParameterError(f"confidence must be a number in (0, 1), got {confidence!r}.")
-    dur = _as_1d(durations, "durations")
-    evt = _as_1d(churned, "churned")
+    dur = as_one_column(durations, "durations", scalar=True)
+    evt = as_one_column(churned, "churned", scalar=True)
     if len(dur) != len(evt):
         raise ParameterError(
             f"durations and churned must have the same length, got {len(dur)} and {len(evt)}."
@@ -171,7 +153,7 @@ def kaplan_meier(
         codes = np.zeros(t.size, dtype=np.int64)
         groups: pd.Index | None = None
     else:
-        labels = _as_1d(by, "by")
+        labels = as_one_column(by, "by", scalar=True)
         if len(labels) != t.size:
             raise ParameterError(
                 f"by must have one label per customer ({t.size}), got {len(labels)}."

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from customer_models._validation import check_bool, check_number, check_rule
+from customer_models._validation._one_column import as_one_column
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = [
@@ -73,15 +74,7 @@ def check_scale(scale: Any, *, name: str = "scale") -> tuple[float, float, bool]
 
 
 def _as_series(scores: Any, *, what: str) -> pd.Series:
-    if isinstance(scores, pd.Series):
-        return scores
-    if isinstance(scores, pd.DataFrame):
-        if scores.shape[1] != 1:
-            raise ParameterError(
-                f"{what} must be one column of answers; got a DataFrame with "
-                f"{scores.shape[1]} columns. Select the score column, e.g. df['nps']."
-            )
-        return scores.iloc[:, 0]
+    """Return answers (or weights) as one Series; a single answer or a string is refused."""
     if isinstance(scores, (str, bytes)) or np.ndim(scores) == 0:
         raise ParameterError(
             f"{what} must be a 1-d array-like of answers (list, numpy array, Series), "
@@ -90,10 +83,7 @@ def _as_series(scores: Any, *, what: str) -> pd.Series:
     module = type(scores).__module__.split(".")[0]
     if module == "polars" and hasattr(scores, "to_pandas"):
         return scores.to_pandas()
-    array = np.asarray(scores)
-    if array.ndim != 1:
-        raise ParameterError(f"{what} must be 1-d, got an array of shape {array.shape}.")
-    return pd.Series(array)
+    return as_one_column(scores, what, hint=" Select the score column, e.g. df['nps'].")
 
 
 def _to_float(values: pd.Series, *, column: str, what: str) -> np.ndarray:
