@@ -44,9 +44,12 @@ COLUMNS = [f"z{j}" for j in range(5)]
 # BG/NBD and Gamma-Gamma at z = 0 (the benchmark's customers and the guide's)
 BGNBD = {"r": 0.8, "alpha": 5.0, "a": 0.8, "b": 3.0}
 SPEND = {"p": 6.0, "q": 4.0, "v": 15.0}
-GAMMA = np.array([0.3, -0.2, 0.1, 0.0, 0.15])
-DELTA_A = np.array([0.2, 0.0, -0.1, 0.1, 0.0])
-DELTA_B = np.array([-0.1, 0.1, 0.0, 0.0, 0.2])
+# BG/NBD: alpha_i = 5 exp(-gamma'z), a_i = 0.8 exp(delta_a'z), b_i = 3 exp(delta_b'z)
+BGNBD_COEFS = {
+    "gamma": np.array([0.3, -0.2, 0.1, 0.0, 0.15]),
+    "delta_a": np.array([0.2, 0.0, -0.1, 0.1, 0.0]),
+    "delta_b": np.array([-0.1, 0.1, 0.0, 0.0, 0.2]),
+}
 THETA = np.array([0.2, -0.1, 0.0, 0.1, 0.05])
 # Pareto/NBD: alpha_i = 5 exp(-gamma'z), beta_i = 10 exp(-delta'z), r = 0.8, s = 0.6
 PNBD_GAMMA = np.array([0.3, -0.2, 0.1, 0.0, 0.15])
@@ -56,16 +59,7 @@ PNBD_DELTA = np.array([0.25, 0.0, -0.15, 0.1, 0.0])
 def simulate(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     z = rng.normal(size=(n, 5))
-    data = simulate_bgnbd(
-        n,
-        **BGNBD,
-        z_purchase=z,
-        z_dropout=z,
-        gamma=GAMMA,
-        delta_a=DELTA_A,
-        delta_b=DELTA_B,
-        rng=rng,
-    )
+    data = simulate_bgnbd(n, **BGNBD, z_purchase=z, z_dropout=z, **BGNBD_COEFS, rng=rng)
     data["monetary_value"] = simulate_spend(
         data["frequency"].to_numpy(), **SPEND, z=z, theta=THETA, rng=rng
     )
@@ -88,9 +82,14 @@ def simulate_pnbd(n: int, seed: int, daily: bool = False) -> pd.DataFrame:
     return data
 
 
-PNBD_TRUTH = dict(zip([f"gamma:{c}" for c in COLUMNS], PNBD_GAMMA, strict=True)) | dict(
-    zip([f"delta:{c}" for c in COLUMNS], PNBD_DELTA, strict=True)
-)
+def named(coefs: dict[str, np.ndarray], columns: list[str]) -> dict[str, float]:
+    """``{"<prefix>:<column>": value}`` of the coefficient vectors ``{prefix: values}``."""
+    return {
+        f"{p}:{c}": v for p, values in coefs.items() for c, v in zip(columns, values, strict=True)
+    }
+
+
+PNBD_TRUTH = named({"gamma": PNBD_GAMMA, "delta": PNBD_DELTA}, COLUMNS)
 
 
 def pareto_rows(n: int, daily: bool) -> None:
@@ -226,13 +225,11 @@ def main() -> None:
     for name, t, mb in rows:
         print(f"| {name} | {t:.2f} | {mb:.0f} | {mb / frame_mb:.2f}x |")
     print(f"\nBG/NBD fit: {bg.convergence_.message}")
-    truth = dict(zip([f"gamma:{c}" for c in COLUMNS], GAMMA, strict=True))
-    truth |= dict(zip([f"delta_a:{c}" for c in COLUMNS], DELTA_A, strict=True))
-    truth |= dict(zip([f"delta_b:{c}" for c in COLUMNS], DELTA_B, strict=True))
+    truth = named(BGNBD_COEFS, COLUMNS)
     table = bg.summary_.loc[list(truth), ["coef", "se"]].assign(truth=pd.Series(truth))
     table["z"] = (table["coef"] - table["truth"]) / table["se"]
     print(table.round(4).to_string())
-    spend_truth = pd.Series(dict(zip([f"theta:{c}" for c in COLUMNS], THETA, strict=True)))
+    spend_truth = pd.Series(named({"theta": THETA}, COLUMNS))
     spend = gg.summary_.loc[spend_truth.index, ["coef", "se"]].assign(truth=spend_truth)
     spend["z"] = (spend["coef"] - spend["truth"]) / spend["se"]
     print(spend.round(4).to_string())
@@ -266,10 +263,8 @@ def guide() -> None:
     truth_gamma = np.array([0.3, 0.5, -0.2])  # web and app buy more often, south less
     truth_da = np.array([0.4, 0.0, 0.0])  # web customers drop out sooner
     truth_theta = np.array([0.0, 0.2, 0.0])  # app customers spend 22% more per purchase
-    data = simulate_bgnbd(
-        n, **BGNBD, z_purchase=z, z_dropout=z,
-        gamma=truth_gamma, delta_a=truth_da, delta_b=np.zeros(3), rng=rng,
-    )  # fmt: skip
+    coefs = {"gamma": truth_gamma, "delta_a": truth_da, "delta_b": np.zeros(3)}
+    data = simulate_bgnbd(n, **BGNBD, z_purchase=z, z_dropout=z, **coefs, rng=rng)
     data["monetary_value"] = simulate_spend(
         data["frequency"].to_numpy(), **SPEND, z=z, theta=truth_theta, rng=rng
     )
@@ -280,10 +275,7 @@ def guide() -> None:
     names = ["channel_web", "channel_app", "region_south"]
     bg = BetaGeoCovariateModel(names, dropout_covariates=names).fit(encoded)
     gg = GammaGammaCovariateModel(names).fit(encoded)
-    truth = dict(zip([f"gamma:{c}" for c in names], truth_gamma, strict=True))
-    truth |= dict(zip([f"delta_a:{c}" for c in names], truth_da, strict=True))
-    truth |= dict.fromkeys([f"delta_b:{c}" for c in names], 0.0)
-    truth |= dict(zip([f"theta:{c}" for c in names], truth_theta, strict=True))
+    truth = named({**coefs, "theta": truth_theta}, names)
     table = pd.concat([bg.summary_, gg.summary_.iloc[3:]])
     table = table.loc[list(truth), ["coef", "lower", "upper"]].assign(truth=pd.Series(truth))
     table["covered"] = (table["lower"] <= table["truth"]) & (table["truth"] <= table["upper"])

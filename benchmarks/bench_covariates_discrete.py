@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "valuatio
 
 from _common import machine
 from _covariate_sim_discrete import simulate_bgbb, simulate_sbg
-from bench_covariates import timed, timed_steps
+from bench_covariates import named, timed, timed_steps
 
 from customer_models.valuation import BetaGeoBetaBinomModel, ShiftedBetaGeoModel
 from customer_models.valuation._bgbb_covariates import (
@@ -54,9 +54,7 @@ SBG = {
 
 
 def _truth(coefs: dict[str, np.ndarray]) -> pd.Series:
-    return pd.Series(
-        {f"{p}:{c}": v for p, values in coefs.items() for c, v in zip(COLUMNS, values, strict=True)}
-    )
+    return pd.Series(named(coefs, COLUMNS))
 
 
 def simulate_bgbb_base(n: int, seed: int) -> pd.DataFrame:
