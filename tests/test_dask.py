@@ -54,27 +54,27 @@ def test_summary_equals_in_memory(client, transactions, freq):
     pd.testing.assert_frame_equal(result, expected, check_like=False, check_freq=False)
 
 
+def _assert_same_on_four_partitions(function: str, transactions: pd.DataFrame, **kwargs) -> None:
+    """``customer_models.dask.<function>`` on 4 partitions equals the in-memory ``<function>``."""
+    expected = getattr(cm, function)(transactions, **kwargs)
+    result = _sorted(getattr(cmd, function)(dd.from_pandas(transactions, npartitions=4), **kwargs))
+    pd.testing.assert_frame_equal(result, expected)
+
+
 def test_summary_default_end_and_unsorted_partitions(client, transactions):
     shuffled = transactions.sample(frac=1.0, random_state=3)
-    expected = cm.rfm_summary(shuffled, value_col="amount", time_unit="W")
-    result = _sorted(
-        cmd.rfm_summary(dd.from_pandas(shuffled, npartitions=4), value_col="amount", time_unit="W")
-    )
-    pd.testing.assert_frame_equal(result, expected)
+    _assert_same_on_four_partitions("rfm_summary", shuffled, value_col="amount", time_unit="W")
 
 
 def test_holdout_split_equals_in_memory(client, transactions):
-    kwargs = {
-        "calibration_end": "2024-09-30",
-        "observation_end": "2025-06-30",
-        "value_col": "amount",
-        "time_unit": "W",
-    }
-    expected = cm.calibration_holdout_split(transactions, **kwargs)
-    result = _sorted(
-        cmd.calibration_holdout_split(dd.from_pandas(transactions, npartitions=4), **kwargs)
+    _assert_same_on_four_partitions(
+        "calibration_holdout_split",
+        transactions,
+        calibration_end="2024-09-30",
+        observation_end="2025-06-30",
+        value_col="amount",
+        time_unit="W",
     )
-    pd.testing.assert_frame_equal(result, expected)
 
 
 def test_cdnow_summary_reproduced_on_dask(client, cdnow_sample_transactions, cdnow_summary):
