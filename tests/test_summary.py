@@ -42,16 +42,24 @@ def simulated() -> pd.DataFrame:
     return make_transactions(3_000, random_state=11)
 
 
+def _lifetimes(function: str, transactions: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
+    """``lifetimes.utils.<function>`` on ``transactions`` (customer_id, date, amount as value).
+
+    Skips the test where lifetimes is not installed.
+    """
+    lifetimes_utils = pytest.importorskip("lifetimes.utils")
+    return getattr(lifetimes_utils, function)(
+        transactions, "customer_id", "date", monetary_value_col="amount", **kwargs
+    )
+
+
 @pytest.mark.parametrize(
     ("freq", "include_first_transaction"), [("D", False), ("W", False), ("D", True)]
 )
 def test_matches_lifetimes_summary(simulated, freq, include_first_transaction):
-    lifetimes_utils = pytest.importorskip("lifetimes.utils")
-    expected = lifetimes_utils.summary_data_from_transaction_data(
+    expected = _lifetimes(
+        "summary_data_from_transaction_data",
         simulated,
-        "customer_id",
-        "date",
-        monetary_value_col="amount",
         freq=freq,
         include_first_transaction=include_first_transaction,
     )
@@ -68,14 +76,11 @@ def test_matches_lifetimes_summary(simulated, freq, include_first_transaction):
 
 
 def test_holdout_matches_lifetimes(simulated):
-    lifetimes_utils = pytest.importorskip("lifetimes.utils")
-    expected = lifetimes_utils.calibration_and_holdout_data(
+    expected = _lifetimes(
+        "calibration_and_holdout_data",
         simulated,
-        "customer_id",
-        "date",
         calibration_period_end="2024-09-30",
         observation_period_end="2025-06-30",
-        monetary_value_col="amount",
     )
     ours = calibration_holdout_split(
         simulated,
