@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from customer_models._validation import as_pairs
+from customer_models._validation._labels import check_labels
 from customer_models.decision._criteria import finite_number
 from customer_models.exceptions import ParameterError
 
@@ -78,18 +79,12 @@ def _pairs(value: Any, what: str, example: str) -> list[tuple[Any, Any]]:
 
 
 def _names(pairs: list[tuple[Any, Any]], what: str) -> tuple[str, ...]:
-    names: list[str] = []
-    for name, _ in pairs:
-        if not isinstance(name, str) or not name:
-            raise ParameterError(f"{what}: grade names must be non-empty strings, got {name!r}.")
-        if name in names:
-            raise ParameterError(f"{what}: grade {name!r} is listed twice.")
-        names.append(name)
+    names = check_labels([name for name, _ in pairs], f"{what}: grade")
     if len(names) < 2:
         raise ParameterError(f"{what} needs at least two grades.")
     if len(names) > 100:
         raise ParameterError(f"{what} may list at most 100 grades, got {len(names)}.")
-    return tuple(names)
+    return names
 
 
 def parse_grades(grades: Any, grade_shares: Any) -> GradeRule | None:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from customer_models._validation import as_pairs
+from customer_models._validation._labels import check_labels
 from customer_models.exceptions import ParameterError
 
 __all__ = [
@@ -104,20 +105,15 @@ def parse_tiers(tiers: Any) -> Tiers:
     pairs = _pairs(tiers)
     if not pairs:
         raise ParameterError(f"tiers must name at least one tier, e.g. tiers={_EXAMPLE}.")
-    names: list[str] = []
+    names = check_labels([name for name, _ in pairs], "tier")
     values: list[float] = []
     for name, threshold in pairs:
-        if not isinstance(name, str) or not name:
-            raise ParameterError(f"tier names must be non-empty strings, got {name!r}.")
-        if name in names:
-            raise ParameterError(f"tier names must be unique; {name!r} appears more than once.")
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
             raise ParameterError(
                 f"the threshold of tier {name!r} must be a number, got {threshold!r}."
             )
         if not np.isfinite(threshold):
             raise ParameterError(f"the threshold of tier {name!r} must be finite, got {threshold}.")
-        names.append(name)
         values.append(float(threshold))
     for i in range(1, len(values)):
         if values[i] == values[i - 1]:
