@@ -48,6 +48,23 @@ def truth_vectors(truth: dict[str, float], prefixes: Iterable[str]) -> dict[str,
 
 
 # ---------------------------------------------------------------- the fit's derivatives
+def assert_row_hessian_against_differences(
+    gradient: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, h_rows: np.ndarray
+) -> None:
+    """Per-row Hessians ``(n, k, k)`` against central differences of the per-row gradient.
+
+    ``gradient(rows)`` is ``(n, k)`` at per-row parameters ``rows`` ``(k, n)``; each
+    parameter moves by ``1e-6`` of its value both ways.
+    """
+    for j in range(rows.shape[0]):
+        eps = 1e-6 * rows[j]
+        up, down = rows.copy(), rows.copy()
+        up[j] += eps
+        down[j] -= eps
+        diff = (gradient(up) - gradient(down)) / (2 * eps[:, None])
+        np.testing.assert_allclose(h_rows[:, :, j], diff, rtol=1e-5, atol=1e-7)
+
+
 def assert_chain_rule_against_differences(
     rows_kernel: Callable[..., Any],
     links: Sequence[Link],
@@ -114,6 +131,49 @@ def scipy_optimum(negative_loglik: Callable[..., float], start: np.ndarray, colu
     )
 
 
+def assert_at_the_scipy_optimum(
+    model: Any,
+    data: pd.DataFrame,
+    ref: Any,
+    negative_loglik: Callable[..., float],
+    columns: list,
+    *,
+    tol: float,
+    rtol: float,
+) -> None:
+    """The fit is scipy's optimum ``ref`` of ``negative_loglik`` (log base params, coefs).
+
+    The same log-likelihood (``rtol=1e-8``), the same estimates within ``tol``, and
+    ``log_likelihood(data)`` is the hand-written likelihood at the estimates (``rtol``).
+    """
+    ours = model.params_.to_numpy()
+    expected = np.concatenate([np.exp(ref.x[:4]), ref.x[4:]])
+    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-8)
+    np.testing.assert_allclose(ours, expected, rtol=tol, atol=tol)
+    assert np.isclose(
+        model.log_likelihood(data),
+        -negative_loglik(np.concatenate([np.log(ours[:4]), ours[4:]]), *columns),
+        rtol=rtol,
+    )
+
+
+def assert_bad_covariate_data_refused(
+    make: Callable[[], Any], data: pd.DataFrame, categorical: str = "z2"
+) -> None:
+    """A missing, a NaN and a non-numeric covariate column: errors naming column and ids.
+
+    ``make()`` builds the model on ``z1, z2``; ``categorical`` is the column replaced by
+    strings (the error points to the one-hot path).
+    """
+    with pytest.raises(CustomerModelsError, match="z1"):
+        make().fit(data.drop(columns="z1"))
+    with pytest.raises(DataValidationError, match=r"z2.*finite.*c3"):
+        make().fit(data.assign(z2=data["z2"].where(data.index != "c3")))
+    strings = np.where(data[categorical] > 0, "web", "shop")
+    with pytest.raises(DataValidationError, match="one_hot_covariates"):
+        make().fit(data.assign(**{categorical: strings}))
+
+
 def assert_new_customer_profiles(model: Any) -> None:
     """Profiles on their own index; a missing or extra profile column is an error."""
     profiles = pd.DataFrame({"z1": [0.0, 1.0], "z2": [0.0, 0.0]}, index=["base", "plus"])
@@ -131,12 +191,7 @@ def assert_covariate_errors(make: Callable[..., Any], data: pd.DataFrame) -> Non
 
     ``make(purchase_covariates=...)`` builds the model; ``make()`` uses ``z1, z2``.
     """
-    with pytest.raises(CustomerModelsError, match="z1"):
-        make().fit(data.drop(columns="z1"))
-    with pytest.raises(DataValidationError, match=r"z2.*finite.*c3"):
-        make().fit(data.assign(z2=data["z2"].where(data.index != "c3")))
-    with pytest.raises(DataValidationError, match="one_hot_covariates"):
-        make().fit(data.assign(z2=np.where(data["z2"] > 0, "web", "shop")))
+    assert_bad_covariate_data_refused(make, data)
     with pytest.raises(ParameterError, match="list of column"):
         make(purchase_covariates="z1").fit(data)
     with pytest.raises(ParameterError, match="own columns"):

@@ -27,7 +27,9 @@ from customer_models.valuation._bgbb_covariates import BetaGeoBetaBinomCovariate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_checks import (
+    assert_bad_covariate_data_refused,
     assert_chain_rule_against_differences,
+    assert_row_hessian_against_differences,
     fit_shifted,
     recovery_z_scores,
     truth_vectors,
@@ -103,16 +105,9 @@ def test_row_terms_match_the_plain_kernel_and_central_differences():
         ll_one, g_one = log_likelihood_gradient_kernel(rows[:, i], *one)
         assert np.isclose(ll_rows[i], ll_one[0], rtol=1e-12)
         np.testing.assert_allclose(g_rows[i], g_one[0], rtol=1e-9, atol=1e-11)
-    for j in range(4):
-        eps = 1e-6 * rows[j]
-        up, down = rows.copy(), rows.copy()
-        up[j] += eps
-        down[j] -= eps
-        diff = (
-            bgbb_rows_hessian_kernel(up, x, t_x, n)[1]
-            - bgbb_rows_hessian_kernel(down, x, t_x, n)[1]
-        ) / (2 * eps[:, None])
-        np.testing.assert_allclose(h_rows[:, :, j], diff, rtol=1e-5, atol=1e-7)
+    assert_row_hessian_against_differences(
+        lambda r: bgbb_rows_hessian_kernel(r, x, t_x, n)[1], rows, h_rows
+    )
 
 
 @pytest.mark.parametrize(
@@ -312,12 +307,7 @@ def test_clv_uses_each_customers_covariates():
 # ---------------------------------------------------------------- errors, persistence
 def test_bad_covariate_input_names_the_column_the_rule_and_ids():
     data = _simulated(500, 1)
-    with pytest.raises(CustomerModelsError, match="z1"):
-        _model().fit(data.drop(columns="z1"))
-    with pytest.raises(DataValidationError, match=r"z2.*finite.*c3"):
-        _model().fit(data.assign(z2=data["z2"].where(data.index != "c3")))
-    with pytest.raises(DataValidationError, match="one_hot_covariates"):
-        _model().fit(data.assign(z1=np.where(data["z1"] > 0, "web", "shop")))
+    assert_bad_covariate_data_refused(_model, data, categorical="z1")
     with pytest.raises(DataValidationError, match=r"z1.*finite"):
         _model().fit(data.assign(z1=np.inf))
     with pytest.raises(ParameterError, match="own columns"):

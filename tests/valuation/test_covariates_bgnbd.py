@@ -29,6 +29,7 @@ from customer_models.valuation._covariates import Link, one_hot_covariates
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_checks import (
+    assert_at_the_scipy_optimum,
     assert_chain_rule_against_differences,
     assert_clone,
     assert_clv_at_own_parameters,
@@ -39,6 +40,7 @@ from _covariate_checks import (
     assert_new_customer_profiles,
     assert_penalizer_shrinks,
     assert_predictions_at_own_parameters,
+    assert_row_hessian_against_differences,
     fit_shifted,
     recovery_z_scores,
     scipy_optimum,
@@ -101,16 +103,9 @@ def test_row_hessian_matches_the_aggregate_kernel_and_differences(modified):
     _, g_rows, h_rows = log_likelihood_rows_hessian_kernel(rows, x, t_x, T, modified=modified)
     _, g_ref = log_likelihood_gradient_kernel(rows, x, t_x, T, modified=modified)
     np.testing.assert_allclose(g_rows, g_ref, rtol=1e-12, atol=1e-12)
-    for j in range(4):
-        eps = 1e-6 * rows[j]
-        up, down = rows.copy(), rows.copy()
-        up[j] += eps
-        down[j] -= eps
-        diff = (
-            log_likelihood_gradient_kernel(up, x, t_x, T, modified=modified)[1]
-            - log_likelihood_gradient_kernel(down, x, t_x, T, modified=modified)[1]
-        ) / (2 * eps[:, None])
-        np.testing.assert_allclose(h_rows[:, :, j], diff, rtol=1e-5, atol=1e-7)
+    assert_row_hessian_against_differences(
+        lambda r: log_likelihood_gradient_kernel(r, x, t_x, T, modified=modified)[1], rows, h_rows
+    )
 
 
 @pytest.mark.parametrize("shared", [False, True])
@@ -182,14 +177,8 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
     start = np.concatenate([np.log([1.0, 5.0, 1.0, 3.0]), np.zeros(4)])
     ref = scipy_optimum(_independent_negative_loglik, start, cols)
     model = _model().fit(data)
-    ours = model.params_.to_numpy()
-    expected = np.concatenate([np.exp(ref.x[:4]), ref.x[4:]])
-    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-8)
-    np.testing.assert_allclose(ours, expected, rtol=2e-3, atol=2e-3)
-    assert np.isclose(
-        model.log_likelihood(data),
-        -_independent_negative_loglik(np.concatenate([np.log(ours[:4]), ours[4:]]), *cols),
-        rtol=1e-12,
+    assert_at_the_scipy_optimum(
+        model, data, ref, _independent_negative_loglik, cols, tol=2e-3, rtol=1e-12
     )
 
 
