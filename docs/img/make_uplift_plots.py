@@ -24,6 +24,12 @@ DPI = 160  # docs figures: sharp on high-density screens and in slides
 OUT = Path(__file__).parent
 
 
+def _save(fig: plt.Figure, ax: plt.Axes, name: str) -> None:
+    """Add the curves' legend (small, no frame) and write the figure at the docs' resolution."""
+    ax.legend(frameon=False, fontsize=8)
+    fig.savefig(OUT / name, dpi=DPI)
+
+
 def campaign(n: int, seed: int):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
@@ -59,8 +65,7 @@ def main() -> None:
         ylabel="incremental customers kept (Qini)",
         title="Qini curves on a simulated retention campaign",
     )
-    ax.legend(frameon=False, fontsize=8)
-    fig.savefig(OUT / "uplift_qini.png", dpi=DPI)
+    _save(fig, ax, "uplift_qini.png")
 
     clv = pd.Series(np.random.default_rng(12).gamma(2.0, 50.0, tau.size))
     cost = 2.0
@@ -82,8 +87,7 @@ def main() -> None:
         ylabel="true incremental value",
         title="Budget curves: whom to contact",
     )
-    ax.legend(frameon=False, fontsize=8)
-    fig.savefig(OUT / "uplift_budget.png", dpi=DPI)
+    _save(fig, ax, "uplift_budget.png")
 
 
 if __name__ == "__main__":
