@@ -131,21 +131,24 @@ def scipy_optimum(negative_loglik: Callable[..., float], start: np.ndarray, colu
     )
 
 
-def assert_at_the_scipy_optimum(
+def assert_fit_is_the_scipy_optimum(
     model: Any,
     data: pd.DataFrame,
-    ref: Any,
     negative_loglik: Callable[..., float],
+    start: np.ndarray,
     columns: list,
     *,
     tol: float,
     rtol: float,
-) -> None:
-    """The fit is scipy's optimum ``ref`` of ``negative_loglik`` (log base params, coefs).
+) -> Any:
+    """The fitted ``model`` is the :func:`scipy_optimum` of a hand-written likelihood.
 
-    The same log-likelihood (``rtol=1e-8``), the same estimates within ``tol``, and
-    ``log_likelihood(data)`` is the hand-written likelihood at the estimates (``rtol``).
+    ``negative_loglik(theta, *columns)`` takes log base parameters, then the coefficients.
+    Asserts the same log-likelihood (``rtol=1e-8``), the same estimates within ``tol``, and
+    that ``log_likelihood(data)`` is the hand-written likelihood at the estimates
+    (``rtol``). Returns scipy's result.
     """
+    ref = scipy_optimum(negative_loglik, start, columns)
     ours = model.params_.to_numpy()
     expected = np.concatenate([np.exp(ref.x[:4]), ref.x[4:]])
     assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-8)
@@ -155,6 +158,7 @@ def assert_at_the_scipy_optimum(
         -negative_loglik(np.concatenate([np.log(ours[:4]), ours[4:]]), *columns),
         rtol=rtol,
     )
+    return ref
 
 
 def assert_bad_covariate_data_refused(

@@ -16,15 +16,7 @@ from customer_models.valuation._sbg_covariate_kernels import sbg_rows_hessian_ke
 from customer_models.valuation._sbg_covariates import ShiftedBetaGeoCovariateModel
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _covariate_checks import (
-    assert_bad_covariate_data_refused,
-    assert_row_hessian_against_differences,
-    fit_shifted,
-    recovery_z_scores,
-    scipy_optimum,
-    truth_vectors,
-    two_covariate_sample,
-)
+import _covariate_checks as checks
 from _covariate_checks_beta import (
     assert_at_scipy_optimum,
     assert_likelihood_ratio_test,
@@ -46,7 +38,7 @@ TRUTH = {
 
 
 def _simulated(n: int, seed: int) -> pd.DataFrame:
-    coefs = truth_vectors(TRUTH, ("alpha", "beta"))
+    coefs = checks.truth_vectors(TRUTH, ("alpha", "beta"))
 
     def histories(z1, z2, rng):
         return simulate_sbg(
@@ -57,7 +49,7 @@ def _simulated(n: int, seed: int) -> pd.DataFrame:
             rng=rng,
         )
 
-    return two_covariate_sample(histories, n, seed, "M")
+    return checks.two_covariate_sample(histories, n, seed, "M")
 
 
 def _model(**kw) -> ShiftedBetaGeoCovariateModel:
@@ -81,7 +73,7 @@ def test_row_kernel_matches_the_sbg_gradient_and_central_differences():
     for i in range(0, n, 9):
         _, g_one = log_likelihood_gradient_kernel(rows[:, i], d[i : i + 1], c[i : i + 1])
         np.testing.assert_allclose(g_rows[i], g_one[0], rtol=1e-10, atol=1e-12)
-    assert_row_hessian_against_differences(
+    checks.assert_row_hessian_against_differences(
         lambda r: sbg_rows_hessian_kernel(r, d, c)[1], rows, h_rows
     )
 
@@ -128,7 +120,7 @@ def test_without_covariates_it_is_the_plain_model():
 def test_shifting_a_covariate_moves_only_the_intercepts():
     data = _simulated(3000, 11)
     shifts = {"z1": 5.0, "z2": -2.0}
-    fit, shifted, moved = fit_shifted(_model, data, shifts)
+    fit, shifted, moved = checks.fit_shifted(_model, data, shifts)
     # alpha_i = alpha exp(a'z): alpha absorbs the shift exactly
     expected = fit.params_["alpha"] * np.exp(
         -5.0 * fit.params_["alpha:z1"] + 2.0 * fit.params_["alpha:z2"]
@@ -164,7 +156,7 @@ def _independent_negative_loglik(theta, duration, churned, z1, z2):
 def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
     data = _simulated(300, 21)
     cols = [data[c].to_numpy() for c in ("duration", "churned", "z1", "z2")]
-    ref = scipy_optimum(_independent_negative_loglik, np.zeros(6), cols)
+    ref = checks.scipy_optimum(_independent_negative_loglik, np.zeros(6), cols)
     assert_at_scipy_optimum(_model().fit(data), data, ref, _independent_negative_loglik, cols, 2e-3)
 
 
@@ -190,7 +182,9 @@ def test_shared_link_and_the_penalizer():
 
 @pytest.mark.slow
 def test_parameter_recovery_z_scores_and_coverage():
-    z_scores = recovery_z_scores(_model, lambda seed: _simulated(3000, 300 + seed), TRUTH, 40)
+    z_scores = checks.recovery_z_scores(
+        _model, lambda seed: _simulated(3000, 300 + seed), TRUTH, 40
+    )
     table = assert_z_scores_calibrated(z_scores)
     print("sBG covariates recovery:", table.round(2), sep="\n")
 
@@ -238,7 +232,7 @@ def test_undiscounted_lifetime_is_refused_where_infinite():
 # ---------------------------------------------------------------- errors, persistence
 def test_bad_covariate_input_names_the_column_the_rule_and_ids():
     data = _simulated(500, 1)
-    assert_bad_covariate_data_refused(_model, data)
+    checks.assert_bad_covariate_data_refused(_model, data)
     with pytest.raises(ParameterError, match="own columns"):
         ShiftedBetaGeoCovariateModel(["duration"]).fit(data)
     with pytest.raises(ParameterError, match="dropout_link"):
