@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ FORMAT_VERSION = 1
 _RESERVED = frozenset({"points", "grade"})
 
 
+@dataclass(eq=False, repr=False)
 class Scorecard(BaseEstimator):
     """A scoring rule set: weighted criteria over customer columns, points per band, grades.
 
@@ -90,20 +92,14 @@ class Scorecard(BaseEstimator):
     '2024-06'
     """
 
-    def __init__(
-        self,
-        criteria: Any,
-        *,
-        grades: Any = None,
-        grade_shares: Any = None,
-        version: str = "1",
-        name: str | None = None,
-    ) -> None:
-        self.criteria = criteria
-        self.grades = grades
-        self.grade_shares = grade_shares
-        self.version = version
-        self.name = name
+    # The dataclass __init__ only stores the parameters (validation is in validate()), as
+    # scikit-learn's get_params/clone expect; repr and equality stay BaseEstimator's.
+    criteria: Any
+    _: KW_ONLY
+    grades: Any = None
+    grade_shares: Any = None
+    version: str = "1"
+    name: str | None = None
 
     # ------------------------------------------------------------------ validation
     def _spec(self) -> tuple[list[Criterion], GradeRule | None]:
