@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,7 @@ class _State:
     key: np.ndarray
 
 
+@dataclass(eq=False, repr=False)
 class LoyaltyProgram(BaseEstimator):
     """A loyalty program: tiers, qualification window, reviews and points, as data.
 
@@ -156,42 +157,25 @@ class LoyaltyProgram(BaseEstimator):
     'qualified: spend 2,310 >= Gold 2,000 in window 2024-01-01..2024-12-31'
     """
 
-    def __init__(
-        self,
-        tiers: Any,
-        *,
-        qualifying: str = "spend",
-        window: str = "YS",
-        review: str | None = None,
-        points: float = 1.0,
-        multipliers: Any = None,
-        bonuses: Any = None,
-        expiry_months: int | None = None,
-        grace_periods: int = 0,
-        soft_landing: bool = False,
-        customer_col: str = "customer_id",
-        date_col: str = "date",
-        value_col: str = "amount",
-        redeemed_col: str | None = None,
-        date_format: str | None = None,
-        dayfirst: bool | None = None,
-    ) -> None:
-        self.tiers = tiers
-        self.qualifying = qualifying
-        self.window = window
-        self.review = review
-        self.points = points
-        self.multipliers = multipliers
-        self.bonuses = bonuses
-        self.expiry_months = expiry_months
-        self.grace_periods = grace_periods
-        self.soft_landing = soft_landing
-        self.customer_col = customer_col
-        self.date_col = date_col
-        self.value_col = value_col
-        self.redeemed_col = redeemed_col
-        self.date_format = date_format
-        self.dayfirst = dayfirst
+    # The dataclass __init__ only stores the parameters (validation is in validate()), as
+    # scikit-learn's get_params/clone expect; repr and equality stay BaseEstimator's.
+    tiers: Any
+    _: KW_ONLY
+    qualifying: str = "spend"
+    window: str = "YS"
+    review: str | None = None
+    points: float = 1.0
+    multipliers: Any = None
+    bonuses: Any = None
+    expiry_months: int | None = None
+    grace_periods: int = 0
+    soft_landing: bool = False
+    customer_col: str = "customer_id"
+    date_col: str = "date"
+    value_col: str = "amount"
+    redeemed_col: str | None = None
+    date_format: str | None = None
+    dayfirst: bool | None = None
 
     # ------------------------------------------------------------------ validation
     def _spec(self) -> _Spec:
