@@ -8,6 +8,7 @@ the simulation, a scipy optimum of a hand-written likelihood).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -107,6 +108,12 @@ def assert_chain_rule_against_differences(
 # ---------------------------------------------------------------- fit and predictions
 def assert_constant_covariates_give_the_plain_fit(model: Any, null: Any, data: pd.DataFrame):
     """A fit whose covariates are all constant is the plain fit, bit for bit."""
+    assert_constant_covariates_give_the_plain_estimates(model, null)
+    pd.testing.assert_series_equal(model.probability_alive(data), null.probability_alive(data))
+
+
+def assert_constant_covariates_give_the_plain_estimates(model: Any, null: Any) -> None:
+    """Constant covariates: the plain fit's estimates bit for bit, coefficients 0 (no se)."""
     k = null.params_.size
     np.testing.assert_array_equal(model.params_.to_numpy()[:k], null.params_.to_numpy())
     assert (model.params_.to_numpy()[k:] == 0).all()
@@ -114,7 +121,6 @@ def assert_constant_covariates_give_the_plain_fit(model: Any, null: Any, data: p
     np.testing.assert_array_equal(model.covariance_.to_numpy()[:k, :k], null.covariance_.to_numpy())
     assert model.summary_["se"].iloc[k:].isna().all()
     assert model.likelihood_ratio_test_["statistic"] == 0.0
-    pd.testing.assert_series_equal(model.probability_alive(data), null.probability_alive(data))
 
 
 def scipy_optimum(negative_loglik: Callable[..., float], start: np.ndarray, columns: list):
@@ -178,16 +184,27 @@ def assert_bad_covariate_data_refused(
         make().fit(data.assign(**{categorical: strings}))
 
 
+def assert_profile_errors(at_profiles: Callable[..., Any], unknown: Any) -> None:
+    """A covariate model asks for ``covariates=`` and refuses a column it does not use.
+
+    ``at_profiles(covariates=...)`` evaluates at profiles; ``unknown`` is a profile with an
+    extra column.
+    """
+    with pytest.raises(ParameterError, match="pass covariates="):
+        at_profiles()
+    with pytest.raises(DataValidationError, match="does not use"):
+        at_profiles(covariates=unknown)
+
+
 def assert_new_customer_profiles(model: Any) -> None:
     """Profiles on their own index; a missing or extra profile column is an error."""
     profiles = pd.DataFrame({"z1": [0.0, 1.0], "z2": [0.0, 0.0]}, index=["base", "plus"])
     e = model.expected_purchases_new_customer(t=26.0, covariates=profiles)
     assert list(e.index) == ["base", "plus"]
     assert e["plus"] > e["base"]  # gamma:z1 > 0 raises the purchase rate
-    with pytest.raises(ParameterError, match="pass covariates="):
-        model.expected_purchases_new_customer(t=26.0)
-    with pytest.raises(DataValidationError, match="does not use"):
-        model.expected_purchases_new_customer(t=26.0, covariates=profiles.assign(extra=1.0))
+    assert_profile_errors(
+        partial(model.expected_purchases_new_customer, t=26.0), profiles.assign(extra=1.0)
+    )
 
 
 def assert_covariate_errors(make: Callable[..., Any], data: pd.DataFrame) -> None:
@@ -209,13 +226,19 @@ def assert_covariate_errors(make: Callable[..., Any], data: pd.DataFrame) -> Non
         fitted.expected_purchases(data.assign(z1=data["z1"].where(data.index != "c5")), t=5)
 
 
-def assert_json_round_trip(model: Any, data: pd.DataFrame, path: Any) -> Any:
-    """Save, load: same class, parameters, summary, predictions; rebuild from params_."""
+def assert_saved_and_loaded(model: Any, path: Any) -> Any:
+    """Save to ``path`` and load: the same class, parameters and summary (the loaded model)."""
     model.save(path)
     loaded = load_model(path)
     assert type(loaded) is type(model)
     pd.testing.assert_series_equal(loaded.params_, model.params_)
     pd.testing.assert_frame_equal(loaded.summary_, model.summary_)
+    return loaded
+
+
+def assert_json_round_trip(model: Any, data: pd.DataFrame, path: Any) -> Any:
+    """Save, load: same class, parameters, summary, predictions; rebuild from params_."""
+    loaded = assert_saved_and_loaded(model, path)
     assert loaded.get_params() == model.get_params()
     pd.testing.assert_series_equal(
         loaded.expected_purchases(data, t=5), model.expected_purchases(data, t=5)
@@ -231,12 +254,23 @@ def assert_clone(model: Any) -> None:
     assert not hasattr(copy, "params_")
 
 
+def fit_free_and_penalized(
+    make: Callable[..., Any], data: pd.DataFrame, penalizer: Any, coefs: list[str]
+) -> tuple[Any, Any]:
+    """Fit without and with ``penalizer``: the ``coefs`` drop below 5% of their free size.
+
+    Returns ``(free, penalized)`` for the model's own checks of the other coefficients.
+    """
+    free = make().fit(data)
+    shrunk = make(penalizer=penalizer).fit(data)
+    assert (np.abs(shrunk.params_[coefs]) < 0.05 * np.abs(free.params_[coefs])).all()
+    return free, shrunk
+
+
 def assert_penalizer_shrinks(make: Callable[..., Any], data: pd.DataFrame, dropout: str) -> None:
     """A heavy purchase penalty shrinks gamma to ~0 and leaves the dropout coefficient."""
-    free = make().fit(data)
-    shrunk = make(penalizer={"purchase": 10.0}).fit(data)
-    coefs = ["gamma:z1", "gamma:z2"]
-    assert (np.abs(shrunk.params_[coefs]) < 0.05 * np.abs(free.params_[coefs])).all()
+    penalty = {"purchase": 10.0}
+    free, shrunk = fit_free_and_penalized(make, data, penalty, ["gamma:z1", "gamma:z2"])
     assert np.isclose(shrunk.params_[dropout], free.params_[dropout], rtol=0.5)
     with pytest.raises(ParameterError, match="penalizer keys"):
         make(penalizer={"spend": 1.0}).fit(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from scipy.special import beta as beta_fn
 
 from customer_models import load_donations
 from customer_models.exceptions import CustomerModelsError, DataValidationError, ParameterError
-from customer_models.valuation import BetaGeoBetaBinomModel, customer_lifetime_value, load_model
+from customer_models.valuation import BetaGeoBetaBinomModel, customer_lifetime_value
 from customer_models.valuation._bgbb import (
     expected_purchases_kernel,
     log_likelihood_gradient_kernel,
@@ -29,7 +30,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_checks import (
     assert_bad_covariate_data_refused,
     assert_chain_rule_against_differences,
+    assert_constant_covariates_give_the_plain_estimates,
+    assert_profile_errors,
     assert_row_hessian_against_differences,
+    assert_saved_and_loaded,
+    fit_free_and_penalized,
     fit_shifted,
     recovery_z_scores,
     truth_vectors,
@@ -145,12 +150,7 @@ def test_zero_valued_covariates_give_exactly_the_plain_fit():
     model = BetaGeoBetaBinomCovariateModel(["zero"], dropout_covariates=["zero", "one"])
     model.fit(data, sample_weight="weight")
     null = BetaGeoBetaBinomModel().fit(data, sample_weight="weight")
-    np.testing.assert_array_equal(model.params_.to_numpy()[:4], null.params_.to_numpy())
-    assert (model.params_.to_numpy()[4:] == 0).all()
-    assert model.log_likelihood_ == null.log_likelihood_
-    np.testing.assert_array_equal(model.covariance_.to_numpy()[:4, :4], null.covariance_.to_numpy())
-    assert model.summary_["se"].iloc[4:].isna().all()
-    assert model.likelihood_ratio_test_["statistic"] == 0.0
+    assert_constant_covariates_give_the_plain_estimates(model, null)
     np.testing.assert_allclose(
         model.probability_alive(data), null.probability_alive(data), rtol=1e-11
     )
@@ -227,10 +227,8 @@ def test_shared_links_and_the_penalizer():
     assert list(shared.params_.index[4:]) == ["purchase:z1", "purchase:z2", "dropout:z2"]
     null = BetaGeoBetaBinomModel().fit(data[list(_HISTORY)])
     assert_likelihood_ratio_test(shared, null, data, df=3)
-    free = _model().fit(data)
-    shrunk = _model(penalizer={"purchase": 10.0}).fit(data)
-    purchase = [c for c in free.params_.index if c.startswith(("alpha:", "beta:"))]
-    assert (np.abs(shrunk.params_[purchase]) < 0.05 * np.abs(free.params_[purchase])).all()
+    purchase = ["alpha:z1", "alpha:z2", "beta:z1", "beta:z2"]
+    free, shrunk = fit_free_and_penalized(_model, data, {"purchase": 10.0}, purchase)
     # the dropout coefficients are not penalized (z2 acts on both processes, so they move)
     assert abs(shrunk.params_["gamma:z2"]) > 0.3 * abs(free.params_["gamma:z2"])
 
@@ -317,22 +315,17 @@ def test_bad_covariate_input_names_the_column_the_rule_and_ids():
     fitted = _model().fit(data)
     with pytest.raises(CustomerModelsError, match="z2"):
         fitted.probability_alive(data.drop(columns="z2"))
-    with pytest.raises(ParameterError, match="pass covariates="):
-        fitted.expected_purchases_new_customer(t=3)
-    with pytest.raises(DataValidationError, match="does not use"):
-        fitted.expected_purchases_new_customer(t=3, covariates={"z1": 0, "z2": 0, "z9": 1})
+    assert_profile_errors(
+        partial(fitted.expected_purchases_new_customer, t=3), {"z1": 0, "z2": 0, "z9": 1}
+    )
 
 
 def test_json_round_trip_keeps_coefficient_names(tmp_path):
     data = _simulated(1500, 12)
     model = _model(dropout_link="shared").fit(data)
     assert "dropout:z2" in model.params_.index
-    path = tmp_path / "bgbb_cov.json"
-    model.save(path)
-    loaded = load_model(path)
+    loaded = assert_saved_and_loaded(model, tmp_path / "bgbb_cov.json")
     assert type(loaded) is BetaGeoBetaBinomCovariateModel
-    pd.testing.assert_series_equal(loaded.params_, model.params_)
-    pd.testing.assert_frame_equal(loaded.summary_, model.summary_)
     assert loaded.get_params()["purchase_covariates"] == ["z1", "z2"]
     pd.testing.assert_series_equal(
         loaded.expected_purchases(data, t=5), model.expected_purchases(data, t=5)
