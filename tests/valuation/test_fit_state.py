@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -66,6 +68,12 @@ def test_summary_interval_is_on_the_log_scale_and_nan_without_covariance():
     _, none, bare = estimate_tables(["a", "b"], values, None)
     assert none is None
     assert bare[["se", "lower", "upper"]].isna().all().all()
+    # an estimate at the boundary (GGompertz/NBD's b on CDNOW): unbounded, no overflow warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, _, edge = estimate_tables(["b"], np.array([1e-9]), np.array([[1e-6]]))
+    assert edge["upper"].iloc[0] == np.inf
+    assert edge["lower"].iloc[0] == 0.0
     aic, bic = information_criteria(2, -10.0, float("nan"))
     assert aic == 24.0
     assert np.isnan(bic)

@@ -105,6 +105,8 @@ def estimate_tables(
 
     The 95% interval of ``summary_`` is computed on the log scale (``coef * exp(+-z se /
     coef)``), so it stays positive; without a covariance ``se``, ``lower``, ``upper`` are NaN.
+    An estimate at a boundary of the parameter space (``se`` many times ``coef``) has the
+    unbounded upper limit ``inf`` and a lower limit of 0.
 
     Examples
     --------
@@ -124,12 +126,14 @@ def estimate_tables(
             se = np.sqrt(np.diag(covariance))
     with np.errstate(invalid="ignore", divide="ignore"):
         half = _Z95 * se / values
+    with np.errstate(over="ignore", under="ignore"):  # exp(+-half) at a boundary: inf, 0
+        lower, upper = values * np.exp(-half), values * np.exp(half)
     summary = pd.DataFrame(
         {
             "coef": values,
             "se": se,
-            "lower": values * np.exp(-half),
-            "upper": values * np.exp(half),
+            "lower": lower,
+            "upper": upper,
         },
         index=pd.Index(names, name="param"),
     )
