@@ -42,6 +42,7 @@ from customer_models.valuation._clv_expectation import (
     cumulative_fn,
 )
 from customer_models.valuation._clv_quadrature import (
+    Expectation,
     check_increments,
     discrete_sum,
     finite_dert,
@@ -97,13 +98,14 @@ def _continuous(
     closed = _closed_form_dert(model, data, delta, horizon, params)
     if closed is not None:
         return non_negative(closed)
+    expectation = Expectation(model, data, params, cumulative)
     if not np.isfinite(horizon):
-        return non_negative(infinite_dert(model, data, params, cumulative, delta))
+        return non_negative(infinite_dert(expectation, delta))
 
     def infinite() -> np.ndarray:
         return _continuous(model, data, cumulative, math.inf, delta, params)
 
-    return non_negative(finite_dert(model, data, params, cumulative, horizon, delta, infinite))
+    return non_negative(finite_dert(expectation, horizon, delta, infinite))
 
 
 def _window(full: np.ndarray, early: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from customer_models.valuation._clv_expectation import CumulativeFn, per_row_fn
 
 __all__ = [
     "MAX_DISCRETE_PERIODS",
+    "Expectation",
     "check_increments",
     "discrete_sum",
     "finite_dert",
@@ -142,7 +143,7 @@ def non_negative(values: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Expectation:
+class Expectation:
     """``E[X(t)]`` of one model on one table, as the DERT rules evaluate it.
 
     ``cumulative`` evaluates every row at shared times; the model's per-row kernel (each
@@ -170,23 +171,13 @@ class _Expectation:
         return total
 
 
-def infinite_dert(
-    model: object,
-    data: pd.DataFrame,
-    params: np.ndarray | None,
-    cumulative: CumulativeFn,
-    delta: np.ndarray,
-) -> np.ndarray:
+def infinite_dert(expectation: Expectation, delta: np.ndarray) -> np.ndarray:
     """DERT over an infinite horizon: ``int_0^inf e^-u E[X(u / delta)] du`` by quadrature."""
-    nodes, weights = infinite_horizon_rule()
-    return _Expectation(model, data, params, cumulative).discounted_average(delta, nodes, weights)
+    return expectation.discounted_average(delta, *infinite_horizon_rule())
 
 
 def finite_dert(
-    model: object,
-    data: pd.DataFrame,
-    params: np.ndarray | None,
-    cumulative: CumulativeFn,
+    expectation: Expectation,
     horizon: float,
     delta: np.ndarray,
     infinite: Callable[[], np.ndarray],
@@ -205,7 +196,7 @@ def finite_dert(
     if near.any():
         nodes, weights = roots_legendre(_N_LEGENDRE)
         times = 0.5 * horizon * (nodes + 1.0)
-        values = np.asarray(cumulative(np.append(times, horizon)), dtype=np.float64)
+        values = np.asarray(expectation.cumulative(np.append(times, horizon)), dtype=np.float64)
         factors = delta[None, :] * np.exp(-delta[None, :] * times[:, None])
         by_legendre = np.exp(-delta * horizon) * values[-1] + np.einsum(
             "ij,ij,i->j", factors, values[:-1], 0.5 * horizon * weights
@@ -213,9 +204,8 @@ def finite_dert(
         total[near] = by_legendre[near]
     if not near.all():
         nodes, weights = roots_laguerre(_N_LAGUERRE)
-        expectation = _Expectation(model, data, params, cumulative)
         after = expectation.discounted_average(delta, nodes, weights, start=horizon)
-        at_horizon = np.asarray(cumulative(horizon), dtype=np.float64)
+        at_horizon = np.asarray(expectation.cumulative(horizon), dtype=np.float64)
         beyond = np.exp(-delta * horizon) * (after - at_horizon * weights.sum())
         total[~near] = (infinite() - beyond)[~near]
     return total
