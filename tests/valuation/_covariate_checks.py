@@ -1,8 +1,10 @@
-"""Checks every covariate purchase model's tests run (test helper).
+"""Checks and simulated samples the covariate models' tests share (test helper).
 
-Each takes the model (or a factory of it) and data from the caller's own simulator, and
-asserts against values computed independently there (the plain model's fit, the truth of
-the simulation, a scipy optimum of a hand-written likelihood).
+The purchase models (BG/NBD, MBG/NBD, Pareto/NBD) use most of them, BG/BB and sBG the
+model-independent ones (samples, derivatives, data errors, persistence, the penalty). Each
+takes the model (or a factory of it) and data from the caller's own simulator, and asserts
+against values computed independently there (the plain model's fit, the truth of the
+simulation, a scipy optimum of a hand-written likelihood).
 """
 
 from __future__ import annotations
