@@ -366,14 +366,27 @@ class ValuationModel(BaseEstimator):
         log_likelihood: float,
         n: float,
     ) -> None:
-        self.params_, self.covariance_, self.summary_ = estimate_tables(
-            self.param_names, values, covariance
-        )
+        """Store estimates and their fit statistics (after a fit, ``from_params`` or a load).
+
+        The tables come from `_estimate_tables` and the parameter count of AIC and BIC from
+        `_n_free_params`: the hooks a model with more (or fixed) parameters overrides.
+        """
+        self.params_, self.covariance_, self.summary_ = self._estimate_tables(values, covariance)
         self.log_likelihood_ = float(log_likelihood)
         self.n_customers_ = float(n)
         self.aic_, self.bic_ = information_criteria(
-            len(self.param_names), self.log_likelihood_, self.n_customers_
+            self._n_free_params(), self.log_likelihood_, self.n_customers_
         )
+
+    def _estimate_tables(
+        self, values: np.ndarray, covariance: np.ndarray | None
+    ) -> tuple[pd.Series, pd.DataFrame | None, pd.DataFrame]:
+        """``(params_, covariance_, summary_)`` of the estimates ``values`` (``param_names``)."""
+        return estimate_tables(self.param_names, values, covariance)
+
+    def _n_free_params(self) -> int:
+        """Return the number of estimated parameters, ``k`` of AIC and BIC."""
+        return len(self.param_names)
 
     # ------------------------------------------------------------------ fitting
     def fit(

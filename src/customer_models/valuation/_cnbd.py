@@ -36,7 +36,7 @@ from customer_models.valuation._cnbd_likelihood import fixed_k_gradient_kernel
 from customer_models.valuation._convergence import diagnose
 from customer_models.valuation._derivatives import gradient_derivatives
 from customer_models.valuation._fit_objective import penalty_scale
-from customer_models.valuation._fit_result import LOG_BOUND, information_criteria
+from customer_models.valuation._fit_result import LOG_BOUND
 from customer_models.valuation._fit_rows import row_ids, weighted_patterns
 from customer_models.valuation._optimize import dot, maximize
 from customer_models.valuation._purchase import PurchaseModel
@@ -224,17 +224,8 @@ class BetaGeoCNBDModel(
         cols, index = self._prepare(data, columns=_HISTORY)  # predictions need no litt
         return cols["frequency"], cols["recency"], cols["T"], index
 
-    def _set_result(
-        self,
-        values: np.ndarray,
-        *,
-        covariance: np.ndarray | None,
-        log_likelihood: float,
-        n: float,
-    ) -> None:
-        super()._set_result(values, covariance=covariance, log_likelihood=log_likelihood, n=n)
-        n_free = len(self.param_names) - (0 if self.k is None else 1)  # a given k is not fitted
-        self.aic_, self.bic_ = information_criteria(n_free, self.log_likelihood_, self.n_customers_)
+    def _n_free_params(self) -> int:
+        return len(self.param_names) - (0 if self.k is None else 1)  # a given k is not fitted
 
     # ------------------------------------------------------------------ fitting
     def _candidates(self) -> list[int]:

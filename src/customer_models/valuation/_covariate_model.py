@@ -220,7 +220,7 @@ class CovariateMixin(CovariateParamsMixin):
     ) -> Any:
         """Store the result, the test against ``null`` and the unit; warn unless it converged."""
         values, cov, ll, report = fitted
-        self._set_result(values, covariance=cov, log_likelihood=ll, n=n)
+        self._set_result(values, covariance=cov, log_likelihood=ll, n=n)  # type: ignore[attr-defined]
         self.likelihood_ratio_test_ = likelihood_ratio(ll, null.log_likelihood_, n_free)
         self.time_unit_ = self.time_unit if self.time_unit is not None else attrs_time_unit(X)
         self.convergence_ = report

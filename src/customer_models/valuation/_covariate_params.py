@@ -13,10 +13,11 @@ A covariate model is a valuation model whose parameters act per customer through
   ``save`` with the covariate names, covariate profiles for new customers and the per-row
   parameters of predictions (each covariate column read once, whatever the links).
 
-Work-arounds of base hooks (the ideal hooks are listed in the session report): the base's
-``_set_result`` and ``_check_params`` take the parameter names from the class, so the mixin
-overrides both; ``save_model`` keeps only scalar constructor arguments, so ``save`` adds the
-covariate lists to the file afterwards.
+The mixin overrides the base hooks that take the parameter names from the class:
+``_estimate_tables`` and ``_n_free_params`` (the tables and the AIC/BIC count that
+``_set_result`` stores) and ``_check_params``. Work-around of a base hook (the ideal hook is
+listed in the session report): ``save_model`` keeps only scalar constructor arguments, so
+``save`` adds the covariate lists to the file afterwards.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from scipy import stats
 from customer_models._validation import require_columns
 from customer_models.exceptions import DataValidationError, ModelFileError, ParameterError
 from customer_models.valuation._covariates import Link, covariate_column, covariate_matrix
-from customer_models.valuation._fit_result import LOG_BOUND, information_criteria
+from customer_models.valuation._fit_result import LOG_BOUND
 from customer_models.valuation._fit_rows import as_frame
 from customer_models.valuation._io import save_model
 
@@ -71,6 +72,7 @@ class CovariateParamsMixin:
     param_names: ClassVar[tuple[str, ...]]
     time_unit: str | None  # a constructor parameter of every covariate model
     time_unit_: str | None  # set by fit and from_params
+    params_: pd.Series  # set by the base's _set_result, from the tables of _estimate_tables
     required_columns: ClassVar[tuple[str, ...]]
     #: ``{prefix: (constructor argument, process)}`` of the coefficient vectors.
     _link_prefixes: ClassVar[dict[str, str]] = {}
@@ -149,18 +151,16 @@ class CovariateParamsMixin:
             values = np.concatenate(
                 [values[: len(cls.param_names)], [float(params[n]) for n in order]]
             )
-        model._set_result(values, covariance=None, log_likelihood=math.nan, n=math.nan)
+        model._set_result(  # type: ignore[attr-defined]
+            values, covariance=None, log_likelihood=math.nan, n=math.nan
+        )
         model.time_unit_ = time_unit
         return model
 
-    def _set_result(
-        self,
-        values: np.ndarray,
-        *,
-        covariance: np.ndarray | None,
-        log_likelihood: float,
-        n: float,
-    ) -> None:
+    def _estimate_tables(
+        self, values: np.ndarray, covariance: np.ndarray | None
+    ) -> tuple[pd.Series, pd.DataFrame | None, pd.DataFrame]:
+        """Return the base's tables over parameters and coefficients, plus ``z`` and ``p_value``."""
         names = self._all_names()
         if len(names) != values.size:
             raise ParameterError(
@@ -168,10 +168,10 @@ class CovariateParamsMixin:
                 f"{names}."
             )
         index = pd.Index(names, name="param")
-        self.params_ = pd.Series(values, index=index, name="coef")
+        params = pd.Series(values, index=index, name="coef")
         k = len(self.param_names)
         cov = None if covariance is None else np.asarray(covariance, dtype=np.float64)
-        self.covariance_ = None if cov is None else pd.DataFrame(cov, index=index, columns=index)
+        cov_frame = None if cov is None else pd.DataFrame(cov, index=index, columns=index)
         se = np.full(values.size, np.nan) if cov is None else np.sqrt(np.maximum(np.diag(cov), 0))
         if cov is not None:
             se[~np.isfinite(np.diag(cov))] = np.nan
@@ -183,15 +183,15 @@ class CovariateParamsMixin:
         z = np.full(values.size, np.nan)
         z[k:] = values[k:] / se[k:]
         p_value = 2.0 * stats.norm.sf(np.abs(z))
-        self.summary_ = pd.DataFrame(
+        summary = pd.DataFrame(
             {"coef": values, "se": se, "lower": lower, "upper": upper, "z": z, "p_value": p_value},
             index=index,
         )
-        self.log_likelihood_ = float(log_likelihood)
-        self.n_customers_ = float(n)
-        self.aic_, self.bic_ = information_criteria(
-            values.size, self.log_likelihood_, self.n_customers_
-        )
+        return params, cov_frame, summary
+
+    def _n_free_params(self) -> int:
+        """Count every parameter and coefficient (all are estimated)."""
+        return len(self._all_names())
 
     # ------------------------------------------------------------------ per-row parameters
     def _base_and_coefs(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
