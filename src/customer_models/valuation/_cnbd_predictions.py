@@ -23,7 +23,7 @@ the per-``j`` series and incomplete beta functions are evaluated once per distin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import betainc, betaln, gammaln
@@ -120,27 +120,41 @@ def _series(
     )
 
 
-def _given_phase(
+class _Posterior(NamedTuple):
+    """The posterior given alive at ``T``, row by row.
+
+    Given ``J = 0``, ``λ ~ Gamma(R, A)`` (``J = j`` adds ``j`` to ``R``); ``p ~ Beta(a, bp)``.
+    """
+
+    R: np.ndarray
+    A: np.ndarray
+    a: np.ndarray
+    bp: np.ndarray
+
+
+def _posterior(
     k: int,
     modified: bool,
     x: np.ndarray,
     T: np.ndarray,
-    t: np.ndarray,
     r: np.ndarray,
     alpha: np.ndarray,
     a: np.ndarray,
     b: np.ndarray,
-) -> list[np.ndarray]:
+) -> _Posterior:
+    """Return the posterior given alive of customers with ``x`` purchases at age ``T``."""
+    return _Posterior(r + k * x, alpha + T, a, b + x + (1.0 if modified else 0.0))
+
+
+def _given_phase(k: int, t: np.ndarray, post: _Posterior) -> list[np.ndarray]:
     """``E[N | alive, J = j]`` for ``j < k``: the series of each row (0 where ``t = 0``)."""
-    R = r + k * x
-    A = alpha + T
-    bp = b + x + (1.0 if modified else 0.0)
+    R, A, a, bp = post
     pos = np.flatnonzero(t > 0)
     out = []
     log_q = np.log(t[pos]) - np.log(A[pos] + t[pos])
     log_1mq = np.log(A[pos]) - np.log(A[pos] + t[pos])
     for j in range(k):
-        g = np.zeros(x.size)
+        g = np.zeros(t.size)
         if pos.size:
             g[pos] = _series(R[pos] + j, a[pos], bp[pos], log_q, log_1mq, j, k)
         out.append(g)
@@ -170,29 +184,17 @@ def expected_purchases_kernel(
     shape, (xf, txf, Tf, tf, r, alpha, a, b) = _flat_rows(x, t_x, T, t, p[1], p[2], p[3], p[4])
     weights = _weights(k, r, alpha, xf, txf, Tf)
     series = _per_distinct(
-        lambda *rows: _given_phase(k, modified, *rows), [xf, Tf, tf, r, alpha, a, b]
+        lambda x, T, t, *rab: _given_phase(k, t, _posterior(k, modified, x, T, *rab)),
+        [xf, Tf, tf, r, alpha, a, b],
     )
     given_alive = np.sum([w * g for w, g in zip(weights, series, strict=True)], axis=0)
     alive = probability_alive_kernel(params, x, t_x, T, modified=modified)
     return np.asarray(alive * given_alive.reshape(shape))
 
 
-def _pmf_given_phase(
-    k: int,
-    modified: bool,
-    n: np.ndarray,
-    x: np.ndarray,
-    T: np.ndarray,
-    t: np.ndarray,
-    r: np.ndarray,
-    alpha: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-) -> list[np.ndarray]:
+def _pmf_given_phase(k: int, n: np.ndarray, t: np.ndarray, post: _Posterior) -> list[np.ndarray]:
     """``P(N = n | alive, J = j)`` for ``j < k``."""
-    R = r + k * x
-    A = alpha + T
-    bp = b + x + (1.0 if modified else 0.0)
+    R, A, a, bp = post
     q = t / (A + t)
     lb = betaln(a, bp)
     c_n = np.where(n > 0, np.exp(betaln(a, bp + np.maximum(n - 1.0, 0.0)) - lb), 1.0)
@@ -224,7 +226,8 @@ def probability_of_purchases_kernel(
     )
     weights = _weights(k, r, alpha, xf, txf, Tf)
     terms = _per_distinct(
-        lambda *rows: _pmf_given_phase(k, modified, *rows), [nf, xf, Tf, tf, r, alpha, a, b]
+        lambda n, x, T, t, *rab: _pmf_given_phase(k, n, t, _posterior(k, modified, x, T, *rab)),
+        [nf, xf, Tf, tf, r, alpha, a, b],
     )
     given_alive = np.clip(
         np.sum([w * g for w, g in zip(weights, terms, strict=True)], axis=0), 0.0, 1.0
