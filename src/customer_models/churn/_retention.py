@@ -21,8 +21,7 @@ from customer_models._time import (
     us_to_datetime,
 )
 from customer_models._transactions import read_transactions
-from customer_models._validation import check_choice, check_rule
-from customer_models._validation._one_column import as_one_column
+from customer_models._validation import as_one_column, check_choice, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = ["cohort_retention", "kaplan_meier"]

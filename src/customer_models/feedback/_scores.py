@@ -21,8 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import check_bool, check_number, check_rule
-from customer_models._validation._one_column import as_one_column
+from customer_models._validation import as_one_column, check_bool, check_number, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 
 __all__ = [

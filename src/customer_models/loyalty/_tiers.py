@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pairs
-from customer_models._validation._labels import check_labels
+from customer_models._validation import as_pairs, check_labels
 from customer_models.exceptions import ParameterError
 
 __all__ = [

@@ -124,12 +124,14 @@ class RFMSegmenter(RFMColumns, Segmenter):
         T_col: str | int | None = "T",
         monetary_col: str | int | None = "monetary_value",
     ) -> None:
+        super().__init__(
+            frequency_col=frequency_col,
+            recency_col=recency_col,
+            T_col=T_col,
+            monetary_col=monetary_col,
+        )
         self.segments = segments
         self.n_bins = n_bins
-        self.frequency_col = frequency_col
-        self.recency_col = recency_col
-        self.T_col = T_col
-        self.monetary_col = monetary_col
 
     _what = "summary"
 
