@@ -7,27 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import check_number, check_rule
+from customer_models._validation import as_one_column, check_number, check_rule
 from customer_models.churn._evaluate import check_churn_probability
-from customer_models.exceptions import DataValidationError, ParameterError
+from customer_models.exceptions import DataValidationError
 
 __all__ = ["retention_targets"]
-
-
-def _series(values: Any, name: str) -> pd.Series:
-    if isinstance(values, pd.DataFrame):
-        if values.shape[1] != 1:
-            raise ParameterError(
-                f"{name} must be one-dimensional (a Series), got a DataFrame with "
-                f"{values.shape[1]} columns."
-            )
-        values = values.iloc[:, 0]
-    if isinstance(values, pd.Series):
-        return values
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise ParameterError(f"{name} must be one-dimensional, got shape {array.shape}.")
-    return pd.Series(array)
 
 
 def _numbers(values: pd.Series, name: str) -> np.ndarray:
@@ -107,8 +91,8 @@ def retention_targets(
     a               2           90.0          0.920635      True
     c               3           25.0          1.000000     False
     """
-    probability = _series(churn_probability, "churn_probability")
-    worth = _series(value, "value")
+    probability = as_one_column(churn_probability, "churn_probability")
+    worth = as_one_column(value, "value")
     both_series = isinstance(churn_probability, pd.Series) and isinstance(value, pd.Series)
     if both_series and not probability.index.equals(worth.index):
         unmatched = ~worth.index.isin(probability.index)
