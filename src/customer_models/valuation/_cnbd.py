@@ -160,10 +160,9 @@ class BetaGeoCNBDModel(
         penalizer_coef: float = 0.0,
         time_unit: str | None = None,
     ) -> None:
+        super().__init__(penalizer_coef=penalizer_coef, time_unit=time_unit)
         self.k = k
         self.max_k = max_k
-        self.penalizer_coef = penalizer_coef
-        self.time_unit = time_unit
 
     # ------------------------------------------------------------------ data and parameters
     @classmethod
