@@ -29,14 +29,16 @@ def _fallback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, blocks, monkeypatch):
     """The customer-block path (time packed into the key) and the general path agree exactly.
 
-    With ``blocks`` the log is cut into chunks of 512 rows and blocks of 16 customers (forced
-    at this size; by default chunks of 2**18 rows and blocks of 2**16 customers), so the
-    partition and the per-block reduction run many times.
+    With ``blocks`` the log is cut into chunks of 512 rows, blocks of 16 customers and groups
+    of about 1,000 rows (forced at this size; by default chunks of 2**18 rows, blocks of 2**16
+    customers and groups of 2**22 rows), so the partition, the groups' buffers and the
+    per-block reduction run many times.
     """
     tx = messy_log(7, ids, resolution)
     if blocks:
         monkeypatch.setattr(customer_blocks, "BLOCK_BITS", 4)
         monkeypatch.setattr(customer_blocks, "CHUNK_ROWS", 512)
+        monkeypatch.setattr(customer_blocks, "GROUP_ROWS", 1000)
     packed = reductions._time_key
     layouts: list[customer_blocks.Packing] = []
 
@@ -159,3 +161,31 @@ def test_equals_a_plain_pandas_groupby_bit_for_bit(ids, blocks, monkeypatch):
             ours[column].to_numpy(), expected[column].to_numpy(), err_msg=column
         )
     np.testing.assert_array_equal(ours.index.to_numpy(), expected.index.to_numpy())
+
+
+def test_partition_keeps_each_block_contiguous_and_in_row_order(monkeypatch):
+    """Several groups of blocks: every block's rows, in their original order, and no other."""
+    monkeypatch.setattr(customer_blocks, "CHUNK_ROWS", 256)
+    monkeypatch.setattr(customer_blocks, "GROUP_ROWS", 700)
+    rng = np.random.default_rng(3)
+    n, n_customers = 3_000, 200
+    numbers = rng.integers(0, n_customers, n)
+    us = rng.integers(0, 10**9, n)
+    values = rng.gamma(2.0, 10.0, n)
+    end_us = int(np.quantile(us, 0.9))  # a tenth of the rows fall after the cut-off
+    packing = customer_blocks.Packing(block_bits=4, time_bits=30, step=1, low_us=0)
+    n_blocks = -(-n_customers // 16)
+    groups = customer_blocks._partition(
+        customer_blocks._Rows(numbers, 0), us, values, end_us, n_blocks, packing
+    )
+    assert len(groups) > 2
+    assert [b for g in groups for b in g.blocks] == list(range(n_blocks))
+    kept = us <= end_us
+    for group in groups:
+        assert group.bounds[-1][1] == group.keys.size
+        for b, (start, end) in zip(group.blocks, group.bounds, strict=True):
+            rows = np.flatnonzero(kept & (numbers >> 4 == b))
+            expected = ((numbers[rows] & 15) << 30) | us[rows]
+            np.testing.assert_array_equal(group.keys[start:end], expected)
+            assert group.amounts is not None
+            np.testing.assert_array_equal(group.amounts[start:end], values[rows])
