@@ -240,6 +240,33 @@ def print_scaling(medians: dict[int, dict[str, float]]) -> None:
     )
 
 
+def ours_alone(sizes: list[int], repeat: int) -> None:
+    """Ours only, the sizes alternating ``repeat`` times: the scaling ratio with its spread.
+
+    Between two runs of this VM the ratio of one run's medians moved from 9.9x to 15x with
+    the same code; alternating the sizes in one process many times gives a steadier ratio.
+    """
+    logs = {n: independent_log(n) for n in sizes}
+    times: dict[int, list[float]] = {n: [] for n in sizes}
+    for tx in logs.values():  # warm-up, untimed
+        ours(tx, tx["date"].max())
+    for _ in range(repeat):
+        for n, tx in logs.items():
+            end = tx["date"].max()
+            start = time.perf_counter()
+            ours(tx, end)
+            times[n].append(time.perf_counter() - start)
+    print(f"\nours alone, sizes alternating, {repeat} runs each:")
+    rows = []
+    for n in sizes:
+        q1, q2, q3 = statistics.quantiles(times[n], n=4)
+        rows.append({"customers": f"{n:,}", "median s": f"{q2:.3f}", "IQR s": f"{q1:.3f}-{q3:.3f}"})
+    print_table(rows)
+    small, large = min(sizes), max(sizes)
+    ratio = statistics.median(times[large]) / statistics.median(times[small])
+    print(f"ratio of medians {large:,} / {small:,}: {ratio:.1f}x")
+
+
 def _load(load: tuple[float, float, float]) -> str:
     return ", ".join(f"{x:.2f}" for x in load)
 
@@ -249,6 +276,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip", nargs="*", default=["lifetimes"], help="peers to skip")
+    parser.add_argument(
+        "--alone",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then time ours alone, the sizes alternating N times (the scaling ratio)",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     load_before = os.getloadavg()
@@ -260,6 +294,8 @@ def main() -> None:
     print("\nall sizes:")
     print_table(rows)
     print_scaling(medians)
+    if args.alone:
+        ours_alone(args.sizes, args.alone)
     after = os.getloadavg()
     print(f"load average (1, 5, 15 min) before {_load(load_before)}, after {_load(after)}")
 
