@@ -398,7 +398,7 @@ add(
 add(
     "customer_lifetime_value",
     "data list",
-    lambda: _clv(data=[1]) if False else cm.customer_lifetime_value(BG, GG, [1], horizon=12),
+    lambda: cm.customer_lifetime_value(BG, GG, [1], horizon=12),
     "DataFrame",
 )
 
