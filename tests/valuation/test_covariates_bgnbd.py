@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from customer_models.valuation._bgnbd_likelihood import (
     log_likelihood_rows_hessian_kernel,
 )
 from customer_models.valuation._covariates import Link, one_hot_covariates
+from customer_models.valuation._fit_result import estimate_tables
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_checks import (
@@ -271,3 +273,19 @@ def test_one_hot_covariates_keeps_the_time_unit():
     encoded = cm.one_hot_covariates(summary, ["channel"])
     assert encoded.attrs.get("time_unit") == summary.attrs.get("time_unit") == "W"
     assert summary.columns.tolist()[-1] == "channel"  # the caller's frame is not changed
+
+
+def test_summary_interval_at_a_boundary_is_unbounded_without_warning():
+    """The base parameters' log-scale interval is the plain models' (``log_scale_interval``)."""
+    model = BetaGeoCovariateModel.from_params(time_unit="W", **TRUTH)
+    values = model.params_.to_numpy().copy()
+    values[3] = 1e-9  # b at its lower boundary, with an se many times larger
+    covariance = np.diag(np.full(values.size, 1e-6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, _, summary = model._estimate_tables(values, covariance)
+    assert summary.loc["b", "upper"] == np.inf
+    assert summary.loc["b", "lower"] == 0.0
+    _, _, plain = estimate_tables(["r"], values[:1], covariance[:1, :1])
+    assert summary.loc["r", "lower"] == plain.loc["r", "lower"]
+    assert summary.loc["r", "upper"] == plain.loc["r", "upper"]

@@ -35,7 +35,7 @@ from scipy import stats
 from customer_models._validation import require_columns
 from customer_models.exceptions import DataValidationError, ModelFileError, ParameterError
 from customer_models.valuation._covariates import Link, covariate_column, covariate_matrix
-from customer_models.valuation._fit_result import LOG_BOUND
+from customer_models.valuation._fit_result import LOG_BOUND, log_scale_interval
 from customer_models.valuation._fit_rows import as_frame
 from customer_models.valuation._io import save_model
 
@@ -177,9 +177,7 @@ class CovariateParamsMixin:
             se[~np.isfinite(np.diag(cov))] = np.nan
         lower, upper = values - _Z95 * se, values + _Z95 * se
         # positive parameters: the interval on the log scale (delta method), so it stays > 0
-        log_se = se[:k] / values[:k]
-        lower[:k] = values[:k] * np.exp(-_Z95 * log_se)
-        upper[:k] = values[:k] * np.exp(_Z95 * log_se)
+        lower[:k], upper[:k] = log_scale_interval(values[:k], se[:k])
         z = np.full(values.size, np.nan)
         z[k:] = values[k:] / se[k:]
         p_value = 2.0 * stats.norm.sf(np.abs(z))

@@ -24,6 +24,7 @@ __all__ = [
     "check_param_values",
     "estimate_tables",
     "information_criteria",
+    "log_scale_interval",
     "require_fitted",
 ]
 
@@ -98,6 +99,25 @@ def check_param_values(
     return np.array([float(params[n]) for n in names])
 
 
+def log_scale_interval(values: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% interval ``coef * exp(+-z se / coef)`` of positive estimates (delta method on the log).
+
+    An estimate at a boundary of the parameter space (``se`` many times ``coef``) gets the
+    unbounded upper limit ``inf`` and the lower limit 0, without an overflow warning; a
+    missing ``se`` gives NaN limits.
+
+    Examples
+    --------
+    >>> lower, upper = log_scale_interval(np.array([2.0, 1e-9]), np.array([0.1, 1e-3]))
+    >>> lower.round(3).tolist(), upper.round(3).tolist()
+    ([1.81, 0.0], [2.21, inf])
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = _Z95 * se / values
+    with np.errstate(over="ignore", under="ignore"):  # exp(+-half) at a boundary: inf, 0
+        return values * np.exp(-half), values * np.exp(half)
+
+
 def estimate_tables(
     names: Sequence[str], values: np.ndarray, covariance: np.ndarray | None
 ) -> tuple[pd.Series, pd.DataFrame | None, pd.DataFrame]:
@@ -105,8 +125,7 @@ def estimate_tables(
 
     The 95% interval of ``summary_`` is computed on the log scale (``coef * exp(+-z se /
     coef)``), so it stays positive; without a covariance ``se``, ``lower``, ``upper`` are NaN.
-    An estimate at a boundary of the parameter space (``se`` many times ``coef``) has the
-    unbounded upper limit ``inf`` and a lower limit of 0.
+    An estimate at a boundary has the limits ``inf`` and 0 (:func:`log_scale_interval`).
 
     Examples
     --------
@@ -124,10 +143,7 @@ def estimate_tables(
         cov_frame = pd.DataFrame(covariance, index=names, columns=names)
         with np.errstate(invalid="ignore"):
             se = np.sqrt(np.diag(covariance))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = _Z95 * se / values
-    with np.errstate(over="ignore", under="ignore"):  # exp(+-half) at a boundary: inf, 0
-        lower, upper = values * np.exp(-half), values * np.exp(half)
+    lower, upper = log_scale_interval(values, se)
     summary = pd.DataFrame(
         {
             "coef": values,
