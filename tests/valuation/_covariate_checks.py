@@ -139,6 +139,31 @@ def scipy_optimum(negative_loglik: Callable[..., float], start: np.ndarray, colu
     )
 
 
+def assert_at_scipy_optimum(
+    model: Any,
+    data: pd.DataFrame,
+    ref: Any,
+    negative_loglik: Callable[..., float],
+    columns: list,
+    *,
+    tol: float,
+    ll_rtol: float = 1e-7,
+    rtol: float = 1e-5,
+) -> None:
+    """The fitted ``model`` is scipy's optimum ``ref`` of a hand-written likelihood.
+
+    ``negative_loglik(theta, *columns)`` takes log base parameters, then the coefficients.
+    Asserts the same log-likelihood (``ll_rtol``), the same estimates within ``tol``, and
+    that ``log_likelihood(data)`` is the hand-written likelihood at the estimates (``rtol``).
+    """
+    k = len(model.param_names)
+    ours = model.params_.to_numpy()
+    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=ll_rtol)
+    np.testing.assert_allclose(ours, np.r_[np.exp(ref.x[:k]), ref.x[k:]], rtol=tol, atol=tol)
+    at_ours = np.r_[np.log(ours[:k]), ours[k:]]
+    assert np.isclose(model.log_likelihood(data), -negative_loglik(at_ours, *columns), rtol=rtol)
+
+
 def assert_fit_is_the_scipy_optimum(
     model: Any,
     data: pd.DataFrame,
@@ -149,22 +174,13 @@ def assert_fit_is_the_scipy_optimum(
     tol: float,
     rtol: float,
 ) -> Any:
-    """The fitted ``model`` is the :func:`scipy_optimum` of a hand-written likelihood.
+    """:func:`assert_at_scipy_optimum` at the :func:`scipy_optimum` from ``start``.
 
-    ``negative_loglik(theta, *columns)`` takes log base parameters, then the coefficients.
-    Asserts the same log-likelihood (``rtol=1e-8``), the same estimates within ``tol``, and
-    that ``log_likelihood(data)`` is the hand-written likelihood at the estimates
-    (``rtol``). Returns scipy's result.
+    The log-likelihoods agree to ``rtol=1e-8``. Returns scipy's result.
     """
     ref = scipy_optimum(negative_loglik, start, columns)
-    ours = model.params_.to_numpy()
-    expected = np.concatenate([np.exp(ref.x[:4]), ref.x[4:]])
-    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-8)
-    np.testing.assert_allclose(ours, expected, rtol=tol, atol=tol)
-    assert np.isclose(
-        model.log_likelihood(data),
-        -negative_loglik(np.concatenate([np.log(ours[:4]), ours[4:]]), *columns),
-        rtol=rtol,
+    assert_at_scipy_optimum(
+        model, data, ref, negative_loglik, columns, tol=tol, ll_rtol=1e-8, rtol=rtol
     )
     return ref
 

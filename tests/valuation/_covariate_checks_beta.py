@@ -2,8 +2,8 @@
 
 Both models put covariates on the two parameters of a beta distribution; these checks take
 a fitted model (or a factory of it) and the caller's simulated data and assert against
-values computed independently there (the plain model's fit, a scipy optimum of a
-hand-written likelihood, the truth of the simulation).
+values computed independently there (the plain model's fit, the truth of the simulation);
+the scipy-optimum check is the purchase models' one in _covariate_checks.
 """
 
 from __future__ import annotations
@@ -14,23 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from _covariate_checks import assert_compressed_fit_is_the_row_fit
-
-
-def assert_at_scipy_optimum(
-    model: Any,
-    data: pd.DataFrame,
-    ref: Any,
-    negative_loglik: Callable[..., float],
-    columns: list,
-    tol: float,
-) -> None:
-    """The fit is scipy's optimum of ``negative_loglik`` (log base parameters, then coefs)."""
-    k = len(model.param_names)
-    ours = model.params_.to_numpy()
-    assert np.isclose(model.log_likelihood_, -ref.fun, rtol=1e-7)
-    np.testing.assert_allclose(ours, np.r_[np.exp(ref.x[:k]), ref.x[k:]], rtol=tol, atol=tol)
-    at_ours = np.r_[np.log(ours[:k]), ours[k:]]
-    assert np.isclose(model.log_likelihood(data), -negative_loglik(at_ours, *columns))
 
 
 def assert_weights_are_repeated_rows(make: Callable[[], Any], data: pd.DataFrame) -> None:

@@ -28,6 +28,7 @@ from customer_models.valuation._bgbb_covariates import BetaGeoBetaBinomCovariate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_checks import (
+    assert_at_scipy_optimum,
     assert_bad_covariate_data_refused,
     assert_chain_rule_against_differences,
     assert_constant_covariates_give_the_plain_estimates,
@@ -41,7 +42,6 @@ from _covariate_checks import (
     two_covariate_sample,
 )
 from _covariate_checks_beta import (
-    assert_at_scipy_optimum,
     assert_likelihood_ratio_test,
     assert_weights_are_repeated_rows,
     assert_z_scores_calibrated,
@@ -212,7 +212,9 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
         method="BFGS",
         options={"gtol": 1e-7, "maxiter": 2000},
     )
-    assert_at_scipy_optimum(_model().fit(data), data, ref, _independent_negative_loglik, cols, 5e-3)
+    assert_at_scipy_optimum(
+        _model().fit(data), data, ref, _independent_negative_loglik, cols, tol=5e-3
+    )
 
 
 def test_categorical_covariates_compress_and_weights_equal_repeated_rows():

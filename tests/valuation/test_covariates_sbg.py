@@ -19,7 +19,6 @@ from customer_models.valuation._sbg_covariates import ShiftedBetaGeoCovariateMod
 sys.path.insert(0, str(Path(__file__).parent))
 import _covariate_checks as checks
 from _covariate_checks_beta import (
-    assert_at_scipy_optimum,
     assert_likelihood_ratio_test,
     assert_weights_are_repeated_rows,
     assert_z_scores_calibrated,
@@ -153,7 +152,9 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
     data = _simulated(300, 21)
     cols = [data[c].to_numpy() for c in ("duration", "churned", "z1", "z2")]
     ref = checks.scipy_optimum(_independent_negative_loglik, np.zeros(6), cols)
-    assert_at_scipy_optimum(_model().fit(data), data, ref, _independent_negative_loglik, cols, 2e-3)
+    checks.assert_at_scipy_optimum(
+        _model().fit(data), data, ref, _independent_negative_loglik, cols, tol=2e-3
+    )
 
 
 def test_categorical_covariates_compress_and_weights_equal_repeated_rows():
