@@ -11,31 +11,35 @@ ones.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
 
 from customer_models._plot_axes import get_axes
+from customer_models._summary_options import same_keywords
 from customer_models._validation import check_number
-from customer_models.evaluation._regularity import last_two_gaps, regularity_from_gaps
+from customer_models.evaluation._regularity import (
+    RegularityOptions,
+    estimate_regularity,
+    read_ratios,
+    regularity_from_ratios,
+)
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["plot_regularity", "wheat_ratios"]
 
 
-def wheat_ratios(
-    transactions: Any,
-    *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    date_format: str | None = None,
-    dayfirst: bool | None = None,
-) -> np.ndarray:
+@same_keywords(estimate_regularity)
+def wheat_ratios(transactions: Any, **options: Unpack[RegularityOptions]) -> np.ndarray:
     """Return ``M = t1 / (t1 + t2)`` of each customer's last two inter-purchase times (days).
 
     Customers with fewer than three distinct purchase days have none; several purchases on
-    one day count as one (as in ``estimate_regularity``).
+    one day count as one (as in ``estimate_regularity``, whose keywords and defaults these
+    are).
 
     Examples
     --------
@@ -46,19 +50,12 @@ def wheat_ratios(
     >>> wheat_ratios(tx).tolist()
     [0.25, 0.75]
     """
-    t1, t2 = last_two_gaps(transactions, customer_col, date_col, date_format, dayfirst)
-    return np.asarray(t1 / (t1 + t2))
+    return read_ratios(transactions, options)
 
 
+@same_keywords(estimate_regularity)
 def plot_regularity(
-    transactions: Any,
-    *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    date_format: str | None = None,
-    dayfirst: bool | None = None,
-    bins: int = 20,
-    ax: Any = None,
+    transactions: Any, *, bins: int = 20, ax: Any = None, **options: Unpack[RegularityOptions]
 ) -> Any:
     """Wheat plot: the last-two-gaps ratios against Beta(k, k) at the estimated ``k`` and k = 1.
 
@@ -96,10 +93,8 @@ def plot_regularity(
     n_bins = check_number(bins, "bins", low=2, high=200)
     if n_bins != int(n_bins):
         raise ParameterError(f"bins must be a whole number in 2..200, got {bins!r}.")
-    # the log is read once
-    t1, t2 = last_two_gaps(transactions, customer_col, date_col, date_format, dayfirst)
-    k = float(regularity_from_gaps(t1, t2, date_col=date_col)["k"])  # refuses too few
-    ratios = t1 / (t1 + t2)
+    ratios = read_ratios(transactions, options)  # the log is read once
+    k = float(regularity_from_ratios(ratios, date_col=options["date_col"])["k"])  # refuses too few
     ax = get_axes(ax)
     both = np.r_[ratios, 1.0 - ratios]  # M and 1 - M are equally distributed
     ax.hist(

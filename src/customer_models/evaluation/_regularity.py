@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from customer_models._time import US_PER_DAY
-from customer_models._transactions import read_transactions
+from customer_models._transactions import read_with
 from customer_models._validation import as_pandas
 from customer_models.exceptions import DataValidationError
 
-__all__ = ["estimate_regularity", "last_two_gaps", "regularity_from_gaps"]
+__all__ = ["RegularityOptions", "estimate_regularity", "read_ratios", "regularity_from_ratios"]
+
+
+class RegularityOptions(TypedDict, total=False):
+    """The reading keywords of :func:`estimate_regularity`, which the wheat plot shares."""
+
+    customer_col: str
+    date_col: str
+    date_format: str | None
+    dayfirst: bool | None
 
 
 def estimate_regularity(
@@ -75,31 +85,18 @@ def estimate_regularity(
     >>> estimate_regularity(tx)[["k", "n_customers"]].round(3).tolist()
     [1.5, 2.0]
     """
-    t1, t2 = last_two_gaps(transactions, customer_col, date_col, date_format, dayfirst)
-    return regularity_from_gaps(t1, t2, date_col=date_col)
+    return regularity_from_ratios(read_ratios(transactions, locals()), date_col=date_col)
 
 
-def last_two_gaps(
-    transactions: Any,
-    customer_col: str,
-    date_col: str,
-    date_format: str | None,
-    dayfirst: bool | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return each customer's last two inter-purchase times in days, ``(t1, t2)``.
+def read_ratios(transactions: Any, options: Mapping[str, Any]) -> np.ndarray:
+    """Return ``M = t1 / (t1 + t2)`` of each customer's last two inter-purchase times (days).
 
     Only customers with three or more distinct purchase days have them; several purchases on
-    one day count as one. :func:`estimate_regularity` and the wheat plot read the same gaps;
-    the reading options are theirs, passed on in the order of their signatures.
+    one day count as one. :func:`estimate_regularity` and the wheat plot read the same ratios;
+    ``options`` are their keywords (:class:`RegularityOptions`), read as
+    :func:`~customer_models._transactions.read_with` reads a caller's.
     """
-    frame = as_pandas(transactions, what="transactions")
-    log = read_transactions(
-        frame,
-        customer_col=customer_col,
-        date_col=date_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
-    )
+    log = read_with(as_pandas(transactions, what="transactions"), options)
     codes, _ = pd.factorize(log.ids.to_numpy())
     day = np.floor_divide(log.us, US_PER_DAY)
     pairs = np.unique(np.stack([codes.astype(np.int64), day]), axis=1)  # sorted, distinct days
@@ -110,12 +107,12 @@ def last_two_gaps(
     ends = last[keep]
     t1 = (days[ends - 1] - days[ends - 2]).astype(np.float64)
     t2 = (days[ends] - days[ends - 1]).astype(np.float64)
-    return t1, t2
+    return np.asarray(t1 / (t1 + t2))
 
 
-def regularity_from_gaps(t1: np.ndarray, t2: np.ndarray, *, date_col: str) -> pd.Series:
-    """Return :func:`estimate_regularity`'s table from the last two gaps of each customer."""
-    n = t1.size  # one entry per customer
+def regularity_from_ratios(ratios: np.ndarray, *, date_col: str) -> pd.Series:
+    """Return :func:`estimate_regularity`'s table from the last-two-gaps ratio of each customer."""
+    n = ratios.size  # one entry per customer
     if n < 2:
         raise DataValidationError(
             f"estimate_regularity needs at least 2 customers with 3 or more distinct purchase "
@@ -124,7 +121,7 @@ def regularity_from_gaps(t1: np.ndarray, t2: np.ndarray, *, date_col: str) -> pd
             rule="at least 2 customers with 3 purchase days",
             n_rows=int(n),
         )
-    squares = (t1 / (t1 + t2) - 0.5) ** 2
+    squares = (ratios - 0.5) ** 2
     var_m = float(squares.mean())
     if var_m <= 0.0:
         raise DataValidationError(
