@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from customer_models.valuation._pareto_nbd_integral import (
+    Segments,
     _log_j_anchored,
     _log_j_direct,
     _phi_slope,
@@ -112,8 +113,7 @@ def log_j_chained(
     n_a = r + s + gx
     log_ja = lj_a - np.log(n_a)  # log J(t_A) per group
     seg = np.flatnonzero(~new[1:] & (ts[1:] > ts[:-1]))  # segment j joins sorted j and j + 1
-    t0, t1, xg = ts[seg], ts[seg + 1], xs[seg]
-    log_s, g_s = _chain_segments(r, alpha, s, beta, xg, t0, t1, grad)
+    log_s, g_s = _chain_segments(Segments(r, alpha, s, beta, xs[seg], ts[seg], ts[seg + 1]), grad)
     n_k = 5 if grad else 1
     terms = np.zeros((n_k, n))  # per sorted row j: its segment's integral (0 at group ends)
     group = np.cumsum(new) - 1  # each sorted row's group
@@ -177,16 +177,7 @@ _SHORT_FALL = 0.02
 _SHORT_CHUNK = 1 << 17
 
 
-def _chain_segments(
-    r: float,
-    alpha: float,
-    s: float,
-    beta: float,
-    x: np.ndarray,
-    t0: np.ndarray,
-    t1: np.ndarray,
-    grad: bool,
-) -> tuple[np.ndarray, list[np.ndarray] | None]:
+def _chain_segments(segments: Segments, grad: bool) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """:func:`_segment_integral` of many segments, short ones by a 3-node rule.
 
     A segment is short when, in ``y = log(min(α, β) + τ)`` over its width ``w``, the
@@ -195,9 +186,10 @@ def _chain_segments(
     segment (it is of order the sixth power of that measure). Between neighbouring sorted
     times of a large table nearly every segment is short; the others get the 8-node panels.
     """
-    _, log_d, p_m, p_big = _segment_shape(r, alpha, s, beta, x)
+    r, alpha, s, beta, x = segments.r, segments.alpha, segments.s, segments.beta, segments.x
+    _, log_d, p_m, p_big = _segment_shape(segments)
     m = beta if alpha >= beta else alpha
-    y0, y1 = np.log(m + t0), np.log(m + t1)
+    y0, y1 = np.log(m + segments.t0), np.log(m + segments.t1)
     w = y1 - y0
     steep = np.maximum(
         np.abs(_phi_slope(y0, log_d, p_m, p_big)), np.abs(_phi_slope(y1, log_d, p_m, p_big))
@@ -207,9 +199,8 @@ def _chain_segments(
     grads = [np.empty(x.size) for _ in range(4)] if grad else None
     long_rows = np.flatnonzero(~short)
     if long_rows.size:
-        xl, t0l, t1l = x[long_rows], t0[long_rows], t1[long_rows]
-        panels = _segment_panels(r, alpha, s, beta, xl, t0l, t1l)
-        li, gl = _segment_integral(r, alpha, s, beta, xl, t0l, t1l, panels, grad)
+        long = segments.take(long_rows)
+        li, gl = _segment_integral(long, _segment_panels(long), grad)
         log_i[long_rows] = li
         if grads is not None and gl is not None:
             for out, v in zip(grads, gl, strict=True):

@@ -27,6 +27,7 @@ integrals, or the series' own derivatives).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -108,7 +109,7 @@ def _log_j_anchored(
         groups, inverse = np.unique(x[near], return_inverse=True)
         t_anchor = np.full(groups.size, -np.inf)
         np.maximum.at(t_anchor, inverse, t[near])
-        panels = _segment_panels(r, alpha, s, beta, x[near], t[near], t_anchor[inverse])
+        panels = _segment_panels(Segments(r, alpha, s, beta, x[near], t[near], t_anchor[inverse]))
         near[np.flatnonzero(near)[panels > _SEGMENT_MAX_PANELS]] = False
     direct = np.flatnonzero(~near)
     if direct.size:
@@ -126,10 +127,8 @@ def _log_j_anchored(
     lj_a, g_a = _log_j_direct(r, alpha, s, beta, groups, t_anchor, grad, dedup=False)
     n_a = r + s + groups
     log_ja = lj_a - np.log(n_a)  # log J(t_A)
-    panels = _segment_panels(r, alpha, s, beta, x[rows], t[rows], t_anchor[inverse])
-    log_i, g_i = _segment_integral(
-        r, alpha, s, beta, x[rows], t[rows], t_anchor[inverse], panels, grad
-    )
+    segments = Segments(r, alpha, s, beta, x[rows], t[rows], t_anchor[inverse])
+    log_i, g_i = _segment_integral(segments, _segment_panels(segments), grad)
     log_total = np.logaddexp(log_i, log_ja[inverse])
     n = r + s + x[rows]
     log_j[rows] = np.log(n) + log_total
@@ -144,15 +143,35 @@ def _log_j_anchored(
     return log_j, grads
 
 
-def _segment_shape(
-    r: float, alpha: float, s: float, beta: float, x: np.ndarray
-) -> tuple[float, float, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Segments:
+    """Rows of ``∫_{t0}^{t1} (α+τ)^-(r+x) (β+τ)^-(s+1) dτ`` under one parameter vector.
+
+    What the segment functions below take: the parameters ``(r, α, s, β)`` and, per row, the
+    frequency ``x`` and the ends ``t0 <= t1``.
+    """
+
+    r: float
+    alpha: float
+    s: float
+    beta: float
+    x: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+
+    def take(self, rows: np.ndarray) -> Segments:
+        """Return the segments of ``rows`` (same parameters)."""
+        return replace(self, x=self.x[rows], t0=self.t0[rows], t1=self.t1[rows])
+
+
+def _segment_shape(seg: Segments) -> tuple[float, float, np.ndarray, np.ndarray]:
     """Return ``(m, log d, p_m, p_M)`` of the integrand in ``y = log(m + τ)``.
 
     It is ``exp(φ(y))``, ``φ = (1 - p_m) y - p_M log(d + e^y)``, ``m = min(α, β)``,
     ``d = |α - β|``.
     """
-    p, q = r + x, np.full_like(x, s + 1.0)
+    alpha, beta = seg.alpha, seg.beta
+    p, q = seg.r + seg.x, np.full_like(seg.x, seg.s + 1.0)
     with np.errstate(divide="ignore"):
         log_d = float(np.log(abs(alpha - beta)))
     if alpha >= beta:
@@ -168,12 +187,10 @@ def _phi_slope(y: Any, log_d: float, p_m: Any, p_big: Any) -> Any:
     return (1.0 - p_m) - p_big / (1.0 + np.exp(log_d - y))
 
 
-def _segment_range(
-    r: float, alpha: float, s: float, beta: float, x: np.ndarray, t0: np.ndarray, t1: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _segment_range(seg: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start, end (where the integrand has surely fallen by e^-40: concavity) and peak in y."""
-    m, log_d, p_m, p_big = _segment_shape(r, alpha, s, beta, x)
-    y0, y1 = np.log(m + t0), np.log(m + t1)
+    m, log_d, p_m, p_big = _segment_shape(seg)
+    y0, y1 = np.log(m + seg.t0), np.log(m + seg.t1)
     n = p_m + p_big - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         y_star = np.where(p_m < 1.0, log_d + np.log((1.0 - p_m) / n), -np.inf)
@@ -185,16 +202,14 @@ def _segment_range(
     return y0, np.minimum(y1, y_cut), y_peak
 
 
-def _segment_panels(
-    r: float, alpha: float, s: float, beta: float, x: np.ndarray, t0: np.ndarray, t1: np.ndarray
-) -> np.ndarray:
+def _segment_panels(seg: Segments) -> np.ndarray:
     """Count the panels of ``∫_{t0}^{t1}``.
 
     The log-integrand's slope is monotone (it is concave), so its largest size is at an end;
     each panel falls or rises by at most 1 and spans at most 2 in ``y``.
     """
-    _, log_d, p_m, p_big = _segment_shape(r, alpha, s, beta, x)
-    y0, y_end, _ = _segment_range(r, alpha, s, beta, x, t0, t1)
+    _, log_d, p_m, p_big = _segment_shape(seg)
+    y0, y_end, _ = _segment_range(seg)
     width = np.maximum(y_end - y0, 0.0)
     steep = np.maximum(
         np.abs(_phi_slope(y0, log_d, p_m, p_big)), np.abs(_phi_slope(y_end, log_d, p_m, p_big))
@@ -204,15 +219,7 @@ def _segment_panels(
 
 
 def _segment_integral(
-    r: float,
-    alpha: float,
-    s: float,
-    beta: float,
-    x: np.ndarray,
-    t0: np.ndarray,
-    t1: np.ndarray,
-    panels: np.ndarray,
-    grad: bool,
+    seg: Segments, panels: np.ndarray, grad: bool
 ) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """``log ∫_{t0}^{t1} (α+τ)^-(r+x) (β+τ)^-(s+1) dτ`` and the derivatives of that log.
 
@@ -221,14 +228,14 @@ def _segment_integral(
     the integrals of ``-log(α+τ)``, ``-(r+x)/(α+τ)``, ``-log(β+τ)``, ``-(s+1)/(β+τ)`` times the
     integrand, over the same nodes. Rows with no panel (``t0 == t1``) get ``-inf``.
     """
-    _, log_d, p_m, p_big = _segment_shape(r, alpha, s, beta, x)
-    y0, y_end, y_peak = _segment_range(r, alpha, s, beta, x, t0, t1)
+    _, log_d, p_m, p_big = _segment_shape(seg)
+    y0, y_end, y_peak = _segment_range(seg)
     ref = _phi(y_peak, log_d, p_m, p_big)  # the segment's largest log-integrand
-    n_rows = x.size
+    n_rows = seg.x.size
     sums = np.zeros((5 if grad else 1, n_rows))
     starts = np.concatenate([[0], np.cumsum(panels)])
     owner_all = np.repeat(np.arange(n_rows), panels)
-    case1 = alpha >= beta
+    case1 = seg.alpha >= seg.beta
     for lo in range(0, owner_all.size, _SEGMENT_CHUNK):
         owner = owner_all[lo : lo + _SEGMENT_CHUNK]
         k = np.arange(lo, lo + owner.size) - starts[owner]  # panel number within its row
@@ -241,9 +248,9 @@ def _segment_integral(
         sums[0] += np.bincount(owner, weights=f.sum(axis=1), minlength=n_rows)
         if grad:
             log_a, log_b = (log_big, y) if case1 else (y, log_big)
-            p = (r + x[owner])[:, None]
+            p = (seg.r + seg.x[owner])[:, None]
             for i, weight in enumerate(
-                (-log_a, -p * np.exp(-log_a), -log_b, -(s + 1.0) * np.exp(-log_b)), start=1
+                (-log_a, -p * np.exp(-log_a), -log_b, -(seg.s + 1.0) * np.exp(-log_b)), start=1
             ):
                 sums[i] += np.bincount(owner, weights=(f * weight).sum(axis=1), minlength=n_rows)
     with np.errstate(divide="ignore"):
