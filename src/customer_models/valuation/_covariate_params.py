@@ -35,13 +35,11 @@ from scipy import stats
 from customer_models._validation import require_columns
 from customer_models.exceptions import DataValidationError, ModelFileError, ParameterError
 from customer_models.valuation._covariates import Link, covariate_column, covariate_matrix
-from customer_models.valuation._fit_result import LOG_BOUND, log_scale_interval
+from customer_models.valuation._fit_result import _Z95, LOG_BOUND, log_scale_interval
 from customer_models.valuation._fit_rows import as_frame
 from customer_models.valuation._io import save_model
 
 __all__ = ["CovariateParamsMixin", "likelihood_ratio"]
-
-_Z95 = 1.959963984540054
 
 
 def likelihood_ratio(ll_full: float, ll_null: float, df: int) -> pd.Series:
