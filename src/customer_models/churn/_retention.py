@@ -20,7 +20,7 @@ from customer_models._time import (
     period_start_us,
     us_to_datetime,
 )
-from customer_models._transactions import read_transactions
+from customer_models._transactions import read_with
 from customer_models._validation import as_one_column, check_choice, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
 
@@ -384,13 +384,7 @@ def cohort_retention(
             f"cohort must be a period frequency string such as 'M', got {cohort!r}."
         )
     freq, shift_days = _cohort_freq(cohort)
-    log = read_transactions(
-        transactions,
-        customer_col=customer_col,
-        date_col=date_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
-    )
+    log = read_with(transactions, locals())
     # The cut-off is a whole day (or the cohort's own period when it is shorter than a day).
     end_us = log.end(observation_end, freq if TIME_UNIT_DAYS[freq] < 1 else "D")
     first_us = int(log.us.min())

@@ -15,7 +15,7 @@ from customer_models._time import (
     to_instant_us,
     us_to_datetime,
 )
-from customer_models._transactions import read_transactions
+from customer_models._transactions import read_with
 from customer_models._validation import as_pandas, check_rule, require_columns
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.valuation._clv import _model_unit, _period_days
@@ -171,13 +171,7 @@ def transaction_tracking(
     cohort_rows = tx[customer_col].isin(frame.index).to_numpy()
     tz: Any = None
     if cohort_rows.any():
-        log = read_transactions(
-            tx.loc[cohort_rows, [customer_col, date_col]],
-            customer_col=customer_col,
-            date_col=date_col,
-            date_format=date_format,
-            dayfirst=dayfirst,
-        )
+        log = read_with(tx.loc[cohort_rows, [customer_col, date_col]], locals())
         tx_ids, day, tz = log.ids.to_numpy(), np.floor_divide(log.us, US_PER_DAY), log.tz
     else:
         tx_ids, day = tx[customer_col].to_numpy()[:0], np.zeros(0, dtype=np.int64)

@@ -12,7 +12,7 @@ from sklearn.base import clone
 
 from customer_models._polars import polars_out
 from customer_models._time import normalize_unit, period_codes, period_start_us, us_to_datetime
-from customer_models._transactions import TransactionLog, read_transactions
+from customer_models._transactions import TransactionLog, read_with
 from customer_models.exceptions import ParameterError
 from customer_models.lifecycle._codes import STAGE_DTYPE, STAGES
 from customer_models.lifecycle._stages import LifecycleStageClassifier
@@ -122,13 +122,7 @@ def stages_at(
         raise ParameterError(
             f"classifier must be a LifecycleStageClassifier, got {type(classifier).__name__}."
         )
-    log = read_transactions(
-        transactions,
-        customer_col=customer_col,
-        date_col=date_col,
-        date_format=date_format,
-        dayfirst=dayfirst,
-    )
+    log = read_with(transactions, locals())
     ends, starts = _cutoffs(as_of, log, freq)
     ids = log.ids.reset_index(drop=True)
     seen = ids[log.us <= ends[-1]].unique()
