@@ -10,7 +10,7 @@ import pandas as pd
 
 from customer_models._reductions import customer_codes
 from customer_models._time import US_PER_DAY
-from customer_models._transactions import TransactionLog, read_transactions
+from customer_models._transactions import TransactionLog, read_with
 from customer_models._validation import check_no_missing
 from customer_models.exceptions import ParameterError
 
@@ -19,7 +19,11 @@ __all__ = ["History", "Reading", "read_log", "sort_history"]
 
 @dataclass(frozen=True)
 class Reading:
-    """How the transaction table is read: its columns and the date and refund rules."""
+    """How the transaction table is read: its columns and the date and refund rules.
+
+    The fields are named as the reader's options (:data:`READER_OPTIONS`), so
+    :func:`read_with` takes them as they are; ``channel_col`` is read as an extra column.
+    """
 
     customer_col: str
     date_col: str
@@ -63,14 +67,9 @@ def read_log(transactions: Any, reading: Reading) -> TransactionLog:
             f"refunds={reading.refunds!r}: churn features count transactions, so refunds can "
             "only be refused ('error') or ignored ('drop') here."
         )
-    return read_transactions(
+    return read_with(
         transactions,
-        customer_col=reading.customer_col,
-        date_col=reading.date_col,
-        value_col=reading.value_col,
-        date_format=reading.date_format,
-        dayfirst=reading.dayfirst,
-        refunds=reading.refunds,
+        vars(reading),
         columns=() if reading.channel_col is None else (reading.channel_col,),
     )
 
