@@ -126,6 +126,28 @@ def numbers(
         add(entry, f"{name}={label}", lambda v=value: call(v), rf"\b{name.split()[-1]}\b", who)
 
 
+def keyword_numbers(
+    entry: str, call: Callable[..., object], table: dict[str, dict[str, Any]]
+) -> None:
+    """``numbers(entry, name, lambda v: call(name=v), ...)`` for each keyword ``name`` of ``table``.
+
+    A row holds the options of :func:`numbers`, and ``with``: other keywords its cases pass.
+    """
+    for name, row in table.items():
+        options = dict(row)
+        others = options.pop("with", {})
+        numbers(entry, name, lambda v, n=name, o=others: call(**o, **{n: v}), **options)
+
+
+def calls(function: Callable[..., object], *args: Any, **defaults: Any) -> Callable[..., object]:
+    """``function(*args, **defaults)``, as a function of the keywords a case changes."""
+
+    def call(**kwargs: Any) -> object:
+        return function(*args, **{**defaults, **kwargs})
+
+    return call
+
+
 # ---- valuation models: from_params, prediction arguments, fit input --------------------
 _FIT_DATA = {
     "BetaGeoBetaBinomModel": BGBB_DATA,
@@ -249,20 +271,20 @@ for _model in ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel"]:
         "time_unit",
     )
 
-numbers(
-    "BetaGeoBetaBinomModel",
-    "probability_alive periods_ahead",
-    lambda v: BGBB.probability_alive(BGBB_DATA, periods_ahead=v),
-    array_ok=True,
-    extra=(("negative", -1), ("fraction", 1.5)),
-)
-numbers(
-    "BetaGeoBetaBinomModel",
-    "expected_purchases t",
-    lambda v: BGBB.expected_purchases(BGBB_DATA, t=v),
-    array_ok=True,
-    extra=(("negative", -1),),
-)
+_BGBB_NUMBERS: list[tuple[str, Callable[[Any], object], dict[str, Any]]] = [
+    (
+        "probability_alive periods_ahead",
+        lambda v: BGBB.probability_alive(BGBB_DATA, periods_ahead=v),
+        {"array_ok": True, "extra": (("negative", -1), ("fraction", 1.5))},
+    ),
+    (
+        "expected_purchases t",
+        lambda v: BGBB.expected_purchases(BGBB_DATA, t=v),
+        {"array_ok": True, "extra": (("negative", -1),)},
+    ),
+]
+for _name, _call, _options in _BGBB_NUMBERS:
+    numbers("BetaGeoBetaBinomModel", _name, _call, **_options)
 numbers("GammaGammaModel", "expected_spend data", lambda v: GG.expected_spend(v), none_ok=False)
 add(
     "GammaGammaModel",
@@ -270,32 +292,22 @@ add(
     lambda: cm.GammaGammaModel().fit(_dup(SUMMARY, "monetary_value")),
     "monetary_value",
 )
-numbers(
-    "ShiftedBetaGeoModel",
-    "expected_lifetime discount_rate",
-    lambda v: SBG.expected_lifetime(discount_rate=v),
-    extra=(("negative", -0.1),),
-)
-numbers(
-    "ShiftedBetaGeoModel",
-    "expected_residual_lifetime discount_rate",
-    lambda v: SBG.expected_residual_lifetime(3, discount_rate=v),
-    extra=(("negative", -0.1),),
-)
-numbers(
-    "ShiftedBetaGeoModel",
-    "survival t",
-    lambda v: SBG.survival(v),
-    array_ok=True,
-    extra=(("negative", -1),),
-)
-numbers(
-    "ShiftedBetaGeoModel",
-    "retention_rate t",
-    lambda v: SBG.retention_rate(v),
-    array_ok=True,
-    extra=(("zero", 0),),
-)
+_SBG_NUMBERS: list[tuple[str, Callable[[Any], object], dict[str, Any]]] = [
+    (
+        "expected_lifetime discount_rate",
+        lambda v: SBG.expected_lifetime(discount_rate=v),
+        {"extra": (("negative", -0.1),)},
+    ),
+    (
+        "expected_residual_lifetime discount_rate",
+        lambda v: SBG.expected_residual_lifetime(3, discount_rate=v),
+        {"extra": (("negative", -0.1),)},
+    ),
+    ("survival t", SBG.survival, {"array_ok": True, "extra": (("negative", -1),)}),
+    ("retention_rate t", SBG.retention_rate, {"array_ok": True, "extra": (("zero", 0),)}),
+]
+for _name, _call, _options in _SBG_NUMBERS:
+    numbers("ShiftedBetaGeoModel", _name, _call, **_options)
 add(
     "ShiftedBetaGeoModel",
     "cohort_to_data of strings",
@@ -344,30 +356,20 @@ add("BetaGeoModel", "save(None)", lambda: BG.save(None), "path")
 # ---- customer_lifetime_value and confidence_interval -------------------------------------
 
 
-def _clv(**kwargs: Any) -> object:
-    params: dict[str, Any] = {"horizon": 12, "horizon_unit": "M", "model_time_unit": "D"}
-    params.update(kwargs)
-    return cm.customer_lifetime_value(BG, GG, SUMMARY, **params)
+_clv = calls(
+    cm.customer_lifetime_value, BG, GG, SUMMARY, horizon=12, horizon_unit="M", model_time_unit="D"
+)
 
 
-numbers(
+keyword_numbers(
     "customer_lifetime_value",
-    "horizon",
-    lambda v: _clv(horizon=v),
-    extra=(("negative", -1),),
-)
-numbers(
-    "customer_lifetime_value",
-    "discount_rate",
-    lambda v: _clv(discount_rate=v),
-    extra=(("negative", -0.5),),
-)
-numbers("customer_lifetime_value", "margin", lambda v: _clv(margin=v))
-numbers(
-    "customer_lifetime_value",
-    "n_draws",
-    lambda v: _clv(confidence=0.9, n_draws=v),
-    extra=(("one", 1),),
+    _clv,
+    {
+        "horizon": {"extra": (("negative", -1),)},
+        "discount_rate": {"extra": (("negative", -0.5),)},
+        "margin": {},
+        "n_draws": {"with": {"confidence": 0.9}, "extra": (("one", 1),)},
+    },
 )
 add(
     "customer_lifetime_value",
@@ -403,33 +405,18 @@ add(
 )
 
 
-def _interval(**kwargs: Any) -> object:
-    params: dict[str, Any] = {"t": 30, "n_draws": 20, "random_state": 0}
-    params.update(kwargs)
-    return cm.confidence_interval(BG, SUMMARY.head(5), **params)
+_interval = calls(cm.confidence_interval, BG, SUMMARY.head(5), t=30, n_draws=20, random_state=0)
 
 
-numbers(
+keyword_numbers(
     "confidence_interval",
-    "confidence",
-    lambda v: _interval(confidence=v),
-    extra=(("zero", 0.0), ("one", 1.0)),
-)
-numbers(
-    "confidence_interval",
-    "n_draws",
-    lambda v: _interval(n_draws=v),
-    extra=(("one", 1), ("fraction", 20.5), ("huge", 10**12)),
-)
-numbers(
-    "confidence_interval", "t", lambda v: _interval(t=v), none_ok=False, extra=(("negative", -1.0),)
-)
-numbers(
-    "confidence_interval",
-    "chunk_size",
-    lambda v: _interval(chunk_size=v),
-    none_ok=True,
-    extra=(("zero", 0),),
+    _interval,
+    {
+        "confidence": {"extra": (("zero", 0.0), ("one", 1.0))},
+        "n_draws": {"extra": (("one", 1), ("fraction", 20.5), ("huge", 10**12))},
+        "t": {"none_ok": False, "extra": (("negative", -1.0),)},
+        "chunk_size": {"none_ok": True, "extra": (("zero", 0),)},
+    },
 )
 add("confidence_interval", "random_state='a'", lambda: _interval(random_state="a"), "random_state")
 add("confidence_interval", "random_state=-1", lambda: _interval(random_state=-1), "random_state")
@@ -445,17 +432,10 @@ add(
 
 # ---- evaluation ---------------------------------------------------------------------------
 _HOLDOUT = cm.calibration_holdout_split(TX, calibration_end="2025-06-30", value_col="amount")
-numbers(
+keyword_numbers(
     "evaluate_holdout",
-    "max_frequency",
-    lambda v: cm.evaluate_holdout(BG, _HOLDOUT, max_frequency=v),
-    extra=(("zero", 0),),
-)
-numbers(
-    "evaluate_holdout",
-    "n_bins",
-    lambda v: cm.evaluate_holdout(BG, _HOLDOUT, n_bins=v),
-    extra=(("zero", 0),),
+    calls(cm.evaluate_holdout, BG, _HOLDOUT),
+    {"max_frequency": {"extra": (("zero", 0),)}, "n_bins": {"extra": (("zero", 0),)}},
 )
 add("evaluate_holdout", "data list", lambda: cm.evaluate_holdout(BG, [1]), "DataFrame")
 add(
@@ -489,17 +469,13 @@ numbers(
     extra=(("zero", 0),),
 )
 add("frequency_fit", "data list", lambda: cm.frequency_fit(BG, [1]), "DataFrame")
-numbers(
+keyword_numbers(
     "split_customers",
-    "test_size",
-    lambda v: cm.split_customers(SUMMARY, test_size=v),
-    extra=(("zero", 0.0), ("one", 1.0), ("1.5", 1.5)),
-)
-numbers(
-    "split_customers",
-    "n_bins",
-    lambda v: cm.split_customers(SUMMARY, stratify="frequency", n_bins=v),
-    extra=(("zero", 0),),
+    calls(cm.split_customers, SUMMARY),
+    {
+        "test_size": {"extra": (("zero", 0.0), ("one", 1.0), ("1.5", 1.5))},
+        "n_bins": {"with": {"stratify": "frequency"}, "extra": (("zero", 0),)},
+    },
 )
 add(
     "split_customers",
@@ -529,17 +505,16 @@ add(
 )
 
 # ---- feedback ------------------------------------------------------------------------------
-numbers(
+keyword_numbers(
     "nps",
-    "confidence",
-    lambda v: cm.nps(SCORES, confidence=v),
-    extra=(("zero", 0.0), ("one", 1.0)),
-)
-numbers(
-    "nps",
-    "n_draws",
-    lambda v: cm.nps(SCORES, method="bootstrap", n_draws=v, random_state=0),
-    extra=(("zero", 0), ("huge", 10**12)),
+    calls(cm.nps, SCORES),
+    {
+        "confidence": {"extra": (("zero", 0.0), ("one", 1.0))},
+        "n_draws": {
+            "with": {"method": "bootstrap", "random_state": 0},
+            "extra": (("zero", 0), ("huge", 10**12)),
+        },
+    },
 )
 add("nps", "method='x'", lambda: cm.nps(SCORES, method="x"), "method")
 add(
@@ -595,10 +570,7 @@ add("ces", "scale=(1, None)", lambda: cm.ces([1, 7, 4], scale=(1, None)), "scale
 add("ces", "scores of strings", lambda: cm.ces(["easy"]), "score")
 
 
-def _summary(**kwargs: Any) -> object:
-    params: dict[str, Any] = {"score_col": "score"}
-    params.update(kwargs)
-    return cm.feedback_summary(params.pop("data", SURVEY), **params)
+_summary = calls(cm.feedback_summary, data=SURVEY, score_col="score")
 
 
 add("feedback_summary", "data list", lambda: _summary(data=[1, 2]), "DataFrame")
@@ -630,24 +602,24 @@ numbers(
 add("feedback_summary", "dropna='no'", lambda: _summary(dropna="no"), "dropna")
 
 
-def _drivers(**kwargs: Any) -> object:
-    params: dict[str, Any] = {
-        "target": "score",
-        "drivers": ["price", "speed"],
-        "n_draws": 20,
-        "random_state": 0,
-    }
-    params.update(kwargs)
-    return cm.key_drivers(params.pop("data", SURVEY), **params)
-
-
-numbers(
-    "key_drivers",
-    "n_draws",
-    lambda v: _drivers(n_draws=v),
-    extra=(("negative", -1), ("huge", 10**12)),
+_drivers = calls(
+    cm.key_drivers,
+    data=SURVEY,
+    target="score",
+    drivers=["price", "speed"],
+    n_draws=20,
+    random_state=0,
 )
-numbers("key_drivers", "confidence", lambda v: _drivers(confidence=v), extra=(("one", 1.0),))
+
+
+keyword_numbers(
+    "key_drivers",
+    _drivers,
+    {
+        "n_draws": {"extra": (("negative", -1), ("huge", 10**12))},
+        "confidence": {"extra": (("one", 1.0),)},
+    },
+)
 add("key_drivers", "random_state='a'", lambda: _drivers(random_state="a"), "random_state")
 add("key_drivers", "target missing", lambda: _drivers(target="scroe"), "scroe")
 add("key_drivers", "drivers a number", lambda: _drivers(drivers=3), "drivers")
@@ -793,17 +765,10 @@ add(
     lambda: cm.KMeansSegmenter(k_range="2-5", columns=["frequency", "recency"]).fit(SUMMARY),
     "k_range",
 )
-numbers(
+keyword_numbers(
     "KMeansSegmenter",
-    "sample_size",
-    lambda v: cm.KMeansSegmenter(3, sample_size=v, columns=["frequency"]).fit(SUMMARY),
-    extra=(("zero", 0),),
-)
-numbers(
-    "KMeansSegmenter",
-    "n_init",
-    lambda v: cm.KMeansSegmenter(3, n_init=v, columns=["frequency"]).fit(SUMMARY),
-    extra=(("zero", 0),),
+    lambda **kw: cm.KMeansSegmenter(3, columns=["frequency"], **kw).fit(SUMMARY),
+    {"sample_size": {"extra": (("zero", 0),)}, "n_init": {"extra": (("zero", 0),)}},
 )
 add(
     "KMeansSegmenter",
@@ -960,17 +925,10 @@ add(
 )
 
 # ---- churn ---------------------------------------------------------------------------------
-numbers(
+keyword_numbers(
     "ChurnClassifier",
-    "C",
-    lambda v: cm.ChurnClassifier(C=v, estimator="logistic").fit(FEATURES, LABELS),
-    extra=(("zero", 0.0),),
-)
-numbers(
-    "ChurnClassifier",
-    "cv",
-    lambda v: cm.ChurnClassifier(cv=v, estimator="logistic").fit(FEATURES, LABELS),
-    extra=(("one", 1),),
+    lambda **kw: cm.ChurnClassifier(estimator="logistic", **kw).fit(FEATURES, LABELS),
+    {"C": {"extra": (("zero", 0.0),)}, "cv": {"extra": (("one", 1),)}},
 )
 add(
     "ChurnClassifier",
@@ -1065,24 +1023,14 @@ add(
 )
 _P = pd.Series([0.9, 0.1, 0.5])
 _V = pd.Series([10.0, 20.0, 5.0])
-numbers(
+keyword_numbers(
     "retention_targets",
-    "budget",
-    lambda v: cm.retention_targets(_P, _V, budget=v),
-    none_ok=True,
-    extra=(("negative", -1.0),),
-)
-numbers(
-    "retention_targets",
-    "success_rate",
-    lambda v: cm.retention_targets(_P, _V, success_rate=v),
-    extra=(("1.5", 1.5),),
-)
-numbers(
-    "retention_targets",
-    "cost_per_contact",
-    lambda v: cm.retention_targets(_P, _V, cost_per_contact=v),
-    extra=(("negative", -1.0),),
+    calls(cm.retention_targets, _P, _V),
+    {
+        "budget": {"none_ok": True, "extra": (("negative", -1.0),)},
+        "success_rate": {"extra": (("1.5", 1.5),)},
+        "cost_per_contact": {"extra": (("negative", -1.0),)},
+    },
 )
 add(
     "retention_targets",
@@ -1615,20 +1563,16 @@ add(
 )
 
 
-def _outcome(**kwargs: Any) -> object:
-    params: dict[str, Any] = {"t": 30}
-    params.update(kwargs)
-    return cm.prediction_interval(BG, SUMMARY.head(5), **params)
+_outcome = calls(cm.prediction_interval, BG, SUMMARY.head(5), t=30)
 
 
-numbers(
+keyword_numbers(
     "prediction_interval",
-    "confidence",
-    lambda v: _outcome(confidence=v),
-    extra=(("zero", 0.0), ("one", 1.0)),
-)
-numbers(
-    "prediction_interval", "t", lambda v: _outcome(t=v), none_ok=False, extra=(("negative", -1.0),)
+    _outcome,
+    {
+        "confidence": {"extra": (("zero", 0.0), ("one", 1.0))},
+        "t": {"none_ok": False, "extra": (("negative", -1.0),)},
+    },
 )
 add("prediction_interval", "method='x'", lambda: _outcome(method="x"), "method")
 add(
@@ -2265,29 +2209,25 @@ FINITE: list[Finite] = [
     Finite(
         "key_drivers",
         "uncorrelated drivers (R² = 0 exactly)",
-        lambda: cm.key_drivers(
-            pd.DataFrame(
+        lambda: _drivers(
+            data=pd.DataFrame(
                 {
                     "score": [2, 0, 0, 2, 2, 0, 0, 2],
                     "x": [1, 1, -1, -1, 1, 1, -1, -1],
                     "z": [1, -1, 1, -1, 1, -1, 1, -1],
                 }
             ),
-            target="score",
             drivers=["x", "z"],
             n_draws=50,
-            random_state=0,
         ),
     ),
     Finite(
         "key_drivers",
         "a constant target",
-        lambda: cm.key_drivers(
-            pd.DataFrame({"score": [5, 5, 5, 5, 5, 5], "x": [1, 2, 3, 4, 5, 6]}),
-            target="score",
+        lambda: _drivers(
+            data=pd.DataFrame({"score": [5, 5, 5, 5, 5, 5], "x": [1, 2, 3, 4, 5, 6]}),
             drivers=["x"],
             n_draws=10,
-            random_state=0,
         ),
     ),
     Finite(
@@ -2316,9 +2256,8 @@ FINITE: list[Finite] = [
     Finite(
         "feedback_summary",
         "a group with zero weights",
-        lambda: cm.feedback_summary(
-            SURVEY.assign(w=np.where(SURVEY["region"] == "a", 0.0, 1.0)),
-            score_col="score",
+        lambda: _summary(
+            data=SURVEY.assign(w=np.where(SURVEY["region"] == "a", 0.0, 1.0)),
             by="region",
             weight_col="w",
         ),
@@ -2600,14 +2539,12 @@ NO_MUTATION: list[tuple[str, Callable[[pd.DataFrame], object], Callable[[], pd.D
     ),
     (
         "feedback_summary",
-        lambda d: cm.feedback_summary(d, score_col="score", by="region", weight_col="w"),
+        lambda d: _summary(data=d, by="region", weight_col="w"),
         SURVEY.copy,
     ),
     (
         "key_drivers",
-        lambda d: cm.key_drivers(
-            d, target="score", drivers=["price", "speed"], n_draws=10, random_state=0
-        ),
+        lambda d: _drivers(data=d, n_draws=10),
         SURVEY.copy,
     ),
     ("evaluate_holdout", lambda d: cm.evaluate_holdout(BG, d), _HOLDOUT.copy),
