@@ -39,9 +39,10 @@ def check_number(
     """Return ``value`` as a Python ``float`` (``int`` with ``integer=True``), or raise.
 
     Strings, None (unless ``allow_none``), booleans, arrays and other non-numbers raise
-    :class:`ParameterError` naming the parameter, the rule and the value; so do NaN, infinity
-    (unless ``finite=False``), non-whole numbers with ``integer=True`` and values outside the
-    bounds. Numpy scalars are accepted.
+    :class:`ParameterError` naming the parameter, the rule and the value; so do NaN and
+    infinity (the message says the value must be finite; ``finite=False`` lets infinity
+    through), non-whole numbers with ``integer=True`` and values outside the bounds. Numpy
+    scalars are accepted.
 
     Examples
     --------
@@ -55,18 +56,24 @@ def check_number(
     Traceback (most recent call last):
     ...
     customer_models.exceptions.ParameterError: level must be a number > 0 and < 1, got 0.0 (float).
+    >>> check_number(float("nan"), "t", low=0)
+    Traceback (most recent call last):
+    ...
+    customer_models.exceptions.ParameterError: t must be finite (a number >= 0), got nan (float).
     """
     if value is None and allow_none:
         return None
     kind = "an integer" if integer else "a number"
     bounds = _bound_text(low, high, low_inclusive, high_inclusive)
-    rule = f"{name} must be {kind}" + (f" {bounds}" if bounds else "")
-    if allow_none:
-        rule += " (or None)"
+    requirement = kind + (f" {bounds}" if bounds else "")
+    rule = f"{name} must be {requirement}" + (" (or None)" if allow_none else "")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ParameterError(f"{rule}, got {describe(value)}.")
     number = float(value)
-    if math.isnan(number) or (finite and math.isinf(number)):
+    if finite and not math.isfinite(number):
+        requirement += ", or None" if allow_none else ""
+        raise ParameterError(f"{name} must be finite ({requirement}), got {describe(value)}.")
+    if math.isnan(number):  # refused even with finite=False
         raise ParameterError(f"{rule}, got {describe(value)}.")
     if integer:
         if not float(number).is_integer():

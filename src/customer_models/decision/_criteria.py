@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pairs, check_rule
+from customer_models._validation import as_pairs, check_number, check_rule
 from customer_models.exceptions import ParameterError
 
-__all__ = ["Criterion", "finite_number", "parse_criterion"]
+__all__ = ["Criterion", "parse_criterion"]
 
 _BAND_EXAMPLE = "bands=[(None, 30, 10), (30, 90, 5), (90, None, 0)]"
 _CAT_EXAMPLE = "categories={'Gold': 10, 'Silver': 5, 'Base': 0}"
@@ -146,20 +146,12 @@ class Criterion:
         return out * self.weight
 
 
-def finite_number(value: Any, what: str) -> float:
-    """Return ``value`` as a float; raise :class:`ParameterError` unless a finite number.
-
-    Shared by the criteria's edges and points and the grades' minimums and shares.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{what} must be a number, got {value!r} ({type(value).__name__}).")
-    if not math.isfinite(float(value)):
-        raise ParameterError(f"{what} must be finite, got {value!r}.")
-    return float(value)
+#: Until decision._grades imports check_number itself (its minimums and shares).
+finite_number = check_number
 
 
 def _edge(value: Any, what: str, open_value: float) -> float:
-    return open_value if value is None else finite_number(value, what)
+    return open_value if value is None else check_number(value, what)
 
 
 def _bands(name: str, bands: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -201,7 +193,7 @@ def _bands(name: str, bands: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             raise ParameterError(f"{what}: only the last band may have an open upper edge.")
         lowers.append(_edge(lo, f"{what} lower edge", -math.inf))
         uppers.append(_edge(hi, f"{what} upper edge", math.inf))
-        points.append(finite_number(p, f"{what} points"))
+        points.append(check_number(p, f"{what} points"))
         if not lowers[-1] < uppers[-1]:
             raise ParameterError(
                 f"{what}: the lower edge ({_num(lowers[-1])}) must be below the upper edge "
@@ -256,7 +248,7 @@ def _categories(name: str, categories: Any) -> tuple[tuple[Any, ...], np.ndarray
         if value in values:
             raise ParameterError(f"criterion {name!r}: category {value!r} is listed twice.")
         values.append(value)
-        points.append(finite_number(p, f"criterion {name!r} points of category {value!r}"))
+        points.append(check_number(p, f"criterion {name!r} points of category {value!r}"))
     return tuple(values), np.array(points)
 
 
@@ -295,7 +287,7 @@ def parse_criterion(spec: Any, position: int) -> Criterion:
     column = spec.get("column", name)
     if not isinstance(column, str) or not column:
         raise ParameterError(f"criterion {name!r}: column must be a column name (str).")
-    weight = finite_number(spec.get("weight", 1.0), f"criterion {name!r} weight")
+    weight = check_number(spec.get("weight", 1.0), f"criterion {name!r} weight")
     if weight <= 0:
         raise ParameterError(f"criterion {name!r}: weight must be > 0, got {_num(weight)}.")
     has_bands, has_cats = spec.get("bands") is not None, spec.get("categories") is not None
@@ -308,7 +300,7 @@ def parse_criterion(spec: Any, position: int) -> Criterion:
     missing = (
         None
         if missing_spec == "error"
-        else finite_number(missing_spec, f"criterion {name!r} missing (points or 'error')")
+        else check_number(missing_spec, f"criterion {name!r} missing (points or 'error')")
     )
     if has_bands:
         if spec.get("default") is not None:
@@ -317,5 +309,5 @@ def parse_criterion(spec: Any, position: int) -> Criterion:
         return Criterion(name, column, weight, lowers, uppers, None, points, None, missing)
     values, points = _categories(name, spec["categories"])
     default = spec.get("default")
-    default = None if default is None else finite_number(default, f"criterion {name!r} default")
+    default = None if default is None else check_number(default, f"criterion {name!r} default")
     return Criterion(name, column, weight, None, None, values, points, default, missing)
