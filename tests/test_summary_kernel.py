@@ -30,8 +30,8 @@ def test_sorted_reduction_equals_the_general_one(ids, resolution, freq, blocks, 
     """The customer-block path (time packed into the key) and the general path agree exactly.
 
     With ``blocks`` the log is cut into chunks of 512 rows, blocks of 16 customers and groups
-    of about 1,000 rows (forced at this size; by default chunks of 2**18 rows, blocks of 2**16
-    customers and groups of 2**22 rows), so the partition, the groups' buffers and the
+    of at least 1,000 rows (forced at this size; by default chunks of 2**18 rows, blocks of 2**16
+    customers and groups of at least 2**22 rows), so the partition, the groups' buffers and the
     per-block reduction run many times.
     """
     tx = messy_log(7, ids, resolution)
@@ -161,6 +161,31 @@ def test_equals_a_plain_pandas_groupby_bit_for_bit(ids, blocks, monkeypatch):
             ours[column].to_numpy(), expected[column].to_numpy(), err_msg=column
         )
     np.testing.assert_array_equal(ours.index.to_numpy(), expected.index.to_numpy())
+
+
+@pytest.mark.parametrize(
+    "totals",
+    [[300, 500, 0, 400, 100, 900, 50], [5000], [10, 20], [0, 0, 1200, 0], [999, 1, 999, 2]],
+)
+def test_groups_hold_at_least_group_rows_each(monkeypatch, totals):
+    """Each group is the fewest consecutive blocks reaching GROUP_ROWS rows; a short tail
+    joins the group before it (a log with fewer rows is one group)."""
+    monkeypatch.setattr(customer_blocks, "GROUP_ROWS", 1000)
+    groups = customer_blocks._groups(np.array(totals, dtype=np.int64), has_values=True)
+    assert [b for g in groups for b in g.blocks] == list(range(len(totals)))
+    sizes = [sum(totals[b] for b in g.blocks) for g in groups]
+    if sum(totals) < 1000:
+        assert sizes == [sum(totals)]
+    else:
+        assert min(sizes) >= 1000
+    for group, size in zip(groups, sizes, strict=True):
+        assert group.keys.size == size
+        assert group.amounts is not None
+        assert group.amounts.size == size
+        assert group.bounds[-1][1] == size
+    for group in groups[:-1]:  # the fewest blocks: without its last block it is too small
+        without_last = sum(totals[b] for b in group.blocks[:-1])
+        assert without_last < 1000
 
 
 def test_partition_keeps_each_block_contiguous_and_in_row_order(monkeypatch):

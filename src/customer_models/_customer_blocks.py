@@ -11,7 +11,7 @@ memory once, in order:
    after the cut-off, radix-sorts the chunk by block (``np.argsort(kind="stable")`` of 8- or
    16-bit block numbers, which numpy radix-sorts) and copies each block's piece after the
    earlier chunks' pieces of that block: every block's rows end up contiguous, in row order.
-   Consecutive blocks share one buffer pair per group of about :data:`GROUP_ROWS` rows.
+   Consecutive blocks share one buffer pair per group of at least :data:`GROUP_ROWS` rows.
 2. **Reduce** (:func:`_reduce_block`): each block's rows (a short array that stays in cache)
    are sorted, so each customer is a run of rows in time order and its distinct purchase
    periods are runs (the per-(customer, period) sorted array); its spend is summed by
@@ -45,7 +45,8 @@ BLOCK_BITS = 16
 MIN_BLOCK_BITS = 10
 #: Rows read per partition chunk (2 MiB of int64: the chunk's passes run in cache).
 CHUNK_ROWS = 1 << 18
-#: Rows per group of blocks sharing one pair of partition buffers (64 MiB of keys and values).
+#: Fewest rows per group of blocks sharing one pair of partition buffers (32 MiB of keys and as
+#: many of values: above glibc's largest heap threshold, so a freed group is unmapped at once).
 GROUP_ROWS = 1 << 22
 #: Time resolutions tried when microseconds leave too few bits for the customer: seconds,
 #: milliseconds (coarser only if no instant is lost).
@@ -152,12 +153,20 @@ def _chunk_rows(
 
 
 def _groups(totals: np.ndarray, has_values: bool) -> list[_Group]:
-    """Blocks in groups of about :data:`GROUP_ROWS` rows, each with fresh (unfilled) buffers."""
+    """Blocks in groups of at least :data:`GROUP_ROWS` rows, each with fresh (unfilled) buffers.
+
+    Only a log of fewer rows has a smaller group. The floor matters: glibc keeps a freed
+    buffer under 32 MiB in its heap, where the result columns (fresh 80 MB mappings at 10M
+    customers) cannot reuse it, but returns a larger one to the kernel at once, whose pages
+    the result columns then take instead of fresh ones (benchmarks/README.md).
+    """
     groups: list[_Group] = []
     first = 0
+    # rows of the blocks from each block to the end: a short tail joins the group before it
+    remaining = np.cumsum(totals[::-1])[::-1]
     while first < totals.size:
         last, rows = first, 0
-        while last < totals.size and (last == first or rows + totals[last] <= GROUP_ROWS):
+        while last < totals.size and (rows < GROUP_ROWS or remaining[last] < GROUP_ROWS):
             rows += int(totals[last])
             last += 1
         ends = np.cumsum(totals[first:last]).tolist()
@@ -186,7 +195,7 @@ def _partition(
 
     A counting pass sizes every block; the second pass radix-sorts each chunk by block and
     copies its pieces after the previous chunks' pieces of the same block, so each block's
-    rows are contiguous and keep their order. Blocks share a buffer pair per group of about
+    rows are contiguous and keep their order. Blocks share a buffer pair per group of at least
     :data:`GROUP_ROWS` rows: the caller frees a group once it is reduced, so the per-customer
     results written later reuse memory just released (peak at 10M customers: 1.07x the
     input frame, against 1.25x with one buffer for the whole log).
