@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,6 +61,7 @@ def penalty_scale(
     return scale
 
 
+@dataclass(eq=False)
 class Objective:
     """Penalized mean negative log-likelihood in log-parameter space.
 
@@ -68,23 +70,17 @@ class Objective:
     penalized parameters unit-free (:func:`penalty_scale`).
     """
 
-    def __init__(
-        self,
-        derivatives: Derivatives,
-        columns: tuple[np.ndarray, ...],
-        weights: np.ndarray,
-        n_total: float,
-        penalizer: float,
-        scale: np.ndarray | None = None,
-    ) -> None:
-        self.derivatives = derivatives
-        self.columns = columns
-        self.weights = weights
-        self.n_total = n_total
-        self.penalizer = penalizer
-        self.scale = None if scale is None else np.asarray(scale, dtype=np.float64)
-        self.n_evaluations = 0
-        self.analytic_hessian = False
+    derivatives: Derivatives
+    columns: tuple[np.ndarray, ...]
+    weights: np.ndarray
+    n_total: float
+    penalizer: float
+    scale: np.ndarray | None = None
+    n_evaluations: int = field(default=0, init=False)
+    analytic_hessian: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.scale = None if self.scale is None else np.asarray(self.scale, dtype=np.float64)
 
     def _natural(
         self, theta: np.ndarray, hessian: bool

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -246,27 +247,22 @@ def check_draw_options(
     return level, draws, chunk
 
 
+@dataclass(eq=False)
 class PatternEvaluator:
     """A prediction as a function of the parameter vector, on the distinct histories of ``data``.
 
     ``evaluate(params, rows)`` returns the prediction for the patterns ``rows`` (a slice of
     ``range(n_patterns)``); ``inverse`` maps every row of ``data`` to its pattern; ``fast`` is
-    False when the model has no declared kernel (one model per call through ``from_params``).
+    False when the model has no declared kernel (one model per call through ``from_params``);
+    ``batched``, when given, evaluates a stack of parameter vectors in one call
+    (:meth:`evaluate_many`).
     """
 
-    def __init__(
-        self,
-        n_patterns: int,
-        inverse: np.ndarray,
-        evaluate: Callable[[np.ndarray, slice], np.ndarray],
-        fast: bool = True,
-        batched: Callable[[np.ndarray, slice], np.ndarray] | None = None,
-    ) -> None:
-        self.n_patterns = n_patterns
-        self.inverse = inverse
-        self.evaluate = evaluate
-        self.fast = fast
-        self._batched = batched
+    n_patterns: int
+    inverse: np.ndarray
+    evaluate: Callable[[np.ndarray, slice], np.ndarray]
+    fast: bool = True
+    batched: Callable[[np.ndarray, slice], np.ndarray] | None = None
 
     def evaluate_many(self, params: np.ndarray, rows: slice) -> np.ndarray:
         """``evaluate`` for a stack of parameter vectors ``(n, n_params)``: shape ``(n, rows)``.
@@ -274,8 +270,8 @@ class PatternEvaluator:
         One broadcast kernel call where the kernel broadcasts over parameters (Pareto/NBD,
         whose P(alive) is the cost), else one call per vector.
         """
-        if self._batched is not None:
-            return self._batched(params, rows)
+        if self.batched is not None:
+            return self.batched(params, rows)
         return np.stack([self.evaluate(p, rows) for p in params])
 
 
