@@ -282,3 +282,17 @@ class CovariateParamsMixin:
             )
         covariate_matrix(frame, names, "covariates")  # missing / non-numeric / NaN errors
         return frame
+
+    def _profile_params(self, covariates: Any) -> tuple[np.ndarray, pd.Index | None]:
+        """Parameters of new customers and the index of their profiles.
+
+        Without covariates in the model or given: the base parameters ``(k,)`` and None;
+        else the parameters ``(k, n_profiles)`` of the profiles ``covariates`` (see
+        :meth:`_profiles`) and their index.
+        """
+        base, _ = self._base_and_coefs()
+        names = self._covariate_columns()
+        if not names and covariates is None:
+            return base, None
+        profiles = self._profiles(covariates, names)
+        return self._row_params(profiles, "covariates"), profiles.index

@@ -150,16 +150,10 @@ class PurchaseCovariatePredictions(CovariateParamsMixin):
         """
         self._require_fitted()  # type: ignore[attr-defined]
         horizon = check_horizon(t)
-        names = self._covariate_columns()
-        if not names and covariates is None:
-            k = len(self.param_names)
-            e = self._call("_new_customer_kernel", self.params_.to_numpy()[:k], horizon)
-            return float(e) if e.ndim == 0 else e
-        profiles = self._profiles(covariates, names)
-        params = self._row_params(profiles, "covariates")
+        params, index = self._profile_params(covariates)
         e = self._call("_new_customer_kernel", params, horizon)
+        if index is None:
+            return float(e) if e.ndim == 0 else e
         return pd.Series(
-            np.broadcast_to(e, (len(profiles),)).copy(),
-            index=profiles.index,
-            name="expected_purchases",
+            np.broadcast_to(e, (len(index),)).copy(), index=index, name="expected_purchases"
         )

@@ -266,9 +266,9 @@ class GammaGammaCovariateModel(CovariateModelInit, CovariateMixin, ValuationMode
         base, _ = self._base_and_coefs()
         if base[1] <= 1.0:
             raise ParameterError(f"q = {base[1]:.4g} <= 1: the population mean is infinite.")
-        names = self._covariate_columns()
-        if not names and covariates is None:
-            return float(base[0] * base[2] / (base[1] - 1.0))
-        profiles = self._profiles(covariates, names)
-        p, q, v = self._row_params(profiles, "covariates")
-        return pd.Series(p * v / (q - 1.0), index=profiles.index, name="population_mean_spend")
+        params, index = self._profile_params(covariates)
+        p, q, v = params
+        value = p * v / (q - 1.0)
+        if index is None:
+            return float(value)
+        return pd.Series(value, index=index, name="population_mean_spend")

@@ -236,19 +236,13 @@ class ShiftedBetaGeoCovariateModel(CovariateModelInit, BetaCovariateMixin, Contr
         float or pandas.Series
             A float without covariates; else ``expected_lifetime`` per profile.
         """
-        base, _ = self._base_and_coefs()
-        names = self._covariate_columns()
-        if not names and covariates is None:
-            params = base
-        else:
-            profiles = self._profiles(covariates, names)
-            params = self._row_params(profiles, "covariates")
+        params, index = self._profile_params(covariates)
         d = self._rate(discount_rate, params, "expected lifetime")
         derl0 = sbg_residual_lifetime_rows(params, 0.0, d)
         value = 1.0 + derl0 / (1.0 + d)
-        if params.ndim == 1:
+        if index is None:
             return float(value)
-        return pd.Series(value, index=profiles.index, name="expected_lifetime")
+        return pd.Series(value, index=index, name="expected_lifetime")
 
     def expected_residual_lifetime(
         self, periods_survived: Any, *, discount_rate: float = 0.0
