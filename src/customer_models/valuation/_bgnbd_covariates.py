@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 from customer_models._validation import check_choice
 from customer_models.exceptions import ParameterError
+from customer_models.valuation._beta_covariates import by_prefix
 from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._bgnbd_likelihood import (
     log_likelihood_rows_hessian_kernel,
@@ -173,23 +174,20 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
 
     @classmethod
     def _init_from_names(cls, names: list[str]) -> dict[str, Any]:
-        by_prefix: dict[str, list[str]] = {}
-        for n in names:
-            prefix, column = n.split(":", 1)
-            by_prefix.setdefault(prefix, []).append(column)
-        shared = "delta" in by_prefix
-        if shared and ("delta_a" in by_prefix or "delta_b" in by_prefix):
+        prefixes = by_prefix(names)
+        shared = "delta" in prefixes
+        if shared and ("delta_a" in prefixes or "delta_b" in prefixes):
             raise ParameterError("give either delta:<column> or delta_a:/delta_b:, not both.")
-        if not shared and by_prefix.get("delta_a", []) != by_prefix.get("delta_b", []):
+        if not shared and prefixes.get("delta_a", []) != prefixes.get("delta_b", []):
             raise ParameterError(
                 "delta_a and delta_b need the same columns in the same order; got "
-                f"{by_prefix.get('delta_a', [])} and {by_prefix.get('delta_b', [])}."
+                f"{prefixes.get('delta_a', [])} and {prefixes.get('delta_b', [])}."
             )
         return {
-            "purchase_covariates": by_prefix.get("gamma", []),
-            "dropout_covariates": by_prefix.get("delta" if shared else "delta_a", []),
+            "purchase_covariates": prefixes.get("gamma", []),
+            "dropout_covariates": prefixes.get("delta" if shared else "delta_a", []),
             "dropout_link": "shared" if shared else "separate",
-            "shared_covariates": by_prefix.get("shared", []),
+            "shared_covariates": prefixes.get("shared", []),
         }
 
 
