@@ -41,10 +41,10 @@ from _covariate_checks import (
     truth_vectors,
     two_covariate_sample,
 )
-from _covariate_checks_beta import (
-    assert_likelihood_ratio_test,
-    assert_weights_are_repeated_rows,
-    assert_z_scores_calibrated,
+from _covariate_checks_beta import assert_z_scores_calibrated
+from _covariate_checks_beta_fits import (
+    assert_categorical_weights_are_repeated_rows,
+    assert_shared_link_against_the_plain_fit,
 )
 from _covariate_sim_discrete import simulate_bgbb
 
@@ -218,17 +218,20 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
 
 
 def test_categorical_covariates_compress_and_weights_equal_repeated_rows():
-    assert_weights_are_repeated_rows(
-        _model, _simulated(3000, 8).assign(z1=lambda d: np.round(d["z1"]))
-    )
+    assert_categorical_weights_are_repeated_rows(_model, _simulated)
 
 
 def test_shared_links_and_the_penalizer():
     data = _simulated(3000, 4)
-    shared = _model(purchase_link="shared", dropout_link="shared").fit(data)
-    assert list(shared.params_.index[4:]) == ["purchase:z1", "purchase:z2", "dropout:z2"]
-    null = BetaGeoBetaBinomModel().fit(data[list(_HISTORY)])
-    assert_likelihood_ratio_test(shared, null, data, df=3)
+    assert_shared_link_against_the_plain_fit(
+        _model,
+        data,
+        {"purchase_link": "shared", "dropout_link": "shared"},
+        ["purchase:z1", "purchase:z2", "dropout:z2"],
+        BetaGeoBetaBinomModel(),
+        _HISTORY,
+        df=3,
+    )
     purchase = ["alpha:z1", "alpha:z2", "beta:z1", "beta:z2"]
     free, shrunk = fit_free_and_penalized(_model, data, {"purchase": 10.0}, purchase)
     # the dropout coefficients are not penalized (z2 acts on both processes, so they move)

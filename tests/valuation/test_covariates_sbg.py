@@ -18,10 +18,10 @@ from customer_models.valuation._sbg_covariates import ShiftedBetaGeoCovariateMod
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _covariate_checks as checks
-from _covariate_checks_beta import (
-    assert_likelihood_ratio_test,
-    assert_weights_are_repeated_rows,
-    assert_z_scores_calibrated,
+from _covariate_checks_beta import assert_z_scores_calibrated
+from _covariate_checks_beta_fits import (
+    assert_categorical_weights_are_repeated_rows,
+    assert_shared_link_against_the_plain_fit,
 )
 from _covariate_sim_discrete import simulate_sbg
 
@@ -158,17 +158,20 @@ def test_agrees_with_an_independent_likelihood_optimized_by_scipy():
 
 
 def test_categorical_covariates_compress_and_weights_equal_repeated_rows():
-    assert_weights_are_repeated_rows(
-        _model, _simulated(3000, 8).assign(z1=lambda d: np.round(d["z1"]))
-    )
+    assert_categorical_weights_are_repeated_rows(_model, _simulated)
 
 
 def test_shared_link_and_the_penalizer():
     data = _simulated(2000, 4)
-    shared = _model(dropout_link="shared").fit(data)
-    assert list(shared.params_.index) == ["alpha", "beta", "dropout:z1", "dropout:z2"]
-    null = ShiftedBetaGeoModel().fit(data[["duration", "churned"]])
-    assert_likelihood_ratio_test(shared, null, data, df=2)
+    assert_shared_link_against_the_plain_fit(
+        _model,
+        data,
+        {"dropout_link": "shared"},
+        ["dropout:z1", "dropout:z2"],
+        ShiftedBetaGeoModel(),
+        ["duration", "churned"],
+        df=2,
+    )
     coefs = ["alpha:z1", "alpha:z2", "beta:z1", "beta:z2"]  # one penalty on every coefficient
     checks.fit_free_and_penalized(_model, data, 10.0, coefs)
     with pytest.raises(ParameterError, match="penalizer keys"):
