@@ -146,10 +146,6 @@ class Criterion:
         return out * self.weight
 
 
-#: Until decision._grades imports check_number itself (its minimums and shares).
-finite_number = check_number
-
-
 def _edge(value: Any, what: str, open_value: float) -> float:
     return open_value if value is None else check_number(value, what)
 

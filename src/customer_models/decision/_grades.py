@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_models._validation import as_pairs, check_labels
-from customer_models.decision._criteria import finite_number
+from customer_models._validation import as_pairs, check_labels, check_number
 from customer_models.exceptions import ParameterError
 
 __all__ = ["GradeRule", "parse_grades"]
@@ -110,7 +109,7 @@ def parse_grades(grades: Any, grade_shares: Any) -> GradeRule | None:
                 f"the last grade {names[-1]!r} takes every remaining customer: give it None as "
                 f"its minimum, e.g. {_POINTS_EXAMPLE}."
             )
-        minimums = [finite_number(m, f"the minimum points of grade {n!r}") for n, m in pairs[:-1]]
+        minimums = [check_number(m, f"the minimum points of grade {n!r}") for n, m in pairs[:-1]]
         for k in range(1, len(minimums)):
             if minimums[k] >= minimums[k - 1]:
                 raise ParameterError(
@@ -121,7 +120,7 @@ def parse_grades(grades: Any, grade_shares: Any) -> GradeRule | None:
         return GradeRule(names, tuple(minimums), None)
     pairs = _pairs(grade_shares, "grade_shares", _SHARES_EXAMPLE)
     names = _names(pairs, "grade_shares")
-    shares = [finite_number(s, f"the share of grade {n!r}") for n, s in pairs]
+    shares = [check_number(s, f"the share of grade {n!r}") for n, s in pairs]
     bad = [n for n, s in zip(names, shares, strict=True) if not 0 <= s <= 1]
     if bad:
         raise ParameterError(f"grade_shares must be in [0, 1]; grades {bad} are not.")
