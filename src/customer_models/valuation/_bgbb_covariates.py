@@ -292,7 +292,7 @@ class BetaGeoBetaBinomCovariateModel(CovariateModelInit, BetaCovariateMixin, Dis
 
         Returns
         -------
-        float, numpy.ndarray or pandas.Series
+        float, numpy.ndarray, pandas.Series or pandas.DataFrame
             Without covariates as :meth:`BetaGeoBetaBinomModel.expected_purchases_new_customer`;
             with, a Series ``expected_purchases`` per profile (scalar ``t``) or a DataFrame
             (profiles x t).
