@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import platform
@@ -45,6 +46,14 @@ class PeakRSS:
     @property
     def peak_above_baseline_mb(self) -> float:
         return (self.peak - self.baseline) / 2**20
+
+
+def parse_size_and_repeat(size: str, default: int, repeat: int) -> argparse.Namespace:
+    """The command line ``--<size> N --repeat R`` (integers; ``default``, ``repeat`` if absent)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument(f"--{size}", type=int, default=default)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    return parser.parse_args()
 
 
 def measure(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, float, Any]:

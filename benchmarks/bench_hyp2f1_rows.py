@@ -18,7 +18,6 @@ shared machine vary by 2-3x, the CPU seconds much less.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -27,8 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine
-from bench_covariates import COLUMNS, DELTA_A, DELTA_B, GAMMA, simulate
+from _common import machine, parse_size_and_repeat
+from bench_covariates import BGNBD, BGNBD_COEFS, COLUMNS, named, simulate
 
 from customer_models.valuation import _bgnbd_likelihood, _bgnbd_predictions
 from customer_models.valuation._bgnbd_covariates import BetaGeoCovariateModel
@@ -58,18 +57,10 @@ def block_series(a, b1, c1, w, block: int = 16_384) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parse_size_and_repeat("n", 1_000_000, 3)
     print(machine(), "(measured under load: other jobs share the machine)")
     data = simulate(args.n, 1)
-    coefs = {f"gamma:{c}": v for c, v in zip(COLUMNS, GAMMA, strict=True)}
-    coefs |= {f"delta_a:{c}": v for c, v in zip(COLUMNS, DELTA_A, strict=True)}
-    coefs |= {f"delta_b:{c}": v for c, v in zip(COLUMNS, DELTA_B, strict=True)}
-    model = BetaGeoCovariateModel.from_params(
-        time_unit="W", r=0.8, alpha=5.0, a=0.8, b=3.0, **coefs
-    )
+    model = BetaGeoCovariateModel.from_params(time_unit="W", **BGNBD, **named(BGNBD_COEFS, COLUMNS))
     x, t_x, T, params, _ = model._rows(data)
     r, alpha, a, b = params
     # the series' arguments as in _bgnbd_predictions._mean_given_alive_series

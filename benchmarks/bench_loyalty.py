@@ -12,12 +12,11 @@ itself takes.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 import pandas as pd
-from _common import PeakRSS
+from _common import PeakRSS, parse_size_and_repeat
 
 import customer_models as cm
 from customer_models.loyalty import LoyaltyProgram
@@ -39,10 +38,7 @@ def make_table(n_customers: int, seed: int = 0) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=1)
-    args = parser.parse_args()
+    args = parse_size_and_repeat("customers", 1_000_000, 1)
 
     t0 = time.perf_counter()
     tx = make_table(args.customers)
