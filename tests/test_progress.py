@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tqdm
+from _bootstrap_clv import bootstrap_clv
 
 import customer_models as cm
 from customer_models._progress import Progress
@@ -152,18 +153,7 @@ def test_confidence_interval_reports_each_bootstrap_refit(cdnow_fits):
 def test_clv_reports_the_refits_of_both_models(cdnow_fits):
     summary, bg, gg = cdnow_fits
     seen, report = _recorder()
-    cm.customer_lifetime_value(
-        bg,
-        gg,
-        summary.head(5),
-        horizon=12,
-        confidence=0.9,
-        method="bootstrap",
-        n_draws=100,
-        fit_data=summary,
-        random_state=0,
-        progress=report,
-    )
+    bootstrap_clv(bg, gg, summary.head(5), summary, horizon=12, n_draws=100, progress=report)
     descs = [desc for _, _, desc in seen]
     assert descs.count("bootstrap refits of the transaction_model") == 100
     assert descs.count("bootstrap refits of the spend_model") == 100

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _bootstrap_clv import bootstrap_clv
 from scipy import stats
 
 from customer_models.exceptions import ParameterError
@@ -158,17 +159,7 @@ def test_bootstrap_uses_the_fit_data_not_the_scored_rows(cdnow_summary):
             model, None, top, horizon=3, confidence=0.9, method="bootstrap", n_draws=2
         )
     spend = GammaGammaModel().fit(fit)
-    clv = customer_lifetime_value(
-        model,
-        spend,
-        top,
-        horizon=3,
-        confidence=0.9,
-        method="bootstrap",
-        n_draws=3,
-        fit_data=fit,
-        random_state=0,
-    )
+    clv = bootstrap_clv(model, spend, top, fit, horizon=3, n_draws=3)
     assert np.isfinite(clv.to_numpy()).all()
 
 
