@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _purchase_logs import purchase_log
 from scipy.special import betaln, gammaln
 
 from customer_models import calibration_holdout_split, make_transactions, rfm_summary
@@ -204,18 +205,10 @@ class OnePerWeek:
         return np.asarray(t, dtype=float)
 
 
-TRACK_TX = pd.DataFrame(
+TRACK_TX = purchase_log(
     {
-        "customer_id": [1, 1, 1, 2, 2],
-        "date": pd.to_datetime(
-            [
-                "2024-01-01 10:00",
-                "2024-01-09 23:30",
-                "2024-01-12 08:00",
-                "2024-01-08 12:00",
-                "2024-01-21 18:45",
-            ]
-        ),
+        1: ["2024-01-01 10:00", "2024-01-09 23:30", "2024-01-12 08:00"],
+        2: ["2024-01-08 12:00", "2024-01-21 18:45"],
     }
 )
 TRACK_DATA = pd.DataFrame(index=pd.Index([1, 2], name="customer_id"))

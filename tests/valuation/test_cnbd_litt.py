@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _purchase_logs import purchase_log
 
 from customer_models import DataValidationError, load_cdnow_transactions, rfm_summary
 from customer_models._inter_purchase import log_interpurchase_sum
@@ -42,18 +43,10 @@ def test_units_shift_by_frequency_times_log_of_the_ratio():
 
 
 def test_same_period_purchases_are_one_and_later_ones_are_cut():
-    tx = pd.DataFrame(
+    tx = purchase_log(
         {
-            "customer_id": [1, 1, 1, 1, 2],
-            "date": pd.to_datetime(
-                [
-                    "2024-01-01 09:00",
-                    "2024-01-01 17:00",
-                    "2024-01-04 00:00",
-                    "2024-02-01 00:00",
-                    "2024-01-02 00:00",
-                ]
-            ),
+            1: ["2024-01-01 09:00", "2024-01-01 17:00", "2024-01-04 00:00", "2024-02-01 00:00"],
+            2: ["2024-01-02 00:00"],
         }
     )
     s = log_interpurchase_sum(tx, observation_end="2024-01-10")
