@@ -126,6 +126,12 @@ def numbers(
         add(entry, f"{name}={label}", lambda v=value: call(v), rf"\b{name.split()[-1]}\b", who)
 
 
+def log_mistakes(entry: str, call: Callable[[Any], object]) -> None:
+    """Register ``call(transactions)`` on a list and on a log with two ``date`` columns."""
+    add(entry, "transactions list", lambda: call([1, 2]), "DataFrame")
+    add(entry, "duplicated date", lambda: call(_dup(TX, "date")), "date")
+
+
 def keyword_numbers(
     entry: str, call: Callable[..., object], table: dict[str, dict[str, Any]]
 ) -> None:
@@ -469,21 +475,17 @@ numbers(
     extra=(("zero", 0),),
 )
 add("frequency_fit", "data list", lambda: cm.frequency_fit(BG, [1]), "DataFrame")
+_split = calls(cm.split_customers, SUMMARY)
 keyword_numbers(
     "split_customers",
-    calls(cm.split_customers, SUMMARY),
+    _split,
     {
         "test_size": {"extra": (("zero", 0.0), ("one", 1.0), ("1.5", 1.5))},
         "n_bins": {"with": {"stratify": "frequency"}, "extra": (("zero", 0),)},
     },
 )
-add(
-    "split_customers",
-    "random_state='a'",
-    lambda: cm.split_customers(SUMMARY, random_state="a"),
-    "random_state",
-)
-add("split_customers", "stratify unknown", lambda: cm.split_customers(SUMMARY, stratify="fq"), "fq")
+add("split_customers", "random_state='a'", lambda: _split(random_state="a"), "random_state")
+add("split_customers", "stratify unknown", lambda: _split(stratify="fq"), "fq")
 add("split_customers", "data list", lambda: cm.split_customers([1, 2]), "DataFrame")
 add(
     "split_customers",
@@ -819,41 +821,22 @@ add(
     lambda: cm.band_rules("frequency", [1, 5], open_ends="no"),
     "open_ends",
 )
-add(
-    "explain_segments",
-    "method='x'",
-    lambda: cm.explain_segments(FEATURES, SEGMENTS, method="x"),
-    "method",
-)
-numbers(
-    "explain_segments",
-    "max_depth",
-    lambda v: cm.explain_segments(FEATURES, SEGMENTS, max_depth=v),
-    extra=(("zero", 0),),
-)
-add(
-    "explain_segments",
-    "random_state='a'",
-    lambda: cm.explain_segments(FEATURES, SEGMENTS, random_state="a"),
-    "random_state",
-)
+_explain = calls(cm.explain_segments, FEATURES, SEGMENTS)
+add("explain_segments", "method='x'", lambda: _explain(method="x"), "method")
+numbers("explain_segments", "max_depth", lambda v: _explain(max_depth=v), extra=(("zero", 0),))
+add("explain_segments", "random_state='a'", lambda: _explain(random_state="a"), "random_state")
 add(
     "explain_segments",
     "segments of another length",
     lambda: cm.explain_segments(FEATURES, SEGMENTS.iloc[:5].reset_index(drop=True)),
     "segments",
 )
-add(
-    "explain_segments",
-    "features missing",
-    lambda: cm.explain_segments(FEATURES, SEGMENTS, features=["tenur"]),
-    "tenur",
-)
+add("explain_segments", "features missing", lambda: _explain(features=["tenur"]), "tenur")
 add("explain_segments", "X list", lambda: cm.explain_segments([1, 2], [0, 1]), "DataFrame|X")
 add(
     "explain_segments",
     "predict on other columns",
-    lambda: cm.explain_segments(FEATURES, SEGMENTS).predict(FEATURES[["spend"]]),
+    lambda: _explain().predict(FEATURES[["spend"]]),
     "tenure",
 )
 add(
@@ -1074,12 +1057,7 @@ add(
     lambda: cm.cohort_retention(TX, values="x"),
     "values",
 )
-add(
-    "cohort_retention",
-    "duplicated date",
-    lambda: cm.cohort_retention(_dup(TX, "date")),
-    "date",
-)
+log_mistakes("cohort_retention", cm.cohort_retention)
 add(
     "churn_dataset",
     "as_of unparseable",
@@ -1121,12 +1099,6 @@ add(
 )
 add(
     "churn_features",
-    "transactions list",
-    lambda: cm.churn_features([1, 2], trend_window=30),
-    "DataFrame",
-)
-add(
-    "churn_features",
     "on_missing_attributes='x'",
     lambda: cm.churn_features(TX, trend_window=30, on_missing_attributes="x"),
     "on_missing_attributes",
@@ -1137,12 +1109,7 @@ add(
     lambda: cm.churn_features(TX, trend_window=30, refunds="x"),
     "refunds",
 )
-add(
-    "churn_features",
-    "duplicated date",
-    lambda: cm.churn_features(_dup(TX, "date"), trend_window=30),
-    "date",
-)
+log_mistakes("churn_features", lambda tx: cm.churn_features(tx, trend_window=30))
 
 add(
     "with_time_unit",
@@ -1154,8 +1121,7 @@ add("with_time_unit", "time_unit=None", lambda: cm.with_time_unit(SUMMARY, None)
 add("with_time_unit", "time_unit=3", lambda: cm.with_time_unit(SUMMARY, 3), "time_unit")
 
 # ---- summary, lifecycle, loyalty, datasets -------------------------------------------------------
-add("rfm_summary", "transactions list", lambda: cm.rfm_summary([1, 2]), "DataFrame")
-add("rfm_summary", "duplicated date", lambda: cm.rfm_summary(_dup(TX, "date")), "date")
+log_mistakes("rfm_summary", cm.rfm_summary)
 add(
     "rfm_summary",
     "observation_end unparseable",
@@ -1626,23 +1592,13 @@ add(
     lambda: cm.purchase_distribution(BG, SUMMARY.head(5), t=3, quantiles=[]),
     "quantiles",
 )
-add(
-    "probability_alive_at",
-    "t negative",
-    lambda: cm.probability_alive_at(BG, SUMMARY.head(5), t=-1),
-    "t",
-)
+for _f in (cm.probability_alive_at, cm.next_purchase_cdf):
+    add(_f.__name__, "t negative", lambda f=_f: f(BG, SUMMARY.head(5), t=-1), "t")
 add(
     "probability_alive_at",
     "a spend model",
     lambda: cm.probability_alive_at(GG, SUMMARY.head(5), t=1),
     "probability_alive_at",
-)
-add(
-    "next_purchase_cdf",
-    "t negative",
-    lambda: cm.next_purchase_cdf(BG, SUMMARY.head(5), t=-1),
-    "t",
 )
 add(
     "next_purchase_quantile",
