@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -44,6 +45,7 @@ _ESTIMATORS = ("logistic", "gradient_boosting")
 HOLDOUT_MIN_ROWS = 20_000
 
 
+@dataclass(eq=False, repr=False)
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
     """Churn classifier for a mixed numeric/categorical customer table, taken as is.
 
@@ -152,28 +154,18 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
-    def __init__(
-        self,
-        estimator: Literal["auto", "logistic", "gradient_boosting"] = "auto",
-        *,
-        C: float = 1.0,
-        cv: int | Literal["auto"] = "auto",
-        calibration: Literal["auto", "sigmoid", "isotonic", "none"] = "auto",
-        max_categories: int = 30,
-        n_repeats: int = 2,
-        random_state: Any = 0,
-        pos_label: Any = None,
-        progress: ProgressLike = None,
-    ) -> None:
-        self.estimator = estimator
-        self.C = C
-        self.cv = cv
-        self.calibration = calibration
-        self.max_categories = max_categories
-        self.n_repeats = n_repeats
-        self.random_state = random_state
-        self.pos_label = pos_label
-        self.progress = progress
+    # The dataclass __init__ only stores the parameters (fit checks them in _check_params), as
+    # scikit-learn's get_params/clone expect; repr and equality stay BaseEstimator's.
+    estimator: Literal["auto", "logistic", "gradient_boosting"] = "auto"
+    _: KW_ONLY
+    C: float = 1.0
+    cv: int | Literal["auto"] = "auto"
+    calibration: Literal["auto", "sigmoid", "isotonic", "none"] = "auto"
+    max_categories: int = 30
+    n_repeats: int = 2
+    random_state: Any = 0
+    pos_label: Any = None
+    progress: ProgressLike = None
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
