@@ -7,6 +7,7 @@ The estimator: parameters, ``fit``, and the three views of the stages (``predict
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -51,6 +52,7 @@ _EXPLAINED = (
 )
 
 
+@dataclass(eq=False, repr=False)
 class LifecycleStageClassifier(BaseEstimator):
     """Assign every customer a lifecycle stage from their purchase history.
 
@@ -208,42 +210,25 @@ class LifecycleStageClassifier(BaseEstimator):
     2            at_risk    37.15                0.044             32.490
     """
 
-    def __init__(
-        self,
-        method: Literal["absolute", "adaptive", "probabilistic"] = "absolute",
-        *,
-        new_days: float = 30.0,
-        at_risk_days: float = 90.0,
-        lapsed_days: float = 180.0,
-        loyal_min_purchases: int = 4,
-        at_risk_false_alarm: float = 0.05,
-        lapsed_false_alarm: float = 0.01,
-        model: SupportsProbabilityAlive | None = None,
-        p_at_risk: float = 0.5,
-        p_lapsed: float = 0.2,
-        nps_col: str | None = None,
-        promoter_min: float = 9.0,
-        time_unit: str | None = None,
-        at_risk_factor: None = None,
-        lapsed_factor: None = None,
-        one_time_quantile: None = None,
-    ) -> None:
-        self.method = method
-        self.new_days = new_days
-        self.at_risk_days = at_risk_days
-        self.lapsed_days = lapsed_days
-        self.loyal_min_purchases = loyal_min_purchases
-        self.at_risk_false_alarm = at_risk_false_alarm
-        self.lapsed_false_alarm = lapsed_false_alarm
-        self.model = model
-        self.p_at_risk = p_at_risk
-        self.p_lapsed = p_lapsed
-        self.nps_col = nps_col
-        self.promoter_min = promoter_min
-        self.time_unit = time_unit
-        self.at_risk_factor = at_risk_factor
-        self.lapsed_factor = lapsed_factor
-        self.one_time_quantile = one_time_quantile
+    # The dataclass __init__ only stores the parameters (fit checks them with check_params), as
+    # scikit-learn's get_params/clone expect; repr and equality stay BaseEstimator's.
+    method: Literal["absolute", "adaptive", "probabilistic"] = "absolute"
+    _: KW_ONLY
+    new_days: float = 30.0
+    at_risk_days: float = 90.0
+    lapsed_days: float = 180.0
+    loyal_min_purchases: int = 4
+    at_risk_false_alarm: float = 0.05
+    lapsed_false_alarm: float = 0.01
+    model: SupportsProbabilityAlive | None = None
+    p_at_risk: float = 0.5
+    p_lapsed: float = 0.2
+    nps_col: str | None = None
+    promoter_min: float = 9.0
+    time_unit: str | None = None
+    at_risk_factor: None = None
+    lapsed_factor: None = None
+    one_time_quantile: None = None
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
