@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -35,6 +36,7 @@ class _Plan(NamedTuple):
     n_init: int
 
 
+@dataclass(eq=False, repr=False)
 class KMeansSegmenter(Segmenter):
     """Behavioural clusters: ``log1p`` + standard scaling, k-means, clusters ranked by value.
 
@@ -105,32 +107,21 @@ class KMeansSegmenter(Segmenter):
     True
     """
 
-    silhouette_scores_: dict[int, float]
+    silhouette_scores_: dict[int, float] = field(init=False)  # fitted, not a parameter
 
-    def __init__(
-        self,
-        n_clusters: int | Literal["auto"] = "auto",
-        *,
-        columns: Sequence[str | int] | None = None,
-        value_col: str | int | None = None,
-        k_range: tuple[int, int] = (2, 8),
-        sample_size: int = 5_000,
-        silhouette_size: int = 5_000,
-        log_transform: bool = True,
-        names: Sequence[str] | None = None,
-        n_init: int = 3,
-        random_state: Any = None,
-    ) -> None:
-        self.n_clusters = n_clusters
-        self.columns = columns
-        self.value_col = value_col
-        self.k_range = k_range
-        self.sample_size = sample_size
-        self.silhouette_size = silhouette_size
-        self.log_transform = log_transform
-        self.names = names
-        self.n_init = n_init
-        self.random_state = random_state
+    # The dataclass __init__ only stores the parameters (fit checks them in _check_params), as
+    # scikit-learn's get_params/clone expect; repr and equality stay BaseEstimator's.
+    n_clusters: int | Literal["auto"] = "auto"
+    _: KW_ONLY
+    columns: Sequence[str | int] | None = None
+    value_col: str | int | None = None
+    k_range: tuple[int, int] = (2, 8)
+    sample_size: int = 5_000
+    silhouette_size: int = 5_000
+    log_transform: bool = True
+    names: Sequence[str] | None = None
+    n_init: int = 3
+    random_state: Any = None
 
     def _positive_only(self) -> bool:
         return bool(self.log_transform)
