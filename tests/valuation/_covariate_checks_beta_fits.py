@@ -1,17 +1,21 @@
 """Fit checks the BG/BB and sBG covariate tests run alike (test helper).
 
-Each takes the model's factory (and its simulator or data) and asserts against the plain
-model or the row fit, with :mod:`_covariate_checks_beta`'s assertions.
+They assert against the row fit or the plain model's fit, with the assertions of
+:mod:`_covariate_checks_beta`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
+from _covariate_checks import assert_bad_covariate_data_refused
 from _covariate_checks_beta import assert_likelihood_ratio_test, assert_weights_are_repeated_rows
+
+from customer_models.exceptions import ParameterError
 
 
 def assert_categorical_weights_are_repeated_rows(
@@ -21,19 +25,20 @@ def assert_categorical_weights_are_repeated_rows(
     assert_weights_are_repeated_rows(make, simulate(3000, 8).assign(z1=lambda d: np.round(d["z1"])))
 
 
-def assert_shared_link_against_the_plain_fit(
-    make: Callable[..., Any],
-    data: pd.DataFrame,
-    links: dict[str, str],
-    coefficients: list[str],
-    plain: Any,
-    history: Sequence[str],
-    *,
-    df: int,
+def assert_nests_the_plain_fit(
+    model: Any, null: Any, data: pd.DataFrame, coefficients: list[str]
 ) -> None:
-    """``make(**links)`` fits ``coefficients`` after the plain model's parameters, and its
-    likelihood-ratio test on ``df`` is against ``plain`` fitted to the ``history`` columns."""
-    shared = make(**links).fit(data)
-    assert list(shared.params_.index) == [*plain.param_names, *coefficients]
-    null = plain.fit(data[list(history)])
-    assert_likelihood_ratio_test(shared, null, data, df=df)
+    """``model`` has the plain ``null`` fit's parameters then ``coefficients``, and its
+    likelihood-ratio test is against ``null`` on ``len(coefficients)`` degrees of freedom."""
+    assert list(model.params_.index) == [*null.params_.index, *coefficients]
+    assert_likelihood_ratio_test(model, null, data, df=len(coefficients))
+
+
+def assert_covariates_refused(
+    make: Callable[[], Any], data: pd.DataFrame, own: Any, categorical: str = "z2"
+) -> None:
+    """:func:`assert_bad_covariate_data_refused`, and ``own`` (the model on one of its own
+    columns as a covariate) refused when fitted."""
+    assert_bad_covariate_data_refused(make, data, categorical)
+    with pytest.raises(ParameterError, match="own columns"):
+        own.fit(data)

@@ -29,7 +29,6 @@ from customer_models.valuation._bgbb_covariates import BetaGeoBetaBinomCovariate
 sys.path.insert(0, str(Path(__file__).parent))
 from _covariate_checks import (
     assert_at_scipy_optimum,
-    assert_bad_covariate_data_refused,
     assert_chain_rule_against_differences,
     assert_constant_covariates_give_the_plain_estimates,
     assert_profile_errors,
@@ -44,7 +43,8 @@ from _covariate_checks import (
 from _covariate_checks_beta import assert_z_scores_calibrated
 from _covariate_checks_beta_fits import (
     assert_categorical_weights_are_repeated_rows,
-    assert_shared_link_against_the_plain_fit,
+    assert_covariates_refused,
+    assert_nests_the_plain_fit,
 )
 from _covariate_sim_discrete import simulate_bgbb
 
@@ -223,15 +223,9 @@ def test_categorical_covariates_compress_and_weights_equal_repeated_rows():
 
 def test_shared_links_and_the_penalizer():
     data = _simulated(3000, 4)
-    assert_shared_link_against_the_plain_fit(
-        _model,
-        data,
-        {"purchase_link": "shared", "dropout_link": "shared"},
-        ["purchase:z1", "purchase:z2", "dropout:z2"],
-        BetaGeoBetaBinomModel(),
-        _HISTORY,
-        df=3,
-    )
+    shared = _model(purchase_link="shared", dropout_link="shared").fit(data)
+    null = BetaGeoBetaBinomModel().fit(data[list(_HISTORY)])
+    assert_nests_the_plain_fit(shared, null, data, ["purchase:z1", "purchase:z2", "dropout:z2"])
     purchase = ["alpha:z1", "alpha:z2", "beta:z1", "beta:z2"]
     free, shrunk = fit_free_and_penalized(_model, data, {"purchase": 10.0}, purchase)
     # the dropout coefficients are not penalized (z2 acts on both processes, so they move)
@@ -310,11 +304,11 @@ def test_clv_uses_each_customers_covariates():
 # ---------------------------------------------------------------- errors, persistence
 def test_bad_covariate_input_names_the_column_the_rule_and_ids():
     data = _simulated(500, 1)
-    assert_bad_covariate_data_refused(_model, data, categorical="z1")
+    assert_covariates_refused(
+        _model, data, BetaGeoBetaBinomCovariateModel(["n_periods"]), categorical="z1"
+    )
     with pytest.raises(DataValidationError, match=r"z1.*finite"):
         _model().fit(data.assign(z1=np.inf))
-    with pytest.raises(ParameterError, match="own columns"):
-        BetaGeoBetaBinomCovariateModel(["n_periods"]).fit(data)
     with pytest.raises(ParameterError, match="purchase_link"):
         _model(purchase_link="mean").fit(data)
     fitted = _model().fit(data)

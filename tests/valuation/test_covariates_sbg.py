@@ -21,7 +21,8 @@ import _covariate_checks as checks
 from _covariate_checks_beta import assert_z_scores_calibrated
 from _covariate_checks_beta_fits import (
     assert_categorical_weights_are_repeated_rows,
-    assert_shared_link_against_the_plain_fit,
+    assert_covariates_refused,
+    assert_nests_the_plain_fit,
 )
 from _covariate_sim_discrete import simulate_sbg
 
@@ -163,15 +164,9 @@ def test_categorical_covariates_compress_and_weights_equal_repeated_rows():
 
 def test_shared_link_and_the_penalizer():
     data = _simulated(2000, 4)
-    assert_shared_link_against_the_plain_fit(
-        _model,
-        data,
-        {"dropout_link": "shared"},
-        ["dropout:z1", "dropout:z2"],
-        ShiftedBetaGeoModel(),
-        ["duration", "churned"],
-        df=2,
-    )
+    shared = _model(dropout_link="shared").fit(data)
+    null = ShiftedBetaGeoModel().fit(data[["duration", "churned"]])
+    assert_nests_the_plain_fit(shared, null, data, ["dropout:z1", "dropout:z2"])
     coefs = ["alpha:z1", "alpha:z2", "beta:z1", "beta:z2"]  # one penalty on every coefficient
     checks.fit_free_and_penalized(_model, data, 10.0, coefs)
     with pytest.raises(ParameterError, match="penalizer keys"):
@@ -230,9 +225,7 @@ def test_undiscounted_lifetime_is_refused_where_infinite():
 # ---------------------------------------------------------------- errors, persistence
 def test_bad_covariate_input_names_the_column_the_rule_and_ids():
     data = _simulated(500, 1)
-    checks.assert_bad_covariate_data_refused(_model, data)
-    with pytest.raises(ParameterError, match="own columns"):
-        ShiftedBetaGeoCovariateModel(["duration"]).fit(data)
+    assert_covariates_refused(_model, data, ShiftedBetaGeoCovariateModel(["duration"]))
     with pytest.raises(ParameterError, match="dropout_link"):
         _model(dropout_link="both").fit(data)
     fitted = _model().fit(data)
