@@ -9,7 +9,7 @@ two parameters of a beta distribution per process: one coefficient vector on eac
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from customer_models._validation import check_choice
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._covariate_model import CovariateMixin
 from customer_models.valuation._covariates import Link
-from customer_models.valuation._fit_rows import as_frame, row_ids
+from customer_models.valuation._fit_rows import row_ids
 
 __all__ = ["BetaCovariateMixin", "by_prefix", "link_arguments", "link_pair"]
 
@@ -71,22 +71,15 @@ def by_prefix(names: list[str]) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------------- the rows
 class BetaCovariateMixin(CovariateMixin):
-    """Null model, rows, log-likelihood and profile curves of the beta covariate models.
+    """Log-likelihood and profile curves of the beta covariate models.
 
     Subclasses declare ``_null_class`` (the model without covariates: the fit's start and
-    null model) and the per-row kernels of :meth:`CovariateMixin.fit`, among them
-    ``_rows_loglik_kernel(params (k, n), *required columns)``, which
-    :meth:`log_likelihood` also evaluates. Per-row parameters come from the base
-    (``CovariateParamsMixin._row_params`` reads each covariate column once for all links).
+    null model, see :meth:`CovariateMixin._null_model`) and the per-row kernels of
+    :meth:`CovariateMixin.fit`, among them ``_rows_loglik_kernel(params (k, n), *required
+    columns)``, which :meth:`log_likelihood` also evaluates. Rows and per-row parameters
+    come from the base (``CovariateParamsMixin._covariate_rows``; ``_row_params`` reads
+    each covariate column once for all links).
     """
-
-    _null_class: ClassVar[type[Any]]
-
-    def _null_model(self) -> Any:
-        return type(self)._null_class(
-            penalizer_coef=self.penalizer_coef,  # type: ignore[attr-defined]
-            time_unit=self.time_unit,
-        )
 
     def _at_profiles(
         self, values: Callable[[np.ndarray], np.ndarray], t: np.ndarray, covariates: Any, name: str
@@ -109,17 +102,6 @@ class BetaCovariateMixin(CovariateMixin):
         if t.ndim == 0:
             return pd.Series(out[:, 0].copy(), index=profiles.index, name=name)
         return pd.DataFrame(out.copy(), index=profiles.index, columns=pd.Index(t, name="t"))
-
-    def _covariate_rows(
-        self, data: Any, what: str = "data"
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, pd.Index | None]:
-        """Return the validated columns, per-row parameters ``(k, n)`` and index (None: arrays)."""
-        self._require_fitted()  # type: ignore[attr-defined]
-        frame, from_arrays = as_frame(
-            data, (*self.required_columns, *self._covariate_columns()), what
-        )
-        cols, _ = self._prepare(frame, what=what, check_unit=not from_arrays)  # type: ignore[attr-defined]
-        return cols, self._row_params(frame, what), None if from_arrays else frame.index
 
     def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
         """Total log-likelihood of ``X`` (with its covariates) under the fitted parameters.

@@ -16,9 +16,11 @@ __all__ = ["CovariateModelInit"]
 class CovariateModelInit:
     """Store ``penalizer``, ``penalizer_coef`` and ``time_unit`` unchanged (no validation).
 
-    A covariate model lists this class first among its bases, so its ``__init__`` comes
-    before the plain model's (:class:`~customer_models.valuation._base.ValuationModel`
-    stores ``penalizer_coef`` and ``time_unit`` the same way).
+    A covariate model lists this class first among its bases (the purchase models through
+    :class:`~customer_models.valuation._covariate_model.PurchaseCovariateMixin`), so its
+    ``__init__`` comes before the plain model's
+    (:class:`~customer_models.valuation._base.ValuationModel` stores ``penalizer_coef`` and
+    ``time_unit`` the same way).
 
     Parameters
     ----------

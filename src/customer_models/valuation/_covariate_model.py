@@ -39,6 +39,7 @@ from customer_models.valuation._covariate_fit import (
     fit_links,
     unknowns_start,
 )
+from customer_models.valuation._covariate_init import CovariateModelInit
 from customer_models.valuation._covariate_params import CovariateParamsMixin, likelihood_ratio
 from customer_models.valuation._covariate_predictions import PurchaseCovariatePredictions
 from customer_models.valuation._covariates import (
@@ -68,9 +69,19 @@ class CovariateMixin(CovariateParamsMixin):
     _chord_gradient_kernel: ClassVar[Any] = None
     _masked_fit: ClassVar[bool] = False
 
-    def _null_model(self) -> Any:  # pragma: no cover - declared by each model
-        """Return the same model without covariates, unfitted (the start and the LR null)."""
-        raise NotImplementedError
+    #: The same model without covariates (declared by the models that use the default
+    #: :meth:`_null_model`).
+    _null_class: ClassVar[type[Any]]
+
+    def _null_model(self) -> Any:
+        """Return the same model without covariates, unfitted (the start and the LR null).
+
+        ``_null_class`` with the model's ``penalizer_coef`` and ``time_unit``.
+        """
+        return type(self)._null_class(
+            penalizer_coef=self.penalizer_coef,  # type: ignore[attr-defined]
+            time_unit=self.time_unit,
+        )
 
     def fit(
         self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
@@ -253,7 +264,7 @@ class CovariateMixin(CovariateParamsMixin):
         )
 
 
-class PurchaseCovariateMixin(PurchaseCovariatePredictions, CovariateMixin):
+class PurchaseCovariateMixin(CovariateModelInit, PurchaseCovariatePredictions, CovariateMixin):
     """Fit and predictions of the covariate purchase models (``frequency``, ``recency``, ``T``).
 
     A model declares ``_null_class``, the same model without covariates, whose kernels
@@ -265,7 +276,6 @@ class PurchaseCovariateMixin(PurchaseCovariatePredictions, CovariateMixin):
     has no class-level prediction kernels, so CLV and the other tools ask these methods.
     """
 
-    _null_class: ClassVar[type[Any]]
     _alive_kernel = None
     _expected_kernel = None
     _pmf_kernel = None
@@ -282,12 +292,6 @@ class PurchaseCovariateMixin(PurchaseCovariatePredictions, CovariateMixin):
             cls._rows_loglik_kernel = staticmethod(null._loglik_kernel)
         super().__init_subclass__(**kwargs)
 
-    def _null_model(self) -> Any:
-        return type(self)._null_class(
-            penalizer_coef=self.penalizer_coef,
-            time_unit=self.time_unit,
-        )
-
     def __init__(
         self,
         purchase_covariates: Any = None,
@@ -298,10 +302,9 @@ class PurchaseCovariateMixin(PurchaseCovariatePredictions, CovariateMixin):
         penalizer_coef: float = 0.0,
         time_unit: str | None = None,
     ) -> None:
+        super().__init__(penalizer=penalizer, penalizer_coef=penalizer_coef, time_unit=time_unit)
         self.purchase_covariates, self.dropout_covariates = purchase_covariates, dropout_covariates
         self.shared_covariates = shared_covariates
-        self.penalizer, self.penalizer_coef = penalizer, penalizer_coef
-        self.time_unit = time_unit
 
     def _process_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Return the validated ``(purchase_covariates, dropout_covariates)``."""

@@ -10,8 +10,9 @@ A covariate model is a valuation model whose parameters act per customer through
   ``lower``, ``upper`` (95%; log scale for the positive parameters), ``z`` and ``p_value``;
 - :func:`likelihood_ratio`, the test of the covariates against the model without them;
 - ``from_params`` taking coefficient names (the covariate columns are read off them), JSON
-  ``save`` with the covariate names, covariate profiles for new customers and the per-row
-  parameters of predictions (each covariate column read once, whatever the links).
+  ``save`` with the covariate names, covariate profiles for new customers, and the
+  validated rows and per-row parameters of predictions (each covariate column read once,
+  whatever the links).
 
 The mixin overrides the base hooks that take the parameter names from the class:
 ``_estimate_tables`` and ``_n_free_params`` (the tables and the AIC/BIC count that
@@ -199,6 +200,17 @@ class CovariateParamsMixin:
             out[link.prefix] = values[start : start + len(link.columns)]
             start += len(link.columns)
         return values[:k], out
+
+    def _covariate_rows(
+        self, data: Any, what: str = "data"
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, pd.Index | None]:
+        """Return the validated columns, per-row parameters ``(k, n)`` and index (None: arrays)."""
+        self._require_fitted()  # type: ignore[attr-defined]
+        frame, from_arrays = as_frame(
+            data, (*self.required_columns, *self._covariate_columns()), what
+        )
+        cols, _ = self._prepare(frame, what=what, check_unit=not from_arrays)  # type: ignore[attr-defined]
+        return cols, self._row_params(frame, what), None if from_arrays else frame.index
 
     def _loadings(self, coefs: Mapping[str, np.ndarray], columns: list[str]) -> np.ndarray:
         """``(k, p)``: what one unit of each covariate column adds to each log parameter.

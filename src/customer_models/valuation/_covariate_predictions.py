@@ -18,7 +18,7 @@ import pandas as pd
 
 from customer_models.valuation._checks import check_count, check_horizon
 from customer_models.valuation._covariate_params import CovariateParamsMixin
-from customer_models.valuation._fit_rows import as_frame, row_ids
+from customer_models.valuation._fit_rows import row_ids
 
 __all__ = ["PurchaseCovariatePredictions"]
 
@@ -39,15 +39,7 @@ class PurchaseCovariatePredictions(CovariateParamsMixin):
         self, data: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Index | None]:
         """Return validated ``x, t_x, T``, the per-row parameters ``(k, n)`` and the index."""
-        self._require_fitted()  # type: ignore[attr-defined]
-        frame, from_arrays = as_frame(
-            data,
-            (*self.required_columns, *self._covariate_columns()),
-            "data",
-        )
-        cols, _ = self._prepare(frame, check_unit=not from_arrays)  # type: ignore[attr-defined]
-        params = self._row_params(frame, "data")
-        index = None if from_arrays else frame.index
+        cols, params, index = self._covariate_rows(data)
         return cols["frequency"], cols["recency"], cols["T"], params, index
 
     def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:

@@ -44,7 +44,7 @@ from customer_models.valuation._covariates import (
     Link,
     check_covariate_names,
 )
-from customer_models.valuation._fit_rows import as_frame, row_ids
+from customer_models.valuation._fit_rows import row_ids
 from customer_models.valuation._gamma_gamma import GammaGammaModel, log_likelihood_gradient_kernel
 from customer_models.valuation._kernels import kernel
 
@@ -188,13 +188,7 @@ class GammaGammaCovariateModel(CovariateModelInit, CovariateMixin, ValuationMode
         return {"spend_covariates": [n.split(":", 1)[1] for n in names]}
 
     def _rows(self, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index | None]:
-        self._require_fitted()
-        frame, from_arrays = as_frame(
-            data, (*self.required_columns, *self._covariate_columns()), "data"
-        )
-        cols, _ = self._prepare(frame, check_unit=False)
-        params = self._row_params(frame, "data")
-        index = None if from_arrays else frame.index
+        cols, params, index = self._covariate_rows(data)  # spend has no time unit to check
         return cols["frequency"], cols["monetary_value"], params, index
 
     def _null_model(self) -> GammaGammaModel:
