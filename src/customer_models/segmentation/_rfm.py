@@ -7,6 +7,7 @@ is, the higher the R score.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -33,26 +34,21 @@ _FEATURE = {
 }
 
 
+@dataclass(eq=False, repr=False)
 class RFMColumns:
-    """Column parameters shared by the scorer and the segmenter."""
+    """Column parameters shared by the scorer and the segmenter, stated once.
 
-    def __init__(
-        self,
-        *,
-        frequency_col: str | int,
-        recency_col: str | int,
-        T_col: str | int | None,
-        monetary_col: str | int | None,
-    ) -> None:
-        """Store the four column parameters, unchecked (validation happens in ``fit``).
+    The estimators are dataclasses too: their ``__init__`` (whose signature scikit-learn's
+    ``get_params`` reads) takes these keyword-only fields after their own positional one,
+    stores them unchecked (validation happens in ``fit``), and repr and equality stay
+    BaseEstimator's.
+    """
 
-        The estimators keep their own explicit ``__init__`` (scikit-learn's ``get_params``
-        reads its signature) and pass these four on through ``super().__init__``.
-        """
-        self.frequency_col = frequency_col
-        self.recency_col = recency_col
-        self.T_col = T_col
-        self.monetary_col = monetary_col
+    _: KW_ONLY
+    frequency_col: str | int = "frequency"
+    recency_col: str | int = "recency"
+    T_col: str | int | None = "T"
+    monetary_col: str | int | None = "monetary_value"
 
     def _check_columns(self) -> None:
         check_column(self.frequency_col, "frequency_col")
@@ -113,6 +109,7 @@ def _flip_edges(name: str, edges: np.ndarray) -> np.ndarray:
     return -edges[::-1] if name == "r_score" else edges
 
 
+@dataclass(eq=False, repr=False)
 class RFMScorer(RFMColumns, TransformerMixin, BaseEstimator):
     """Score recency, frequency and monetary value into ``1..n_bins`` with tie-safe edges.
 
@@ -174,24 +171,9 @@ class RFMScorer(RFMColumns, TransformerMixin, BaseEstimator):
     True
     """
 
-    def __init__(
-        self,
-        n_bins: int = 5,
-        *,
-        frequency_col: str | int = "frequency",
-        recency_col: str | int = "recency",
-        T_col: str | int | None = "T",
-        monetary_col: str | int | None = "monetary_value",
-        combined: Literal["code", "sum"] = "code",
-    ) -> None:
-        super().__init__(
-            frequency_col=frequency_col,
-            recency_col=recency_col,
-            T_col=T_col,
-            monetary_col=monetary_col,
-        )
-        self.n_bins = n_bins
-        self.combined = combined
+    n_bins: int = 5
+    _: KW_ONLY
+    combined: Literal["code", "sum"] = "code"
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

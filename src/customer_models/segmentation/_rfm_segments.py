@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,7 @@ def _as_range(value: Any, name: str, dim: str, n_bins: int) -> tuple[int, int]:
     return lo, hi
 
 
+@dataclass(eq=False, repr=False)
 class RFMSegmenter(RFMColumns, Segmenter):
     r"""Name every customer's RFM segment from a segment map given as data.
 
@@ -114,24 +116,9 @@ class RFMSegmenter(RFMColumns, Segmenter):
     customer_models.exceptions.ParameterError: segment map does not cover 5 score cell(s): ...
     """
 
-    def __init__(
-        self,
-        segments: Mapping[str, Mapping[str, Any]] | None = None,
-        *,
-        n_bins: int = 5,
-        frequency_col: str | int = "frequency",
-        recency_col: str | int = "recency",
-        T_col: str | int | None = "T",
-        monetary_col: str | int | None = "monetary_value",
-    ) -> None:
-        super().__init__(
-            frequency_col=frequency_col,
-            recency_col=recency_col,
-            T_col=T_col,
-            monetary_col=monetary_col,
-        )
-        self.segments = segments
-        self.n_bins = n_bins
+    segments: Mapping[str, Mapping[str, Any]] | None = None
+    _: KW_ONLY
+    n_bins: int = 5
 
     _what = "summary"
 
