@@ -3,7 +3,10 @@
 The BG/BB (:mod:`customer_models.valuation._bgbb_covariates`) and sBG
 (:mod:`customer_models.valuation._sbg_covariates`) covariate models put covariates on the
 two parameters of a beta distribution per process: one coefficient vector on each
-(``"separate"``) or one on both (``"shared"``).
+(``"separate"``) or one on both (``"shared"``), and evaluate their rows and profile curves
+through :class:`BetaCovariateMixin`. The BG/NBD and MBG/NBD covariate models
+(:mod:`customer_models.valuation._bgnbd_covariates`) link their beta-distributed dropout
+process with :func:`link_pair` and read coefficient names with :func:`by_prefix`.
 """
 
 from __future__ import annotations
@@ -29,16 +32,21 @@ def link_pair(
     argument: str,
     targets: tuple[int, int],
     names: tuple[str, str, str],
+    process: str | None = None,
 ) -> list[Link]:
-    """Return the links of one beta-distributed process: one vector per parameter, or shared."""
+    """Return the links of one beta-distributed process: one vector per parameter, or shared.
+
+    ``names`` are the prefixes ``(first, second, shared)``; ``process`` (the penalty that
+    applies) defaults to the shared prefix.
+    """
     choice = check_choice(link, argument, ["separate", "shared"])
-    process = names[2]
+    process = names[2] if process is None else process
     if choice == "separate":
         return [
             Link(names[0], ((targets[0], 1.0),), columns, process),
             Link(names[1], ((targets[1], 1.0),), columns, process),
         ]
-    return [Link(process, ((targets[0], 1.0), (targets[1], 1.0)), columns, process)]
+    return [Link(names[2], ((targets[0], 1.0), (targets[1], 1.0)), columns, process)]
 
 
 def link_arguments(
@@ -90,18 +98,16 @@ class BetaCovariateMixin(CovariateMixin):
         ``t``, else an array; with, a Series ``name`` per profile for scalar ``t``, else a
         DataFrame (profiles x t).
         """
-        names = self._covariate_columns()
-        base, _ = self._base_and_coefs()
-        if not names and covariates is None:
-            out = np.asarray(values(base), dtype=np.float64)
+        self._links()  # invalid covariate arguments raise before an unfitted model does
+        params, index = self._profile_params(covariates)
+        if index is None:
+            out = np.asarray(values(params), dtype=np.float64)
             return float(out) if t.ndim == 0 else out
-        profiles = self._profiles(covariates, names)
-        params = self._row_params(profiles, "covariates")[:, :, None]
-        out = np.asarray(values(params), dtype=np.float64)
-        out = np.broadcast_to(out, (len(profiles), max(t.size, 1)))
+        out = np.asarray(values(params[:, :, None]), dtype=np.float64)
+        out = np.broadcast_to(out, (len(index), max(t.size, 1)))
         if t.ndim == 0:
-            return pd.Series(out[:, 0].copy(), index=profiles.index, name=name)
-        return pd.DataFrame(out.copy(), index=profiles.index, columns=pd.Index(t, name="t"))
+            return pd.Series(out[:, 0].copy(), index=index, name=name)
+        return pd.DataFrame(out.copy(), index=index, columns=pd.Index(t, name="t"))
 
     def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
         """Total log-likelihood of ``X`` (with its covariates) under the fitted parameters.

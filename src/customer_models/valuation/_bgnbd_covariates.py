@@ -32,9 +32,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, ClassVar
 
-from customer_models._validation import check_choice
 from customer_models.exceptions import ParameterError
-from customer_models.valuation._beta_covariates import by_prefix
+from customer_models.valuation._beta_covariates import by_prefix, link_pair
 from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._bgnbd_likelihood import (
     log_likelihood_rows_hessian_kernel,
@@ -48,6 +47,9 @@ from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
 from customer_models.valuation._purchase import PurchaseModel
 
 __all__ = ["BetaGeoCovariateModel", "ModifiedBetaGeoCovariateModel"]
+
+#: The dropout coefficients of each beta parameter and the shared one (see :func:`link_pair`).
+_DROPOUT = ("delta_a", "delta_b", "delta")
 
 
 class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
@@ -160,17 +162,15 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
     # ------------------------------------------------------------------ declaration
     def _links(self) -> list[Link]:
         purchase, dropout = self._process_columns()
-        link = check_choice(self.dropout_link, "dropout_link", ["separate", "shared"])
-        links = [Link("gamma", ((1, -1.0),), purchase, "purchase")]
-        if link == "separate":
-            links += [
-                Link("delta_a", ((2, 1.0),), dropout, "dropout"),
-                Link("delta_b", ((3, 1.0),), dropout, "dropout"),
-            ]
-        else:
-            links.append(Link("delta", ((2, 1.0), (3, 1.0)), dropout, "dropout"))
+        links = link_pair(
+            dropout, self.dropout_link, "dropout_link", (2, 3), _DROPOUT, process="dropout"
+        )
         # CLVTools' equality constraint: alpha_i = alpha e^(-g z), a_i = a e^(g z), b_i = b e^(g z)
-        return links + self._shared_link(((1, -1.0), (2, 1.0), (3, 1.0)))
+        return [
+            Link("gamma", ((1, -1.0),), purchase, "purchase"),
+            *links,
+            *self._shared_link(((1, -1.0), (2, 1.0), (3, 1.0))),
+        ]
 
     @classmethod
     def _init_from_names(cls, names: list[str]) -> dict[str, Any]:
