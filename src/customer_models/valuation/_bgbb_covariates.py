@@ -26,6 +26,7 @@ The per-row likelihood, its derivatives and the prediction kernels are in
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -74,6 +75,7 @@ _PURCHASE = ("alpha", "beta", "purchase")
 _DROPOUT = ("gamma", "delta", "dropout")
 
 
+@dataclass(eq=False, repr=False)
 class BetaGeoBetaBinomCovariateModel(CovariateModelInit, BetaCovariateMixin, DiscretePurchaseModel):
     r"""BG/BB with static covariates on ``p_i ~ Beta(alpha_i, beta_i)``, ``theta_i ~ Beta(...)``.
 
@@ -150,22 +152,11 @@ class BetaGeoBetaBinomCovariateModel(CovariateModelInit, BetaCovariateMixin, Dis
     _rows_loglik_kernel = kernel(bgbb_log_likelihood_rows)
     _chord_gradient_kernel = kernel(bgbb_rows_gradient_kernel)
 
-    def __init__(
-        self,
-        purchase_covariates: Any = None,
-        *,
-        dropout_covariates: Any = None,
-        purchase_link: str = "separate",
-        dropout_link: str = "separate",
-        penalizer: Any = 0.0,
-        penalizer_coef: float = 0.0,
-        time_unit: str | None = None,
-    ) -> None:
-        super().__init__(penalizer=penalizer, penalizer_coef=penalizer_coef, time_unit=time_unit)
-        self.purchase_covariates = purchase_covariates
-        self.dropout_covariates = dropout_covariates
-        self.purchase_link = purchase_link
-        self.dropout_link = dropout_link
+    purchase_covariates: Any = None
+    _: KW_ONLY
+    dropout_covariates: Any = None
+    purchase_link: str = "separate"
+    dropout_link: str = "separate"
 
     def _links(self) -> list[Link]:
         reserved = self.required_columns

@@ -29,6 +29,7 @@ Bachmann, P., Meierer, M. and Naef, J., CLVTools (R package), ``src/bgnbd_LL.cpp
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from functools import partial
 from typing import Any, ClassVar
 
@@ -52,6 +53,7 @@ __all__ = ["BetaGeoCovariateModel", "ModifiedBetaGeoCovariateModel"]
 _DROPOUT = ("delta_a", "delta_b", "delta")
 
 
+@dataclass(eq=False, repr=False)
 class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
     r"""BG/NBD with static covariates: ``alpha_i = alpha exp(-gamma'z_i)``, ``a_i``, ``b_i``.
 
@@ -138,26 +140,8 @@ class BetaGeoCovariateModel(PurchaseCovariateMixin, PurchaseModel):
     _null_class: ClassVar[type[BetaGeoModel]] = BetaGeoModel
     _rows_hessian_kernel = kernel(log_likelihood_rows_hessian_kernel)
 
-    def __init__(
-        self,
-        purchase_covariates: Any = None,
-        *,
-        dropout_covariates: Any = None,
-        dropout_link: str = "separate",
-        shared_covariates: Any = None,
-        penalizer: Any = 0.0,
-        penalizer_coef: float = 0.0,
-        time_unit: str | None = None,
-    ) -> None:
-        super().__init__(
-            purchase_covariates,
-            dropout_covariates=dropout_covariates,
-            shared_covariates=shared_covariates,
-            penalizer=penalizer,
-            penalizer_coef=penalizer_coef,
-            time_unit=time_unit,
-        )
-        self.dropout_link = dropout_link
+    _: KW_ONLY
+    dropout_link: str = "separate"
 
     # ------------------------------------------------------------------ declaration
     def _links(self) -> list[Link]:

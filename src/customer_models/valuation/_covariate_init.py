@@ -1,26 +1,29 @@
 """The constructor parameters every covariate model takes.
 
-scikit-learn's ``get_params`` and ``clone`` read each model's own ``__init__`` signature, so
-every covariate model keeps its explicit signature (and its docstring) and stores its own
-process parameters (``purchase_covariates``, ``dropout_link``, ...); the parameters they all
-share are stored once here, through ``super().__init__(...)``.
+Every covariate model is a dataclass (``eq=False, repr=False``: equality and repr stay
+scikit-learn's) whose generated ``__init__`` stores its parameters unchanged, as scikit-learn's
+``get_params`` and ``clone`` expect: its own process parameters (``purchase_covariates``,
+``dropout_link``, ...) are its fields, and the parameters they all share are the keyword-only
+fields stated once here.
 """
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 __all__ = ["CovariateModelInit"]
 
 
+@dataclass(eq=False, repr=False)
 class CovariateModelInit:
-    """Store ``penalizer``, ``penalizer_coef`` and ``time_unit`` unchanged (no validation).
+    """``penalizer``, ``penalizer_coef`` and ``time_unit``, stored unchanged (no validation).
 
     A covariate model lists this class first among its bases (the purchase models through
-    :class:`~customer_models.valuation._covariate_model.PurchaseCovariateMixin`), so its
-    ``__init__`` comes before the plain model's
-    (:class:`~customer_models.valuation._base.ValuationModel` stores ``penalizer_coef`` and
-    ``time_unit`` the same way).
+    :class:`~customer_models.valuation._covariate_model.PurchaseCovariateMixin`); its
+    dataclass ``__init__`` takes these keyword-only fields after its own positional one and
+    replaces the plain model's (:class:`~customer_models.valuation._base.ValuationModel`
+    stores ``penalizer_coef`` and ``time_unit`` the same way).
 
     Parameters
     ----------
@@ -33,9 +36,7 @@ class CovariateModelInit:
         Name of the model's time unit.
     """
 
-    def __init__(
-        self, *, penalizer: Any = 0.0, penalizer_coef: float = 0.0, time_unit: str | None = None
-    ) -> None:
-        self.penalizer = penalizer
-        self.penalizer_coef = penalizer_coef
-        self.time_unit = time_unit
+    _: KW_ONLY
+    penalizer: Any = 0.0
+    penalizer_coef: float = 0.0
+    time_unit: str | None = None

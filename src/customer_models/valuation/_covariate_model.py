@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -264,6 +265,7 @@ class CovariateMixin(CovariateParamsMixin):
         )
 
 
+@dataclass(eq=False, repr=False)
 class PurchaseCovariateMixin(CovariateModelInit, PurchaseCovariatePredictions, CovariateMixin):
     """Fit and predictions of the covariate purchase models (``frequency``, ``recency``, ``T``).
 
@@ -292,19 +294,10 @@ class PurchaseCovariateMixin(CovariateModelInit, PurchaseCovariatePredictions, C
             cls._rows_loglik_kernel = staticmethod(null._loglik_kernel)
         super().__init_subclass__(**kwargs)
 
-    def __init__(
-        self,
-        purchase_covariates: Any = None,
-        *,
-        dropout_covariates: Any = None,
-        shared_covariates: Any = None,
-        penalizer: Any = 0.0,
-        penalizer_coef: float = 0.0,
-        time_unit: str | None = None,
-    ) -> None:
-        super().__init__(penalizer=penalizer, penalizer_coef=penalizer_coef, time_unit=time_unit)
-        self.purchase_covariates, self.dropout_covariates = purchase_covariates, dropout_covariates
-        self.shared_covariates = shared_covariates
+    purchase_covariates: Any = None
+    _: KW_ONLY
+    dropout_covariates: Any = None
+    shared_covariates: Any = None
 
     def _process_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Return the validated ``(purchase_covariates, dropout_covariates)``."""

@@ -29,6 +29,7 @@ for customer base analysis", Journal of Marketing Research 42(4), 415-430.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -117,6 +118,7 @@ def spend_rows_hessian_kernel(
     return ll, grad, h
 
 
+@dataclass(eq=False, repr=False)
 class GammaGammaCovariateModel(CovariateModelInit, CovariateMixin, ValuationModel):
     r"""Gamma-Gamma spend per transaction with covariates: ``v_i = v exp(theta' z_i)``.
 
@@ -166,16 +168,7 @@ class GammaGammaCovariateModel(CovariateModelInit, CovariateMixin, ValuationMode
     _rows_loglik_kernel = kernel(spend_log_likelihood_kernel)
     _masked_fit: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        spend_covariates: Any = None,
-        *,
-        penalizer: Any = 0.0,
-        penalizer_coef: float = 0.0,
-        time_unit: str | None = None,
-    ) -> None:
-        super().__init__(penalizer=penalizer, penalizer_coef=penalizer_coef, time_unit=time_unit)
-        self.spend_covariates = spend_covariates
+    spend_covariates: Any = None
 
     def _links(self) -> list[Link]:
         names = check_covariate_names(

@@ -41,6 +41,7 @@ shared with the BG/BB covariate model are in :mod:`customer_models.valuation._be
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -76,6 +77,7 @@ __all__ = ["ShiftedBetaGeoCovariateModel"]
 _NAMES = ("alpha", "beta", "dropout")
 
 
+@dataclass(eq=False, repr=False)
 class ShiftedBetaGeoCovariateModel(CovariateModelInit, BetaCovariateMixin, ContractualModel):
     r"""sBG with static covariates: churn ``theta_i ~ Beta(alpha_i, beta_i)``.
 
@@ -139,18 +141,9 @@ class ShiftedBetaGeoCovariateModel(CovariateModelInit, BetaCovariateMixin, Contr
     _rows_hessian_kernel = kernel(sbg_rows_hessian_kernel)
     _rows_loglik_kernel = kernel(sbg_log_likelihood_rows)
 
-    def __init__(
-        self,
-        dropout_covariates: Any = None,
-        *,
-        dropout_link: str = "separate",
-        penalizer: Any = 0.0,
-        penalizer_coef: float = 0.0,
-        time_unit: str | None = None,
-    ) -> None:
-        super().__init__(penalizer=penalizer, penalizer_coef=penalizer_coef, time_unit=time_unit)
-        self.dropout_covariates = dropout_covariates
-        self.dropout_link = dropout_link
+    dropout_covariates: Any = None
+    _: KW_ONLY
+    dropout_link: str = "separate"
 
     def _links(self) -> list[Link]:
         columns = check_covariate_names(
