@@ -40,11 +40,11 @@ from _covariate_checks import (
     truth_vectors,
     two_covariate_sample,
 )
-from _covariate_checks_beta import assert_z_scores_calibrated
-from _covariate_checks_beta_fits import (
+from _covariate_checks_beta import (
     assert_categorical_weights_are_repeated_rows,
     assert_covariates_refused,
     assert_nests_the_plain_fit,
+    assert_z_scores_calibrated,
 )
 from _covariate_sim_discrete import simulate_bgbb
 

@@ -18,11 +18,11 @@ from customer_models.valuation._sbg_covariates import ShiftedBetaGeoCovariateMod
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _covariate_checks as checks
-from _covariate_checks_beta import assert_z_scores_calibrated
-from _covariate_checks_beta_fits import (
+from _covariate_checks_beta import (
     assert_categorical_weights_are_repeated_rows,
     assert_covariates_refused,
     assert_nests_the_plain_fit,
+    assert_z_scores_calibrated,
 )
 from _covariate_sim_discrete import simulate_sbg
 
