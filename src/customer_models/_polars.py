@@ -42,6 +42,7 @@ __all__ = [
     "POLARS_ORIGIN",
     "POLARS_OUT_MARKER",
     "as_customer_frame",
+    "index_as_columns",
     "index_from_id_column",
     "is_polars",
     "polars_out",
@@ -127,7 +128,19 @@ def _plain_range(index: pd.Index) -> bool:
     )
 
 
-def _index_as_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def index_as_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with its index as leading columns (an unnamed one as ``index``).
+
+    A plain ``RangeIndex`` is dropped; an index name that is also a column gets ``_index``.
+    What a customer id index becomes in a polars result or an Ibis table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"x": [1]}, index=pd.Index(["a"], name="customer_id"))
+    >>> index_as_columns(frame).columns.tolist()
+    ['customer_id', 'x']
+    """
     if _plain_range(frame.index):
         return frame
     names = [n if n is not None else "index" for n in frame.index.names]
@@ -150,12 +163,12 @@ def to_polars(result: Any) -> Any:
     import polars as pl
 
     if isinstance(result, pd.DataFrame):
-        return pl.from_pandas(_index_as_columns(result))
+        return pl.from_pandas(index_as_columns(result))
     if isinstance(result, pd.Series):
         name = result.name if result.name is not None else "value"
         if _plain_range(result.index):
             return pl.from_pandas(result.rename(name))
-        return pl.from_pandas(_index_as_columns(result.to_frame(name)))
+        return pl.from_pandas(index_as_columns(result.to_frame(name)))
     if isinstance(result, tuple):
         return tuple(to_polars(r) for r in result)
     if isinstance(result, list):

@@ -101,16 +101,14 @@ def rfm_summary(table: Any, **options: Unpack[ParsedSummaryOptions]) -> pd.DataF
 
     Examples
     --------
-    >>> import ibis
     >>> import pandas as pd
-    >>> import pyarrow as pa
     >>> import customer_models.sql as cms
     >>> tx = pd.DataFrame({
     ...     "customer_id": ["a", "a", "a", "b"],
     ...     "date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08"]),
     ...     "amount": [10.0, 5.0, 20.0, 7.0],
     ... })
-    >>> table = ibis.memtable(pa.Table.from_pandas(tx))  # or con.table("tx") on a connection
+    >>> table = cms.memtable(tx)  # or con.table("tx") on a connection
     >>> cms.rfm_summary(table, value_col="amount", observation_end="2024-01-29")[
     ...     ["frequency", "recency", "T", "monetary_value"]]
                  frequency  recency     T  monetary_value
@@ -163,12 +161,9 @@ def calibration_holdout_split(table: Any, **options: Unpack[ParsedSplitOptions])
 
     Examples
     --------
-    >>> import ibis
-    >>> import pyarrow as pa
     >>> import customer_models.sql as cms
     >>> from customer_models import load_cdnow_transactions
-    >>> tx = load_cdnow_transactions(sample=True)
-    >>> table = ibis.memtable(pa.Table.from_pandas(tx))
+    >>> table = cms.memtable(load_cdnow_transactions(sample=True))
     >>> data = cms.calibration_holdout_split(
     ...     table, value_col="amount", time_unit="W",
     ...     calibration_end="1997-09-30", observation_end="1998-06-30")

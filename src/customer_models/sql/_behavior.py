@@ -85,16 +85,14 @@ def behavior_features(table: Any, **options: Unpack[BehaviorOptions]) -> pd.Data
 
     Examples
     --------
-    >>> import ibis
     >>> import pandas as pd
-    >>> import pyarrow as pa
     >>> import customer_models.sql as cms
     >>> tx = pd.DataFrame({
     ...     "customer_id": [1, 1, 1, 2],
     ...     "date": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-31", "2024-01-06"]),
     ...     "amount": [10.0, 20.0, 30.0, 5.0],
     ... })
-    >>> f = cms.behavior_features(ibis.memtable(pa.Table.from_pandas(tx)))
+    >>> f = cms.behavior_features(cms.memtable(tx))
     >>> f.loc[1, ["n_orders", "aov", "ipt_mean", "spend_trend"]].tolist()
     [3.0, 20.0, 15.0, 10.0]
     """

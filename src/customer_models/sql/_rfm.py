@@ -53,13 +53,11 @@ def rfm_score_expressions(scorer: RFMScorer, table: Any) -> dict[str, Any]:
 
     Examples
     --------
-    >>> import ibis
-    >>> import pyarrow as pa
     >>> import customer_models as cm
-    >>> from customer_models.sql import rfm_score_expressions
+    >>> from customer_models.sql import memtable, rfm_score_expressions
     >>> summary = cm.load_cdnow_summary()
     >>> scorer = cm.RFMScorer().fit(summary)
-    >>> table = ibis.memtable(pa.Table.from_pandas(summary.reset_index()))
+    >>> table = memtable(summary)
     >>> sql = table.select("customer_id", **rfm_score_expressions(scorer, table))
     >>> sql.order_by("customer_id").limit(3).to_pyarrow()["rfm_score"].to_pylist()
     [533, 122, 111]
@@ -119,13 +117,11 @@ def rfm_segment_expression(segmenter: RFMSegmenter, table: Any) -> Any:
 
     Examples
     --------
-    >>> import ibis
-    >>> import pyarrow as pa
     >>> import customer_models as cm
-    >>> from customer_models.sql import rfm_segment_expression
+    >>> from customer_models.sql import memtable, rfm_segment_expression
     >>> summary = cm.load_cdnow_summary()
     >>> segmenter = cm.RFMSegmenter().fit(summary)
-    >>> table = ibis.memtable(pa.Table.from_pandas(summary.reset_index()))
+    >>> table = memtable(summary)
     >>> sql = table.select("customer_id", segment=rfm_segment_expression(segmenter, table))
     >>> sql.order_by("customer_id").limit(2).to_pyarrow()["segment"].to_pylist()
     ['Potential Loyalists', 'Lost']

@@ -208,14 +208,12 @@ def probability_alive_expression(
 
     Examples
     --------
-    >>> import ibis
     >>> import pandas as pd
-    >>> from customer_models.sql import probability_alive_expression
+    >>> from customer_models.sql import memtable, probability_alive_expression
     >>> from customer_models.valuation import BetaGeoModel
     >>> model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="W")
-    >>> import pyarrow as pa
     >>> summary = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 30.4], "T": [38.9, 38.9]})
-    >>> table = ibis.memtable(pa.Table.from_pandas(summary))
+    >>> table = memtable(summary)
     >>> expr = probability_alive_expression(model, table, time_unit="W")
     >>> table.mutate(p_alive=expr.round(4)).to_pyarrow()["p_alive"].to_pylist()
     [1.0, 0.7258]

@@ -51,13 +51,11 @@ def stage_expression(classifier: LifecycleStageClassifier, table: Any, *, time_u
 
     Examples
     --------
-    >>> import ibis
-    >>> import pyarrow as pa
     >>> import customer_models as cm
-    >>> from customer_models.sql import stage_expression
+    >>> from customer_models.sql import memtable, stage_expression
     >>> summary = cm.load_cdnow_summary()
     >>> classifier = cm.LifecycleStageClassifier(method="absolute").fit(summary)
-    >>> table = ibis.memtable(pa.Table.from_pandas(summary.reset_index()))
+    >>> table = memtable(summary)
     >>> stages = table.select("customer_id", stage=stage_expression(classifier, table,
     ...                                                             time_unit="W"))
     >>> stages.order_by("customer_id").limit(3).to_pyarrow()["stage"].to_pylist()
