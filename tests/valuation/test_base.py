@@ -91,6 +91,8 @@ def test_boundary_fit_warns_with_advice():
     with pytest.warns(ConvergenceWarning, match="penalizer_coef") as record:
         model = BetaGeoModel().fit(data)
     assert "time unit" in str(record[0].message)
+    assert str(record[0].message).startswith("BetaGeoModel fit: ")
+    assert record[0].filename == __file__  # stacklevel: the caller's line
     assert not model.convergence_.success
     assert model.convergence_.at_boundary
 

@@ -4,6 +4,7 @@ simulated parameters, the litt column's rules, persistence."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from scipy import optimize
 from scipy.special import betaln, gammaln
 
 from customer_models import (
+    ConvergenceWarning,
     DataValidationError,
     MissingColumnError,
     ParameterError,
@@ -276,3 +278,19 @@ def test_progress_reports_one_step_per_k_and_leaves_the_fit_unchanged(cdnow_litt
     pd.testing.assert_series_equal(model.params_, quiet.params_, check_exact=True)
     with pytest.raises(ParameterError):
         BetaGeoCNBDModel().fit(cdnow_litt, progress="yes")
+
+
+@pytest.mark.parametrize("cls", [BetaGeoCNBDModel, ModifiedBetaGeoCNBDModel])
+def test_convergence_warning_names_the_k_and_points_at_the_caller(cls):
+    # nobody drops out and everybody buys at the same steady rate: the fit runs to a boundary
+    n = 400
+    data = pd.DataFrame(
+        {"frequency": np.full(n, 25), "recency": np.full(n, 49.5), "T": np.full(n, 50.0)}
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = cls(k=1).fit(data)
+    assert [w.category for w in record] == [ConvergenceWarning]
+    assert str(record[0].message).startswith(f"{cls.__name__} fit at k = 1: not converged")
+    assert record[0].filename == __file__
+    assert not model.convergence_.success

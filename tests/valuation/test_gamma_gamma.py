@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -153,8 +155,13 @@ def test_q_at_most_one_warns_and_refuses_the_population_mean():
     x = rng.integers(1, 6, n)
     m = rng.gamma(3.0 * x, 1.0 / (x * nu))
     data = pd.DataFrame({"frequency": x, "monetary_value": m})
-    with pytest.warns(ConvergenceWarning, match="infinite population mean"):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
         model = GammaGammaModel().fit(data)
+    assert [w.category for w in record] == [ConvergenceWarning]
+    assert str(record[0].message).startswith("GammaGammaModel fit: q = 0.6")
+    assert "infinite population mean" in str(record[0].message)
+    assert record[0].filename == __file__  # the caller's line, not the library's
     assert model.params_["q"] < 1
     with pytest.raises(ParameterError, match="infinite"):
         model.population_mean_spend()

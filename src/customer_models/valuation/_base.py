@@ -48,6 +48,9 @@ Optional declarations:
     rules for reuse.
 ``_fit_mask(columns) -> ndarray | None`` (classmethod)
     Rows used for fitting (e.g. Gamma-Gamma uses repeat buyers only). Default: all rows.
+``_fit_columns``, ``_maximize``, ``_fit_warnings``, ``_empty_fit_reason``
+    What a model's ``fit`` does differently (BG/CNBD-k's profile over ``k``, Gamma-Gamma's
+    ``q <= 1`` warning); see :mod:`customer_models.valuation._fit_orchestration`.
 ``_derivatives_kernel`` (staticmethod attribute)
     ``f(params, weights, *columns, hessian=False) -> (ll, grad, hess or None)``, the weighted
     totals on the natural scale, to give the optimizer an analytic Hessian (BG/NBD and MBG/NBD
@@ -76,7 +79,8 @@ Everything else -- ``fit``, ``from_params``, ``log_likelihood``, ``params_``,
 predictions back on the caller's index, ``save`` -- is provided here. Predictions call
 :meth:`ValuationModel._prepare` (validated float arrays + index) and
 :meth:`ValuationModel._wrap` (Series on the input's index, or ndarray for array input); the
-row handling itself is in :mod:`customer_models.valuation._fit_rows` and the fitted state in
+row handling itself is in :mod:`customer_models.valuation._fit_rows`, the steps of ``fit`` in
+:mod:`customer_models.valuation._fit_orchestration` and the fitted state in
 :mod:`customer_models.valuation._fit_result`.
 """
 
@@ -86,33 +90,30 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from customer_models._progress import Progress, check_progress
+from customer_models._progress import check_progress
 from customer_models._validation import (
     check_not_empty,
     check_number,
     check_str,
     require_columns,
 )
-from customer_models.exceptions import ConvergenceWarning, DataValidationError
+from customer_models.exceptions import ConvergenceWarning
 from customer_models.valuation._checks import attrs_time_unit, check_time_unit
-from customer_models.valuation._convergence import diagnose
-from customer_models.valuation._derivatives import (
-    CentralDifferenceDerivatives,
-    CentralDifferenceGradient,
-    Derivatives,
-    blocked_total,
-    complete_likelihood,
-    gradient_derivatives,
+from customer_models.valuation._derivatives import Derivatives, blocked_total, complete_likelihood
+from customer_models.valuation._fit_orchestration import (
+    FitData,
+    FitOutcome,
+    fit_data,
+    loglik_derivatives,
+    maximize_patterns,
 )
-from customer_models.valuation._fit_objective import penalty_scale
 from customer_models.valuation._fit_result import (
-    LOG_BOUND,
     check_param_values,
     estimate_tables,
     information_criteria,
@@ -129,11 +130,13 @@ from customer_models.valuation._fit_rows import (
 )
 from customer_models.valuation._io import save_model
 from customer_models.valuation._kernels import declare_kernels
-from customer_models.valuation._optimize import Coordinates, maximize
+from customer_models.valuation._optimize import Coordinates
 from customer_models.valuation._patterns import Patterns
 from customer_models.valuation._registry import register as register_class
 
 __all__ = ["ValuationModel"]
+
+_V = TypeVar("_V", bound="ValuationModel")
 
 
 class ValuationModel(BaseEstimator):
@@ -199,6 +202,8 @@ class ValuationModel(BaseEstimator):
     _derivatives_kernel: ClassVar[Any] = None
     #: ``{parameter: column}`` for parameters measured in a column's unit (penalty scale).
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {}
+    #: End of the error when no row is left to fit (see ``_fit_orchestration``).
+    _empty_fit_reason: ClassVar[str] = "after selecting the rows the model uses"
 
     def __init_subclass__(
         cls,
@@ -239,25 +244,8 @@ class ValuationModel(BaseEstimator):
 
     @classmethod
     def _loglik_derivatives(cls) -> Derivatives:
-        """Weighted log-likelihood totals, gradient and (optionally) Hessian for fitting.
-
-        ``_derivatives_kernel`` when the model declares one; finite differences of
-        ``_loglik_kernel`` (Hessian included) when the model declares only that; else the
-        sums of ``_loglik_gradient_kernel`` with the Hessian left to finite differences of
-        the gradient.
-        """
-        if cls._derivatives_kernel is not None:
-            return cls._derivatives_kernel
-        gradient = cls._loglik_gradient_kernel
-        if gradient is None:
-            raise NotImplementedError(
-                f"{cls.__name__} declares no likelihood: set _loglik_kernel (per-row "
-                "log-likelihood) or _loglik_gradient_kernel (per-row log-likelihood and "
-                "gradient) on the class."
-            )
-        if isinstance(gradient, CentralDifferenceGradient):
-            return CentralDifferenceDerivatives(gradient.loglik_kernel)
-        return gradient_derivatives(gradient)
+        """Weighted log-likelihood totals, gradient and Hessian (see `loglik_derivatives`)."""
+        return loglik_derivatives(cls)
 
     @classmethod
     def _check_data(cls, columns: Mapping[str, np.ndarray], ids: Any, what: str) -> None:
@@ -266,6 +254,18 @@ class ValuationModel(BaseEstimator):
     @classmethod
     def _fit_mask(cls, columns: Mapping[str, np.ndarray]) -> np.ndarray | None:
         return None
+
+    def _fit_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Columns ``fit`` reads, and those of its patterns (see ``_fit_orchestration``)."""
+        return self.required_columns, self.required_columns
+
+    def _maximize(self, data: FitData, penalizer: float, progress: Any) -> FitOutcome:
+        """Maximise the likelihood on ``data`` (default: L-BFGS-B, then Newton steps)."""
+        return maximize_patterns(self, data, penalizer, progress)
+
+    def _fit_warnings(self) -> list[str]:
+        """ConvergenceWarning messages about the fitted estimates (default: none)."""
+        return []
 
     @classmethod
     def _check_columns(cls, present: pd.Index, needed: tuple[str, ...]) -> None:
@@ -305,12 +305,19 @@ class ValuationModel(BaseEstimator):
     def _wrap(values: np.ndarray, index: pd.Index | None, name: str) -> pd.Series | np.ndarray:
         return wrap(values, index, name)
 
+    def _weighted_rows(
+        self, X: Any, sample_weight: Any, names: tuple[str, ...], *, check_unit: bool
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Validate the columns ``names`` of ``X``; return them and the per-row weights."""
+        columns, index = self._prepare(X, what="data", columns=names, check_unit=check_unit)
+        n_rows = next(iter(columns.values())).size
+        return columns, self._weights(X, sample_weight, n_rows, row_ids(index, n_rows))
+
     def _patterns(self, X: Any, sample_weight: Any, *, check_unit: bool) -> Patterns:
         """Validate ``X``; return the rows the likelihood uses as weighted distinct patterns."""
-        columns, index = self._prepare(X, what="data", check_unit=check_unit)
-        n_rows = next(iter(columns.values())).size
-        w = self._weights(X, sample_weight, n_rows, row_ids(index, n_rows))
-        arrays = tuple(columns[c] for c in self.required_columns)
+        names = self.required_columns
+        columns, w = self._weighted_rows(X, sample_weight, names, check_unit=check_unit)
+        arrays = tuple(columns[c] for c in names)
         return weighted_patterns(arrays, w, self._fit_mask(columns))
 
     # ------------------------------------------------------------------ fitted state
@@ -390,25 +397,32 @@ class ValuationModel(BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(
-        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
-    ) -> ValuationModel:
+        self: _V, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
+    ) -> _V:
         """Fit the model by maximum likelihood.
+
+        Rows the model cannot use (e.g. Gamma-Gamma's customers without valid spend) and rows
+        of weight 0 are left out; ``n_customers_`` counts the rows used. A model's class
+        docstring says what else its fit does (e.g. BG/CNBD-k chooses ``k`` by profiling).
 
         Parameters
         ----------
         X : pandas.DataFrame
             One row per customer (or per pattern, with ``sample_weight``) holding the
-            model's ``required_columns``. Polars and Arrow tables are converted.
+            model's ``required_columns`` (for BG/CNBD-k, ``log_interpurchase_sum`` too unless
+            ``k = 1``). Polars and Arrow tables are converted.
         y : None
             Unused (the summary holds everything); there for scikit-learn's ``Pipeline``.
         sample_weight : None, str or array-like
             Per-row counts: a column name of ``X`` or an array. Identical rows are
             compressed into weighted patterns automatically anyway.
         progress : bool, tqdm-compatible class or callable, optional
-            Report the optimizer's iterations (L-BFGS-B iterations and Newton steps) as
-            they happen: ``True`` for a tqdm bar, a tqdm-compatible class, or a callable
-            ``progress(done, total, desc)``; ``total`` is None (the count is not known in
-            advance). Silent by default; the fit is the same either way.
+            Report the fit's steps as they happen: ``True`` for a tqdm bar, a tqdm-compatible
+            class, or a callable ``progress(done, total, desc)``. The steps are the
+            optimizer's iterations (L-BFGS-B iterations and Newton steps), with ``total``
+            None (the count is not known in advance); BG/CNBD-k: one step per ``k`` profiled,
+            with ``total`` the most values the profile may try. Silent by default; the fit is
+            the same either way.
 
         Returns
         -------
@@ -418,46 +432,21 @@ class ValuationModel(BaseEstimator):
         -----
         ConvergenceWarning
             When the optimizer failed, did not move from its start, ran a parameter towards 0
-            or infinity, or the Hessian is not positive definite; the message says what to try.
+            or infinity, or the Hessian is not positive definite (BG/CNBD-k: the fit at the
+            chosen ``k``); the message says what to try. Also when the estimates make a
+            model quantity undefined: Gamma-Gamma's ``q <= 1`` (infinite population mean).
         """
         penalizer = check_number(self.penalizer_coef, "penalizer_coef", low=0.0)
         check_str(self.time_unit, "time_unit", allow_none=True)
         check_progress(progress)
-        cols, pw = self._patterns(X, sample_weight, check_unit=False)[:2]  # not the row map
-        n_total = float(pw.sum())
-        if not n_total > 0:
-            raise DataValidationError(
-                f"{type(self).__name__}: no rows left to fit after selecting the rows the "
-                "model uses.",
-                rule="rows to fit",
-                n_rows=0,
-            )
-        derivatives = self._loglik_derivatives()
-        theta0 = np.log(np.clip(self._initial_params(cols, pw), 1e-8, 1e8))
-        with Progress(progress, None, f"{type(self).__name__}.fit iterations") as bar:
-            result = maximize(
-                derivatives,
-                cols,
-                pw,
-                theta0,
-                penalizer=penalizer,
-                bound=LOG_BOUND,
-                coordinates=self._optimizer_coordinates(),
-                penalty_scale=penalty_scale(
-                    self.param_names, self._penalty_scale_columns, self.required_columns, cols, pw
-                ),
-                on_step=bar.advance if progress else None,
-            )
-        params = np.exp(result.theta)
-        ll_total = blocked_total(self._loglik_kernel, params, pw, cols)  # bounded memory
-        covariance, report = diagnose(
-            self.param_names, result, theta0, n_total, log_bound=LOG_BOUND
-        )
-        self._set_result(params, covariance=covariance, log_likelihood=ll_total, n=n_total)
+        data = fit_data(self, X, sample_weight)
+        outcome = self._maximize(data, penalizer, progress)
+        params, covariance, ll = outcome.params, outcome.covariance, outcome.log_likelihood
+        self._set_result(params, covariance=covariance, log_likelihood=ll, n=data.n)
         self.time_unit_ = self.time_unit if self.time_unit is not None else attrs_time_unit(X)
-        self.convergence_ = report
-        if not report.success:
-            message = f"{type(self).__name__} fit: {report.message}"
+        self.convergence_ = report = outcome.report
+        problems = [] if report.success else [f"{outcome.warning_prefix}: {report.message}"]
+        for message in [*problems, *self._fit_warnings()]:
             warnings.warn(message, ConvergenceWarning, stacklevel=2)
         return self
 

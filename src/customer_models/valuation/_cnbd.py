@@ -13,7 +13,6 @@ likelihood only through a constant ``(k - 1) sum(litt)``.
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -22,22 +21,17 @@ import pandas as pd
 from scipy.special import gammaln
 
 from customer_models._inter_purchase import LOG_INTERPURCHASE_COLUMN
-from customer_models._progress import Progress, check_progress
-from customer_models._validation import check_number, check_rule, check_str
-from customer_models.exceptions import (
-    ConvergenceWarning,
-    DataValidationError,
-    MissingColumnError,
-    ParameterError,
-)
+from customer_models._progress import Progress
+from customer_models._validation import check_rule
+from customer_models.exceptions import MissingColumnError, ParameterError
 from customer_models.valuation import _cnbd_likelihood, _cnbd_predictions
-from customer_models.valuation._checks import attrs_time_unit, check_frequency_recency
+from customer_models.valuation._checks import check_frequency_recency
 from customer_models.valuation._cnbd_likelihood import fixed_k_gradient_kernel
 from customer_models.valuation._convergence import diagnose
 from customer_models.valuation._derivatives import gradient_derivatives
 from customer_models.valuation._fit_objective import penalty_scale
+from customer_models.valuation._fit_orchestration import FitData, FitOutcome
 from customer_models.valuation._fit_result import LOG_BOUND
-from customer_models.valuation._fit_rows import row_ids, weighted_patterns
 from customer_models.valuation._optimize import dot, maximize
 from customer_models.valuation._purchase import PurchaseModel
 
@@ -132,6 +126,14 @@ class BetaGeoCNBDModel(
     :mod:`customer_models.valuation._cnbd_predictions`), not BTYDplus' bias-corrected
     approximation. Where ``k`` runs to ``max_k``, raise ``max_k``.
 
+    **Fitting.** ``fit`` reads ``frequency``, ``recency``, ``T`` and, unless ``k = 1``,
+    ``log_interpurchase_sum``. Unless ``k`` is given it profiles the likelihood over ``k = 1,
+    2, ..., max_k``, fitting the other four parameters at each ``k``, and stops once the
+    penalized likelihood fell twice in a row (BTYDplus' rule); the best ``k`` is kept and
+    ``profile_`` lists every ``k`` tried. ``progress`` reports one step per ``k`` fitted
+    (``total`` is the most values the profile may try), and the ConvergenceWarning is about
+    the fit at the chosen ``k`` ("BetaGeoCNBDModel fit at k = 2: ...").
+
     References
     ----------
     Platzer, M. and Reutterer, T. (2016), "Ticking away the moments: timing regularity helps
@@ -151,6 +153,7 @@ class BetaGeoCNBDModel(
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0, 1.0)
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T"}
     _modified: ClassVar[bool] = False
+    _empty_fit_reason: ClassVar[str] = "(every weight is 0)"
 
     def __init__(
         self,
@@ -233,52 +236,19 @@ class BetaGeoCNBDModel(
         assert max_k is not None
         return [k] if k is not None else list(range(1, max_k + 1))
 
-    def fit(
-        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
-    ) -> BetaGeoCNBDModel:
-        """Fit by maximum likelihood, choosing ``k`` by profiling unless it is given.
+    def _fit_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        # the litt enters the likelihood only through its total: patterns on the history
+        return (_HISTORY if self._candidates() == [1] else _WITH_LITT), _HISTORY
 
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            ``frequency``, ``recency``, ``T`` and (unless ``k=1``) ``log_interpurchase_sum``.
-        y : None
-            Unused.
-        sample_weight : None, str or array-like
-            Per-row counts (a column name of ``X`` or an array).
-        progress : bool, tqdm-compatible class or callable, optional
-            Report one step per ``k`` fitted (``True`` for a tqdm bar, a tqdm-compatible
-            class, or a callable ``progress(done, total, desc)``; ``total`` is the most
-            values the profile may try). Silent by default; the fit is the same either way.
-
-        Returns
-        -------
-        self
-
-        Warns
-        -----
-        ConvergenceWarning
-            When the fit at the chosen ``k`` did not converge cleanly.
-        """
-        penalizer = check_number(self.penalizer_coef, "penalizer_coef", low=0.0)
-        check_str(self.time_unit, "time_unit", allow_none=True)
-        check_progress(progress)
+    def _maximize(self, data: FitData, penalizer: float, progress: Any) -> FitOutcome:
+        """Profile the likelihood over the candidate ``k`` (see Notes); set ``profile_``."""
         candidates = self._candidates()
-        names = _HISTORY if candidates == [1] else _WITH_LITT
-        columns, index = self._prepare(X, what="data", columns=names, check_unit=False)
-        n_rows = columns["frequency"].size
-        w = self._weights(X, sample_weight, n_rows, row_ids(index, n_rows))
-        patterns = weighted_patterns(tuple(columns[c] for c in _HISTORY), w, None)
-        cols, pw = patterns.columns, patterns.weights
-        n_total = float(pw.sum())
-        if not n_total > 0:
-            raise DataValidationError(
-                f"{type(self).__name__}: no rows left to fit (every weight is 0).",
-                rule="rows to fit",
-                n_rows=0,
-            )
+        columns, w = data.columns, data.weights
+        cols, pw = data.patterns.columns, data.patterns.weights
+        n_total = data.n
         positive = w > 0
-        litt_total = dot(w[positive], columns[names[-1]][positive]) if names == _WITH_LITT else 0.0
+        litt = columns.get(LOG_INTERPURCHASE_COLUMN)
+        litt_total = 0.0 if litt is None else dot(w[positive], litt[positive])
         x_total = dot(w[positive], columns["frequency"][positive])
         scale = penalty_scale(_FREE, self._penalty_scale_columns, _HISTORY, cols, pw)
         mean_x = max(dot(pw, cols[0]) / n_total, 0.1)
@@ -317,19 +287,11 @@ class BetaGeoCNBDModel(
             covariance = np.zeros((5, 5))
             covariance[1:, 1:] = cov4  # k is held at its value: no variance
         values = np.r_[float(k), np.exp(result.theta)]
-        self._set_result(values, covariance=covariance, log_likelihood=ll, n=n_total)
-        self.time_unit_ = self.time_unit if self.time_unit is not None else attrs_time_unit(X)
-        self.convergence_ = report
         self.profile_ = pd.DataFrame(
             rows, columns=["k", "log_likelihood", *_FREE, "converged"]
         ).set_index("k")
-        if not report.success:
-            warnings.warn(
-                f"{type(self).__name__} fit at k = {k}: {report.message}",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return self
+        prefix = f"{type(self).__name__} fit at k = {k}"
+        return FitOutcome(values, covariance, ll, report, prefix)
 
 
 class ModifiedBetaGeoCNBDModel(

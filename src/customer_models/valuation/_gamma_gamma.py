@@ -7,7 +7,6 @@ Kernels are plain numpy functions of ``params = (p, q, v)`` and per-row arrays `
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, polygamma
 
-from customer_models.exceptions import ConvergenceWarning, ParameterError
+from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._checks import check_frequency
 from customer_models.valuation._kernels import kernel
@@ -251,11 +250,12 @@ class GammaGammaModel(ValuationModel):
     purchase process, so it pairs with any purchase model for CLV.
 
     Data: ``frequency`` (repeat transactions ``x``) and ``monetary_value`` (the mean value
-    ``m`` of those repeat transactions). **Only customers with frequency > 0 are used to fit**
-    (a customer without repeat purchases has no observed repeat spend); rows with frequency 0
-    are skipped, so the whole customer summary can be passed as it is, and
-    ``n_customers_`` counts the repeat buyers actually used. Repeat buyers need
-    ``monetary_value > 0``.
+    ``m`` of those repeat transactions). **Only customers with valid spend are used to fit**:
+    repeat purchases (frequency > 0) whose mean value is positive (monetary_value > 0). The
+    others carry no information about spend per purchase and are skipped: one-time buyers
+    (no observed repeat spend), and repeat buyers whose repeat purchases are worth 0 (a $0
+    order) or net to <= 0 after refunds. So the whole customer summary can be passed as it
+    is, and ``n_customers_`` says how many customers the fit used.
 
     Parameters
     ----------
@@ -275,7 +275,8 @@ class GammaGammaModel(ValuationModel):
     -----
     ConvergenceWarning
         When the fit gives ``q <= 1``: the population mean spend ``p v / (q - 1)`` is then
-        infinite and :meth:`expected_spend` refuses customers without repeat purchases.
+        infinite and :meth:`expected_spend` refuses customers without repeat purchases. Also
+        when the optimizer had trouble (see :meth:`ValuationModel.fit`).
 
     Notes
     -----
@@ -334,43 +335,9 @@ class GammaGammaModel(ValuationModel):
         # customers are valued at the population mean (see expected_spend), never refused.
         return np.asarray((columns["frequency"] > 0) & (columns["monetary_value"] > 0))
 
-    def fit(
-        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
-    ) -> GammaGammaModel:
-        """Fit on the customers of ``data`` with valid spend, by maximum likelihood.
-
-        Customers with valid spend have repeat purchases (frequency > 0) whose mean value is
-        positive (monetary_value > 0). The others carry no information about spend per
-        purchase and are skipped: one-time buyers, and repeat buyers whose repeat purchases
-        are worth 0 (a $0 order) or net to <= 0 after refunds. ``n_customers_`` says how
-        many customers the fit used.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            ``frequency`` and ``monetary_value`` per customer.
-        y, sample_weight, progress
-            As for every valuation model (see :meth:`ValuationModel.fit`): ``y`` unused,
-            per-row counts, reports of the optimizer's iterations.
-
-        Returns
-        -------
-        self
-
-        Warns
-        -----
-        ConvergenceWarning
-            When the optimizer had trouble, or when ``q <= 1`` (infinite population mean).
-        """
-        super().fit(X, sample_weight=sample_weight, progress=progress)
+    def _fit_warnings(self) -> list[str]:
         q = float(self.params_["q"])
-        if q <= 1.0:
-            warnings.warn(
-                f"GammaGammaModel fit: {_infinite_mean_message(q)}",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return self
+        return [f"GammaGammaModel fit: {_infinite_mean_message(q)}"] if q <= 1.0 else []
 
     def population_mean_spend(self) -> float:
         """Mean spend per transaction across customers, ``p v / (q - 1)``.
