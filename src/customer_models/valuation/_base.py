@@ -48,7 +48,7 @@ Optional declarations:
     rules for reuse.
 ``_fit_mask(columns) -> ndarray | None`` (classmethod)
     Rows used for fitting (e.g. Gamma-Gamma uses repeat buyers only). Default: all rows.
-``_fit_columns``, ``_maximize``, ``_fit_warnings``, ``_empty_fit_reason``
+``_fit_columns``, ``_row_totals``, ``_maximize``, ``_fit_warnings``
     What a model's ``fit`` does differently (BG/CNBD-k's profile over ``k``, Gamma-Gamma's
     ``q <= 1`` warning); see :mod:`customer_models.valuation._fit_orchestration`.
 ``_derivatives_kernel`` (staticmethod attribute)
@@ -106,13 +106,7 @@ from customer_models._validation import (
 from customer_models.exceptions import ConvergenceWarning
 from customer_models.valuation._checks import attrs_time_unit, check_time_unit
 from customer_models.valuation._derivatives import Derivatives, blocked_total, complete_likelihood
-from customer_models.valuation._fit_orchestration import (
-    FitData,
-    FitOutcome,
-    fit_data,
-    loglik_derivatives,
-    maximize_patterns,
-)
+from customer_models.valuation._fit_orchestration import FitHooks, fit_data, loglik_derivatives
 from customer_models.valuation._fit_result import (
     check_param_values,
     estimate_tables,
@@ -139,7 +133,7 @@ __all__ = ["ValuationModel"]
 _V = TypeVar("_V", bound="ValuationModel")
 
 
-class ValuationModel(BaseEstimator):
+class ValuationModel(FitHooks, BaseEstimator):
     """Base class of the buy-till-you-die valuation models (maximum likelihood).
 
     Subclasses declare their parameters, columns and likelihood kernels (see the module
@@ -202,8 +196,6 @@ class ValuationModel(BaseEstimator):
     _derivatives_kernel: ClassVar[Any] = None
     #: ``{parameter: column}`` for parameters measured in a column's unit (penalty scale).
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {}
-    #: End of the error when no row is left to fit (see ``_fit_orchestration``).
-    _empty_fit_reason: ClassVar[str] = "after selecting the rows the model uses"
 
     def __init_subclass__(
         cls,
@@ -254,18 +246,6 @@ class ValuationModel(BaseEstimator):
     @classmethod
     def _fit_mask(cls, columns: Mapping[str, np.ndarray]) -> np.ndarray | None:
         return None
-
-    def _fit_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Columns ``fit`` reads, and those of its patterns (see ``_fit_orchestration``)."""
-        return self.required_columns, self.required_columns
-
-    def _maximize(self, data: FitData, penalizer: float, progress: Any) -> FitOutcome:
-        """Maximise the likelihood on ``data`` (default: L-BFGS-B, then Newton steps)."""
-        return maximize_patterns(self, data, penalizer, progress)
-
-    def _fit_warnings(self) -> list[str]:
-        """ConvergenceWarning messages about the fitted estimates (default: none)."""
-        return []
 
     @classmethod
     def _check_columns(cls, present: pd.Index, needed: tuple[str, ...]) -> None:

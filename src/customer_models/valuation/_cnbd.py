@@ -153,7 +153,6 @@ class BetaGeoCNBDModel(
     _default_initial_params: ClassVar[tuple[float, ...]] = (1.0, 1.0, 1.0, 1.0, 1.0)
     _penalty_scale_columns: ClassVar[Mapping[str, str]] = {"alpha": "T"}
     _modified: ClassVar[bool] = False
-    _empty_fit_reason: ClassVar[str] = "(every weight is 0)"
 
     def __init__(
         self,
@@ -240,16 +239,21 @@ class BetaGeoCNBDModel(
         # the litt enters the likelihood only through its total: patterns on the history
         return (_HISTORY if self._candidates() == [1] else _WITH_LITT), _HISTORY
 
+    def _row_totals(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, float]:
+        # the (k - 1) sum log t_j and the log Gamma(k) x terms of the likelihood, per row
+        positive = weights > 0
+        litt = columns.get(LOG_INTERPURCHASE_COLUMN)
+        return {
+            "litt": 0.0 if litt is None else dot(weights[positive], litt[positive]),
+            "frequency": dot(weights[positive], columns["frequency"][positive]),
+        }
+
     def _maximize(self, data: FitData, penalizer: float, progress: Any) -> FitOutcome:
         """Profile the likelihood over the candidate ``k`` (see Notes); set ``profile_``."""
         candidates = self._candidates()
-        columns, w = data.columns, data.weights
         cols, pw = data.patterns.columns, data.patterns.weights
         n_total = data.n
-        positive = w > 0
-        litt = columns.get(LOG_INTERPURCHASE_COLUMN)
-        litt_total = 0.0 if litt is None else dot(w[positive], litt[positive])
-        x_total = dot(w[positive], columns["frequency"][positive])
+        litt_total, x_total = data.totals["litt"], data.totals["frequency"]
         scale = penalty_scale(_FREE, self._penalty_scale_columns, _HISTORY, cols, pw)
         mean_x = max(dot(pw, cols[0]) / n_total, 0.1)
         mean_T = max(dot(pw, cols[2]) / n_total, 1e-3)

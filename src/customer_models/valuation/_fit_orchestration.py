@@ -2,7 +2,7 @@
 
 ``fit`` validates its arguments, reads the data with :func:`fit_data`, hands it to the
 model's ``_maximize`` hook, stores the :class:`FitOutcome` and warns. A model changes what
-differs through these hooks (declared on the class; the defaults are in ``_base``):
+differs through these hooks (declared on the class; the defaults are :class:`FitHooks`'):
 
 ``_fit_columns() -> (read, patterns)``
     The columns ``fit`` reads and validates, and those whose distinct rows are the patterns
@@ -12,8 +12,10 @@ differs through these hooks (declared on the class; the defaults are in ``_base`
 ``_fit_mask(columns) -> ndarray | None`` (classmethod)
     The rows the model can use (Gamma-Gamma: the customers with valid spend); rows of weight
     0 are left out too.
-``_empty_fit_reason`` : str (class attribute)
-    The end of the error message when no row is left to fit.
+``_row_totals(columns, weights) -> dict``
+    Weighted sums over the rows read that ``_maximize`` needs beyond the patterns (BG/CNBD-k:
+    the sums of ``log_interpurchase_sum`` and of ``frequency``); the per-row columns are not
+    kept during the maximisation. Default: none.
 ``_maximize(data, penalizer, progress) -> FitOutcome``
     The maximisation itself. Default :func:`maximize_patterns` (L-BFGS-B then Newton steps,
     see :mod:`customer_models.valuation._optimize`); BG/CNBD-k profiles the likelihood over
@@ -26,7 +28,7 @@ differs through these hooks (declared on the class; the defaults are in ``_base`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -46,23 +48,29 @@ from customer_models.valuation._fit_rows import weighted_patterns
 from customer_models.valuation._optimize import maximize
 from customer_models.valuation._patterns import Patterns
 
-__all__ = ["FitData", "FitOutcome", "fit_data", "loglik_derivatives", "maximize_patterns"]
+__all__ = [
+    "FitData",
+    "FitHooks",
+    "FitOutcome",
+    "fit_data",
+    "loglik_derivatives",
+    "maximize_patterns",
+]
 
 
 @dataclass(frozen=True)
 class FitData:
-    """The data of one fit: validated columns, row weights and the weighted patterns.
+    """The data of one fit: the weighted patterns and the row totals ``_maximize`` uses.
 
-    ``columns`` are the columns read (``_fit_columns()[0]``) and ``weights`` the per-row
-    weights, both over every input row; ``patterns`` are the distinct rows of the columns
-    ``names`` (``_fit_columns()[1]``) among the rows used, and ``n`` their total weight (> 0).
+    ``patterns`` are the distinct rows of the columns ``names`` (``_fit_columns()[1]``) among
+    the rows used, ``n`` their total weight (> 0), and ``totals`` the model's
+    ``_row_totals`` over every row read.
     """
 
-    columns: dict[str, np.ndarray]
-    weights: np.ndarray
     names: tuple[str, ...]
     patterns: Patterns
     n: float
+    totals: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -89,11 +97,33 @@ def fit_data(model: Any, X: Any, sample_weight: Any) -> FitData:
     n_total = float(patterns.weights.sum())
     if not n_total > 0:
         raise DataValidationError(
-            f"{type(model).__name__}: no rows left to fit {model._empty_fit_reason}.",
+            f"{type(model).__name__}: no rows left to fit after selecting the rows the model uses.",
             rule="rows to fit",
             n_rows=0,
         )
-    return FitData(columns, w, names, patterns, n_total)
+    return FitData(names, patterns, n_total, model._row_totals(columns, w))
+
+
+class FitHooks:
+    """The hooks of ``fit`` with their defaults: a base of ``ValuationModel`` (see above)."""
+
+    required_columns: ClassVar[tuple[str, ...]]
+
+    def _fit_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Columns ``fit`` reads, and those of its patterns (default ``required_columns``)."""
+        return self.required_columns, self.required_columns
+
+    def _row_totals(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, float]:
+        """Weighted sums over the rows read that ``_maximize`` needs (default none)."""
+        return {}
+
+    def _maximize(self, data: FitData, penalizer: float, progress: Any) -> FitOutcome:
+        """Maximise the likelihood on ``data`` (default: L-BFGS-B, then Newton steps)."""
+        return maximize_patterns(self, data, penalizer, progress)
+
+    def _fit_warnings(self) -> list[str]:
+        """ConvergenceWarning messages about the fitted estimates (default: none)."""
+        return []
 
 
 def loglik_derivatives(cls: Any) -> Derivatives:
