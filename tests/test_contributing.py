@@ -101,6 +101,16 @@ def test_contributing_page_names_every_house_kernel_name():
     assert missing == []
 
 
+def test_contributing_page_names_every_fit_hook():
+    """Every hook of FitHooks (what a model's fit may declare) is on docs/contributing.md."""
+    from customer_models.valuation._fit_orchestration import FitHooks
+
+    hooks = [name for name in vars(FitHooks) if name.startswith("_") and not name.startswith("__")]
+    assert len(hooks) == 4
+    missing = [name for name in hooks if f"`{name}(" not in PAGE.read_text()]
+    assert missing == []
+
+
 def test_kernels_keyword_refuses_a_hook_declared_twice():
     import numpy as np
     import pytest
