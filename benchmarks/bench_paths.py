@@ -1439,6 +1439,7 @@ SQL_COVERED = {
         "rfm_segment_expression",
         "stage_expression",
         "behavior_features",
+        "memtable",
     )
 }
 
@@ -1697,6 +1698,19 @@ def sql_cases(data: Data, summary: pd.DataFrame, state: dict[str, Any]) -> list[
             lambda: cm.behavior_features(tx),
             lambda o, f: verdict(max_rel(o["aov"].sort_index(), f["aov"].sort_index()), 1e-9),
             len(tx),
+        ),
+        Case(
+            "sql.memtable (summary, counted in DuckDB)",
+            lambda: cms.memtable(summary).count().to_pyarrow().as_py(),
+            "ibis.memtable(pa.Table.from_pandas(summary.reset_index()))",
+            lambda: (
+                ibis.memtable(pa.Table.from_pandas(summary.reset_index(), preserve_index=False))
+                .count()
+                .to_pyarrow()
+                .as_py()
+            ),
+            lambda o, f: "ok" if o == f == n else f"DIFF {o} vs {f}",
+            n,
         ),
         Case(
             "sql.write_scores (DuckDB, 1 column)",
