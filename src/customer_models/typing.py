@@ -29,10 +29,14 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from customer_models._progress import ProgressLike
+
 __all__ = [
     "DateLike",
     "FittedPurchaseModel",
     "FittedSpendModel",
+    "ProgressLike",
+    "RandomStateLike",
     "SupportsProbabilityAlive",
     "SupportsSurvival",
 ]
@@ -40,6 +44,10 @@ __all__ = [
 #: A date or an instant: ``"1997-09-30"``, :class:`datetime.date`, :class:`datetime.datetime`,
 #: :class:`numpy.datetime64`, :class:`pandas.Timestamp` or :class:`pandas.Period`.
 DateLike: TypeAlias = str | datetime.date | np.datetime64 | pd.Timestamp | pd.Period
+
+#: A seed: None, an integer in [0, 2**32), or a numpy Generator or RandomState (whose stream
+#: seeds a new Generator).
+RandomStateLike: TypeAlias = int | np.random.Generator | np.random.RandomState | None
 
 #: What a model method returns per customer: a Series on the data's index (an ndarray for
 #: array input).
