@@ -27,6 +27,8 @@ from customer_models._transactions import (
 if TYPE_CHECKING:  # Python 3.10 has them only in typing_extensions; annotations stay strings
     from typing_extensions import Required
 
+    from customer_models.typing import DateLike
+
 __all__ = [
     "ParsedSplitOptions",
     "ParsedSummaryOptions",
@@ -47,7 +49,7 @@ class SummaryOptions(TypedDict, total=False):
     value_col: str | None
     freq: str
     time_unit: str | None
-    observation_end: Any
+    observation_end: DateLike | None
     include_first_transaction: bool
     refunds: RefundPolicy
 
@@ -55,7 +57,7 @@ class SummaryOptions(TypedDict, total=False):
 class SplitOptions(SummaryOptions, total=False):
     """The keywords of every engine's ``calibration_holdout_split``."""
 
-    calibration_end: Required[Any]
+    calibration_end: Required[DateLike]
 
 
 class _ParsingOptions(TypedDict, total=False):

@@ -8,7 +8,7 @@ period, distinct purchase periods and spend; this module turns them into the sum
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ from customer_models._transactions import RefundPolicy
 from customer_models._validation import check_bool
 from customer_models.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    from customer_models.typing import DateLike
+
 __all__ = ["TIME_UNIT_DAYS", "calibration_holdout_split", "rfm_summary", "with_time_unit"]
 
 
@@ -45,7 +48,7 @@ def rfm_summary(
     value_col: str | None = None,
     freq: str = "D",
     time_unit: str | None = None,
-    observation_end: Any = None,
+    observation_end: DateLike | None = None,
     include_first_transaction: bool = False,
     refunds: RefundPolicy = "error",
     date_format: str | None = None,
@@ -181,8 +184,8 @@ def rfm_summary(
 def calibration_holdout_split(
     transactions: Any,
     *,
-    calibration_end: Any,
-    observation_end: Any = None,
+    calibration_end: DateLike,
+    observation_end: DateLike | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
     value_col: str | None = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,11 @@ from customer_models.churn._pipelines import (
     numeric_object,
 )
 from customer_models.exceptions import DataValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+    from customer_models.typing import RandomStateLike
 
 __all__ = ["ChurnClassifier"]
 
@@ -163,8 +168,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     calibration: Literal["auto", "sigmoid", "isotonic", "none"] = "auto"
     max_categories: int = 30
     n_repeats: int = 2
-    random_state: Any = 0
-    pos_label: Any = None
+    random_state: RandomStateLike | np.integer = 0
+    pos_label: Hashable | None = None
     progress: ProgressLike = None
 
     def __sklearn_tags__(self) -> Any:

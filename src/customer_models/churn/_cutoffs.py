@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,10 +13,25 @@ from customer_models._time import US_PER_DAY, us_to_datetime
 from customer_models._transactions import TransactionLog
 from customer_models.exceptions import DataValidationError, ParameterError
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from customer_models.typing import DateLike
+
+    #: A duration: a number of days, or what :class:`pandas.Timedelta` reads ("90D", a
+    #: timedelta, a numpy timedelta64, a pandas tick offset).
+    DurationLike: TypeAlias = (
+        float | np.integer | np.floating | str | _dt.timedelta | np.timedelta64 | pd.offsets.Tick
+    )
+    #: One cut-off day, or several (a list, an Index, a Series or an array of them).
+    CutoffsLike: TypeAlias = (
+        DateLike | Sequence[DateLike] | pd.Index | pd.Series | np.ndarray | None
+    )
+
 __all__ = ["check_cutoffs", "cutoff_list", "duration_us"]
 
 
-def duration_us(value: Any, name: str) -> int:
+def duration_us(value: DurationLike, name: str) -> int:
     """Return a positive duration in µs: numbers are days, else what pd.Timedelta reads.
 
     Examples
@@ -44,7 +59,7 @@ def duration_us(value: Any, name: str) -> int:
     return int(delta.to_timedelta64().astype("timedelta64[us]").astype(np.int64))
 
 
-def cutoff_list(cutoff: Any) -> tuple[list[Any], bool]:
+def cutoff_list(cutoff: CutoffsLike) -> tuple[list[Any], bool]:
     """Return the cutoffs as a list and whether a list (stacked output) was asked for.
 
     Examples
@@ -72,7 +87,7 @@ def check_cutoffs(
     cutoff_us: list[int],
     *,
     horizon_us: int | None,
-    observation_end: Any,
+    observation_end: DateLike | None,
 ) -> None:
     """Refuse duplicated cutoffs, cutoffs before every purchase and labels past the data.
 

@@ -8,7 +8,7 @@ label looks at the purchases in the horizon after it, and the attributes are joi
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,10 @@ from customer_models.churn._features import churn_labels, features_at
 from customer_models.churn._history import Reading, read_log, sort_history
 from customer_models.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    from customer_models.churn._cutoffs import CutoffsLike, DurationLike
+    from customer_models.typing import DateLike
+
 __all__ = ["churn_dataset", "churn_features"]
 
 
@@ -30,15 +34,15 @@ __all__ = ["churn_dataset", "churn_features"]
 def churn_dataset(
     transactions: Any,
     *,
-    as_of: Any,
-    horizon: Any,
+    as_of: CutoffsLike,
+    horizon: DurationLike,
     attributes: pd.DataFrame | pd.Series | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
     value_col: str | None = None,
     channel_col: str | None = None,
-    trend_window: Any = None,
-    observation_end: Any = None,
+    trend_window: DurationLike | None = None,
+    observation_end: DateLike | None = None,
     on_missing_attributes: Literal["raise", "nan"] = "raise",
     refunds: RefundPolicy = "error",
     date_format: str | None = None,
@@ -162,10 +166,10 @@ def _build(
     transactions: Any,
     reading: Reading,
     attributed: tuple[pd.DataFrame | pd.Series | None, str],
-    as_of: Any,
-    horizon: Any,
-    trend_window: Any,
-    observation_end: Any,
+    as_of: CutoffsLike,
+    horizon: DurationLike | None,
+    trend_window: DurationLike | None,
+    observation_end: DateLike | None,
 ) -> tuple[pd.DataFrame, pd.Series | None]:
     """Features at each ``as_of`` day, and the labels when a ``horizon`` is given.
 
@@ -217,8 +221,8 @@ def _stacked_index(ids: pd.Index, cutoff_us: int, tz: Any) -> pd.MultiIndex:
 def churn_features(
     transactions: Any,
     *,
-    as_of: Any = None,
-    trend_window: Any = None,
+    as_of: CutoffsLike = None,
+    trend_window: DurationLike | None = None,
     attributes: pd.DataFrame | pd.Series | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",

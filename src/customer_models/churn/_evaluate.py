@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,11 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 
 from customer_models._validation import check_number, check_numbers, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["ChurnEvaluation", "check_churn_probability", "evaluate_churn"]
 
@@ -84,7 +89,7 @@ def _plain(label: Any) -> Any:
 
 
 def resolve_pos_label(
-    classes: Any, pos_label: Any = None, *, name: Any = None, what: str = "y"
+    classes: Any, pos_label: Hashable | None = None, *, name: Any = None, what: str = "y"
 ) -> Any:
     """Return the label of two ``classes`` that means "churned", refusing to guess.
 
@@ -274,11 +279,11 @@ def check_churn_probability(p: np.ndarray, ids: Any, *, what: str) -> None:
 
 
 def evaluate_churn(
-    y_true: Any,
-    churn_probability: Any,
+    y_true: ArrayLike,
+    churn_probability: ArrayLike,
     *,
     n_bins: int = 10,
-    pos_label: Any = None,
+    pos_label: Hashable | None = None,
 ) -> ChurnEvaluation:
     """Score churn probabilities against observed churn.
 

@@ -5,7 +5,7 @@ Both functions are vectorized: no Python loop runs per customer or per group.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,11 @@ from customer_models._time import (
 from customer_models._transactions import read_with
 from customer_models._validation import as_one_column, check_choice, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from customer_models.typing import DateLike
 
 __all__ = ["cohort_retention", "kaplan_meier"]
 
@@ -58,10 +63,10 @@ def _event_flags(churned: pd.Series, ids: Any) -> np.ndarray:
 
 @polars_out
 def kaplan_meier(
-    durations: Any,
-    churned: Any,
+    durations: ArrayLike,
+    churned: ArrayLike,
     *,
-    by: Any = None,
+    by: ArrayLike | None = None,
     confidence: float = 0.95,
     method: Literal["log-log", "linear"] = "log-log",
 ) -> pd.DataFrame:
@@ -301,7 +306,7 @@ def cohort_retention(
     cohort: str = "M",
     customer_col: str = "customer_id",
     date_col: str = "date",
-    observation_end: Any = None,
+    observation_end: DateLike | None = None,
     values: Literal["share", "count"] = "share",
     date_format: str | None = None,
     dayfirst: bool | None = None,

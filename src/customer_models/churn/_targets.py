@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -10,6 +10,9 @@ import pandas as pd
 from customer_models._validation import as_one_column, check_number, check_rule
 from customer_models.churn._evaluate import check_churn_probability
 from customer_models.exceptions import DataValidationError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["retention_targets"]
 
@@ -27,11 +30,11 @@ def _numbers(values: pd.Series, name: str) -> np.ndarray:
 
 
 def retention_targets(
-    churn_probability: Any,
-    value: Any,
+    churn_probability: ArrayLike,
+    value: ArrayLike,
     *,
     budget: float | None = None,
-    cost_per_contact: float | Any = 1.0,
+    cost_per_contact: ArrayLike = 1.0,
     success_rate: float = 1.0,
 ) -> pd.DataFrame:
     """Rank customers by expected value at risk and cut the list at a campaign budget.
