@@ -90,7 +90,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -127,6 +127,14 @@ from customer_models.valuation._kernels import declare_kernels
 from customer_models.valuation._optimize import Coordinates
 from customer_models.valuation._patterns import Patterns
 from customer_models.valuation._registry import register as register_class
+
+if TYPE_CHECKING:
+    import os
+
+    from numpy.typing import ArrayLike
+
+    from customer_models._progress import ProgressLike
+
 
 __all__ = ["ValuationModel"]
 
@@ -377,7 +385,12 @@ class ValuationModel(FitHooks, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(
-        self: _V, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
+        self: _V,
+        X: Any,
+        y: None = None,
+        *,
+        sample_weight: str | ArrayLike | None = None,
+        progress: ProgressLike = None,
     ) -> _V:
         """Fit the model by maximum likelihood.
 
@@ -431,7 +444,7 @@ class ValuationModel(FitHooks, BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ evaluation
-    def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
+    def log_likelihood(self, X: Any, *, sample_weight: str | ArrayLike | None = None) -> float:
         """Total log-likelihood of ``X`` under the current parameters.
 
         Parameters
@@ -458,7 +471,7 @@ class ValuationModel(FitHooks, BaseEstimator):
         patterns = self._patterns(X, sample_weight, check_unit=True)
         return blocked_total(self._loglik_kernel, params, patterns.weights, patterns.columns)
 
-    def save(self, path: Any) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Save the fitted model to a small versioned JSON file (no pickle).
 
         Parameters

@@ -12,7 +12,7 @@ process with :func:`link_pair` and read coefficient names with :func:`by_prefix`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,10 @@ from customer_models.exceptions import ParameterError
 from customer_models.valuation._covariate_model import CovariateMixin
 from customer_models.valuation._covariates import Link
 from customer_models.valuation._fit_rows import row_ids
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = ["BetaCovariateMixin", "by_prefix", "link_arguments", "link_pair"]
 
@@ -109,7 +113,7 @@ class BetaCovariateMixin(CovariateMixin):
             return pd.Series(out[:, 0].copy(), index=index, name=name)
         return pd.DataFrame(out.copy(), index=index, columns=pd.Index(t, name="t"))
 
-    def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
+    def log_likelihood(self, X: Any, *, sample_weight: str | ArrayLike | None = None) -> float:
         """Total log-likelihood of ``X`` (with its covariates) under the fitted parameters.
 
         Parameters

@@ -27,7 +27,7 @@ The per-row likelihood, its derivatives and the prediction kernels are in
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,10 @@ from customer_models.valuation._discrete import (
     whole_periods,
 )
 from customer_models.valuation._kernels import kernel
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 # the per-row kernels are also imported from here (benchmarks/bench_covariates_discrete.py)
 __all__ = [
@@ -204,7 +208,7 @@ class BetaGeoBetaBinomCovariateModel(CovariateModelInit, BetaCovariateMixin, Dis
         histories, params, index = self._rows(data)
         return self._wrap(probability_alive_rows(params, *histories, m), index, "probability_alive")
 
-    def expected_purchases(self, data: Any, *, t: Any) -> pd.Series | np.ndarray:
+    def expected_purchases(self, data: Any, *, t: int | ArrayLike) -> pd.Series | np.ndarray:
         """``E[X(n, n + t) | history, covariates]``: transactions in the next ``t`` opportunities.
 
         Parameters
@@ -269,7 +273,7 @@ class BetaGeoBetaBinomCovariateModel(CovariateModelInit, BetaCovariateMixin, Dis
         return self._wrap(p, index, "probability_of_purchases")
 
     def expected_purchases_new_customer(
-        self, *, t: Any, covariates: Any = None
+        self, *, t: int | ArrayLike, covariates: Any = None
     ) -> float | np.ndarray | pd.Series:
         """Return the expected transactions of a new customer in its first ``t`` opportunities.
 

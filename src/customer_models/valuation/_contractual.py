@@ -23,7 +23,7 @@ rate, and wraps the results, so every method below comes from it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,10 @@ from customer_models._validation import (
 from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._checks import check_whole
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = ["ContractualModel", "lifetime_from_residual", "retention_from_survival"]
 
@@ -143,7 +147,7 @@ class ContractualModel(ValuationModel):
         )
 
     @staticmethod
-    def cohort_to_data(survivors: Any) -> pd.DataFrame:
+    def cohort_to_data(survivors: ArrayLike) -> pd.DataFrame:
         """Turn a cohort's survivor counts into weighted ``(duration, churned)`` rows.
 
         Parameters
@@ -200,7 +204,7 @@ class ContractualModel(ValuationModel):
         return frame.loc[frame["weight"] > 0].reset_index(drop=True)
 
     # ------------------------------------------------------------------ curves
-    def survival(self, t: Any) -> float | np.ndarray:
+    def survival(self, t: int | ArrayLike) -> float | np.ndarray:
         """Share of a new cohort still active after ``t`` periods, ``S(t) = P(T > t)``.
 
         Parameters
@@ -223,7 +227,7 @@ class ContractualModel(ValuationModel):
         t_arr = _whole(t, "t", minimum=0)
         return _out(type(self)._survival_kernel(params, t_arr), t_arr)
 
-    def retention_rate(self, t: Any) -> float | np.ndarray:
+    def retention_rate(self, t: int | ArrayLike) -> float | np.ndarray:
         """Share of the customers active after period ``t - 1`` who renew in period ``t``.
 
         ``r(t) = S(t) / S(t - 1)``; with heterogeneous churn it rises with ``t`` (survivors

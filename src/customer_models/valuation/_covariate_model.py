@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,12 @@ from customer_models.valuation._covariates import (
 from customer_models.valuation._fit_rows import as_frame, row_ids
 from customer_models.valuation._patterns import compress_patterns
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from customer_models._progress import ProgressLike
+
+
 __all__ = ["CovariateMixin", "PurchaseCovariateMixin", "likelihood_ratio"]
 
 
@@ -85,7 +91,12 @@ class CovariateMixin(CovariateParamsMixin):
         )
 
     def fit(
-        self, X: Any, y: None = None, *, sample_weight: Any = None, progress: Any = None
+        self,
+        X: Any,
+        y: None = None,
+        *,
+        sample_weight: str | ArrayLike | None = None,
+        progress: ProgressLike = None,
     ) -> Any:
         """Fit by maximum likelihood (Newton's method on the chain-rule Hessian).
 

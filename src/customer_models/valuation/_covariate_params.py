@@ -251,7 +251,7 @@ class CovariateParamsMixin:
         return np.exp(log_p, out=log_p)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: Any) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Save the fitted model (parameters, coefficients and their names) as JSON.
 
         Parameters

@@ -11,7 +11,7 @@ customer with a covariate profile.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,10 @@ import pandas as pd
 from customer_models.valuation._checks import check_count, check_horizon
 from customer_models.valuation._covariate_params import CovariateParamsMixin
 from customer_models.valuation._fit_rows import row_ids
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = ["PurchaseCovariatePredictions"]
 
@@ -42,7 +46,7 @@ class PurchaseCovariatePredictions(CovariateParamsMixin):
         cols, params, index = self._covariate_rows(data)
         return cols["frequency"], cols["recency"], cols["T"], params, index
 
-    def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
+    def log_likelihood(self, X: Any, *, sample_weight: str | ArrayLike | None = None) -> float:
         """Total log-likelihood of ``X`` (with its covariates) under the fitted parameters.
 
         Parameters
@@ -78,7 +82,7 @@ class PurchaseCovariatePredictions(CovariateParamsMixin):
         p = self._call("_alive_kernel", params, x, t_x, T)
         return self._wrap(p, index, "probability_alive")  # type: ignore[attr-defined]
 
-    def expected_purchases(self, data: Any, *, t: Any) -> pd.Series | np.ndarray:
+    def expected_purchases(self, data: Any, *, t: float | ArrayLike) -> pd.Series | np.ndarray:
         """``E[X(T, T + t) | history, covariates]`` per customer.
 
         Parameters
@@ -98,7 +102,9 @@ class PurchaseCovariatePredictions(CovariateParamsMixin):
         e = self._call("_expected_kernel", params, x, t_x, T, horizon)
         return self._wrap_rows(e, x, index, "expected_purchases")  # type: ignore[attr-defined]
 
-    def probability_of_purchases(self, data: Any, *, n: Any, t: Any) -> pd.Series | np.ndarray:
+    def probability_of_purchases(
+        self, data: Any, *, n: int | ArrayLike, t: float | ArrayLike
+    ) -> pd.Series | np.ndarray:
         """``P(X(T, T + t) = n | history, covariates)`` per customer.
 
         Parameters
@@ -122,7 +128,7 @@ class PurchaseCovariatePredictions(CovariateParamsMixin):
         return self._wrap_rows(p, x, index, "probability_of_purchases")  # type: ignore[attr-defined]
 
     def expected_purchases_new_customer(
-        self, *, t: Any, covariates: Any = None
+        self, *, t: float | ArrayLike, covariates: Any = None
     ) -> float | np.ndarray | pd.Series:
         """Return the expected repeat purchases of a new customer in its first ``t`` time units.
 

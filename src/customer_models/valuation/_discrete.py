@@ -24,7 +24,7 @@ index, so every method below comes from it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,10 @@ from customer_models.exceptions import ParameterError
 from customer_models.valuation._checks import check_frequency_recency, check_whole
 from customer_models.valuation._patterns import compress_patterns
 from customer_models.valuation._purchase import KernelFamily
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = ["DiscretePurchaseModel", "whole_period_ends", "whole_periods"]
 
@@ -163,7 +167,7 @@ class DiscretePurchaseModel(KernelFamily):
             type(self)._alive_kernel, params, data, m, name="probability_alive"
         )
 
-    def expected_purchases(self, data: Any, *, t: Any) -> pd.Series | np.ndarray:
+    def expected_purchases(self, data: Any, *, t: int | ArrayLike) -> pd.Series | np.ndarray:
         """Return the expected transactions in the next ``t`` opportunities, ``E[X(n, n+t)]``.
 
         Parameters
@@ -268,7 +272,7 @@ class DiscretePurchaseModel(KernelFamily):
             name="probability_of_purchases",
         )
 
-    def expected_purchases_new_customer(self, *, t: Any) -> float | np.ndarray:
+    def expected_purchases_new_customer(self, *, t: int | ArrayLike) -> float | np.ndarray:
         """Return the expected transactions of a new customer in its first ``t`` opportunities.
 
         Parameters

@@ -30,7 +30,7 @@ for customer base analysis", Journal of Marketing Research 42(4), 415-430.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,10 @@ from customer_models.valuation._covariates import (
 from customer_models.valuation._fit_rows import row_ids
 from customer_models.valuation._gamma_gamma import GammaGammaModel, log_likelihood_gradient_kernel
 from customer_models.valuation._kernels import kernel
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = [
     "GammaGammaCovariateModel",
@@ -187,7 +191,7 @@ class GammaGammaCovariateModel(CovariateModelInit, CovariateMixin, ValuationMode
     def _null_model(self) -> GammaGammaModel:
         return GammaGammaModel(penalizer_coef=self.penalizer_coef)
 
-    def log_likelihood(self, X: Any, *, sample_weight: Any = None) -> float:
+    def log_likelihood(self, X: Any, *, sample_weight: str | ArrayLike | None = None) -> float:
         """Total log-likelihood of the customers of ``X`` with valid spend.
 
         Parameters

@@ -10,7 +10,7 @@ is one observed for no time, so ``E[X(t)] = E[X(T, T + t) | x = 0, t_x = 0, T = 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,10 @@ from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._checks import check_count, check_frequency_recency, check_horizon
 from customer_models.valuation._derivatives import complete_new_customer
 from customer_models.valuation._optimize import dot
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = ["KernelFamily", "PurchaseModel"]
 
@@ -126,7 +130,7 @@ class PurchaseModel(KernelFamily):
         p = type(self)._alive_kernel(self._params_array(), x, t_x, T)
         return self._wrap(p, index, "probability_alive")
 
-    def expected_purchases(self, data: Any, *, t: Any) -> pd.Series | np.ndarray:
+    def expected_purchases(self, data: Any, *, t: float | ArrayLike) -> pd.Series | np.ndarray:
         """Return the expected number of purchases in the next ``t`` time units, given history.
 
         ``E[X(T, T + t) | frequency, recency, T]``, with ``t`` in ``time_unit_``.
@@ -157,7 +161,9 @@ class PurchaseModel(KernelFamily):
         e = type(self)._expected_kernel(self._params_array(), x, t_x, T, horizon)
         return self._wrap_rows(e, x, index, "expected_purchases")
 
-    def probability_of_purchases(self, data: Any, *, n: Any, t: Any) -> pd.Series | np.ndarray:
+    def probability_of_purchases(
+        self, data: Any, *, n: int | ArrayLike, t: float | ArrayLike
+    ) -> pd.Series | np.ndarray:
         """Probability of exactly ``n`` purchases in the next ``t`` time units, given history.
 
         ``P(X(T, T + t) = n | frequency, recency, T)``.
@@ -197,7 +203,7 @@ class PurchaseModel(KernelFamily):
         p = kernel(self._params_array(), counts, x, t_x, T, horizon)
         return self._wrap_rows(p, x, index, "probability_of_purchases")
 
-    def expected_purchases_new_customer(self, *, t: Any) -> float | np.ndarray:
+    def expected_purchases_new_customer(self, *, t: float | ArrayLike) -> float | np.ndarray:
         """Return the expected repeat purchases of a new customer in its first ``t`` time units.
 
         Parameters

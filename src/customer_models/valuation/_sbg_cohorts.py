@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,10 @@ from customer_models.valuation._fit_result import estimate_tables
 from customer_models.valuation._io import FORMAT_NAME, FORMAT_VERSION, write_model_text
 from customer_models.valuation._registry import register_loader
 from customer_models.valuation._sbg import ShiftedBetaGeoModel, log_likelihood_gradient_kernel
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = ["CohortShiftedBetaGeoModel"]
 
@@ -280,12 +284,12 @@ class CohortShiftedBetaGeoModel:
             raise NotFittedError("CohortShiftedBetaGeoModel is not fitted; call fit first.")
         return {c: getattr(m, method)(*args, **kwargs) for c, m in self.models_.items()}
 
-    def survival(self, t: Any) -> pd.DataFrame:
+    def survival(self, t: int | ArrayLike) -> pd.DataFrame:
         """``S(t)`` per cohort: rows ``t`` (whole periods >= 0), one column per cohort."""
         t_arr = np.atleast_1d(np.asarray(t))
         return pd.DataFrame(self._each("survival", t_arr), index=pd.Index(t_arr, name="t"))
 
-    def retention_rate(self, t: Any) -> pd.DataFrame:
+    def retention_rate(self, t: int | ArrayLike) -> pd.DataFrame:
         """``r(t) = S(t) / S(t - 1)`` per cohort: rows ``t`` (>= 1), one column per cohort."""
         t_arr = np.atleast_1d(np.asarray(t))
         return pd.DataFrame(self._each("retention_rate", t_arr), index=pd.Index(t_arr, name="t"))
@@ -297,7 +301,7 @@ class CohortShiftedBetaGeoModel:
         ).rename_axis("cohort")
 
     def expected_residual_lifetime(
-        self, periods_survived: Any, *, discount_rate: float
+        self, periods_survived: int | ArrayLike, *, discount_rate: float
     ) -> pd.DataFrame:
         """DERL per cohort: rows ``periods_survived``, one column per cohort."""
         s = np.atleast_1d(np.asarray(periods_survived))

@@ -42,7 +42,7 @@ shared with the BG/BB covariate model are in :mod:`customer_models.valuation._be
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,10 @@ from customer_models.valuation._sbg_covariate_kernels import (
     sbg_rows_hessian_kernel,
     sbg_survival_rows,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = ["ShiftedBetaGeoCovariateModel"]
 
@@ -157,7 +161,7 @@ class ShiftedBetaGeoCovariateModel(CovariateModelInit, BetaCovariateMixin, Contr
         return {"dropout_covariates": columns, "dropout_link": link}
 
     # ------------------------------------------------------------------ evaluation
-    def survival(self, t: Any, *, covariates: Any = None) -> Any:
+    def survival(self, t: int | ArrayLike, *, covariates: Any = None) -> Any:
         """``S(t) = P(T > t)`` of a new customer at covariate profiles.
 
         Parameters
@@ -179,7 +183,7 @@ class ShiftedBetaGeoCovariateModel(CovariateModelInit, BetaCovariateMixin, Contr
             lambda p: sbg_survival_rows(p, t_arr), t_arr, covariates, "survival"
         )
 
-    def retention_rate(self, t: Any, *, covariates: Any = None) -> Any:
+    def retention_rate(self, t: int | ArrayLike, *, covariates: Any = None) -> Any:
         """``r(t) = (beta_i + t - 1) / (alpha_i + beta_i + t - 1)`` at covariate profiles.
 
         Parameters
