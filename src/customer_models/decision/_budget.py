@@ -10,7 +10,7 @@ else the greedy value-per-cost rule, which is within one customer's value of the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from scipy import optimize, stats
 
 from customer_models._validation import check_choice, check_number
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["BudgetPlan", "allocate_budget", "incremental_value"]
 
@@ -51,7 +54,7 @@ def _aligned(values: Any, index: pd.Index, name: str) -> pd.Series:
     return _series(values, name, index)
 
 
-def incremental_value(uplift: Any, value: Any, cost: Any = 0.0) -> pd.Series:
+def incremental_value(uplift: ArrayLike, value: ArrayLike, cost: ArrayLike = 0.0) -> pd.Series:
     """Return the expected net value of contacting each customer: ``uplift x value - cost``.
 
     Parameters
@@ -149,11 +152,11 @@ def _exact(value: np.ndarray, cost: np.ndarray, budget: float) -> np.ndarray:
 
 
 def allocate_budget(
-    value: Any,
-    cost: Any,
+    value: ArrayLike,
+    cost: ArrayLike,
     budget: float,
     *,
-    value_sd: Any = None,
+    value_sd: ArrayLike | None = None,
     method: str = "auto",
     exact_limit: int = 2_000,
     confidence: float = 0.95,

@@ -8,13 +8,25 @@ grade).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from customer_models._validation import as_pairs, check_labels, check_number
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import TypeAlias
+
+    #: A grade table: grade names best first, each with a number (or None), as a mapping, a
+    #: list of (grade, number) pairs or a Series.
+    GradeTable: TypeAlias = (
+        Mapping[str, float | np.number | None]
+        | Sequence[tuple[str, float | np.number | None] | list[Any]]
+        | pd.Series
+    )
 
 __all__ = ["GradeRule", "parse_grades"]
 
@@ -85,7 +97,7 @@ def _names(pairs: list[tuple[Any, Any]], what: str) -> tuple[str, ...]:
     return names
 
 
-def parse_grades(grades: Any, grade_shares: Any) -> GradeRule | None:
+def parse_grades(grades: GradeTable | None, grade_shares: GradeTable | None) -> GradeRule | None:
     """Validate ``grades`` (minimum points, best first) or ``grade_shares``; ``None`` if neither.
 
     Examples

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,11 @@ from customer_models._validation import (
 )
 from customer_models.churn._evaluate import ChurnEvaluation, _binary_labels, evaluate_churn
 from customer_models.exceptions import DataValidationError, NotFittedError, ParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["HealthScore"]
 
@@ -106,7 +111,9 @@ class HealthScore(BaseEstimator):
             raise ParameterError("weights must not all be 0.")
         return names, w
 
-    def fit(self, components: Any, y: Any, *, pos_label: Any = None) -> HealthScore:
+    def fit(
+        self, components: Any, y: ArrayLike, *, pos_label: Hashable | None = None
+    ) -> HealthScore:
         """Fit the weights: logistic regression of a later churn label on the components.
 
         Parameters

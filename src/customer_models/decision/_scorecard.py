@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import KW_ONLY, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,11 @@ from customer_models._version import __version__
 from customer_models.decision._criteria import Criterion, parse_criterion
 from customer_models.decision._grades import GradeRule, parse_grades
 from customer_models.exceptions import ModelFileError, ParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from customer_models.decision._grades import GradeTable
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "Scorecard"]
 
@@ -94,10 +99,10 @@ class Scorecard(BaseEstimator):
 
     # The dataclass __init__ only stores the parameters (validation is in validate()), as
     # scikit-learn's get_params/clone expect; repr and equality stay BaseEstimator's.
-    criteria: Any
+    criteria: Sequence[Mapping[str, Any]]
     _: KW_ONLY
-    grades: Any = None
-    grade_shares: Any = None
+    grades: GradeTable | None = None
+    grade_shares: GradeTable | None = None
     version: str = "1"
     name: str | None = None
 

@@ -17,7 +17,7 @@ difference of probabilities) or a number such as the spend in the campaign windo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone, is_classifier
@@ -27,6 +27,9 @@ from sklearn.utils import check_array
 from customer_models._validation import check_fitted
 from customer_models._validation._frames import sklearn_input
 from customer_models.exceptions import DataValidationError, ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["TwoModelUplift", "XLearnerUplift"]
 
@@ -146,7 +149,7 @@ class TwoModelUplift(_Uplift):
     def __init__(self, estimator: Any = None) -> None:
         self.estimator = estimator
 
-    def fit(self, X: Any, y: Any, *, treatment: Any) -> TwoModelUplift:
+    def fit(self, X: Any, y: ArrayLike, *, treatment: ArrayLike) -> TwoModelUplift:
         """Fit the outcome model on the treated and on the control customers."""
         X_arr, y_arr, flags = self._inputs(X, y, treatment)
         template = LogisticRegression(max_iter=1000) if self.estimator is None else self.estimator
@@ -199,7 +202,7 @@ class XLearnerUplift(_Uplift):
         self.effect_estimator = effect_estimator
         self.propensity = propensity
 
-    def fit(self, X: Any, y: Any, *, treatment: Any) -> XLearnerUplift:
+    def fit(self, X: Any, y: ArrayLike, *, treatment: ArrayLike) -> XLearnerUplift:
         """Fit the outcome models, impute the effects and fit the two effect models."""
         X_arr, y_arr, flags = self._inputs(X, y, treatment)
         if self.propensity is None:

@@ -15,13 +15,16 @@ so the result does not depend on the row order of ties.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from customer_models.decision._uplift import _treatment
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["auuc", "qini_curve", "uplift_curve"]
 
@@ -57,7 +60,7 @@ def _frame(n_t: np.ndarray, n_c: np.ndarray, values: np.ndarray, name: str) -> p
     )
 
 
-def qini_curve(y: Any, treatment: Any, score: Any) -> pd.DataFrame:
+def qini_curve(y: ArrayLike, treatment: ArrayLike, score: ArrayLike) -> pd.DataFrame:
     """Return the Qini curve: incremental outcome among the treated of the top customers.
 
     Parameters
@@ -85,7 +88,7 @@ def qini_curve(y: Any, treatment: Any, score: Any) -> pd.DataFrame:
     return _frame(n_t, n_c, qini, "qini")
 
 
-def uplift_curve(y: Any, treatment: Any, score: Any) -> pd.DataFrame:
+def uplift_curve(y: ArrayLike, treatment: ArrayLike, score: ArrayLike) -> pd.DataFrame:
     """Return the uplift curve: incremental outcome had the top customers all been treated.
 
     Where the top customers hold no treated or no control customer yet, the curve is 0 (no
@@ -103,7 +106,7 @@ def uplift_curve(y: Any, treatment: Any, score: Any) -> pd.DataFrame:
     return _frame(n_t, n_c, rate * (n_t + n_c), "uplift")
 
 
-def auuc(y: Any, treatment: Any, score: Any, *, curve: str = "qini") -> float:
+def auuc(y: ArrayLike, treatment: ArrayLike, score: ArrayLike, *, curve: str = "qini") -> float:
     """Return the area between a curve and the random-targeting line, per customer.
 
     The trapezoid area under the Qini (default) or uplift curve over the share targeted,
