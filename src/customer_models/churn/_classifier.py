@@ -40,6 +40,8 @@ from customer_models.exceptions import DataValidationError
 if TYPE_CHECKING:
     from collections.abc import Hashable
 
+    from numpy.typing import ArrayLike
+
     from customer_models.typing import RandomStateLike
 
 __all__ = ["ChurnClassifier"]
@@ -268,7 +270,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             return logistic_pipeline(num, cat, float(self.C), int(self.max_categories))
         return boosting_pipeline(num, cat, self.random_state)
 
-    def fit(self, X: Any, y: Any) -> ChurnClassifier:
+    def fit(self, X: Any, y: ArrayLike) -> ChurnClassifier:
         """Choose, fit and calibrate the model.
 
         Parameters
@@ -456,7 +458,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         churn = self.predict_proba(X)[:, self._churn_column()]
         return pd.Series(churn, index=index, name="churn_probability")
 
-    def evaluate(self, X: Any, y: Any, *, n_bins: int = 10) -> ChurnEvaluation:
+    def evaluate(self, X: Any, y: ArrayLike, *, n_bins: int = 10) -> ChurnEvaluation:
         """Score the classifier on ``(X, y)``: ROC AUC, PR AUC, Brier, lift, calibration.
 
         Parameters
