@@ -177,7 +177,17 @@ def _cnbd_phase_survival(
 
 
 @polars_out
-def probability_alive_at(model: Any, data: Any, *, t: float) -> pd.Series:
+def probability_alive_at(
+    model: BetaGeoModel
+    | ParetoNBDModel
+    | GGompertzNBDModel
+    | BetaGeoCNBDModel
+    | NegativeBinomialModel
+    | BetaGeoBetaBinomModel,
+    data: Any,
+    *,
+    t: float,
+) -> pd.Series:
     """Probability that each customer is still alive ``t`` after the end of observation.
 
     ``P(alive at T + t | history) = P(alive at T) × P(alive at T + t | alive at T)``:

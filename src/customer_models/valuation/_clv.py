@@ -15,7 +15,7 @@ model's closed-form DERT and quadrature, the point value, its interval and the r
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,10 @@ from customer_models.valuation._clv_quadrature import (
 )
 from customer_models.valuation._intervals import chunked_quantiles
 from customer_models.valuation._param_draws import check_draw_options, joint_draws, with_params
+
+if TYPE_CHECKING:
+    from customer_models.typing import RandomStateLike
+
 
 __all__ = ["customer_lifetime_value"]
 
@@ -155,7 +159,7 @@ def _clv_interval(
     n_draws: int,
     method: str,
     fit_data: pd.DataFrame | None,
-    random_state: int | np.random.Generator | None,
+    random_state: RandomStateLike,
     chunk_size: int | None,
     progress: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +230,7 @@ def customer_lifetime_value(
     n_draws: int = 200,
     method: Literal["laplace", "bootstrap"] = "laplace",
     fit_data: Any = None,
-    random_state: int | np.random.Generator | None = None,
+    random_state: RandomStateLike = None,
     chunk_size: int | None = None,
     progress: ProgressLike = None,
 ) -> pd.Series | pd.DataFrame:

@@ -18,7 +18,7 @@ this CDF over all rows of a block at once (:mod:`._value_cdf`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,10 @@ from customer_models.valuation._patterns import _group_rows
 from customer_models.valuation._predictive import window_expected
 from customer_models.valuation._predictive_source import PmfSource, pmf_source, scan
 from customer_models.valuation._value_cdf import MixtureBlock, ValueBlock
+
+if TYPE_CHECKING:
+    from customer_models.typing import RandomStateLike
+
 
 __all__ = ["value_distribution"]
 
@@ -91,7 +95,7 @@ def _cdf(pmf: np.ndarray, p: float, shape: np.ndarray, rate: np.ndarray, s: np.n
 @polars_out
 def value_distribution(
     transaction_model: Any,
-    spend_model: Any,
+    spend_model: GammaGammaModel,
     data: Any,
     *,
     t: float,
@@ -105,7 +109,7 @@ def value_distribution(
     method: Literal["laplace", "bootstrap"] = "laplace",
     n_draws: int = 100,
     fit_data: Any = None,
-    random_state: int | np.random.Generator | None = None,
+    random_state: RandomStateLike = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
     """Quantiles of each customer's value over the next ``t`` and P(value > threshold).
@@ -161,7 +165,7 @@ def value_distribution(
         Parameter draws of the mixture, 2 to 100,000.
     fit_data : DataFrame, optional
         The data the models were fitted on (bootstrap only; never the scored rows).
-    random_state : int or numpy Generator, optional
+    random_state : int, numpy Generator or RandomState, optional
         Seed of the parameter draws.
     progress : bool, tqdm-compatible class or callable, optional
         Report the bootstrap refits (see :func:`confidence_interval`).

@@ -16,7 +16,7 @@ no draws at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,10 @@ from customer_models.valuation._param_draws import (
     free_params,
     from_free,
 )
+
+if TYPE_CHECKING:
+    from customer_models.typing import RandomStateLike
+
 
 __all__ = ["confidence_interval"]
 
@@ -142,7 +146,7 @@ def confidence_interval(
     method: Literal["laplace", "bootstrap", "delta"] = "laplace",
     n_draws: int = 500,
     fit_data: Any = None,
-    random_state: int | np.random.Generator | None = None,
+    random_state: RandomStateLike = None,
     chunk_size: int | None = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
@@ -176,7 +180,7 @@ def confidence_interval(
     fit_data : DataFrame, optional
         The data the model was fitted on; required by ``"bootstrap"`` (the rows being scored
         are never refitted in its place).
-    random_state : int or numpy Generator, optional
+    random_state : int, numpy Generator or RandomState, optional
         Seed; the same seed gives the same interval.
     chunk_size : int, optional
         Distinct histories per chunk (default: about 4 million / n_draws).

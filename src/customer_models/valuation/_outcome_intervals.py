@@ -17,7 +17,7 @@ customer with ``P(X = 0) = 0.97`` gets the interval [0, 0], covering 97%).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,10 @@ from customer_models._validation import as_generator, as_pandas, check_bool, che
 from customer_models.valuation._param_draws import check_draw_options, draw_params
 from customer_models.valuation._predictive import per_customer_frame
 from customer_models.valuation._predictive_source import MAX_COUNT, pmf_source, scan
+
+if TYPE_CHECKING:
+    from customer_models.typing import RandomStateLike
+
 
 __all__ = ["prediction_interval"]
 
@@ -43,7 +47,7 @@ def prediction_interval(
     method: Literal["laplace", "bootstrap"] = "laplace",
     n_draws: int = 100,
     fit_data: Any = None,
-    random_state: int | np.random.Generator | None = None,
+    random_state: RandomStateLike = None,
     max_count: int = MAX_COUNT,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
@@ -66,7 +70,7 @@ def prediction_interval(
         Parameter draws of the mixture (each is one walk over the counts).
     fit_data : DataFrame, optional
         The data the model was fitted on (bootstrap only).
-    random_state : int or numpy Generator, optional
+    random_state : int, numpy Generator or RandomState, optional
         Seed of the parameter draws.
     max_count : int, default 100,000
         Refuse rather than walk the counts past this.

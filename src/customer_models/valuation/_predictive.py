@@ -220,7 +220,9 @@ def _no_purchase(model: Any, data: Any) -> tuple[Any, Any, pd.Index]:
 
 
 @polars_out
-def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
+def next_purchase_cdf(
+    model: PurchaseModel | BetaGeoBetaBinomModel, data: Any, *, t: float
+) -> pd.Series:
     """Probability that each customer's next purchase comes within ``t`` after ``T``.
 
     ``P(next purchase <= T + t) = 1 - P(X(T, T+t) = 0)``, exactly; the distribution is
@@ -274,7 +276,11 @@ def next_purchase_cdf(model: Any, data: Any, *, t: float) -> pd.Series:
 
 @polars_out
 def next_purchase_quantile(
-    model: Any, data: Any, *, q: float = 0.5, max_time: float | None = None
+    model: PurchaseModel | BetaGeoBetaBinomModel,
+    data: Any,
+    *,
+    q: float = 0.5,
+    max_time: float | None = None,
 ) -> pd.Series:
     """Time after ``T`` by which each customer has made the next purchase with probability q.
 

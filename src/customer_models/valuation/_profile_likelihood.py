@@ -16,7 +16,7 @@ started, vectorized over the customer patterns).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,10 @@ from customer_models.exceptions import ParameterError
 from customer_models.valuation._base import ValuationModel
 from customer_models.valuation._fit_objective import Objective, penalty_scale
 from customer_models.valuation._fit_result import LOG_BOUND, require_fitted
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = ["MAX_EXPANSIONS", "MAX_ROOT_STEPS", "profile_likelihood_intervals"]
 
@@ -146,7 +150,11 @@ def _one_side(
 
 @threadpool_limits.wrap(limits=1, user_api="blas")
 def profile_likelihood_intervals(
-    model: Any, data: Any, *, confidence: float = 0.95, sample_weight: Any = None
+    model: ValuationModel,
+    data: Any,
+    *,
+    confidence: float = 0.95,
+    sample_weight: str | ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Profile-likelihood confidence intervals of a fitted model's parameters.
 
