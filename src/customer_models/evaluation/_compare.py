@@ -6,7 +6,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,12 @@ from customer_models.exceptions import (
 )
 from customer_models.summary import calibration_holdout_split
 from customer_models.valuation._base import ValuationModel
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from customer_models.typing import DateLike
+
 
 __all__ = ["ModelComparison", "compare_models"]
 
@@ -218,17 +224,18 @@ def _row(evaluation: Any, n_params: int, tracked: bool) -> dict[str, Any]:
 
 
 def compare_models(
-    candidates: Any,
+    candidates: Sequence[ValuationModel | type[ValuationModel]]
+    | Mapping[str, ValuationModel | type[ValuationModel]],
     data: Any = None,
     *,
     transactions: Any = None,
-    calibration_end: Any = None,
-    observation_end: Any = None,
+    calibration_end: DateLike | None = None,
+    observation_end: DateLike | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
     freq: str = "D",
     time_unit: str | None = None,
-    sample_weight: Any = None,
+    sample_weight: str | ArrayLike | None = None,
     nested: Sequence[tuple[str, str, int]] | None = None,
     confidence: float = 0.9,
     period: str | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,10 @@ from customer_models._validation import (
     require_columns,
 )
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from customer_models.typing import RandomStateLike
+
 
 __all__ = ["split_customers"]
 
@@ -37,7 +41,7 @@ def split_customers(
     stratify: str | None = None,
     n_bins: int = 5,
     customer_col: str | None = None,
-    random_state: int | np.random.Generator | None = None,
+    random_state: RandomStateLike = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split customers (not rows) at random into a train and a test part.
 
@@ -58,7 +62,7 @@ def split_customers(
         Quantile bins for a continuous stratification column.
     customer_col : str, optional
         Customer id column of a transaction table.
-    random_state : int or numpy Generator, optional
+    random_state : int, numpy Generator or RandomState, optional
         Seed.
 
     Returns

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,10 @@ from customer_models._transactions import read_with
 from customer_models._validation import as_pandas, check_rule, require_columns
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.valuation._clv import _model_unit, _period_days
+
+if TYPE_CHECKING:
+    from customer_models.typing import DateLike
+
 
 __all__ = ["transaction_tracking"]
 
@@ -75,8 +79,8 @@ def transaction_tracking(
     transactions: Any,
     *,
     period: str | None = None,
-    start: Any = None,
-    end: Any = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     customer_col: str = "customer_id",
     date_col: str = "date",
     model_time_unit: str | None = None,
