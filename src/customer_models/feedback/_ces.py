@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy import special
@@ -18,6 +18,9 @@ from customer_models.feedback._scores import (
     kish_effective_n,
 )
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 __all__ = ["CES_METHODS", "ces", "t_quantile"]
 
 #: Interval methods, the default first.
@@ -30,12 +33,12 @@ def t_quantile(confidence: float, df: np.ndarray | float) -> np.ndarray:
 
 
 def ces(
-    scores: Any,
+    scores: ArrayLike,
     *,
     scale: tuple[float, float] = (1, 7),
     confidence: float = 0.95,
     method: Literal["adjusted_t", "t"] = "adjusted_t",
-    sample_weight: Any = None,
+    sample_weight: ArrayLike | None = None,
     dropna: bool = False,
 ) -> CESResult:
     r"""Compute the customer effort score: the mean answer with a confidence interval.

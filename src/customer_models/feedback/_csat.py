@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from customer_models.feedback._scores import (
     clean_scores,
     kish_effective_n,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["check_satisfied", "csat", "wilson_interval"]
 
@@ -63,13 +66,13 @@ def wilson_interval(
 
 
 def csat(
-    scores: Any,
+    scores: ArrayLike,
     *,
     scale: tuple[float, float] = (1, 5),
-    satisfied: Any = (4, 5),
+    satisfied: ArrayLike = (4, 5),
     confidence: float = 0.95,
     method: CSATMethod = "wilson_cc",
-    sample_weight: Any = None,
+    sample_weight: ArrayLike | None = None,
     dropna: bool = False,
 ) -> CSATResult:
     r"""Compute customer satisfaction: percent of answers in the satisfied range, with a CI.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from customer_models.feedback._scores import MAX_BOOTSTRAP, check_confidence
 
 #: Below this R² the drivers explain nothing and every share is reported as 0.
 _R2_ZERO = 1e-12
+
+if TYPE_CHECKING:
+    from customer_models.typing import RandomStateLike
 
 __all__ = ["key_drivers", "relative_weights"]
 
@@ -98,7 +101,7 @@ def key_drivers(
     drivers: Sequence[str],
     n_draws: int = 200,
     confidence: float = 0.95,
-    random_state: Any = None,
+    random_state: RandomStateLike | np.integer = None,
     dropna: bool = False,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:

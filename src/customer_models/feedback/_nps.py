@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy import special
@@ -26,6 +26,11 @@ from customer_models.feedback._scores import (
     clean_scores,
     kish_effective_n,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from customer_models.typing import RandomStateLike
 
 __all__ = ["NPS_METHODS", "nps", "nps_interval", "nps_test", "z_quantile"]
 
@@ -123,7 +128,7 @@ def _bootstrap(
     *,
     confidence: float,
     n_draws: int,
-    random_state: Any,
+    random_state: RandomStateLike | np.integer,
 ) -> tuple[float, float, float]:
     rng = as_generator(random_state)
     n = x.size
@@ -148,14 +153,14 @@ def _bootstrap(
 
 
 def nps(
-    scores: Any,
+    scores: ArrayLike,
     *,
     confidence: float = 0.95,
     method: NPSMethod = "score_cc",
-    sample_weight: Any = None,
+    sample_weight: ArrayLike | None = None,
     dropna: bool = False,
     n_draws: int = 2000,
-    random_state: Any = None,
+    random_state: RandomStateLike | np.integer = None,
 ) -> NPSResult:
     r"""Compute the Net Promoter Score of 0-10 answers with a confidence interval.
 
@@ -290,8 +295,8 @@ def nps(
 
 
 def nps_test(
-    a: Any,
-    b: Any,
+    a: ArrayLike,
+    b: ArrayLike,
     *,
     confidence: float = 0.95,
     method: Literal["mover", "adjusted_wald", "wald"] = "mover",

@@ -16,13 +16,16 @@ All checks are vectorized and none mutates its input.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from customer_models._validation import as_one_column, check_bool, check_number, check_rule
 from customer_models.exceptions import DataValidationError, ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "MAX_BOOTSTRAP",
@@ -180,11 +183,11 @@ def clean_weights(weights: Any, n: int, *, what: str = "weights") -> np.ndarray:
 
 
 def clean_scores(
-    scores: Any,
+    scores: ArrayLike,
     *,
     scale: tuple[float, float, bool],
     dropna: bool,
-    weights: Any = None,
+    weights: ArrayLike | None = None,
     min_n: int = 1,
     what: str = "scores",
 ) -> tuple[np.ndarray, np.ndarray | None, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,11 @@ from customer_models.feedback._scores import (
     clean_score_column,
     clean_weights,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable, Sequence
+
+    from numpy.typing import ArrayLike
 
 __all__ = ["feedback_summary"]
 
@@ -123,12 +128,12 @@ def feedback_summary(
     *,
     score_col: str,
     metric: Literal["nps", "csat", "ces"] = "nps",
-    by: Any = None,
+    by: Hashable | pd.Grouper | Sequence[Hashable | pd.Grouper] | None = None,
     weight_col: str | None = None,
     confidence: float = 0.95,
     method: str | None = None,
     scale: tuple[float, float] | None = None,
-    satisfied: Any = (4, 5),
+    satisfied: ArrayLike = (4, 5),
     dropna: bool = False,
 ) -> pd.DataFrame:
     """One row of NPS, CSAT or CES (with interval) per segment and/or period, vectorized.
