@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,12 +18,17 @@ from customer_models.lifecycle._codes import STAGE_DTYPE, STAGES
 from customer_models.lifecycle._stages import LifecycleStageClassifier
 from customer_models.summary import rfm_summary
 
+if TYPE_CHECKING:
+    from customer_models.typing import DateLike
+
 __all__ = ["stage_transitions", "stages_at"]
 
 _SCALAR_DATES = (str, bytes, _dt.date, np.datetime64, pd.Timestamp, pd.Period)
 
 
-def _cutoffs(as_of: Iterable[Any], log: TransactionLog, freq: str) -> tuple[np.ndarray, np.ndarray]:
+def _cutoffs(
+    as_of: Iterable[DateLike], log: TransactionLog, freq: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Each date of ``as_of`` as a cut-off: the last µs of its ``freq`` period, and its start.
 
     Sorted, one per period (two dates in the same period give the same stages).
@@ -51,7 +56,7 @@ def _cutoffs(as_of: Iterable[Any], log: TransactionLog, freq: str) -> tuple[np.n
 @polars_out
 def stages_at(
     transactions: Any,
-    as_of: Iterable[Any],
+    as_of: Iterable[DateLike],
     *,
     classifier: LifecycleStageClassifier | None = None,
     customers: Any = None,
@@ -164,7 +169,7 @@ def stages_at(
 @polars_out
 def stage_transitions(
     transactions: Any,
-    as_of: Iterable[Any],
+    as_of: Iterable[DateLike],
     *,
     classifier: LifecycleStageClassifier | None = None,
     customers: Any = None,
