@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,15 +13,21 @@ from customer_models._validation import check_bool
 from customer_models.exceptions import ParameterError
 from customer_models.typing import DateLike
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from customer_models.evaluation import ModelComparison
+
+
 __all__ = ["plot_model_comparison"]
 
 
 def plot_model_comparison(
-    comparison: Any,
+    comparison: ModelComparison,
     *,
     calibration_end: DateLike | None = None,
     baseline: bool = True,
-    ax: Any = None,
+    ax: Axes | None = None,
 ) -> Any:
     """Cumulative repeat transactions, actual vs each candidate of a model comparison.
 

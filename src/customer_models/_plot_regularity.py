@@ -28,6 +28,7 @@ from customer_models.evaluation._regularity import (
 from customer_models.exceptions import ParameterError
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from typing_extensions import Unpack
 
 __all__ = ["plot_regularity", "wheat_ratios"]
@@ -55,7 +56,11 @@ def wheat_ratios(transactions: Any, **options: Unpack[RegularityOptions]) -> np.
 
 @same_keywords(estimate_regularity)
 def plot_regularity(
-    transactions: Any, *, bins: int = 20, ax: Any = None, **options: Unpack[RegularityOptions]
+    transactions: Any,
+    *,
+    bins: int = 20,
+    ax: Axes | None = None,
+    **options: Unpack[RegularityOptions],
 ) -> Any:
     """Wheat plot: the last-two-gaps ratios against Beta(k, k) at the estimated ``k`` and k = 1.
 

@@ -9,7 +9,7 @@ axes that count (customers, purchases, periods) get integer ticks.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,11 @@ from customer_models.evaluation import evaluate_holdout, frequency_fit, transact
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.typing import DateLike, FittedPurchaseModel, SupportsSurvival
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from numpy.typing import ArrayLike
+
+
 __all__ = [
     "plot_calibration_purchases_vs_holdout",
     "plot_clv_distribution",
@@ -50,7 +55,7 @@ MAX_BINS = 10_000
 
 
 def plot_calibration_purchases_vs_holdout(
-    model: FittedPurchaseModel, data: Any, *, max_frequency: int = 7, ax: Any = None
+    model: FittedPurchaseModel, data: Any, *, max_frequency: int = 7, ax: Axes | None = None
 ) -> Any:
     """Mean actual vs predicted holdout purchases by calibration frequency.
 
@@ -105,7 +110,7 @@ def plot_tracking(
     *,
     cumulative: bool = True,
     calibration_end: DateLike | None = None,
-    ax: Any = None,
+    ax: Axes | None = None,
     **tracking_options: Any,
 ) -> Any:
     """Actual vs expected repeat transactions of the cohort, per period or cumulated.
@@ -172,7 +177,7 @@ def plot_tracking(
 
 
 def plot_frequency_fit(
-    model: FittedPurchaseModel, data: Any, *, max_frequency: int = 7, ax: Any = None
+    model: FittedPurchaseModel, data: Any, *, max_frequency: int = 7, ax: Axes | None = None
 ) -> Any:
     """Bars of actual vs expected customers by calibration repeat frequency.
 
@@ -231,7 +236,7 @@ def plot_frequency_recency_matrix(
     T: float | None = None,
     max_frequency: int | None = None,
     n_recency: int = 50,
-    ax: Any = None,
+    ax: Axes | None = None,
 ) -> Any:
     """Heat map of expected purchases in the next ``t`` (or P(alive)) by frequency and recency.
 
@@ -318,7 +323,13 @@ def plot_frequency_recency_matrix(
     return ax
 
 
-def plot_clv_distribution(clv: Any, *, bins: int = 50, log: bool = False, ax: Any = None) -> Any:
+def plot_clv_distribution(
+    clv: pd.Series | pd.DataFrame | ArrayLike,
+    *,
+    bins: int = 50,
+    log: bool = False,
+    ax: Axes | None = None,
+) -> Any:
     """Histogram of customer lifetime values with the mean and median marked.
 
     Parameters
@@ -367,7 +378,11 @@ def plot_clv_distribution(clv: Any, *, bins: int = 50, log: bool = False, ax: An
 
 
 def plot_survival(
-    model: SupportsSurvival, data: Any = None, *, n_periods: int | None = None, ax: Any = None
+    model: SupportsSurvival,
+    data: Any = None,
+    *,
+    n_periods: int | None = None,
+    ax: Axes | None = None,
 ) -> Any:
     """Survival curve S(t) of a contractual (sBG) model, with observed survival if given.
 
