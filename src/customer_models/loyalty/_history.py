@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from customer_models.exceptions import ParameterError
 from customer_models.loyalty._calendar import day_of, days_to_datetime
+
+if TYPE_CHECKING:
+    from customer_models.typing import DateLike
 
 __all__ = ["NEW", "TierHistory", "tier_migrations"]
 
@@ -52,7 +55,9 @@ class TierHistory:
     migrations: pd.DataFrame
     _names: tuple[str, ...] = field(default=(), repr=False)
 
-    def matrix(self, from_date: Any = None, to_date: Any = None) -> pd.DataFrame:
+    def matrix(
+        self, from_date: DateLike | None = None, to_date: DateLike | None = None
+    ) -> pd.DataFrame:
         """Migration counts between two consecutive dates as a (from tier x to tier) table.
 
         Defaults to the last pair of dates. Rows are the tiers customers came from (including

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from customer_models.exceptions import ParameterError
 from customer_models.loyalty._segments import DayIndex, segment_cumsum
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    #: Points rules by row attribute: ``{column: {value: number}}`` or a DataFrame with
+    #: ``column``, ``value`` and the number's column.
+    RuleTableLike: TypeAlias = Mapping[str, Mapping[Any, float | np.number]] | pd.DataFrame
 
 __all__ = ["PointRules", "PointsState", "fifo_points", "parse_rules", "row_points"]
 

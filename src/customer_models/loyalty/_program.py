@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,11 @@ from customer_models.loyalty._points import NO_DAY, PointRules, fifo_points, par
 from customer_models.loyalty._reasons import build_reasons
 from customer_models.loyalty._segments import segment_cumsum
 from customer_models.loyalty._tiers import Tiers, TierScan, parse_tiers, scan_tiers
+
+if TYPE_CHECKING:
+    from customer_models.loyalty._points import RuleTableLike
+    from customer_models.loyalty._tiers import TierTable
+    from customer_models.typing import DateLike
 
 __all__ = ["LoyaltyProgram", "TierHistory"]
 
@@ -159,14 +164,14 @@ class LoyaltyProgram(BaseEstimator):
 
     # The dataclass __init__ only stores the parameters (validation is in validate()), as
     # scikit-learn's get_params/clone expect; repr and equality stay BaseEstimator's.
-    tiers: Any
+    tiers: TierTable
     _: KW_ONLY
     qualifying: str = "spend"
     window: str = "YS"
     review: str | None = None
     points: float = 1.0
-    multipliers: Any = None
-    bonuses: Any = None
+    multipliers: RuleTableLike | None = None
+    bonuses: RuleTableLike | None = None
     expiry_months: int | None = None
     grace_periods: int = 0
     soft_landing: bool = False
@@ -318,7 +323,7 @@ class LoyaltyProgram(BaseEstimator):
         return _State(daily, as_of, scan, current, reviews, next_review, bounds, key)
 
     # ------------------------------------------------------------------ public API
-    def tiers_at(self, transactions: Any, as_of: Any = None) -> pd.DataFrame:
+    def tiers_at(self, transactions: Any, as_of: DateLike | None = None) -> pd.DataFrame:
         """Tier, points and the reason for the tier of every customer on ``as_of``.
 
         Parameters
@@ -415,7 +420,7 @@ class LoyaltyProgram(BaseEstimator):
         )
         return result
 
-    def history(self, transactions: Any, as_of: Iterable[Any]) -> TierHistory:
+    def history(self, transactions: Any, as_of: Iterable[DateLike]) -> TierHistory:
         """Tier of every customer on each of the ``as_of`` days, and the migrations between them.
 
         Parameters

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from customer_models._validation import as_pairs, check_labels
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import TypeAlias
+
+    #: A tier table: names from the entry tier up with their thresholds, as a mapping, a list
+    #: of (name, threshold) pairs, a Series or a DataFrame with tier and threshold columns.
+    TierTable: TypeAlias = (
+        Mapping[str, float | np.number]
+        | Sequence[tuple[str, float | np.number] | list[Any]]
+        | pd.Series
+        | pd.DataFrame
+    )
 
 __all__ = [
     "EV_DOWN",
@@ -89,7 +102,7 @@ def _pairs(tiers: Any) -> list[tuple[Any, Any]]:
     )
 
 
-def parse_tiers(tiers: Any) -> Tiers:
+def parse_tiers(tiers: TierTable) -> Tiers:
     """Validate a tier table and return it as :class:`Tiers`.
 
     Examples
