@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from customer_models._validation import (
 from customer_models.exceptions import ParameterError
 from customer_models.segmentation._base import Table
 from customer_models.segmentation._profile import align_segments, feature_columns
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["SegmentExplanation", "explain_segments"]
 
@@ -95,7 +98,7 @@ def _matrix(df: pd.DataFrame, features: list[str]) -> np.ndarray:
 
 def explain_segments(
     X: Any,
-    segments: Any,
+    segments: ArrayLike,
     *,
     method: Literal["tree", "lda"] = "tree",
     max_depth: int = 3,

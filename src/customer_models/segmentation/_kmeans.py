@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -121,7 +121,7 @@ class KMeansSegmenter(Segmenter):
     log_transform: bool = True
     names: Sequence[str] | None = None
     n_init: int = 3
-    random_state: Any = None
+    random_state: int | np.integer | np.random.RandomState | None = None
 
     def _positive_only(self) -> bool:
         return bool(self.log_transform)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from customer_models._validation import (
 )
 from customer_models.exceptions import DataValidationError, ParameterError
 from customer_models.segmentation._base import numeric_or_nan
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["align_segments", "feature_columns", "segment_migration", "segment_profile"]
 
@@ -78,7 +81,7 @@ def feature_columns(df: pd.DataFrame, features: Sequence[str] | None) -> list[An
 @polars_out
 def segment_profile(
     data: Any,
-    segments: Any,
+    segments: ArrayLike,
     *,
     features: Sequence[str] | None = None,
     value_col: str | None = None,
