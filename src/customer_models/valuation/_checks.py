@@ -8,7 +8,7 @@ and their messages are the same everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,10 @@ import pandas as pd
 from customer_models._time import normalize_unit
 from customer_models._validation import check_numbers, check_rule
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 __all__ = [
     "TIME_COLUMNS",
@@ -76,7 +80,7 @@ def check_frequency(x: np.ndarray, ids: Any, *, what: str = "data") -> None:
 
 def check_frequency_recency(
     columns: Mapping[str, np.ndarray],
-    ids: Any,
+    ids: ArrayLike,
     *,
     what: str = "data",
     age_column: str = "T",
