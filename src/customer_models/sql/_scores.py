@@ -10,7 +10,7 @@ the warehouse can run on a summary table without Python.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from customer_models.valuation._bgnbd import BetaGeoModel
 from customer_models.valuation._checks import _canonical_unit
 from customer_models.valuation._io import model_to_json
 from customer_models.valuation._mbgnbd import ModifiedBetaGeoModel
+
+if TYPE_CHECKING:
+    from customer_models.valuation._base import ValuationModel
 
 __all__ = ["probability_alive_expression", "write_scores"]
 
@@ -89,7 +92,7 @@ def write_scores(
     name: str,
     scores: pd.DataFrame,
     *,
-    model: Any = None,
+    model: ValuationModel | None = None,
     model_table: str | None = None,
     chunk_rows: int = 250_000,
     overwrite: bool = False,
@@ -174,7 +177,7 @@ def write_scores(
 
 
 def probability_alive_expression(
-    model: Any,
+    model: BetaGeoModel,
     table: Any,
     *,
     time_unit: str,

@@ -88,7 +88,7 @@ def stage_expression(classifier: LifecycleStageClassifier, table: Any, *, time_u
         at_risk = silence > classifier.at_risk_threshold_
         lapsed = silence > classifier.lapsed_threshold_
     elif classifier.method == "probabilistic":
-        alive = probability_alive_expression(classifier.model, table, time_unit=time_unit)
+        alive = probability_alive_expression(classifier.model, table, time_unit=time_unit)  # type: ignore[arg-type]
         at_risk = alive < classifier.at_risk_threshold_
         lapsed = alive < classifier.lapsed_threshold_
     else:
