@@ -63,6 +63,8 @@ from customer_models.valuation._discrete import (
 from customer_models.valuation._kernels import kernel
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import ArrayLike
 
 
@@ -156,9 +158,9 @@ class BetaGeoBetaBinomCovariateModel(CovariateModelInit, BetaCovariateMixin, Dis
     _rows_loglik_kernel = kernel(bgbb_log_likelihood_rows)
     _chord_gradient_kernel = kernel(bgbb_rows_gradient_kernel)
 
-    purchase_covariates: Any = None
+    purchase_covariates: Sequence[str] | None = None
     _: KW_ONLY
-    dropout_covariates: Any = None
+    dropout_covariates: Sequence[str] | None = None
     purchase_link: str = "separate"
     dropout_link: str = "separate"
 

@@ -10,7 +10,11 @@ fields stated once here.
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 
 __all__ = ["CovariateModelInit"]
 
@@ -37,6 +41,6 @@ class CovariateModelInit:
     """
 
     _: KW_ONLY
-    penalizer: Any = 0.0
+    penalizer: float | Mapping[str, float] = 0.0
     penalizer_coef: float = 0.0
     time_unit: str | None = None

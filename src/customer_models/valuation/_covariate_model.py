@@ -55,6 +55,8 @@ from customer_models.valuation._fit_rows import as_frame, row_ids
 from customer_models.valuation._patterns import compress_patterns
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import ArrayLike
 
     from customer_models._progress import ProgressLike
@@ -305,10 +307,10 @@ class PurchaseCovariateMixin(CovariateModelInit, PurchaseCovariatePredictions, C
             cls._rows_loglik_kernel = staticmethod(null._loglik_kernel)
         super().__init_subclass__(**kwargs)
 
-    purchase_covariates: Any = None
+    purchase_covariates: Sequence[str] | None = None
     _: KW_ONLY
-    dropout_covariates: Any = None
-    shared_covariates: Any = None
+    dropout_covariates: Sequence[str] | None = None
+    shared_covariates: Sequence[str] | None = None
 
     def _process_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Return the validated ``(purchase_covariates, dropout_covariates)``."""

@@ -50,6 +50,8 @@ from customer_models.valuation._gamma_gamma import GammaGammaModel, log_likeliho
 from customer_models.valuation._kernels import kernel
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import ArrayLike
 
 
@@ -172,7 +174,7 @@ class GammaGammaCovariateModel(CovariateModelInit, CovariateMixin, ValuationMode
     _rows_loglik_kernel = kernel(spend_log_likelihood_kernel)
     _masked_fit: ClassVar[bool] = True
 
-    spend_covariates: Any = None
+    spend_covariates: Sequence[str] | None = None
 
     def _links(self) -> list[Link]:
         names = check_covariate_names(

@@ -72,6 +72,8 @@ from customer_models.valuation._sbg_covariate_kernels import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import ArrayLike
 
 
@@ -145,7 +147,7 @@ class ShiftedBetaGeoCovariateModel(CovariateModelInit, BetaCovariateMixin, Contr
     _rows_hessian_kernel = kernel(sbg_rows_hessian_kernel)
     _rows_loglik_kernel = kernel(sbg_log_likelihood_rows)
 
-    dropout_covariates: Any = None
+    dropout_covariates: Sequence[str] | None = None
     _: KW_ONLY
     dropout_link: str = "separate"
 
