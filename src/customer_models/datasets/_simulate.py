@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,9 @@ import pandas as pd
 from customer_models._time import US_PER_DAY, to_instant_us, us_to_datetime
 from customer_models._validation import as_generator, check_number
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from customer_models.typing import RandomStateLike
 
 __all__ = ["DEFAULT_SIMULATION_PARAMS", "make_transactions"]
 
@@ -67,7 +71,7 @@ def make_transactions(
     end: str | pd.Timestamp = "2025-12-31",
     acquisition_days: int = 182,
     process: str = "mbgnbd",
-    random_state: int | np.random.Generator | None = None,
+    random_state: RandomStateLike | np.integer = None,
 ) -> pd.DataFrame:
     """Simulate a transaction table from a BG/NBD-type purchase process with Gamma-Gamma spend.
 
@@ -97,7 +101,7 @@ def make_transactions(
     process : {"mbgnbd", "bgnbd"}, default "mbgnbd"
         Whether customers can drop out right after their first purchase (MBG/NBD) or only
         after repeat purchases (BG/NBD).
-    random_state : int, Generator or None
+    random_state : int, Generator, RandomState or None
         Seed for :func:`numpy.random.default_rng`; the output is a pure function of it.
 
     Returns

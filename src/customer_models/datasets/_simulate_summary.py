@@ -9,12 +9,16 @@ recovers the process that made the data.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from customer_models._validation import as_generator, check_choice, check_number
 from customer_models.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from customer_models.typing import RandomStateLike
 
 __all__ = ["SUMMARY_PROCESSES", "make_holdout_summary"]
 
@@ -95,7 +99,7 @@ def make_holdout_summary(
     calibration_span: tuple[float, float] = (26.0, 39.0),
     holdout: float = 39.0,
     time_unit: str = "W",
-    random_state: int | np.random.Generator | None = None,
+    random_state: RandomStateLike | np.integer = None,
 ) -> pd.DataFrame:
     """Simulate a calibration summary and holdout counts from a BTYD model's process.
 
@@ -122,7 +126,7 @@ def make_holdout_summary(
         Length of the holdout period after each customer's calibration end.
     time_unit : str, default "W"
         Unit written into ``attrs["time_unit"]`` (the unit of the rates in ``params``).
-    random_state : int, Generator or None
+    random_state : int, Generator, RandomState or None
         Seed; the output is a pure function of it.
 
     Returns
