@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike
 
-    from customer_models.typing import RandomStateLike
-
 __all__ = ["ChurnClassifier"]
 
 _ESTIMATORS = ("logistic", "gradient_boosting")
@@ -170,7 +168,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
     calibration: Literal["auto", "sigmoid", "isotonic", "none"] = "auto"
     max_categories: int = 30
     n_repeats: int = 2
-    random_state: RandomStateLike | np.integer = 0
+    random_state: int | np.integer | np.random.RandomState | None = 0
     pos_label: Hashable | None = None
     progress: ProgressLike = None
 
