@@ -211,7 +211,7 @@ class HealthScore(BaseEstimator):
         return pd.Series(health, index=frame.index, name="health")
 
     def evaluate(
-        self, components: Any, y: Any, *, n_bins: int = 10, pos_label: Any = None
+        self, components: Any, y: ArrayLike, *, n_bins: int = 10, pos_label: Hashable | None = None
     ) -> ChurnEvaluation:
         """Back-test the score against churn observed later: ROC AUC, lift, calibration.
 

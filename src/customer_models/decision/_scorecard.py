@@ -242,7 +242,7 @@ class Scorecard(BaseEstimator):
         return out
 
     @classmethod
-    def from_dict(cls, data: Any) -> Scorecard:
+    def from_dict(cls, data: dict[str, Any]) -> Scorecard:
         """Rebuild a scorecard from :meth:`to_dict` output (validated; nothing is executed).
 
         Raises
