@@ -34,6 +34,9 @@ from customer_models.typing import DateLike, FittedPurchaseModel, SupportsSurviv
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from numpy.typing import ArrayLike
+    from typing_extensions import Unpack
+
+    from customer_models.evaluation._tracking import TrackingOptions
 
 
 __all__ = [
@@ -111,7 +114,7 @@ def plot_tracking(
     cumulative: bool = True,
     calibration_end: DateLike | None = None,
     ax: Axes | None = None,
-    **tracking_options: Any,
+    **tracking_options: Unpack[TrackingOptions],
 ) -> Any:
     """Actual vs expected repeat transactions of the cohort, per period or cumulated.
 

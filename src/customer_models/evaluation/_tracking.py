@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,21 @@ if TYPE_CHECKING:
     from customer_models.typing import DateLike
 
 
-__all__ = ["transaction_tracking"]
+__all__ = ["TrackingOptions", "transaction_tracking"]
+
+
+class TrackingOptions(TypedDict, total=False):
+    """The keywords of :func:`transaction_tracking` after its tables, which the plot passes on."""
+
+    period: str | None
+    start: DateLike | None
+    end: DateLike | None
+    customer_col: str
+    date_col: str
+    model_time_unit: str | None
+    date_format: str | None
+    dayfirst: bool | None
+
 
 #: Most (birth day x period) model evaluations :func:`transaction_tracking` makes: 20 per
 #: customer or transaction row, at least 1,000,000 and at most 50,000,000.
