@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from customer_models.typing import DateLike
 
     #: A duration: a number of days, or what :class:`pandas.Timedelta` reads ("90D", a
-    #: timedelta, a numpy timedelta64, a pandas tick offset).
+    #: timedelta, a pandas tick offset). Not numpy's timedelta64: it is a numpy integer, so the
+    #: number-of-days branch takes it and fails.
     DurationLike: TypeAlias = (
-        float | np.integer | np.floating | str | _dt.timedelta | np.timedelta64 | pd.offsets.Tick
+        float | np.integer | np.floating | str | _dt.timedelta | pd.offsets.Tick
     )
     #: One cut-off day, or several (a list, an Index, a Series or an array of them).
     CutoffsLike: TypeAlias = (
