@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import math
 
@@ -130,3 +131,96 @@ def test_typing_names_are_public_there_not_at_the_top_level():
     for name in cm_typing.__all__:
         assert getattr(cm_typing, name) is not None
         assert name not in cm.__all__
+
+
+# The annotations of the public parameters admit these kinds (tests/typing_check.py): each one
+# must work at runtime too.
+TX = pd.DataFrame(
+    {
+        "customer_id": ["a", "a", "b", "b", "c"],
+        "date": pd.to_datetime(
+            ["1997-01-05", "1997-03-01", "1997-02-10", "1997-08-20", "1997-04-01"]
+        ),
+        "amount": [10.0, 20.0, 5.0, 7.5, 30.0],
+    }
+)
+DATE_KINDS = [
+    "1997-09-30",
+    datetime.date(1997, 9, 30),
+    datetime.datetime(1997, 9, 30, 12),
+    np.datetime64("1997-09-30"),
+    pd.Timestamp("1997-09-30"),
+    pd.Period("1997-09", freq="M"),
+]
+
+
+@pytest.mark.parametrize("end", DATE_KINDS, ids=lambda v: type(v).__name__)
+def test_every_date_like_kind_is_a_cutoff(end):
+    expected = cm.rfm_summary(TX, observation_end="1997-09-30")
+    pd.testing.assert_frame_equal(cm.rfm_summary(TX, observation_end=end), expected)
+    split = cm.calibration_holdout_split(TX, calibration_end=end, observation_end="1997-12-31")
+    assert len(split) == 3
+    assert len(cm.churn_features(TX, as_of=end, trend_window=30)) == 3
+    program = cm.LoyaltyProgram(tiers=[("Base", 0), ("Gold", 25)])
+    assert program.tiers_at(TX, as_of=end)["tier"].tolist() == ["Gold", "Base", "Gold"]
+    stages = cm.stages_at(TX, [end, "1997-06-30"])
+    assert len(stages) == 3
+
+
+@pytest.mark.parametrize(
+    "horizon",
+    [
+        30,
+        30.0,
+        np.int64(30),
+        np.float64(30.0),
+        "30D",
+        datetime.timedelta(days=30),
+        pd.Timedelta(days=30),
+    ],
+    ids=lambda v: type(v).__name__,
+)
+def test_every_duration_kind_is_a_horizon(horizon):
+    X, y = cm.churn_dataset(TX, as_of=["1997-03-31", datetime.date(1997, 6, 30)], horizon=horizon)
+    X30, y30 = cm.churn_dataset(TX, as_of=["1997-03-31", "1997-06-30"], horizon=30)
+    pd.testing.assert_frame_equal(X, X30)
+    pd.testing.assert_series_equal(y, y30)
+
+
+@pytest.mark.parametrize(
+    "seed", [None, 0, np.int64(3), np.random.RandomState(0)], ids=lambda v: type(v).__name__
+)
+def test_every_seed_kind_of_the_scikit_learn_samplers(seed):
+    summary = cm.make_holdout_summary(
+        200, {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}, random_state=seed
+    )
+    segmenter = cm.KMeansSegmenter(n_clusters=2, random_state=seed).fit(summary)
+    assert len(segmenter.assign(summary)) == len(summary)
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [None, 0, np.uint32(7), np.random.default_rng(0), np.random.RandomState(0)],
+    ids=lambda v: type(v).__name__,
+)
+def test_every_seed_kind_of_the_numpy_generators(seed):
+    assert len(cm.make_transactions(5, random_state=seed)) > 0
+    result = cm.nps([9, 10, 3, 7], method="bootstrap", n_draws=100, random_state=seed)
+    assert -100 <= result.lower <= result.upper <= 100
+
+
+@pytest.mark.parametrize("satisfied", [4, np.int64(4), (4, 5), [4.0, 5.0], np.array([4, 5])])
+def test_every_satisfied_kind(satisfied):
+    assert cm.csat([5, 4, 2, 1], satisfied=satisfied).score == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize(
+    "grades",
+    [[("A", 80), ("B", None)], [["A", 80.0], ["B", None]], {"A": np.float64(80), "B": None}],
+    ids=["pairs", "lists", "dict"],
+)
+def test_every_grade_table_kind(grades):
+    crit = [{"name": "recency", "bands": [(None, 30, 100), (30, None, 0)]}]
+    customers = pd.DataFrame({"recency": [10.0, 50.0]})
+    card = cm.Scorecard(criteria=crit, grades=grades)
+    assert card.score(customers)["grade"].tolist() == ["A", "B"]

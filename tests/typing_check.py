@@ -9,6 +9,7 @@ anywhere; the duck-typed ``WeeklyRate`` below is what mypy really checks member 
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import numpy as np
@@ -17,15 +18,45 @@ import pandas as pd
 from customer_models import (
     BetaGeoBetaBinomModel,
     BetaGeoModel,
+    ChurnClassifier,
     GammaGammaModel,
+    HealthScore,
+    KMeansSegmenter,
     LifecycleStageClassifier,
+    LoyaltyProgram,
     ModifiedBetaGeoModel,
     PAliveChurnScorer,
     ParetoNBDModel,
+    Scorecard,
     ShiftedBetaGeoModel,
+    TwoModelUplift,
+    allocate_budget,
+    auuc,
+    calibration_holdout_split,
+    ces,
+    churn_dataset,
+    churn_features,
+    cohort_retention,
+    csat,
     customer_lifetime_value,
+    evaluate_churn,
     evaluate_holdout,
+    explain_segments,
+    feedback_summary,
+    incremental_value,
+    kaplan_meier,
+    key_drivers,
+    make_transactions,
+    nps,
+    nps_test,
+    qini_curve,
+    retention_targets,
+    rfm_summary,
+    segment_profile,
+    stage_transitions,
+    stages_at,
 )
+from customer_models.sql import probability_alive_expression, write_scores
 from customer_models.typing import (
     DateLike,
     FittedPurchaseModel,
@@ -82,3 +113,93 @@ def uses(summary: pd.DataFrame) -> None:
         evaluate_holdout(model, summary, spend_model=spend_model())
         PAliveChurnScorer(model).churn_probability(summary)
         LifecycleStageClassifier("probabilistic", model=model).fit(summary)
+
+
+def date_parameters(tx: pd.DataFrame) -> None:
+    """Every date-like kind where one cut-off is taken, and lists where several are."""
+    for end in (
+        "1997-09-30",
+        datetime.date(1997, 9, 30),
+        datetime.datetime(1997, 9, 30, 12),
+        np.datetime64("1997-09-30"),
+        pd.Timestamp("1997-09-30"),
+        pd.Period("1997-09", freq="M"),
+        None,
+    ):
+        rfm_summary(tx, observation_end=end)
+        cohort_retention(tx, observation_end=end)
+        churn_features(tx, as_of=end, trend_window=90)
+    calibration_holdout_split(tx, calibration_end=np.datetime64("1997-06-30"))
+    calibration_holdout_split(
+        tx, calibration_end=datetime.date(1997, 6, 30), observation_end="1997-09-30"
+    )
+    for horizon in (90, 90.5, np.int64(90), "90D", datetime.timedelta(days=90)):
+        churn_dataset(tx, as_of="1997-06-30", horizon=horizon)
+    churn_dataset(
+        tx, as_of=["1997-03-31", datetime.date(1997, 6, 30)], horizon=pd.Timedelta(days=90)
+    )
+    churn_dataset(tx, as_of=pd.date_range("1997-03-31", periods=2, freq="ME"), horizon=90)
+    cutoffs = [pd.Timestamp("1997-03-31"), "1997-06-30", datetime.date(1997, 9, 30)]
+    stages_at(tx, cutoffs)
+    stage_transitions(tx, (np.datetime64(d) for d in ("1997-03-31", "1997-06-30")))
+    program = LoyaltyProgram(
+        tiers=[("Base", 0), ("Gold", 2000)], multipliers={"channel": {"app": 2.0}}
+    )
+    program.tiers_at(tx, as_of=np.datetime64("1997-09-30"))
+    program.tiers_at(tx)
+    history = program.history(tx, ["1997-06-30", datetime.date(1997, 9, 30)])
+    history.matrix(from_date=datetime.date(1997, 6, 30), to_date=pd.Period("1997-09", "M"))
+    LoyaltyProgram(tiers={"Base": 0, "Gold": np.float64(2e3)}, bonuses={"type": {"referral": 250}})
+
+
+def seeds_and_arrays(summary: pd.DataFrame, answers: pd.DataFrame) -> None:
+    """Seeds, labels and arrays of every accepted kind."""
+    for seed in (None, 0, np.int64(0), np.random.RandomState(0)):
+        KMeansSegmenter(random_state=seed)
+        ChurnClassifier(random_state=seed)
+        make_transactions(10, random_state=seed)
+    for stream in (np.random.default_rng(0), np.random.RandomState(0), np.uint32(7)):
+        nps([9, 10, 3], random_state=stream, method="bootstrap")
+        key_drivers(answers, target="ltr", drivers=["speed"], random_state=stream)
+        make_transactions(10, random_state=stream)
+    # scikit-learn's samplers seed a RandomState: a Generator fails in fit.
+    KMeansSegmenter(random_state=np.random.default_rng(0))  # type: ignore[arg-type]
+    ChurnClassifier(random_state=np.random.default_rng(0))  # type: ignore[arg-type]
+    make_transactions(10, random_state="42")  # type: ignore[arg-type]
+    ChurnClassifier(pos_label="Yes")
+    ChurnClassifier(pos_label=np.int64(1)).fit(summary, np.array([0, 1]))
+    evaluate_churn(["No", "Yes"], np.array([0.2, 0.7]), pos_label="Yes")
+    evaluate_churn(pd.Series([0, 1]), [0.2, 0.7])
+    HealthScore().fit(summary, [True, False], pos_label=True).evaluate(summary, np.array([0, 1]))
+    kaplan_meier([1.0, 2.5], np.array([True, False]), by=["a", "b"])
+    retention_targets(np.array([0.2, 0.7]), [10.0, 5.0], cost_per_contact=2.0)
+    retention_targets([0.2, 0.7], pd.Series([10.0, 5.0]), cost_per_contact=np.array([1.0, 2.0]))
+    value = incremental_value([0.1, 0.3], np.array([100.0, 10.0]), cost=np.float64(2.0))
+    allocate_budget(value, cost=2.0, budget=6.0, value_sd=[1.0, 0.5])
+    TwoModelUplift().fit(summary, [0, 1], treatment=np.array([True, False]))
+    qini_curve([0, 1], [1, 0], np.array([0.4, 0.1]))
+    auuc(np.array([0, 1]), [True, False], [0.4, 0.1], curve="uplift")
+    nps(np.array([9, 10, 3]), sample_weight=[1.0, 2.0, 1.0])
+    nps_test([9, 10, 3], np.array([7, 8]))
+    for satisfied in (4, np.int64(4), (4, 5), [4.0, 5.0]):
+        csat([5, 4, 2], satisfied=satisfied, sample_weight=np.ones(3))
+    ces(pd.Series([5, 7, 6]), sample_weight=None)
+    feedback_summary(answers, score_col="ltr", by="segment", satisfied=(9, 10))
+    feedback_summary(answers, score_col="ltr", by=["segment", pd.Grouper(key="date", freq="MS")])
+    explain_segments(summary, np.array(["a", "b"]))
+    segment_profile(summary, ["a", "b"])
+
+
+def tables_and_models(customers: pd.DataFrame, con: Any, table: Any) -> None:
+    """Rule tables, grade tables and the concrete models the SQL scorer takes."""
+    crit = [{"name": "recency", "bands": [(None, 30, 10), (30, None, 0)]}]
+    Scorecard(criteria=crit, grades=[("A", 80), ("B", None)]).score(customers)
+    Scorecard(criteria=crit, grade_shares={"A": 0.2, "B": np.float64(0.8)})
+    Scorecard(criteria=crit, grade_shares=pd.Series({"A": 0.2, "B": 0.8}))
+    Scorecard.from_dict(Scorecard(criteria=crit).to_dict())
+    Scorecard(criteria=["recency"])  # type: ignore[list-item]
+    model = BetaGeoModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="W")
+    probability_alive_expression(model, table, time_unit="W")
+    probability_alive_expression(ModifiedBetaGeoModel(), table, time_unit="W")
+    write_scores(con, "scores", customers, model=GammaGammaModel())
+    LifecycleStageClassifier(method="probabilistic", model=WeeklyRate(1.0)).fit(customers)
