@@ -158,6 +158,7 @@ def seeds_and_arrays(summary: pd.DataFrame, answers: pd.DataFrame) -> None:
         KMeansSegmenter(random_state=seed)
         ChurnClassifier(random_state=seed)
         make_transactions(10, random_state=seed)
+        explain_segments(summary, np.array(["a", "b"]), random_state=seed)
     for stream in (np.random.default_rng(0), np.random.RandomState(0), np.uint32(7)):
         nps([9, 10, 3], random_state=stream, method="bootstrap")
         key_drivers(answers, target="ltr", drivers=["speed"], random_state=stream)

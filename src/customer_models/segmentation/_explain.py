@@ -103,7 +103,7 @@ def explain_segments(
     method: Literal["tree", "lda"] = "tree",
     max_depth: int = 3,
     features: Sequence[str] | None = None,
-    random_state: int | None = 0,
+    random_state: int | np.integer | np.random.RandomState | None = 0,
 ) -> SegmentExplanation:
     """Explain segments by the customer features that separate them.
 
@@ -121,7 +121,7 @@ def explain_segments(
         Depth of the tree, 1 to 1,000 (``"tree"`` only).
     features : sequence of str, optional
         Feature columns; default every numeric column of ``X``.
-    random_state : int, optional
+    random_state : int, RandomState or None, default 0
         Seed of the tree's tie-breaking.
 
     Returns
