@@ -45,9 +45,9 @@ __all__ = [
 #: :class:`numpy.datetime64`, :class:`pandas.Timestamp` or :class:`pandas.Period`.
 DateLike: TypeAlias = str | datetime.date | np.datetime64 | pd.Timestamp | pd.Period
 
-#: A seed: None, an integer in [0, 2**32), or a numpy Generator or RandomState (whose stream
-#: seeds a new Generator).
-RandomStateLike: TypeAlias = int | np.random.Generator | np.random.RandomState | None
+#: A seed: None, an integer in [0, 2**32) (numpy integers too), or a numpy Generator or
+#: RandomState (whose stream seeds a new Generator).
+RandomStateLike: TypeAlias = int | np.integer | np.random.Generator | np.random.RandomState | None
 
 #: What a model method returns per customer: a Series on the data's index (an ndarray for
 #: array input).

@@ -71,7 +71,7 @@ def make_transactions(
     end: str | pd.Timestamp = "2025-12-31",
     acquisition_days: int = 182,
     process: str = "mbgnbd",
-    random_state: RandomStateLike | np.integer = None,
+    random_state: RandomStateLike = None,
 ) -> pd.DataFrame:
     """Simulate a transaction table from a BG/NBD-type purchase process with Gamma-Gamma spend.
 

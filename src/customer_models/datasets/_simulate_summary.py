@@ -99,7 +99,7 @@ def make_holdout_summary(
     calibration_span: tuple[float, float] = (26.0, 39.0),
     holdout: float = 39.0,
     time_unit: str = "W",
-    random_state: RandomStateLike | np.integer = None,
+    random_state: RandomStateLike = None,
 ) -> pd.DataFrame:
     """Simulate a calibration summary and holdout counts from a BTYD model's process.
 

@@ -41,7 +41,7 @@ def split_customers(
     stratify: str | None = None,
     n_bins: int = 5,
     customer_col: str | None = None,
-    random_state: RandomStateLike | np.integer = None,
+    random_state: RandomStateLike = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split customers (not rows) at random into a train and a test part.
 

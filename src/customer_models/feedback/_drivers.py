@@ -101,7 +101,7 @@ def key_drivers(
     drivers: Sequence[str],
     n_draws: int = 200,
     confidence: float = 0.95,
-    random_state: RandomStateLike | np.integer = None,
+    random_state: RandomStateLike = None,
     dropna: bool = False,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:

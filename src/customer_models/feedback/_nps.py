@@ -128,7 +128,7 @@ def _bootstrap(
     *,
     confidence: float,
     n_draws: int,
-    random_state: RandomStateLike | np.integer,
+    random_state: RandomStateLike,
 ) -> tuple[float, float, float]:
     rng = as_generator(random_state)
     n = x.size
@@ -160,7 +160,7 @@ def nps(
     sample_weight: ArrayLike | None = None,
     dropna: bool = False,
     n_draws: int = 2000,
-    random_state: RandomStateLike | np.integer = None,
+    random_state: RandomStateLike = None,
 ) -> NPSResult:
     r"""Compute the Net Promoter Score of 0-10 answers with a confidence interval.
 

@@ -159,7 +159,7 @@ def _clv_interval(
     n_draws: int,
     method: str,
     fit_data: pd.DataFrame | None,
-    random_state: RandomStateLike | np.integer,
+    random_state: RandomStateLike,
     chunk_size: int | None,
     progress: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -230,7 +230,7 @@ def customer_lifetime_value(
     n_draws: int = 200,
     method: Literal["laplace", "bootstrap"] = "laplace",
     fit_data: Any = None,
-    random_state: RandomStateLike | np.integer = None,
+    random_state: RandomStateLike = None,
     chunk_size: int | None = None,
     progress: ProgressLike = None,
 ) -> pd.Series | pd.DataFrame:

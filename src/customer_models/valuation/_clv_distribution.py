@@ -109,7 +109,7 @@ def value_distribution(
     method: Literal["laplace", "bootstrap"] = "laplace",
     n_draws: int = 100,
     fit_data: Any = None,
-    random_state: RandomStateLike | np.integer = None,
+    random_state: RandomStateLike = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
     """Quantiles of each customer's value over the next ``t`` and P(value > threshold).

@@ -146,7 +146,7 @@ def confidence_interval(
     method: Literal["laplace", "bootstrap", "delta"] = "laplace",
     n_draws: int = 500,
     fit_data: Any = None,
-    random_state: RandomStateLike | np.integer = None,
+    random_state: RandomStateLike = None,
     chunk_size: int | None = None,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:

@@ -47,7 +47,7 @@ def prediction_interval(
     method: Literal["laplace", "bootstrap"] = "laplace",
     n_draws: int = 100,
     fit_data: Any = None,
-    random_state: RandomStateLike | np.integer = None,
+    random_state: RandomStateLike = None,
     max_count: int = MAX_COUNT,
     progress: ProgressLike = None,
 ) -> pd.DataFrame:
