@@ -179,3 +179,26 @@ def test_convergence_warning_is_also_sklearns():
 
     assert issubclass(ConvergenceWarning, sklearn.exceptions.ConvergenceWarning)
     assert issubclass(ConvergenceWarning, UserWarning)
+
+
+def _sklearn_seeded_calls(seed):
+    """Three scikit-learn-backed callers of ``random_state``, each returning numbers it drew."""
+    import customer_models as cm
+
+    summary = cm.load_cdnow_summary().head(300)
+    labels = (summary["frequency"] > 0).astype(int)
+    X = summary[["recency", "T"]]
+    return [
+        lambda: cm.KMeansSegmenter(n_clusters=2, random_state=seed).fit(summary).assign(summary),
+        lambda: cm.explain_segments(summary, labels, random_state=seed).importance,
+        lambda: cm.ChurnClassifier(random_state=seed, cv=2).fit(X, labels).predict_proba(X),
+    ]
+
+
+@pytest.mark.parametrize("call", range(3), ids=["KMeansSegmenter", "explain_segments", "Churn"])
+def test_sklearn_seeded_estimators_refuse_a_generator_by_name_and_take_a_randomstate(call):
+    with pytest.raises(ParameterError, match=r"random_state .* does not take a numpy Generator"):
+        _sklearn_seeded_calls(np.random.default_rng(0))[call]()
+    first = _sklearn_seeded_calls(np.random.RandomState(3))[call]()
+    again = _sklearn_seeded_calls(np.random.RandomState(3))[call]()
+    np.testing.assert_array_equal(np.asarray(first), np.asarray(again))  # reproducible

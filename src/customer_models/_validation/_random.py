@@ -13,8 +13,11 @@ from customer_models.exceptions import ParameterError
 __all__ = ["as_generator", "check_random_state"]
 
 
-def check_random_state(value: Any, name: str = "random_state") -> Any:
+def check_random_state(value: Any, name: str = "random_state", *, generator: bool = True) -> Any:
     """Return ``value`` if it is a seed: None, an int in [0, 2**32), a Generator or RandomState.
+
+    ``generator=False`` refuses a numpy Generator: for seeds handed to scikit-learn, whose
+    estimators and splitters take only an int or a RandomState.
 
     Examples
     --------
@@ -24,6 +27,12 @@ def check_random_state(value: Any, name: str = "random_state") -> Any:
     customer_models.exceptions.ParameterError: random_state must be None, an integer in
     [0, 2**32) or a numpy Generator/RandomState, got '42' (str).
     """
+    if isinstance(value, np.random.Generator) and not generator:
+        raise ParameterError(
+            f"{name} must be None, an integer in [0, 2**32) or a numpy RandomState: "
+            f"scikit-learn does not take a numpy Generator, got {describe(value)}. Pass an "
+            "integer seed, e.g. int(rng.integers(2**32))."
+        )
     if value is None or isinstance(value, (np.random.Generator, np.random.RandomState)):
         return value
     if (
@@ -32,9 +41,9 @@ def check_random_state(value: Any, name: str = "random_state") -> Any:
         and 0 <= int(value) < 2**32
     ):
         return int(value)
+    allowed = "a numpy Generator/RandomState" if generator else "a numpy RandomState"
     raise ParameterError(
-        f"{name} must be None, an integer in [0, 2**32) or a numpy Generator/RandomState, "
-        f"got {describe(value)}."
+        f"{name} must be None, an integer in [0, 2**32) or {allowed}, got {describe(value)}."
     )
 
 

@@ -188,7 +188,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         check_number(self.C, "C", low=0.0, low_inclusive=False)
         check_number(self.max_categories, "max_categories", low=2, integer=True)
         check_number(self.n_repeats, "n_repeats", low=0, high=1_000, integer=True)
-        check_random_state(self.random_state)
+        check_random_state(self.random_state, generator=False)
         check_progress(self.progress)
 
     def _frame(self, X: Any, *, reset: bool) -> pd.DataFrame:

@@ -150,7 +150,7 @@ def explain_segments(
     df = as_pandas(X)
     check_not_empty(df)
     check_choice(method, "method", ["tree", "lda"])
-    check_random_state(random_state)
+    check_random_state(random_state, generator=False)
     features = [check_str(f, "features") for f in feature_columns(df, features)]
     if not features:
         raise ParameterError("explain_segments needs at least one numeric feature column.")

@@ -159,7 +159,7 @@ class KMeansSegmenter(Segmenter):
         check_column(self.value_col, "value_col", allow_none=True)
         if self.names is not None:
             check_names(self.names, "names")
-        check_random_state_of(self.random_state)
+        check_random_state_of(self.random_state, generator=False)
         sample_size = check_int(self.sample_size, "sample_size", minimum=10)
         silhouette_size = check_int(self.silhouette_size, "silhouette_size", minimum=10)
         n_init = check_int(self.n_init, "n_init", minimum=1)
