@@ -177,8 +177,10 @@ def test_every_date_like_kind_is_a_cutoff(end):
         "30D",
         datetime.timedelta(days=30),
         pd.Timedelta(days=30),
+        np.timedelta64(30, "D"),
+        np.timedelta64(720, "h"),
     ],
-    ids=lambda v: type(v).__name__,
+    ids=lambda v: f"{type(v).__name__}-{v}",
 )
 def test_every_duration_kind_is_a_horizon(horizon):
     X, y = cm.churn_dataset(TX, as_of=["1997-03-31", datetime.date(1997, 6, 30)], horizon=horizon)

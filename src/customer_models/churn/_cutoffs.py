@@ -19,10 +19,9 @@ if TYPE_CHECKING:
     from customer_models.typing import DateLike
 
     #: A duration: a number of days, or what :class:`pandas.Timedelta` reads ("90D", a
-    #: timedelta, a pandas tick offset). Not numpy's timedelta64: it is a numpy integer, so the
-    #: number-of-days branch takes it and fails.
+    #: timedelta, a numpy timedelta64, a pandas tick offset).
     DurationLike: TypeAlias = (
-        float | np.integer | np.floating | str | _dt.timedelta | pd.offsets.Tick
+        float | np.integer | np.floating | np.timedelta64 | str | _dt.timedelta | pd.offsets.Tick
     )
     #: One cut-off day, or several (a list, an Index, a Series or an array of them).
     CutoffsLike: TypeAlias = (
@@ -39,10 +38,15 @@ def duration_us(value: DurationLike, name: str) -> int:
     --------
     >>> duration_us(1.5, "horizon") == duration_us("36h", "horizon") == 36 * 3_600_000_000
     True
+    >>> duration_us(np.timedelta64(2, "D"), "horizon") == 2 * 86_400_000_000
+    True
     """
     if isinstance(value, bool):
         raise ParameterError(f"{name} must be a number of days or a timedelta, got {value!r}.")
-    if isinstance(value, (int, float, np.integer, np.floating)):
+    # numpy counts a timedelta64 as an integer: it is a duration, read below
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, np.timedelta64
+    ):
         if not np.isfinite(value) or value <= 0:
             raise ParameterError(f"{name} must be a positive number of days, got {value!r}.")
         if value > 1e7:
