@@ -10,6 +10,7 @@ anywhere; the duck-typed ``WeeklyRate`` below is what mypy really checks member 
 from __future__ import annotations
 
 import datetime
+import pathlib
 from typing import Any
 
 import numpy as np
@@ -162,7 +163,7 @@ def seeds_and_arrays(summary: pd.DataFrame, answers: pd.DataFrame) -> None:
         nps([9, 10, 3], random_state=stream, method="bootstrap")
         key_drivers(answers, target="ltr", drivers=["speed"], random_state=stream)
         make_transactions(10, random_state=stream)
-    # scikit-learn's samplers seed a RandomState: a Generator fails in fit.
+    # scikit-learn's samplers seed a RandomState: a Generator is refused.
     KMeansSegmenter(random_state=np.random.default_rng(0))  # type: ignore[arg-type]
     ChurnClassifier(random_state=np.random.default_rng(0))  # type: ignore[arg-type]
     make_transactions(10, random_state="42")  # type: ignore[arg-type]
@@ -203,3 +204,34 @@ def tables_and_models(customers: pd.DataFrame, con: Any, table: Any) -> None:
     probability_alive_expression(ModifiedBetaGeoModel(), table, time_unit="W")
     write_scores(con, "scores", customers, model=GammaGammaModel())
     LifecycleStageClassifier(method="probabilistic", model=WeeklyRate(1.0)).fit(customers)
+
+
+def valuation_parameters(s: pd.DataFrame, tx: pd.DataFrame) -> None:
+    """Weights, progress, paths, times, seeds and models of the valuation functions."""
+    import customer_models as cm
+    from customer_models.plotting import plot_clv_distribution, plot_tracking
+    from customer_models.valuation import save_model
+
+    BetaGeoModel().fit(s, sample_weight="w", progress=True)
+    BetaGeoModel().fit(s, sample_weight=np.ones(3), progress=print)
+    BetaGeoModel().save(pathlib.Path("m.json"))
+    save_model(BetaGeoModel(), "m.json")
+    BetaGeoModel().expected_purchases(s, t=np.float32(1.0))
+    BetaGeoModel().probability_of_purchases(s, n=np.arange(3), t=[1.0, 2.0])
+    ShiftedBetaGeoModel().survival(np.arange(3))
+    ShiftedBetaGeoModel.cohort_to_data([1000, 631, 468])
+    rs = np.random.RandomState(0)
+    customer_lifetime_value(BetaGeoModel(), None, s, horizon=12, random_state=rs, progress=True)
+    customer_lifetime_value(BetaGeoModel(), None, s, horizon=12, random_state=np.int64(3))
+    cm.value_distribution(BetaGeoModel(), GammaGammaModel(), s, t=10, random_state=0)
+    cm.probability_alive_at(BetaGeoModel(), s, t=1.0)
+    cm.next_purchase_cdf(BetaGeoBetaBinomModel(), s, t=3)
+    cm.next_purchase_quantile(ParetoNBDModel(), s)
+    cm.profile_likelihood_intervals(BetaGeoModel(), s, sample_weight="w")
+    cm.transaction_tracking(BetaGeoModel(), s, tx, start="1997-01-01", end=pd.Timestamp("1998"))
+    cm.compare_models([BetaGeoModel, ParetoNBDModel()], calibration_end="1997-09-30")
+    cm.compare_models({"bg": BetaGeoModel()}, observation_end=pd.Period("1998-06", freq="M"))
+    cm.split_customers(s, random_state=np.uint32(2))
+    plot_tracking(BetaGeoModel(), s, tx, period="W", start="1997-01-01")
+    plot_clv_distribution(pd.Series([1.0]))
+    plot_tracking(BetaGeoModel(), s, tx, perod="W")  # type: ignore[call-arg]
