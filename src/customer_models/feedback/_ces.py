@@ -56,10 +56,9 @@ def ces(
         ``"adjusted_t"`` adds 3/4 pseudo-answer at each end of the scale before the t
         interval (see Notes); ``"t"`` is the plain Student-t interval, which collapses on
         unanimous samples (coverage down to 9 % at n = 10 when 99 % answer the top box).
-    sample_weight : array-like of float, optional
-        Non-negative survey weights.
-    dropna : bool, default False
-        Drop missing answers and report how many in ``n_dropped`` (they raise otherwise).
+    sample_weight, dropna
+        As in :func:`csat`: non-negative survey weights (optional), and whether to drop
+        missing answers and count them in ``n_dropped`` (default False: they raise).
 
     Returns
     -------

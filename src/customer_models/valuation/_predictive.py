@@ -293,10 +293,9 @@ def next_purchase_quantile(
 
     Parameters
     ----------
-    model : fitted BetaGeoModel, ModifiedBetaGeoModel, ParetoNBDModel, GGompertzNBDModel,
-        NegativeBinomialModel or BetaGeoBetaBinomModel
-    data : DataFrame
-        Customer summary (``frequency``, ``recency``, ``T``; BG/BB ``n_periods``).
+    model, data
+        As in :func:`next_purchase_cdf`: a fitted BG/NBD, MBG/NBD, Pareto/NBD, GGompertz/NBD,
+        NBD or BG/BB model, and its customer summary.
     q : float, default 0.5
         Probability in (0, 1).
     max_time : float, optional
