@@ -259,7 +259,7 @@ class CovariateParamsMixin:
         path : str or os.PathLike
             Destination file.
         """
-        save_model(self, path)  # type: ignore[arg-type]  # mixed into a ValuationModel
+        save_model(self, path)
         lists = {
             k: list(v)
             for k, v in self.get_params().items()  # type: ignore[attr-defined]

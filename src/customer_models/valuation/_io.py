@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -20,10 +20,6 @@ from customer_models._version import __version__
 from customer_models.exceptions import ModelFileError, ParameterError
 from customer_models.valuation._convergence import ConvergenceReport
 from customer_models.valuation._registry import LOADERS, MODEL_CLASSES
-
-if TYPE_CHECKING:
-    from customer_models.valuation._base import ValuationModel
-
 
 __all__ = [
     "FORMAT_NAME",
@@ -52,7 +48,7 @@ def _num(value: Any) -> float | None:
     return None if not math.isfinite(value) else value
 
 
-def model_to_json(model: ValuationModel) -> str:
+def model_to_json(model: Any) -> str:
     """Return ``model`` (fitted or built with ``from_params``) as the JSON text of a model file.
 
     The text :func:`save_model` writes, for storing a model where a file is not the place
@@ -105,7 +101,7 @@ def _payload(model: Any) -> dict[str, Any]:
     }
 
 
-def save_model(model: ValuationModel, path: str | os.PathLike[str]) -> None:
+def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     """Write ``model`` (fitted or built with ``from_params``) to ``path`` as JSON.
 
     Examples
