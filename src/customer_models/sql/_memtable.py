@@ -55,7 +55,7 @@ def memtable(frame: Any) -> Any:
     pa = import_extra("pyarrow", "sql", "PyArrow")
     if is_polars(frame) and hasattr(frame, "collect"):  # a LazyFrame
         frame = frame.collect()
-    if is_polars(frame) and hasattr(frame, "to_arrow") and hasattr(frame, "columns"):
+    if is_polars(frame) and hasattr(frame, "columns"):  # a DataFrame (a Series is refused below)
         arrow = frame.to_arrow()
     elif isinstance(frame, pa.Table):
         arrow = frame
