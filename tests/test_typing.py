@@ -226,3 +226,23 @@ def test_every_grade_table_kind(grades):
     customers = pd.DataFrame({"recency": [10.0, 50.0]})
     card = cm.Scorecard(criteria=crit, grades=grades)
     assert card.score(customers)["grade"].tolist() == ["A", "B"]
+
+
+def _options_cases():
+    from customer_models.evaluation._regularity import RegularityOptions
+    from customer_models.evaluation._tracking import TrackingOptions
+
+    return [
+        (TrackingOptions, cm.transaction_tracking),
+        (RegularityOptions, cm.estimate_regularity),
+    ]
+
+
+@pytest.mark.parametrize(("options", "function"), _options_cases(), ids=["tracking", "regularity"])
+def test_keyword_typeddicts_name_the_keywords_of_their_function(options, function):
+    """A TypedDict that types a function's keywords (for **options) lists exactly them, so a
+    keyword added to the function cannot be missing from the plot's or engine's type."""
+    keywords = [
+        p.name for p in inspect.signature(function).parameters.values() if p.kind is p.KEYWORD_ONLY
+    ]
+    assert list(options.__annotations__) == keywords
