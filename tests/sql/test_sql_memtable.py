@@ -54,11 +54,15 @@ def test_polars_and_arrow_give_the_same_rows_as_pandas(cdnow_summary):
         pd.testing.assert_frame_equal(fetched(cms.memtable(frame)), expected)
 
 
-@pytest.mark.parametrize("ids", ["str", "sparse-int", "uint"])
-def test_sql_summary_of_a_memtable_equals_the_in_memory_summary(ids):
+@pytest.mark.parametrize(
+    ("ids", "refunds"), [("str", "error"), ("sparse-int", "net_period"), ("uint", "net_customer")]
+)
+def test_sql_summary_of_a_memtable_equals_the_in_memory_summary(ids, refunds):
     log = messy_log(seed=5, ids=ids, resolution="second", n_rows=2_000)
     log.loc[log.index[::37], "amount"] = 0.0  # zero amounts among the timestamps
-    options = {"value_col": "amount", "freq": "h", "time_unit": "D"}
+    if refunds != "error":
+        log.loc[log.index[5::11], "amount"] *= -1  # refunds
+    options = {"value_col": "amount", "freq": "h", "time_unit": "D", "refunds": refunds}
     got = cms.rfm_summary(cms.memtable(log), **options)
     expected = cm.rfm_summary(log, **options)
     pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index())
